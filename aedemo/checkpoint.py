@@ -1,0 +1,141 @@
+"""Checkpoints: a folder of model.safetensors + config.json (+ metrics.json), never a pickle.
+
+The layout is huggingface_hub's PyTorchModelHubMixin layout (weights in model.safetensors, the constructor's
+keyword arguments in config.json), plus the variant name so one loader rebuilds any model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .models import MODEL_CLASSES
+
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+METRICS_NAME = "metrics.json"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded; the message names the file and what is wrong with it."""
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same folder, then rename: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_json(path: Path, data: dict) -> None:
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dict | None = None) -> Path:
+    """Save `model` into `directory` (created if needed): weights, then config, then metrics.
+
+    Each file is replaced atomically. The config records the weights' SHA-256, so a folder whose files come
+    from two different saves (say, a copy interrupted half-way) is refused at load instead of loading wrong.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # contiguous CPU copies: safetensors stores plain buffers, and views (shared storage) are not allowed
+    state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    weights = directory / WEIGHTS_NAME
+    _atomic_write(weights, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
+    config = {**model.config, "format_version": FORMAT_VERSION, "weights_sha256": _sha256(weights)}
+    _write_json(directory / CONFIG_NAME, config)
+    if metrics is not None:
+        _write_json(directory / METRICS_NAME, metrics)
+    return directory
+
+
+def read_config(directory: str | os.PathLike) -> dict:
+    """config.json of a checkpoint folder, checked to name a known variant."""
+    path = Path(directory) / CONFIG_NAME
+    if not path.is_file():
+        raise CheckpointError(f"{path}: file missing (a checkpoint folder holds {CONFIG_NAME} and {WEIGHTS_NAME})")
+    try:
+        config = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(config, dict) or "variant" not in config:
+        raise CheckpointError(f"{path}: no 'variant' field; is this an aedemo checkpoint?")
+    if config["variant"] not in MODEL_CLASSES:
+        raise CheckpointError(
+            f"{path}: unknown variant {config['variant']!r}; known: {', '.join(MODEL_CLASSES)}"
+        )
+    return config
+
+
+def read_metrics(directory: str | os.PathLike) -> dict:
+    """metrics.json of a checkpoint folder, or {} when it has none."""
+    path = Path(directory) / METRICS_NAME
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path}: not valid JSON ({e})") from None
+
+
+def load_checkpoint(directory: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild the model saved in `directory`, in eval mode on `device`. Raises CheckpointError if anything is off."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CheckpointError(f"{directory}: no such checkpoint folder")
+    config = read_config(directory)
+    weights = directory / WEIGHTS_NAME
+    if not weights.is_file():
+        raise CheckpointError(f"{weights}: file missing")
+    expected = config.get("weights_sha256")
+    if expected is not None and _sha256(weights) != expected:
+        raise CheckpointError(
+            f"{weights}: contents do not match the SHA-256 recorded in {CONFIG_NAME} "
+            "(the file was changed, corrupted, or comes from another save)"
+        )
+    try:
+        state = load_file(weights)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{weights}: not a readable safetensors file ({e})") from None
+
+    arch = {k: v for k, v in config.items() if k not in ("variant", "format_version", "weights_sha256")}
+    try:
+        model = MODEL_CLASSES[config["variant"]](**arch)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{directory / CONFIG_NAME}: cannot build {config['variant']!r} from it ({e})") from None
+    expected_keys, got_keys = set(model.state_dict()), set(state)
+    if expected_keys != got_keys:
+        missing, extra = sorted(expected_keys - got_keys), sorted(got_keys - expected_keys)
+        raise CheckpointError(
+            f"{weights}: tensors do not match {CONFIG_NAME} (missing {missing[:5]}, unexpected {extra[:5]})"
+        )
+    for name, tensor in model.state_dict().items():
+        if state[name].shape != tensor.shape:
+            raise CheckpointError(
+                f"{weights}: tensor {name!r} has shape {tuple(state[name].shape)}, but {CONFIG_NAME} "
+                f"describes {tuple(tensor.shape)}"
+            )
+        if state[name].is_floating_point() and not torch.isfinite(state[name]).all():
+            raise CheckpointError(f"{weights}: tensor {name!r} holds NaN or infinite values")
+    model.load_state_dict(state)
+    return model.to(device).eval()

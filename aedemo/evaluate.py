@@ -1,0 +1,144 @@
+"""Test-set figures for every checkpoint: `python -m aedemo.evaluate [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .checkpoint import CheckpointError, load_checkpoint
+from .data import load_mnist, to_float
+from .models import VARIANTS, Autoencoder, MnistClassifier
+from .noise import corrupt
+from .train import evaluate_terms
+
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+DENOISE_SETTINGS = {"gaussian": 0.5, "salt_pepper": 0.2}  # the noisy inputs the DAE is scored on
+SAMPLES_PER_CLASS = 100
+
+
+def psnr(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Peak signal-to-noise ratio in dB per image (peak 1.0), shape [B]."""
+    mse = (output - target).pow(2).flatten(1).mean(1).clamp_min(1e-10)
+    return 10 * torch.log10(1.0 / mse)
+
+
+@torch.no_grad()
+def reconstruct_all(model: Autoencoder, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    labels = y if model.conditional else None
+    outs = [
+        model.reconstruct(x[i : i + batch_size], None if labels is None else labels[i : i + batch_size])
+        for i in range(0, x.shape[0], batch_size)
+    ]
+    return torch.cat(outs)
+
+
+@torch.no_grad()
+def sample_class_accuracy(model: Autoencoder, classifier: MnistClassifier, per_class: int = SAMPLES_PER_CLASS,
+                          seed: int = 0) -> float:
+    """Fraction of the CVAE's samples (per_class for each digit) that the classifier puts in the asked class."""
+    labels = torch.arange(10).repeat_interleave(per_class)
+    samples = model.sample(len(labels), labels, generator=torch.Generator().manual_seed(seed))
+    return (classifier(samples).argmax(1) == labels).float().mean().item()
+
+
+@torch.no_grad()
+def evaluate_model(
+    model: torch.nn.Module,
+    x_test: torch.Tensor | None = None,
+    y_test: torch.Tensor | None = None,
+    classifier: MnistClassifier | None = None,
+) -> dict[str, float]:
+    """The test-set figures of one model (CPU), as stored in its metrics.json."""
+    model = model.eval()
+    if x_test is None or y_test is None:
+        images, y_test = load_mnist("test")
+        x_test = to_float(images)
+    if isinstance(model, MnistClassifier):
+        logits = torch.cat([model(x_test[i : i + 1000]) for i in range(0, len(x_test), 1000)])
+        return {"accuracy": (logits.argmax(1) == y_test).float().mean().item()}
+
+    out = reconstruct_all(model, x_test, y_test)
+    figures = {
+        "mse": F.mse_loss(out, x_test).item(),
+        "bce": F.binary_cross_entropy(out.clamp(1e-6, 1 - 1e-6), x_test, reduction="sum").item() / len(x_test),
+        "psnr": psnr(out, x_test).mean().item(),
+    }
+    if model.variant in ("vae", "cvae"):
+        figures["nelbo"] = evaluate_terms(model, x_test, y_test)["loss"]
+    if not model.conditional:
+        generator = torch.Generator().manual_seed(0)
+        for kind, strength in DENOISE_SETTINGS.items():
+            noisy = corrupt(x_test, kind, strength, generator)
+            figures[f"{kind}_noisy_psnr"] = psnr(noisy, x_test).mean().item()
+            figures[f"{kind}_denoised_psnr"] = psnr(reconstruct_all(model, noisy, y_test), x_test).mean().item()
+    if model.variant == "cvae":
+        classifier = classifier or load_classifier()
+        if classifier is not None:
+            figures["sample_class_accuracy"] = sample_class_accuracy(model, classifier)
+    return figures
+
+
+def load_classifier(root: Path = CHECKPOINTS) -> MnistClassifier | None:
+    """The shipped MNIST classifier, or None when it is missing or broken."""
+    try:
+        model = load_checkpoint(root / "classifier")
+    except CheckpointError:
+        return None
+    return model if isinstance(model, MnistClassifier) else None
+
+
+COLUMNS = [  # (key, header, format)
+    ("mse", "MSE/px", "{:.4f}"),
+    ("bce", "BCE nats", "{:.1f}"),
+    ("psnr", "PSNR dB", "{:.2f}"),
+    ("nelbo", "-ELBO nats", "{:.1f}"),
+    ("gaussian_noisy_psnr", "noisy σ=.5 dB", "{:.2f}"),
+    ("gaussian_denoised_psnr", "denoised σ=.5 dB", "{:.2f}"),
+    ("salt_pepper_noisy_psnr", "noisy s&p 20% dB", "{:.2f}"),
+    ("salt_pepper_denoised_psnr", "denoised s&p dB", "{:.2f}"),
+    ("sample_class_accuracy", "CVAE samples in class", "{:.1%}"),
+    ("accuracy", "accuracy", "{:.2%}"),
+]
+
+
+def markdown_table(results: dict[str, dict[str, float]]) -> str:
+    cols = [c for c in COLUMNS if any(c[0] in r for r in results.values())]
+    lines = ["| variant | " + " | ".join(h for _, h, _ in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, r in results.items():
+        cells = [fmt.format(r[k]) if k in r else "" for k, _, fmt in cols]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m aedemo.evaluate", description=__doc__)
+    p.add_argument("--checkpoints", default=str(CHECKPOINTS), help="folder holding one folder per variant")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
+    args = p.parse_args(argv)
+    root = Path(args.checkpoints)
+    images, labels = load_mnist("test")
+    x = to_float(images)
+    classifier = load_classifier(root)
+    results: dict[str, dict[str, float]] = {}
+    for name in (*VARIANTS, "classifier"):
+        try:
+            model = load_checkpoint(root / name)
+        except CheckpointError as e:
+            results[name] = {"error": str(e)}
+            continue
+        results[name] = evaluate_model(model, x, labels, classifier)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(markdown_table({k: v for k, v in results.items() if "error" not in v}))
+        for name, r in results.items():
+            if "error" in r:
+                print(f"\n{name}: unavailable: {r['error']}")
+
+
+if __name__ == "__main__":
+    main()

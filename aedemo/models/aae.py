@@ -1,0 +1,63 @@
+"""Adversarial autoencoder (Makhzani et al., 2016): a discriminator makes the codes look like N(0, I)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .ae import AE
+from .base import bce_per_image, mlp
+
+
+class AAE(AE):
+    variant = "aae"
+    description = "Adversarial AE: a discriminator on codes matches them to a Gaussian prior"
+    generative = True
+
+    def __init__(self, latent_dim: int = 8, hidden=(512, 256), disc_hidden=(512, 512), **config):
+        super().__init__(latent_dim, hidden, disc_hidden=list(disc_hidden), **config)
+        self.discriminator = mlp([latent_dim, *disc_hidden, 1])
+
+    def _adversarial_losses(self, x: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Discriminator loss (prior draws are real, codes fake) and the encoder's loss as generator."""
+        z_fake = self.encode(x)
+        z_real = torch.randn(z_fake.shape, generator=generator, device=x.device)
+        d_real, d_fake = self.discriminator(z_real), self.discriminator(z_fake.detach())
+        d_loss = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + (
+            F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+        )
+        g_logits = self.discriminator(z_fake)
+        g_loss = F.binary_cross_entropy_with_logits(g_logits, torch.ones_like(g_logits))
+        return d_loss, g_loss
+
+    def loss_terms(self, x, labels, generator=None):
+        recon = bce_per_image(self.decode_logits(self.encode(x)), x).mean()
+        d_loss, g_loss = self._adversarial_losses(x, generator)
+        return {"loss": recon, "bce": recon, "disc": d_loss, "gen": g_loss}
+
+    def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
+        autoencoder = [*self.encoder.parameters(), *self.decoder.parameters()]
+        return [
+            torch.optim.Adam(autoencoder, lr=lr),
+            torch.optim.Adam(self.discriminator.parameters(), lr=lr / 2, betas=(0.5, 0.999)),
+            torch.optim.Adam(self.encoder.parameters(), lr=lr / 2, betas=(0.5, 0.999)),
+        ]
+
+    def training_step(self, x, labels, optimizers, generator=None):
+        """The paper's two phases: reconstruction, then regularisation (discriminator, then encoder)."""
+        ae_opt, disc_opt, gen_opt = optimizers
+        recon = bce_per_image(self.decode_logits(self.encode(x)), x).mean()
+        ae_opt.zero_grad(set_to_none=True)
+        recon.backward()
+        ae_opt.step()
+
+        d_loss, _ = self._adversarial_losses(x, generator)
+        disc_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        disc_opt.step()
+
+        _, g_loss = self._adversarial_losses(x, generator)
+        gen_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        gen_opt.step()
+        return {"loss": recon.item(), "bce": recon.item(), "disc": d_loss.item(), "gen": g_loss.item()}

@@ -1,0 +1,28 @@
+"""The plain autoencoder: an MLP encoder to a small code and an MLP decoder back."""
+
+from __future__ import annotations
+
+import torch
+
+from .base import N_PIXELS, Autoencoder, bce_per_image, mlp
+
+
+class AE(Autoencoder):
+    variant = "ae"
+    description = "Plain MLP autoencoder"
+
+    def __init__(self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512, 256), **config):
+        hidden = list(hidden)
+        super().__init__(latent_dim, hidden=hidden, **config)
+        self.encoder = mlp([N_PIXELS, *hidden, latent_dim])
+        self.decoder = mlp([latent_dim, *reversed(hidden), N_PIXELS])
+
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.encoder(x.flatten(1))
+
+    def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decoder(z).view(-1, 1, 28, 28)
+
+    def loss_terms(self, x, labels, generator=None):
+        recon = bce_per_image(self.decode_logits(self.encode(x)), x).mean()
+        return {"loss": recon, "bce": recon}

@@ -1,0 +1,69 @@
+"""The project's MNIST classifier: it reads drawings in the app and scores the CVAE's samples."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import Trainable
+
+
+class MnistClassifier(Trainable, nn.Module):
+    variant: ClassVar[str] = "classifier"
+
+    def __init__(self, channels: list[int] | tuple[int, ...] = (32, 64), hidden: int = 128, dropout: float = 0.3):
+        super().__init__()
+        c1, c2 = channels
+        self.config = {"variant": self.variant, "channels": [c1, c2], "hidden": hidden, "dropout": dropout}
+        self.net = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(),
+            nn.Conv2d(c1, c1, 3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),  # 14
+            nn.Conv2d(c1, c2, 3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(),
+            nn.Conv2d(c2, c2, 3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(), nn.MaxPool2d(2),  # 7
+            nn.Flatten(), nn.Dropout(dropout), nn.Linear(c2 * 49, hidden), nn.ReLU(),
+            nn.Dropout(dropout), nn.Linear(hidden, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits [B,10] for x float [B,1,28,28] in [0,1]."""
+        return self.net(x)
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        return F.softmax(self(x), dim=1)
+
+    def loss_terms(self, x, labels, generator=None):
+        """Cross-entropy; in training, on randomly shifted, rotated and scaled digits.
+
+        The augmentation is for the app: hand-drawn digits are never as centred and upright as MNIST's.
+        """
+        if self.training:
+            x = random_affine(x, generator)
+        logits = self(x)
+        loss = F.cross_entropy(logits, labels)
+        accuracy = (logits.argmax(1) == labels).float().mean()
+        return {"loss": loss, "accuracy": accuracy}
+
+
+def random_affine(
+    x: torch.Tensor, generator: torch.Generator | None = None, max_degrees: float = 12.0,
+    max_shift: float = 0.12, scale: tuple[float, float] = (0.85, 1.15),
+) -> torch.Tensor:
+    """A random rotation, scale and shift per image, done on the whole batch with one grid_sample."""
+    b = x.shape[0]
+
+    def u(lo: float, hi: float) -> torch.Tensor:
+        return lo + (hi - lo) * torch.rand(b, generator=generator, device=x.device)
+
+    angle = u(-max_degrees, max_degrees) * torch.pi / 180
+    s = 1 / u(*scale)
+    cos, sin = torch.cos(angle) * s, torch.sin(angle) * s
+    theta = torch.stack(
+        [torch.stack([cos, -sin, u(-max_shift, max_shift) * 2], 1),
+         torch.stack([sin, cos, u(-max_shift, max_shift) * 2], 1)], 1
+    )
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")

@@ -1,0 +1,17 @@
+"""Denoising autoencoder: reconstructs the clean digit from a corrupted one (Vincent et al., 2008)."""
+
+from __future__ import annotations
+
+from ..noise import random_corruption
+from .ae import AE
+from .base import bce_per_image
+
+
+class DAE(AE):
+    variant = "dae"
+    description = "Denoising AE: trained on Gaussian, salt & pepper and masking corruptions"
+
+    def loss_terms(self, x, labels, generator=None):
+        noisy = random_corruption(x, generator)
+        recon = bce_per_image(self.decode_logits(self.encode(noisy)), x).mean()
+        return {"loss": recon, "bce": recon}

@@ -1,0 +1,44 @@
+"""PCA, the linear baseline: the best rank-k linear autoencoder under squared error, fitted in closed form."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .base import N_PIXELS, Autoencoder, bce_per_image
+
+
+class PCA(Autoencoder):
+    variant = "pca"
+    description = "PCA: linear baseline at the same code size (SVD, no training loop)"
+    trainable = False
+
+    def __init__(self, latent_dim: int = 32, **config):
+        super().__init__(latent_dim, **config)
+        self.register_buffer("mean", torch.zeros(N_PIXELS))
+        self.register_buffer("components", torch.zeros(latent_dim, N_PIXELS))
+
+    @torch.no_grad()
+    def fit(self, x: torch.Tensor) -> PCA:
+        """Set the mean and the top `latent_dim` principal directions of x ([N,1,28,28] in [0,1])."""
+        flat = x.flatten(1).to(torch.float64)
+        mean = flat.mean(0)
+        _, _, vh = torch.linalg.svd(flat - mean, full_matrices=False)
+        self.mean.copy_(mean.float())
+        self.components.copy_(vh[: self.latent_dim].float())
+        return self
+
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return (x.flatten(1) - self.mean) @ self.components.T
+
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return (z @ self.components + self.mean).clamp(0, 1).view(-1, 1, 28, 28)
+
+    def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        p = self.decode(z).clamp(1e-4, 1 - 1e-4)  # keeps the BCE of a linear output finite
+        return torch.log(p) - torch.log1p(-p)
+
+    def loss_terms(self, x, labels, generator=None):
+        recon = bce_per_image(self.decode_logits(self.encode(x)), x).mean()
+        mse = F.mse_loss(self.decode(self.encode(x)), x)
+        return {"loss": recon, "bce": recon, "mse": mse}

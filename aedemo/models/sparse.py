@@ -1,0 +1,31 @@
+"""Sparse autoencoder: sigmoid code units pushed to fire rarely by a KL(rho || rho_hat) penalty (Ng, 2011)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .ae import AE
+from .base import bce_per_image
+
+
+def kl_sparsity(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
+    """Sum over units of KL(Bernoulli(rho) || Bernoulli(rho_hat)); rho_hat is each unit's mean activation."""
+    rho_hat = rho_hat.clamp(1e-6, 1 - 1e-6)
+    return (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
+
+
+class SparseAE(AE):
+    variant = "sparse"
+    description = "Sparse AE: KL sparsity penalty on the mean activation of each code unit"
+
+    def __init__(self, latent_dim: int = 128, hidden=(512,), rho: float = 0.05, beta: float = 3.0, **config):
+        super().__init__(latent_dim, hidden, rho=rho, beta=beta, **config)
+        self.rho, self.beta = rho, beta
+        self.encoder.append(nn.Sigmoid())  # activations in (0,1): "firing rate" is what rho targets
+
+    def loss_terms(self, x, labels, generator=None):
+        code = self.encode(x)
+        recon = bce_per_image(self.decode_logits(code), x).mean()
+        sparsity = kl_sparsity(self.rho, code.mean(0))
+        return {"loss": recon + self.beta * sparsity, "bce": recon, "kl_sparsity": sparsity}

@@ -1,0 +1,56 @@
+"""Variational autoencoder (Kingma & Welling, 2014): Gaussian posterior, reparameterisation, closed-form KL."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .base import N_PIXELS, Autoencoder, bce_per_image, mlp
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) per row, in nats."""
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+
+
+class VAE(Autoencoder):
+    variant = "vae"
+    description = "VAE: Gaussian posterior, standard normal prior"
+    generative = True
+
+    def __init__(self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512, 256), **config):
+        hidden = list(hidden)
+        super().__init__(latent_dim, hidden=hidden, **config)
+        cond = 10 if self.conditional else 0
+        self.encoder = mlp([N_PIXELS + cond, *hidden], last_activation=True)
+        # The network outputs log-variance, unconstrained: sigma = exp(logvar / 2) is positive by construction.
+        self.to_mu = nn.Linear(hidden[-1], latent_dim)
+        self.to_logvar = nn.Linear(hidden[-1], latent_dim)
+        self.decoder = mlp([latent_dim + cond, *reversed(hidden), N_PIXELS])
+
+    def _encoder_input(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return x.flatten(1)
+
+    def _decoder_input(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return z
+
+    def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log-variance of q(z|x), each [B, latent_dim]."""
+        h = self.encoder(self._encoder_input(x, self._labels(labels, x.shape[0])))
+        return self.to_mu(h), self.to_logvar(h)
+
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.posterior(x, labels)[0]
+
+    def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decoder(self._decoder_input(z, labels)).view(-1, 1, 28, 28)
+
+    def loss_terms(self, x, labels, generator=None):
+        """Negative ELBO in nats per image: BCE summed over pixels + KL (pytorch/examples' convention)."""
+        labels = labels if self.conditional else None
+        mu, logvar = self.posterior(x, labels)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+        z = mu + (0.5 * logvar).exp() * eps
+        recon = bce_per_image(self.decode_logits(z, labels), x).mean()
+        kl = gaussian_kl(mu, logvar).mean()
+        return {"loss": recon + kl, "bce": recon, "kl": kl}

@@ -1,0 +1,244 @@
+"""One training loop for every variant: `python -m aedemo.train --variant vae`, or `train(TrainConfig(...))`.
+
+Each model supplies its loss terms and optimisers (aedemo.models.base.Trainable); this file only feeds it
+batches, evaluates after each epoch, reports through callbacks, and saves a checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from .checkpoint import save_checkpoint
+from .data import batches, load_mnist, to_float
+from .models import MODEL_CLASSES, build_model
+
+
+@dataclass
+class TrainConfig:
+    variant: str
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    data_dir: str | None = None
+    out: str | None = None  # checkpoint folder to write at the end (nothing is written when None)
+    device: str = "auto"
+    seed: int = 0
+    time_budget: float | None = None  # seconds; training stops after the step that crosses it
+    schedule: str = "cosine"  # "cosine" (decay to 0 over all epochs) or "constant"
+    model_config: dict = field(default_factory=dict)  # architecture overrides, e.g. {"latent_dim": 2}
+
+
+@dataclass
+class StepInfo:
+    step: int
+    epoch: int
+    epoch_fraction: float  # epochs done so far, fractional
+    terms: dict[str, float]
+
+
+@dataclass
+class EpochInfo:
+    epoch: int
+    train: dict[str, float]  # mean of the step terms over the epoch
+    test: dict[str, float]  # loss terms on the test set
+    seconds: float  # training time of this epoch (evaluation excluded)
+    model: torch.nn.Module
+
+
+@dataclass
+class TrainResult:
+    model: torch.nn.Module
+    history: list[dict]
+    seconds: float  # training time, evaluation excluded
+    device: str
+    stopped_early: bool
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda asked for, but torch sees no CUDA device")
+    return torch.device(name)
+
+
+@torch.no_grad()
+def evaluate_terms(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000, seed: int = 0
+) -> dict[str, float]:
+    """Mean loss terms over a dataset, in eval mode, with fixed noise so repeated calls agree."""
+    was_training = model.training
+    model.eval()
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+    totals: dict[str, float] = {}
+    for xb, yb in batches(x, y, batch_size, shuffle=False):
+        for k, v in model.loss_terms(xb, yb, generator).items():
+            totals[k] = totals.get(k, 0.0) + v.item() * xb.shape[0]
+    model.train(was_training)
+    return {k: v / x.shape[0] for k, v in totals.items()}
+
+
+def train(
+    config: TrainConfig,
+    on_step: Callable[[StepInfo], bool | None] | None = None,
+    on_epoch: Callable[[EpochInfo], bool | None] | None = None,
+    data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    progress: bool = False,
+    command: str | None = None,
+) -> TrainResult:
+    """Train `config.variant`; callbacks may return True to stop cleanly after the current step.
+
+    `data` = (train_images, train_labels, test_images, test_labels) as uint8/int64 tensors; loaded from
+    `config.data_dir` (see aedemo.data.load_mnist) when not given.
+    """
+    if config.variant not in MODEL_CLASSES:
+        raise ValueError(f"unknown variant {config.variant!r}; known: {', '.join(MODEL_CLASSES)}")
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)
+    shuffle_gen = torch.Generator().manual_seed(config.seed)
+    noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+
+    if data is None:
+        data = (*load_mnist("train", config.data_dir), *load_mnist("test", config.data_dir))
+    # The whole dataset lives on the training device as float: batches are index gathers, nothing more.
+    x_train, y_train = to_float(data[0]).to(device), data[1].to(device)
+    x_test, y_test = to_float(data[2]).to(device), data[3].to(device)
+
+    model = build_model(config.variant, **config.model_config).to(device)
+    history: list[dict] = []
+    started = time.perf_counter()
+    stopped = False
+
+    if not getattr(model, "trainable", True):  # PCA: closed form, one "epoch"
+        model.fit(x_train)
+        seconds = time.perf_counter() - started
+        test = evaluate_terms(model, x_test, y_test)
+        history.append({"epoch": 1, "train": {}, "test": test, "seconds": seconds})
+        if on_epoch:
+            on_epoch(EpochInfo(1, {}, test, seconds, model))
+    else:
+        optimizers = model.configure_optimizers(config.lr)
+        steps_per_epoch = -(-x_train.shape[0] // config.batch_size)
+        schedulers = (
+            [torch.optim.lr_scheduler.CosineAnnealingLR(o, config.epochs * steps_per_epoch) for o in optimizers]
+            if config.schedule == "cosine" and config.time_budget is None
+            else []
+        )
+        step = 0
+        seconds = 0.0
+        for epoch in range(1, config.epochs + 1):
+            model.train()
+            epoch_start = time.perf_counter()
+            sums: dict[str, float] = {}
+            n_seen = 0
+            bar = tqdm(
+                batches(x_train, y_train, config.batch_size, generator=shuffle_gen),
+                total=steps_per_epoch, desc=f"{config.variant} epoch {epoch}/{config.epochs}",
+                disable=not progress, leave=False,
+            )
+            for xb, yb in bar:
+                terms = model.training_step(xb, yb, optimizers, noise_gen)
+                for s in schedulers:
+                    s.step()
+                step += 1
+                n_seen += xb.shape[0]
+                for k, v in terms.items():
+                    sums[k] = sums.get(k, 0.0) + v * xb.shape[0]
+                if step % 20 == 0:
+                    bar.set_postfix(loss=f"{sums['loss'] / n_seen:.2f}")
+                info = StepInfo(step, epoch, epoch - 1 + n_seen / x_train.shape[0], terms)
+                over_budget = (
+                    config.time_budget is not None
+                    and seconds + time.perf_counter() - epoch_start >= config.time_budget
+                )
+                if (on_step and on_step(info)) or over_budget:
+                    stopped = True
+                    break
+            bar.close()
+            epoch_seconds = time.perf_counter() - epoch_start
+            seconds += epoch_seconds
+            train_terms = {k: v / max(n_seen, 1) for k, v in sums.items()}
+            test = evaluate_terms(model, x_test, y_test)
+            history.append({"epoch": epoch, "train": train_terms, "test": test, "seconds": epoch_seconds})
+            if progress:
+                shown = ", ".join(f"{k} {v:.4g}" for k, v in test.items())
+                tqdm.write(f"{config.variant} epoch {epoch}: {epoch_seconds:.1f}s, test {shown}")
+            if on_epoch and on_epoch(EpochInfo(epoch, train_terms, test, epoch_seconds, model)):
+                stopped = True
+            if stopped:
+                break
+
+    model.eval()
+    result = TrainResult(model, history, seconds, str(device), stopped)
+    if config.out:
+        save_trained(result, config, command)
+    return result
+
+
+def save_trained(result: TrainResult, config: TrainConfig, command: str | None = None) -> None:
+    """Write the checkpoint with its metrics.json: test figures plus how it was trained."""
+    from .evaluate import evaluate_model  # evaluation imports the trainer's helpers; import late
+
+    model = result.model.to("cpu")
+    metrics = {
+        "test": evaluate_model(model),
+        "training": {
+            "command": command or train_command(config),
+            "epochs": len(result.history),
+            "seconds": round(result.seconds, 1),
+            "device": result.device,
+            "torch": torch.__version__,
+            "config": {k: v for k, v in asdict(config).items() if k not in ("out", "data_dir")},
+        },
+    }
+    save_checkpoint(model, config.out, metrics)
+
+
+def train_command(config: TrainConfig) -> str:
+    """The CLI command that reproduces `config` (for metrics.json and model cards)."""
+    parts = ["python", "-m", "aedemo.train", "--variant", config.variant, "--epochs", str(config.epochs)]
+    parts += ["--batch-size", str(config.batch_size), "--lr", str(config.lr), "--seed", str(config.seed)]
+    if config.schedule != "cosine":
+        parts += ["--schedule", config.schedule]
+    if config.out:
+        parts += ["--out", config.out]
+    return shlex.join(parts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m aedemo.train", description=__doc__.splitlines()[0])
+    p.add_argument("--variant", required=True, choices=list(MODEL_CLASSES))
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--data-dir", default=None, help="folder with MNIST/raw/*.gz (default: download or cache)")
+    p.add_argument("--out", default=None, help="checkpoint folder to write (default: checkpoints/<variant>-run)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--schedule", default="cosine", choices=["cosine", "constant"])
+    p.add_argument("--time-budget", type=float, default=None, help="stop after this many seconds of training")
+    args = p.parse_args(argv)
+    config = TrainConfig(
+        variant=args.variant, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        data_dir=args.data_dir, out=args.out or f"checkpoints/{args.variant}-run", device=args.device,
+        seed=args.seed, schedule=args.schedule, time_budget=args.time_budget,
+    )
+    command = shlex.join(["python", "-m", "aedemo.train", *(argv if argv is not None else sys.argv[1:])])
+    result = train(config, progress=True, command=command)
+    print(f"saved {config.out} ({result.seconds:.1f}s of training on {result.device})")
+
+
+if __name__ == "__main__":
+    main()
