@@ -9,8 +9,24 @@ __version__ = "0.1.0"
 
 
 def load_model(path_or_repo_id: str, device: str = "cpu", **hub_kwargs) -> Autoencoder | MnistClassifier:
-    """Load a checkpoint from a local folder (or, later, a Hub repo id), in eval mode on `device`."""
-    return load_checkpoint(path_or_repo_id, device=device)
+    """Load a checkpoint, in eval mode on `device`, from a local folder or a Hub repo id ("user/name").
+
+    A path that exists locally is a folder (`subfolder=` applies inside it; the other keywords are ignored).
+    Anything else is a Hub id: `subfolder`, `revision`, `token`, `cache_dir`, `local_files_only` are passed to
+    aedemo.hub.download_checkpoint, which fetches just the aedemo files through the huggingface_hub cache
+    (offline from the cache with HF_HUB_OFFLINE=1). Failures raise CheckpointError (HubError for the Hub).
+    """
+    from pathlib import Path
+
+    path = Path(path_or_repo_id).expanduser()
+    if path.exists():
+        return load_checkpoint(path / (hub_kwargs.get("subfolder") or ""), device=device)
+    if str(path_or_repo_id).count("/") != 1:
+        # not a folder and not shaped like "user/name": most likely a mistyped local path
+        raise CheckpointError(f"{path_or_repo_id}: no such checkpoint folder (nor a Hub repo id, which is 'user/name')")
+    from .hub import load_from_hub  # imported here: local loading never needs huggingface_hub
+
+    return load_from_hub(str(path_or_repo_id), device=device, **hub_kwargs)
 
 
 __all__ = [

@@ -1,0 +1,211 @@
+"""What a Hub repo shows about a checkpoint: the README.md model card and its picture (grid.png).
+
+The card's YAML header is built with huggingface_hub's ModelCardData / EvalResult, so the Hub reads the
+test figures of metrics.json as model-index results; the body says how to load the model and how it was
+trained. The grid is drawn from the model itself on the bundled MNIST test set, so it shows these weights.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import torch
+from huggingface_hub import EvalResult, ModelCard, ModelCardData, constants
+from torchvision.utils import make_grid, save_image
+
+from .data import load_mnist, to_float
+from .evaluate import COLUMNS
+from .models import MODEL_CLASSES, MnistClassifier
+from .noise import corrupt
+
+GRID_NAME = "grid.png"
+LICENSE = "mit"
+BASE_TAGS = ["autoencoder", "mnist", "pytorch", "safetensors"]
+DATASET = "mnist"
+# Input baselines (how noisy the test inputs are), not figures of the model: shown in the table only.
+BASELINE_METRICS = ("gaussian_noisy_psnr", "salt_pepper_noisy_psnr")
+DAE_NOISE = ("gaussian", 0.5)
+
+
+# --- the picture ------------------------------------------------------------------------------------------
+def _one_per_digit(labels: torch.Tensor, rows: int) -> torch.Tensor:
+    """Indices of test images: `rows` rows, each holding one image of every digit 0..9, in order."""
+    by_digit = [torch.nonzero(labels == d).flatten()[:rows] for d in range(10)]
+    return torch.stack(by_digit, dim=1).flatten()  # row r = the r-th image of each digit
+
+
+@torch.no_grad()
+def grid_rows(model: torch.nn.Module) -> tuple[torch.Tensor, list[str]]:
+    """The images of the grid (rows of ten, [10*R,1,28,28]) and what each row shows, for `model`."""
+    images, labels = load_mnist("test", download=False)  # the bundled copy: never a network call
+    x, y = to_float(images), labels
+    model = model.to("cpu").eval()
+    if isinstance(model, MnistClassifier):
+        # Row d: the first ten test images the classifier calls d; a misread digit stands out in its row.
+        # The first 1,000 test images hold ~100 of each digit: plenty, at a tenth of the cost of all 10,000.
+        x = x[:1000]
+        predicted = model(x).argmax(1)
+        blank = torch.zeros(10, *x.shape[1:])
+        # a row with fewer than ten images is padded with blanks, so that row d stays row d
+        rows = [torch.cat([x[predicted == d][:10], blank])[:10] for d in range(10)]
+        return torch.cat(rows), [f"test images classified as {d}" for d in range(10)]
+
+    idx = _one_per_digit(y, 2)
+    x, y = x[idx], y[idx]
+    cond = y if model.conditional else None
+    rows, names = [x, model.reconstruct(x, cond)], ["test images", "reconstructions"]
+    if model.variant == "dae":
+        noisy = corrupt(x, DAE_NOISE[0], DAE_NOISE[1], torch.Generator().manual_seed(0))
+        rows += [noisy, model.reconstruct(noisy)]
+        names += [f"{DAE_NOISE[0]} noise σ={DAE_NOISE[1]}", "denoised"]
+    if model.generative:
+        digits = torch.arange(10).repeat(2) if model.conditional else None
+        rows.append(model.sample(20, digits, generator=torch.Generator().manual_seed(0)))
+        names.append("samples of digits 0-9" if model.conditional else "samples from the prior")
+    # rows holds pairs of rows (20 images); names say what each pair shows
+    return torch.cat(rows), [n for n in names for _ in range(2)]
+
+
+def grid_png(model: torch.nn.Module) -> tuple[bytes, list[str]]:
+    """The grid as PNG bytes, and what each row shows (top to bottom)."""
+    images, rows = grid_rows(model)
+    buf = io.BytesIO()
+    save_image(make_grid(images.clamp(0, 1), nrow=10, padding=2, pad_value=1.0), buf, format="png")
+    return buf.getvalue(), rows
+
+
+# --- the card ---------------------------------------------------------------------------------------------
+def _label(key: str) -> tuple[str, str]:
+    """(pretty name, format) of a metrics.json test figure, as aedemo.evaluate prints it."""
+    for k, header, fmt in COLUMNS:
+        if k == key:
+            return header, fmt
+    return key, "{:.4g}"
+
+
+def _value(v: float) -> float:
+    return float(f"{v:.6g}")  # keep the YAML short; six digits is more than the test set resolves
+
+
+def eval_results(variant: str, test: dict, name_prefix: str = "") -> list[EvalResult]:
+    """metrics.json's test figures as model-index entries (the noisy-input baselines are not the model's)."""
+    task = ("image-classification", "Digit classification") if variant == "classifier" else (
+        "image-to-image", "Reconstruction")
+    return [
+        EvalResult(
+            task_type=task[0], task_name=task[1], dataset_type=DATASET, dataset_name="MNIST", dataset_split="test",
+            metric_type=key, metric_name=name_prefix + _label(key)[0], metric_value=_value(value),
+        )
+        for key, value in test.items()
+        if key not in BASELINE_METRICS and isinstance(value, (int, float))
+    ]
+
+
+def card_data(variants: list[str], results: list[EvalResult], model_name: str) -> ModelCardData:
+    return ModelCardData(
+        library_name="aedemo", license=LICENSE, datasets=[DATASET], model_name=model_name,
+        tags=BASE_TAGS + variants, eval_results=results or None,
+    )
+
+
+def file_url(repo_id: str, path: str) -> str:
+    """Absolute link to a file of the repo: relative links break when the card is shown outside its folder."""
+    return f"{constants.ENDPOINT}/{repo_id}/resolve/main/{path}"
+
+
+def _usage(repo_id: str, variant: str, subfolder: str | None) -> str:
+    sub = f', subfolder="{subfolder}"' if subfolder else ""
+    if variant == "classifier":
+        last = "probs = model.predict_proba(x)  # x: float [B,1,28,28] in [0,1] -> [B,10]"
+    elif MODEL_CLASSES[variant].conditional:
+        last = "out = model.reconstruct(x, labels)  # x: float [B,1,28,28] in [0,1], labels: int64 [B]"
+    else:
+        last = "out = model.reconstruct(x)  # x: float [B,1,28,28] in [0,1]"
+    return f'```python\nfrom aedemo import load_model\nmodel = load_model("{repo_id}"{sub})\n{last}\n```'
+
+
+def _table(test: dict) -> str:
+    lines = ["| figure | value |", "|---|---|"]
+    for key, value in test.items():
+        header, fmt = _label(key)
+        try:
+            lines.append(f"| {header} | {fmt.format(value)} |")
+        except (TypeError, ValueError):
+            lines.append(f"| {header} | {value} |")
+    return "\n".join(lines)
+
+
+def _yaml_block(data: ModelCardData) -> str:
+    return f"---\n{data.to_yaml()}\n---\n"
+
+
+def model_card(
+    config: dict, metrics: dict, repo_id: str, subfolder: str | None = None, grid_caption: list[str] | None = None
+) -> ModelCard:
+    """The README.md of one checkpoint (at the repo root, or in `subfolder`)."""
+    variant = config["variant"]
+    test, training = metrics.get("test", {}), metrics.get("training", {})
+    description = getattr(MODEL_CLASSES[variant], "description", "") or "MNIST digit classifier (small CNN)"
+    name = repo_id.split("/")[-1] + (f"-{subfolder}" if subfolder else "")
+    data = card_data([variant], eval_results(variant, test), name)
+    prefix = f"{subfolder}/" if subfolder else ""
+    rows = grid_caption or []
+    # the grid shows rows in pairs (or ten single rows for the classifier): describe each distinct group once
+    caption = "; ".join(dict.fromkeys(rows))
+    arch = {k: v for k, v in config.items() if k not in ("format_version", "weights_sha256")}
+    parts = [
+        f"# aedemo `{variant}`: {description}\n",
+        f"A `{variant}` model of aedemo, the autoencoder playground, trained on MNIST "
+        "(28x28 grey digits, pixels in [0, 1]).\n",
+        f"![{variant} on MNIST test digits]({file_url(repo_id, prefix + GRID_NAME)})\n",
+        f"*Rows, top to bottom: {caption}.*\n" if caption else "",
+        "## Load it with aedemo\n",
+        _usage(repo_id, variant, subfolder) + "\n",
+        "Works offline from the Hugging Face cache once downloaded (`HF_HUB_OFFLINE=1`).\n",
+        "## Results on the MNIST test set (10,000 images)\n",
+        (_table(test) if test else "No test figures were recorded with this checkpoint.") + "\n",
+        "## Training\n",
+        (f"Trained with:\n\n```bash\n{training['command']}\n```\n" if training.get("command")
+         else "The training command was not recorded.\n"),
+    ]
+    facts = [f"{k}: {training[k]}" for k in ("epochs", "seconds", "device", "torch") if k in training]
+    if facts:
+        parts.append("(" + ", ".join(facts) + ")\n")
+    parts += [
+        "## Architecture\n",
+        "The constructor arguments, as in `config.json`:\n",
+        "```json\n" + json.dumps(arch, indent=2) + "\n```\n",
+        "## Files\n",
+        "- `model.safetensors`: the weights (safetensors: loading runs no code).\n"
+        "- `config.json`: variant and architecture, plus the SHA-256 of the weights, checked at load.\n"
+        "- `metrics.json`: the test figures above and how the model was trained.\n"
+        f"- `{GRID_NAME}`: the picture above, drawn from these weights.\n",
+        f"License: {LICENSE.upper()}.\n",
+    ]
+    return ModelCard(_yaml_block(data) + "\n" + "\n".join(p for p in parts if p))
+
+
+def index_card(repo_id: str, entries: dict[str, tuple[dict, dict]]) -> ModelCard:
+    """The root README.md of a repo holding one checkpoint per subfolder; `entries`: variant -> (config, metrics).
+
+    The Hub reads metadata only from the root card, so it carries every variant's results (each metric named
+    after its variant) and every variant's tag.
+    """
+    results = [r for v, (_, m) in entries.items() for r in eval_results(v, m.get("test", {}), f"{v}: ")]
+    data = card_data(list(entries), results, repo_id.split("/")[-1])
+    rows = ["| variant | what it is | load it |", "|---|---|---|"]
+    for v in entries:
+        description = getattr(MODEL_CLASSES[v], "description", "") or "MNIST digit classifier (small CNN)"
+        rows.append(f'| [`{v}`]({v}/README.md) | {description} | `load_model("{repo_id}", subfolder="{v}")` |')
+    body = "\n".join([
+        "# aedemo checkpoints: autoencoders on MNIST\n",
+        "One folder per model of aedemo, the autoencoder playground; each folder is a complete checkpoint "
+        "(model.safetensors, config.json, metrics.json) with its own card and picture.\n",
+        "\n".join(rows) + "\n",
+        "```python\nfrom aedemo import load_model\n"
+        f'model = load_model("{repo_id}", subfolder="vae")\n'
+        "out = model.reconstruct(x)  # x: float [B,1,28,28] in [0,1]\n```\n",
+        f"License: {LICENSE.upper()}.\n",
+    ])
+    return ModelCard(_yaml_block(data) + "\n" + body)

@@ -1,0 +1,355 @@
+"""Checkpoints on the Hugging Face Hub: push them, load them back. CLI: `python -m aedemo.hub push ...`.
+
+    python -m aedemo.hub push --variant vae --repo-id user/aedemo-vae     # checkpoints/vae at the repo root
+    python -m aedemo.hub push --all --repo-id user/aedemo                 # every checkpoint, one subfolder each
+    python -m aedemo.hub push --folder checkpoints/vae-run --repo-id user/my-vae --dry-run
+
+Each push is one commit (HfApi.create_commit) of model.safetensors, config.json, metrics.json, grid.png (test
+digits, reconstructions, samples, drawn by the model) and a README.md model card (aedemo.card). The token comes
+from --token, else env HF_TOKEN, else the cached `hf auth login`; it is never printed, logged or stored.
+
+Why `--all` makes one repo with a subfolder per variant rather than one repo each:
+- one commit holds the whole set, so a revision pins nine autoencoders plus the classifier that scores the
+  CVAE's samples, all trained and evaluated together: they cannot drift apart;
+- the Space needs one id (AEDEMO_HUB_REPO) and `load_model(repo, subfolder=variant)` for each model;
+- one place to make private, gate, or delete.
+The Hub reads card metadata only from the root README.md, so `--all` also writes a root index card carrying
+every variant's tag and test figures; each subfolder keeps its own full card. A single checkpoint (`--variant`,
+`--folder`, or the Space's Train tab) goes to the repo root unless `--subfolder` is given.
+
+Loading is `aedemo.load_model("user/name", subfolder=..., revision=..., token=...)`: snapshot_download of just
+the aedemo files through the huggingface_hub cache (so it works offline from the cache, HF_HUB_OFFLINE=1), then
+the same loader as a local folder. Every failure is a HubError (a CheckpointError) with one clear message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from huggingface_hub import CommitOperationAdd, HfApi, constants, get_cached_repo_tree, get_token, snapshot_download
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    HFValidationError,
+    HTTPError,
+    LocalEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.utils import validate_repo_id
+
+from .card import GRID_NAME, grid_png, index_card, model_card
+from .checkpoint import (
+    CONFIG_NAME,
+    METRICS_NAME,
+    WEIGHTS_NAME,
+    CheckpointError,
+    load_checkpoint,
+    read_config,
+    read_metrics,
+)
+from .models import MODEL_CLASSES, VARIANTS
+
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+AEDEMO_FILES = (WEIGHTS_NAME, CONFIG_NAME, METRICS_NAME)  # what loading needs; cards and pictures stay behind
+ALL_NAMES = (*VARIANTS, "classifier")
+LOGIN_HINT = "pass a token (--token / token=...), set HF_TOKEN, or log in with `hf auth login`"
+
+
+class HubError(CheckpointError):
+    """A push or a Hub load that failed; the message says what went wrong and what to do."""
+
+
+class HubConnectionError(HubError):
+    """The Hub could not be reached (and, when loading, the cache had no copy): a caller may fall back."""
+
+
+def _scrub(message: str, token: str | bool | None) -> str:
+    # Our messages never include the token; this guards text passed through from the library or server.
+    return message.replace(token, "***") if isinstance(token, str) and token else message
+
+
+def _has_token(token: str | bool | None) -> bool:
+    return bool(token) if token is not None else get_token() is not None
+
+
+def check_repo_id(repo_id: str) -> None:
+    """Raise HubError unless `repo_id` is a well-formed 'user/name' Hub model id."""
+    reason = None
+    if not isinstance(repo_id, str) or repo_id.count("/") != 1:
+        reason = "a Hub repo id is 'user/name' (or 'org/name'): exactly one '/'"
+    else:
+        try:
+            validate_repo_id(repo_id)
+        except HFValidationError as e:
+            reason = str(e)
+    if reason:
+        raise HubError(f"{repo_id!r} is not a valid Hub repo id: {reason}")
+
+
+def _clean_subfolder(subfolder: str | None) -> str:
+    """'' for the repo root, else 'a/b' (no leading or trailing '/'); refuses paths that climb out."""
+    if not subfolder:
+        return ""
+    parts = subfolder.replace("\\", "/").strip("/").split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise HubError(f"subfolder {subfolder!r} is not a plain folder path inside the repo (like 'vae')")
+    return "/".join(parts)
+
+
+def _where(repo_id: str, subfolder: str, revision: str | None) -> str:
+    where = repo_id + (f" (subfolder {subfolder!r})" if subfolder else "")
+    return where + (f" at revision {revision!r}" if revision else "")
+
+
+# --- loading -------------------------------------------------------------------------------------------
+def _folders_with_checkpoints(repo_id: str, revision: str | None, cache_dir: str | Path | None) -> list[str]:
+    """Folders of the repo that hold a config.json, from the tree listing snapshot_download cached (no network)."""
+    try:
+        files = get_cached_repo_tree(repo_id, revision=revision, cache_dir=cache_dir)
+    except Exception:  # a hint only: any failure just means no hint
+        return []
+    return sorted(f.path.rsplit("/", 1)[0] for f in files if f.path.endswith("/" + CONFIG_NAME))
+
+
+def download_checkpoint(
+    repo_id: str,
+    *,
+    subfolder: str | None = None,
+    revision: str | None = None,
+    token: str | bool | None = None,
+    cache_dir: str | Path | None = None,
+    local_files_only: bool = False,
+) -> Path:
+    """Fetch a checkpoint's files through the huggingface_hub cache; returns the local checkpoint folder."""
+    check_repo_id(repo_id)
+    sub = _clean_subfolder(subfolder)
+    where = _where(repo_id, sub, revision)
+    prefix = f"{sub}/" if sub else ""
+    from . import __version__
+
+    try:
+        snapshot = snapshot_download(
+            repo_id, revision=revision, cache_dir=cache_dir, token=token, local_files_only=local_files_only,
+            allow_patterns=[prefix + name for name in AEDEMO_FILES], library_name="aedemo",
+            library_version=__version__,
+        )
+    except GatedRepoError:
+        raise HubError(
+            f"{repo_id} is a gated repo: ask for access on {constants.ENDPOINT}/{repo_id}, then {LOGIN_HINT}"
+        ) from None
+    except RepositoryNotFoundError:
+        if _has_token(token):
+            why = "or it is private and the token used has no access to it"
+        else:
+            why = f"or it is private and no token was given ({LOGIN_HINT})"
+        raise HubError(f"Hub repo {repo_id} not found (nor a local folder of that name): check the id, {why}") from None
+    except RevisionNotFoundError:
+        raise HubError(f"{repo_id} has no revision {revision!r} (a branch, tag or commit hash)") from None
+    except LocalEntryNotFoundError:
+        cache = cache_dir or constants.HF_HUB_CACHE
+        if local_files_only or constants.HF_HUB_OFFLINE:
+            why = "offline mode is on (HF_HUB_OFFLINE=1 or local_files_only)"
+        else:
+            why = "the Hub cannot be reached (no network?)"
+        raise HubConnectionError(
+            f"cannot load {where}: {why}, and the Hugging Face cache ({cache}) holds no complete copy of it; "
+            "load it once with network access"
+        ) from None
+    except HfHubHTTPError as e:
+        status = e.response.status_code if e.response is not None else "?"
+        if status == 401:
+            msg = f"the Hub refused the token for {repo_id} (401: invalid or expired); {LOGIN_HINT}"
+        else:
+            msg = f"the Hub answered {status} for {where}; try again later"
+        raise HubError(_scrub(msg, token)) from None
+    except (HTTPError, OSError) as e:  # proxy errors and other transport failures snapshot_download lets through
+        raise HubConnectionError(_scrub(f"cannot reach the Hub for {where}: {type(e).__name__}: {e}", token)) from None
+
+    folder = Path(snapshot) / sub if sub else Path(snapshot)
+    missing = [name for name in (CONFIG_NAME, WEIGHTS_NAME) if not (folder / name).is_file()]
+    if missing:
+        found = _folders_with_checkpoints(repo_id, revision, cache_dir)
+        hint = f"; its checkpoints are in subfolders: pass subfolder= one of {found}" if found else ""
+        raise HubError(
+            f"{where} holds no aedemo checkpoint ({' and '.join(missing)} missing; an aedemo checkpoint is "
+            f"{', '.join(AEDEMO_FILES)}){hint}"
+        )
+    return folder
+
+
+def load_from_hub(repo_id: str, device: str | torch.device = "cpu", **hub_kwargs) -> torch.nn.Module:
+    """Download (or find in the cache) a Hub checkpoint and load it like a local folder."""
+    folder = download_checkpoint(repo_id, **hub_kwargs)
+    try:
+        return load_checkpoint(folder, device=device)
+    except CheckpointError as e:
+        where = _where(repo_id, _clean_subfolder(hub_kwargs.get("subfolder")), hub_kwargs.get("revision"))
+        raise CheckpointError(f"{where}: {e}") from None
+
+
+# --- pushing -------------------------------------------------------------------------------------------
+def checkpoint_operations(
+    folder: str | Path, repo_id: str, subfolder: str | None = None
+) -> tuple[list[CommitOperationAdd], dict, dict]:
+    """The files one checkpoint adds to a commit (weights, config, metrics, grid, card), and its config/metrics.
+
+    The folder is loaded first: a checkpoint that does not load is never pushed.
+    """
+    folder = Path(folder)
+    model = load_checkpoint(folder)
+    config, metrics = read_config(folder), read_metrics(folder)
+    sub = _clean_subfolder(subfolder)
+    prefix = f"{sub}/" if sub else ""
+    png, caption = grid_png(model)
+    card = model_card(config, metrics, repo_id, sub or None, caption)
+    files = {name: (folder / name).read_bytes() for name in AEDEMO_FILES if (folder / name).is_file()}
+    files[GRID_NAME] = png
+    files["README.md"] = str(card).encode()
+    return [CommitOperationAdd(prefix + name, data) for name, data in files.items()], config, metrics
+
+
+def describe(operations: list[CommitOperationAdd]) -> str:
+    """One line per file of a commit: path, size, SHA-256 (what --dry-run prints)."""
+    width = max(len(op.path_in_repo) for op in operations)
+    return "\n".join(
+        f"add {op.path_in_repo:<{width}}  {op.upload_info.size:>9} bytes  sha256 {op.upload_info.sha256.hex()}"
+        for op in operations
+    )
+
+
+def _push_token(token: str | None) -> str:
+    """The token to push with (given, else HF_TOKEN, else the cached login), checked before any work is done."""
+    token = token or get_token()
+    if not token:
+        raise HubError(f"no Hugging Face token to push with: {LOGIN_HINT} (a token with write access)")
+    return token
+
+
+def _commit(repo_id: str, operations: list[CommitOperationAdd], message: str, token: str, private: bool) -> str:
+    """Create the repo if needed and upload `operations` as one commit; returns the commit URL."""
+    from . import __version__
+
+    api = HfApi(token=token, library_name="aedemo", library_version=__version__)
+    try:
+        # private=None (not False) for an existing repo: pushing never makes a private repo public
+        api.create_repo(repo_id, private=private or None, exist_ok=True)
+        info = api.create_commit(repo_id, operations, commit_message=message)
+    except HfHubHTTPError as e:
+        status = e.response.status_code if e.response is not None else None
+        if status == 401:
+            msg = f"the Hub refused the token (401: invalid or expired); {LOGIN_HINT}"
+        elif status == 403 or isinstance(e, RepositoryNotFoundError):
+            msg = (f"the token may not write to {repo_id} ({status}): use a token with write access to that "
+                   "user or organisation")
+        else:
+            msg = f"the Hub answered {status} while pushing to {repo_id}: {e.server_message or 'try again later'}"
+        raise HubError(_scrub(msg, token)) from None
+    except (HTTPError, OSError) as e:
+        raise HubConnectionError(_scrub(f"cannot reach the Hub to push {repo_id}: {type(e).__name__}", token)) from None
+    return info.commit_url
+
+
+def push_checkpoint(
+    folder: str | Path,
+    repo_id: str,
+    token: str | None = None,
+    private: bool = False,
+    subfolder: str | None = None,
+    dry_run: bool = False,
+) -> str:
+    """Push one checkpoint folder as one commit; returns the commit URL (dry run: the files it would send).
+
+    Raises HubError with a clear message on a bad id, a folder that does not load, no or a refused token,
+    or no network.
+    """
+    check_repo_id(repo_id)
+    token = token if dry_run else _push_token(token)
+    try:
+        operations, config, _ = checkpoint_operations(folder, repo_id, subfolder)
+    except HubError:
+        raise
+    except CheckpointError as e:
+        raise HubError(f"not pushed: {e}") from None
+    if dry_run:
+        return describe(operations)
+    where = f" into {subfolder}/" if subfolder else ""
+    return _commit(repo_id, operations, f"aedemo: upload the {config['variant']} checkpoint{where}", token, private)
+
+
+def all_operations(root: str | Path, repo_id: str, names: tuple[str, ...] = ALL_NAMES) -> tuple[list, list[str]]:
+    """The commit of `--all`: each checkpoint under root/<name> in subfolder <name>, plus the root index card.
+
+    Returns (operations, names skipped because root/<name> does not exist).
+    """
+    root = Path(root)
+    present = [n for n in names if (root / n).is_dir()]
+    if not present:
+        raise HubError(f"no checkpoint folders in {root} (looked for {', '.join(names)})")
+    operations: list[CommitOperationAdd] = []
+    entries: dict[str, tuple[dict, dict]] = {}
+    for name in present:
+        try:
+            ops, config, metrics = checkpoint_operations(root / name, repo_id, name)
+        except CheckpointError as e:
+            raise HubError(f"nothing pushed: {e}") from None
+        if config["variant"] != name:
+            raise HubError(f"nothing pushed: {root / name} holds a {config['variant']!r} model, not {name!r}")
+        operations += ops
+        entries[name] = (config, metrics)
+    operations.append(CommitOperationAdd("README.md", str(index_card(repo_id, entries)).encode()))
+    return operations, [n for n in names if n not in present]
+
+
+def push_all(
+    root: str | Path = CHECKPOINTS, repo_id: str = "", token: str | None = None, private: bool = False,
+    dry_run: bool = False,
+) -> str:
+    """Push every checkpoint under `root` into one repo, one subfolder each, as one commit."""
+    check_repo_id(repo_id)
+    token = token if dry_run else _push_token(token)
+    operations, skipped = all_operations(root, repo_id)
+    note = f"\n(skipped, no folder: {', '.join(skipped)})" if skipped else ""
+    if dry_run:
+        return describe(operations) + note
+    pushed = sorted({op.path_in_repo.split("/")[0] for op in operations if "/" in op.path_in_repo})
+    return _commit(repo_id, operations, f"aedemo: upload {', '.join(pushed)}", token, private) + note
+
+
+# --- CLI -----------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m aedemo.hub", description="Push aedemo checkpoints to the Hub.")
+    sub = p.add_subparsers(dest="command", required=True)
+    push = sub.add_parser("push", help="upload checkpoints (one commit)")
+    what = push.add_mutually_exclusive_group(required=True)
+    what.add_argument("--variant", choices=list(MODEL_CLASSES), help="push checkpoints/<variant>")
+    what.add_argument("--all", action="store_true", help="push every checkpoint into one repo, a subfolder each")
+    what.add_argument("--folder", help="push this checkpoint folder (e.g. your own training run)")
+    push.add_argument("--repo-id", required=True, help="user/name (created if missing)")
+    push.add_argument("--subfolder", default=None, help="put the files in this folder of the repo (not with --all)")
+    push.add_argument("--checkpoints", default=str(CHECKPOINTS), help="folder holding one folder per variant")
+    push.add_argument("--private", action="store_true", help="create the repo private (an existing one is unchanged)")
+    push.add_argument("--dry-run", action="store_true", help="list the files of the commit; upload nothing")
+    push.add_argument("--token", default=None, help="write token (default: HF_TOKEN, then the cached login)")
+    args = p.parse_args(argv)
+
+    if args.all and args.subfolder:
+        p.error("--subfolder does not go with --all (each checkpoint goes to the subfolder named after it)")
+    try:
+        if args.all:
+            out = push_all(args.checkpoints, args.repo_id, args.token, args.private, args.dry_run)
+        else:
+            folder = args.folder or str(Path(args.checkpoints) / args.variant)
+            out = push_checkpoint(folder, args.repo_id, args.token, args.private, args.subfolder, args.dry_run)
+    except CheckpointError as e:
+        print(f"error: {_scrub(str(e), args.token)}", file=sys.stderr)
+        return 1
+    print(("dry run, nothing uploaded; the commit would add:\n" if args.dry_run else "pushed: ") + out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
