@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -113,7 +113,8 @@ def batches(
         order = torch.randperm(n, generator=generator).to(x.device)
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
-            yield x[idx], y[idx]
+            # index_select is ~3x faster than x[idx] on the CPU: advanced indexing takes a generic path
+            yield x.index_select(0, idx), y.index_select(0, idx)
     else:
         for start in range(0, n, batch_size):
             yield x[start : start + batch_size], y[start : start + batch_size]
