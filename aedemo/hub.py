@@ -41,7 +41,6 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import validate_repo_id
 
-from .card import GRID_NAME, grid_png, index_card, model_card
 from .checkpoint import (
     CONFIG_NAME,
     METRICS_NAME,
@@ -199,6 +198,8 @@ def checkpoint_operations(
 
     The folder is loaded first: a checkpoint that does not load is never pushed.
     """
+    from .card import GRID_NAME, grid_png, model_card  # only pushes draw and write cards: loads skip torchvision
+
     folder = Path(folder)
     model = load_checkpoint(folder)
     config, metrics = read_config(folder), read_metrics(folder)
@@ -285,6 +286,8 @@ def all_operations(root: str | Path, repo_id: str, names: tuple[str, ...] = ALL_
 
     Returns (operations, names skipped because root/<name> does not exist).
     """
+    from .card import index_card
+
     root = Path(root)
     present = [n for n in names if (root / n).is_dir()]
     if not present:

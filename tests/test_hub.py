@@ -1,0 +1,412 @@
+"""Hub round trip, offline: model cards, loading from the HF cache, the exact commits of a push, every error.
+
+No test makes an HTTP call: pushes capture what HfApi would send, loads read a snapshot laid out as the
+huggingface_hub cache, and Hub failures are the library's own exceptions, built by its own hf_raise_for_status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from huggingface_hub import CommitInfo, ModelCard, constants, metadata_load
+from huggingface_hub.errors import HTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
+from huggingface_hub.repocard_data import model_index_to_eval_results
+from huggingface_hub.utils import hf_raise_for_status
+from PIL import Image
+
+import aedemo
+from aedemo import CheckpointError, build_model, hub, save_checkpoint
+from aedemo.card import BASELINE_METRICS, index_card, model_card
+
+http = importlib.import_module(HTTPError.__module__.split(".")[0])  # the HTTP library huggingface_hub uses
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "hf_TESTsecretTOKEN1234567890abcdef"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+PUSHED = ("model.safetensors", "config.json", "metrics.json", "grid.png", "README.md")  # in commit order
+SMALL = {  # small architectures: checkpoints of a few hundred kB keep the tests fast
+    "vae": {"latent_dim": 4, "hidden": [32]},
+    "cvae": {"latent_dim": 4, "hidden": [32]},
+    "ae": {"latent_dim": 4, "hidden": [32]},
+}
+
+
+def _metrics(variant: str, seed: int) -> dict:
+    g = torch.Generator().manual_seed(seed)
+    test = {"mse": 0.01 + 0.01 * torch.rand(1, generator=g).item(), "psnr": 15 + 5 * torch.rand(1, generator=g).item()}
+    if variant != "cvae":
+        test |= {"gaussian_noisy_psnr": 7.25, "gaussian_denoised_psnr": 14.5 + torch.rand(1, generator=g).item()}
+    command = f"python -m aedemo.train --variant {variant} --epochs 3 --seed {seed}"
+    return {"test": test, "training": {"command": command, "epochs": 3, "seconds": 12.5, "device": "cpu"}}
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory) -> Path:
+    """A checkpoints/ folder with small vae, cvae and ae checkpoints (untrained weights: loading is what counts)."""
+    root = tmp_path_factory.mktemp("checkpoints")
+    for i, (variant, config) in enumerate(SMALL.items()):
+        torch.manual_seed(i)
+        save_checkpoint(build_model(variant, **config), root / variant, _metrics(variant, i))
+    return root
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Any HTTP request fails the test; no token is found unless a test gives one."""
+    def refuse(request):
+        raise AssertionError(f"test tried to reach the network: {request.method} {request.url}")
+
+    monkeypatch.setattr(http.HTTPTransport, "handle_request", lambda self, request: refuse(request))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(hub, "get_token", lambda: None)
+
+
+def hub_error(status: int, error_code: str | None = None, url: str = "https://huggingface.co/api/models/user/x",
+              body: str = "") -> Exception:
+    """The exception huggingface_hub raises for this HTTP answer, made by its own hf_raise_for_status."""
+    headers = {"X-Error-Code": error_code} if error_code else {}
+    response = http.Response(status, headers=headers, text=body, request=http.Request("GET", url))
+    try:
+        hf_raise_for_status(response)
+    except Exception as e:  # noqa: BLE001 - returned for the test to raise where it wants
+        return e
+    raise AssertionError("hf_raise_for_status did not raise")
+
+
+def cache_snapshot(cache: Path, repo_id: str, files: dict[str, bytes], ref: str = "main", sha: str = SHA) -> Path:
+    """Lay out `files` as huggingface_hub's cache does: blobs, a snapshot of symlinks, refs/<ref>."""
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    for path, data in files.items():
+        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_bytes(data)
+        link = repo / "snapshots" / sha / path
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(blob, link.parent))
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / ref).write_text(sha)
+    return repo / "snapshots" / sha
+
+
+def folder_files(folder: Path, prefix: str = "") -> dict[str, bytes]:
+    return {prefix + n: (folder / n).read_bytes() for n in ("model.safetensors", "config.json", "metrics.json")}
+
+
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+class Recorder:
+    """Stands in for HfApi.create_repo / create_commit and keeps what a push would send."""
+
+    def __init__(self, monkeypatch, commit_error: Exception | None = None, repo_error: Exception | None = None):
+        self.repos, self.commits = [], []
+        self.commit_error, self.repo_error = commit_error, repo_error
+        # plain functions, so that the HfApi instance comes in as their first argument
+        monkeypatch.setattr(hub.HfApi, "create_repo", lambda api, *a, **kw: self.create_repo(api, *a, **kw))
+        monkeypatch.setattr(hub.HfApi, "create_commit", lambda api, *a, **kw: self.create_commit(api, *a, **kw))
+
+    def create_repo(self, api, repo_id, **kw):
+        self.repos.append((repo_id, kw, api.token))
+        if self.repo_error:
+            raise self.repo_error
+
+    def create_commit(self, api, repo_id, operations, **kw):
+        ops = list(operations)
+        files = {}
+        for op in ops:
+            with op.as_file() as f:
+                files[op.path_in_repo] = f.read()
+        self.commits.append({"repo_id": repo_id, "files": files, "token": api.token, **kw})
+        if self.commit_error:
+            raise self.commit_error
+        url = f"https://huggingface.co/{repo_id}/commit/{SHA}"
+        return CommitInfo(commit_url=url, commit_message=kw["commit_message"], commit_description="", oid=SHA)
+
+
+# --- the model card ------------------------------------------------------------------------------------
+def test_card_metadata_passes_huggingface_hub_parsing(checkpoints, tmp_path):
+    folder = checkpoints / "vae"
+    config = json.loads((folder / "config.json").read_text())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    path = tmp_path / "README.md"
+    path.write_text(str(model_card(config, metrics, "user/aedemo", "vae", ["test images", "reconstructions"])))
+
+    card = ModelCard.load(path)  # a local file: parsed and checked strictly (ignore_metadata_errors=False)
+    assert card.data.library_name == "aedemo"
+    assert card.data.license == "mit"
+    assert card.data.datasets == ["mnist"]
+    assert {"autoencoder", "vae", "mnist", "pytorch", "safetensors"} <= set(card.data.tags)
+
+    meta = metadata_load(path)
+    name, results = model_index_to_eval_results(meta["model-index"])
+    assert name and all(r.dataset_type == "mnist" and r.dataset_split == "test" for r in results)
+    reported = {r.metric_type: r.metric_value for r in results}
+    expected = {k: v for k, v in metrics["test"].items() if k not in BASELINE_METRICS}
+    assert reported.keys() == expected.keys()
+    assert all(reported[k] == pytest.approx(v, rel=1e-5) for k, v in expected.items())
+
+    text = card.text
+    assert metrics["training"]["command"] in text
+    assert "https://huggingface.co/user/aedemo/resolve/main/vae/grid.png" in text
+    snippet = re.search(r"```python\n(.*?)```", text, re.S).group(1).strip().splitlines()
+    assert len(snippet) == 3 and 'load_model("user/aedemo", subfolder="vae")' in snippet[1]
+
+
+def test_index_card_carries_every_variant(checkpoints):
+    entries = {v: (json.loads((checkpoints / v / "config.json").read_text()),
+                   json.loads((checkpoints / v / "metrics.json").read_text())) for v in SMALL}
+    card = ModelCard(str(index_card("user/aedemo", entries)))
+    assert set(SMALL) <= set(card.data.tags)
+    by_name = {r.metric_name: r.metric_value for r in card.data.eval_results}
+    for v, (_, metrics) in entries.items():
+        assert by_name[f"{v}: PSNR dB"] == pytest.approx(metrics["test"]["psnr"], rel=1e-5)
+        assert f'load_model("user/aedemo", subfolder="{v}")' in card.text
+
+
+# --- loading -------------------------------------------------------------------------------------------
+def test_local_folders_still_load(checkpoints):
+    assert aedemo.load_model(str(checkpoints / "vae")).variant == "vae"
+    assert aedemo.load_model(checkpoints, subfolder="cvae").variant == "cvae"
+
+
+def test_offline_load_from_cache_runs_the_cards_snippet(checkpoints, tmp_path):
+    """HF_HUB_OFFLINE=1, a snapshot in the cache: the card's three lines work as written, in a fresh process."""
+    files = folder_files(checkpoints / "vae", "vae/") | folder_files(checkpoints / "ae")
+    cache_snapshot(tmp_path / "hf" / "hub", "user/aedemo", files)
+    config = json.loads((checkpoints / "vae" / "config.json").read_text())
+    card = model_card(config, json.loads((checkpoints / "vae" / "metrics.json").read_text()), "user/aedemo", "vae")
+    snippet = re.search(r"```python\n(.*?)```", card.text, re.S).group(1)
+    script = (
+        "import torch\nx = torch.rand(3, 1, 28, 28)\n" + snippet +
+        "assert out.shape == (3, 1, 28, 28) and model.variant == 'vae'\n"
+        f"torch.save(model.state_dict(), {str(tmp_path / 'vae.pt')!r})\n"
+        "root = load_model('user/aedemo')\nprint('root', root.variant)\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env.pop("HF_HUB_CACHE", None)
+    env.pop("HF_TOKEN", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "root ae" in done.stdout
+    loaded = build_model("vae", **SMALL["vae"])
+    loaded.load_state_dict(torch.load(tmp_path / "vae.pt"))
+    assert same_weights(loaded, aedemo.load_model(checkpoints / "vae"))
+
+
+def test_revision_reads_its_own_ref(checkpoints, tmp_path, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    cache_snapshot(tmp_path, "user/aedemo", folder_files(checkpoints / "ae"), ref="main", sha="a" * 40)
+    cache_snapshot(tmp_path, "user/aedemo", folder_files(checkpoints / "vae"), ref="v2", sha="b" * 40)
+    assert aedemo.load_model("user/aedemo", cache_dir=tmp_path).variant == "ae"
+    assert aedemo.load_model("user/aedemo", revision="v2", cache_dir=tmp_path).variant == "vae"
+
+
+@pytest.mark.parametrize("repo_id", ["user/na me", "user/a--b", "-user/x", "user/x.git"])
+def test_malformed_id(repo_id, monkeypatch):
+    monkeypatch.setattr(hub, "snapshot_download", lambda *a, **k: pytest.fail("a malformed id reached the Hub"))
+    with pytest.raises(hub.HubError, match="not a valid Hub repo id"):
+        aedemo.load_model(repo_id)
+
+
+@pytest.mark.parametrize("name", ["no-such-folder", "a/b/c", "./x/y"])
+def test_missing_folder_that_is_no_repo_id(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(hub, "snapshot_download", lambda *a, **k: pytest.fail("a local path reached the Hub"))
+    with pytest.raises(CheckpointError, match="no such checkpoint folder"):
+        aedemo.load_model(name)
+
+
+def fail_with(monkeypatch, error: Exception) -> None:
+    def snapshot_download(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(hub, "snapshot_download", snapshot_download)
+
+
+def test_repo_not_found_without_token(monkeypatch):
+    fail_with(monkeypatch, hub_error(401, "RepoNotFound"))
+    with pytest.raises(hub.HubError) as e:
+        aedemo.load_model("user/missing")
+    assert "not found" in str(e.value) and "private" in str(e.value) and "HF_TOKEN" in str(e.value)
+
+
+def test_private_repo_with_a_token_that_has_no_access(monkeypatch):
+    fail_with(monkeypatch, hub_error(404, "RepoNotFound"))
+    with pytest.raises(hub.HubError, match="token used has no access") as e:
+        aedemo.load_model("user/private", token=TOKEN)
+    assert TOKEN not in str(e.value)
+
+
+def test_gated_repo(monkeypatch):
+    fail_with(monkeypatch, hub_error(403, "GatedRepo"))
+    with pytest.raises(hub.HubError, match="gated repo: ask for access on https://huggingface.co/user/gated"):
+        aedemo.load_model("user/gated")
+
+
+def test_unknown_revision(monkeypatch):
+    fail_with(monkeypatch, hub_error(404, "RevisionNotFound", "https://huggingface.co/api/models/user/x/revision/v9"))
+    with pytest.raises(hub.HubError, match="has no revision 'v9'"):
+        aedemo.load_model("user/x", revision="v9")
+
+
+def test_invalid_token(monkeypatch):
+    fail_with(monkeypatch, hub_error(401, url="https://huggingface.co/api/whoami-v2", body=f"bad token {TOKEN}"))
+    with pytest.raises(hub.HubError, match="refused the token") as e:
+        aedemo.load_model("user/x", token=TOKEN)
+    assert TOKEN not in str(e.value)
+
+
+def test_no_network_and_no_cache(monkeypatch):
+    # what snapshot_download raises when the Hub is unreachable and nothing is cached
+    cause = http.ConnectError("[Errno -3] Temporary failure in name resolution")
+    error = LocalEntryNotFoundError(
+        f"Got: {cause.__class__.__name__}: {cause}\nAn error happened while trying to locate the files on the Hub, and"
+        " we cannot find the appropriate snapshot folder for the specified revision on the local disk."
+    )
+    error.__cause__ = cause
+    fail_with(monkeypatch, error)
+    with pytest.raises(hub.HubConnectionError, match="cannot be reached .* holds no complete copy"):
+        aedemo.load_model("user/x")
+
+
+def test_offline_mode_and_no_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # read at import; set as HF_HUB_OFFLINE=1 would
+    with pytest.raises(hub.HubConnectionError, match="offline mode is on"):
+        aedemo.load_model("user/x", cache_dir=tmp_path)
+
+
+def test_repo_without_aedemo_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    cache_snapshot(tmp_path, "user/other", {"README.md": b"# hello\n", "pytorch_model.bin": b"\0" * 16})
+    with pytest.raises(hub.HubError, match="holds no aedemo checkpoint"):
+        aedemo.load_model("user/other", cache_dir=tmp_path)
+    with pytest.raises(hub.HubError, match="subfolder 'vae'.*holds no aedemo checkpoint"):
+        aedemo.load_model("user/other", subfolder="vae", cache_dir=tmp_path)
+
+
+def test_config_json_of_another_library(tmp_path, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    files = {"config.json": b'{"model_type": "bert"}', "model.safetensors": b"\0" * 16}
+    cache_snapshot(tmp_path, "user/bert", files)
+    with pytest.raises(CheckpointError, match="user/bert.*no 'variant' field"):
+        aedemo.load_model("user/bert", cache_dir=tmp_path)
+
+
+def test_subfolder_cannot_climb_out(monkeypatch):
+    monkeypatch.setattr(hub, "snapshot_download", lambda *a, **k: pytest.fail("reached the Hub"))
+    with pytest.raises(hub.HubError, match="not a plain folder path"):
+        aedemo.load_model("user/x", subfolder="../../etc")
+
+
+# --- pushing -------------------------------------------------------------------------------------------
+def test_push_sends_one_commit_with_exact_files(checkpoints, monkeypatch):
+    rec = Recorder(monkeypatch)
+    url = hub.push_checkpoint(checkpoints / "vae", "user/aedemo-vae", token=TOKEN)
+    assert url == f"https://huggingface.co/user/aedemo-vae/commit/{SHA}"
+    assert [r[0] for r in rec.repos] == ["user/aedemo-vae"] and rec.repos[0][1]["exist_ok"]
+    (commit,) = rec.commits
+    files = commit["files"]
+    assert list(files) == list(PUSHED)
+    for name, data in folder_files(checkpoints / "vae").items():
+        assert files[name] == data
+    grid = Image.open(io.BytesIO(files["grid.png"]))
+    assert grid.format == "PNG" and grid.size == (10 * 30 + 2, 6 * 30 + 2)  # 10 digits; test, reconstructions, samples
+    card = ModelCard(files["README.md"].decode())
+    assert "vae" in card.data.tags and 'load_model("user/aedemo-vae")' in card.text
+    assert commit["token"] == TOKEN and commit["repo_id"] == "user/aedemo-vae"
+
+
+def test_push_into_a_subfolder(checkpoints, monkeypatch):
+    rec = Recorder(monkeypatch)
+    hub.push_checkpoint(checkpoints / "cvae", "user/aedemo", token=TOKEN, subfolder="cvae", private=True)
+    assert rec.repos[0][1]["private"] is True
+    (commit,) = rec.commits
+    assert sorted(commit["files"]) == sorted(f"cvae/{n}" for n in PUSHED)
+    assert commit["files"]["cvae/config.json"] == (checkpoints / "cvae" / "config.json").read_bytes()
+
+
+def test_push_all_is_one_commit_with_a_folder_each_and_an_index(checkpoints, monkeypatch):
+    rec = Recorder(monkeypatch)
+    out = hub.push_all(checkpoints, "user/aedemo", token=TOKEN)
+    (commit,) = rec.commits
+    files = commit["files"]
+    assert set(files) == {"README.md"} | {f"{v}/{n}" for v in SMALL for n in PUSHED}
+    for v in SMALL:
+        for name, data in folder_files(checkpoints / v, f"{v}/").items():
+            assert files[name] == data
+    assert set(SMALL) <= set(ModelCard(files["README.md"].decode()).data.tags)
+    assert "skipped, no folder: " in out and "classifier" in out  # not in this checkpoints folder
+
+
+def test_cli_dry_run_prints_the_operations_and_sends_nothing(checkpoints, monkeypatch, capsys):
+    rec = Recorder(monkeypatch)
+    code = hub.main(["push", "--variant", "vae", "--checkpoints", str(checkpoints), "--repo-id", "user/x", "--dry-run"])
+    assert code == 0 and rec.repos == [] and rec.commits == []
+    out = capsys.readouterr().out
+    for name, data in folder_files(checkpoints / "vae").items():
+        line = next(line for line in out.splitlines() if f" {name} " in line)
+        assert f"{len(data)} bytes" in line and hashlib.sha256(data).hexdigest() in line
+    assert " grid.png " in out and " README.md " in out
+
+
+def test_pushed_files_load_back(checkpoints, tmp_path, monkeypatch):
+    """What a push sends, laid out as the cache holds it after a download, loads to the same weights."""
+    rec = Recorder(monkeypatch)
+    hub.push_all(checkpoints, "user/aedemo", token=TOKEN)
+    cache_snapshot(tmp_path, "user/aedemo", rec.commits[0]["files"])
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    for v in SMALL:
+        assert same_weights(aedemo.load_model("user/aedemo", subfolder=v, cache_dir=tmp_path),
+                            aedemo.load_model(checkpoints / v))
+
+
+def test_push_errors(checkpoints, tmp_path, monkeypatch):
+    rec = Recorder(monkeypatch)
+    with pytest.raises(hub.HubError, match="not a valid Hub repo id"):
+        hub.push_checkpoint(checkpoints / "vae", "not an id", token=TOKEN)
+    with pytest.raises(hub.HubError, match="no Hugging Face token"):
+        hub.push_checkpoint(checkpoints / "vae", "user/x")
+    with pytest.raises(hub.HubError, match="not pushed: .*no such checkpoint folder"):
+        hub.push_checkpoint(tmp_path / "nothing", "user/x", token=TOKEN)
+    assert rec.commits == []
+
+    Recorder(monkeypatch, repo_error=hub_error(403, url="https://huggingface.co/api/repos/create"))
+    with pytest.raises(hub.HubError, match="may not write to org/x"):
+        hub.push_checkpoint(checkpoints / "vae", "org/x", token=TOKEN)
+    Recorder(monkeypatch, repo_error=OfflineModeIsEnabled("Cannot reach https://huggingface.co: offline mode"))
+    with pytest.raises(hub.HubConnectionError, match="cannot reach the Hub"):
+        hub.push_checkpoint(checkpoints / "vae", "user/x", token=TOKEN)
+
+
+def test_token_never_printed_or_logged(checkpoints, monkeypatch, capsys, caplog):
+    """The token, from --token or HF_TOKEN, appears in no output or log, even when the server echoes it back."""
+    caplog.set_level(logging.DEBUG)
+    echo = hub_error(401, url="https://huggingface.co/api/repos/create", body=f'{{"error": "bad token {TOKEN}"}}')
+    rec = Recorder(monkeypatch, repo_error=echo)
+    assert hub.main(["push", "--variant", "vae", "--checkpoints", str(checkpoints), "--repo-id", "user/x",
+                     "--token", TOKEN]) == 1
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    monkeypatch.setattr(hub, "get_token", lambda: os.environ.get("HF_TOKEN"))
+    Recorder(monkeypatch)
+    assert hub.main(["push", "--variant", "ae", "--checkpoints", str(checkpoints), "--repo-id", "user/x"]) == 0
+    fail_with(monkeypatch, echo)
+    with pytest.raises(hub.HubError) as e:
+        aedemo.load_model("user/x")
+    captured = capsys.readouterr()
+    assert rec.repos[0][2] == TOKEN  # it was used...
+    assert TOKEN not in captured.out + captured.err + caplog.text + str(e.value)  # ...and never shown
+    assert "refused the token" in captured.err and "pushed: https://huggingface.co/user/x/commit/" in captured.out
