@@ -59,8 +59,10 @@ def load_mnist(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Return MNIST `split` ("train" or "test") as uint8 images [N,28,28] and int64 labels [N].
 
-    Sources, first that works: `data_dir` or env AEDEMO_DATA_DIR (torchvision layout), torchvision's
-    download into ~/.cache/aedemo, then the official 10k test set bundled with the package.
+    Sources, first that works: `data_dir` or env AEDEMO_DATA_DIR (torchvision layout), an earlier download in
+    ~/.cache/aedemo, the official 10k test set bundled with the package (test split only), then torchvision's
+    download (unless `download=False`). The bundle comes before the download because it holds the official
+    test files: downloading would fetch nothing new, and offline the attempt costs ~10 s of retries.
     """
     if split not in _FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
@@ -74,15 +76,16 @@ def load_mnist(
     found = _from_folder(DOWNLOAD_DIR, split)
     if found is not None:
         return found
+    tried.append(f"download cache {DOWNLOAD_DIR}")
+    found = _from_folder(BUNDLED_DIR, split)
+    if found is not None:
+        return found
+    tried.append(f"bundled copy in {BUNDLED_DIR} (holds only the test split)")
     if download:
         found = _from_torchvision(split)
         if found is not None:
             return found
         tried.append(f"torchvision download into {DOWNLOAD_DIR} (failed: offline?)")
-    found = _from_folder(BUNDLED_DIR, split)
-    if found is not None:
-        return found
-    tried.append(f"bundled copy in {BUNDLED_DIR} (holds only the test split)")
     raise DataNotFoundError(
         f"MNIST {split!r} split not found. Looked in: " + "; ".join(tried) + ". "
         "Fix: pass data_dir / --data-dir (or set AEDEMO_DATA_DIR) to a folder holding "
