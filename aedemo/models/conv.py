@@ -8,23 +8,35 @@ from torch import nn
 from .base import Autoencoder, bce_per_image
 
 
+def conv_encoder(channels: list[int], out_features: int) -> nn.Sequential:
+    """[B,1,28,28] -> [B,out_features]: two stride-2 convolutions (28 -> 14 -> 7), then a linear layer."""
+    c1, c2 = channels
+    return nn.Sequential(
+        nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),
+        nn.Flatten(), nn.Linear(c2 * 7 * 7, out_features),
+    )
+
+
+def conv_decoder(in_features: int, channels: list[int]) -> nn.Sequential:
+    """[B,in_features] -> logits [B,1,28,28]: the encoder mirrored with transposed convolutions."""
+    c1, c2 = channels
+    return nn.Sequential(
+        nn.Linear(in_features, c2 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (c2, 7, 7)),
+        nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
+    )
+
+
 class ConvAE(Autoencoder):
     variant = "conv"
     description = "Convolutional AE: 28 -> 14 -> 7 with strided convs, mirrored by transposed convs"
 
     def __init__(self, latent_dim: int = 32, channels: list[int] | tuple[int, ...] = (32, 64), **config):
-        c1, c2 = channels
-        super().__init__(latent_dim, channels=[c1, c2], **config)
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),  # 28 -> 14
-            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),  # 14 -> 7
-            nn.Flatten(), nn.Linear(c2 * 7 * 7, latent_dim),
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, c2 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (c2, 7, 7)),
-            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),  # 7 -> 14
-            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),  # 14 -> 28
-        )
+        channels = list(channels)
+        super().__init__(latent_dim, channels=channels, **config)
+        self.encoder = conv_encoder(channels, latent_dim)
+        self.decoder = conv_decoder(latent_dim, channels)
 
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.encoder(x)

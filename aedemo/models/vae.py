@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from .base import N_PIXELS, Autoencoder, bce_per_image, mlp
+from .conv import conv_decoder, conv_encoder
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -14,36 +15,47 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 class VAE(Autoencoder):
+    """Convolutional encoder/decoder by default; `channels=None` makes both MLPs of `hidden` sizes."""
+
     variant = "vae"
     description = "VAE: Gaussian posterior, standard normal prior"
     generative = True
 
-    def __init__(self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512, 256), **config):
-        hidden = list(hidden)
-        super().__init__(latent_dim, hidden=hidden, **config)
-        cond = 10 if self.conditional else 0
-        self.encoder = mlp([N_PIXELS + cond, *hidden], last_activation=True)
+    def __init__(
+        self,
+        latent_dim: int = 32,
+        hidden: list[int] | tuple[int, ...] = (512,),
+        channels: list[int] | tuple[int, ...] | None = (32, 64),
+        **config,
+    ):
+        hidden, channels = list(hidden), (list(channels) if channels else None)
+        super().__init__(latent_dim, hidden=hidden, channels=channels, **config)
+        cond = 10 if self.conditional else 0  # the CVAE's one-hot class, fed to both halves
+        if channels:
+            self.encoder = nn.Sequential(conv_encoder(channels, hidden[-1]), nn.ReLU())
+            self.decoder = conv_decoder(latent_dim + cond, channels)
+        else:
+            self.encoder = mlp([N_PIXELS, *hidden], last_activation=True)
+            self.decoder = mlp([latent_dim + cond, *reversed(hidden), N_PIXELS])
         # The network outputs log-variance, unconstrained: sigma = exp(logvar / 2) is positive by construction.
-        self.to_mu = nn.Linear(hidden[-1], latent_dim)
-        self.to_logvar = nn.Linear(hidden[-1], latent_dim)
-        self.decoder = mlp([latent_dim + cond, *reversed(hidden), N_PIXELS])
+        self.to_mu = nn.Linear(hidden[-1] + cond, latent_dim)
+        self.to_logvar = nn.Linear(hidden[-1] + cond, latent_dim)
 
-    def _encoder_input(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        return x.flatten(1)
-
-    def _decoder_input(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        return z
+    def _condition(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """What the CVAE appends its one-hot label to; the plain VAE uses h as it is."""
+        return h
 
     def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z|x), each [B, latent_dim]."""
-        h = self.encoder(self._encoder_input(x, self._labels(labels, x.shape[0])))
+        features = self.encoder(x if self.config["channels"] else x.flatten(1))
+        h = self._condition(features, self._labels(labels, x.shape[0]))
         return self.to_mu(h), self.to_logvar(h)
 
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.posterior(x, labels)[0]
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.decoder(self._decoder_input(z, labels)).view(-1, 1, 28, 28)
+        return self.decoder(self._condition(z, labels)).view(-1, 1, 28, 28)
 
     def loss_terms(self, x, labels, generator=None):
         """Negative ELBO in nats per image: BCE summed over pixels + KL (pytorch/examples' convention)."""

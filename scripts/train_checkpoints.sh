@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Rebuild the shipped checkpoints from the official MNIST training set: bash scripts/train_checkpoints.sh [VARIANT...]
+# DATA_DIR must hold MNIST/raw/*.gz (torchvision's layout). The classifier goes first: the CVAE's evaluation uses it.
+set -euo pipefail
+DATA_DIR=${DATA_DIR:-../shared/data}
+declare -A EPOCHS=([classifier]=8 [ae]=30 [dae]=30 [sparse]=30 [contractive]=30 [conv]=20 [vae]=30 [cvae]=30 [aae]=30 [pca]=1)
+variants=("${@:-classifier ae dae sparse contractive pca aae conv vae cvae}")
+for v in ${variants[@]}; do
+  python -m aedemo.train --variant "$v" --epochs "${EPOCHS[$v]}" --data-dir "$DATA_DIR" --out "checkpoints/$v"
+done
+python -m aedemo.evaluate
