@@ -197,7 +197,8 @@ def index_card(repo_id: str, entries: dict[str, tuple[dict, dict]]) -> ModelCard
     rows = ["| variant | what it is | load it |", "|---|---|---|"]
     for v in entries:
         description = getattr(MODEL_CLASSES[v], "description", "") or "MNIST digit classifier (small CNN)"
-        rows.append(f'| [`{v}`]({v}/README.md) | {description} | `load_model("{repo_id}", subfolder="{v}")` |')
+        link = f"{constants.ENDPOINT}/{repo_id}/blob/main/{v}/README.md"
+        rows.append(f'| [`{v}`]({link}) | {description} | `load_model("{repo_id}", subfolder="{v}")` |')
     body = "\n".join([
         "# aedemo checkpoints: autoencoders on MNIST\n",
         "One folder per model of aedemo, the autoencoder playground; each folder is a complete checkpoint "

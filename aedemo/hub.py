@@ -223,8 +223,13 @@ def describe(operations: list[CommitOperationAdd]) -> str:
 
 
 def _push_token(token: str | None) -> str:
-    """The token to push with (given, else HF_TOKEN, else the cached login), checked before any work is done."""
-    token = token or get_token()
+    """The token to push with, checked before any work is done.
+
+    Only None falls back to HF_TOKEN / the cached login: a string, even empty, is the caller's choice. So the
+    Space passes the visitor's (maybe empty) field and never pushes with its own HF_TOKEN secret.
+    """
+    if token is None:
+        token = get_token()
     if not token:
         raise HubError(f"no Hugging Face token to push with: {LOGIN_HINT} (a token with write access)")
     return token
@@ -264,8 +269,9 @@ def push_checkpoint(
 ) -> str:
     """Push one checkpoint folder as one commit; returns the commit URL (dry run: the files it would send).
 
-    Raises HubError with a clear message on a bad id, a folder that does not load, no or a refused token,
-    or no network.
+    `token=None` means HF_TOKEN or the cached login; a string (the Space's token field, even left empty) is used
+    as given and never replaced by them. Raises HubError with a clear message on a bad id, a folder that does not
+    load, no token or a refused one, or no network (HubConnectionError).
     """
     check_repo_id(repo_id)
     token = token if dry_run else _push_token(token)

@@ -380,6 +380,9 @@ def test_push_errors(checkpoints, tmp_path, monkeypatch):
         hub.push_checkpoint(checkpoints / "vae", "not an id", token=TOKEN)
     with pytest.raises(hub.HubError, match="no Hugging Face token"):
         hub.push_checkpoint(checkpoints / "vae", "user/x")
+    monkeypatch.setattr(hub, "get_token", lambda: TOKEN)  # the Space's own secret, say
+    with pytest.raises(hub.HubError, match="no Hugging Face token"):
+        hub.push_checkpoint(checkpoints / "vae", "user/x", token="")  # a visitor's empty field: never replaced
     with pytest.raises(hub.HubError, match="not pushed: .*no such checkpoint folder"):
         hub.push_checkpoint(tmp_path / "nothing", "user/x", token=TOKEN)
     assert rec.commits == []
