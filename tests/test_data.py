@@ -1,0 +1,128 @@
+"""MNIST loading (every source, offline fallback, the error when nothing has the split) and batching."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import aedemo.data as data
+from aedemo.data import DataNotFoundError, batches, load_mnist, to_float
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write `array` (uint8) as a gzipped IDX file, the format MNIST ships in."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def make_split(root: Path, split: str, n: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, n, dtype=np.uint8)
+    prefix = "train" if split == "train" else "t10k"
+    write_idx(root / "MNIST" / "raw" / f"{prefix}-images-idx3-ubyte.gz", images)
+    write_idx(root / "MNIST" / "raw" / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return images, labels
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """No cached download, no AEDEMO_DATA_DIR, and a torchvision download that fails at once (as offline)."""
+    tv = pytest.importorskip("torchvision.datasets")
+    calls = []
+
+    def no_network(self):
+        calls.append(self.train)
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: no network")
+
+    monkeypatch.setattr(tv.MNIST, "download", no_network)
+    monkeypatch.setattr(data, "DOWNLOAD_DIR", tmp_path / "cache")
+    monkeypatch.delenv("AEDEMO_DATA_DIR", raising=False)
+    return calls
+
+
+def test_test_split_offline_comes_from_the_bundled_official_files(offline):
+    images, labels = load_mnist("test")
+    assert images.shape == (10000, 28, 28) and images.dtype == torch.uint8
+    assert labels.shape == (10000,) and labels.dtype == torch.int64
+    assert set(labels.tolist()) == set(range(10))
+    assert images.float().mean() > 20  # real digits, not a blank placeholder
+    assert offline == []  # the bundled copy is the official one: no download is attempted for it
+
+
+def test_missing_train_split_says_where_it_looked_and_how_to_fix(offline, tmp_path):
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    with pytest.raises(DataNotFoundError) as err:
+        load_mnist("train", empty)
+    message = str(err.value)
+    assert str(empty) in message  # the folder it was asked to read
+    assert str(tmp_path / "cache") in message  # the download cache
+    assert "torchvision download" in message and "bundled" in message
+    assert "--data-dir" in message and "AEDEMO_DATA_DIR" in message  # how to fix it
+    assert "train-images-idx3-ubyte.gz" in message
+    assert offline == [True]  # the download was tried, and its failure did not escape as a traceback
+
+
+def test_no_download_when_asked_not_to(offline):
+    with pytest.raises(DataNotFoundError):
+        load_mnist("train", download=False)
+    assert offline == []
+
+
+def test_explicit_folder_in_torchvision_layout(offline, tmp_path):
+    images, labels = make_split(tmp_path / "d", "train")
+    x, y = load_mnist("train", tmp_path / "d")
+    assert torch.equal(x, torch.from_numpy(images))
+    assert torch.equal(y, torch.from_numpy(labels.astype(np.int64)))
+    assert y.dtype == torch.int64
+
+
+def test_env_folder_and_explicit_folder_win_over_the_bundle(offline, tmp_path, monkeypatch):
+    images, _ = make_split(tmp_path / "env", "test", seed=1)
+    monkeypatch.setenv("AEDEMO_DATA_DIR", str(tmp_path / "env"))
+    assert torch.equal(load_mnist("test")[0], torch.from_numpy(images))
+    other, _ = make_split(tmp_path / "arg", "test", seed=2)
+    assert torch.equal(load_mnist("test", tmp_path / "arg")[0], torch.from_numpy(other))
+
+
+def test_earlier_download_in_cache_is_used(offline, tmp_path):
+    images, _ = make_split(tmp_path / "cache", "train", seed=3)
+    assert torch.equal(load_mnist("train")[0], torch.from_numpy(images))
+    assert offline == []
+
+
+def test_unknown_split_is_refused():
+    with pytest.raises(ValueError, match="split"):
+        load_mnist("validation")
+
+
+def test_to_float_layout_and_range():
+    images = torch.tensor([[[0] * 28] * 28, [[255] * 28] * 28], dtype=torch.uint8)
+    x = to_float(images)
+    assert x.shape == (2, 1, 28, 28) and x.dtype == torch.float32
+    assert x[0].max() == 0.0 and x[1].min() == 1.0
+
+
+def test_shuffled_batches_cover_every_sample_once_and_follow_the_seed():
+    x = torch.arange(10.0).view(10, 1)
+    y = torch.arange(10)
+    got = list(batches(x, y, 4, generator=torch.Generator().manual_seed(0)))
+    assert [len(b) for b, _ in got] == [4, 4, 2]
+    order = torch.cat([b for _, b in got])
+    assert sorted(order.tolist()) == list(range(10))
+    assert torch.equal(torch.cat([b for b, _ in got]).view(-1).long(), order)  # images stay with their labels
+    again = torch.cat([b for _, b in batches(x, y, 4, generator=torch.Generator().manual_seed(0))])
+    other = torch.cat([b for _, b in batches(x, y, 4, generator=torch.Generator().manual_seed(1))])
+    assert torch.equal(order, again) and not torch.equal(order, other)
+
+
+def test_unshuffled_batches_keep_order():
+    x, y = torch.arange(5.0).view(5, 1), torch.arange(5)
+    assert [b.tolist() for _, b in batches(x, y, 2, shuffle=False)] == [[0, 1], [2, 3], [4]]
