@@ -1,0 +1,178 @@
+"""The public model API for every variant, and the maths of the loss terms checked against independent code."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.autograd.functional import jacobian
+from torch.distributions import Bernoulli, Normal, kl_divergence
+
+from aedemo import VARIANTS, build_model
+from aedemo.data import load_mnist, to_float
+from aedemo.models.sparse import kl_sparsity
+from aedemo.models.vae import gaussian_kl
+
+_images, _labels = load_mnist("test", download=False)
+X, Y = to_float(_images[:16]), _labels[:16]
+
+
+def fresh(variant: str, **config) -> torch.nn.Module:
+    torch.manual_seed(0)
+    model = build_model(variant, **config)
+    if variant == "pca":
+        model.fit(to_float(_images[:500]))
+    return model.eval()
+
+
+def in_unit_range(t: torch.Tensor) -> bool:
+    return bool(torch.isfinite(t).all() and t.min() >= 0 and t.max() <= 1)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_encode_decode_reconstruct_shapes_and_ranges(variant):
+    m = fresh(variant)
+    labels = Y if m.conditional else None
+    assert m.variant == variant
+    with torch.no_grad():
+        z = m.encode(X, labels)
+        assert z.shape == (16, m.latent_dim) and torch.isfinite(z).all()
+        out = m.decode(z, labels)
+        assert out.shape == (16, 1, 28, 28) and in_unit_range(out)
+        rec = m.reconstruct(X, labels)
+        assert rec.shape == (16, 1, 28, 28) and in_unit_range(rec)
+        assert torch.allclose(rec, out, atol=1e-6)  # in eval mode, reconstruct = decode(encode) (posterior mean)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_latent_dim_is_the_configured_one(variant):
+    m = fresh(variant, latent_dim=5)
+    assert m.latent_dim == 5 and m.config["latent_dim"] == 5
+    with torch.no_grad():
+        assert m.encode(X[:2], Y[:2] if m.conditional else None).shape == (2, 5)
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "cvae"])
+def test_unconditional_models_ignore_labels(variant):
+    m = fresh(variant)
+    with torch.no_grad():
+        assert torch.equal(m.reconstruct(X, Y), m.reconstruct(X))
+
+
+@pytest.mark.parametrize("variant", ["vae", "cvae"])
+def test_posterior_mean_is_the_code(variant):
+    m = fresh(variant)
+    labels = Y if m.conditional else None
+    with torch.no_grad():
+        mu, logvar = m.posterior(X, labels)
+        assert mu.shape == logvar.shape == (16, m.latent_dim)
+        assert torch.equal(m.encode(X, labels), mu)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_sampling_only_for_generative_models(variant):
+    m = fresh(variant)
+    labels = torch.arange(6) % 10 if m.conditional else None
+    if not m.generative:
+        with pytest.raises(TypeError, match="sample"):
+            m.sample(6)
+        return
+    with torch.no_grad():
+        a = m.sample(6, labels, generator=torch.Generator().manual_seed(1))
+        b = m.sample(6, labels, generator=torch.Generator().manual_seed(1))
+        c = m.sample(6, labels, generator=torch.Generator().manual_seed(2))
+    assert a.shape == (6, 1, 28, 28) and in_unit_range(a)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_cvae_needs_valid_labels_everywhere():
+    m = fresh("cvae")
+    z = torch.zeros(4, m.latent_dim)
+    for call in (lambda: m.encode(X), lambda: m.reconstruct(X), lambda: m.posterior(X), lambda: m.decode(z),
+                 lambda: m.sample(4)):
+        with pytest.raises(ValueError, match="labels"):
+            call()
+    with pytest.raises(ValueError, match="one label per image"):
+        m.reconstruct(X, Y[:3])
+    with pytest.raises(ValueError, match="0-9"):
+        m.decode(z, torch.tensor([0, 1, 2, 10]))
+
+
+def test_cvae_output_depends_on_the_label():
+    m = fresh("cvae")
+    z = torch.randn(4, m.latent_dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        threes, fives = m.decode(z, torch.full((4,), 3)), m.decode(z, torch.full((4,), 5))
+    assert not torch.allclose(threes, fives)
+
+
+def test_vae_kl_matches_torch_distributions():
+    g = torch.Generator().manual_seed(0)
+    mu, logvar = torch.randn(7, 5, generator=g, dtype=torch.float64), 2 * torch.randn(7, 5, generator=g).double()
+    expected = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1)
+    assert torch.allclose(gaussian_kl(mu, logvar), expected)
+
+
+@pytest.mark.parametrize("variant", ["vae", "cvae"])
+def test_vae_loss_is_bce_plus_kl_of_the_posterior(variant):
+    m = fresh(variant)
+    labels = Y if m.conditional else None
+    with torch.no_grad():
+        terms = m.loss_terms(X, Y, torch.Generator().manual_seed(0))
+        mu, logvar = m.posterior(X, labels)
+    kl = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1).mean()
+    assert torch.allclose(terms["kl"], kl, rtol=1e-4)
+    assert torch.allclose(terms["loss"], terms["bce"] + terms["kl"])
+
+
+def test_contractive_penalty_is_the_exact_jacobian_norm():
+    m = fresh("contractive").double()
+    x = X[:3].double()
+    penalty = m.jacobian_penalty(x)
+    assert penalty.shape == (3,)
+    for i in range(3):
+        jac = jacobian(lambda v: m.encode(v.view(1, 1, 28, 28))[0], x[i].flatten())
+        assert jac.shape == (m.latent_dim, 28 * 28)
+        assert torch.allclose(penalty[i], jac.pow(2).sum(), rtol=1e-9)
+    assert torch.allclose(m.loss_terms(x, None)["jacobian_fro2"], penalty.mean())
+
+
+def test_sparse_kl_matches_the_bernoulli_formula():
+    rho, rho_hat = 0.05, torch.tensor([0.01, 0.05, 0.3, 0.9], dtype=torch.float64)
+    direct = (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
+    via_torch = kl_divergence(Bernoulli(probs=torch.tensor(rho, dtype=torch.float64)), Bernoulli(probs=rho_hat)).sum()
+    assert torch.allclose(kl_sparsity(rho, rho_hat), direct)
+    assert torch.allclose(kl_sparsity(rho, rho_hat), via_torch)
+    assert kl_sparsity(rho, torch.full((3,), rho)).abs() < 1e-12  # no penalty at the target rate
+
+
+def test_sparse_penalty_is_on_mean_code_activations():
+    m = fresh("sparse")
+    with torch.no_grad():
+        code = m.encode(X)
+        terms = m.loss_terms(X, None)
+    assert code.min() > 0 and code.max() < 1  # firing rates
+    assert torch.allclose(terms["kl_sparsity"], kl_sparsity(m.rho, code.mean(0)))
+    assert torch.allclose(terms["loss"], terms["bce"] + m.beta * terms["kl_sparsity"])
+
+
+def test_pca_reconstructs_data_of_its_rank_exactly():
+    g = torch.Generator().manual_seed(0)
+    basis = torch.linalg.qr(torch.randn(784, 3, generator=g, dtype=torch.float64))[0].T  # 3 orthonormal rows
+    coeffs = torch.randn(200, 3, generator=g, dtype=torch.float64)
+    x = (0.5 + 0.1 * coeffs @ basis).float().view(-1, 1, 28, 28)  # stays inside (0,1): no clamping
+    m = build_model("pca", latent_dim=3).fit(x).eval()
+    assert torch.allclose(m.components @ m.components.T, torch.eye(3), atol=1e-5)
+    assert torch.allclose(m.reconstruct(x), x, atol=1e-5)
+
+
+def test_classifier_outputs_probabilities():
+    clf = fresh("classifier")
+    with torch.no_grad():
+        assert clf(X).shape == (16, 10)
+    p = clf.predict_proba(X)
+    assert torch.allclose(p.sum(1), torch.ones(16)) and p.min() >= 0
+
+
+def test_unknown_variant_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="vae"):
+        build_model("transformer")
