@@ -11,6 +11,7 @@ import io
 import json
 
 import torch
+import torch.nn.functional as F
 from huggingface_hub import EvalResult, ModelCard, ModelCardData, constants
 from torchvision.utils import make_grid, save_image
 
@@ -20,6 +21,7 @@ from .models import MODEL_CLASSES, MnistClassifier
 from .noise import corrupt
 
 GRID_NAME = "grid.png"
+GRID_SCALE = 2
 LICENSE = "mit"
 BASE_TAGS = ["autoencoder", "mnist", "pytorch", "safetensors"]
 DATASET = "mnist"
@@ -70,8 +72,11 @@ def grid_rows(model: torch.nn.Module) -> tuple[torch.Tensor, list[str]]:
 def grid_png(model: torch.nn.Module) -> tuple[bytes, list[str]]:
     """The grid as PNG bytes, and what each row shows (top to bottom)."""
     images, rows = grid_rows(model)
+    grid = make_grid(images.clamp(0, 1), nrow=10, padding=2, pad_value=1.0)
+    # nearest-neighbour upscaling: 28-pixel digits stay sharp at the size a model page shows them
+    grid = F.interpolate(grid[None], scale_factor=GRID_SCALE, mode="nearest")[0]
     buf = io.BytesIO()
-    save_image(make_grid(images.clamp(0, 1), nrow=10, padding=2, pad_value=1.0), buf, format="png")
+    save_image(grid, buf, format="png")
     return buf.getvalue(), rows
 
 
@@ -175,7 +180,7 @@ def model_card(
     parts += [
         "## Architecture\n",
         "The constructor arguments, as in `config.json`:\n",
-        "```json\n" + json.dumps(arch, indent=2) + "\n```\n",
+        "\n".join(f"- `{k}`: `{json.dumps(v)}`" for k, v in arch.items()) + "\n",
         "## Files\n",
         "- `model.safetensors`: the weights (safetensors: loading runs no code).\n"
         "- `config.json`: variant and architecture, plus the SHA-256 of the weights, checked at load.\n"

@@ -22,12 +22,12 @@ import torch
 from huggingface_hub import CommitInfo, ModelCard, constants, metadata_load
 from huggingface_hub.errors import HTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
 from huggingface_hub.repocard_data import model_index_to_eval_results
-from huggingface_hub.utils import hf_raise_for_status
+from huggingface_hub.utils import filter_repo_objects, hf_raise_for_status
 from PIL import Image
 
 import aedemo
 from aedemo import CheckpointError, build_model, hub, save_checkpoint
-from aedemo.card import BASELINE_METRICS, index_card, model_card
+from aedemo.card import BASELINE_METRICS, GRID_SCALE, index_card, model_card
 
 http = importlib.import_module(HTTPError.__module__.split(".")[0])  # the HTTP library huggingface_hub uses
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,6 +215,27 @@ def test_revision_reads_its_own_ref(checkpoints, tmp_path, monkeypatch):
     assert aedemo.load_model("user/aedemo", revision="v2", cache_dir=tmp_path).variant == "vae"
 
 
+def test_download_asks_only_for_the_aedemo_files_of_its_subfolder(checkpoints, tmp_path, monkeypatch):
+    rec = Recorder(monkeypatch)
+    hub.push_all(checkpoints, "user/aedemo", token=TOKEN)
+    in_repo = list(rec.commits[0]["files"])
+    snapshot = cache_snapshot(tmp_path, "user/aedemo", rec.commits[0]["files"])
+    asked = {}
+
+    def snapshot_download(repo_id, **kwargs):
+        asked.update(kwargs, repo_id=repo_id)
+        return str(snapshot)
+
+    monkeypatch.setattr(hub, "snapshot_download", snapshot_download)
+    model = aedemo.load_model("user/aedemo", subfolder="vae", revision="v1", token=TOKEN, cache_dir=tmp_path)
+    assert model.variant == "vae"
+    assert asked["repo_id"] == "user/aedemo" and asked["revision"] == "v1" and asked["token"] == TOKEN
+    assert asked["cache_dir"] == tmp_path and asked["library_name"] == "aedemo"
+    # the library's own pattern matching picks exactly the three files of vae/ (not cvae/, no card, no picture)
+    wanted = set(filter_repo_objects(in_repo, allow_patterns=asked["allow_patterns"]))
+    assert wanted == {"vae/model.safetensors", "vae/config.json", "vae/metrics.json"}
+
+
 @pytest.mark.parametrize("repo_id", ["user/na me", "user/a--b", "-user/x", "user/x.git"])
 def test_malformed_id(repo_id, monkeypatch):
     monkeypatch.setattr(hub, "snapshot_download", lambda *a, **k: pytest.fail("a malformed id reached the Hub"))
@@ -324,7 +345,8 @@ def test_push_sends_one_commit_with_exact_files(checkpoints, monkeypatch):
     for name, data in folder_files(checkpoints / "vae").items():
         assert files[name] == data
     grid = Image.open(io.BytesIO(files["grid.png"]))
-    assert grid.format == "PNG" and grid.size == (10 * 30 + 2, 6 * 30 + 2)  # 10 digits; test, reconstructions, samples
+    # ten digits a row; two rows each of test digits, reconstructions and samples; 2-pixel borders
+    assert grid.format == "PNG" and grid.size == (GRID_SCALE * (10 * 30 + 2), GRID_SCALE * (6 * 30 + 2))
     card = ModelCard(files["README.md"].decode())
     assert "vae" in card.data.tags and 'load_model("user/aedemo-vae")' in card.text
     assert commit["token"] == TOKEN and commit["repo_id"] == "user/aedemo-vae"
