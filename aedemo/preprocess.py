@@ -1,0 +1,332 @@
+"""Turn a drawing or an uploaded picture into a 28x28 digit prepared the way MNIST prepared its own.
+
+MNIST's recipe: crop the ink to its bounding box, scale it anti-aliased (aspect kept) so the longer side is 20 px,
+and place it in a 28x28 field with its centre of mass at the centre. Hand-drawn input needs two steps more: find
+the ink (alpha, or luminance of either polarity), and bring the brush width to MNIST's pen width, because a
+classifier trained on MNIST has never seen a hairline or a marker stroke.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 25_000_000  # a 5000x5000 upload; above this we refuse before decoding
+MIN_SIDE = 8  # smaller than this cannot hold a recognisable digit
+REDUCED = 1024  # uploads larger than twice this are block-averaged down to about this first
+SIZE, BOX, CENTRE = 28, 20, 14.0  # MNIST: 28x28 field, longer side 20 px, centre of mass at pixel (14, 14)
+WORK = 80  # longer side (px) of the crop while the stroke width is measured and changed: 4x the 20-px box
+PEN_WIDTHS = (2.1, 3.0)  # MNIST's middle half (quartiles) of stroke widths, in 20-px-box px as _stroke_width measures
+MIN_CONTRAST = 0.08  # weaker ink than this (on a 0..1 scale) is taken for a blank picture
+ERODE_MAX = 0.4  # thinning by more than this fraction of the mean width would erase the thinner strokes
+INK_LEVEL = 0.5  # ink above this (relative to the strongest) is the stroke itself, not its anti-aliased edge
+_HIGH_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
+class InvalidImageError(ValueError):
+    """The input is not a usable image; the message is meant to be shown to the user as it is."""
+
+
+def canvas_to_mnist(image: Any) -> np.ndarray | None:
+    """A drawing or upload as an MNIST digit: float32 [28,28] in [0,1], white on black; None when there is no ink.
+
+    Takes a Gradio ImageEditor / Sketchpad value (dict with "composite", "background", "layers"), a PIL image, a
+    numpy array or tensor ([H,W], [H,W,C] or [C,H,W], any dtype), a file path, or the file's bytes.
+    Raises InvalidImageError (with a message fit for the user) for anything that is not a usable image.
+    """
+    picture = _read(image)
+    if picture is None:
+        return None
+    ink = _ink_crop(*picture)
+    return None if ink is None else _mnist_layout(ink)
+
+
+# --- reading: any input -> (luminance, alpha), [H,W] arrays, uint8 (0..255) or float32 (0..1) --------------------
+# The luminance comes as a function: for the Sketchpad's strokes the alpha channel is all we need, and a canvas is
+# big enough that converting it for nothing would cost more than all the rest.
+
+Luminance = Callable[[], np.ndarray]
+
+
+def _read(image: Any) -> tuple[Luminance, np.ndarray | None] | None:
+    if image is None:
+        return None
+    if isinstance(image, dict):
+        return _read_editor(image)
+    if isinstance(image, Image.Image):
+        return _read_pil(image)
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    if isinstance(image, np.ndarray):
+        return _read_array(image)
+    if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
+        return _read_file(image)
+    raise InvalidImageError(f"expected an image, got {type(image).__name__}")
+
+
+def _read_editor(value: dict) -> tuple[Luminance, np.ndarray | None] | None:
+    """An ImageEditor value: its composite when there is one, else the background with the layers on top."""
+    if value.get("composite") is not None:
+        return _read(value["composite"])
+    if value.get("path") is not None:  # a FileData-like dict, as the Gradio client sends files
+        return _read(value["path"])
+    parts = [_read(p) for p in (value.get("background"), *(value.get("layers") or [])) if p is not None]
+    parts = [(_as_float(luminance()), alpha) for luminance, alpha in (p for p in parts if p is not None)]
+    if not parts:
+        return None
+    lum, alpha = parts[0][0], _opacity(*parts[0])
+    for top_lum, top_alpha in parts[1:]:
+        if top_lum.shape != lum.shape:
+            raise InvalidImageError("the drawing's layers have different sizes")
+        top_alpha = _opacity(top_lum, top_alpha)
+        out_alpha = top_alpha + alpha * (1 - top_alpha)
+        lum = (top_lum * top_alpha + lum * alpha * (1 - top_alpha)) / np.maximum(out_alpha, 1e-6)
+        alpha = out_alpha
+    return (lambda: lum), alpha
+
+
+def _as_float(a: np.ndarray) -> np.ndarray:
+    return a * np.float32(1 / 255) if a.dtype == np.uint8 else a
+
+
+def _opacity(lum: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    return np.ones(lum.shape, np.float32) if alpha is None else _as_float(alpha)
+
+
+def _check_size(width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise InvalidImageError(
+            f"the image is too large ({width}x{height} pixels); the limit is {MAX_PIXELS // 1_000_000} megapixels"
+        )
+    if min(width, height) < MIN_SIDE:
+        raise InvalidImageError(f"the image is too small ({width}x{height} pixels) to hold a digit")
+
+
+def _read_file(source: str | os.PathLike | bytes | bytearray | memoryview) -> tuple[Luminance, np.ndarray | None]:
+    fp = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PIL's decompression-bomb warning: _check_size is the limit that counts
+        try:
+            with Image.open(fp) as im:  # reads the header only, so the size is checked before any decoding
+                _check_size(*im.size)
+                im.load()
+                return _read_pil(ImageOps.exif_transpose(im))  # phone photos come sideways with a rotation tag
+        except InvalidImageError:
+            raise
+        except (FileNotFoundError, IsADirectoryError):
+            raise InvalidImageError("could not read the image: file not found") from None
+        except UnidentifiedImageError:
+            raise InvalidImageError("could not read the image: not a recognised image format") from None
+        except Exception as e:  # PIL's decoders raise OSError, SyntaxError, ValueError, ... for damaged files
+            reason = "the file is truncated" if "truncated" in str(e) else str(e)[:200] or type(e).__name__
+            raise InvalidImageError(f"could not read the image: {reason}") from None
+
+
+def _read_pil(im: Image.Image) -> tuple[Luminance, np.ndarray | None]:
+    _check_size(*im.size)
+    if im.mode in _HIGH_BIT_MODES:
+        return _read_array(np.asarray(im))
+    try:
+        if "A" in im.getbands() or "a" in im.getbands() or "transparency" in im.info:
+            im = im.convert("RGBA")
+        elif im.mode not in ("L", "RGB"):
+            im = im.convert("RGB")  # CMYK, YCbCr, LAB, HSV, P, 1, ... all go through RGB
+    except ValueError:  # a mode PIL cannot convert (e.g. premultiplied "La"): read its channels as they are
+        return _read_array(np.asarray(im))
+    if max(im.size) > 2 * REDUCED:  # a big upload: average blocks of pixels first, which keeps the rest fast
+        im = im.reduce(max(im.size) // REDUCED)
+    alpha = np.asarray(im.getchannel("A")) if im.mode == "RGBA" else None
+    return (lambda: np.asarray(im.convert("L"))), alpha
+
+
+def _read_array(a: np.ndarray) -> tuple[Luminance, np.ndarray | None]:
+    if a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise InvalidImageError(f"expected an image array of numbers, got dtype {a.dtype}")
+    while a.ndim > 3 and a.shape[0] == 1:  # a batch of one, e.g. [1,1,H,W]
+        a = a[0]
+    if a.ndim == 3 and a.shape[-1] > 4 and a.shape[0] <= 4:  # channels first, as torch keeps them
+        a = np.moveaxis(a, 0, -1)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or not 1 <= a.shape[-1] <= 4:
+        raise InvalidImageError(f"expected an image array shaped [H,W] or [H,W,C] with C<=4, got {list(a.shape)}")
+    _check_size(a.shape[1], a.shape[0])
+    if a.dtype != np.uint8:
+        a = _to_unit(a)
+    channels = a.shape[-1]
+    alpha = np.ascontiguousarray(a[..., -1]) if channels in (2, 4) else None
+    if channels <= 2:
+        return (lambda: np.ascontiguousarray(a[..., 0])), alpha
+    if a.dtype == np.uint8:  # Gradio's numpy images: PIL converts them in C
+        return (lambda: np.asarray(Image.fromarray(np.ascontiguousarray(a)).convert("L"))), alpha
+    return (lambda: a[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)), alpha
+
+
+def _to_unit(a: np.ndarray) -> np.ndarray:
+    """float32 in [0,1], scaled by the range the dtype implies (8 or 16 bit), else by the values' own range."""
+    if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
+        raise InvalidImageError("the image contains NaN or infinite values")
+    lo, hi = float(a.min()), float(a.max())
+    if a.dtype == np.uint16 or (np.issubdtype(a.dtype, np.integer) and lo >= 0 and 255 < hi <= 65535):
+        lo, scale = 0.0, 65535.0
+    elif np.issubdtype(a.dtype, np.floating) and lo >= 0 and hi <= 1:
+        lo, scale = 0.0, 1.0
+    elif lo >= 0 and hi <= 255:
+        lo, scale = 0.0, 255.0
+    else:
+        scale = hi - lo if hi > lo else 1.0
+    return ((a.astype(np.float32) - np.float32(lo)) * np.float32(1 / scale)).astype(np.float32)
+
+
+# --- finding the ink: a float32 crop around it, 0 = background, 1 = the strongest stroke -------------------------
+
+
+def _ink_crop(luminance: Luminance, alpha: np.ndarray | None) -> np.ndarray | None:
+    lum = None
+    if alpha is not None:
+        unit = 255 if alpha.dtype == np.uint8 else 1.0
+        if alpha.min() < 0.98 * unit:
+            sample = _sample(alpha)
+            if np.count_nonzero(sample > unit / 2) < sample.size / 2:
+                # strokes on a transparent sheet (the Sketchpad): every opaque pixel is ink, whatever its colour
+                return _crop(alpha, background=0.0, sign=1, noise=0.0)
+            # an opaque picture with transparent parts: those parts take the picture's background tone
+            lum, a = _as_float(luminance()), _as_float(alpha)
+            lum = lum * a + float(np.median(_sample(lum)[_sample(a) > 0.5])) * (1 - a)
+    lum = luminance() if lum is None else lum
+    unit = 255 if lum.dtype == np.uint8 else 1.0
+    levels = np.arange(256)
+    ring = _histogram(_border(lum))
+    bg = _median_level(ring)  # the background is what the picture's border mostly holds
+    noise = _median_level(np.bincount(np.abs(levels - bg), weights=ring, minlength=256))  # its spread (MAD)
+    level = max(3 * noise, 5)
+    # the ink is the side of the background (darker or lighter) with more mass clear of the noise
+    hist = _histogram(_sample(lum))
+    above = (hist * np.clip(levels - bg - level, 0, None)).sum()
+    below = (hist * np.clip(bg - levels - level, 0, None)).sum()
+    if above == below:  # the sample missed the ink (a hairline): fall back on the extremes
+        above, below = float(lum.max()) / unit * 255 - bg, bg - float(lum.min()) / unit * 255
+    return _crop(lum, background=bg / 255 * unit, sign=1 if above > below else -1, noise=3 * noise / 255 * unit)
+
+
+def _histogram(a: np.ndarray) -> np.ndarray:
+    q = a if a.dtype == np.uint8 else np.round(a * 255).astype(np.uint8)
+    return np.bincount(q.ravel(), minlength=256).astype(np.float64)
+
+
+def _median_level(hist: np.ndarray) -> int:
+    return int(np.searchsorted(np.cumsum(hist), hist.sum() / 2))
+
+
+def _border(a: np.ndarray) -> np.ndarray:
+    b = max(1, min(a.shape) // 50)
+    return np.concatenate([a[:b].ravel(), a[-b:].ravel(), a[b:-b, :b].ravel(), a[b:-b, -b:].ravel()])
+
+
+def _sample(a: np.ndarray) -> np.ndarray:
+    """About 40k pixels on a grid: plenty for the statistics of the background."""
+    step = max(1, int((a.shape[0] * a.shape[1] / 40_000) ** 0.5))
+    return a[::step, ::step]
+
+
+def _crop(x: np.ndarray, background: float, sign: int, noise: float) -> np.ndarray | None:
+    """Ink = how far x strays from the background on the ink's side, less the noise, scaled to peak at 1."""
+    unit = 255 if x.dtype == np.uint8 else 1.0
+    reduce = np.max if sign > 0 else np.min
+    by_row = (reduce(x, 1).astype(np.float32) - background) * sign  # the strongest ink in each row / column
+    by_col = (reduce(x, 0).astype(np.float32) - background) * sign
+    peak = float(by_row.max())
+    if peak < MIN_CONTRAST * unit:
+        return None
+    floor = min(max(noise, 0.05 * peak), 0.5 * peak)
+    cut = floor + INK_LEVEL * (peak - floor)
+    rows, cols = np.flatnonzero(by_row > cut), np.flatnonzero(by_col > cut)
+    crop = x[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32)
+    ink = ((crop - background) * sign - floor) / (peak - floor)
+    return np.clip(ink, 0, 1, out=ink)
+
+
+# --- MNIST's layout --------------------------------------------------------------------------------------------
+
+
+def _mnist_layout(ink: np.ndarray) -> np.ndarray | None:
+    """The cropped ink, its strokes brought to MNIST's width, scaled into the 20-px box and centred in 28x28."""
+    h, w = ink.shape
+    scale = WORK / max(h, w)
+    work = _resize(ink, max(1, round(w * scale)), max(1, round(h * scale)))
+    # renormalise: a hairline averaged down is faint, yet it is as much a stroke as a marker's
+    work = np.pad(work / max(float(work.max()), 1e-6), WORK // 4)  # the padding leaves room to thicken
+    work = _tight(_set_stroke_width(work, PEN_WIDTHS[0] * WORK / BOX, PEN_WIDTHS[1] * WORK / BOX))
+    if work is None:
+        return None
+    h, w = work.shape
+    scale = BOX / max(h, w)
+    digit = _resize(work, max(1, round(w * scale)), max(1, round(h * scale)))
+    digit = np.clip(digit / max(float(digit.max()), 1e-6), 0, 1)
+    return _centre(digit)
+
+
+def _tight(ink: np.ndarray) -> np.ndarray | None:
+    strong = ink > INK_LEVEL
+    rows, cols = np.flatnonzero(strong.any(1)), np.flatnonzero(strong.any(0))
+    if rows.size == 0:
+        return None
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Area-average when shrinking (that is MNIST's anti-aliasing), bilinear when enlarging."""
+    shrink = width < a.shape[1] or height < a.shape[0]
+    im = Image.fromarray(a.astype(np.float32)).resize((width, height), Image.BOX if shrink else Image.BILINEAR)
+    return np.asarray(im, dtype=np.float32)
+
+
+def _stroke_width(ink: np.ndarray) -> float:
+    """Mean stroke width in pixels: ink area over stroke length, the length being half the outline."""
+    strong = ink > INK_LEVEL
+    edges = np.count_nonzero(strong[1:] != strong[:-1]) + np.count_nonzero(strong[:, 1:] != strong[:, :-1])
+    return float(ink.sum()) / max(edges * np.pi / 8, 1.0)  # pi/4: a pixel outline is 4/pi times the true one
+
+
+def _set_stroke_width(ink: np.ndarray, low: float, high: float) -> np.ndarray:
+    width = _stroke_width(ink)
+    if width < low and (low - width) / 2 >= 0.5:
+        return _morph(ink, (low - width) / 2, np.maximum)
+    if width > high and (width - high) / 2 >= 0.5:
+        return _morph(ink, min((width - high) / 2, ERODE_MAX * width), np.minimum)
+    return ink
+
+
+def _morph(ink: np.ndarray, radius: float, op: Any) -> np.ndarray:
+    """Grey dilation (op=np.maximum) or erosion (np.minimum) by a disk."""
+    r = int(radius)
+    padded = np.pad(ink, r)
+    h, w = ink.shape
+    out = ink.copy()
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if (dy or dx) and dy * dy + dx * dx <= radius * radius:
+                op(out, padded[r + dy : r + dy + h, r + dx : r + dx + w], out=out)
+    return out
+
+
+def _centre(digit: np.ndarray) -> np.ndarray:
+    """Paste into 28x28 with the centre of mass at MNIST's (14, 14), shifting by whole pixels as MNIST did."""
+    h, w = digit.shape
+    mass = float(digit.sum())
+    cy = float((digit.sum(1) * np.arange(h)).sum()) / mass
+    cx = float((digit.sum(0) * np.arange(w)).sum()) / mass
+    top = int(np.clip(round(CENTRE - cy), 0, SIZE - h))
+    left = int(np.clip(round(CENTRE - cx), 0, SIZE - w))
+    out = np.zeros((SIZE, SIZE), np.float32)
+    out[top : top + h, left : left + w] = digit
+    return out

@@ -1,0 +1,180 @@
+"""How well the classifier reads drawings after each preprocessing: `python benchmarks/preprocess_accuracy.py`.
+
+Test digits are redrawn the way people draw on the canvas: MNIST's centre lines (a skeleton) traced with a round
+brush of a chosen width, anti-aliased, somewhere on a canvas of some size, in one of three styles (the Sketchpad's
+transparent RGBA with black ink, dark ink on white, light ink on dark). Each canvas then goes through
+(a) the careless route, shrinking the whole canvas to 28x28, and (b) `canvas_to_mnist`, and the project's
+classifier reads both. Prints accuracies overall and per condition; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from aedemo.checkpoint import load_checkpoint  # noqa: E402
+from aedemo.data import load_mnist  # noqa: E402
+from aedemo.evaluate import CHECKPOINTS  # noqa: E402
+from aedemo.preprocess import canvas_to_mnist  # noqa: E402
+
+STYLES = ("sketchpad", "white", "dark")
+RELATIVE_BRUSHES = (0.02, 0.05, 0.1, 0.2, 0.3)  # brush width / digit height; MNIST's pen is about 0.11
+UPSAMPLE = 4  # the skeleton is taken on the digit enlarged 4x, so its centre lines are smooth enough to trace
+
+
+def skeleton(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning of a boolean mask to one-pixel-wide centre lines."""
+    img = np.pad(mask.astype(np.uint8), 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            c = img[1:-1, 1:-1]
+            n = [img[:-2, 1:-1], img[:-2, 2:], img[1:-1, 2:], img[2:, 2:],  # P2..P9, clockwise from north
+                 img[2:, 1:-1], img[2:, :-2], img[1:-1, :-2], img[:-2, :-2]]
+            b = sum(n)
+            a = sum(((n[i] == 0) & (n[(i + 1) % 8] == 1)).astype(np.uint8) for i in range(8))
+            p2, p4, p6, p8 = n[0], n[2], n[4], n[6]
+            if step == 0:
+                cond = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
+            else:
+                cond = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
+            remove = (c == 1) & (b >= 2) & (b <= 6) & (a == 1) & cond
+            if remove.any():
+                c[remove] = 0
+                changed = True
+        if not changed:
+            return img[1:-1, 1:-1].astype(bool)
+
+
+def centre_lines(digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The digit's centre lines as points and segments, in 28-px MNIST pixel units."""
+    big = Image.fromarray(digit.astype(np.float32)).resize((28 * UPSAMPLE,) * 2, Image.BICUBIC)
+    sk = skeleton(np.asarray(big) > 0.5)
+    ys, xs = np.nonzero(sk)
+    points = (np.stack([xs, ys], 1) + 0.5) / UPSAMPLE
+    segments = []
+    h, w = sk.shape
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each pair of 8-neighbours once
+        a = sk[: h - dy, max(0, -dx) : w - max(0, dx)]
+        b = sk[dy:, max(0, dx) : w + min(0, dx)]
+        y0, x0 = np.nonzero(a & b)
+        x0 = x0 + max(0, -dx)
+        segments.append(np.stack([x0, y0, x0 + dx, y0 + dy], 1))
+    return points, (np.concatenate(segments) + 0.5) / UPSAMPLE
+
+
+def draw(digit: np.ndarray, canvas: tuple[int, int], height: float, brush: float, style: str,
+         rng: np.random.Generator) -> np.ndarray:
+    """The digit traced with a round brush (width `brush` px, its 20-px box `height` px tall) on a canvas."""
+    points, segments = centre_lines(digit)
+    extent = (points.max(0) - points.min(0)) * height / 20 + brush
+    fit = min(1.0, *(0.95 * np.array(canvas) / extent))  # people keep their digit on the canvas
+    scale, brush = height / 20 * fit, brush * fit
+    lo, hi = points.min(0) * scale - brush / 2, points.max(0) * scale + brush / 2
+    room = np.maximum(np.array(canvas) - (hi - lo), 0)
+    offset = -lo + rng.uniform(0, 1, 2) * room
+    ss = 2  # draw at twice the size and shrink: the browser's canvas anti-aliases its strokes too
+    mask = Image.new("L", (canvas[0] * ss, canvas[1] * ss), 0)
+    pen = ImageDraw.Draw(mask)
+    r = brush * ss / 2
+    for x0, y0, x1, y1 in segments:
+        a = (np.array([x0, y0]) * scale + offset) * ss
+        b = (np.array([x1, y1]) * scale + offset) * ss
+        pen.line([tuple(a), tuple(b)], fill=255, width=max(1, round(2 * r)))
+    for x, y in (points * scale + offset) * ss:
+        pen.ellipse([x - r, y - r, x + r, y + r], fill=255)
+    ink = np.asarray(mask.reduce(ss), dtype=np.float32) / 255
+    if style == "sketchpad":  # Gradio's canvas: RGB 0 everywhere, the strokes in the alpha channel
+        out = np.zeros((*ink.shape, 4), np.uint8)
+        out[..., 3] = np.round(ink * 255)
+        return out
+    if style == "white":
+        paper, pen_tone = 255, rng.uniform(0, 80)
+    else:
+        paper, pen_tone = rng.uniform(0, 50), rng.uniform(190, 255)
+    grey = paper + (pen_tone - paper) * ink
+    return np.repeat(np.round(grey).astype(np.uint8)[..., None], 3, 2)
+
+
+def careless(canvas: np.ndarray, style: str) -> np.ndarray:
+    """What a careless demo does: the ink channel (its polarity known), the whole canvas shrunk to 28x28."""
+    if style == "sketchpad":
+        ink = Image.fromarray(canvas[..., 3])
+    else:
+        ink = Image.fromarray(canvas).convert("L")
+        if style == "white":
+            ink = Image.eval(ink, lambda v: 255 - v)
+    return np.asarray(ink.resize((28, 28)), dtype=np.float32) / 255
+
+
+def bucket(value: float, edges: tuple[float, ...], names: tuple[str, ...]) -> str:
+    return names[int(np.searchsorted(edges, value))]
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("-n", type=int, default=1000, help="number of test digits")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--classifier", default=str(CHECKPOINTS / "classifier"), help="classifier checkpoint folder")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    clf = load_checkpoint(args.classifier)
+    rng = np.random.default_rng(args.seed)
+    images, labels = load_mnist("test")
+    idx = rng.choice(len(images), args.n, replace=False)
+    digits = images[idx].numpy().astype(np.float32) / 255
+    ys = labels[idx]
+
+    rows, ms = [], []
+    for digit in digits:
+        canvas = (int(rng.choice([400, 600, 800])), int(rng.choice([400, 600, 800])))
+        height = rng.uniform(0.2, 0.9) * min(canvas)
+        rel = float(rng.choice(RELATIVE_BRUSHES)) * rng.uniform(0.8, 1.25)
+        brush = max(1.0, rel * height)
+        style = str(rng.choice(STYLES))
+        img = draw(digit, canvas, height, brush, style, rng)
+        t0 = time.perf_counter()
+        ours = canvas_to_mnist(img)
+        ms.append((time.perf_counter() - t0) * 1000)
+        rows.append({"careless": careless(img, style), "ours": ours if ours is not None else np.zeros((28, 28)),
+                     "style": style, "brush": brush / height, "size": height / min(canvas)})
+
+    with torch.no_grad():
+        preds = {}
+        for route in ("careless", "ours"):
+            x = torch.from_numpy(np.stack([r[route] for r in rows])).float().unsqueeze(1)
+            preds[route] = clf(x).argmax(1) == ys
+        clean = (clf(torch.from_numpy(digits).unsqueeze(1)).argmax(1) == ys).float().mean().item()
+
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups["all"].append(i)
+        groups[f"style {r['style']}"].append(i)
+        groups["brush " + bucket(r["brush"], (0.035, 0.075, 0.15, 0.25),
+                                 ("hairline (~2%)", "thin (~5%)", "MNIST-like (~10%)", "thick (~20%)",
+                                  "very thick (~30%)"))].append(i)
+        groups["digit " + bucket(r["size"], (0.45, 0.7), ("small (20-45% of canvas)", "medium (45-70%)",
+                                                          "large (70-90%)"))].append(i)
+
+    print(f"{args.n} test digits drawn on canvases; classifier {args.classifier} "
+          f"(on the original 28x28 digits: {clean:.1%})")
+    print(f"{'condition':<34} {'n':>5} {'careless':>9} {'canvas_to_mnist':>16}")
+    for name, ids in groups.items():
+        acc = {k: v[ids].float().mean().item() for k, v in preds.items()}
+        print(f"{name:<34} {len(ids):>5} {acc['careless']:>9.1%} {acc['ours']:>16.1%}")
+    ms.sort()
+    print(f"canvas_to_mnist time per canvas: p50 {statistics.median(ms):.1f} ms, "
+          f"p95 {ms[int(0.95 * (len(ms) - 1))]:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
