@@ -1,0 +1,546 @@
+"""The Train tab: train any variant in the browser, watch it learn, then keep, download or push the result.
+
+The handlers are plain functions (testable without a browser); `build_train_tab` only wires them to components.
+The core trainer (aedemo.train.train) runs in a worker thread that reports through a queue, so the handler can
+stream a loss curve, a sample / reconstruction grid and a progress bar while it trains. On a ZeroGPU Space (the
+`spaces` package importable) the worker runs inside `spaces.GPU`; everything it yields is plain data (floats,
+arrays, a CPU state dict) so that it can cross that process boundary, and Stop is a file flag for the same reason.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+import torch
+
+from ..checkpoint import save_checkpoint
+from ..data import DataNotFoundError, load_mnist, to_float
+from ..models import VARIANTS, build_model
+from ..train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, train, train_command
+from .images import grid as image_grid
+
+try:  # a ZeroGPU Space: a GPU is lent to the decorated function for the length of one call
+    import spaces
+except ImportError:
+    spaces = None
+
+# Caps that keep a CPU-only Space responsive while someone trains: the other tabs still need a core.
+CPU_MAX_SECONDS = 120.0
+GPU_MAX_SECONDS = 240.0
+CPU_THREADS = max(1, (os.cpu_count() or 2) // 2)
+MAX_EPOCHS = 50
+MAX_BATCH = 4096
+PCA_MAX_SAMPLES = 20_000  # the SVD of all 60k digits in float64 needs ~1 GB; 20k give the same components
+INITIAL_LOSS_DIGITS = 2000  # the untrained model's loss, the curve's first point, on this many digits
+UPDATE_EVERY_S = 0.5  # at most this often a streamed UI update (each one re-sends the curve)
+POINTS_PER_EPOCH = 25  # loss-curve resolution: step losses are averaged over windows this long
+SESSION_ROOT = Path(tempfile.gettempdir()) / "aedemo-space" / "train"
+GRID_SCALE = 3
+
+HELP = """\
+Train any of the models from scratch and watch it learn: the loss curve updates live, and after each epoch the
+grid shows ten test digits, their reconstructions and, for the generative models, samples from the prior. The
+result appears in the other tabs **for your browser session only**; download it or push it to the Hugging Face
+Hub to keep it. One training runs at a time: if someone else is training, you wait in the queue."""
+
+
+class SettingsError(ValueError):
+    """A training setting that cannot be used; the message is shown to the visitor as is."""
+
+
+@dataclass
+class TrainSettings:
+    variant: str
+    epochs: int
+    budget: float | None  # seconds of training; None = no limit besides the epochs (and the Space's cap)
+    batch_size: int
+    lr: float
+
+
+def _number(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} must be a number, not {value!r}.") from None
+    if not math.isfinite(number):
+        raise SettingsError(f"{name} must be a finite number, not {value!r}.")
+    return number
+
+
+def parse_settings(variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any) -> TrainSettings:
+    """Check the form's values (from the UI, or anything from the API); raise SettingsError saying what is wrong."""
+    if variant not in VARIANTS:
+        raise SettingsError(f"Unknown model {variant!r}; choose one of: {', '.join(VARIANTS)}.")
+    n_epochs = _number(epochs, "Epochs")
+    if n_epochs != int(n_epochs) or not 1 <= n_epochs <= MAX_EPOCHS:
+        raise SettingsError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}, not {epochs!r}.")
+    seconds = None if budget in (None, "") else _number(budget, "Time budget")
+    if seconds is not None and seconds < 0:
+        raise SettingsError(f"Time budget must be 0 (no limit) or a number of seconds, not {budget!r}.")
+    batch = _number(batch_size, "Batch size")
+    if batch != int(batch) or not 1 <= batch <= MAX_BATCH:
+        raise SettingsError(f"Batch size must be a whole number from 1 to {MAX_BATCH}, not {batch_size!r}.")
+    rate = _number(lr, "Learning rate")
+    if not 0 < rate <= 1:
+        raise SettingsError(f"Learning rate must be above 0 and at most 1 (1e-3 is a good start), not {lr!r}.")
+    return TrainSettings(variant, int(n_epochs), seconds or None, int(batch), rate)
+
+
+# --- data ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class TrainingData:
+    x_train: torch.Tensor  # uint8 [N,28,28]
+    y_train: torch.Tensor  # int64 [N]
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    notice: str | None = None  # shown in the UI when this is not the real MNIST train / test split
+
+
+_data_cache: TrainingData | None = None
+_data_lock = threading.Lock()
+
+
+def training_data() -> TrainingData:
+    """MNIST for training, loaded once per process. Offline, falls back to the bundled test set, with a notice."""
+    global _data_cache
+    with _data_lock:
+        if _data_cache is None:
+            x_test, y_test = load_mnist("test")
+            try:
+                _data_cache = TrainingData(*load_mnist("train"), x_test, y_test)
+            except DataNotFoundError:
+                # 9,000 of the bundled test digits to train on, 1,000 unseen ones so the test loss stays honest
+                _data_cache = TrainingData(
+                    x_test[:9000], y_test[:9000], x_test[9000:], y_test[9000:],
+                    notice="MNIST's training split could not be downloaded (offline?), so this Space trains on "
+                    "9,000 digits of the bundled test set and measures the test loss on the other 1,000.",
+                )
+    return _data_cache
+
+
+# --- stopping ------------------------------------------------------------------------------------------------
+
+class StopFlag:
+    """A stop request as a file: seen by a worker in another process (ZeroGPU) as well as in this one."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def set(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.touch()
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def is_set(self) -> bool:
+        return self.path.exists()
+
+
+def session_folder(session_hash: str | None) -> Path:
+    """This visitor's folder for runs and the stop flag, keyed by Gradio's session hash."""
+    key = re.sub(r"[^A-Za-z0-9_-]", "", session_hash or "") or uuid.uuid4().hex
+    return SESSION_ROOT / key
+
+
+def request_stop(session_dir: str | os.PathLike) -> str:
+    """Ask this session's training to stop after its current step; the model trained so far is kept."""
+    StopFlag(Path(session_dir) / "stop").set()
+    return "Stopping after the current step; the model trained so far is kept."
+
+
+# --- the worker: trains, and reports plain data ------------------------------------------------------------
+
+def preview_grid(model: torch.nn.Module, digits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    """uint8 picture: the digits, their reconstructions and (generative models) prior samples, a row each."""
+    was_training = model.training
+    model.eval()
+    device = next(iter(model.state_dict().values())).device
+    x, y = digits.to(device), labels.to(device)
+    with torch.no_grad():
+        cond = y if model.conditional else None
+        rows = [x, model.reconstruct(x, cond)]
+        if model.generative:  # the same draws every epoch, so the samples visibly sharpen as it learns
+            rows.append(model.sample(len(x), cond, generator=torch.Generator().manual_seed(0)))
+    model.train(was_training)
+    return image_grid(torch.cat(rows).float().cpu(), ncol=len(x), scale=GRID_SCALE)
+
+
+def _one_per_class(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    picks = [int((labels == c).nonzero()[0]) for c in range(10) if (labels == c).any()]
+    return to_float(images[picks]), labels[picks]
+
+
+def _initial_losses(config: TrainConfig, data: TrainingData, device: str) -> dict[str, float]:
+    """Loss of the untrained model (built exactly as train() will build it) on some train and test digits."""
+    torch.manual_seed(config.seed)
+    model = build_model(config.variant, **config.model_config).to(device)
+    n = INITIAL_LOSS_DIGITS
+    return {
+        split: evaluate_terms(model, to_float(x[:n]).to(device), y[:n].to(device))["loss"]
+        for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test))
+    }
+
+
+def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = None) -> Iterator[tuple[str, dict]]:
+    """Train with the core trainer in a thread; yield (kind, payload) news, kind one of
+    start, initial, step, epoch, done, error."""
+    data = data or training_data()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    cap = CPU_MAX_SECONDS if device == "cpu" else GPU_MAX_SECONDS
+    stop = StopFlag(stop_path)
+    notices = [data.notice] if data.notice else []
+    x_train, y_train = data.x_train, data.y_train
+    if settings["variant"] == "pca" and len(x_train) > PCA_MAX_SAMPLES:
+        x_train, y_train = x_train[:PCA_MAX_SAMPLES], y_train[:PCA_MAX_SAMPLES]
+        notices.append(f"PCA is fitted on the first {PCA_MAX_SAMPLES:,} training digits (memory).")
+    config = TrainConfig(
+        variant=settings["variant"], epochs=settings["epochs"], batch_size=settings["batch_size"],
+        lr=settings["lr"], device=device, time_budget=settings["budget"],
+    )
+    digits, labels = _one_per_class(data.x_test, data.y_test)
+    news: queue.Queue = queue.Queue()
+    started = time.perf_counter()
+    window: list[float] = []
+    window_len = max(1, -(-len(x_train) // config.batch_size) // POINTS_PER_EPOCH)
+    last = {"fraction": 0.0, "diverged": False}
+
+    def should_stop() -> bool:
+        # The cap is checked here rather than passed as time_budget: that keeps the cosine schedule.
+        return stop.is_set() or time.perf_counter() - started >= cap
+
+    def on_step(info: StepInfo) -> bool:
+        loss = info.terms["loss"]
+        last["fraction"] = info.epoch_fraction
+        if not math.isfinite(loss):
+            last["diverged"] = True
+            return True
+        window.append(loss)
+        if len(window) >= window_len:
+            news.put(("step", {"epoch": info.epoch_fraction, "loss": sum(window) / len(window),
+                               "seconds": time.perf_counter() - started}))
+            window.clear()
+        return should_stop()
+
+    def on_epoch(info: EpochInfo) -> bool:
+        at = last["fraction"] if getattr(info.model, "trainable", True) else 1.0
+        news.put(("epoch", {"epoch": info.epoch, "at": at, "test": info.test,
+                            "grid": preview_grid(info.model, digits, labels),
+                            "seconds": time.perf_counter() - started}))
+        return should_stop()
+
+    def run() -> None:
+        threads = torch.get_num_threads()
+        try:
+            if device == "cpu":  # leave the other cores to the Space's other tabs
+                torch.set_num_threads(CPU_THREADS)
+            news.put(("initial", _initial_losses(config, data, device)))
+            result = train(config, on_step=on_step, on_epoch=on_epoch,
+                           data=(x_train, y_train, data.x_test, data.y_test))
+            state = {k: v.to("cpu") for k, v in result.model.state_dict().items()}
+            if last["diverged"] or not all(v.isfinite().all() for v in state.values() if v.is_floating_point()):
+                news.put(("error", {"message": "Training diverged (the loss became NaN or infinite); "
+                                               "try a lower learning rate."}))
+                return
+            news.put(("done", {
+                "config": dict(result.model.config), "state_dict": state, "history": result.history,
+                "seconds": result.seconds, "stopped": result.stopped_early, "device": result.device,
+                "command": train_command(config),
+                "settings": {**settings, "device": device},
+            }))
+        except Exception as e:  # reported to the visitor as a message; the Space keeps serving
+            news.put(("error", {"message": f"Training failed: {type(e).__name__}: {e}"}))
+        finally:
+            torch.set_num_threads(threads)
+            news.put(("end", {}))
+
+    threading.Thread(target=run, name="aedemo-train", daemon=True).start()
+    try:
+        yield "start", {"device": device, "cap": cap, "notices": notices}
+        while (item := news.get())[0] != "end":
+            yield item
+    finally:  # the consumer went away (the visitor left, the event was cancelled): end the thread soon
+        stop.set()
+
+
+def _gpu_duration(settings: dict, stop_path: str, data: TrainingData | None = None) -> int:
+    """Seconds of GPU to ask ZeroGPU for: the training cap plus evaluation and start-up."""
+    return int(min(settings["budget"] or GPU_MAX_SECONDS, GPU_MAX_SECONDS) + 30)
+
+
+_worker: Callable[..., Iterator[tuple[str, dict]]] = (
+    spaces.GPU(duration=_gpu_duration)(_train_worker) if spaces is not None else _train_worker
+)
+
+
+# --- the handler: the worker's news -> what the tab shows ------------------------------------------------------
+
+@dataclass
+class TrainView:
+    """Everything the tab shows at one moment of a run."""
+
+    status: str  # Markdown
+    progress: float = 0.0  # 0..1
+    loss: pd.DataFrame | None = None  # columns epoch, loss, curve ("train" / "test")
+    grid: np.ndarray | None = None
+    grid_version: int = 0  # bumps when `grid` is new, so the UI re-sends the picture only then
+    models: dict = field(default_factory=dict)  # the session's trained models, name -> model
+    checkpoint: str | None = None  # folder with model.safetensors, config.json, metrics.json
+    download: str | None = None  # zip of that folder
+    error: str | None = None  # why there is no model, for a pop-up
+
+
+def run_name(variant: str, models: dict) -> str:
+    """The name a new run gets in the session's model list: "my vae #2"."""
+    n = 1 + sum(1 for name in models if name.startswith(f"my {variant} #"))
+    return f"my {variant} #{n}"
+
+
+def save_run(model: torch.nn.Module, folder: Path, done: dict, data: TrainingData) -> Path:
+    """Write the checkpoint folder (layout and metrics.json as the shipped ones) and a zip of it; return the zip."""
+    from ..evaluate import evaluate_model  # it imports the trainer's helpers; import late as aedemo.train does
+
+    metrics = {
+        "test": evaluate_model(model, to_float(data.x_test), data.y_test),
+        "training": {
+            "command": done["command"],
+            "source": "the aedemo Space's Train tab",
+            "epochs": len(done["history"]),
+            "seconds": round(done["seconds"], 1),
+            "stopped_early": done["stopped"],
+            "device": done["device"],
+            "torch": torch.__version__,
+            "data": data.notice or "MNIST train split; test figures on the 10,000 test digits",
+            "config": done["settings"],
+        },
+    }
+    save_checkpoint(model, folder, metrics)
+    archive = folder.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(folder.iterdir()):
+            if not path.name.startswith("."):
+                z.write(path, f"{folder.name}/{path.name}")
+    return archive
+
+
+def run_training(
+    variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any, session_models: dict | None,
+    *, session_dir: str | os.PathLike | None = None, data: TrainingData | None = None,
+) -> Iterator[TrainView]:
+    """Train one model, yielding a TrainView after each piece of news (throttled); the last one has the result.
+
+    Bad settings give a single view with the message, and nothing else happens. `session_dir` holds the
+    visitor's runs and stop flag (a new temp folder when None); `data` replaces `training_data()`.
+    """
+    models = dict(session_models or {})
+    try:
+        s = parse_settings(variant, epochs, budget, batch_size, lr)
+    except SettingsError as e:
+        yield TrainView(f"**Not trained:** {e}", models=models, error=str(e))
+        return
+    folder = Path(session_dir) if session_dir is not None else Path(tempfile.mkdtemp(prefix="aedemo-train-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    stop = StopFlag(folder / "stop")
+    stop.clear()  # a Stop clicked before this run began is not meant for it
+    yield TrainView(f"Preparing to train **{s.variant}**…", models=models)
+
+    data = data or training_data()
+    view = TrainView("", models=models)
+    points: list[tuple[float, float, str]] = []
+    limit = s.budget or CPU_MAX_SECONDS
+    last_sent = 0.0
+
+    def snapshot() -> TrainView:
+        # The curve appears once it has both series: Gradio 6.31's LinePlot keeps the colour legend of the
+        # first data it gets (a series that is missing then is never drawn), so the untrained model's
+        # train and test losses at epoch 0 come first.
+        curve = pd.DataFrame(points, columns=["epoch", "loss", "curve"]) if points else None
+        return replace(view, loss=curve, models=dict(view.models))
+
+    news = _worker({"variant": s.variant, "epochs": s.epochs, "budget": s.budget, "batch_size": s.batch_size,
+                    "lr": s.lr}, str(stop.path), data)
+    try:
+        for kind, payload in news:
+            if kind == "start":
+                limit = min(s.budget or payload["cap"], payload["cap"])
+                where = "a GPU" if payload["device"] == "cuda" else f"the CPU ({CPU_THREADS} thread(s))"
+                facts = [f"on {where}", f"until {s.epochs} epoch(s) or {limit:.0f} s, whichever comes first"]
+                if s.budget is None or s.budget > payload["cap"]:
+                    facts.append(f"runs are capped at {payload['cap']:.0f} s on this Space")
+                view.status = f"Training **{s.variant}** " + "; ".join(facts + payload["notices"]) + "."
+            elif kind == "initial":
+                points += [(0.0, payload["train"], "train"), (0.0, payload["test"], "test")]
+            elif kind == "step":
+                points.append((payload["epoch"], payload["loss"], "train"))
+                view.progress = min(1.0, max(payload["epoch"] / s.epochs, payload["seconds"] / limit))
+                view.status = (f"Training **{s.variant}**: epoch {payload['epoch']:.2f} of {s.epochs}, "
+                               f"{payload['seconds']:.0f} s, train loss {payload['loss']:.1f}")
+            elif kind == "epoch":
+                points.append((payload["at"], payload["test"]["loss"], "test"))
+                view.grid, view.grid_version = payload["grid"], view.grid_version + 1
+                view.progress = min(1.0, max(payload["epoch"] / s.epochs, payload["seconds"] / limit))
+                view.status = (f"Training **{s.variant}**: epoch {payload['epoch']} of {s.epochs} done, "
+                               f"{payload['seconds']:.0f} s, test loss {payload['test']['loss']:.1f}")
+            elif kind == "error":
+                view.status, view.error = f"**Not trained:** {payload['message']}", payload["message"]
+            elif kind == "done":
+                name = run_name(s.variant, models)
+                view.status = f"Evaluating and saving **{name}**…"
+                yield snapshot()
+                model = build_model(payload["config"]["variant"],
+                                    **{k: v for k, v in payload["config"].items() if k != "variant"})
+                model.load_state_dict(payload["state_dict"])
+                model.eval()
+                run_folder = folder / re.sub(r"[^a-z0-9]+", "-", f"aedemo {name}".lower()).strip("-")
+                try:
+                    view.download = str(save_run(model, run_folder, payload, data))
+                    view.checkpoint = str(run_folder)
+                    saved = "download it or push it to the Hub below"
+                except Exception as e:  # the model is still usable in this session; only the files are missing
+                    saved = f"saving its files failed ({type(e).__name__}: {e}), so it cannot be downloaded"
+                models[name] = model
+                view.models, view.progress = dict(models), 1.0
+                ended = "stopped early" if payload["stopped"] else "finished"
+                test = payload["history"][-1]["test"]["loss"] if payload["history"] else float("nan")
+                view.status = (
+                    f"**{name}** {ended}: {len(payload['history'])} epoch(s), {payload['seconds']:.0f} s of "
+                    f"training on {payload['device']}, test loss {test:.1f}. It is now in the other tabs' model "
+                    f"lists (for this browser session only); {saved}."
+                    + (f"\n\n*Note:* {data.notice}" if data.notice else "")
+                )
+            now = time.perf_counter()
+            if kind in ("epoch", "done", "error", "start") or now - last_sent >= UPDATE_EVERY_S:
+                last_sent = now
+                yield snapshot()
+    finally:  # close the worker now (that stops its thread), not whenever it is garbage-collected
+        news.close()
+    if view.error is None and view.progress < 1.0:  # no "done" and no "error": should not happen, but say so
+        view.status = view.error = "Training ended without a model."
+        yield snapshot()
+
+
+# --- Hub push ------------------------------------------------------------------------------------------------
+
+REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+
+
+def push_to_hub(repo_id: str, token: str, private: bool, checkpoint: str | None) -> str:
+    """Push this session's latest trained model to `repo_id` with the visitor's token; return a message.
+
+    The token serves this one call: it is never stored, logged or shown (error text is scrubbed of it). An
+    empty token is refused rather than letting huggingface_hub fall back to the Space's own credentials.
+    """
+    repo_id, token = (repo_id or "").strip(), (token or "").strip()
+    if not checkpoint or not Path(checkpoint).is_dir():
+        return "**Not pushed:** train a model first; the push sends the latest model trained in this session."
+    if not REPO_ID.match(repo_id):
+        return f"**Not pushed:** the repository id must look like `your-name/model-name`, not `{repo_id[:100]}`."
+    if not token:
+        return ("**Not pushed:** paste a Hugging Face access token with write permission "
+                "(huggingface.co/settings/tokens).")
+    try:
+        from ..hub import push_checkpoint
+    except ImportError:
+        return "**Not pushed:** Hub support is missing from this installation (no aedemo.hub)."
+    try:
+        url = push_checkpoint(checkpoint, repo_id, token=token, private=bool(private))
+    except Exception as e:  # HubError, or anything unexpected: a message, never a traceback or the token
+        return f"**Not pushed:** {str(e).replace(token, '***')}"
+    return f"**Pushed** to [{repo_id}](https://huggingface.co/{repo_id}): {url}"
+
+
+# --- the UI --------------------------------------------------------------------------------------------------
+
+def _train_handler(variant, epochs, budget, batch_size, lr, models, request: gr.Request,
+                   progress=gr.Progress()):  # noqa: B008 (Gradio finds the progress tracker by this default)
+    """Stream run_training's views into the tab's components."""
+    folder = str(session_folder(request.session_hash if request else None))
+    sent_grid = 0
+    for view in run_training(variant, epochs, budget, batch_size, lr, models, session_dir=folder):
+        if view.error:
+            gr.Warning(view.error)
+        progress(view.progress, desc="training")
+        new_grid, sent_grid = view.grid_version != sent_grid, view.grid_version
+        yield (
+            view.status, gr.skip() if view.loss is None else view.loss, view.grid if new_grid else gr.skip(),
+            view.models, folder, view.checkpoint or gr.skip(),
+            gr.DownloadButton(value=view.download, visible=True) if view.download else gr.skip(),
+        )
+
+
+def _stop_handler(request: gr.Request) -> None:
+    gr.Info(request_stop(session_folder(request.session_hash if request else None)))
+
+
+def _push_handler(repo_id: str, token: str, private: bool, checkpoint: str | None) -> tuple[str, str]:
+    return push_to_hub(repo_id, token, private, checkpoint), ""  # and the token field is emptied
+
+
+def _remove_folder(folder: str | None) -> None:
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def build_train_tab(store: Any, session_models: gr.State) -> None:
+    """The tab's components and events, built inside the caller's `with gr.Tab("Train"):`.
+
+    `session_models` is the gr.State (name -> model) of this browser session; each finished run adds to it.
+    `store` is not used: training starts from scratch and loads its own data.
+    """
+    gr.Markdown(HELP)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            variant = gr.Dropdown(list(VARIANTS), value="vae", label="Model")
+            epochs = gr.Slider(1, MAX_EPOCHS, value=3, step=1, label="Epochs")
+            budget = gr.Number(value=60, minimum=0, label="Time budget (seconds, 0 = none)",
+                               info=f"Without a GPU, runs stop at {CPU_MAX_SECONDS:.0f} s.")
+            batch_size = gr.Number(value=128, minimum=1, maximum=MAX_BATCH, precision=0, label="Batch size")
+            lr = gr.Number(value=1e-3, minimum=0, maximum=1, label="Learning rate")
+            with gr.Row():
+                train_btn = gr.Button("Train", variant="primary")
+                stop_btn = gr.Button("Stop", variant="stop")
+        with gr.Column(scale=3):
+            status = gr.Markdown("Choose a model and the settings, then press **Train**.")
+            curve = gr.LinePlot(None, x="epoch", y="loss", color="curve", title="Loss (nats per image)",
+                                x_title="epoch", y_title="loss", height=280,
+                                color_map={"train": "#2563eb", "test": "#f97316"})
+            grid = gr.Image(label="Test digits / reconstructions / samples", format="png", type="numpy",
+                            interactive=False, height=280)
+    with gr.Accordion("Keep your model: download it, or push it to the Hub", open=True):
+        download = gr.DownloadButton("Download the checkpoint (.zip: model.safetensors, config.json, metrics.json)",
+                                     visible=False)
+        with gr.Row():
+            repo_id = gr.Textbox(label="Repository id", placeholder="your-name/aedemo-vae")
+            token = gr.Textbox(label="Hugging Face token (write access)", type="password", placeholder="hf_…",
+                               info="Used for this push only: never stored or logged.")
+            private = gr.Checkbox(label="Private repository", value=False)
+        push_btn = gr.Button("Push to the Hub")
+        push_status = gr.Markdown()
+
+    session_dir = gr.State(None, delete_callback=_remove_folder)  # deleted with the session's files
+    checkpoint = gr.State(None)
+    train_btn.click(
+        _train_handler, [variant, epochs, budget, batch_size, lr, session_models],
+        [status, curve, grid, session_models, session_dir, checkpoint, download],
+        api_name="train", concurrency_limit=1, concurrency_id="train", show_progress_on=[status],
+    )
+    stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)
+    push_btn.click(_push_handler, [repo_id, token, private, checkpoint], [push_status, token],
+                   api_name="push_to_hub", concurrency_limit=2)
