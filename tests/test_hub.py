@@ -83,9 +83,18 @@ def hub_error(status: int, error_code: str | None = None, url: str = "https://hu
     raise AssertionError("hf_raise_for_status did not raise")
 
 
-def cache_snapshot(cache: Path, repo_id: str, files: dict[str, bytes], ref: str = "main", sha: str = SHA) -> Path:
-    """Lay out `files` as huggingface_hub's cache does: blobs, a snapshot of symlinks, refs/<ref>."""
+def cache_snapshot(cache: Path, repo_id: str, files: dict[str, bytes], ref: str = "main", sha: str = SHA,
+                   tree: dict[str, bytes] | None = None) -> Path:
+    """Lay out `files` as huggingface_hub's cache does: blobs, a snapshot of symlinks, refs/<ref>.
+
+    `tree`: the repo's full file list, cached as snapshot_download caches it after listing the repo online.
+    """
     repo = cache / ("models--" + repo_id.replace("/", "--"))
+    if tree is not None:
+        tree_cache = pytest.importorskip("huggingface_hub._tree_cache")
+        entry = tree_cache.TreeCacheEntry
+        entries = {p: entry(size=len(d), blob_id=hashlib.sha1(d).hexdigest()) for p, d in tree.items()}
+        tree_cache.write_tree_cache(str(repo), sha, entries)
     for path, data in files.items():
         blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
         blob.parent.mkdir(parents=True, exist_ok=True)
@@ -317,6 +326,20 @@ def test_repo_without_aedemo_files(tmp_path, monkeypatch):
         aedemo.load_model("user/other", cache_dir=tmp_path)
     with pytest.raises(hub.HubError, match="subfolder 'vae'.*holds no aedemo checkpoint"):
         aedemo.load_model("user/other", subfolder="vae", cache_dir=tmp_path)
+
+
+def test_repo_of_subfolders_names_them(checkpoints, tmp_path, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    rec = Recorder(monkeypatch)
+    hub.push_all(checkpoints, "user/aedemo", token=TOKEN)
+    pushed = rec.commits[0]["files"]
+    cache_snapshot(tmp_path, "user/aedemo", {p: d for p, d in pushed.items() if p.startswith("vae/")}, tree=pushed)
+    with pytest.raises(hub.HubError, match=r"holds no aedemo checkpoint.*subfolder= one of \['ae', 'cvae', 'vae'\]"):
+        aedemo.load_model("user/aedemo", cache_dir=tmp_path)
+    assert aedemo.load_model("user/aedemo", subfolder="vae", cache_dir=tmp_path).variant == "vae"
+    # cvae/ was never downloaded: offline, that is a missing copy, not a broken repo
+    with pytest.raises(hub.HubConnectionError, match="offline mode is on"):
+        aedemo.load_model("user/aedemo", subfolder="cvae", cache_dir=tmp_path)
 
 
 def test_config_json_of_another_library(tmp_path, monkeypatch):
