@@ -1,0 +1,155 @@
+"""The trainer: it learns for every variant, reports through callbacks, stops cleanly, is reproducible, saves."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from aedemo import VARIANTS, build_model, load_model
+from aedemo.data import load_mnist, to_float
+from aedemo.train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, main, train, use_fused_kernels
+
+_images, _labels = load_mnist("test", download=False)
+# a small train slice and a disjoint held-out slice of the bundled test set, as uint8/int64 like load_mnist gives
+DATA = (_images[:512], _labels[:512], _images[512:768], _labels[512:768])
+TINY = (_images[:96], _labels[:96], _images[96:160], _labels[96:160])
+
+
+def config(variant: str = "ae", **kw) -> TrainConfig:
+    return TrainConfig(variant=variant, **{"epochs": 2, "batch_size": 32, "device": "cpu", **kw})
+
+
+@pytest.mark.parametrize("variant", [*VARIANTS, "classifier"])
+def test_short_training_lowers_the_held_out_loss(variant):
+    torch.manual_seed(0)  # train() builds its model after seeding the same way: same initial weights
+    before = evaluate_terms(build_model(variant), to_float(DATA[2]), DATA[3])["loss"]
+    result = train(config(variant, batch_size=64), data=DATA)
+    after = result.history[-1]["test"]["loss"]
+    assert after < before, f"{variant}: held-out loss {before:.3f} -> {after:.3f}"
+    assert not result.model.training and not result.stopped_early
+
+
+def test_history_reports_each_epoch_on_the_test_set():
+    result = train(config(epochs=3), data=TINY)
+    assert [h["epoch"] for h in result.history] == [1, 2, 3]
+    assert all(h["seconds"] > 0 and "loss" in h["train"] and "loss" in h["test"] for h in result.history)
+    assert result.seconds == pytest.approx(sum(h["seconds"] for h in result.history))
+    final = evaluate_terms(result.model, to_float(TINY[2]), TINY[3])
+    assert final == pytest.approx(result.history[-1]["test"])  # the reported figures are the model's
+
+
+def test_callbacks_receive_each_step_and_epoch():
+    steps: list[StepInfo] = []
+    epochs: list[EpochInfo] = []
+    result = train(config("vae", epochs=2), on_step=steps.append, on_epoch=epochs.append, data=TINY)
+    per_epoch = 96 // 32
+    assert [s.step for s in steps] == list(range(1, 2 * per_epoch + 1))
+    assert [s.epoch for s in steps] == [1] * per_epoch + [2] * per_epoch
+    assert steps[-1].epoch_fraction == pytest.approx(2.0)
+    assert all(isinstance(v, float) for s in steps for v in s.terms.values())
+    assert {"loss", "bce", "kl"} <= set(steps[0].terms)
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert epochs[-1].model is result.model
+    assert epochs[-1].test == result.history[-1]["test"] and epochs[-1].seconds > 0
+
+
+def test_on_step_returning_true_stops_cleanly():
+    seen = []
+
+    def stop_at_three(info: StepInfo) -> bool:
+        seen.append(info.step)
+        return info.step == 3
+
+    result = train(config(epochs=5), on_step=stop_at_three, data=TINY)
+    assert seen == [1, 2, 3] and result.stopped_early
+    assert len(result.history) == 1 and "loss" in result.history[0]["test"]  # the partial epoch is evaluated
+    assert not result.model.training
+
+
+def test_on_epoch_returning_true_stops_after_that_epoch():
+    result = train(config(epochs=5), on_epoch=lambda info: info.epoch == 2, data=TINY)
+    assert [h["epoch"] for h in result.history] == [1, 2] and result.stopped_early
+
+
+def test_time_budget_stops_training():
+    steps = []
+    result = train(config(epochs=5, time_budget=0.0), on_step=steps.append, data=TINY)
+    assert len(steps) == 1 and result.stopped_early  # the first step already crosses a zero budget
+
+
+@pytest.mark.parametrize("variant", ["vae", "dae", "aae"])  # reparameterisation noise, input noise, prior draws
+def test_same_seed_gives_identical_weights_on_the_cpu(variant):
+    a = train(config(variant, seed=3), data=TINY).model.state_dict()
+    b = train(config(variant, seed=3), data=TINY).model.state_dict()
+    c = train(config(variant, seed=4), data=TINY).model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_pca_is_fitted_in_one_pass():
+    epochs = []
+    result = train(config("pca", epochs=5), on_epoch=epochs.append, data=TINY)
+    assert len(result.history) == 1 and len(epochs) == 1
+    assert result.model.components.abs().sum() > 0
+
+
+def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path):
+    result = train(config(out=str(tmp_path / "ae")), data=TINY)
+    loaded = load_model(str(tmp_path / "ae"))
+    x = to_float(TINY[2])
+    with torch.no_grad():
+        assert torch.equal(loaded.reconstruct(x), result.model.reconstruct(x))
+    metrics = json.loads((tmp_path / "ae" / "metrics.json").read_text())
+    assert {"mse", "bce", "psnr"} <= set(metrics["test"])
+    training = metrics["training"]
+    assert training["command"].startswith("python -m aedemo.train --variant ae")
+    assert training["epochs"] == 2 and training["device"] == "cpu" and training["torch"] == torch.__version__
+    assert training["seconds"] >= 0
+
+
+def test_bad_requests_are_refused_clearly():
+    with pytest.raises(ValueError, match="unknown variant"):
+        train(config("transformer"), data=TINY)
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA"):
+            train(config(device="cuda"), data=TINY)
+
+
+def test_fused_adam_unless_the_model_chose_otherwise():
+    model = build_model("ae", hidden=[8], latent_dim=2)
+    default = torch.optim.Adam(model.parameters())
+    chosen = torch.optim.Adam(model.parameters(), foreach=True)
+    use_fused_kernels([default, chosen])
+    assert default.param_groups[0]["fused"] and not chosen.param_groups[0]["fused"]
+
+
+def write_idx(path, array: np.ndarray) -> None:
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_cli_trains_from_a_data_dir_and_saves(tmp_path, capsys):
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, (images, labels) in {"train": TINY[:2], "t10k": TINY[2:]}.items():
+        write_idx(raw / f"{prefix}-images-idx3-ubyte.gz", images.numpy())
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte.gz", labels.numpy())
+    out = tmp_path / "ck"
+    args = ["--variant", "sparse", "--epochs", "1", "--batch-size", "32", "--data-dir", str(tmp_path / "data"),
+            "--out", str(out), "--device", "cpu"]
+    main(args)
+    assert str(out) in capsys.readouterr().out
+    assert load_model(str(out)).variant == "sparse"
+    command = json.loads((out / "metrics.json").read_text())["training"]["command"]
+    assert command.split()[:3] == ["python", "-m", "aedemo.train"] and "--data-dir" in command
+
+
+def test_cli_rejects_an_unknown_variant(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--variant", "transformer"])
+    assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
