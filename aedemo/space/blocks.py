@@ -1,0 +1,59 @@
+"""The whole Space as one gr.Blocks: an intro, then one tab per module."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from .denoise_tab import build_denoise_tab
+from .draw_tab import build_draw_tab
+from .generate_tab import build_generate_tab
+from .latent_tab import build_latent_tab
+from .store import ModelStore
+
+try:  # the Train tab is built separately; the app must run without it
+    from .train_tab import build_train_tab
+except ImportError as e:
+    build_train_tab = None
+    _train_import_error = str(e)
+
+INTRO = """
+# The autoencoder playground
+Eight autoencoders and PCA, trained on MNIST, side by side: **draw** a digit and watch each one redraw it,
+**denoise** corrupted digits, **generate** new ones, explore their **latent space**, or **train** your own.
+"""
+
+
+def build_demo(store: ModelStore | None = None) -> gr.Blocks:
+    """The app over `store` (by default: every checkpoint under checkpoints/, or the Hub repo in AEDEMO_HUB_REPO)."""
+    store = store or ModelStore()
+    with gr.Blocks(title="Autoencoder playground") as demo:
+        gr.Markdown(INTRO, elem_id="intro")
+        status = store.status_markdown()
+        if store.errors or store.notices:
+            with gr.Accordion("Model status: some models are unavailable", open=bool(store.errors)):
+                gr.Markdown(status, elem_id="model-status")
+        # models this visitor trained in the Train tab: private to the browser session, listed by every tab
+        session_models = gr.State({})
+        with gr.Tabs():
+            with gr.Tab("Draw & reconstruct", id="draw"):
+                draw = build_draw_tab(store, session_models)
+            with gr.Tab("Denoise", id="denoise"):
+                build_denoise_tab(store, session_models, drawing=draw.digit)
+            with gr.Tab("Generate", id="generate"):
+                build_generate_tab(store, session_models)
+            with gr.Tab("Latent space", id="latent"):
+                build_latent_tab(store, session_models, demo=demo)
+            with gr.Tab("Train", id="train"):
+                if build_train_tab is not None:
+                    build_train_tab(store, session_models)
+                else:
+                    gr.Markdown(f"The Train tab is unavailable here ({_train_import_error}).")
+    demo.store = store  # tests and benchmarks reach the loaded models through the app
+    return demo
+
+
+def launch_kwargs() -> dict:
+    """The styling arguments of Blocks.launch() (in Gradio 6 theme and css belong to launch, not Blocks)."""
+    from .ui import CSS, THEME
+
+    return {"theme": THEME, "css": CSS}

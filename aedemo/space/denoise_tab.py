@@ -1,0 +1,188 @@
+"""Denoise: corrupt a digit, then let the denoising AE, the plain AEs and PCA try to restore it."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import torch
+
+from ..evaluate import psnr
+from ..noise import NOISE_KINDS, corrupt
+from . import images
+from .inputs import UserInputError, as_batch, to_mnist
+from .store import ModelStore, ModelUnavailable, display_name, short_name
+from .ui import follow_session, problem, unchanged
+
+SOURCES = ("Test digit", "My drawing", "Upload")
+KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
+COMPARED = ("dae", "ae", "conv", "pca")
+N_OUTPUTS = 3  # gallery, table, status
+
+
+def _clean_digit(
+    store: ModelStore, source: str, test_index: Any, upload: Any, drawing: Any
+) -> tuple[torch.Tensor, int | None]:
+    """The clean [1,1,28,28] digit from the chosen source and its label when known."""
+    if source == "Test digit":
+        try:
+            index = int(test_index)
+        except (TypeError, ValueError):
+            raise UserInputError("The test digit index must be a whole number.") from None
+        try:
+            return store.test_digit(index)
+        except ModelUnavailable as e:
+            raise UserInputError(str(e)) from None
+    if source == "My drawing":
+        if isinstance(drawing, np.ndarray) and drawing.shape == (28, 28):  # the Draw tab's digit, already 28x28
+            return as_batch(drawing), None
+        digit = to_mnist(drawing)
+        if digit is None:
+            raise UserInputError("There is no drawing yet: draw a digit in the Draw tab first.")
+        return as_batch(digit), None
+    if source == "Upload":
+        if upload is None:
+            raise UserInputError("Upload an image of a digit first.")
+        digit = to_mnist(upload)
+        if digit is None:
+            raise UserInputError("No ink found in the uploaded image.")
+        return as_batch(digit), None
+    raise UserInputError(f"Unknown source {source!r}; choose one of: {', '.join(SOURCES)}.")
+
+
+@torch.no_grad()
+def denoise(
+    store: ModelStore, source: str, test_index: Any, upload: Any, drawing: Any, kind: str, strength: Any,
+    seed: Any, extra: str | None = None, session_models: dict | None = None,
+) -> tuple:
+    """Corrupt a clean digit and restore it with the denoising AE, the plain AE, the conv AE and PCA.
+
+    API inputs: `source` ("Test digit", "My drawing" or "Upload"), `test_index` (0-9999, for "Test digit"),
+    `upload` (an image file, for "Upload"), `drawing` (the Draw tab's digit, kept per session; not an API input), `kind`
+    ("gaussian", "salt_pepper" or "masking"), `strength` (0-1: noise std, fraction of pixels hit, or side of the
+    occluding square relative to the image), `seed` (integer), `extra` (one more model to compare, or None).
+    Returns a gallery of (image, "name · PSNR dB · SSIM") for clean | noisy | each model, a Markdown table of
+    PSNR and SSIM against the clean digit, and a status line.
+    """
+    try:
+        x, label = _clean_digit(store, source, test_index, upload, drawing)
+        if kind not in NOISE_KINDS:
+            raise UserInputError(f"Unknown noise kind {kind!r}; choose one of: {', '.join(NOISE_KINDS)}.")
+        try:
+            strength, seed = float(strength), int(seed)
+        except (TypeError, ValueError):
+            raise UserInputError("Strength must be a number in [0, 1] and the seed a whole number.") from None
+        if not 0.0 <= strength <= 1.0:
+            raise UserInputError(f"Strength must be between 0 and 1, not {strength}.")
+    except UserInputError as e:
+        return (*unchanged(N_OUTPUTS - 1), problem(str(e)))
+
+    noisy = corrupt(x, kind, strength, torch.Generator().manual_seed(seed))
+    rows = [("Clean", x), ("Noisy", noisy)]
+    notes = []
+    names = [n for n in COMPARED]
+    if extra and extra not in names:
+        names.append(extra)
+    for name in names:
+        try:
+            model = store.get(name, session_models)
+        except ModelUnavailable as e:
+            notes.append(str(e))
+            continue
+        labels = None
+        if model.conditional:
+            if label is None:
+                probs = store.classify(x)
+                if probs is None:
+                    notes.append(f"{display_name(name)} needs the digit's class; the classifier is unavailable.")
+                    continue
+                label = int(probs[0].argmax())
+            labels = torch.tensor([label])
+        rows.append((short_name(name), model.reconstruct(noisy.to(model.device), labels).cpu()))
+
+    outs = torch.cat([r for _, r in rows])
+    scores_psnr = psnr(outs, x.expand_as(outs)).tolist()
+    scores_ssim = images.ssim(outs, x.expand_as(outs)).tolist()
+    gallery = []
+    table = ["| | PSNR (dB) | SSIM |", "|---|---:|---:|"]
+    best = int(np.argmax(scores_psnr[2:])) + 2 if len(rows) > 2 else -1
+    for i, ((name, _), p, s) in enumerate(zip(rows, scores_psnr, scores_ssim, strict=True)):
+        if i == 0:
+            gallery.append((images.show(outs[i]), "Clean"))
+            continue
+        gallery.append((images.show(outs[i]), f"{name} · {p:.1f} dB · SSIM {s:.2f}"))
+        mark = "**" if i == best else ""
+        table.append(f"| {mark}{name}{mark} | {mark}{p:.2f}{mark} | {mark}{s:.3f}{mark} |")
+    return gallery, "\n".join(table), " ".join(notes)
+
+
+def first_of_each_class(store: ModelStore) -> list[int]:
+    """Index of the first test digit of each class 0-9: the gallery to pick from."""
+    labels = store.test_set[2].numpy()
+    return [int(np.flatnonzero(labels == d)[0]) for d in range(10)]
+
+
+def random_index(store: ModelStore) -> tuple:
+    return int(np.random.default_rng().integers(len(store.test_set[2]))), "Test digit"
+
+
+def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.State | None = None) -> None:
+    """The tab's UI; `drawing` is the Draw tab's state holding the current drawing as a 28x28 digit."""
+    gr.Markdown(
+        "Corrupt a digit, then compare how the **denoising AE** (trained on corrupted inputs), the plain and "
+        "convolutional AEs and **PCA** restore it. Scores are against the clean digit: higher is better."
+    )
+    test_images = store.test_set[0]
+    gallery_digits = first_of_each_class(store)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=4, min_width=300):
+            source = gr.Radio(list(SOURCES), value="Test digit", label="Source")
+            digits = gr.Gallery(
+                [images.show(test_images[i], 2) for i in gallery_digits], label="Pick a test digit",
+                columns=10, height="auto", allow_preview=False, format="png", show_label=True,
+                elem_classes=["pixels", "digit-gallery"], elem_id="denoise-digits", interactive=False,
+            )
+            with gr.Row():
+                test_index = gr.Number(value=gallery_digits[7], label="Test digit index (0-9999)", precision=0,
+                                       minimum=0, maximum=len(store.test_set[2]) - 1, scale=2)
+                random_button = gr.Button("Random digit", scale=1)
+            with gr.Accordion("Upload a picture", open=False):
+                upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=180)
+            kind = gr.Radio([(v, k) for k, v in KIND_LABELS.items()], value="gaussian", label="Noise")
+            strength = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Strength",
+                                 info="Gaussian: noise std · salt & pepper: fraction of pixels · masking: square side")
+            with gr.Row():
+                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0)
+                extra = gr.Dropdown([("(none)", "")] + store.choices(), value="", label="Also compare")
+            go = gr.Button("Denoise", variant="primary")
+        with gr.Column(scale=7):
+            first = denoise(store, "Test digit", gallery_digits[7], None, None, "gaussian", 0.5, 0)
+            if not isinstance(first[0], list):  # nothing to show (no models): start empty, say why
+                first = (None, "", first[2])
+            results = gr.Gallery(
+                first[0], label="Clean | noisy | restored", columns=6, height="auto", allow_preview=False,
+                format="png", object_fit="contain", elem_id="denoise-gallery", elem_classes=["pixels", "digit-gallery"],
+            )
+            table = gr.Markdown(first[1], elem_id="denoise-table")
+            status = gr.Markdown(first[2], elem_classes=["status-line"], elem_id="denoise-status")
+
+    drawing_input = drawing if drawing is not None else gr.State(None)
+    inputs = [source, test_index, upload, drawing_input, kind, strength, seed, extra, session_models]
+    gr.on(
+        [go.click, source.input, test_index.submit, kind.input, strength.release, seed.submit, extra.input,
+         upload.upload],
+        partial(denoise, store), inputs, [results, table, status], api_name="denoise", preprocess=False,
+        trigger_mode="always_last",
+    )
+    def pick_gallery_digit(evt: gr.SelectData) -> tuple:
+        return gallery_digits[evt.index], "Test digit"
+
+    pick = digits.select(pick_gallery_digit, None, [test_index, source], api_visibility="private", queue=False)
+    rand = random_button.click(partial(random_index, store), None, [test_index, source], api_visibility="private",
+                               queue=False)
+    for event in (pick, rand):
+        event.then(partial(denoise, store), inputs, [results, table, status], preprocess=False,
+                   api_visibility="private")
+    follow_session(session_models, store, [(extra, lambda s: [("(none)", "")] + store.choices(s))])

@@ -1,0 +1,198 @@
+"""Draw & reconstruct: sketch a digit, see what every autoencoder makes of it, live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+
+from . import images
+from .inputs import UserInputError, as_batch, to_mnist
+from .store import ModelStore, ModelUnavailable, display_name, short_name
+from .ui import IMAGE_PX, digit_image, follow_session, problem, unchanged
+
+CANVAS = 400  # sketchpad size in px; the digit drawn on it is scaled to MNIST's 20 px box anyway
+N_OUTPUTS = 7  # preview, classifier, digit-likeness, gallery, code, status, the 28x28 kept for the Denoise tab
+DEFAULT_FOCUS = "vae"
+# Gradio 6's sketchpad starts with no tool selected ("select the draw tool to start"); pick the brush for the
+# visitor so the first stroke draws
+SELECT_BRUSH_JS = """
+const selectBrush = (triesLeft) => {
+  const button = document.querySelector('#draw-sketchpad button[aria-label="Brush"]');
+  if (button) { button.click(); return; }
+  if (triesLeft > 0) setTimeout(() => selectBrush(triesLeft - 1), 250);
+};
+selectBrush(80);
+"""
+
+
+@dataclass
+class DrawTab:
+    """The components other tabs reuse (the Denoise tab offers the current drawing as a source)."""
+
+    sketch: gr.Sketchpad
+    digit: gr.State  # the last drawing as the models see it (float [28,28]), or None
+
+
+def _likeness_html(score: float, focus: str) -> str:
+    return (
+        f'<div class="meter-big">{score:.0f}%</div>'
+        f'<div class="meter"><div class="meter-fill" style="width:{score:.1f}%"></div></div>'
+        f'<div class="meter-text">{display_name(focus)} reconstructs it better than {score:.0f}% of the '
+        "real MNIST test digits.</div>"
+    )
+
+
+@torch.no_grad()
+def reconstruct(
+    store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None
+) -> tuple:
+    """Reconstruct a drawn or uploaded digit with each chosen model.
+
+    API inputs: `image` (an image file: `handle_file("digit.png")`; any size or mode, light or dark background),
+    `variants` (model names, e.g. ["ae", "vae", "pca"]; None = all), `focus` (the model whose code and
+    digit-likeness are shown). Returns: the 28x28 the models see (upscaled 5x), the classifier's reading
+    ({"label", "confidences"}), the digit-likeness (HTML: the share of test digits reconstructed worse),
+    a gallery of (reconstruction, "name · MSE"), the focus model's code (a table of dim, value) and a status line
+    (and, for the session only, the 28x28 digit).
+    """
+    try:
+        digit = to_mnist(image)
+    except UserInputError as e:
+        return (*unchanged(N_OUTPUTS - 2), problem(str(e)), gr.skip())
+    if digit is None:
+        return None, None, "", [], None, "The canvas is empty: draw a digit (0-9), large, in the middle.", None
+
+    x = as_batch(digit)
+    probs = store.classify(x)
+    reading = None if probs is None else {str(i): float(p) for i, p in enumerate(probs[0])}
+    predicted = None if probs is None else int(probs[0].argmax())
+
+    names = list(variants) if variants is not None else [c for _, c in store.choices(session_models)]
+    notes: list[str] = [] if names else ["Tick at least one model to see reconstructions."]
+    gallery, errors = [], {}
+    for name in names:
+        try:
+            model = store.get(name, session_models)
+        except ModelUnavailable as e:
+            notes.append(str(e))
+            continue
+        labels = None
+        if model.conditional:
+            if predicted is None:
+                notes.append(f"{display_name(name)} needs the digit's class, and the classifier is unavailable.")
+                continue
+            labels = torch.tensor([predicted])
+        out = model.reconstruct(x.to(model.device), labels)
+        errors[name] = float((out.cpu() - x).pow(2).mean())
+        suffix = f" (as {predicted})" if model.conditional else ""
+        gallery.append((images.show(out), f"{short_name(name)}{suffix} · {errors[name]:.3f}"))
+
+    likeness, code = "", None
+    if focus:
+        try:
+            model = store.get(focus, session_models)
+            labels = torch.tensor([predicted]) if model.conditional and predicted is not None else None
+            if not model.conditional or labels is not None:
+                z = model.encode(x.to(model.device), labels)[0].cpu()
+                code = pd.DataFrame({"dim": [f"z{i + 1:02d}" for i in range(len(z))], "value": z.numpy()})
+                error = errors.get(focus)
+                if error is None:
+                    error = float((model.reconstruct(x.to(model.device), labels).cpu() - x).pow(2).mean())
+                likeness = _likeness_html(store.digit_likeness(model, error), focus)
+        except ModelUnavailable as e:
+            notes.append(str(e))
+    if probs is None:
+        notes.append("The classifier is unavailable: " + store.errors.get("classifier", "not loaded"))
+    return images.show(digit), reading, likeness, gallery, code, " ".join(notes), digit
+
+
+def test_digit_canvas(store: ModelStore, index: int) -> np.ndarray:
+    """Test digit `index` drawn as the sketchpad would hold it: black ink on a transparent CANVAS x CANVAS."""
+    images_u8, _, _ = store.test_set
+    digit = Image.fromarray(images_u8[index].numpy()).resize((CANVAS * 7 // 10,) * 2, Image.BICUBIC)
+    alpha = np.zeros((CANVAS, CANVAS), dtype=np.uint8)
+    offset = (CANVAS - digit.width) // 2
+    alpha[offset : offset + digit.height, offset : offset + digit.width] = np.asarray(digit)
+    rgba = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
+    rgba[..., 3] = alpha
+    return rgba
+
+
+def random_example(store: ModelStore, digit: int | None = None) -> np.ndarray:
+    """A random test digit (of class `digit` when given) on the canvas."""
+    _, _, labels = store.test_set
+    pool = np.arange(len(labels)) if digit is None else np.flatnonzero(labels.numpy() == digit)
+    return test_digit_canvas(store, int(np.random.default_rng().choice(pool)))
+
+
+def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
+    all_names = [c for _, c in store.choices()]
+    gr.Markdown(
+        "Draw a digit: every autoencoder squeezes it through its small code and redraws it. "
+        "The drawing is first normalised the way MNIST's digits were (cropped, scaled to 20 px, centred by mass)."
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=4, min_width=300):
+            sketch = gr.Sketchpad(
+                label="Draw here", type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
+                fixed_canvas=True, layers=False, transforms=(), format="png", height=CANVAS + 60,
+                brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
+                elem_id="draw-sketchpad",
+            )
+            gr.HTML("", js_on_load=SELECT_BRUSH_JS, elem_id="draw-select-brush")
+            gr.Markdown("Put a real test digit on the canvas:")
+            digit_buttons = []
+            for row in (range(5), range(5, 10)):
+                with gr.Row(elem_classes=["digit-buttons"]):
+                    digit_buttons += [gr.Button(str(d), size="sm", min_width=0) for d in row]
+            random_button = gr.Button("Random test digit", size="sm")
+            with gr.Accordion("…or upload a picture of a digit", open=False):
+                upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=200)
+        with gr.Column(scale=7):
+            with gr.Row(equal_height=True):
+                seen = digit_image("What the model sees (28×28)", elem_id="draw-seen")
+                reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
+                likeness = gr.HTML(label="How digit-like", show_label=True, container=True, elem_id="draw-likeness",
+                                   min_height=IMAGE_PX)
+            gallery = gr.Gallery(
+                label="Reconstructions (mean squared error per pixel)", columns=5, format="png", height="auto",
+                allow_preview=False, object_fit="contain", elem_id="draw-gallery",
+                elem_classes=["pixels", "digit-gallery"],
+            )
+            with gr.Row():
+                variants = gr.CheckboxGroup(store.choices(), value=all_names, label="Models", scale=3)
+                focus = gr.Dropdown(store.choices(), value=DEFAULT_FOCUS if DEFAULT_FOCUS in all_names else
+                                    (all_names[0] if all_names else None), label="Show the code and digit-likeness of",
+                                    scale=1)
+            code = gr.BarPlot(x="dim", y="value", label="Code of the drawing (hover a bar for its value)", height=180,
+                              sort="x", y_title="", x_title="", x_axis_labels_visible=False, elem_id="draw-code")
+            status = gr.Markdown(elem_classes=["status-line"], elem_id="draw-status")
+
+    digit = gr.State(None)
+    outputs = [seen, reading, likeness, gallery, code, status, digit]
+    handler = partial(reconstruct, store)
+    # the sketchpad sends its strokes as blobs that only Gradio's preprocessing can assemble, so this event keeps
+    # it; uploads (which may be anything) skip it, and inputs.to_mnist reports what is wrong with them
+    sketch.change(
+        handler, [sketch, variants, focus, session_models], outputs, api_name="reconstruct_drawing",
+        trigger_mode="always_last", show_progress="hidden",
+    )
+    upload.upload(handler, [upload, variants, focus, session_models], outputs, api_name="reconstruct",
+                  preprocess=False)
+    for control in (variants, focus):
+        control.input(handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
+                      api_visibility="private", trigger_mode="always_last")
+    for d, button in enumerate(digit_buttons):
+        button.click(partial(random_example, store, d), None, sketch, api_visibility="private", queue=False)
+    random_button.click(partial(random_example, store), None, sketch, api_visibility="private", queue=False)
+    follow_session(session_models, store, [
+        (variants, lambda s: store.choices(s)), (focus, lambda s: store.choices(s)),
+    ])
+    return DrawTab(sketch=sketch, digit=digit)

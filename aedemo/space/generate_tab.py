@@ -1,0 +1,236 @@
+"""Generate: new digits from the CVAE (class of your choice), the VAE and AAE priors, and interpolations."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import torch
+
+from ..models.base import N_CLASSES
+from ..models.cvae import CVAE
+from . import images
+from .inputs import UserInputError
+from .store import ModelStore, ModelUnavailable, display_name
+from .ui import follow_session, problem, unchanged
+
+MAX_SAMPLES = 64
+PER_CLASS = 8  # columns of the "all classes" grid
+STRIP_GAP = 6  # px (before upscaling) between an interpolation's end digits and its frames
+
+
+def _settings(n: Any, temperature: Any, seed: Any) -> tuple[int, float, int]:
+    try:
+        n, temperature, seed = int(n), float(temperature), int(seed)
+    except (TypeError, ValueError):
+        raise UserInputError("Samples and seed must be whole numbers, temperature a number.") from None
+    if not 1 <= n <= MAX_SAMPLES:
+        raise UserInputError(f"Number of samples must be between 1 and {MAX_SAMPLES}, not {n}.")
+    if not 0.0 < temperature <= 3.0:
+        raise UserInputError(f"Temperature must be in (0, 3], not {temperature}.")
+    return n, temperature, seed
+
+
+def _digit(value: Any, what: str = "Digit") -> int:
+    try:
+        d = int(value)
+    except (TypeError, ValueError):
+        raise UserInputError(f"{what} must be a class from 0 to 9.") from None
+    if not 0 <= d < N_CLASSES:
+        raise UserInputError(f"{what} must be a class from 0 to 9, not {d}.")
+    return d
+
+
+def _model(store: ModelStore, name: str | None, session_models: dict | None, *, conditional: bool | None):
+    try:
+        model = store.get(name, session_models)
+    except ModelUnavailable as e:
+        raise UserInputError(str(e)) from None
+    if not model.generative:
+        raise UserInputError(f"{display_name(name)} has no prior to sample from; choose the VAE, CVAE or AAE.")
+    if conditional is not None and model.conditional != conditional:
+        kind = "a conditional model (CVAE)" if conditional else "an unconditional one (VAE, AAE)"
+        raise UserInputError(f"{display_name(name)} cannot be used here: choose {kind}.")
+    return model
+
+
+def _agreement(store: ModelStore, samples: torch.Tensor, wanted: torch.Tensor) -> str:
+    probs = store.classify(samples)
+    if probs is None:
+        return ""
+    hits = int((probs.argmax(1).cpu() == wanted).sum())
+    return f"The classifier reads {hits} of {len(wanted)} samples as the asked class."
+
+
+@torch.no_grad()
+def generate(
+    store: ModelStore, model_name: str | None, digit: Any, n: Any, temperature: Any, seed: Any,
+    priors: list[str] | None = None, session_models: dict | None = None,
+) -> tuple:
+    """Sample digits of one class from a conditional model, and from unconditional priors for comparison.
+
+    API inputs: `model_name` ("cvae"), `digit` (0-9), `n` (1-64 samples), `temperature` (the latent std, e.g.
+    1.0; lower = cleaner, less varied), `seed` (integer), `priors` (unconditional models to compare, e.g.
+    ["vae", "aae"]). Returns the class-conditional grid, a gallery of (prior grid, name) and a status line.
+    """
+    try:
+        n, temperature, seed = _settings(n, temperature, seed)
+        digit = _digit(digit)
+        model = _model(store, model_name, session_models, conditional=True)
+        prior_models = [(name, _model(store, name, session_models, conditional=False)) for name in (priors or [])]
+    except UserInputError as e:
+        return (*unchanged(2), problem(str(e)))
+    labels = torch.full((n,), digit, dtype=torch.int64)
+    samples = model.sample(n, labels, generator=torch.Generator().manual_seed(seed), temperature=temperature).cpu()
+    ncol = int(np.ceil(np.sqrt(n)))
+    grid = images.grid(samples, ncol, scale=images.fit_scale(ncol))
+    gallery = []
+    for name, prior in prior_models:
+        s = prior.sample(n, generator=torch.Generator().manual_seed(seed), temperature=temperature).cpu()
+        gallery.append((images.grid(s, ncol, scale=images.fit_scale(ncol, 300)), f"{display_name(name)} prior"))
+    return grid, gallery, _agreement(store, samples, labels)
+
+
+@torch.no_grad()
+def generate_all(
+    store: ModelStore, model_name: str | None, temperature: Any, seed: Any, session_models: dict | None = None
+) -> tuple:
+    """A grid with one row per class 0-9 (PER_CLASS samples each) from a conditional model.
+
+    API inputs: `model_name` ("cvae"), `temperature` (latent std), `seed` (integer). Returns the grid and a status.
+    """
+    try:
+        _, temperature, seed = _settings(1, temperature, seed)
+        model = _model(store, model_name, session_models, conditional=True)
+    except UserInputError as e:
+        return unchanged(1) + (problem(str(e)),)
+    labels = torch.arange(N_CLASSES).repeat_interleave(PER_CLASS)
+    samples = model.sample(len(labels), labels, generator=torch.Generator().manual_seed(seed),
+                           temperature=temperature).cpu()
+    grid = images.grid(samples, PER_CLASS, scale=images.fit_scale(PER_CLASS))
+    return grid, "Rows: classes 0 to 9. " + _agreement(store, samples, labels)
+
+
+def _strip(frames: torch.Tensor, ends: tuple[torch.Tensor, torch.Tensor] | None, scale: int) -> np.ndarray:
+    """Frames side by side; when given, the two real digits they start and end from sit apart at either end."""
+    row = images.grid(frames, len(frames), scale=1)
+    if ends is not None:
+        left, right = (images.grid(e, 1, scale=1) for e in ends)
+        gap = np.full((row.shape[0], STRIP_GAP), 255, dtype=np.uint8)
+        row = np.concatenate([left, gap, row, gap, right], axis=1)
+    return images.upscale(row, scale)
+
+
+@torch.no_grad()
+def interpolate(
+    store: ModelStore, model_name: str | None, start: Any, end: Any, steps: Any, temperature: Any, seed: Any,
+    session_models: dict | None = None,
+) -> tuple:
+    """A strip of frames morphing one digit class into another.
+
+    With a conditional model (CVAE) the style code z is drawn once (seed, temperature) and the class input slides
+    from `start` to `end`; with any other model a random test digit of each class (seed) is encoded and the code
+    slides between the two (the real digits are shown at either end). API inputs: `model_name`, `start`, `end`
+    (0-9), `steps` (3-16 frames), `temperature`, `seed`. Returns the strip and a status line.
+    """
+    try:
+        a, b = _digit(start, "Start"), _digit(end, "End")
+        steps_i, temperature, seed = _settings(steps, temperature, seed)
+        if not 3 <= steps_i <= 16:
+            raise UserInputError(f"Steps must be between 3 and 16, not {steps_i}.")
+        try:
+            model = store.get(model_name, session_models)
+        except ModelUnavailable as e:
+            raise UserInputError(str(e)) from None
+    except UserInputError as e:
+        return unchanged(1) + (problem(str(e)),)
+    t = torch.linspace(0, 1, steps_i).unsqueeze(1)
+    generator = torch.Generator().manual_seed(seed)
+    if model.conditional:
+        if not isinstance(model, CVAE):
+            return unchanged(1) + (problem(f"Class interpolation is not supported for {display_name(model_name)}."),)
+        z = temperature * torch.randn(1, model.latent_dim, generator=generator)
+        eye = torch.eye(N_CLASSES)
+        soft_labels = (1 - t) * eye[a] + t * eye[b]
+        # the CVAE decodes [z, one-hot class]; a blend of two one-hots morphs the class and keeps the style
+        logits = model.decoder(torch.cat([z.expand(steps_i, -1), soft_labels], 1).to(model.device))
+        frames = torch.sigmoid(logits).view(-1, 1, 28, 28).cpu()
+        note = f"{display_name(model_name)}: one style code, class input sliding from {a} to {b}."
+        ends = None
+    else:
+        _, x, y = store.test_set
+        ia = int(np.random.default_rng(seed).choice(np.flatnonzero(y.numpy() == a)))
+        ib = int(np.random.default_rng(seed + 1).choice(np.flatnonzero(y.numpy() == b)))
+        pair = x[[ia, ib]].to(model.device)
+        za, zb = model.encode(pair).cpu()
+        frames = model.decode(((1 - t) * za + t * zb).to(model.device)).cpu()
+        note = (f"{display_name(model_name)}: codes of test digits #{ia} (a {a}, left) and #{ib} (a {b}, right), "
+                "mixed linearly.")
+        ends = (x[ia : ia + 1], x[ib : ib + 1])
+    width = steps_i + (2 if ends else 0)
+    return _strip(frames, ends, images.fit_scale(width, 900, 4)), note
+
+
+def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
+    gr.Markdown(
+        "Sample new digits. The **CVAE** is told which digit to draw; the **VAE** and **AAE** only draw from their "
+        "prior, so their digits come out of any class. *Temperature* scales the latent noise."
+    )
+    conditional = store.choices(conditional=True, generative=True)
+    unconditional = store.choices(conditional=False, generative=True)
+    any_model = store.choices()
+    first_cond = conditional[0][1] if conditional else None
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=4, min_width=300):
+            model = gr.Dropdown(conditional, value=first_cond, label="Conditional model")
+            digit = gr.Radio([(str(d), d) for d in range(N_CLASSES)], value=3, label="Digit")
+            n = gr.Slider(1, MAX_SAMPLES, value=16, step=1, label="Samples")
+            temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature (latent std)")
+            seed = gr.Number(value=0, label="Seed", precision=0, minimum=0)
+            priors = gr.CheckboxGroup(unconditional, value=[v for _, v in unconditional],
+                                      label="Compare with samples from the prior of")
+            with gr.Row():
+                go = gr.Button("Generate", variant="primary")
+                all_button = gr.Button("All classes")
+        with gr.Column(scale=7):
+            first = generate(store, first_cond, 3, 16, 1.0, 0, [v for _, v in unconditional]) if first_cond else None
+            ok = first is not None and isinstance(first[0], np.ndarray)
+            grid = gr.Image(first[0] if ok else None, label="Samples", format="png", interactive=False,
+                            height=440, elem_id="generate-grid", elem_classes=["pixels"])
+            status = gr.Markdown(first[2] if ok else "", elem_classes=["status-line"], elem_id="generate-status")
+            prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples, same seed and temperature",
+                                       columns=2, height="auto", allow_preview=False, format="png",
+                                       elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
+    gr.Markdown("### Interpolation")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=4, min_width=300):
+            interp_model = gr.Dropdown(any_model, value=first_cond or (any_model[0][1] if any_model else None),
+                                       label="Model", info="CVAE: the class morphs, the style stays; others: the "
+                                       "code slides between two real test digits")
+            with gr.Row():
+                start = gr.Dropdown(list(range(N_CLASSES)), value=1, label="From")
+                end = gr.Dropdown(list(range(N_CLASSES)), value=7, label="To")
+            steps = gr.Slider(3, 16, value=10, step=1, label="Frames")
+            interp_button = gr.Button("Interpolate", variant="primary")
+        with gr.Column(scale=7):
+            strip0 = interpolate(store, first_cond, 1, 7, 10, 1.0, 0) if first_cond else None
+            ok = strip0 is not None and isinstance(strip0[0], np.ndarray)
+            strip = gr.Image(strip0[0] if ok else None, label="Frames", format="png", interactive=False,
+                             elem_id="generate-strip", elem_classes=["pixels"])
+            interp_status = gr.Markdown(strip0[1] if ok else "", elem_classes=["status-line"])
+
+    gen_inputs = [model, digit, n, temperature, seed, priors, session_models]
+    gr.on([go.click, digit.input, n.release, temperature.release, seed.submit], partial(generate, store),
+          gen_inputs, [grid, prior_gallery, status], api_name="generate", trigger_mode="always_last")
+    all_button.click(partial(generate_all, store), [model, temperature, seed, session_models], [grid, status],
+                     api_name="generate_all")
+    gr.on([interp_button.click, start.input, end.input, steps.release, interp_model.input],
+          partial(interpolate, store), [interp_model, start, end, steps, temperature, seed, session_models],
+          [strip, interp_status], api_name="interpolate", trigger_mode="always_last")
+    follow_session(session_models, store, [
+        (model, lambda s: store.choices(s, conditional=True, generative=True)),
+        (priors, lambda s: store.choices(s, conditional=False, generative=True)),
+        (interp_model, lambda s: store.choices(s)),
+    ])

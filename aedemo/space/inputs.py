@@ -1,0 +1,83 @@
+"""From whatever an image input hands over (sketchpad value, upload, API payload) to the 28x28 a model sees.
+
+The tabs' image events run with `preprocess=False`, so a corrupt upload reaches this code instead of failing
+inside Gradio with a generic "Error": here every failure becomes a UserInputError with a message for the user.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import numpy as np
+import torch
+
+EDITOR_KEYS = ("background", "layers", "composite")
+
+
+class UserInputError(ValueError):
+    """Input the app cannot use; the message is shown to the visitor as it is."""
+
+
+def _file(value: Any) -> Any:
+    """A Gradio FileData (dict or object) -> its path (or decoded image for data: URLs); anything else as is."""
+    if isinstance(value, dict) and ("path" in value or "url" in value) and not any(k in value for k in EDITOR_KEYS):
+        path, url = value.get("path"), value.get("url")
+        if path:
+            return str(path)
+        if isinstance(url, str) and url.startswith("data:"):
+            from PIL import Image
+
+            try:
+                return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+            except Exception as e:  # a malformed data URL is bad input like any other
+                raise UserInputError(f"Could not read the image: {e}") from None
+        raise UserInputError("The image arrived without a file; please upload it again.")
+    path = getattr(value, "path", None)
+    if isinstance(path, str) and not isinstance(value, dict | np.ndarray):
+        return path
+    return value
+
+
+def normalise(value: Any) -> Any:
+    """Raw Gradio payloads (FileData dicts, editor dicts of them) -> what canvas_to_mnist takes."""
+    if isinstance(value, dict) and any(k in value for k in EDITOR_KEYS):
+        return {
+            "background": _file(value.get("background")),
+            "layers": [_file(v) for v in (value.get("layers") or []) if v is not None],
+            "composite": _file(value.get("composite")),
+        }
+    return _file(value)
+
+
+def to_mnist(value: Any) -> np.ndarray | None:
+    """The image as MNIST would have it: float32 [28,28] in [0,1], white ink on black; None when there is no ink.
+
+    Raises UserInputError with a short message for anything unusable (not an image, corrupt, too large, ...).
+    """
+    if value is None:
+        return None
+    try:
+        from ..preprocess import InvalidImageError, canvas_to_mnist
+    except ImportError:
+        raise UserInputError("Drawing input is unavailable: aedemo.preprocess is not installed.") from None
+    try:
+        digit = canvas_to_mnist(normalise(value))
+    except UserInputError:
+        raise
+    except InvalidImageError as e:
+        raise UserInputError(str(e)) from None
+    except Exception as e:  # whatever the preprocessing trips on, the visitor gets a sentence, not a traceback
+        raise UserInputError(f"Could not read the image ({type(e).__name__}: {e}).") from None
+    if digit is None:
+        return None
+    digit = np.asarray(digit, dtype=np.float32)
+    if digit.shape != (28, 28) or not np.isfinite(digit).all():
+        raise UserInputError("Could not turn the image into a 28x28 digit.")
+    return digit
+
+
+def as_batch(digit: np.ndarray) -> torch.Tensor:
+    """float [28,28] -> the [1,1,28,28] tensor every model takes."""
+    return torch.from_numpy(np.ascontiguousarray(digit, dtype=np.float32)).view(1, 1, 28, 28)

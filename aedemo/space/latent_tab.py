@@ -1,0 +1,192 @@
+"""Latent space: where each model puts the test digits, and what it draws anywhere on that map."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import gradio as gr
+import torch
+
+from ..models.base import N_CLASSES
+from . import images
+from .inputs import UserInputError
+from .scatter import latent_scatter
+from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
+from .ui import digit_image, follow_session, problem, unchanged
+
+VIEWS = ("2-D", "3-D")
+DEFAULT_MODEL = "vae"
+SLIDER_RANGE = 4.0  # until a map is drawn, sliders span +-4 (a unit Gaussian prior's codes sit well inside)
+
+
+def _model(store: ModelStore, name: str | None, session_models: dict | None):
+    try:
+        return store.get(name, session_models)
+    except ModelUnavailable as e:
+        raise UserInputError(str(e)) from None
+
+
+def _axis_names(projection, k: int) -> list[str]:
+    if projection.direct:
+        return [f"z{i + 1}" for i in range(k)]
+    return [f"PC{i + 1} ({share:.0%})" for i, share in enumerate(projection.explained[:k])]
+
+
+def _sliders(coords: torch.Tensor, names: list[str], value: list[float] | None = None) -> list:
+    """One slider per plotted axis spanning the codes (a margin beyond); unused ones hidden."""
+    out = []
+    for a in range(3):
+        if a < coords.shape[1]:
+            lo, hi = float(coords[:, a].min()), float(coords[:, a].max())
+            pad = 0.1 * (hi - lo) + 1e-3
+            v = value[a] if value is not None else float(coords[:, a].mean())
+            out.append(gr.Slider(minimum=round(lo - pad, 2), maximum=round(hi + pad, 2), value=round(v, 3),
+                                 label=names[a], visible=True))
+        else:
+            out.append(gr.Slider(value=0.0, visible=False))
+    return out
+
+
+@torch.no_grad()
+def latent_map(
+    store: ModelStore, model_name: str | None, view: str, n_points: Any, session_models: dict | None = None
+) -> tuple:
+    """The test digits' codes under one model, as plotted: 2-D or 3-D, PCA-projected when the code is bigger.
+
+    API inputs: `model_name` (e.g. "vae"), `view` ("2-D" or "3-D"), `n_points` (100-5000). Returns the scatter
+    value {"points": [[x, y, z, label, test index], ...], "dims", "axes", "title", "hint"}, the three axis
+    sliders (ranges set to the data) and a status line.
+    """
+    try:
+        model = _model(store, model_name, session_models)
+        if view not in VIEWS:
+            raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {view!r}.")
+        try:
+            n = int(n_points)
+        except (TypeError, ValueError):
+            raise UserInputError("Number of points must be a whole number.") from None
+        if not 100 <= n <= LATENT_DIGITS:
+            raise UserInputError(f"Number of points must be between 100 and {LATENT_DIGITS}, not {n}.")
+    except UserInputError as e:
+        return (*unchanged(4), problem(str(e)))
+
+    codes, projection = store.test_codes(model)
+    k_all = projection.components.shape[0]
+    coords = projection.to_axes(codes)
+    names = _axis_names(projection, k_all)
+    dims = min(3 if view == "3-D" else 2, k_all)
+    labels = store.test_set[2][: len(codes)]
+    shown = coords[:n].clone()
+    if shown.shape[1] < 3:  # pad to x, y, z so every point has the same layout
+        shown = torch.cat([shown, torch.zeros(len(shown), 3 - shown.shape[1])], 1)
+    points = [[round(a, 3), round(b, 3), round(c, 3), int(y), i]
+              for i, ((a, b, c), y) in enumerate(zip(shown[:, :3].tolist(), labels[:n].tolist(), strict=True))]
+    how = "its code" if projection.direct else f"the top {k_all} principal axes of its {model.latent_dim}-D code"
+    hint = ("Drag to rotate. " if dims == 3 else "") + "Click a point (or, in 2-D, anywhere) to decode it."
+    value = {
+        "points": points, "dims": dims, "axes": names[:dims], "marker": None, "hint": hint,
+        "title": f"{display_name(model_name)}: {n} test digits, {how}",
+    }
+    note = ""
+    if view == "3-D" and k_all < 3:
+        note = f"{display_name(model_name)} has a {k_all}-D code: showing it in 2-D."
+    return (value, *_sliders(coords, names), note)
+
+
+@torch.no_grad()
+def decode_point(
+    store: ModelStore, model_name: str | None, c1: Any, c2: Any, c3: Any, digit: Any = 0,
+    session_models: dict | None = None,
+) -> tuple:
+    """Decode the point (c1, c2, c3) of a model's latent map (the axes latent_map reports; c3 is ignored for 2-D
+    codes). `digit` (0-9) is the class a conditional model (CVAE) draws. Returns the decoded digit (140x140)
+    and a status line."""
+    try:
+        model = _model(store, model_name, session_models)
+        try:
+            c = [float(v) for v in (c1, c2, c3)]
+            d = int(digit)
+        except (TypeError, ValueError):
+            raise UserInputError("Coordinates must be numbers and the digit a class 0-9.") from None
+        if not 0 <= d < N_CLASSES:
+            raise UserInputError(f"Digit must be a class from 0 to 9, not {d}.")
+        if not all(abs(v) < 1e4 for v in c):
+            raise UserInputError("Coordinates must be finite numbers of reasonable size.")
+    except UserInputError as e:
+        return unchanged(1) + (problem(str(e)),)
+    _, projection = store.test_codes(model)
+    k = projection.components.shape[0]
+    z = projection.to_code(torch.tensor([c[:k]], dtype=torch.float32))
+    labels = torch.tensor([d]) if model.conditional else None
+    out = model.decode(z.to(model.device), labels).cpu()
+    where = ", ".join(f"{v:.2f}" for v in c[:k])
+    rest = "" if projection.direct else f" (the other {model.latent_dim - k} code dimensions at their mean)"
+    cls = f", drawn as a {d}" if model.conditional else ""
+    return images.show(out), f"Decoded at ({where}){rest}{cls}."
+
+
+def pick(
+    store: ModelStore, model_name: str | None, digit: Any, session_models: dict | None, evt: gr.EventData
+) -> tuple:
+    """A click on the map: move the sliders there, decode the place, and show the test digit clicked (if any)."""
+    data = getattr(evt, "_data", None) or {}
+    coords = list(data.get("coords") or [])[:3]
+    index = data.get("index")
+    try:
+        coords = [float(v) for v in coords] + [0.0] * (3 - len(coords))
+    except (TypeError, ValueError):
+        return (*unchanged(5), problem("Could not read the clicked point."))
+    original, label = None, digit
+    if isinstance(index, int) and 0 <= index < len(store.test_set[2]):
+        x, label = store.test_digit(index)
+        original = images.show(x)
+    decoded, status = decode_point(store, model_name, *coords, label, session_models)
+    if isinstance(index, int):
+        status = f"Test digit #{index} (a {label}). " + status
+    return (*coords, decoded, original, status) if original is not None else (
+        *coords, decoded, gr.skip(), status)
+
+
+def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None) -> None:
+    """The tab's UI; with `demo`, the default model's map is drawn when a page loads."""
+    gr.Markdown(
+        "Where does each model put the test digits? Every dot is one test digit's code, coloured by its class. "
+        "Codes with more than 3 dimensions are projected on their principal axes. Click to decode a place; "
+        "the sliders move through the same space."
+    )
+    choices = store.choices()
+    names = [v for _, v in choices]
+    first = DEFAULT_MODEL if DEFAULT_MODEL in names else (names[0] if names else None)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=8):
+            with gr.Row():
+                model = gr.Dropdown(choices, value=first, label="Model", scale=2)
+                view = gr.Radio(list(VIEWS), value="3-D", label="View", scale=1)
+                n_points = gr.Slider(100, LATENT_DIGITS, value=2000, step=100, label="Test digits shown", scale=2)
+            scatter = latent_scatter(elem_id="latent-scatter")
+        with gr.Column(scale=3, min_width=240):
+            decoded = digit_image("Decoded", elem_id="latent-decoded")
+            original = digit_image("Test digit clicked", elem_id="latent-original")
+            c1 = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label="axis 1")
+            c2 = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label="axis 2")
+            c3 = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label="axis 3")
+            digit = gr.Dropdown(list(range(N_CLASSES)), value=0, label="Class (conditional models only)")
+            status = gr.Markdown(elem_classes=["status-line"], elem_id="latent-status")
+
+    map_inputs, map_outputs = [model, view, n_points, session_models], [scatter, c1, c2, c3, status]
+    decode_inputs = [model, c1, c2, c3, digit, session_models]
+    gr.on([model.change, view.input, n_points.release], partial(latent_map, store), map_inputs, map_outputs,
+          api_name="latent_map", trigger_mode="always_last").then(
+        partial(decode_point, store), decode_inputs, [decoded, status], api_visibility="private")
+    gr.on([c1.release, c2.release, c3.release, digit.input], partial(decode_point, store), decode_inputs,
+          [decoded, status], api_name="latent", trigger_mode="always_last")
+    if demo is not None and first is not None:
+        demo.load(partial(latent_map, store), map_inputs, map_outputs, api_visibility="private").then(
+            partial(decode_point, store), decode_inputs, [decoded, status], api_visibility="private")
+    def on_pick(model_name: str | None, digit: Any, models: dict | None, evt: gr.EventData) -> tuple:
+        return pick(store, model_name, digit, models, evt)  # a plain function: Gradio finds `evt` by its hint
+
+    scatter.pick(on_pick, [model, digit, session_models], [c1, c2, c3, decoded, original, status],
+                 api_visibility="private", trigger_mode="always_last")
+    follow_session(session_models, store, [(model, lambda s: store.choices(s))])

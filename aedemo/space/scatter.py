@@ -1,0 +1,160 @@
+"""An interactive 2-D / 3-D scatter plot of latent codes, drawn on a canvas by a few lines of plain JavaScript.
+
+gr.ScatterPlot only reports brushed x-ranges and has no 3-D view, and plotly is not a dependency, so this is a
+gr.HTML component: drag to rotate the 3-D view, click a point (or, in 2-D, any place) to decode it. A click
+triggers the custom event "pick" with {index: test-digit index or null, coords: [x, y, z]}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+HTML = (
+    '<div class="ls-wrap"><canvas class="ls-canvas"></canvas>'
+    '<div class="ls-hint">${value && value.hint ? value.hint : ""}</div></div>'
+)
+
+CSS = """
+.ls-wrap { position: relative; width: 100%; }
+.ls-canvas { width: 100%; height: 520px; display: block; cursor: crosshair; border-radius: var(--radius-lg);
+             background: var(--background-fill-secondary); touch-action: none; }
+.ls-hint { font-size: var(--text-sm); color: var(--body-text-color-subdued); margin-top: 4px; min-height: 1.2em; }
+"""
+
+JS = r"""
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f',
+                '#bcbd22', '#17becf'];
+let yaw = 0.7, pitch = 0.35, drag = null, marker = null, screen = [];
+
+function geometry(d) {
+  // each axis scaled to fill the box: principal axes differ a lot in spread, and the smaller ones matter too
+  const c = [0, 0, 0], half = [1, 1, 1];
+  for (let a = 0; a < d.dims; a++) {
+    let lo = Infinity, hi = -Infinity;
+    for (const p of d.points) { lo = Math.min(lo, p[a]); hi = Math.max(hi, p[a]); }
+    c[a] = (lo + hi) / 2; half[a] = Math.max(1e-9, (hi - lo) / 2);
+  }
+  return {c, half};
+}
+
+function project(p, d, geo, W, H) {
+  const R = Math.min(W, H) * 0.42, cx = W / 2, cy = H / 2 + 10;
+  const x = (p[0] - geo.c[0]) / geo.half[0], y = (p[1] - geo.c[1]) / geo.half[1];
+  if (d.dims < 3) return [cx + x * R, cy - y * R, 0];
+  const z = (p[2] - geo.c[2]) / geo.half[2];
+  const cyw = Math.cos(yaw), syw = Math.sin(yaw), cp = Math.cos(pitch), sp = Math.sin(pitch);
+  const X = x * cyw - z * syw, Z = x * syw + z * cyw;
+  const Y = y * cp - Z * sp, D = y * sp + Z * cp;
+  return [cx + X * R, cy - Y * R, D];
+}
+
+function draw() {
+  const canvas = element.querySelector('canvas');
+  if (!canvas) return;
+  const d = props.value;
+  const W = canvas.clientWidth || 600, H = canvas.clientHeight || 520, dpr = window.devicePixelRatio || 1;
+  canvas.width = W * dpr; canvas.height = H * dpr;
+  const g = canvas.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, W, H);
+  const ink = getComputedStyle(canvas).color || '#333';
+  g.font = '12px sans-serif';
+  if (!d || !d.points || !d.points.length) {
+    g.fillStyle = ink; g.fillText('Choose a model to map its codes.', 20, 30); screen = []; return;
+  }
+  const geo = geometry(d);
+  // axes through the centre of the cloud
+  const axisEnds = d.dims < 3 ? [[[-1, 0, 0], [1, 0, 0]], [[0, -1, 0], [0, 1, 0]]]
+    : [[[-1, 0, 0], [1, 0, 0]], [[0, -1, 0], [0, 1, 0]], [[0, 0, -1], [0, 0, 1]]];
+  g.strokeStyle = 'rgba(128,128,128,0.6)'; g.fillStyle = ink; g.lineWidth = 1;
+  axisEnds.forEach((e, a) => {
+    const toData = v => v.map((t, i) => geo.c[i] + t * geo.half[i]);
+    const p0 = project(toData(e[0]), d, geo, W, H), p1 = project(toData(e[1]), d, geo, W, H);
+    g.beginPath(); g.moveTo(p0[0], p0[1]); g.lineTo(p1[0], p1[1]); g.stroke();
+    g.fillText(d.axes[a] || '', p1[0] + 4, p1[1] - 4);
+  });
+  screen = d.points.map(p => { const s = project(p, d, geo, W, H); return [s[0], s[1], s[2], p]; });
+  const order = d.dims < 3 ? screen : screen.slice().sort((u, v) => u[2] - v[2]);
+  for (const s of order) {
+    const near = d.dims < 3 ? 1 : 0.55 + 0.45 * (s[2] + 1) / 2;
+    g.globalAlpha = 0.75 * near;
+    g.fillStyle = COLORS[s[3][3]];
+    g.beginPath(); g.arc(s[0], s[1], 2.6 * near + 0.4, 0, 2 * Math.PI); g.fill();
+  }
+  g.globalAlpha = 1;
+  const m = marker || d.marker;
+  if (m) {
+    const s = project(m, d, geo, W, H);
+    g.lineWidth = 3; g.strokeStyle = '#111'; g.beginPath(); g.arc(s[0], s[1], 9, 0, 2 * Math.PI); g.stroke();
+    g.lineWidth = 1.5; g.strokeStyle = '#fff'; g.beginPath(); g.arc(s[0], s[1], 9, 0, 2 * Math.PI); g.stroke();
+  }
+  // legend: one chip per class
+  for (let i = 0; i < 10; i++) {
+    const x = W - 30, y = 16 + i * 18;
+    g.fillStyle = COLORS[i]; g.beginPath(); g.arc(x, y, 5, 0, 2 * Math.PI); g.fill();
+    g.fillStyle = ink; g.fillText(String(i), x + 9, y + 4);
+  }
+  if (d.title) { g.fillStyle = ink; g.font = 'bold 13px sans-serif'; g.fillText(d.title, 12, 20); }
+}
+
+function pickAt(x, y) {
+  const d = props.value;
+  if (!d || !screen.length) return;
+  let best = null, bestDist = 100;  // squared px: within 10 px
+  for (const s of screen) {
+    const dist = (s[0] - x) ** 2 + (s[1] - y) ** 2;
+    if (dist < bestDist) { best = s; bestDist = dist; }
+  }
+  if (best) {
+    const p = best[3];
+    marker = p.slice(0, 3);
+    trigger('pick', {index: p[4], coords: p.slice(0, d.dims)});
+  } else if (d.dims < 3) {
+    // anywhere on the 2-D map: invert the projection
+    const canvas = element.querySelector('canvas');
+    const W = canvas.clientWidth, H = canvas.clientHeight, geo = geometry(d);
+    const R = Math.min(W, H) * 0.42, cx = W / 2, cy = H / 2 + 10;
+    const coords = [geo.c[0] + (x - cx) / R * geo.half[0], geo.c[1] - (y - cy) / R * geo.half[1]];
+    marker = [coords[0], coords[1], 0];
+    trigger('pick', {index: null, coords: coords});
+  }
+  draw();
+}
+
+element.addEventListener('pointerdown', e => {
+  if (!e.target.matches('canvas')) return;
+  drag = {x: e.clientX, y: e.clientY, moved: false};
+  e.target.setPointerCapture(e.pointerId);
+});
+element.addEventListener('pointermove', e => {
+  if (!drag) return;
+  const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+  if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+  if (drag.moved && props.value && props.value.dims === 3) {
+    yaw += dx * 0.01; pitch = Math.max(-1.5, Math.min(1.5, pitch + dy * 0.01));
+    drag.x = e.clientX; drag.y = e.clientY; draw();
+  }
+});
+element.addEventListener('pointerup', e => {
+  if (!drag) return;
+  const moved = drag.moved; drag = null;
+  if (!moved && e.target.matches('canvas')) {
+    const r = e.target.getBoundingClientRect();
+    pickAt(e.clientX - r.left, e.clientY - r.top);
+  }
+});
+watch('value', () => { marker = null; draw(); });
+new ResizeObserver(() => draw()).observe(element);
+draw();
+"""
+
+
+def latent_scatter(**kwargs: Any) -> gr.HTML:
+    """The scatter component. Value: {"points": [[x, y, z, label, test index], ...], "dims": 2 or 3,
+    "axes": [names], "title": str, "marker": [x, y, z] or None, "hint": str}.
+
+    A factory rather than a gr.HTML subclass: Gradio writes a .pyi stub next to the source of every subclass.
+    """
+    return gr.HTML(value=None, html_template=HTML, css_template=CSS, js_on_load=JS, **kwargs)

@@ -1,0 +1,234 @@
+"""Every model the Space serves, loaded once at start-up, plus the test-set figures the tabs compare against.
+
+A missing or broken checkpoint never stops the app: it is recorded with its error and the UI says which
+variant is unavailable and why. Anything costly (test-set errors, codes, projections) is computed on first use
+and cached, so start-up stays within a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..checkpoint import CheckpointError, load_checkpoint
+from ..data import load_mnist, to_float
+from ..models import VARIANTS, Autoencoder, MnistClassifier
+
+CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
+HUB_ENV = "AEDEMO_HUB_REPO"
+ROOT_ENV = "AEDEMO_CHECKPOINTS"  # another checkpoints folder (e.g. freshly trained ones) without moving files
+PERCENTILE_DIGITS = 2000  # test digits whose reconstruction errors rank a drawing; plenty for a percentile
+LATENT_DIGITS = 5000  # test digits the Latent tab can plot
+DISPLAY_NAMES = {
+    "ae": "AE", "dae": "Denoising AE", "sparse": "Sparse AE", "contractive": "Contractive AE",
+    "conv": "Conv AE", "vae": "VAE", "cvae": "CVAE", "aae": "AAE", "pca": "PCA",
+}
+
+
+SHORT_NAMES = {"dae": "DAE", "sparse": "Sparse", "contractive": "Contractive", "conv": "Conv"}  # for captions
+
+
+class ModelUnavailable(ValueError):
+    """The asked-for model is not loaded; the message says why, for the user."""
+
+
+@dataclass
+class Projection:
+    """How the Latent tab maps codes to the plotted axes: coords = (z - mean) @ components.T."""
+
+    mean: torch.Tensor  # [latent_dim]
+    components: torch.Tensor  # [k, latent_dim], orthonormal rows
+    explained: list[float]  # fraction of the code variance along each axis (1.0 each when not projected)
+    direct: bool  # True when the codes are plotted as they are (latent_dim <= 3)
+
+    def to_axes(self, z: torch.Tensor) -> torch.Tensor:
+        return (z - self.mean) @ self.components.T
+
+    def to_code(self, coords: torch.Tensor) -> torch.Tensor:
+        return coords @ self.components + self.mean
+
+
+def display_name(name: str) -> str:
+    return DISPLAY_NAMES.get(name, name)
+
+
+def short_name(name: str) -> str:
+    return SHORT_NAMES.get(name) or DISPLAY_NAMES.get(name, name)
+
+
+class ModelStore:
+    """The shipped models (each autoencoder variant and the classifier) and caches derived from them."""
+
+    def __init__(self, root: str | os.PathLike | None = None, hub_repo: str | None = None, device: str = "cpu"):
+        self.root = Path(root or os.environ.get(ROOT_ENV) or CHECKPOINTS)
+        self.hub_repo = hub_repo if hub_repo is not None else (os.environ.get(HUB_ENV) or None)
+        self.device = torch.device(device)
+        self.models: dict[str, Autoencoder] = {}
+        self.errors: dict[str, str] = {}  # name -> why it is unavailable
+        self.sources: dict[str, str] = {}  # name -> where it was loaded from
+        self.notices: list[str] = []  # things the visitor should know (e.g. the Hub fell back to local files)
+        self.classifier: MnistClassifier | None = None
+        self._lock = threading.Lock()
+        self._test: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self._errors_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._codes_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._load_all()
+
+    # --- loading ------------------------------------------------------------------------------------------
+    def _load_one(self, name: str) -> torch.nn.Module:
+        hub_error = None
+        if self.hub_repo:
+            try:
+                from .. import load_model
+
+                model = load_model(self.hub_repo, device=str(self.device), subfolder=name)
+                self.sources[name] = f"hub:{self.hub_repo}/{name}"
+                return model
+            except Exception as e:  # any Hub failure (offline, missing file, not implemented): use local files
+                hub_error = f"{type(e).__name__}: {e}"
+        model = load_checkpoint(self.root / name, device=self.device)
+        self.sources[name] = str(self.root / name)
+        if hub_error is not None:
+            self._hub_fallbacks.append((name, hub_error))
+        return model
+
+    def _load_all(self) -> None:
+        self._hub_fallbacks: list[tuple[str, str]] = []
+        for name in (*VARIANTS, "classifier"):
+            try:
+                model = self._load_one(name)
+            except CheckpointError as e:
+                self.errors[name] = str(e)
+                continue
+            except Exception as e:  # a broken checkpoint must not stop the app: record why, serve the rest
+                self.errors[name] = f"{type(e).__name__}: {e}"
+                continue
+            expected = MnistClassifier if name == "classifier" else Autoencoder
+            if not isinstance(model, expected) or getattr(model, "variant", None) != name:
+                self.errors[name] = f"{self.sources.get(name)}: holds a {getattr(model, 'variant', '?')!r} model"
+                continue
+            if name == "classifier":
+                self.classifier = model
+            else:
+                self.models[name] = model
+        if self._hub_fallbacks:
+            names = ", ".join(n for n, _ in self._hub_fallbacks)
+            first_error = self._hub_fallbacks[0][1].splitlines()[0][:300]
+            self.notices.append(
+                f"Could not load from the Hub repo `{self.hub_repo}` ({first_error}); "
+                f"using the local checkpoints for: {names}."
+            )
+
+    # --- looking models up --------------------------------------------------------------------------------
+    def get(self, name: str | None, session_models: dict | None = None) -> Autoencoder:
+        """The model called `name`: one trained in this browser session first, then a shipped one."""
+        if not name:
+            raise ModelUnavailable("Choose a model first.")
+        if session_models and name in session_models:
+            return session_models[name]
+        if name in self.models:
+            return self.models[name]
+        if name in self.errors:
+            raise ModelUnavailable(f"{display_name(name)} is unavailable: {self.errors[name]}")
+        raise ModelUnavailable(f"Unknown model {name!r}; available: {', '.join(self.models) or 'none'}.")
+
+    def choices(self, session_models: dict | None = None, *, generative: bool | None = None,
+                conditional: bool | None = None) -> list[tuple[str, str]]:
+        """(label, value) pairs for a dropdown: the shipped models, then this session's trained ones."""
+        def keep(m: Autoencoder) -> bool:
+            return (generative is None or m.generative == generative) and (
+                conditional is None or m.conditional == conditional
+            )
+
+        out = [(display_name(n), n) for n, m in self.models.items() if keep(m)]
+        for name, m in (session_models or {}).items():
+            if isinstance(m, Autoencoder) and keep(m):
+                out.append((f"{name} (trained in this session)", name))
+        return out
+
+    def status_markdown(self) -> str:
+        """One short paragraph: what is loaded, what is not and why."""
+        lines = []
+        if self.models:
+            where = f"the Hub repo `{self.hub_repo}`" if self.hub_repo and not self._hub_fallbacks else f"`{self.root}`"
+            lines.append(f"Loaded {len(self.models)} models from {where}: "
+                         + ", ".join(display_name(n) for n in self.models) + ".")
+        for name, error in self.errors.items():
+            lines.append(f"**{display_name(name)} unavailable**: {error}")
+        lines.extend(self.notices)
+        return "\n\n".join(lines)
+
+    # --- the test set and what is derived from it ----------------------------------------------------------
+    @property
+    def test_set(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The bundled 10k test digits: uint8 [N,28,28], float [N,1,28,28] in [0,1], int64 labels [N]."""
+        if self._test is None:
+            with self._lock:
+                if self._test is None:
+                    images, labels = load_mnist("test", download=False)  # never a download at run time
+                    self._test = (images, to_float(images), labels)
+        return self._test
+
+    def test_digit(self, index: int) -> tuple[torch.Tensor, int]:
+        """Test digit `index` as float [1,1,28,28] and its label."""
+        _, x, y = self.test_set
+        if not 0 <= index < len(y):
+            raise ModelUnavailable(f"Test digit index must be between 0 and {len(y) - 1}, not {index}.")
+        return x[index : index + 1], int(y[index])
+
+    @torch.no_grad()
+    def classify(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Class probabilities [B,10] from the shipped classifier, or None without one."""
+        if self.classifier is None:
+            return None
+        return self.classifier.predict_proba(x.to(self.device))
+
+    @torch.no_grad()
+    def reconstruction_errors(self, model: Autoencoder) -> np.ndarray:
+        """Sorted per-image MSE of `model` on the first PERCENTILE_DIGITS test digits (computed once per model)."""
+        cached = self._errors_cache.get(model)
+        if cached is None:
+            _, x, y = self.test_set
+            x, y = x[:PERCENTILE_DIGITS].to(model.device), y[:PERCENTILE_DIGITS].to(model.device)
+            out = model.reconstruct(x, y if model.conditional else None)
+            cached = np.sort((out - x).pow(2).flatten(1).mean(1).cpu().numpy())
+            self._errors_cache[model] = cached
+        return cached
+
+    def digit_likeness(self, model: Autoencoder, error: float) -> float:
+        """Percentage of test digits that `model` reconstructs worse than an image with this error."""
+        errors = self.reconstruction_errors(model)
+        return 100.0 * (1.0 - np.searchsorted(errors, error, side="left") / len(errors))
+
+    @torch.no_grad()
+    def test_codes(self, model: Autoencoder) -> tuple[torch.Tensor, Projection]:
+        """Codes of the first LATENT_DIGITS test digits [N, latent_dim] and the projection used to plot them."""
+        cached = self._codes_cache.get(model)
+        if cached is None:
+            _, x, y = self.test_set
+            x, y = x[:LATENT_DIGITS].to(model.device), y[:LATENT_DIGITS].to(model.device)
+            codes = torch.cat([
+                model.encode(x[i : i + 1000], y[i : i + 1000] if model.conditional else None)
+                for i in range(0, len(x), 1000)
+            ]).float().cpu()
+            cached = (codes, _projection(codes))
+            self._codes_cache[model] = cached
+        return cached
+
+
+def _projection(codes: torch.Tensor) -> Projection:
+    """The codes as they are when there are at most 3 dimensions, else their top-3 principal axes."""
+    d = codes.shape[1]
+    if d <= 3:
+        return Projection(torch.zeros(d), torch.eye(d), [1.0] * d, direct=True)
+    mean = codes.mean(0)
+    _, s, vh = torch.linalg.svd((codes - mean).double(), full_matrices=False)
+    var = s.pow(2)
+    explained = (var[:3] / var.sum()).tolist()
+    return Projection(mean, vh[:3].float(), explained, direct=False)

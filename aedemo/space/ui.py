@@ -1,0 +1,76 @@
+"""What every tab shares: how a problem is reported, model selectors that follow the session, the styling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gradio as gr
+
+from .store import ModelStore
+
+IMAGE_PX = 140  # every single digit is shown at this size (28 px x images.SCALE)
+
+
+def problem(message: str) -> str:
+    """Report bad input: a toast in the browser, a line in the tab's status; the caller leaves outputs as they are."""
+    gr.Warning(message)
+    return f"⚠️ {message}"
+
+
+def unchanged(n: int) -> tuple:
+    """n outputs left exactly as they are."""
+    return tuple(gr.skip() for _ in range(n))
+
+
+def follow_session(
+    session_models: gr.State,
+    store: ModelStore,
+    selectors: list[tuple[gr.components.Component, Callable[[dict], list]]],
+) -> None:
+    """Refresh each selector's choices whenever the Train tab adds a model to this browser session.
+
+    `selectors` pairs a Dropdown / CheckboxGroup with a function session_models -> its choices. The value is kept.
+    """
+    def refresh(models: dict | None) -> tuple:
+        return tuple(type(c)(choices=choices_of(models or {})) for c, choices_of in selectors)
+
+    session_models.change(
+        refresh, session_models, [c for c, _ in selectors], queue=False, show_progress="hidden",
+        api_visibility="private",
+    )
+
+
+def digit_image(label: str, **kwargs) -> gr.Image:
+    """A read-only 28x28 digit shown large (already upscaled by the handler) with crisp pixels."""
+    return gr.Image(
+        label=label, format="png", interactive=False, height=IMAGE_PX + 40, width=IMAGE_PX + 20,
+        buttons=["download"], elem_classes=["digit"], **kwargs,
+    )
+
+
+# system fonts only: the default theme fonts would be fetched from Google Fonts by every visitor's browser
+THEME = gr.themes.Soft(
+    primary_hue="indigo", secondary_hue="violet", neutral_hue="slate",
+    font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+)
+
+CSS = """
+.digit img, .pixels img { image-rendering: pixelated; }
+.pixels img { object-fit: contain; }
+#intro { margin-bottom: 0.25rem; }
+#intro h1 { margin-bottom: 0.2rem; }
+.status-line { min-height: 1.5rem; }
+.meter { height: 14px; border-radius: 7px; background: var(--neutral-200); overflow: hidden; margin: 6px 0; }
+.meter-fill { height: 100%; background: linear-gradient(90deg, #f97316, #eab308, #22c55e); }
+.meter-text { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
+.meter-big { font-size: 1.6rem; font-weight: 700; margin-top: 1.8rem; }
+.digit-buttons button { min-width: 0 !important; }
+/* galleries of digits: a fixed number of equal columns whatever the width (Gradio's own count varies) */
+.digit-gallery .grid-container { grid-template-rows: none !important; grid-auto-rows: auto !important; }
+#denoise-gallery .grid-container { grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)) !important; }
+#denoise-digits .grid-container { grid-template-columns: repeat(10, minmax(0, 1fr)) !important;
+                                  grid-template-rows: none !important; grid-auto-rows: auto !important; gap: 4px; }
+#draw-gallery .grid-container { grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)) !important; }
+#generate-priors .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
+"""
