@@ -1,0 +1,128 @@
+"""Evaluation: PSNR, the figures of one model, the classifier-based CVAE score and the CLI table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from aedemo import VARIANTS, build_model, save_checkpoint
+from aedemo.data import load_mnist, to_float
+from aedemo.evaluate import evaluate_model, load_classifier, main, markdown_table, psnr
+from aedemo.models import Autoencoder, MnistClassifier
+from aedemo.train import evaluate_terms
+
+_images, _labels = load_mnist("test", download=False)
+X, Y = to_float(_images[:200]), _labels[:200]
+
+
+class Identity(Autoencoder):
+    """Returns its input: its denoised PSNR must equal the noisy input's own."""
+
+    variant = "identity"
+
+    def __init__(self):
+        super().__init__(latent_dim=784)
+
+    def encode(self, x, labels=None):
+        return x.flatten(1)
+
+    def decode_logits(self, z, labels=None):
+        return torch.logit(z.clamp(1e-6, 1 - 1e-6)).view(-1, 1, 28, 28)
+
+    def reconstruct(self, x, labels=None):
+        return x.clone()
+
+
+def always(digit: int) -> MnistClassifier:
+    """A classifier that answers `digit` for every image."""
+    clf = MnistClassifier()
+    with torch.no_grad():
+        clf.net[-1].weight.zero_()
+        clf.net[-1].bias.copy_(10.0 * F.one_hot(torch.tensor(digit), 10))
+    return clf.eval()
+
+
+def test_psnr_known_values():
+    x = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 0.8
+    assert psnr(x + 0.1, x) == pytest.approx(torch.full((3,), 20.0))  # MSE 0.01 at peak 1: 20 dB
+    assert psnr(x + 0.01, x) == pytest.approx(torch.full((3,), 40.0), rel=1e-4)
+    same = psnr(x, x)
+    assert torch.isfinite(same).all() and (same >= 60).all()  # identical images: capped, not infinite
+
+
+def test_figures_of_an_autoencoder():
+    torch.manual_seed(0)
+    model = build_model("ae").eval()
+    figures = evaluate_model(model, X, Y)
+    with torch.no_grad():
+        out = model.reconstruct(X)
+    assert figures["mse"] == pytest.approx(F.mse_loss(out, X).item(), rel=1e-5)
+    assert figures["psnr"] == pytest.approx(psnr(out, X).mean().item(), rel=1e-5)
+    assert figures["bce"] == pytest.approx(F.binary_cross_entropy(out, X, reduction="sum").item() / 200, rel=1e-4)
+    assert {"gaussian_noisy_psnr", "gaussian_denoised_psnr", "salt_pepper_noisy_psnr",
+            "salt_pepper_denoised_psnr"} <= set(figures)
+    assert "nelbo" not in figures and "sample_class_accuracy" not in figures
+    assert figures == evaluate_model(model, X, Y)  # fixed noise: the same figures every time
+
+
+def test_denoising_figures_compare_output_with_the_noisy_input():
+    figures = evaluate_model(Identity(), X, Y)
+    assert figures["mse"] == 0.0
+    for kind in ("gaussian", "salt_pepper"):
+        assert figures[f"{kind}_denoised_psnr"] == pytest.approx(figures[f"{kind}_noisy_psnr"])
+        assert figures[f"{kind}_noisy_psnr"] < 20  # the corruptions are strong
+    torch.manual_seed(0)
+    other = evaluate_model(build_model("dae").eval(), X, Y)
+    assert other["gaussian_noisy_psnr"] == figures["gaussian_noisy_psnr"]  # the noisy inputs do not depend on the model
+
+
+def test_vae_figures_include_the_negative_elbo():
+    torch.manual_seed(0)
+    model = build_model("vae").eval()
+    figures = evaluate_model(model, X, Y)
+    assert figures["nelbo"] == pytest.approx(evaluate_terms(model, X, Y)["loss"])
+    assert figures["nelbo"] > 0
+
+
+def test_cvae_samples_are_scored_by_the_classifier():
+    torch.manual_seed(0)
+    model = build_model("cvae").eval()
+    figures = evaluate_model(model, X, Y, classifier=always(3))
+    assert figures["sample_class_accuracy"] == pytest.approx(0.1)  # 100 samples per class, all read as a 3
+    assert "gaussian_noisy_psnr" not in figures  # conditional: the denoising figures need no labels, it does
+
+
+def test_classifier_accuracy():
+    figures = evaluate_model(always(7), X, Y)
+    assert figures == {"accuracy": pytest.approx((Y == 7).float().mean().item())}
+
+
+def test_load_classifier_returns_none_unless_a_classifier_is_there(tmp_path):
+    assert load_classifier(tmp_path) is None
+    save_checkpoint(build_model("ae", hidden=[8], latent_dim=2), tmp_path / "classifier")
+    assert load_classifier(tmp_path) is None  # a checkpoint, but not a classifier
+    save_checkpoint(always(1), tmp_path / "classifier")
+    assert isinstance(load_classifier(tmp_path), MnistClassifier)
+    (tmp_path / "classifier" / "config.json").write_text("{")
+    assert load_classifier(tmp_path) is None
+
+
+def test_markdown_table_has_a_column_per_figure_present():
+    table = markdown_table({"ae": {"mse": 0.01234, "psnr": 20.0}, "vae": {"mse": 0.02, "nelbo": 101.26}})
+    header, rule, ae, vae = table.splitlines()
+    assert header.split("|")[1:-1] == [" variant ", " MSE/px ", " PSNR dB ", " -ELBO nats "]
+    assert rule.count("|") == header.count("|")
+    assert "0.0123" in ae and "101.3" in vae and vae.split("|")[3].strip() == ""
+
+
+def test_cli_reports_every_checkpoint_and_says_which_are_missing(tmp_path, capsys):
+    torch.manual_seed(0)
+    save_checkpoint(build_model("ae", hidden=[32], latent_dim=4), tmp_path / "ae")
+    main(["--checkpoints", str(tmp_path), "--json"])  # on the whole test set: one small model keeps it quick
+    results = json.loads(capsys.readouterr().out)
+    assert {"mse", "psnr", "gaussian_denoised_psnr"} <= set(results["ae"])
+    assert str(tmp_path / "vae") in results["vae"]["error"]
+    assert set(results) == {*VARIANTS, "classifier"}
