@@ -1,0 +1,70 @@
+"""Every checkpoint shipped in checkpoints/ loads and reproduces the test-set figures its metrics.json claims.
+
+To check a set of checkpoints before copying them into checkpoints/:
+    AEDEMO_CHECKPOINTS=/path/to/folder python -m pytest tests/test_shipped_checkpoints.py
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from aedemo import VARIANTS, load_model
+from aedemo.checkpoint import read_metrics
+from aedemo.data import load_mnist, to_float
+from aedemo.evaluate import CHECKPOINTS, evaluate_model, load_classifier
+
+ROOT = Path(os.environ.get("AEDEMO_CHECKPOINTS", CHECKPOINTS))
+NAMES = (*VARIANTS, "classifier")
+SIZE_BUDGET = 40 * 2**20  # all checkpoints together, as the repository carries them
+# Figures are recomputed with fixed seeds, so only float rounding may differ (another CPU's kernels, say);
+# a sample's class can flip when the classifier is torn between two digits, hence the wider tolerance there.
+TOLERANCE = {"sample_class_accuracy": {"abs": 0.01}, "accuracy": {"abs": 0.001}}
+DEFAULT_TOLERANCE = {"rel": 1e-3, "abs": 1e-4}
+
+
+def checkpoint(name: str) -> Path:
+    folder = ROOT / name
+    if not folder.is_dir():
+        pytest.fail(f"{folder} is missing: train it with `python -m aedemo.train --variant {name} --out {folder}`")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def test_set() -> tuple[torch.Tensor, torch.Tensor]:
+    images, labels = load_mnist("test", download=False)
+    return to_float(images), labels
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shipped_checkpoint_loads_ready_for_inference(name):
+    model = load_model(str(checkpoint(name)))
+    assert model.variant == name
+    assert not model.training and all(p.device.type == "cpu" for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shipped_checkpoint_reproduces_its_metrics(name, test_set):
+    folder = checkpoint(name)
+    claimed = read_metrics(folder).get("test")
+    assert claimed, f"{folder / 'metrics.json'} has no test figures"
+    measured = evaluate_model(load_model(str(folder)), *test_set, classifier=load_classifier(ROOT))
+    assert set(measured) == set(claimed)
+    for key, value in claimed.items():
+        assert measured[key] == pytest.approx(value, **TOLERANCE.get(key, DEFAULT_TOLERANCE)), key
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shipped_checkpoint_records_how_it_was_trained(name):
+    training = read_metrics(checkpoint(name)).get("training", {})
+    assert training.get("command", "").startswith(f"python -m aedemo.train --variant {name}")
+    assert training.get("epochs", 0) >= 1 and training.get("seconds", -1) >= 0
+    assert training.get("device") and training.get("torch")
+
+
+def test_checkpoints_fit_the_size_budget():
+    files = [p for name in NAMES if (ROOT / name).is_dir() for p in (ROOT / name).iterdir()]
+    assert sum(p.stat().st_size for p in files) <= SIZE_BUDGET
