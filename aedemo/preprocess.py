@@ -122,6 +122,9 @@ def _read_file(source: str | os.PathLike | bytes | bytearray | memoryview) -> tu
             raise
         except (FileNotFoundError, IsADirectoryError):
             raise InvalidImageError("could not read the image: file not found") from None
+        except Image.DecompressionBombError:  # PIL's own limit, far above ours, refused before decoding too
+            raise InvalidImageError(f"the image is too large; the limit is {MAX_PIXELS // 1_000_000} megapixels") \
+                from None
         except UnidentifiedImageError:
             raise InvalidImageError("could not read the image: not a recognised image format") from None
         except Exception as e:  # PIL's decoders raise OSError, SyntaxError, ValueError, ... for damaged files
@@ -265,7 +268,7 @@ def _mnist_layout(ink: np.ndarray) -> np.ndarray | None:
     work = _resize(ink, max(1, round(w * scale)), max(1, round(h * scale)))
     # renormalise: a hairline averaged down is faint, yet it is as much a stroke as a marker's
     work = np.pad(work / max(float(work.max()), 1e-6), WORK // 4)  # the padding leaves room to thicken
-    work = _tight(_set_stroke_width(work, PEN_WIDTHS[0] * WORK / BOX, PEN_WIDTHS[1] * WORK / BOX))
+    work = _tight(_set_stroke_width(work, *PEN_WIDTHS))
     if work is None:
         return None
     h, w = work.shape
@@ -298,25 +301,43 @@ def _stroke_width(ink: np.ndarray) -> float:
 
 
 def _set_stroke_width(ink: np.ndarray, low: float, high: float) -> np.ndarray:
-    width = _stroke_width(ink)
-    if width < low and (low - width) / 2 >= 0.5:
-        return _morph(ink, (low - width) / 2, np.maximum)
-    if width > high and (width - high) / 2 >= 0.5:
-        return _morph(ink, min((width - high) / 2, ERODE_MAX * width), np.minimum)
+    """Dilate or erode until the stroke width, in pixels of the 20-px box it will be scaled to, is in [low, high]."""
+    eroded, erodible = 0.0, ERODE_MAX * _stroke_width(ink)
+    for _ in range(3):  # the width moves by less than the radius (ends and joins grow too): correct and repeat
+        width, side = _stroke_width(ink), float(max(_tight(ink).shape))
+        target = min(max(width * BOX / side, low), high)
+        # growing the strokes by 2r grows the box by about 2r too, which the scaling to 20 px then undoes in part
+        radius = (target * side / BOX - width) / (2 * (1 - target / BOX))
+        if radius > 0.25:
+            ink = _morph(ink, radius, dilate=True)
+        elif radius < -0.25 and eroded < erodible:
+            ink = _morph(ink, min(-radius, erodible - eroded), dilate=False)
+            eroded -= radius
+        else:
+            break
     return ink
 
 
-def _morph(ink: np.ndarray, radius: float, op: Any) -> np.ndarray:
-    """Grey dilation (op=np.maximum) or erosion (np.minimum) by a disk."""
-    r = int(radius)
-    padded = np.pad(ink, r)
-    h, w = ink.shape
-    out = ink.copy()
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            if (dy or dx) and dy * dy + dx * dx <= radius * radius:
-                op(out, padded[r + dy : r + dy + h, r + dx : r + dx + w], out=out)
-    return out
+_CROSS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+_SQUARE = (*_CROSS, (-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
+def _morph(ink: np.ndarray, radius: float, dilate: bool) -> np.ndarray:
+    """Grey dilation or erosion by about a disk of any radius: 3x3 steps alternating cross and square (an octagon),
+    the last step weighted by the fraction left over, so that r=0.4 grows each stroke by 0.4 px a side."""
+    whole, part = int(radius), radius - int(radius)
+    for step in range(whole + (part > 0.05)):
+        weight = 1.0 if step < whole else part
+        padded = np.pad(ink, 1, constant_values=0.0 if dilate else 1.0)
+        out = ink.copy()
+        for dy, dx in _SQUARE if step % 2 else _CROSS:
+            shifted = padded[1 + dy : 1 + dy + ink.shape[0], 1 + dx : 1 + dx + ink.shape[1]]
+            if dilate:
+                np.maximum(out, shifted * weight if weight < 1 else shifted, out=out)
+            else:
+                np.minimum(out, shifted * weight + (1 - weight) if weight < 1 else shifted, out=out)
+        ink = out
+    return ink
 
 
 def _centre(digit: np.ndarray) -> np.ndarray:
