@@ -240,6 +240,8 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         return should_stop()
 
     def on_epoch(info: EpochInfo) -> bool:
+        if last["diverged"]:
+            return True
         at = last["fraction"] if getattr(info.model, "trainable", True) else 1.0
         news.put(("epoch", {"epoch": info.epoch, "at": at, "test": info.test,
                             "grid": preview_grid(info.model, digits, labels),
@@ -333,7 +335,7 @@ def save_run(model: torch.nn.Module, folder: Path, done: dict, data: TrainingDat
     }
     save_checkpoint(model, folder, metrics)
     archive = folder.with_suffix(".zip")
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(archive, "w") as z:  # stored: float weights do not compress
         for path in sorted(folder.iterdir()):
             if not path.name.startswith("."):
                 z.write(path, f"{folder.name}/{path.name}")
@@ -509,16 +511,17 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
         with gr.Column(scale=1, min_width=260):
             variant = gr.Dropdown(list(VARIANTS), value="vae", label="Model")
             epochs = gr.Slider(1, MAX_EPOCHS, value=3, step=1, label="Epochs")
-            budget = gr.Number(value=60, minimum=0, label="Time budget (seconds, 0 = none)",
+            # No minimum / maximum on these fields: parse_settings' messages name the field, Gradio's do not.
+            budget = gr.Number(value=60, label="Time budget (seconds, 0 = none)",
                                info=f"Without a GPU, runs stop at {CPU_MAX_SECONDS:.0f} s.")
-            batch_size = gr.Number(value=128, minimum=1, maximum=MAX_BATCH, precision=0, label="Batch size")
-            lr = gr.Number(value=1e-3, minimum=0, maximum=1, label="Learning rate")
+            batch_size = gr.Number(value=128, precision=0, label="Batch size")
+            lr = gr.Number(value=1e-3, label="Learning rate")
             with gr.Row():
                 train_btn = gr.Button("Train", variant="primary")
                 stop_btn = gr.Button("Stop", variant="stop")
         with gr.Column(scale=3):
-            status = gr.Markdown("Choose a model and the settings, then press **Train**.")
-            curve = gr.LinePlot(None, x="epoch", y="loss", color="curve", title="Loss (nats per image)",
+            status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status")
+            curve = gr.LinePlot(None, x="epoch", y="loss", color="curve", title="Loss (nats per image)", label="Loss",
                                 x_title="epoch", y_title="loss", height=280,
                                 color_map={"train": "#2563eb", "test": "#f97316"})
             grid = gr.Image(label="Test digits / reconstructions / samples", format="png", type="numpy",

@@ -1,0 +1,188 @@
+"""Latency of the Space's handlers, in-process and over HTTP: `python benchmarks/app_latency.py`.
+
+1. In-process: each tab's handler called directly (as Gradio calls it) with real test digits; p50 / p95 in ms.
+   Target: reconstruct with all variants p50 <= 5 ms.
+2. HTTP: `python app.py` on a free local port; every endpoint through gradio_client with 1 client, then
+   `reconstruct` with 8 and 64 concurrent clients (each its own Client and thread); p50 / p95, errors and
+   throughput. A call is timed from submit to result, without fetching the output images
+   (`download_files=False`; a browser fetches those separately). Targets: 1 client p50 <= 40 ms; 64 clients
+   -> 0 errors. Then the server's peak memory (target <= 1.5 GB).
+3. With --during-training: the 1-client reconstruct latency again while the Train tab trains a model.
+
+Prints figures, asserts nothing. Set AEDEMO_CHECKPOINTS to serve another checkpoints folder. The machine's
+load is printed with the figures because it moves them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from app_startup import digit_png, free_port, launch_app, load_line, memory_mb, stop_app, wait_until_up  # noqa: E402
+
+
+def percentiles(times: list[float]) -> str:
+    ms = np.asarray(times) * 1000
+    return f"p50 {np.percentile(ms, 50):7.1f} ms   p95 {np.percentile(ms, 95):7.1f} ms"
+
+
+def time_calls(fn: Callable[[int], object], repeats: int, warmup: int = 3) -> list[float]:
+    """Seconds per call of fn(i) for i = 0..repeats-1 (a different test digit or seed each time)."""
+    for i in range(warmup):
+        fn(i)
+    times = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+# --- 1. in-process ---------------------------------------------------------------------------------------------
+
+def in_process(repeats: int) -> None:
+    from aedemo.space.denoise_tab import denoise
+    from aedemo.space.draw_tab import reconstruct, test_digit_canvas
+    from aedemo.space.generate_tab import generate, generate_all, interpolate
+    from aedemo.space.latent_tab import decode_point, latent_map
+    from aedemo.space.store import ModelStore
+
+    store = ModelStore()
+    store.warm_up()  # app.py does this right after launch, before visitors arrive
+    print(f"\n1. in-process, {repeats} calls each, torch threads {torch.get_num_threads()}; models: "
+          f"{', '.join(store.models)}" + (f"; unavailable: {', '.join(store.errors)}" if store.errors else ""))
+    canvases = [test_digit_canvas(store, i) for i in range(100)]
+    _, x_test, _ = store.test_set
+    models = list(store.models.values())
+
+    @torch.no_grad()
+    def models_only(i: int) -> None:
+        x = x_test[i % 100 : i % 100 + 1]
+        for m in models:
+            m.reconstruct(x, torch.tensor([3]) if m.conditional else None)
+
+    cases: dict[str, Callable[[int], object]] = {
+        "reconstruct, all variants (handler)": lambda i: reconstruct(store, canvases[i % 100], None, "vae", {}),
+        "  of which the models alone": models_only,
+        "denoise": lambda i: denoise(store, "Test digit", i, None, None, "gaussian", 0.5, i, None, {}),
+        "generate (cvae 16 + vae, aae)": lambda i: generate(store, "cvae", i % 10, 16, 1.0, i, ["vae", "aae"], {}),
+        "generate_all (cvae)": lambda i: generate_all(store, "cvae", 1.0, i, {}),
+        "interpolate (cvae, 10 frames)": lambda i: interpolate(store, "cvae", 1, 7, 10, 1.0, i, {}),
+        "latent_map (vae, 3-D, 2000 points)": lambda i: latent_map(store, "vae", "3-D", 2000, {}),
+        "latent (decode a point)": lambda i: decode_point(store, "vae", 0.1 * (i % 7), -0.2, 0.3, 0, {}),
+    }
+    for name, fn in cases.items():
+        print(f"  {name:38s} {percentiles(time_calls(fn, repeats))}")
+
+
+# --- 2. HTTP ---------------------------------------------------------------------------------------------------
+
+def http_calls(url: str, call: Callable, clients: int, per_client: int) -> tuple[list[float], int, float]:
+    """`clients` threads, each with its own Client, make `per_client` calls; (latencies, errors, wall seconds)."""
+    from gradio_client import Client
+
+    pool = [Client(url, verbose=False, download_files=False) for _ in range(clients)]
+    times: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    go = threading.Barrier(clients + 1)
+
+    def work(client) -> None:
+        go.wait()
+        for i in range(per_client):
+            start = time.perf_counter()
+            try:
+                call(client, i)
+            except Exception as e:  # counted and reported: the point of the concurrency runs
+                with lock:
+                    errors.append(f"{type(e).__name__}: {e}"[:200])
+                continue
+            with lock:
+                times.append(time.perf_counter() - start)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in pool]
+    for t in threads:
+        t.start()
+    go.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    if errors:
+        print(f"    first error: {errors[0]}")
+    return times, len(errors), wall
+
+
+def over_http(repeats: int, levels: list[int], during_training: bool) -> None:
+    from gradio_client import Client, handle_file
+
+    png = digit_png(0)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = launch_app(port)
+    try:
+        wait_until_up(port, proc)
+        endpoints: dict[str, Callable] = {
+            "reconstruct": lambda c, i: c.predict(handle_file(png), api_name="/reconstruct"),
+            "denoise": lambda c, i: c.predict("Test digit", i, None, "gaussian", 0.5, i, "", api_name="/denoise"),
+            "generate": lambda c, i: c.predict("cvae", str(i % 10), 16, 1.0, i, ["vae", "aae"],
+                                               api_name="/generate"),
+            "generate_all": lambda c, i: c.predict("cvae", 1.0, i, api_name="/generate_all"),
+            "interpolate": lambda c, i: c.predict("cvae", "1", "7", 10, 1.0, i, api_name="/interpolate"),
+            "latent_map": lambda c, i: c.predict("vae", "3-D", 2000, api_name="/latent_map"),
+            "latent": lambda c, i: c.predict("vae", 0.1 * (i % 7), -0.2, 0.3, "0", api_name="/latent"),
+        }
+        print(f"\n2. over HTTP (gradio_client, {url}), 1 client, {repeats} calls each")
+        for name, call in endpoints.items():
+            http_calls(url, call, 1, 3)  # warm-up: the app's caches, the client's connection
+            times, errors, _ = http_calls(url, call, 1, repeats)
+            print(f"  {name:14s} {percentiles(times) if times else 'no successful call':40s} errors {errors}")
+        reconstruct = endpoints["reconstruct"]
+        for clients in levels:
+            per_client = max(3, repeats // clients)
+            times, errors, wall = http_calls(url, reconstruct, clients, per_client)
+            total = clients * per_client
+            shown = percentiles(times) if times else "no successful call"
+            print(f"  reconstruct, {clients:2d} concurrent clients x {per_client:2d} calls: {shown}   "
+                  f"errors {errors}/{total}   {len(times) / wall:5.1f} calls/s")
+        if during_training:
+            trainer = Client(url, verbose=False, download_files=False)
+            job = trainer.submit("conv", 50, 0, 128, 1e-3, api_name="/train")
+            time.sleep(5)  # past data loading and the first steps
+            times, errors, _ = http_calls(url, reconstruct, 1, repeats)
+            print(f"\n3. reconstruct, 1 client, while the Train tab trains a conv AE: {percentiles(times)}   "
+                  f"errors {errors}")
+            trainer.predict(api_name="/stop_training")
+            job.result(timeout=300)
+        rss, peak = memory_mb(proc.pid)
+        print(f"\nserver memory after all this: {rss:.0f} MiB resident, peak {peak:.0f} MiB (target <= 1536 MiB)")
+    finally:
+        stop_app(proc)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=50, help="calls per handler / endpoint")
+    p.add_argument("--clients", type=int, nargs="+", default=[1, 8, 64], help="concurrency levels for reconstruct")
+    p.add_argument("--skip-in-process", action="store_true")
+    p.add_argument("--skip-http", action="store_true")
+    p.add_argument("--during-training", action="store_true", help="also time reconstruct while a model trains")
+    args = p.parse_args()
+    print(load_line())
+    if not args.skip_in_process:
+        in_process(args.repeats)
+    if not args.skip_http:
+        over_http(args.repeats, args.clients, args.during_training)
+    print(load_line())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""The Space's Train tab: its handlers called directly, and its events through gradio_client on a real server."""
+
+from __future__ import annotations
+
+import socket
+import time
+import zipfile
+
+import pytest
+import torch
+
+import aedemo
+from aedemo.data import DataNotFoundError, load_mnist
+from aedemo.space import train_tab
+from aedemo.space.train_tab import TrainingData, push_to_hub, request_stop, run_training
+
+
+@pytest.fixture(scope="module")
+def small_data() -> TrainingData:
+    """1,200 real digits to train on and 500 others to test on: a run of a few hundred steps takes seconds."""
+    x, y = load_mnist("test")
+    return TrainingData(x[:1200], y[:1200], x[9000:9500], y[9000:9500])
+
+
+def curve_points(view, curve: str) -> list[float]:
+    df = view.loss
+    return df[df["curve"] == curve].sort_values("epoch")["loss"].tolist()
+
+
+def test_short_run_learns_and_adds_a_model_to_this_session_only(small_data, tmp_path):
+    before = {"someone's model": object()}
+    threads = torch.get_num_threads()
+    views = list(run_training("ae", 4, 0, 32, 2e-3, before, session_dir=tmp_path, data=small_data))
+
+    assert len(views) > 4  # streamed, not one answer at the end
+    last = views[-1]
+    assert last.error is None, last.status
+    assert set(last.models) == {"someone's model", "my ae #1"}
+    assert before == {"someone's model": before["someone's model"]}  # the caller's dict is not changed
+    model = last.models["my ae #1"]
+    assert model.variant == "ae" and not model.training
+    train_curve, test_curve = curve_points(last, "train"), curve_points(last, "test")
+    assert len(train_curve) > 20 and len(test_curve) == 5  # epoch 0 (untrained) and after each of 4 epochs
+    assert sum(train_curve[-5:]) / 5 < 0.7 * sum(train_curve[:5]) / 5
+    assert test_curve[-1] < 0.7 * test_curve[0]
+    assert last.grid is not None and last.grid.dtype.name == "uint8"
+    assert last.progress == 1.0
+    assert torch.get_num_threads() == threads  # the CPU cap on threads lasts only as long as the run
+
+
+def test_downloaded_zip_loads_with_load_model(small_data, tmp_path):
+    last = list(run_training("vae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path / "s", data=small_data))[-1]
+    with zipfile.ZipFile(last.download) as z:
+        names = set(z.namelist())
+        z.extractall(tmp_path / "unzipped")
+    folder = next(iter(names)).split("/")[0]
+    assert names == {f"{folder}/{f}" for f in ("model.safetensors", "config.json", "metrics.json")}
+    loaded = aedemo.load_model(tmp_path / "unzipped" / folder)
+    trained = last.models["my vae #1"]
+    x = torch.rand(3, 1, 28, 28)
+    torch.testing.assert_close(loaded.reconstruct(x), trained.reconstruct(x))
+
+
+def test_stop_ends_the_run_early_and_keeps_the_model(small_data, tmp_path):
+    views = []
+    for view in run_training("ae", 50, 0, 32, 1e-3, {}, session_dir=tmp_path, data=small_data):
+        views.append(view)
+        if view.loss is not None and len(view.loss) > 3:
+            request_stop(tmp_path)
+    last = views[-1]
+    assert "stopped early" in last.status
+    assert "my ae #1" in last.models
+    assert len(curve_points(last, "test")) < 50
+
+
+def test_cpu_time_cap_stops_a_long_run(small_data, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_tab, "CPU_MAX_SECONDS", 0.5)
+    last = list(run_training("ae", 50, 0, 32, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
+    assert "stopped early" in last.status and "my ae #1" in last.models
+
+
+@pytest.mark.parametrize("variant", ["pca", "cvae", "aae"])  # closed form, labels, a custom training step
+def test_special_variants_train_in_the_tab(variant, small_data, tmp_path):
+    last = list(run_training(variant, 1, 0, 128, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
+    assert last.error is None, last.status
+    assert last.models[f"my {variant} #1"].variant == variant
+    rows = 3 if variant in ("cvae", "aae") else 2  # digits, reconstructions (and samples)
+    assert last.grid.shape[0] == pytest.approx(rows * 29 * train_tab.GRID_SCALE, abs=2 * train_tab.GRID_SCALE)
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        (("ae", 3, 0, 0, 1e-3), "Batch size"),
+        (("ae", 3, 0, 12.5, 1e-3), "Batch size"),
+        (("nope", 3, 0, 64, 1e-3), "Unknown model"),
+        (("classifier", 3, 0, 64, 1e-3), "Unknown model"),
+        (("ae", 0, 0, 64, 1e-3), "Epochs"),
+        (("ae", 3, -5, 64, 1e-3), "Time budget"),
+        (("ae", 3, 0, 64, 0), "Learning rate"),
+        (("ae", 3, 0, 64, "fast"), "Learning rate"),
+        (("ae", 3, 0, 64, float("nan")), "Learning rate"),
+    ],
+)
+def test_bad_settings_give_a_clear_message_and_change_nothing(settings, says, tmp_path):
+    models = {"kept": object()}
+    views = list(run_training(*settings, models, session_dir=tmp_path / "session"))
+    assert len(views) == 1
+    assert says in views[0].error and says in views[0].status
+    assert views[0].models == models
+    assert not (tmp_path / "session").exists()
+
+
+def test_diverging_run_is_reported_not_kept(small_data, tmp_path, monkeypatch):
+    from aedemo.models.ae import AE
+
+    def blow_up(self, x, labels, optimizers, generator=None):
+        with torch.no_grad():
+            for p in self.parameters():
+                p.fill_(float("nan"))
+        return {"loss": float("nan")}
+
+    monkeypatch.setattr(AE, "training_step", blow_up)
+    last = list(run_training("ae", 2, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
+    assert "diverged" in last.error and "learning rate" in last.error
+    assert last.models == {} and last.download is None
+
+
+def test_offline_training_data_falls_back_to_the_bundled_test_set(monkeypatch):
+    real = load_mnist
+
+    def offline(split, *args, **kwargs):
+        if split == "train":
+            raise DataNotFoundError("no network")
+        return real(split, *args, **kwargs)
+
+    monkeypatch.setattr(train_tab, "load_mnist", offline)
+    monkeypatch.setattr(train_tab, "_data_cache", None)
+    data = train_tab.training_data()
+    assert data.notice and "offline" in data.notice
+    assert len(data.x_train) == 9000 and len(data.x_test) == 1000
+    x, _ = real("test")
+    assert torch.equal(torch.cat([data.x_train, data.x_test]), x)  # disjoint: the test loss stays honest
+    assert train_tab.training_data() is data  # loaded once
+
+
+def test_push_refuses_without_a_trained_model_a_repo_id_or_a_token(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr("aedemo.hub.push_checkpoint", lambda *a, **k: calls.append((a, k)))
+    assert "train a model first" in push_to_hub("me/model", "hf_x", False, None)
+    assert "your-name/model-name" in push_to_hub("not a repo id", "hf_x", False, str(tmp_path))
+    # No token must not mean "use the Space's own login": the push is refused.
+    assert "token" in push_to_hub("me/model", "  ", False, str(tmp_path))
+    assert calls == []
+
+
+def test_push_sends_the_visitors_token_and_never_shows_it(tmp_path, monkeypatch):
+    from aedemo.hub import HubError
+
+    secret = "hf_SECRETsecretSECRET"
+    seen = {}
+
+    def fake_push(folder, repo_id, token=None, private=False, **kwargs):
+        seen.update(folder=folder, repo_id=repo_id, token=token, private=private)
+        return "https://huggingface.co/me/model/commit/abc"
+
+    monkeypatch.setattr("aedemo.hub.push_checkpoint", fake_push)
+    message = push_to_hub(" me/model ", secret, True, str(tmp_path))
+    assert seen == {"folder": str(tmp_path), "repo_id": "me/model", "token": secret, "private": True}
+    assert "Pushed" in message and "commit/abc" in message and secret not in message
+
+    def failing_push(folder, repo_id, token=None, **kwargs):
+        raise HubError(f"401 Unauthorized for token {token}")
+
+    monkeypatch.setattr("aedemo.hub.push_checkpoint", failing_push)
+    message = push_to_hub("me/model", secret, False, str(tmp_path))
+    assert "Not pushed" in message and "401" in message and secret not in message
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(condition, what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
+    """api_name="train" works from a client; a second visitor queues behind a running training; Stop ends it."""
+    import gradio as gr
+    from gradio_client import Client
+    from gradio_client.utils import Status
+
+    monkeypatch.setattr(train_tab, "_data_cache", small_data)
+    with gr.Blocks() as demo:
+        models = gr.State({})
+        with gr.Tab("Train"):
+            train_tab.build_train_tab(None, models)
+    port = _free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        first, second = (Client(f"http://127.0.0.1:{port}/", verbose=False) for _ in range(2))
+        long_run = first.submit("ae", 50, 0, 32, 1e-3, api_name="/train")
+        _wait_for(lambda: long_run.status().code == Status.ITERATING, "the first training to start")
+        queued = second.submit("ae", 1, 0, 64, 1e-3, api_name="/train")
+        _wait_for(lambda: queued.status().code == Status.IN_QUEUE, "the second training to queue")
+        assert not queued.done()
+        first.predict(api_name="/stop_training")  # stops the first visitor's run, not the second's
+
+        status, _curve, _grid, download = long_run.result(timeout=120)
+        assert "my ae #1" in status and "stopped early" in status
+        status, _curve, _grid, download = queued.result(timeout=120)
+        assert "my ae #1" in status and "finished" in status  # its own session: its own first model
+        path = download["value"] if isinstance(download, dict) else download
+        assert zipfile.is_zipfile(path)
+
+        bad_status, *_ = second.predict("ae", 1, 0, 0, 1e-3, api_name="/train")
+        assert "Batch size" in bad_status
+    finally:
+        demo.close()
