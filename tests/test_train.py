@@ -97,7 +97,15 @@ def test_pca_is_fitted_in_one_pass():
     assert result.model.components.abs().sum() > 0
 
 
-def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path):
+@pytest.fixture
+def quick_metrics(monkeypatch):
+    """metrics.json figures on 300 test images instead of 10k: the figures themselves are test_evaluate's job."""
+    import aedemo.evaluate
+
+    monkeypatch.setattr(aedemo.evaluate, "load_mnist", lambda split, *a, **k: (_images[-300:], _labels[-300:]))
+
+
+def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path, quick_metrics):
     result = train(config(out=str(tmp_path / "ae")), data=TINY)
     loaded = load_model(str(tmp_path / "ae"))
     x = to_float(TINY[2])
@@ -133,7 +141,7 @@ def write_idx(path, array: np.ndarray) -> None:
         f.write(header + array.astype(np.uint8).tobytes())
 
 
-def test_cli_trains_from_a_data_dir_and_saves(tmp_path, capsys):
+def test_cli_trains_from_a_data_dir_and_saves(tmp_path, capsys, quick_metrics):
     raw = tmp_path / "data" / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for prefix, (images, labels) in {"train": TINY[:2], "t10k": TINY[2:]}.items():
