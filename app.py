@@ -11,4 +11,7 @@ demo = build_demo()
 demo.queue(default_concurrency_limit=8, max_size=256)
 
 if __name__ == "__main__":
-    demo.launch(**launch_kwargs())
+    demo.launch(prevent_thread_lock=True, **launch_kwargs())
+    # the test-set statistics the tabs compare against: computed once the server is up, not by the first visitor
+    demo.store.warm_up()
+    demo.block_thread()

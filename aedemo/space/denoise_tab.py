@@ -54,8 +54,9 @@ def _clean_digit(
 
 @torch.no_grad()
 def denoise(
-    store: ModelStore, source: str, test_index: Any, upload: Any, drawing: Any, kind: str, strength: Any,
-    seed: Any, extra: str | None = None, session_models: dict | None = None,
+    store: ModelStore, source: str = "Test digit", test_index: Any = 0, upload: Any = None, drawing: Any = None,
+    kind: str = "gaussian", strength: Any = 0.5, seed: Any = 0, extra: str | None = None,
+    session_models: dict | None = None,
 ) -> tuple:
     """Corrupt a clean digit and restore it with the denoising AE, the plain AE, the conv AE and PCA.
 

@@ -75,6 +75,7 @@ class ModelStore:
         self.notices: list[str] = []  # things the visitor should know (e.g. the Hub fell back to local files)
         self.classifier: MnistClassifier | None = None
         self._lock = threading.Lock()
+        self._cache_lock = threading.Lock()  # one computation per cache entry, however many visitors ask at once
         self._test: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self._errors_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._codes_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -164,6 +165,14 @@ class ModelStore:
         lines.extend(self.notices)
         return "\n\n".join(lines)
 
+    def warm_up(self) -> None:
+        """Compute the caches the first visitors would otherwise wait for (run it in a background thread)."""
+        self.test_set
+        for model in list(self.models.values()):
+            self.reconstruction_errors(model)
+        if "vae" in self.models:  # the Latent tab's default map
+            self.test_codes(self.models["vae"])
+
     # --- the test set and what is derived from it ----------------------------------------------------------
     @property
     def test_set(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -193,8 +202,13 @@ class ModelStore:
     def reconstruction_errors(self, model: Autoencoder) -> np.ndarray:
         """Sorted per-image MSE of `model` on the first PERCENTILE_DIGITS test digits (computed once per model)."""
         cached = self._errors_cache.get(model)
-        if cached is None:
-            _, x, y = self.test_set
+        if cached is not None:
+            return cached
+        _, x, y = self.test_set
+        with self._cache_lock:
+            cached = self._errors_cache.get(model)
+            if cached is not None:
+                return cached
             x, y = x[:PERCENTILE_DIGITS].to(model.device), y[:PERCENTILE_DIGITS].to(model.device)
             out = model.reconstruct(x, y if model.conditional else None)
             cached = np.sort((out - x).pow(2).flatten(1).mean(1).cpu().numpy())
@@ -210,8 +224,13 @@ class ModelStore:
     def test_codes(self, model: Autoencoder) -> tuple[torch.Tensor, Projection]:
         """Codes of the first LATENT_DIGITS test digits [N, latent_dim] and the projection used to plot them."""
         cached = self._codes_cache.get(model)
-        if cached is None:
-            _, x, y = self.test_set
+        if cached is not None:
+            return cached
+        _, x, y = self.test_set
+        with self._cache_lock:
+            cached = self._codes_cache.get(model)
+            if cached is not None:
+                return cached
             x, y = x[:LATENT_DIGITS].to(model.device), y[:LATENT_DIGITS].to(model.device)
             codes = torch.cat([
                 model.encode(x[i : i + 1000], y[i : i + 1000] if model.conditional else None)

@@ -1,0 +1,92 @@
+"""Screenshot each tab of the Space with headless Chromium: `python scripts/screenshots.py [--url URL]`.
+
+Without --url the app is built and launched in this process on a free port. Uses Debian's /usr/bin/chromium
+through Playwright (never a downloaded browser). Writes docs/screenshots/<tab>.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+TABS = {"draw": "Draw & reconstruct", "denoise": "Denoise", "generate": "Generate", "latent": "Latent space",
+        "train": "Train"}
+# a hand-drawn 3, as strokes of (x, y) in fractions of the canvas
+THREE = [[(0.32, 0.22), (0.45, 0.16), (0.6, 0.18), (0.66, 0.28), (0.6, 0.4), (0.46, 0.46)],
+         [(0.46, 0.46), (0.62, 0.5), (0.68, 0.62), (0.62, 0.76), (0.46, 0.82), (0.3, 0.76)]]
+
+
+def launch_app() -> str:
+    from aedemo.space import build_demo, launch_kwargs
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    demo = build_demo()
+    demo.queue(default_concurrency_limit=8)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    return demo.local_url
+
+
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Mouse strokes on the Draw tab's sketchpad."""
+    box = page.locator("#draw-sketchpad canvas").first.bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
+        page.mouse.up()
+        time.sleep(0.5)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--url", help="a running app (default: launch one here)")
+    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    p.add_argument("--timeout", type=float, default=180, help="seconds to wait for each tab's outputs")
+    args = p.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    url = args.url or launch_app()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    wait_ms = int(args.timeout * 1000)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, wait_until="load", timeout=wait_ms)
+        page.wait_for_selector("#draw-sketchpad canvas", timeout=wait_ms)
+        time.sleep(2)  # the brush gets selected a moment after the canvas appears
+        draw(page, THREE)
+        page.wait_for_selector("#draw-gallery img", timeout=wait_ms)
+        page.wait_for_selector("#draw-code svg", timeout=wait_ms)
+        time.sleep(3)
+        page.screenshot(path=str(out / "draw.png"), full_page=True)
+        for name, title in list(TABS.items())[1:]:
+            page.get_by_role("tab", name=title).click()
+            if name == "latent":
+                page.wait_for_function(
+                    "() => document.querySelector('#latent-decoded img') !== null", timeout=wait_ms)
+            if name == "generate":
+                page.wait_for_selector("#generate-grid img", timeout=wait_ms)
+            time.sleep(3)
+            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+        browser.close()
+    print("wrote", ", ".join(f"{out / n}.png" for n in TABS))
+
+
+if __name__ == "__main__":
+    main()

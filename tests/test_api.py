@@ -1,0 +1,87 @@
+"""Every computing endpoint through gradio_client, against the app launched once on a free port (conftest)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gradio_client import handle_file
+from PIL import Image
+
+API_NAMES = {"reconstruct", "reconstruct_drawing", "denoise", "generate", "generate_all", "interpolate", "latent_map",
+             "latent"}
+
+
+def _image(path: str | dict) -> np.ndarray:
+    """An image output as the client returns it (a path, or a dict holding one) -> grey pixels."""
+    if isinstance(path, dict):
+        path = path["path"]
+    return np.asarray(Image.open(path).convert("L"))
+
+
+def test_the_documented_endpoints_exist(client):
+    names = {name.lstrip("/") for name in client.view_api(print_info=False, return_format="dict")["named_endpoints"]}
+    assert API_NAMES <= names, API_NAMES - names
+
+
+def test_reconstruct_an_uploaded_image(client, store, mnist_test, canvas, png_file):
+    images, labels = mnist_test
+    path = png_file(canvas(images[0].numpy(), style="white"))  # dark ink on white, like a scan
+    seen, reading, likeness, gallery, code, status = client.predict(
+        handle_file(path), ["ae", "vae"], "ae", api_name="/reconstruct"
+    )
+    assert _image(seen).shape == (140, 140)
+    if store.classifier is not None:
+        assert reading["label"] == str(int(labels[0]))
+    expected = [n for n in ("ae", "vae") if n in store.models]
+    assert len(gallery) == len(expected)
+    assert all(_image(item["image"]).shape == (140, 140) for item in gallery)
+    if "ae" in store.models:
+        assert "%" in likeness and len(code["data"]) == store.models["ae"].latent_dim
+
+
+def test_reconstruct_a_sketchpad_value(client, store, mnist_test, canvas, png_file):
+    images, labels = mnist_test
+    layer = handle_file(png_file(canvas(images[1].numpy(), style="rgba"), "layer.png"))
+    editor = {"background": None, "layers": [layer], "composite": layer, "id": None}
+    seen, reading, *_ = client.predict(editor, ["ae"], "ae", api_name="/reconstruct_drawing")
+    if store.classifier is not None:
+        assert reading["label"] == str(int(labels[1]))
+
+
+def test_denoise(client, store):
+    gallery, table, status = client.predict(
+        source="Test digit", test_index=3, kind="salt_pepper", strength=0.2, seed=1, api_name="/denoise"
+    )
+    captions = [item["caption"] for item in gallery]
+    assert captions[0] == "Clean" and captions[1].startswith("Noisy")
+    assert "PSNR" in table and "SSIM" in table
+    assert len(captions) == 2 + len([n for n in ("dae", "ae", "conv", "pca") if n in store.models])
+
+
+def test_generate_and_all_classes(client, store):
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    grid, priors, status = client.predict(
+        model_name="cvae", digit=4, n=9, temperature=0.8, seed=0, priors=[], api_name="/generate"
+    )
+    assert _image(grid).shape[0] == _image(grid).shape[1]  # 3x3
+    assert priors == []
+    grid_all, status = client.predict(model_name="cvae", temperature=1.0, seed=0, api_name="/generate_all")
+    assert _image(grid_all).shape[0] > _image(grid_all).shape[1]  # 10 rows of 8
+
+
+def test_interpolate(client, store):
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    strip, note = client.predict(model_name=name, start=2, end=5, steps=6, temperature=1.0, seed=0,
+                                 api_name="/interpolate")
+    h, w = _image(strip).shape
+    assert w > 6 * h  # a strip: six frames side by side, plus the two real digits
+
+
+def test_latent_map_and_decode(client, store):
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    value, s1, s2, s3, status = client.predict(model_name=name, view="2-D", n_points=200, api_name="/latent_map")
+    assert len(value["points"]) == 200 and value["dims"] == 2
+    x, y, z = value["points"][0][:3]
+    image, status = client.predict(model_name=name, c1=x, c2=y, c3=z, digit=0, api_name="/latent")
+    assert _image(image).shape == (140, 140) and "Decoded" in status

@@ -1,0 +1,106 @@
+"""The bad-input corpus: each case gets a clear message (never a traceback), changes nothing, and the app keeps serving.
+
+Each case goes through the Draw tab's handler directly and through the running app's /reconstruct endpoint.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from gradio_client import handle_file
+from PIL import Image
+
+from aedemo.space import draw_tab
+
+STATUS = 5  # index of the status line among the Draw tab's outputs
+
+
+def _png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _corpus(tmp_path, digit: np.ndarray) -> dict[str, tuple[object, str]]:
+    """name -> (what the handler gets, the word its message must contain), files written under tmp_path."""
+    white_on_black = Image.fromarray(digit).resize((280, 280))
+    files = {}
+
+    def file(name: str, data: bytes) -> str:
+        path = tmp_path / name
+        path.write_bytes(data)
+        files[name] = str(path)
+        return str(path)
+
+    cmyk = io.BytesIO()
+    white_on_black.convert("CMYK").save(cmyk, format="JPEG")
+    sixteen = Image.fromarray(np.asarray(white_on_black).astype(np.uint16) * 257).convert("I;16")
+    huge = io.BytesIO()
+    Image.new("L", (8000, 8000)).save(huge, format="PNG", optimize=False, compress_level=1)
+    truncated = _png_bytes(white_on_black)
+    transparent = np.zeros((400, 400, 4), dtype=np.uint8)
+    transparent[..., :3] = 255  # white paint, but fully transparent everywhere
+    return {
+        "blank canvas": (np.zeros((400, 400, 4), dtype=np.uint8), "empty"),
+        "all-transparent RGBA": (transparent, "empty"),
+        "1x1 image": (file("one.png", _png_bytes(Image.new("L", (1, 1), 255))), ""),
+        "8000x8000 image": (file("huge.png", huge.getvalue()), ""),
+        "NaN array": (np.full((64, 64), np.nan, dtype=np.float32), ""),
+        "non-image upload": (file("notes.png", b"these are my notes, not a picture\n" * 20), ""),
+        "truncated PNG": (file("cut.png", truncated[: len(truncated) // 2]), ""),
+        # well-formed images in unusual modes: these must work
+        "CMYK JPEG": (file("cmyk.jpg", cmyk.getvalue()), None),
+        "16-bit PNG": (file("sixteen.png", _png_bytes(sixteen)), None),
+    }
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, mnist_test):
+    images, _ = mnist_test
+    return _corpus(tmp_path_factory.mktemp("bad"), images[0].numpy())
+
+
+def _message(status: str) -> None:
+    assert status and "Traceback" not in status and 'File "' not in status, status
+    assert len(status) < 400, status
+
+
+@pytest.mark.parametrize("case", ["blank canvas", "all-transparent RGBA", "1x1 image", "8000x8000 image",
+                                  "NaN array", "non-image upload", "truncated PNG"])
+def test_bad_input_gets_a_clear_message_and_changes_nothing(store, corpus, case):
+    value, word = corpus[case]
+    if word == "empty":  # a normal state (the visitor pressed Clear): outputs cleared, a hint, no toast
+        out = draw_tab.reconstruct(store, value, None, "ae")
+    else:
+        with pytest.warns(UserWarning):  # gr.Warning outside a request: the toast becomes a Python warning
+            out = draw_tab.reconstruct(store, value, None, "ae")
+    _message(out[STATUS])
+    assert word in out[STATUS]
+    if word != "empty":  # invalid input: every other output is left as it was
+        assert all(isinstance(o, dict) and o.get("__type__") == "update" for i, o in enumerate(out) if i != STATUS), out
+
+
+@pytest.mark.parametrize("case", ["CMYK JPEG", "16-bit PNG"])
+def test_unusual_image_modes_work(store, corpus, mnist_test, case):
+    value, _ = corpus[case]
+    out = draw_tab.reconstruct(store, value, ["ae"], "ae")
+    assert out[0].shape == (140, 140)
+    if store.classifier is not None:
+        _, labels = mnist_test
+        assert max(out[1], key=out[1].get) == str(int(labels[0]))
+
+
+def test_bad_uploads_over_http_leave_the_app_serving(client, corpus, mnist_test, canvas, png_file, store):
+    for case in ("1x1 image", "8000x8000 image", "non-image upload", "truncated PNG"):
+        path, _ = corpus[case]
+        result = client.predict(handle_file(path), ["ae"], "ae", api_name="/reconstruct")
+        _message(result[STATUS])
+    # and a good request still works afterwards
+    images, labels = mnist_test
+    good = client.predict(handle_file(png_file(canvas(images[0].numpy(), style="white"))), ["ae"], "ae",
+                          api_name="/reconstruct")
+    assert good[STATUS] == "" or "unavailable" in good[STATUS]
+    if store.classifier is not None:
+        assert good[1]["label"] == str(int(labels[0]))

@@ -1,0 +1,288 @@
+"""The Space's handlers called directly, as the tabs call them, with real test digits drawn onto canvas-like inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from aedemo.models import build_model
+from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
+from aedemo.space.images import grid, show, ssim
+from aedemo.space.store import ModelStore
+
+N_STATUS = 5  # index of the status line in the Draw tab's outputs
+
+
+def _first_correct(store, mnist_test, per_class: int = 1) -> list[int]:
+    """Indices of test digits, one per class, that the classifier reads right (clear examples to draw)."""
+    images, labels = mnist_test
+    x = images[:500].float().div(255).unsqueeze(1)
+    pred = store.classify(x).argmax(1)
+    picked = []
+    for d in range(10):
+        ok = torch.nonzero((labels[:500] == d) & (pred == d)).flatten()[:per_class]
+        picked += ok.tolist()
+    return picked
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.astype(np.float64).ravel(), b.astype(np.float64).ravel()
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+# --- Draw & reconstruct -----------------------------------------------------------------------------------------
+
+DRAWINGS = {  # name -> keyword arguments of conftest.draw_digit
+    "sketchpad RGBA": dict(style="rgba"),
+    "white RGB": dict(style="white"),
+    "dark background": dict(style="dark"),
+    "off-centre": dict(style="rgba", box=0.35, offset=(0.25, -0.2)),
+    "800 px": dict(style="white", size=800),
+    "thin strokes": dict(style="rgba", size=800, box=0.9),
+    "thick strokes": dict(style="white", size=120, box=0.9),
+}
+
+
+@pytest.mark.parametrize("how", list(DRAWINGS))
+def test_drawn_test_digits_keep_their_shape_and_class(store, mnist_test, canvas, how):
+    if store.classifier is None:
+        pytest.skip("no classifier checkpoint")
+    images, labels = mnist_test
+    indices = _first_correct(store, mnist_test)
+    hits, corrs = 0, []
+    for i in indices:
+        drawing = canvas(images[i].numpy(), **DRAWINGS[how])
+        out = draw_tab.reconstruct(store, drawing, ["ae"] if "ae" in store.models else None, None)
+        seen, reading, digit = out[0], out[1], out[-1]
+        assert seen.shape == (140, 140) and seen.dtype == np.uint8  # the 28x28, shown 5x
+        assert digit.shape == (28, 28) and 0 <= digit.min() and digit.max() <= 1
+        corrs.append(_corr(digit, images[i].numpy()))
+        hits += max(reading, key=reading.get) == str(int(labels[i]))
+    assert hits >= len(indices) - 1, f"{how}: the classifier read {hits}/{len(indices)} drawn digits right"
+    assert np.median(corrs) > 0.7, f"{how}: the 28x28 differs from the original (median correlation {corrs})"
+
+
+def test_every_loaded_model_reconstructs_a_drawing_closer_to_it_than_to_another_digit(store, mnist_test, canvas):
+    images, labels = mnist_test
+    a, b = _first_correct(store, mnist_test)[3], _first_correct(store, mnist_test)[8]  # a 3 and an 8
+    seen, _, _, gallery, code, status, digit = draw_tab.reconstruct(store, canvas(images[a].numpy()), None, "ae")
+    names = [n for n in store.models if not (store.models[n].conditional and store.classifier is None)]
+    assert len(gallery) == len(names)
+    x = torch.from_numpy(digit)
+    other = images[b].float().div(255)
+    for image, caption in gallery:
+        recon = torch.from_numpy(image[::5, ::5].astype(np.float32) / 255)  # undo the 5x upscaling
+        assert (recon - x).pow(2).mean() < (recon - other).pow(2).mean(), caption
+    if "ae" in store.models:
+        assert len(code) == store.models["ae"].latent_dim
+
+
+def test_a_digit_is_more_digit_like_than_a_scribble(store, mnist_test, canvas):
+    if "ae" not in store.models:
+        pytest.skip("no AE checkpoint")
+    images, _ = mnist_test
+    digit_html = draw_tab.reconstruct(store, canvas(images[0].numpy()), ["ae"], "ae")[2]
+    rng = np.random.default_rng(0)
+    scribble = np.zeros((400, 400, 4), dtype=np.uint8)
+    for _ in range(60):  # random blobs all over: ink, but no digit
+        y, x = rng.integers(40, 360, size=2)
+        scribble[y - 12 : y + 12, x - 12 : x + 12, 3] = 255
+    scribble_html = draw_tab.reconstruct(store, scribble, ["ae"], "ae")[2]
+
+    def score(html: str) -> float:
+        return float(html.split('class="meter-big">')[1].split("%")[0])
+
+    assert score(digit_html) > score(scribble_html)
+
+
+def test_blank_canvas_clears_the_outputs_and_says_why(store):
+    out = draw_tab.reconstruct(store, np.zeros((400, 400, 4), dtype=np.uint8), None, "ae")
+    assert out[0] is None and out[3] == [] and out[-1] is None
+    assert "empty" in out[N_STATUS]
+
+
+def test_example_buttons_put_the_test_digit_on_the_canvas(store, mnist_test):
+    images, _ = mnist_test
+    drawing = draw_tab.test_digit_canvas(store, 7)
+    assert drawing.shape == (draw_tab.CANVAS, draw_tab.CANVAS, 4)
+    digit = draw_tab.reconstruct(store, drawing, [], None)[-1]
+    assert _corr(digit, images[7].numpy()) > 0.8
+
+
+def test_session_models_are_offered_and_used(store, mnist_test, canvas):
+    images, _ = mnist_test
+    mine = build_model("ae", latent_dim=5).eval()
+    session = {"my tiny AE": mine}
+    assert ("my tiny AE (trained in this session)", "my tiny AE") in store.choices(session)
+    out = draw_tab.reconstruct(store, canvas(images[0].numpy()), ["my tiny AE"], "my tiny AE", session)
+    assert len(out[3]) == 1 and "my tiny AE" in out[3][0][1]
+    assert len(out[4]) == 5  # its 5-D code
+    value, *_ = latent_tab.latent_map(store, "my tiny AE", "3-D", 300, session)
+    assert value["dims"] == 3 and len(value["points"]) == 300
+
+
+def test_unknown_model_is_reported_not_raised(store, mnist_test, canvas):
+    images, _ = mnist_test
+    out = draw_tab.reconstruct(store, canvas(images[0].numpy()), ["nope"], None)
+    assert "Unknown model" in out[N_STATUS] and out[3] == []
+
+
+# --- Denoise ----------------------------------------------------------------------------------------------------
+
+def test_denoising_ae_restores_gaussian_noise(store):
+    if "dae" not in store.models:
+        pytest.skip("no DAE checkpoint")
+    psnrs = []
+    for index in range(5):
+        gallery, table, status = denoise_tab.denoise(store, "Test digit", index, None, None, "gaussian", 0.5, index)
+        captions = [c for _, c in gallery]
+        assert captions[0] == "Clean" and captions[1].startswith("Noisy")
+        db = {c.split(" · ")[0]: float(c.split(" · ")[1].split()[0]) for c in captions[1:]}
+        psnrs.append((db["Noisy"], db["DAE"]))
+    assert all(dae > noisy + 3 for noisy, dae in psnrs), psnrs  # a clear gain, not a rounding one
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "salt_pepper", "masking"])
+def test_denoise_is_reproducible_by_seed(store, kind):
+    run = lambda seed: denoise_tab.denoise(store, "Test digit", 3, None, None, kind, 0.3, seed)[0]
+    first, again, other = run(1), run(1), run(2)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, again, strict=True))
+    assert not np.array_equal(first[1][0], other[1][0])  # the noisy image depends on the seed
+
+
+def test_denoise_from_the_current_drawing(store, mnist_test, canvas):
+    images, _ = mnist_test
+    digit = draw_tab.reconstruct(store, canvas(images[0].numpy()), [], None)[-1]
+    gallery, table, status = denoise_tab.denoise(store, "My drawing", 0, None, digit, "masking", 0.4, 0)
+    assert np.array_equal(gallery[0][0], show(digit))
+    with pytest.warns(UserWarning, match="draw a digit"):  # the visitor's toast, as a warning outside a request
+        nothing = denoise_tab.denoise(store, "My drawing", 0, None, None, "masking", 0.4, 0)
+    assert "draw a digit" in nothing[-1]
+
+
+def test_ssim_properties():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 1, 28, 28, generator=g)
+    y = (x + 0.1 * torch.randn(x.shape, generator=g)).clamp(0, 1)
+    z = (x + 0.3 * torch.randn(x.shape, generator=g)).clamp(0, 1)
+    assert torch.allclose(ssim(x, x), torch.ones(4), atol=1e-5)
+    assert torch.allclose(ssim(x, y), ssim(y, x), atol=1e-6)
+    assert (ssim(x, z) < ssim(x, y)).all() and (ssim(x, y) < 1).all()
+    # the same structure at another brightness and contrast scores below 1: SSIM is not correlation
+    assert (ssim(x, 0.5 * x + 0.2) < 0.99).all()
+
+
+# --- Generate ---------------------------------------------------------------------------------------------------
+
+def _cells(image: np.ndarray, scale: int, n: int, ncol: int) -> torch.Tensor:
+    """Cut a images.grid picture back into its [n,1,28,28] digits."""
+    small = image[::scale, ::scale]
+    out = [small[1 + r * 29 : 29 + r * 29, 1 + c * 29 : 29 + c * 29] for r, c in (divmod(i, ncol) for i in range(n))]
+    return torch.from_numpy(np.stack(out).astype(np.float32) / 255).unsqueeze(1)
+
+
+def test_cvae_draws_the_asked_class(store):
+    if "cvae" not in store.models or store.classifier is None:
+        pytest.skip("needs the CVAE and the classifier")
+    for digit in (2, 7):
+        grid_image, priors, status = generate_tab.generate(store, "cvae", digit, 16, 0.8, 0, [])
+        scale = grid_image.shape[1] // (4 * 29 + 1)
+        samples = _cells(grid_image, scale, 16, 4)
+        read = store.classify(samples).argmax(1)
+        assert (read == digit).float().mean() >= 0.75, (digit, read.tolist())
+        assert "classifier reads" in status
+
+
+def test_generate_is_reproducible_and_compares_priors(store):
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    priors = [n for n in ("vae", "aae") if n in store.models]
+    a = generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, priors)
+    b = generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, priors)
+    c = generate_tab.generate(store, "cvae", 5, 9, 1.0, 4, priors)
+    assert np.array_equal(a[0], b[0]) and not np.array_equal(a[0], c[0])
+    assert [caption for _, caption in a[1]] == [f"{n.upper()} prior" for n in priors]
+
+
+def test_all_classes_grid_has_one_row_per_class(store):
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    image, status = generate_tab.generate_all(store, "cvae", 0.8, 0)
+    scale = image.shape[1] // (generate_tab.PER_CLASS * 29 + 1)
+    assert image.shape[0] == (10 * 29 + 1) * scale
+    if store.classifier is not None:
+        samples = _cells(image, scale, 10 * generate_tab.PER_CLASS, generate_tab.PER_CLASS)
+        wanted = torch.arange(10).repeat_interleave(generate_tab.PER_CLASS)
+        assert (store.classify(samples).argmax(1) == wanted).float().mean() >= 0.75
+
+
+def test_generate_refuses_unconditional_model_as_class_model(store):
+    if "vae" not in store.models:
+        pytest.skip("no VAE checkpoint")
+    with pytest.warns(UserWarning):
+        *_, status = generate_tab.generate(store, "vae", 3, 4, 1.0, 0, [])
+    assert "conditional" in status
+
+
+def test_interpolation_goes_from_one_class_to_the_other(store):
+    if store.classifier is None:
+        pytest.skip("no classifier checkpoint")
+    for name in [n for n in ("cvae", "vae", "ae") if n in store.models]:
+        strip, note = generate_tab.interpolate(store, name, 1, 7, 8, 0.8, 0)
+        cells = strip[:: strip.shape[0] // 30, :: strip.shape[0] // 30]  # back to 1 px per pixel
+        # other models show the two real digits apart at either end: 30 px each, then a gap
+        start = 0 if name == "cvae" else 30 + generate_tab.STRIP_GAP
+        frames = [cells[1:29, start + 1 + i * 29 : start + 29 + i * 29] for i in range(8)]
+        ends = torch.from_numpy(np.stack([frames[0], frames[-1]]).astype(np.float32) / 255).unsqueeze(1)
+        assert store.classify(ends).argmax(1).tolist() == [1, 7], name
+
+
+# --- Latent space -----------------------------------------------------------------------------------------------
+
+def test_latent_map_plots_the_test_codes(store, mnist_test):
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    value, s1, s2, s3, status = latent_tab.latent_map(store, name, "2-D", 500)
+    assert value["dims"] == 2 and len(value["points"]) == 500
+    _, labels = mnist_test
+    assert [p[3] for p in value["points"]] == labels[:500].tolist()
+    assert [p[4] for p in value["points"]] == list(range(500))
+    xs = [p[0] for p in value["points"]]
+    assert s1.minimum <= min(xs) and max(xs) <= s1.maximum  # the slider spans the plotted codes
+    value3, *_ = latent_tab.latent_map(store, name, "3-D", 500)
+    assert value3["dims"] == min(3, store.models[name].latent_dim)
+
+
+def test_decoding_a_point_of_a_direct_2d_code_matches_decode():
+    store = ModelStore(root="/nonexistent")  # no shipped models needed: a session model with a 2-D code
+    model = build_model("ae", latent_dim=2).eval()
+    session = {"flat": model}
+    value, *_ = latent_tab.latent_map(store, "flat", "2-D", 200, session)
+    assert value["axes"] == ["z1", "z2"]
+    x, y, _, _, index = value["points"][0]
+    image, status = latent_tab.decode_point(store, "flat", x, y, 0.0, 0, session)
+    with torch.no_grad():
+        expected = model.decode(torch.tensor([[x, y]], dtype=torch.float32))
+    assert np.abs(image.astype(int) - show(expected).astype(int)).max() <= 1
+
+
+def test_clicking_a_point_decodes_it_and_shows_its_digit(store, mnist_test):
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    value, *_ = latent_tab.latent_map(store, name, "3-D", 300)
+    point = value["points"][42]
+
+    class Click:  # what Gradio hands the handler for trigger('pick', {...})
+        _data = {"index": point[4], "coords": point[:3]}
+
+    c1, c2, c3, decoded, original, status = latent_tab.pick(store, name, 0, None, Click())
+    assert [c1, c2, c3] == pytest.approx(point[:3])
+    images, labels = mnist_test
+    assert np.array_equal(original, show(images[42].float() / 255))
+    assert f"#{point[4]}" in status and decoded.shape == (140, 140)
+
+
+def test_grid_layout():
+    x = torch.rand(10, 1, 28, 28)
+    g = grid(x, ncol=4, scale=2, pad=1)
+    assert g.shape == ((3 * 29 + 1) * 2, (4 * 29 + 1) * 2)
+    assert np.array_equal(g[2:58:2, 2:58:2], (x[0, 0].numpy() * 255 + 0.5).astype(np.uint8))
