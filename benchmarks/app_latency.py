@@ -9,13 +9,16 @@
    -> 0 errors. Then the server's peak memory (target <= 1.5 GB).
 3. With --during-training: the 1-client reconstruct latency again while the Train tab trains a model.
 
-Prints figures, asserts nothing. Set AEDEMO_CHECKPOINTS to serve another checkpoints folder. The machine's
-load is printed with the figures because it moves them all.
+Next to each wall-clock figure is the CPU time the call used (in-process: this process; over HTTP: the server
+process per call): on a shared, busy machine wall time mostly measures the wait for a core, CPU time is what
+the call costs on an idle one. The machine's load is printed too. Prints figures, asserts nothing. Set
+AEDEMO_CHECKPOINTS to serve another checkpoints folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -34,24 +37,40 @@ def percentiles(times: list[float]) -> str:
     return f"p50 {np.percentile(ms, 50):7.1f} ms   p95 {np.percentile(ms, 95):7.1f} ms"
 
 
-def time_calls(fn: Callable[[int], object], repeats: int, warmup: int = 3) -> list[float]:
-    """Seconds per call of fn(i) for i = 0..repeats-1 (a different test digit or seed each time)."""
+def time_calls(fn: Callable[[int], object], repeats: int, warmup: int = 3) -> tuple[list[float], list[float]]:
+    """(wall seconds, CPU seconds) per call of fn(i), i = 0..repeats-1 (a different digit or seed each time).
+
+    CPU time is what the call would take on an idle core: on a shared, busy machine the wall time mostly
+    measures the wait for a core.
+    """
     for i in range(warmup):
         fn(i)
-    times = []
+    wall, cpu = [], []
     for i in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn(i)
-        times.append(time.perf_counter() - start)
-    return times
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) that process `pid` has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- 1. in-process ---------------------------------------------------------------------------------------------
+
+def loaded_models(store) -> set[str]:
+    return {*store.models, *(["classifier"] if store.classifier is not None else [])}
+
 
 def in_process(repeats: int) -> None:
     from aedemo.space.denoise_tab import denoise
     from aedemo.space.draw_tab import reconstruct, test_digit_canvas
     from aedemo.space.generate_tab import generate, generate_all, interpolate
+    from aedemo.space.inputs import to_mnist
     from aedemo.space.latent_tab import decode_point, latent_map
     from aedemo.space.store import ModelStore
 
@@ -69,18 +88,32 @@ def in_process(repeats: int) -> None:
         for m in models:
             m.reconstruct(x, torch.tensor([3]) if m.conditional else None)
 
-    cases: dict[str, Callable[[int], object]] = {
-        "reconstruct, all variants (handler)": lambda i: reconstruct(store, canvases[i % 100], None, "vae", {}),
-        "  of which the models alone": models_only,
-        "denoise": lambda i: denoise(store, "Test digit", i, None, None, "gaussian", 0.5, i, None, {}),
-        "generate (cvae 16 + vae, aae)": lambda i: generate(store, "cvae", i % 10, 16, 1.0, i, ["vae", "aae"], {}),
-        "generate_all (cvae)": lambda i: generate_all(store, "cvae", 1.0, i, {}),
-        "interpolate (cvae, 10 frames)": lambda i: interpolate(store, "cvae", 1, 7, 10, 1.0, i, {}),
-        "latent_map (vae, 3-D, 2000 points)": lambda i: latent_map(store, "vae", "3-D", 2000, {}),
-        "latent (decode a point)": lambda i: decode_point(store, "vae", 0.1 * (i % 7), -0.2, 0.3, 0, {}),
-    }
-    for name, fn in cases.items():
-        print(f"  {name:38s} {percentiles(time_calls(fn, repeats))}")
+    def classify(i: int) -> None:
+        store.classify(x_test[i % 100 : i % 100 + 1])
+
+    # (name, models it needs, call); the indented rows split the first one into its parts
+    cases: list[tuple[str, tuple[str, ...], Callable[[int], object]]] = [
+        ("reconstruct, all variants (handler)", (), lambda i: reconstruct(store, canvases[i % 100], None, "vae", {})),
+        ("  preprocessing (400 px canvas -> 28x28)", (), lambda i: to_mnist(canvases[i % 100])),
+        ("  the classifier", ("classifier",), classify),
+        ("  the models' reconstructions", (), models_only),
+        ("denoise", ("dae", "ae", "conv", "pca"),
+         lambda i: denoise(store, "Test digit", i, None, None, "gaussian", 0.5, i, None, {})),
+        ("generate (cvae 16 + vae, aae)", ("cvae", "vae", "aae"),
+         lambda i: generate(store, "cvae", i % 10, 16, 1.0, i, ["vae", "aae"], {})),
+        ("generate_all (cvae)", ("cvae",), lambda i: generate_all(store, "cvae", 1.0, i, {})),
+        ("interpolate (cvae, 10 frames)", ("cvae",), lambda i: interpolate(store, "cvae", 1, 7, 10, 1.0, i, {})),
+        ("latent_map (vae, 3-D, 2000 points)", ("vae",), lambda i: latent_map(store, "vae", "3-D", 2000, {})),
+        ("latent (decode a point)", ("vae",), lambda i: decode_point(store, "vae", 0.1 * (i % 7), -0.2, 0.3, 0, {})),
+    ]
+    loaded = loaded_models(store)
+    for name, needs, fn in cases:
+        missing = [n for n in needs if n not in loaded]
+        if missing:
+            print(f"  {name:42s} skipped: {', '.join(missing)} not loaded")
+            continue
+        wall, cpu = time_calls(fn, repeats)
+        print(f"  {name:42s} {percentiles(wall)}   CPU p50 {np.percentile(cpu, 50) * 1000:7.1f} ms")
 
 
 # --- 2. HTTP ---------------------------------------------------------------------------------------------------
@@ -121,7 +154,7 @@ def http_calls(url: str, call: Callable, clients: int, per_client: int) -> tuple
     return times, len(errors), wall
 
 
-def over_http(repeats: int, levels: list[int], during_training: bool) -> None:
+def over_http(repeats: int, levels: list[int], during_training: bool, loaded: set[str]) -> None:
     from gradio_client import Client, handle_file
 
     png = digit_png(0)
@@ -130,22 +163,30 @@ def over_http(repeats: int, levels: list[int], during_training: bool) -> None:
     proc = launch_app(port)
     try:
         wait_until_up(port, proc)
-        endpoints: dict[str, Callable] = {
-            "reconstruct": lambda c, i: c.predict(handle_file(png), api_name="/reconstruct"),
-            "denoise": lambda c, i: c.predict("Test digit", i, None, "gaussian", 0.5, i, "", api_name="/denoise"),
-            "generate": lambda c, i: c.predict("cvae", str(i % 10), 16, 1.0, i, ["vae", "aae"],
-                                               api_name="/generate"),
-            "generate_all": lambda c, i: c.predict("cvae", 1.0, i, api_name="/generate_all"),
-            "interpolate": lambda c, i: c.predict("cvae", "1", "7", 10, 1.0, i, api_name="/interpolate"),
-            "latent_map": lambda c, i: c.predict("vae", "3-D", 2000, api_name="/latent_map"),
-            "latent": lambda c, i: c.predict("vae", 0.1 * (i % 7), -0.2, 0.3, "0", api_name="/latent"),
+        endpoints: dict[str, tuple[tuple[str, ...], Callable]] = {
+            "reconstruct": ((), lambda c, i: c.predict(handle_file(png), api_name="/reconstruct")),
+            "denoise": (("dae",), lambda c, i: c.predict("Test digit", i, None, "gaussian", 0.5, i, "",
+                                                         api_name="/denoise")),
+            "generate": (("cvae", "vae", "aae"), lambda c, i: c.predict("cvae", str(i % 10), 16, 1.0, i,
+                                                                        ["vae", "aae"], api_name="/generate")),
+            "generate_all": (("cvae",), lambda c, i: c.predict("cvae", 1.0, i, api_name="/generate_all")),
+            "interpolate": (("cvae",), lambda c, i: c.predict("cvae", "1", "7", 10, 1.0, i, api_name="/interpolate")),
+            "latent_map": (("vae",), lambda c, i: c.predict("vae", "3-D", 2000, api_name="/latent_map")),
+            "latent": (("vae",), lambda c, i: c.predict("vae", 0.1 * (i % 7), -0.2, 0.3, "0", api_name="/latent")),
         }
         print(f"\n2. over HTTP (gradio_client, {url}), 1 client, {repeats} calls each")
-        for name, call in endpoints.items():
+        for name, (needs, call) in endpoints.items():
+            missing = [n for n in needs if n not in loaded]
+            if missing:
+                print(f"  {name:14s} skipped: {', '.join(missing)} not loaded")
+                continue
             http_calls(url, call, 1, 3)  # warm-up: the app's caches, the client's connection
+            cpu_before = server_cpu_seconds(proc.pid)
             times, errors, _ = http_calls(url, call, 1, repeats)
-            print(f"  {name:14s} {percentiles(times) if times else 'no successful call':40s} errors {errors}")
-        reconstruct = endpoints["reconstruct"]
+            server_ms = (server_cpu_seconds(proc.pid) - cpu_before) / repeats * 1000
+            shown = percentiles(times) if times else "no successful call"
+            print(f"  {name:14s} {shown:40s} server CPU {server_ms:6.1f} ms/call   errors {errors}")
+        reconstruct = endpoints["reconstruct"][1]
         for clients in levels:
             per_client = max(3, repeats // clients)
             times, errors, wall = http_calls(url, reconstruct, clients, per_client)
@@ -180,7 +221,9 @@ def main() -> None:
     if not args.skip_in_process:
         in_process(args.repeats)
     if not args.skip_http:
-        over_http(args.repeats, args.clients, args.during_training)
+        from aedemo.space.store import ModelStore
+
+        over_http(args.repeats, args.clients, args.during_training, loaded_models(ModelStore()))
     print(load_line())
 
 

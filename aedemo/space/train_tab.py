@@ -42,7 +42,7 @@ except ImportError:
 
 # Caps that keep a CPU-only Space responsive while someone trains: the other tabs still need a core.
 CPU_MAX_SECONDS = 120.0
-GPU_MAX_SECONDS = 240.0
+GPU_MAX_SECONDS = 90.0  # ZeroGPU refuses calls that ask for more than ~120 s to visitors without PRO
 CPU_THREADS = max(1, (os.cpu_count() or 2) // 2)
 MAX_EPOCHS = 50
 MAX_BATCH = 4096
@@ -283,8 +283,9 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
 
 
 def _gpu_duration(settings: dict, stop_path: str, data: TrainingData | None = None) -> int:
-    """Seconds of GPU to ask ZeroGPU for: the training cap plus evaluation and start-up."""
-    return int(min(settings["budget"] or GPU_MAX_SECONDS, GPU_MAX_SECONDS) + 30)
+    """Seconds of GPU to ask ZeroGPU for: the training time plus evaluation and start-up (a shorter ask queues
+    for less time)."""
+    return int(min(settings["budget"] or GPU_MAX_SECONDS, GPU_MAX_SECONDS) + 25)
 
 
 _worker: Callable[..., Iterator[tuple[str, dict]]] = (
