@@ -166,8 +166,7 @@ class ModelStore:
         return "\n\n".join(lines)
 
     def warm_up(self) -> None:
-        """Compute the caches the first visitors would otherwise wait for (run it in a background thread)."""
-        self.test_set
+        """Compute the caches the first visitors would otherwise wait for (call it once the server is up)."""
         for model in list(self.models.values()):
             self.reconstruction_errors(model)
         if "vae" in self.models:  # the Latent tab's default map
