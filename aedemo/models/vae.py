@@ -9,9 +9,14 @@ from .base import N_PIXELS, Autoencoder, bce_per_image, mlp
 from .conv import conv_decoder, conv_encoder
 
 
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag(exp(logvar))) || N(0, I)) per row, in nats."""
-    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+def gaussian_kl(
+    mu: torch.Tensor, logvar: torch.Tensor, prior_mu: torch.Tensor | None = None,
+    prior_logvar: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """KL(N(mu, diag(exp(logvar))) || prior) per row, in nats; the prior is N(0, I) unless given."""
+    if prior_mu is None or prior_logvar is None:
+        return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+    return 0.5 * (prior_logvar - logvar + (logvar.exp() + (mu - prior_mu).pow(2)) / prior_logvar.exp() - 1).sum(1)
 
 
 class VAE(Autoencoder):
@@ -57,6 +62,10 @@ class VAE(Autoencoder):
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder(self._condition(z, labels)).view(-1, 1, 28, 28)
 
+    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """KL of the posterior from the prior, per image."""
+        return gaussian_kl(mu, logvar)
+
     def loss_terms(self, x, labels, generator=None):
         """Negative ELBO in nats per image: BCE summed over pixels + KL (pytorch/examples' convention)."""
         labels = labels if self.conditional else None
@@ -64,5 +73,5 @@ class VAE(Autoencoder):
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
         z = mu + (0.5 * logvar).exp() * eps
         recon = bce_per_image(self.decode_logits(z, labels), x).mean()
-        kl = gaussian_kl(mu, logvar).mean()
+        kl = self.kl(mu, logvar, labels).mean()
         return {"loss": recon + kl, "bce": recon, "kl": kl}
