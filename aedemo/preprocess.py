@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -77,8 +78,8 @@ def _read_editor(value: dict) -> tuple[Luminance, np.ndarray | None] | None:
         return _read(value["composite"])
     if value.get("path") is not None:  # a FileData-like dict, as the Gradio client sends files
         return _read(value["path"])
-    parts = [_read(p) for p in (value.get("background"), *(value.get("layers") or [])) if p is not None]
-    parts = [(_as_float(luminance()), alpha) for luminance, alpha in (p for p in parts if p is not None)]
+    sources = [p for p in (value.get("background"), *(value.get("layers") or [])) if p is not None]
+    parts = [(_as_float(luminance()), alpha) for luminance, alpha in filter(None, map(_read, sources))]
     if not parts:
         return None
     lum, alpha = parts[0][0], _opacity(*parts[0])
@@ -111,29 +112,38 @@ def _check_size(width: int, height: int) -> None:
 
 def _read_file(source: str | os.PathLike | bytes | bytearray | memoryview) -> tuple[Luminance, np.ndarray | None]:
     fp = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    with _decoding(), Image.open(fp) as im:  # reads the header only, so the size is checked before any decoding
+        _check_size(*im.size)
+        im.load()
+        return _read_pil(ImageOps.exif_transpose(im))  # phone photos come sideways with a rotation tag
+
+
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """Turn what PIL raises on a missing, foreign, damaged or huge file into a message for the user."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PIL's decompression-bomb warning: _check_size is the limit that counts
         try:
-            with Image.open(fp) as im:  # reads the header only, so the size is checked before any decoding
-                _check_size(*im.size)
-                im.load()
-                return _read_pil(ImageOps.exif_transpose(im))  # phone photos come sideways with a rotation tag
+            yield
         except InvalidImageError:
             raise
         except (FileNotFoundError, IsADirectoryError):
             raise InvalidImageError("could not read the image: file not found") from None
-        except Image.DecompressionBombError:  # PIL's own limit, far above ours, refused before decoding too
+        except Image.DecompressionBombError:  # PIL's own limit, far above ours, also refused before decoding
             raise InvalidImageError(f"the image is too large; the limit is {MAX_PIXELS // 1_000_000} megapixels") \
                 from None
         except UnidentifiedImageError:
             raise InvalidImageError("could not read the image: not a recognised image format") from None
-        except Exception as e:  # PIL's decoders raise OSError, SyntaxError, ValueError, ... for damaged files
-            reason = "the file is truncated" if "truncated" in str(e) else str(e)[:200] or type(e).__name__
+        except (OSError, SyntaxError, ValueError, EOFError) as e:  # what PIL's decoders raise on damaged data
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)[:200] or type(e).__name__
+            reason = "the file is truncated" if "truncated" in reason else reason
             raise InvalidImageError(f"could not read the image: {reason}") from None
 
 
 def _read_pil(im: Image.Image) -> tuple[Luminance, np.ndarray | None]:
     _check_size(*im.size)
+    with _decoding():
+        im.load()  # a lazily opened image decodes here, where a damaged file gets its message
     if im.mode in _HIGH_BIT_MODES:
         return _read_array(np.asarray(im))
     try:
@@ -311,8 +321,10 @@ def _set_stroke_width(ink: np.ndarray, low: float, high: float) -> np.ndarray:
         if radius > 0.25:
             ink = _morph(ink, radius, dilate=True)
         elif radius < -0.25 and eroded < erodible:
-            ink = _morph(ink, min(-radius, erodible - eroded), dilate=False)
-            eroded -= radius
+            thinner = _morph(ink, min(-radius, erodible - eroded), dilate=False)
+            if _tight(thinner) is None:  # nothing strong left (a faint dot): keep it as it was
+                break
+            ink, eroded = thinner, eroded - radius
         else:
             break
     return ink

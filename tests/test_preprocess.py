@@ -68,12 +68,16 @@ def draw(digit: np.ndarray, canvas: tuple[int, int] = (400, 400), height: int = 
 
 def as_style(ink: np.ndarray, style: str):
     """The ink as the app receives it."""
-    if style == "sketchpad":  # Gradio's Sketchpad (image_mode RGBA): RGB 0 everywhere, strokes in alpha
+    if style == "transparent":  # strokes on a transparent sheet (an editor layer): RGB 0 everywhere, ink in alpha
         out = np.zeros((*ink.shape, 4), np.uint8)
         out[..., 3] = np.round(ink * 255)
         return out
-    if style == "editor":
-        return {"background": None, "layers": [as_style(ink, "sketchpad")], "composite": as_style(ink, "sketchpad")}
+    if style == "sketchpad":  # what gr.Sketchpad(type="numpy") hands over in Gradio 6.31, as seen from a browser:
+        # an opaque white background, the strokes on a transparent layer, and their opaque composite
+        white = np.full((*ink.shape, 4), 255, np.uint8)
+        composite = white.copy()
+        composite[..., :3] = np.round(255 * (1 - ink))[..., None]
+        return {"background": white, "layers": [as_style(ink, "transparent")], "composite": composite}
     if style == "white":  # dark strokes on white, RGB
         grey = np.round(255 - 215 * ink).astype(np.uint8)
         return np.repeat(grey[..., None], 3, 2)
@@ -111,8 +115,8 @@ def test_an_mnist_digit_comes_back_as_itself(digits):
 CASES = {  # name: (style, canvas, height, at, stroke)
     "sketchpad, centred, scaled up to 800 px": ("sketchpad", (800, 800), 570, (0.5, 0.5), "normal"),
     "sketchpad, small, off-centre": ("sketchpad", (600, 600), 100, (0.9, 0.1), "normal"),
-    "sketchpad, thin strokes": ("sketchpad", (500, 500), 300, (0.3, 0.6), "thin"),
-    "editor value, thick strokes": ("editor", (500, 400), 250, (0.2, 0.5), "thick"),
+    "transparent RGBA, thin strokes": ("transparent", (500, 500), 300, (0.3, 0.6), "thin"),
+    "sketchpad, thick strokes": ("sketchpad", (500, 400), 250, (0.2, 0.5), "thick"),
     "white RGB, off-centre": ("white", (400, 500), 200, (0.1, 0.9), "normal"),
     "white RGB, thick strokes": ("white", (400, 400), 250, (0.5, 0.5), "thick"),
     "dark upload, small": ("dark", (400, 300), 70, (0.7, 0.3), "normal"),
@@ -160,14 +164,14 @@ def test_careless_shrinking_loses_what_canvas_to_mnist_keeps(digits, classifier)
     inks = [draw(img, (800, 800), 140, (0.9, 0.1)) for img in images]
     careless = [np.asarray(Image.fromarray(np.uint8(ink * 255)).resize((28, 28), Image.BOX), np.float32) / 255
                 for ink in inks]
-    ours = [canvas_to_mnist(as_style(ink, "sketchpad")) for ink in inks]
+    ours = [canvas_to_mnist(as_style(ink, "transparent")) for ink in inks]
     assert (read(classifier, ours) == labels).mean() > (read(classifier, careless) == labels).mean() + 0.3
 
 
 def test_position_size_and_polarity_do_not_matter(digits):
     img = digits[0][3]
     ref = canvas_to_mnist(img)
-    for style, canvas, height, at in [("sketchpad", (800, 800), 300, (0, 0)), ("white", (800, 500), 350, (1, 1)),
+    for style, canvas, height, at in [("transparent", (800, 800), 300, (0, 0)), ("white", (800, 500), 350, (1, 1)),
                                       ("dark", (1000, 300), 200, (0.5, 0.2))]:
         out = canvas_to_mnist(as_style(draw(img, canvas, height, at), style))
         assert similarity(out, ref) > 0.93, (style, canvas, height, at)
@@ -180,7 +184,7 @@ def test_output_is_laid_out_like_mnist(digits, mnist):
     rows = np.arange(28, dtype=np.float32)
     for stroke in ("thin", "normal", "thick"):
         for img in digits[0][::4]:
-            out = canvas_to_mnist(as_style(draw(img, stroke=stroke), "sketchpad"))
+            out = canvas_to_mnist(as_style(draw(img, stroke=stroke), "transparent"))
             mass = out.sum()
             cy, cx = (out.sum(1) * rows).sum() / mass, (out.sum(0) * rows).sum() / mass
             assert abs(cy - 14) <= 0.75 and abs(cx - 14) <= 0.75, (stroke, cy, cx)
@@ -203,9 +207,9 @@ def test_brush_width_is_normalised(digits):
 
 @pytest.fixture(scope="module")
 def drawing(digits) -> tuple[np.ndarray, np.ndarray]:
-    """One digit on a 400x400 canvas (ink coverage) and canvas_to_mnist's reading of its sketchpad version."""
+    """One digit on a 400x400 canvas (ink coverage) and canvas_to_mnist's reading of it on a transparent sheet."""
     ink = draw(digits[0][5], (400, 400), 240, (0.4, 0.6))
-    return ink, canvas_to_mnist(as_style(ink, "sketchpad"))
+    return ink, canvas_to_mnist(as_style(ink, "transparent"))
 
 
 def _png_bytes(im: Image.Image, fmt: str = "PNG") -> bytes:
@@ -277,10 +281,11 @@ def test_a_file_path_is_read(tmp_path, drawing):
 
 
 def test_input_is_left_unchanged(drawing):
-    canvas = as_style(drawing[0], "sketchpad")
-    before = canvas.copy()
-    canvas_to_mnist(canvas)
-    assert np.array_equal(canvas, before)
+    value = as_style(drawing[0], "sketchpad")
+    before = {k: [a.copy() for a in v] if isinstance(v, list) else v.copy() for k, v in value.items()}
+    canvas_to_mnist(value)
+    assert all(np.array_equal(value[k], before[k]) for k in ("background", "composite"))
+    assert np.array_equal(value["layers"][0], before["layers"][0])
 
 
 # --- bad input: None for no ink, InvalidImageError with a clear message for the rest -------------------------------
@@ -294,7 +299,9 @@ def test_input_is_left_unchanged(drawing):
     np.full((300, 300), 0.5, np.float32),
     {"background": None, "layers": [], "composite": None},
     {"background": None, "layers": [np.zeros((400, 400, 4), np.uint8)], "composite": None},
-], ids=["None", "transparent RGBA", "white RGB", "black", "grey float", "empty editor", "editor, empty layer"])
+    as_style(np.zeros((800, 800), np.float32), "sketchpad"),
+], ids=["None", "transparent RGBA", "white RGB", "black", "grey float", "empty editor", "editor, empty layer",
+        "untouched sketchpad"])
 def test_a_blank_canvas_has_no_ink(blank):
     assert canvas_to_mnist(blank) is None
 
@@ -358,6 +365,8 @@ def test_truncated_and_non_image_files(tmp_path, drawing):
             canvas_to_mnist(str(tmp_path / name))
     with pytest.raises(InvalidImageError, match="truncated"):
         canvas_to_mnist(png[: len(png) // 2])
+    with pytest.raises(InvalidImageError, match="truncated"):  # opened by the caller, decoded only here
+        canvas_to_mnist(Image.open(io.BytesIO(png[: len(png) // 2])))
 
 
 def test_random_junk_never_crashes():
