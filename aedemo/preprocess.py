@@ -208,13 +208,17 @@ def _ink_crop(luminance: Luminance, alpha: np.ndarray | None) -> np.ndarray | No
     if alpha is not None:
         unit = 255 if alpha.dtype == np.uint8 else 1.0
         if alpha.min() < 0.98 * unit:
-            sample = _sample(alpha)
-            if np.count_nonzero(sample > unit / 2) < sample.size / 2:
-                # strokes on a transparent sheet (the Sketchpad): every opaque pixel is ink, whatever its colour
+            opaque = _sample(alpha) > unit / 2
+            if np.count_nonzero(opaque) < opaque.size / 2:
+                # strokes on a transparent sheet (an editor layer): every opaque pixel is ink, whatever its colour
+                return _crop(alpha, background=0.0, sign=1, noise=0.0)
+            lum, a = _as_float(luminance()), _as_float(alpha)
+            tones = _sample(lum)[opaque]
+            if np.percentile(tones, 98) - np.percentile(tones, 2) < MIN_CONTRAST:
+                # one colour all over: strokes after all, only broad ones
                 return _crop(alpha, background=0.0, sign=1, noise=0.0)
             # an opaque picture with transparent parts: those parts take the picture's background tone
-            lum, a = _as_float(luminance()), _as_float(alpha)
-            lum = lum * a + float(np.median(_sample(lum)[_sample(a) > 0.5])) * (1 - a)
+            lum = lum * a + float(np.median(tones)) * (1 - a)
     lum = luminance() if lum is None else lum
     unit = 255 if lum.dtype == np.uint8 else 1.0
     levels = np.arange(256)

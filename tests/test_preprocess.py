@@ -280,6 +280,14 @@ def test_a_file_path_is_read(tmp_path, drawing):
     assert similarity(canvas_to_mnist({"composite": path}), ref) > 0.95
 
 
+def test_strokes_covering_most_of_a_transparent_sheet_are_still_ink(digits):
+    ink = draw(digits[0][0], (120, 120), 80, stroke="thick")
+    blob = np.asarray(Image.fromarray(np.uint8(ink * 255)).filter(ImageFilter.MaxFilter(21)), np.float32) / 255
+    sheet = as_style(blob, "transparent")
+    assert (sheet[..., 3] > 127).mean() > 0.5  # the premise
+    check_output(canvas_to_mnist(sheet))
+
+
 def test_input_is_left_unchanged(drawing):
     value = as_style(drawing[0], "sketchpad")
     before = {k: [a.copy() for a in v] if isinstance(v, list) else v.copy() for k, v in value.items()}
