@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -32,21 +32,8 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded; the message names the file and what is wrong with it."""
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same folder, then rename: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private; a checkpoint is as readable as any file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_json(path: Path, data: dict) -> None:
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
+    path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def _sha256(path: Path) -> str:
@@ -54,21 +41,32 @@ def _sha256(path: Path) -> str:
 
 
 def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dict | None = None) -> Path:
-    """Save `model` into `directory` (created if needed): weights, then config, then metrics.
+    """Save `model` into `directory` (created if needed): model.safetensors, config.json, metrics.json.
 
-    Each file is replaced atomically. The config records the weights' SHA-256, so a folder whose files come
-    from two different saves (say, a copy interrupted half-way) is refused at load instead of loading wrong.
+    Every file is first written whole into a staging folder beside them; only then are they renamed into place,
+    so a save that dies while writing (a full disk, a killed process) leaves the old checkpoint as it was. The
+    config records the weights' SHA-256: a folder whose files still came from two saves is refused at load.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     # contiguous CPU copies: safetensors stores plain buffers, and views (shared storage) are not allowed
     state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
-    weights = directory / WEIGHTS_NAME
-    _atomic_write(weights, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
-    config = {**model.config, "format_version": FORMAT_VERSION, "weights_sha256": _sha256(weights)}
-    _write_json(directory / CONFIG_NAME, config)
-    if metrics is not None:
-        _write_json(directory / METRICS_NAME, metrics)
+    staging = Path(tempfile.mkdtemp(dir=directory, prefix=".saving-"))
+    try:
+        save_file(state, staging / WEIGHTS_NAME, metadata={"format": "pt"})
+        config = {**model.config, "format_version": FORMAT_VERSION, "weights_sha256": _sha256(staging / WEIGHTS_NAME)}
+        _write_json(staging / CONFIG_NAME, config)
+        names = [WEIGHTS_NAME, CONFIG_NAME]
+        if metrics is not None:
+            _write_json(staging / METRICS_NAME, metrics)
+            names.append(METRICS_NAME)
+        for name in names:
+            os.chmod(staging / name, 0o666 & ~_UMASK)  # as readable as any file the user writes
+            os.replace(staging / name, directory / name)
+        if metrics is None:  # figures of the previous model would describe the wrong one
+            (directory / METRICS_NAME).unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return directory
 
 
@@ -124,7 +122,7 @@ def load_checkpoint(directory: str | os.PathLike, device: str | torch.device = "
     arch = {k: v for k, v in config.items() if k not in ("variant", "format_version", "weights_sha256")}
     try:
         model = MODEL_CLASSES[config["variant"]](**arch)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, RuntimeError) as e:  # torch raises RuntimeError for e.g. a negative size
         raise CheckpointError(f"{directory / CONFIG_NAME}: cannot build {config['variant']!r} from it ({e})") from None
     expected_keys, got_keys = set(model.state_dict()), set(state)
     if expected_keys != got_keys:

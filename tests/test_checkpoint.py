@@ -120,20 +120,7 @@ CASES = {  # name: (how to break the folder, the file the message must name, wor
 }
 
 
-KNOWN_BUGS = {
-    "config with a negative size": "checkpoint.load_checkpoint catches TypeError/ValueError from the constructor, "
-    "but torch raises RuntimeError for a negative layer size, which escapes as a raw error",
-}
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, raises=RuntimeError, reason=KNOWN_BUGS[c]))
-        if c in KNOWN_BUGS else c
-        for c in CASES
-    ],
-)
+@pytest.mark.parametrize("case", list(CASES))
 def test_broken_checkpoint_gives_a_clear_error_naming_the_file(tmp_path, case):
     breaks, culprit, words = CASES[case]
     folder, _ = saved(tmp_path, "ae")
@@ -193,14 +180,7 @@ def fail_writing_config(monkeypatch):
 
 INTERRUPTIONS = [
     pytest.param(fail_writing_weights, id="while writing the weights"),
-    pytest.param(
-        fail_writing_config, id="while writing the config",
-        marks=pytest.mark.xfail(
-            strict=True, raises=CheckpointError,
-            reason="checkpoint.save_checkpoint replaces each file atomically, not the folder: new weights beside "
-            "the old config are refused by the SHA-256 check instead of loading the old checkpoint",
-        ),
-    ),
+    pytest.param(fail_writing_config, id="while writing the config"),
 ]
 
 

@@ -309,6 +309,7 @@ def test_no_network_and_no_cache(monkeypatch):
     )
     error.__cause__ = cause
     fail_with(monkeypatch, error)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # online mode (conftest turns it on for the suite)
     with pytest.raises(hub.HubConnectionError, match="cannot be reached .* holds no complete copy"):
         aedemo.load_model("user/x")
 
