@@ -80,6 +80,11 @@ def main() -> None:
             if name == "latent":
                 page.wait_for_function(
                     "() => document.querySelector('#latent-decoded img') !== null", timeout=wait_ms)
+                time.sleep(2)
+                box = page.locator("#latent-scatter canvas").bounding_box()  # click a dot: decode it
+                page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+                page.wait_for_function(
+                    "() => document.querySelector('#latent-original img') !== null", timeout=wait_ms)
             if name == "generate":
                 page.wait_for_selector("#generate-grid img", timeout=wait_ms)
             time.sleep(3)

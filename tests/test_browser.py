@@ -39,7 +39,7 @@ def _draw(page, strokes) -> None:
         page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
         page.mouse.down()
         for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=15)
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=5)
         page.mouse.up()
         time.sleep(0.5)
 

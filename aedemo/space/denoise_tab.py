@@ -64,7 +64,7 @@ def denoise(
     `upload` (an image file, for "Upload"), `drawing` (the Draw tab's digit, kept per session; not an API input), `kind`
     ("gaussian", "salt_pepper" or "masking"), `strength` (0-1: noise std, fraction of pixels hit, or side of the
     occluding square relative to the image), `seed` (integer), `extra` (one more model to compare, or None).
-    Returns a gallery of (image, "name · PSNR dB · SSIM") for clean | noisy | each model, a Markdown table of
+    Returns a gallery of (image, "name · PSNR dB") for clean | noisy | each model, a Markdown table of
     PSNR and SSIM against the clean digit, and a status line.
     """
     try:
@@ -113,7 +113,7 @@ def denoise(
         if i == 0:
             gallery.append((images.show(outs[i]), "Clean"))
             continue
-        gallery.append((images.show(outs[i]), f"{name} · {p:.1f} dB · SSIM {s:.2f}"))
+        gallery.append((images.show(outs[i]), f"{name} · {p:.1f} dB"))
         mark = "**" if i == best else ""
         table.append(f"| {mark}{name}{mark} | {mark}{p:.2f}{mark} | {mark}{s:.3f}{mark} |")
     return gallery, "\n".join(table), " ".join(notes)
@@ -140,9 +140,10 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=300):
             source = gr.Radio(list(SOURCES), value="Test digit", label="Source")
+            gr.Markdown("Pick a test digit (or type any index below):")
             digits = gr.Gallery(
-                [images.show(test_images[i], 2) for i in gallery_digits], label="Pick a test digit",
-                columns=10, height="auto", allow_preview=False, format="png", show_label=True,
+                [images.show(test_images[i], 2) for i in gallery_digits], label="Test digits", object_fit="contain",
+                columns=10, height="auto", allow_preview=False, format="png", show_label=False, buttons=[],
                 elem_classes=["pixels", "digit-gallery"], elem_id="denoise-digits", interactive=False,
             )
             with gr.Row():
@@ -163,8 +164,9 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
             if not isinstance(first[0], list):  # nothing to show (no models): start empty, say why
                 first = (None, "", first[2])
             results = gr.Gallery(
-                first[0], label="Clean | noisy | restored", columns=6, height="auto", allow_preview=False,
-                format="png", object_fit="contain", elem_id="denoise-gallery", elem_classes=["pixels", "digit-gallery"],
+                first[0], label="Clean | noisy | restored", show_label=False, columns=6, height="auto",
+                allow_preview=False, format="png", object_fit="contain", elem_id="denoise-gallery",
+                elem_classes=["pixels", "digit-gallery"],
             )
             table = gr.Markdown(first[1], elem_id="denoise-table")
             status = gr.Markdown(first[2], elem_classes=["status-line"], elem_id="denoise-status")

@@ -171,8 +171,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 focus = gr.Dropdown(store.choices(), value=DEFAULT_FOCUS if DEFAULT_FOCUS in all_names else
                                     (all_names[0] if all_names else None), label="Show the code and digit-likeness of",
                                     scale=1)
-            code = gr.BarPlot(x="dim", y="value", label="Code of the drawing (hover a bar for its value)", height=180,
-                              sort="x", y_title="", x_title="", x_axis_labels_visible=False, elem_id="draw-code")
+            code = gr.BarPlot(x="dim", y="value", label="Code of the drawing (hover a bar for its value)",
+                              sort="x", y_title="value", x_title="code dimension", x_axis_labels_visible=False,
+                              elem_id="draw-code")
             status = gr.Markdown(elem_classes=["status-line"], elem_id="draw-status")
 
     digit = gr.State(None)
@@ -189,9 +190,12 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
     for control in (variants, focus):
         control.input(handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
                       api_visibility="private", trigger_mode="always_last")
-    for d, button in enumerate(digit_buttons):
-        button.click(partial(random_example, store, d), None, sketch, api_visibility="private", queue=False)
-    random_button.click(partial(random_example, store), None, sketch, api_visibility="private", queue=False)
+    # a value set by an event does not make the sketchpad fire .change, so each example chains the reconstruction
+    examples = [(b, partial(random_example, store, d)) for d, b in enumerate(digit_buttons)]
+    for button, put_digit in [*examples, (random_button, partial(random_example, store))]:
+        button.click(put_digit, None, sketch, api_visibility="private", queue=False).then(
+            handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
+            api_visibility="private")
     follow_session(session_models, store, [
         (variants, lambda s: store.choices(s)), (focus, lambda s: store.choices(s)),
     ])

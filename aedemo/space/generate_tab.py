@@ -200,7 +200,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             grid = gr.Image(first[0] if ok else None, label="Samples", format="png", interactive=False,
                             height=440, elem_id="generate-grid", elem_classes=["pixels"])
             status = gr.Markdown(first[2] if ok else "", elem_classes=["status-line"], elem_id="generate-status")
-            prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples, same seed and temperature",
+            gr.Markdown("**Samples from the priors**, same seed and temperature (no class control):")
+            prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples", show_label=False,
                                        columns=2, height="auto", allow_preview=False, format="png",
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
     gr.Markdown("### Interpolation")
@@ -217,7 +218,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
         with gr.Column(scale=7):
             strip0 = interpolate(store, first_cond, 1, 7, 10, 1.0, 0) if first_cond else None
             ok = strip0 is not None and isinstance(strip0[0], np.ndarray)
-            strip = gr.Image(strip0[0] if ok else None, label="Frames", format="png", interactive=False,
+            strip = gr.Image(strip0[0] if ok else None, label="Frames", show_label=False, format="png",
+                             interactive=False,
                              elem_id="generate-strip", elem_classes=["pixels"])
             interp_status = gr.Markdown(strip0[1] if ok else "", elem_classes=["status-line"])
 

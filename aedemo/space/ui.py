@@ -68,7 +68,9 @@ CSS = """
 .digit-buttons button { min-width: 0 !important; }
 /* galleries of digits: a fixed number of equal columns whatever the width (Gradio's own count varies) */
 .digit-gallery .grid-container { grid-template-rows: none !important; grid-auto-rows: auto !important; }
-#denoise-gallery .grid-container { grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)) !important; }
+.digit-gallery .grid-wrap { min-height: 0 !important; height: auto !important; max-height: none !important; }
+.digit-gallery .caption-label { font-size: 11px !important; padding: 1px 5px !important; max-width: 96% !important; }
+#denoise-gallery .grid-container { grid-template-columns: repeat(6, minmax(0, 1fr)) !important; padding-top: 0; }
 #denoise-digits .grid-container { grid-template-columns: repeat(10, minmax(0, 1fr)) !important;
                                   grid-template-rows: none !important; grid-auto-rows: auto !important; gap: 4px; }
 #draw-gallery .grid-container { grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)) !important; }
