@@ -49,7 +49,7 @@ def _likeness_html(score: float, focus: str) -> str:
     )
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def reconstruct(
     store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None
 ) -> tuple:
@@ -76,7 +76,7 @@ def reconstruct(
 
     names = list(variants) if variants is not None else [c for _, c in store.choices(session_models)]
     notes: list[str] = [] if names else ["Tick at least one model to see reconstructions."]
-    gallery, errors = [], {}
+    gallery, errors, codes = [], {}, {}
     for name in names:
         try:
             model = store.get(name, session_models)
@@ -89,7 +89,9 @@ def reconstruct(
                 notes.append(f"{display_name(name)} needs the digit's class, and the classifier is unavailable.")
                 continue
             labels = torch.tensor([predicted])
-        out = model.reconstruct(x.to(model.device), labels)
+        z = model.encode(x.to(model.device), labels)  # kept: the focus model's code is shown without a second pass
+        out = model.decode(z, labels)
+        codes[name] = z[0].cpu()
         errors[name] = float((out.cpu() - x).pow(2).mean())
         suffix = f" (as {predicted})" if model.conditional else ""
         gallery.append((images.show(out), f"{short_name(name)}{suffix} · {errors[name]:.3f}"))
@@ -100,7 +102,7 @@ def reconstruct(
             model = store.get(focus, session_models)
             labels = torch.tensor([predicted]) if model.conditional and predicted is not None else None
             if not model.conditional or labels is not None:
-                z = model.encode(x.to(model.device), labels)[0].cpu()
+                z = codes[focus] if focus in codes else model.encode(x.to(model.device), labels)[0].cpu()
                 code = pd.DataFrame({"dim": [f"z{i + 1:02d}" for i in range(len(z))], "value": z.numpy()})
                 error = errors.get(focus)
                 if error is None:
