@@ -286,3 +286,44 @@ def test_grid_layout():
     g = grid(x, ncol=4, scale=2, pad=1)
     assert g.shape == ((3 * 29 + 1) * 2, (4 * 29 + 1) * 2)
     assert np.array_equal(g[2:58:2, 2:58:2], (x[0, 0].numpy() * 255 + 0.5).astype(np.uint8))
+
+
+# --- Start-up: broken checkpoints and the Hub -------------------------------------------------------------------
+
+def _copy_checkpoints(tmp_path, names=("ae", "classifier")):
+    import shutil
+
+    from aedemo.space.store import CHECKPOINTS
+
+    for name in names:
+        shutil.copytree(CHECKPOINTS / name, tmp_path / name)
+    return tmp_path
+
+
+def test_a_broken_checkpoint_is_reported_and_the_app_still_builds(tmp_path, store):
+    root = _copy_checkpoints(tmp_path)
+    (root / "vae").mkdir()
+    (root / "vae" / "config.json").write_text("{not json")
+    broken = ModelStore(root)
+    assert list(broken.models) == ["ae"] and broken.classifier is not None
+    assert "config.json" in broken.errors["vae"] and "not valid JSON" in broken.errors["vae"]
+    assert "no such checkpoint folder" in broken.errors["cvae"]
+    assert "**VAE unavailable**" in broken.status_markdown()
+    from aedemo.space import build_demo
+
+    build_demo(broken)  # every tab builds around the missing models
+    assert "VAE is unavailable" in draw_tab.reconstruct(broken, draw_tab.test_digit_canvas(broken, 0), ["vae"], None)[5]
+
+
+def test_models_load_from_the_hub_repo_and_fall_back_to_local_files(tmp_path, monkeypatch, store):
+    hub_copy = _copy_checkpoints(tmp_path / "hub", names=("ae",))  # a repo laid out as one subfolder per model
+    from_hub = ModelStore(_copy_checkpoints(tmp_path / "local", names=("ae", "classifier")), hub_repo=str(hub_copy))
+    assert from_hub.sources["ae"] == f"hub:{hub_copy}/ae"
+    assert from_hub.sources["classifier"] == str(tmp_path / "local" / "classifier")  # not on the Hub: local
+    assert any("classifier" in n for n in from_hub.notices)
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network in tests: the Hub cannot answer
+    offline = ModelStore(tmp_path / "local", hub_repo="nobody/no-such-repo")
+    assert set(offline.models) == {"ae"} and offline.classifier is not None
+    assert offline.sources["ae"] == str(tmp_path / "local" / "ae")
+    assert "nobody/no-such-repo" in offline.notices[0] and "using the local checkpoints" in offline.notices[0]

@@ -30,7 +30,8 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
         gr.Markdown(INTRO, elem_id="intro")
         status = store.status_markdown()
         if store.errors or store.notices:
-            with gr.Accordion("Model status: some models are unavailable", open=bool(store.errors)):
+            title = "Model status: some models are unavailable" if store.errors else "Model status"
+            with gr.Accordion(title, open=True):
                 gr.Markdown(status, elem_id="model-status")
         # models this visitor trained in the Train tab: private to the browser session, listed by every tab
         session_models = gr.State({})
