@@ -104,3 +104,18 @@ def test_bad_uploads_over_http_leave_the_app_serving(client, corpus, mnist_test,
     assert good[STATUS] == "" or "unavailable" in good[STATUS]
     if store.classifier is not None:
         assert good[1]["label"] == str(int(labels[0]))
+
+
+def test_denoise_upload_reads_good_files_and_explains_bad_ones(store, corpus, mnist_test, canvas, png_file):
+    from aedemo.space import denoise_tab
+
+    images, _ = mnist_test
+    good = {"path": png_file(canvas(images[0].numpy(), style="dark")), "orig_name": "seven.png"}  # raw FileData
+    gallery, table, status = denoise_tab.denoise(store, "Upload", 0, good, None, "masking", 0.3, 0)
+    assert gallery[0][1] == "Clean" and "PSNR" in table
+    for case in ("non-image upload", "truncated PNG"):
+        with pytest.warns(UserWarning):
+            *unchanged, status = denoise_tab.denoise(store, "Upload", 0, {"path": corpus[case][0]}, None,
+                                                     "masking", 0.3, 0)
+        _message(status)
+        assert all(u == {"__type__": "update"} for u in unchanged)

@@ -274,11 +274,18 @@ def test_clicking_a_point_decodes_it_and_shows_its_digit(store, mnist_test):
     class Click:  # what Gradio hands the handler for trigger('pick', {...})
         _data = {"index": point[4], "coords": point[:3]}
 
-    c1, c2, c3, decoded, original, status = latent_tab.pick(store, name, 0, None, Click())
-    assert [c1, c2, c3] == pytest.approx(point[:3])
+    s1, s2, s3, decoded, original, status = latent_tab.pick(store, name, 0, None, Click())
+    assert [s.value for s in (s1, s2, s3)] == pytest.approx(point[:3])  # the sliders move to the point
     images, labels = mnist_test
     assert np.array_equal(original, show(images[42].float() / 255))
     assert f"#{point[4]}" in status and decoded.shape == (140, 140)
+
+    class EmptySpace:  # a 2-D click away from every dot, beyond the data: the sliders stretch to reach it
+        _data = {"index": None, "coords": [s1.maximum + 1.0, 0.0]}
+
+    s1b, *_, original, status = latent_tab.pick(store, name, 0, None, EmptySpace())
+    assert s1b.value == pytest.approx(s1.maximum + 1.0) and s1b.maximum >= s1b.value
+    assert original is None and "#" not in status
 
 
 def test_grid_layout():

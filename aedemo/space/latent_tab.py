@@ -40,8 +40,9 @@ def _sliders(coords: torch.Tensor, names: list[str], value: list[float] | None =
         if a < coords.shape[1]:
             lo, hi = float(coords[:, a].min()), float(coords[:, a].max())
             pad = 0.1 * (hi - lo) + 1e-3
-            v = value[a] if value is not None else float(coords[:, a].mean())
-            out.append(gr.Slider(minimum=round(lo - pad, 2), maximum=round(hi + pad, 2), value=round(v, 3),
+            v = round(value[a] if value is not None else float(coords[:, a].mean()), 3)
+            lo, hi = min(lo - pad, v), max(hi + pad, v)  # a click beyond the data still fits its slider
+            out.append(gr.Slider(minimum=round(lo, 2) - 0.01, maximum=round(hi, 2) + 0.01, value=v,
                                  label=names[a], visible=True))
         else:
             out.append(gr.Slider(value=0.0, visible=False))
@@ -137,15 +138,20 @@ def pick(
         coords = [float(v) for v in coords] + [0.0] * (3 - len(coords))
     except (TypeError, ValueError):
         return (*unchanged(5), problem("Could not read the clicked point."))
-    original, label = None, digit
+    original, label = None, digit  # a click on empty space clears the digit shown from an earlier click
     if isinstance(index, int) and 0 <= index < len(store.test_set[2]):
         x, label = store.test_digit(index)
         original = images.show(x)
     decoded, status = decode_point(store, model_name, *coords, label, session_models)
     if isinstance(index, int):
         status = f"Test digit #{index} (a {label}). " + status
-    return (*coords, decoded, original, status) if original is not None else (
-        *coords, decoded, gr.skip(), status)
+    try:
+        codes, projection = store.test_codes(store.get(model_name, session_models))
+        k = projection.components.shape[0]
+        sliders = _sliders(projection.to_axes(codes), _axis_names(projection, k), value=coords)
+    except ModelUnavailable:
+        sliders = unchanged(3)
+    return (*sliders, decoded, original, status)
 
 
 def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None) -> None:
