@@ -2,11 +2,13 @@
 
 1. In-process: each tab's handler called directly (as Gradio calls it) with real test digits; p50 / p95 in ms.
    Target: reconstruct with all variants p50 <= 5 ms.
-2. HTTP: `python app.py` on a free local port; every endpoint through gradio_client with 1 client, then
-   `reconstruct` with 8 and 64 concurrent clients (each its own Client and thread); p50 / p95, errors and
-   throughput. A call is timed from submit to result, without fetching the output images
-   (`download_files=False`; a browser fetches those separately). Targets: 1 client p50 <= 40 ms; 64 clients
-   -> 0 errors. Then the server's peak memory (target <= 1.5 GB).
+2. HTTP: `python app.py` on a free local port; every endpoint with 1 client, then `reconstruct` with 8 and
+   64 concurrent clients (each its own client and thread); p50 / p95, errors and throughput. Twice: through
+   gradio_client, and through Gradio's plain-HTTP route (upload, POST /gradio_api/call/<api>, read the event
+   stream) with httpx, because gradio_client itself costs ~100 ms of CPU per call, which on this 2-core machine
+   competes with the server. A call is timed from submit to result, without fetching the output images (a
+   browser fetches those separately). Targets: 1 client p50 <= 40 ms; 64 clients -> 0 errors. Then the
+   server's peak memory (target <= 1.5 GB).
 3. With --during-training: the 1-client reconstruct latency again while the Train tab trains a model.
 
 Next to each wall-clock figure is the CPU time the call used (in-process: this process; over HTTP: the server
@@ -118,11 +120,46 @@ def in_process(repeats: int) -> None:
 
 # --- 2. HTTP ---------------------------------------------------------------------------------------------------
 
-def http_calls(url: str, call: Callable, clients: int, per_client: int) -> tuple[list[float], int, float]:
-    """`clients` threads, each with its own Client, make `per_client` calls; (latencies, errors, wall seconds)."""
-    from gradio_client import Client
+class RawClient:
+    """Gradio's documented plain-HTTP route (upload, POST /call/<api>, read the event stream), via httpx.
 
-    pool = [Client(url, verbose=False, download_files=False) for _ in range(clients)]
+    gradio_client spends ~100 ms of CPU per call on its own machinery (measured here against a one-line echo
+    app), so on a 2-core machine that also runs the server its figures are mostly the client's; this client's
+    are the server's.
+    """
+
+    def __init__(self, url: str):
+        import httpx
+
+        self.base = url.rstrip("/") + "/gradio_api"
+        self.http = httpx.Client(timeout=300)
+
+    def upload(self, path: str) -> dict:
+        with open(path, "rb") as f:
+            r = self.http.post(f"{self.base}/upload", files={"files": (Path(path).name, f, "image/png")})
+        r.raise_for_status()
+        return {"path": r.json()[0], "meta": {"_type": "gradio.FileData"}}
+
+    def predict(self, *data, api_name: str):
+        api = api_name.strip("/")
+        r = self.http.post(f"{self.base}/call/{api}", json={"data": list(data)})
+        r.raise_for_status()
+        event = None
+        with self.http.stream("GET", f"{self.base}/call/{api}/{r.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    if event == "error":
+                        raise RuntimeError(f"{api}: {line[5:].strip()[:200]}")
+                    return line[5:]
+        raise RuntimeError(f"{api}: the event stream ended without a result")
+
+
+def http_calls(make_client: Callable, call: Callable, clients: int, per_client: int
+               ) -> tuple[list[float], int, float]:
+    """`clients` threads, each with its own client, make `per_client` calls; (latencies, errors, wall seconds)."""
+    pool = [make_client() for _ in range(clients)]
     times: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -154,53 +191,70 @@ def http_calls(url: str, call: Callable, clients: int, per_client: int) -> tuple
     return times, len(errors), wall
 
 
+def endpoint_calls(png: str, raw: bool) -> dict[str, tuple[tuple[str, ...], Callable]]:
+    """name -> (models it needs, call(client, i)) for every computing endpoint but train."""
+    from gradio_client import handle_file
+
+    from aedemo.models import VARIANTS
+
+    def image(c):
+        return c.upload(png) if raw else handle_file(png)
+
+    return {
+        "reconstruct": ((), lambda c, i: c.predict(image(c), list(VARIANTS), "vae", api_name="/reconstruct")),
+        "denoise": (("dae",), lambda c, i: c.predict("Test digit", i, None, "gaussian", 0.5, i, "",
+                                                     api_name="/denoise")),
+        "generate": (("cvae", "vae", "aae"), lambda c, i: c.predict("cvae", i % 10, 16, 1.0, i, ["vae", "aae"],
+                                                                    api_name="/generate")),
+        "generate_all": (("cvae",), lambda c, i: c.predict("cvae", 1.0, i, api_name="/generate_all")),
+        "interpolate": (("cvae",), lambda c, i: c.predict("cvae", 1, 7, 10, 1.0, i, api_name="/interpolate")),
+        "latent_map": (("vae",), lambda c, i: c.predict("vae", "3-D", 2000, api_name="/latent_map")),
+        "latent": (("vae",), lambda c, i: c.predict("vae", 0.1 * (i % 7), -0.2, 0.3, 0, api_name="/latent")),
+    }
+
+
 def over_http(repeats: int, levels: list[int], during_training: bool, loaded: set[str]) -> None:
-    from gradio_client import Client, handle_file
+    from gradio_client import Client
 
     png = digit_png(0)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     proc = launch_app(port)
+    kinds = {
+        "gradio_client": (lambda: Client(url, verbose=False, download_files=False), endpoint_calls(png, False)),
+        "plain HTTP": (lambda: RawClient(url), endpoint_calls(png, True)),
+    }
     try:
         wait_until_up(port, proc)
-        endpoints: dict[str, tuple[tuple[str, ...], Callable]] = {
-            "reconstruct": ((), lambda c, i: c.predict(handle_file(png), api_name="/reconstruct")),
-            "denoise": (("dae",), lambda c, i: c.predict("Test digit", i, None, "gaussian", 0.5, i, "",
-                                                         api_name="/denoise")),
-            "generate": (("cvae", "vae", "aae"), lambda c, i: c.predict("cvae", str(i % 10), 16, 1.0, i,
-                                                                        ["vae", "aae"], api_name="/generate")),
-            "generate_all": (("cvae",), lambda c, i: c.predict("cvae", 1.0, i, api_name="/generate_all")),
-            "interpolate": (("cvae",), lambda c, i: c.predict("cvae", "1", "7", 10, 1.0, i, api_name="/interpolate")),
-            "latent_map": (("vae",), lambda c, i: c.predict("vae", "3-D", 2000, api_name="/latent_map")),
-            "latent": (("vae",), lambda c, i: c.predict("vae", 0.1 * (i % 7), -0.2, 0.3, "0", api_name="/latent")),
-        }
-        print(f"\n2. over HTTP (gradio_client, {url}), 1 client, {repeats} calls each")
-        for name, (needs, call) in endpoints.items():
-            missing = [n for n in needs if n not in loaded]
-            if missing:
-                print(f"  {name:14s} skipped: {', '.join(missing)} not loaded")
-                continue
-            http_calls(url, call, 1, 3)  # warm-up: the app's caches, the client's connection
-            cpu_before = server_cpu_seconds(proc.pid)
-            times, errors, _ = http_calls(url, call, 1, repeats)
-            server_ms = (server_cpu_seconds(proc.pid) - cpu_before) / repeats * 1000
-            shown = percentiles(times) if times else "no successful call"
-            print(f"  {name:14s} {shown:40s} server CPU {server_ms:6.1f} ms/call   errors {errors}")
-        reconstruct = endpoints["reconstruct"][1]
-        for clients in levels:
-            per_client = max(3, repeats // clients)
-            times, errors, wall = http_calls(url, reconstruct, clients, per_client)
-            total = clients * per_client
-            shown = percentiles(times) if times else "no successful call"
-            print(f"  reconstruct, {clients:2d} concurrent clients x {per_client:2d} calls: {shown}   "
-                  f"errors {errors}/{total}   {len(times) / wall:5.1f} calls/s")
+        for kind, (make_client, endpoints) in kinds.items():
+            print(f"\n2. over HTTP ({kind}, {url}), 1 client, {repeats} calls each")
+            for name, (needs, call) in endpoints.items():
+                missing = [n for n in needs if n not in loaded]
+                if missing:
+                    print(f"  {name:14s} skipped: {', '.join(missing)} not loaded")
+                    continue
+                http_calls(make_client, call, 1, 3)  # warm-up: the app's caches, the client's connection
+                cpu_before = server_cpu_seconds(proc.pid)
+                times, errors, _ = http_calls(make_client, call, 1, repeats)
+                server_ms = (server_cpu_seconds(proc.pid) - cpu_before) / repeats * 1000
+                shown = percentiles(times) if times else "no successful call"
+                print(f"  {name:14s} {shown:40s} server CPU {server_ms:6.1f} ms/call   errors {errors}")
+            reconstruct = endpoints["reconstruct"][1]
+            for clients in levels:
+                per_client = max(3, repeats // clients)
+                times, errors, wall = http_calls(make_client, reconstruct, clients, per_client)
+                total = clients * per_client
+                shown = percentiles(times) if times else "no successful call"
+                print(f"  reconstruct, {clients:2d} concurrent clients x {per_client:2d} calls: {shown}   "
+                      f"errors {errors}/{total}   {len(times) / wall:5.1f} calls/s")
         if during_training:
             trainer = Client(url, verbose=False, download_files=False)
             job = trainer.submit("conv", 50, 0, 128, 1e-3, api_name="/train")
             time.sleep(5)  # past data loading and the first steps
-            times, errors, _ = http_calls(url, reconstruct, 1, repeats)
-            print(f"\n3. reconstruct, 1 client, while the Train tab trains a conv AE: {percentiles(times)}   "
-                  f"errors {errors}")
+            make_client, endpoints = kinds["plain HTTP"]
+            times, errors, _ = http_calls(make_client, endpoints["reconstruct"][1], 1, repeats)
+            print(f"\n3. reconstruct (plain HTTP, 1 client) while the Train tab trains a conv AE: "
+                  f"{percentiles(times)}   errors {errors}")
             trainer.predict(api_name="/stop_training")
             job.result(timeout=300)
         rss, peak = memory_mb(proc.pid)

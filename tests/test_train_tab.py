@@ -73,6 +73,12 @@ def test_stop_ends_the_run_early_and_keeps_the_model(small_data, tmp_path):
     assert len(curve_points(last, "test")) < 50
 
 
+def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_path):
+    assert "Nothing of yours is training" in request_stop(tmp_path)
+    last = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
+    assert "finished" in last.status
+
+
 def test_cpu_time_cap_stops_a_long_run(small_data, tmp_path, monkeypatch):
     monkeypatch.setattr(train_tab, "CPU_MAX_SECONDS", 0.5)
     last = list(run_training("ae", 50, 0, 32, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]

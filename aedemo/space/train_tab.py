@@ -9,6 +9,7 @@ arrays, a CPU state dict) so that it can cross that process boundary, and Stop i
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import queue
@@ -47,10 +48,14 @@ CPU_THREADS = max(1, (os.cpu_count() or 2) // 2)
 MAX_EPOCHS = 50
 MAX_BATCH = 4096
 PCA_MAX_SAMPLES = 20_000  # the SVD of all 60k digits in float64 needs ~1 GB; 20k give the same components
-INITIAL_LOSS_DIGITS = 2000  # the untrained model's loss, the curve's first point, on this many digits
+INITIAL_LOSS_DIGITS = 500  # the untrained model's loss (the curve's first point) on this many digits
+# The test loss after each epoch and the saved metrics use this many test digits: the whole 10k set costs a
+# conv AE ~10 s of CPU at the end of a run, and memory in proportion; 2,000 give the same figures to ~1 %.
+TEST_DIGITS = 2000
 UPDATE_EVERY_S = 0.5  # at most this often a streamed UI update (each one re-sends the curve)
 POINTS_PER_EPOCH = 25  # loss-curve resolution: step losses are averaged over windows this long
 SESSION_ROOT = Path(tempfile.gettempdir()) / "aedemo-space" / "train"
+RUNNING = "running"  # marker file in the session folder while one of its runs trains
 GRID_SCALE = 3
 
 HELP = """\
@@ -132,7 +137,14 @@ def training_data() -> TrainingData:
                     notice="MNIST's training split could not be downloaded (offline?), so this Space trains on "
                     "9,000 digits of the bundled test set and measures the test loss on the other 1,000.",
                 )
+            _return_freed_memory()  # the decompression buffers: ~100 MB the process would otherwise keep
     return _data_cache
+
+
+def test_subset(data: TrainingData) -> tuple[torch.Tensor, torch.Tensor]:
+    """About TEST_DIGITS test digits spread over the whole set (MNIST's first 5,000 test digits are the neater)."""
+    step = max(1, len(data.x_test) // TEST_DIGITS)
+    return data.x_test[::step], data.y_test[::step]
 
 
 # --- stopping ------------------------------------------------------------------------------------------------
@@ -161,7 +173,10 @@ def session_folder(session_hash: str | None) -> Path:
 
 
 def request_stop(session_dir: str | os.PathLike) -> str:
-    """Ask this session's training to stop after its current step; the model trained so far is kept."""
+    """Ask this session's training to stop after its current step (the model trained so far is kept)."""
+    if not (Path(session_dir) / RUNNING).exists():
+        # A run still waiting in the queue is left alone: a flag set now would stop the next run at once.
+        return "Nothing of yours is training right now (a run waiting in the queue starts when its turn comes)."
     StopFlag(Path(session_dir) / "stop").set()
     return "Stopping after the current step; the model trained so far is kept."
 
@@ -208,6 +223,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
     stop = StopFlag(stop_path)
     notices = [data.notice] if data.notice else []
     x_train, y_train = data.x_train, data.y_train
+    x_test, y_test = test_subset(data)
     if settings["variant"] == "pca" and len(x_train) > PCA_MAX_SAMPLES:
         x_train, y_train = x_train[:PCA_MAX_SAMPLES], y_train[:PCA_MAX_SAMPLES]
         notices.append(f"PCA is fitted on the first {PCA_MAX_SAMPLES:,} training digits (memory).")
@@ -215,7 +231,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         variant=settings["variant"], epochs=settings["epochs"], batch_size=settings["batch_size"],
         lr=settings["lr"], device=device, time_budget=settings["budget"],
     )
-    digits, labels = _one_per_class(data.x_test, data.y_test)
+    digits, labels = _one_per_class(x_test, y_test)
     news: queue.Queue = queue.Queue()
     started = time.perf_counter()
     window: list[float] = []
@@ -255,7 +271,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
                 torch.set_num_threads(CPU_THREADS)
             news.put(("initial", _initial_losses(config, data, device)))
             result = train(config, on_step=on_step, on_epoch=on_epoch,
-                           data=(x_train, y_train, data.x_test, data.y_test))
+                           data=(x_train, y_train, x_test, y_test))
             state = {k: v.to("cpu") for k, v in result.model.state_dict().items()}
             if last["diverged"] or not all(v.isfinite().all() for v in state.values() if v.is_floating_point()):
                 news.put(("error", {"message": "Training diverged (the loss became NaN or infinite); "
@@ -320,8 +336,9 @@ def save_run(model: torch.nn.Module, folder: Path, done: dict, data: TrainingDat
     """Write the checkpoint folder (layout and metrics.json as the shipped ones) and a zip of it; return the zip."""
     from ..evaluate import evaluate_model  # it imports the trainer's helpers; import late as aedemo.train does
 
+    x_test, y_test = test_subset(data)
     metrics = {
-        "test": evaluate_model(model, to_float(data.x_test), data.y_test),
+        "test": evaluate_model(model, to_float(x_test), y_test),
         "training": {
             "command": done["command"],
             "source": "the aedemo Space's Train tab",
@@ -330,7 +347,9 @@ def save_run(model: torch.nn.Module, folder: Path, done: dict, data: TrainingDat
             "stopped_early": done["stopped"],
             "device": done["device"],
             "torch": torch.__version__,
-            "data": data.notice or "MNIST train split; test figures on the 10,000 test digits",
+            "data": f"{len(data.x_train):,} training digits"
+            + (" of the bundled test split (offline)" if data.notice else " (MNIST train split)")
+            + f"; test figures on {len(x_test):,} test digits it never saw",
             "config": done["settings"],
         },
     }
@@ -341,6 +360,18 @@ def save_run(model: torch.nn.Module, folder: Path, done: dict, data: TrainingDat
             if not path.name.startswith("."):
                 z.write(path, f"{folder.name}/{path.name}")
     return archive
+
+
+def _keep_files(
+    model: torch.nn.Module, folder: Path, name: str, done: dict, data: TrainingData
+) -> tuple[str | None, str | None, str]:
+    """Save the run's checkpoint and zip under `folder`: (checkpoint folder, zip, what the visitor can do)."""
+    run_folder = folder / re.sub(r"[^a-z0-9]+", "-", f"aedemo {name}".lower()).strip("-")
+    try:
+        archive = save_run(model, run_folder, done, data)
+    except Exception as e:  # the model still works in this session; only its files are missing
+        return None, None, f"saving its files failed ({type(e).__name__}: {e}), so it cannot be downloaded"
+    return str(run_folder), str(archive), "download it or push it to the Hub below"
 
 
 def run_training(
@@ -362,6 +393,27 @@ def run_training(
     folder.mkdir(parents=True, exist_ok=True)
     stop = StopFlag(folder / "stop")
     stop.clear()  # a Stop clicked before this run began is not meant for it
+    running = folder / RUNNING
+    running.touch()
+    try:
+        yield from _train_and_report(s, models, folder, stop, data)
+    finally:
+        running.unlink(missing_ok=True)
+        _return_freed_memory()
+
+
+def _return_freed_memory() -> None:
+    """Hand the run's freed buffers back to the OS (glibc keeps them otherwise, and the Space looks 500 MB fatter)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+def _train_and_report(
+    s: TrainSettings, models: dict, folder: Path, stop: StopFlag, data: TrainingData | None
+) -> Iterator[TrainView]:
+    """run_training's body, once the settings are valid: the worker's news turned into views."""
     yield TrainView(f"Preparing to train **{s.variant}**…", models=models)
 
     data = data or training_data()
@@ -407,18 +459,10 @@ def run_training(
                 name = run_name(s.variant, models)
                 view.status = f"Evaluating and saving **{name}**…"
                 yield snapshot()
-                model = build_model(payload["config"]["variant"],
-                                    **{k: v for k, v in payload["config"].items() if k != "variant"})
+                model = build_model(**payload["config"])
                 model.load_state_dict(payload["state_dict"])
-                model.eval()
-                run_folder = folder / re.sub(r"[^a-z0-9]+", "-", f"aedemo {name}".lower()).strip("-")
-                try:
-                    view.download = str(save_run(model, run_folder, payload, data))
-                    view.checkpoint = str(run_folder)
-                    saved = "download it or push it to the Hub below"
-                except Exception as e:  # the model is still usable in this session; only the files are missing
-                    saved = f"saving its files failed ({type(e).__name__}: {e}), so it cannot be downloaded"
-                models[name] = model
+                models[name] = model.eval()
+                view.checkpoint, view.download, saved = _keep_files(model, folder, name, payload, data)
                 view.models, view.progress = dict(models), 1.0
                 ended = "stopped early" if payload["stopped"] else "finished"
                 test = payload["history"][-1]["test"]["loss"] if payload["history"] else float("nan")
