@@ -74,21 +74,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def use_fused_kernels(optimizers: list[torch.optim.Optimizer]) -> None:
-    """Switch Adam/AdamW to their fused kernel (one pass per tensor) unless the model chose an implementation.
-
-    The default for-loop Adam runs ~10 small ops per parameter tensor and was 40 % of a VAE step on the CPU.
-    The switch must happen before the first step (the step counters' type depends on it).
-    """
-    for opt in optimizers:
-        if not isinstance(opt, (torch.optim.Adam, torch.optim.AdamW)) or opt.state:
-            continue
-        for group in opt.param_groups:
-            on_fused_device = all(p.device.type in ("cpu", "cuda") for p in group["params"])
-            if group["fused"] is None and not group["foreach"] and not group["differentiable"] and on_fused_device:
-                group["fused"] = True
-
-
 @torch.no_grad()
 def evaluate_terms(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000, seed: int = 0
@@ -145,7 +130,6 @@ def train(
             on_epoch(EpochInfo(1, {}, test, seconds, model))
     else:
         optimizers = model.configure_optimizers(config.lr)
-        use_fused_kernels(optimizers)
         steps_per_epoch = -(-x_train.shape[0] // config.batch_size)
         schedulers = (
             [torch.optim.lr_scheduler.CosineAnnealingLR(o, config.epochs * steps_per_epoch) for o in optimizers]

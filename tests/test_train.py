@@ -11,7 +11,7 @@ import torch
 
 from aedemo import VARIANTS, build_model, load_model
 from aedemo.data import load_mnist, to_float
-from aedemo.train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, main, train, use_fused_kernels
+from aedemo.train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, main, train
 
 _images, _labels = load_mnist("test", download=False)
 # a small train slice and a disjoint held-out slice of the bundled test set, as uint8/int64 like load_mnist gives
@@ -127,12 +127,11 @@ def test_bad_requests_are_refused_clearly():
             train(config(device="cuda"), data=TINY)
 
 
-def test_fused_adam_unless_the_model_chose_otherwise():
-    model = build_model("ae", hidden=[8], latent_dim=2)
-    default = torch.optim.Adam(model.parameters())
-    chosen = torch.optim.Adam(model.parameters(), foreach=True)
-    use_fused_kernels([default, chosen])
-    assert default.param_groups[0]["fused"] and not chosen.param_groups[0]["fused"]
+@pytest.mark.parametrize("variant", ["ae", "aae"])
+def test_optimisers_use_the_fused_adam_kernel_on_the_cpu(variant):
+    model = build_model(variant)
+    optimizers = model.configure_optimizers(1e-3)
+    assert optimizers and all(group["fused"] for opt in optimizers for group in opt.param_groups)
 
 
 def write_idx(path, array: np.ndarray) -> None:

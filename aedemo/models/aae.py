@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from .ae import AE
-from .base import bce_per_image, mlp
+from .base import adam, bce_per_image, mlp
 
 
 class AAE(AE):
@@ -38,9 +38,9 @@ class AAE(AE):
     def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
         autoencoder = [*self.encoder.parameters(), *self.decoder.parameters()]
         return [
-            torch.optim.Adam(autoencoder, lr=lr),
-            torch.optim.Adam(self.discriminator.parameters(), lr=lr / 2, betas=(0.5, 0.999)),
-            torch.optim.Adam(self.encoder.parameters(), lr=lr / 2, betas=(0.5, 0.999)),
+            adam(autoencoder, lr=lr),
+            adam(self.discriminator.parameters(), lr=lr / 2, betas=(0.5, 0.999)),
+            adam(self.encoder.parameters(), lr=lr / 2, betas=(0.5, 0.999)),
         ]
 
     def training_step(self, x, labels, optimizers, generator=None):

@@ -33,6 +33,13 @@ def bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
 
 
+def adam(params, lr: float, **kwargs) -> torch.optim.Adam:
+    """Adam, with the fused kernel where torch has one: the for-loop version was ~40 % of a small model's step."""
+    params = list(params)
+    fused = all(p.device.type in ("cpu", "cuda") for p in params)
+    return torch.optim.Adam(params, lr=lr, fused=fused or None, **kwargs)
+
+
 class Trainable:
     """What the one training loop needs of a model: its loss terms, its optimisers, one step.
 
@@ -46,7 +53,7 @@ class Trainable:
         raise NotImplementedError
 
     def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
-        return [torch.optim.Adam(self.parameters(), lr=lr)]
+        return [adam(self.parameters(), lr=lr)]
 
     def training_step(
         self,
