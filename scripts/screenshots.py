@@ -17,9 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 TABS = {"draw": "Draw & reconstruct", "denoise": "Denoise", "generate": "Generate", "latent": "Latent space",
         "train": "Train"}
 # a hand-drawn 3, as strokes of (x, y) in fractions of the canvas
@@ -39,38 +36,21 @@ def launch_app() -> str:
     return demo.local_url
 
 
-def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Mouse strokes on the Draw tab's sketchpad."""
-    box = page.locator("#draw-sketchpad canvas").first.bounding_box()
-    for stroke in strokes:
-        x, y = stroke[0]
-        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
-        page.mouse.up()
-        time.sleep(0.5)
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--url", help="a running app (default: launch one here)")
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     p.add_argument("--timeout", type=float, default=180, help="seconds to wait for each tab's outputs")
     args = p.parse_args()
-    from playwright.sync_api import sync_playwright
+    from aedemo.space.browser import draw, open_app
 
     url = args.url or launch_app()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     wait_ms = int(args.timeout * 1000)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url, wait_until="load", timeout=wait_ms)
-        page.wait_for_selector("#draw-sketchpad canvas", timeout=wait_ms)
+    with open_app(url, wait_ms) as page:
         time.sleep(2)  # the brush gets selected a moment after the canvas appears
-        draw(page, THREE)
+        draw(page, THREE, steps=12)
         page.wait_for_selector("#draw-gallery img", timeout=wait_ms)
         page.wait_for_selector("#draw-code svg", timeout=wait_ms)
         time.sleep(3)
@@ -89,7 +69,6 @@ def main() -> None:
                 page.wait_for_selector("#generate-grid img", timeout=wait_ms)
             time.sleep(3)
             page.screenshot(path=str(out / f"{name}.png"), full_page=True)
-        browser.close()
     print("wrote", ", ".join(f"{out / n}.png" for n in TABS))
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # tests run offline: no usage pings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -20,8 +19,6 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from aedemo.data import load_mnist  # noqa: E402
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")

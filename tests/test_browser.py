@@ -8,40 +8,22 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import CHROMIUM
+
+from aedemo.space.browser import CHROMIUM, draw, open_app
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
 ]
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 SEVEN = [[(0.26, 0.2), (0.5, 0.2), (0.74, 0.2)], [(0.74, 0.2), (0.6, 0.5), (0.46, 0.84)]]  # fractions of the canvas
 WAIT_MS = 120_000  # generous: the machine running the tests may be busy
 
 
 @pytest.fixture(scope="module")
 def page(app_url):
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_url, wait_until="load", timeout=WAIT_MS)
-        page.wait_for_selector("#draw-sketchpad canvas", timeout=WAIT_MS)
+    pytest.importorskip("playwright.sync_api")
+    with open_app(app_url, WAIT_MS) as page:
         yield page
-        browser.close()
-
-
-def _draw(page, strokes) -> None:
-    box = page.locator("#draw-sketchpad canvas").first.bounding_box()
-    for stroke in strokes:
-        x, y = stroke[0]
-        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=5)
-        page.mouse.up()
-        time.sleep(0.5)
 
 
 def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_reading(page, store):
@@ -49,7 +31,7 @@ def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_readi
     page.wait_for_function(
         "() => document.querySelector('#draw-sketchpad button[aria-label=\"Brush\"]') !== null", timeout=WAIT_MS)
     time.sleep(1)
-    _draw(page, SEVEN)
+    draw(page, SEVEN)
     page.wait_for_selector("#draw-seen img", timeout=WAIT_MS)
     page.wait_for_selector("#draw-gallery img", timeout=WAIT_MS)
     expected = len([m for m in store.models.values() if not (m.conditional and store.classifier is None)])

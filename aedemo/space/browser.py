@@ -1,0 +1,47 @@
+"""Driving the Space in headless Chromium: shared by the end-to-end test and scripts/screenshots.py.
+
+Debian's /usr/bin/chromium through Playwright (`executable_path`), never a browser Playwright downloads.
+Playwright is a development dependency: import this module only where it is installed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1400, "height": 1000}
+Strokes = list[list[tuple[float, float]]]  # each stroke: (x, y) points in fractions of the canvas
+
+
+@contextmanager
+def open_app(url: str, timeout_ms: int) -> Iterator:
+    """A Playwright page on the app at `url`, once the Draw tab's sketchpad is on screen."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.goto(url, wait_until="load", timeout=timeout_ms)
+            page.wait_for_selector("#draw-sketchpad canvas", timeout=timeout_ms)
+            yield page
+        finally:
+            browser.close()
+
+
+def draw(page, strokes: Strokes, steps: int = 5) -> None:
+    """Mouse strokes on the Draw tab's sketchpad (`steps` mouse moves between consecutive points)."""
+    box = page.locator("#draw-sketchpad canvas").first.bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=steps)
+        page.mouse.up()
+        time.sleep(0.5)  # let the stroke reach the app before the next one starts
