@@ -4,7 +4,14 @@ Honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (read by Gradio itself) and AEDE
 from that Hub repo instead of checkpoints/).
 """
 
-from aedemo.space import build_demo, launch_kwargs
+import os
+
+# Handlers run one digit at a time in Gradio's worker threads: one core each beats two OpenMP threads waiting on
+# each other (a thread team per worker, spinning whenever another request or a training run holds a core). It
+# must be set before torch loads; the Train tab sets its own thread count for its run.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from aedemo.space import build_demo, launch_kwargs  # noqa: E402
 
 demo = build_demo()
 # one queue for every tab; small handlers may run side by side (the Train tab limits itself to one run)

@@ -29,12 +29,12 @@ def test_reconstruct_an_uploaded_image(client, store, mnist_test, canvas, png_fi
     seen, reading, likeness, gallery, code, status = client.predict(
         handle_file(path), ["ae", "vae"], "ae", api_name="/reconstruct"
     )
-    assert _image(seen).shape == (140, 140)
+    assert _image(seen).shape == (28, 28)
     if store.classifier is not None:
         assert reading["label"] == str(int(labels[0]))
     expected = [n for n in ("ae", "vae") if n in store.models]
     assert len(gallery) == len(expected)
-    assert all(_image(item["image"]).shape == (140, 140) for item in gallery)
+    assert all(_image(item["image"]).shape == (28, 28) for item in gallery)
     if "ae" in store.models:
         assert "%" in likeness and len(code["data"]) == store.models["ae"].latent_dim
 
@@ -84,4 +84,4 @@ def test_latent_map_and_decode(client, store):
     assert len(value["points"]) == 200 and value["dims"] == 2
     x, y, z = value["points"][0][:3]
     image, status = client.predict(model_name=name, c1=x, c2=y, c3=z, digit=0, api_name="/latent")
-    assert _image(image).shape == (140, 140) and "Decoded" in status
+    assert _image(image).shape == (28, 28) and "Decoded" in status

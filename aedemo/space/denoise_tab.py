@@ -13,7 +13,7 @@ from ..evaluate import psnr
 from ..noise import NOISE_KINDS, corrupt
 from . import images
 from .inputs import UserInputError, as_batch, to_mnist
-from .store import ModelStore, ModelUnavailable, display_name, short_name
+from .store import ModelStore, ModelUnavailable, short_name
 from .ui import follow_session, problem, unchanged
 
 SOURCES = ("Test digit", "My drawing", "Upload")
@@ -88,19 +88,12 @@ def denoise(
         names.append(extra)
     for name in names:
         try:
-            model = store.get(name, session_models)
+            if label is None and store.get(name, session_models).conditional:
+                label = store.predicted_label(x)  # only the CVAE needs the class; classify only for it
+            model, labels = store.get_for_digit(name, session_models, label)
         except ModelUnavailable as e:
             notes.append(str(e))
             continue
-        labels = None
-        if model.conditional:
-            if label is None:
-                probs = store.classify(x)
-                if probs is None:
-                    notes.append(f"{display_name(name)} needs the digit's class; the classifier is unavailable.")
-                    continue
-                label = int(probs[0].argmax())
-            labels = torch.tensor([label])
         rows.append((short_name(name), model.reconstruct(noisy.to(model.device), labels).cpu()))
 
     outs = torch.cat([r for _, r in rows])
@@ -109,11 +102,12 @@ def denoise(
     gallery = []
     table = ["| | PSNR (dB) | SSIM |", "|---|---:|---:|"]
     best = int(np.argmax(scores_psnr[2:])) + 2 if len(rows) > 2 else -1
+    pictures = images.to_uint8_batch(outs)
     for i, ((name, _), p, s) in enumerate(zip(rows, scores_psnr, scores_ssim, strict=True)):
         if i == 0:
-            gallery.append((images.show(outs[i]), "Clean"))
+            gallery.append((pictures[i], "Clean"))
             continue
-        gallery.append((images.show(outs[i]), f"{name} · {p:.1f} dB"))
+        gallery.append((pictures[i], f"{name} · {p:.1f} dB"))
         mark = "**" if i == best else ""
         table.append(f"| {mark}{name}{mark} | {mark}{p:.2f}{mark} | {mark}{s:.3f}{mark} |")
     return gallery, "\n".join(table), " ".join(notes)

@@ -101,7 +101,7 @@ def decode_point(
     session_models: dict | None = None,
 ) -> tuple:
     """Decode the point (c1, c2, c3) of a model's latent map (the axes latent_map reports; c3 is ignored for 2-D
-    codes). `digit` (0-9) is the class a conditional model (CVAE) draws. Returns the decoded digit (140x140)
+    codes). `digit` (0-9) is the class a conditional model (CVAE) draws. Returns the decoded digit (28x28)
     and a status line."""
     try:
         model = _model(store, model_name, session_models)

@@ -139,6 +139,21 @@ class ModelStore:
             raise ModelUnavailable(f"{display_name(name)} is unavailable: {self.errors[name]}")
         raise ModelUnavailable(f"Unknown model {name!r}; available: {', '.join(self.models) or 'none'}.")
 
+    def get_for_digit(
+        self, name: str | None, session_models: dict | None, label: int | None
+    ) -> tuple[Autoencoder, torch.Tensor | None]:
+        """The model and the labels it needs for one digit of class `label` (the CVAE draws that class).
+
+        Raises ModelUnavailable, with the reason for the visitor, when the model is missing or needs a class
+        that is not known.
+        """
+        model = self.get(name, session_models)
+        if not model.conditional:
+            return model, None
+        if label is None:
+            raise ModelUnavailable(f"{display_name(name)} needs the digit's class, and the classifier is unavailable.")
+        return model, torch.tensor([label], device=model.device)
+
     def choices(self, session_models: dict | None = None, *, generative: bool | None = None,
                 conditional: bool | None = None) -> list[tuple[str, str]]:
         """(label, value) pairs for a dropdown: the shipped models, then this session's trained ones."""
@@ -196,6 +211,11 @@ class ModelStore:
         if self.classifier is None:
             return None
         return self.classifier.predict_proba(x.to(self.device))
+
+    def predicted_label(self, x: torch.Tensor) -> int | None:
+        """The classifier's reading of one digit [1,1,28,28], or None without a classifier."""
+        probs = self.classify(x)
+        return None if probs is None else int(probs[0].argmax())
 
     @torch.no_grad()
     def reconstruction_errors(self, model: Autoencoder) -> np.ndarray:

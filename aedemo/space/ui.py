@@ -8,7 +8,7 @@ import gradio as gr
 
 from .store import ModelStore
 
-IMAGE_PX = 140  # every single digit is shown at this size (28 px x images.SCALE)
+IMAGE_PX = 140  # every single digit is shown at this size: its 28 px enlarged 5x by the browser
 
 
 def problem(message: str) -> str:
@@ -41,7 +41,7 @@ def follow_session(
 
 
 def digit_image(label: str, **kwargs) -> gr.Image:
-    """A read-only 28x28 digit shown large (already upscaled by the handler) with crisp pixels."""
+    """A read-only 28x28 digit, enlarged by the browser to IMAGE_PX with crisp pixels (see CSS)."""
     return gr.Image(
         label=label, format="png", interactive=False, height=IMAGE_PX + 40, width=IMAGE_PX + 20,
         buttons=["download"], elem_classes=["digit"], **kwargs,
@@ -56,7 +56,9 @@ THEME = gr.themes.Soft(
 )
 
 CSS = """
+/* digits arrive at 28x28 and are enlarged here, pixel-exact */
 .digit img, .pixels img { image-rendering: pixelated; }
+.digit img { width: 100% !important; height: 100% !important; object-fit: contain !important; }
 .pixels img { object-fit: contain; }
 #intro { margin-bottom: 0.25rem; }
 #intro h1 { margin-bottom: 0.2rem; }
