@@ -37,10 +37,11 @@ def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_readi
     expected = len([m for m in store.models.values() if not (m.conditional and store.classifier is None)])
     page.wait_for_function(f"() => document.querySelectorAll('#draw-gallery img').length === {expected}",
                            timeout=WAIT_MS)
-    captions = page.locator("#draw-gallery .caption-label").all_inner_texts()
-    assert len(captions) in (0, expected)  # captions render when the gallery shows them
-    seen = page.locator("#draw-seen img").bounding_box()
-    assert seen["width"] >= 100  # shown large, not 28 px
+    captions = page.locator("#draw-gallery figcaption").all_inner_texts()
+    assert len(captions) == expected and all(" · " in c for c in captions)
+    # the 28x28 pictures are shown large, not at 28 px
+    assert page.locator("#draw-seen img").bounding_box()["width"] >= 100
+    assert page.locator("#draw-gallery img").first.bounding_box()["width"] >= 100
     if store.classifier is not None:
         reading = page.locator("#draw-reading [data-testid='label-output-value']")
         page.wait_for_function(

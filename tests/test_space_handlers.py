@@ -8,7 +8,7 @@ import torch
 
 from aedemo.models import build_model
 from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
-from aedemo.space.images import grid, show, ssim
+from aedemo.space.images import grid, read_tiles, show, ssim
 from aedemo.space.store import ModelStore
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
@@ -68,12 +68,16 @@ def test_every_loaded_model_reconstructs_a_drawing_closer_to_it_than_to_another_
     a, b = _first_correct(store, mnist_test)[3], _first_correct(store, mnist_test)[8]  # a 3 and an 8
     seen, _, _, gallery, code, status, digit = draw_tab.reconstruct(store, canvas(images[a].numpy()), None, "ae")
     names = [n for n in store.models if not (store.models[n].conditional and store.classifier is None)]
-    assert len(gallery) == len(names)
+    tiles = read_tiles(gallery)
+    assert [t[2]["model"] for t in tiles] == names
     x = torch.from_numpy(digit)
     other = images[b].float().div(255)
-    for image, caption in gallery:
+    for image, caption, figures in tiles:
         recon = torch.from_numpy(image.astype(np.float32) / 255)
         assert (recon - x).pow(2).mean() < (recon - other).pow(2).mean(), caption
+        # the error shown is the error of the picture shown (to 8-bit rounding)
+        assert float(figures["mse"]) == pytest.approx(float((recon - x).pow(2).mean()), abs=2e-4)
+        assert caption.endswith(f"{float(figures['mse']):.3f}")
     if "ae" in store.models:
         assert len(code) == store.models["ae"].latent_dim
 
@@ -98,7 +102,7 @@ def test_a_digit_is_more_digit_like_than_a_scribble(store, mnist_test, canvas):
 
 def test_blank_canvas_clears_the_outputs_and_says_why(store):
     out = draw_tab.reconstruct(store, np.zeros((400, 400, 4), dtype=np.uint8), None, "ae")
-    assert out[0] is None and out[3] == [] and out[-1] is None
+    assert out[0] is None and out[3] == "" and out[-1] is None
     assert "empty" in out[N_STATUS]
 
 
@@ -116,7 +120,8 @@ def test_session_models_are_offered_and_used(store, mnist_test, canvas):
     session = {"my tiny AE": mine}
     assert ("my tiny AE (trained in this session)", "my tiny AE") in store.choices(session)
     out = draw_tab.reconstruct(store, canvas(images[0].numpy()), ["my tiny AE"], "my tiny AE", session)
-    assert len(out[3]) == 1 and "my tiny AE" in out[3][0][1]
+    (tile,) = read_tiles(out[3])
+    assert tile[2]["model"] == "my tiny AE" and "my tiny AE" in tile[1]
     assert len(out[4]) == 5  # its 5-D code
     value, *_ = latent_tab.latent_map(store, "my tiny AE", "3-D", 300, session)
     assert value["dims"] == 3 and len(value["points"]) == 300
@@ -125,7 +130,7 @@ def test_session_models_are_offered_and_used(store, mnist_test, canvas):
 def test_unknown_model_is_reported_not_raised(store, mnist_test, canvas):
     images, _ = mnist_test
     out = draw_tab.reconstruct(store, canvas(images[0].numpy()), ["nope"], None)
-    assert "Unknown model" in out[N_STATUS] and out[3] == []
+    assert "Unknown model" in out[N_STATUS] and out[3] == ""
 
 
 # --- Denoise ----------------------------------------------------------------------------------------------------

@@ -59,15 +59,16 @@ def reconstruct(
     `variants` (model names, e.g. ["ae", "vae", "pca"]; None = all), `focus` (the model whose code and
     digit-likeness are shown). Returns: the 28x28 the models see, the classifier's reading
     ({"label", "confidences"}), the digit-likeness (HTML: the share of test digits reconstructed worse),
-    a gallery of (reconstruction, "name · MSE"), the focus model's code (a table of dim, value) and a status line
-    (and, for the session only, the 28x28 digit).
+    the reconstructions as HTML (a grid of captioned 28x28 PNGs inline, each `<figure data-model=... data-mse=...>`;
+    `aedemo.space.images.read_tiles` reads them back), the focus model's code (a table of dim, value) and a status
+    line (and, for the session only, the 28x28 digit).
     """
     try:
         digit = to_mnist(image)
     except UserInputError as e:
         return (*unchanged(N_OUTPUTS - 2), problem(str(e)), gr.skip())
     if digit is None:
-        return None, None, "", [], None, "The canvas is empty: draw a digit (0-9), large, in the middle.", None
+        return None, None, "", "", None, "The canvas is empty: draw a digit (0-9), large, in the middle.", None
 
     x = as_batch(digit).to(store.device)
     probs = store.classify(x)
@@ -88,13 +89,15 @@ def reconstruct(
         codes[name] = z[0]
         shown.append(name)
     errors: dict[str, float] = {}
-    gallery = []
+    tiles = []
     if outs:  # one pass over all reconstructions: errors and 8-bit pictures for the nine at once
         recon = torch.cat(outs)
         errors = dict(zip(shown, (recon - x).square().flatten(1).mean(1).tolist(), strict=True))
         for name, picture in zip(shown, images.to_uint8_batch(recon), strict=True):
             suffix = f" (as {predicted})" if store.get(name, session_models).conditional else ""
-            gallery.append((picture, f"{short_name(name)}{suffix} · {errors[name]:.3f}"))
+            tiles.append((picture, f"{short_name(name)}{suffix} · {errors[name]:.3f}",
+                          {"model": name, "mse": f"{errors[name]:.6f}"}))
+    gallery = images.tiles_html(tiles)
 
     likeness, code = "", None
     if focus:
@@ -162,11 +165,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
                 likeness = gr.HTML(label="How digit-like", show_label=True, container=True, elem_id="draw-likeness",
                                    min_height=IMAGE_PX)
-            gallery = gr.Gallery(
-                label="Reconstructions (mean squared error per pixel)", columns=5, format="png", height="auto",
-                allow_preview=False, object_fit="contain", elem_id="draw-gallery",
-                elem_classes=["pixels", "digit-gallery"],
-            )
+            gallery = gr.HTML("", label="Reconstructions (mean squared error per pixel)", show_label=True,
+                              container=True, elem_id="draw-gallery", min_height=IMAGE_PX)
             with gr.Row():
                 variants = gr.CheckboxGroup(store.choices(), value=all_names, label="Models", scale=3)
                 focus = gr.Dropdown(store.choices(), value=DEFAULT_FOCUS if DEFAULT_FOCUS in all_names else

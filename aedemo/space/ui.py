@@ -75,6 +75,13 @@ CSS = """
 #denoise-gallery .grid-container { grid-template-columns: repeat(6, minmax(0, 1fr)) !important; padding-top: 0; }
 #denoise-digits .grid-container { grid-template-columns: repeat(10, minmax(0, 1fr)) !important;
                                   grid-template-rows: none !important; grid-auto-rows: auto !important; gap: 4px; }
-#draw-gallery .grid-container { grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)) !important; }
+/* the Draw tab's reconstructions: inline PNG tiles (images.tiles_html), laid out like a gallery */
+.digit-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 8px; }
+.digit-tiles figure { margin: 0; border: 1px solid var(--border-color-primary); border-radius: var(--radius-md);
+                      overflow: hidden; background: #000; }
+.digit-tiles img { display: block; width: 100%; height: auto; aspect-ratio: 1; image-rendering: pixelated; }
+.digit-tiles figcaption { font-size: 11px; padding: 2px 6px; white-space: nowrap; overflow: hidden;
+                          text-overflow: ellipsis; background: var(--background-fill-secondary);
+                          color: var(--body-text-color); }
 #generate-priors .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
 """
