@@ -55,7 +55,7 @@ def test_denoise(client, store):
     gallery, table, status = client.predict(
         source="Test digit", test_index=3, kind="salt_pepper", strength=0.2, seed=1, api_name="/denoise"
     )
-    captions = [item["caption"] for item in gallery]
+    captions = [caption for _, caption, _ in read_tiles(gallery)]
     assert captions[0] == "Clean" and captions[1].startswith("Noisy")
     assert "PSNR" in table and "SSIM" in table
     assert len(captions) == 2 + len([n for n in ("dae", "ae", "conv", "pca") if n in store.models])

@@ -141,16 +141,18 @@ def test_denoising_ae_restores_gaussian_noise(store):
     psnrs = []
     for index in range(5):
         gallery, table, status = denoise_tab.denoise(store, "Test digit", index, None, None, "gaussian", 0.5, index)
-        captions = [c for _, c in gallery]
-        assert captions[0] == "Clean" and captions[1].startswith("Noisy")
-        db = {c.split(" · ")[0]: float(c.split(" · ")[1].split()[0]) for c in captions[1:]}
-        psnrs.append((db["Noisy"], db["DAE"]))
+        tiles = read_tiles(gallery)
+        assert tiles[0][1] == "Clean" and tiles[1][1].startswith("Noisy")
+        db = {figures["model"]: float(figures["psnr"]) for _, _, figures in tiles[1:]}
+        assert all(f"{db[name]:.1f} dB" in caption for _, caption, name in
+                   ((t[0], t[1], t[2]["model"]) for t in tiles[1:]))  # the caption shows the figure
+        psnrs.append((db["noisy"], db["dae"]))
     assert all(dae > noisy + 3 for noisy, dae in psnrs), psnrs  # a clear gain, not a rounding one
 
 
 @pytest.mark.parametrize("kind", ["gaussian", "salt_pepper", "masking"])
 def test_denoise_is_reproducible_by_seed(store, kind):
-    run = lambda seed: denoise_tab.denoise(store, "Test digit", 3, None, None, kind, 0.3, seed)[0]
+    run = lambda seed: read_tiles(denoise_tab.denoise(store, "Test digit", 3, None, None, kind, 0.3, seed)[0])
     first, again, other = run(1), run(1), run(2)
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, again, strict=True))
     assert not np.array_equal(first[1][0], other[1][0])  # the noisy image depends on the seed
@@ -160,7 +162,7 @@ def test_denoise_from_the_current_drawing(store, mnist_test, canvas):
     images, _ = mnist_test
     digit = draw_tab.reconstruct(store, canvas(images[0].numpy()), [], None)[-1]
     gallery, table, status = denoise_tab.denoise(store, "My drawing", 0, None, digit, "masking", 0.4, 0)
-    assert np.array_equal(gallery[0][0], show(digit))
+    assert np.array_equal(read_tiles(gallery)[0][0], show(digit))
     with pytest.warns(UserWarning, match="draw a digit"):  # the visitor's toast, as a warning outside a request
         nothing = denoise_tab.denoise(store, "My drawing", 0, None, None, "masking", 0.4, 0)
     assert "draw a digit" in nothing[-1]

@@ -64,8 +64,9 @@ def denoise(
     `upload` (an image file, for "Upload"), `drawing` (the Draw tab's digit, kept per session; not an API input), `kind`
     ("gaussian", "salt_pepper" or "masking"), `strength` (0-1: noise std, fraction of pixels hit, or side of the
     occluding square relative to the image), `seed` (integer), `extra` (one more model to compare, or None).
-    Returns a gallery of (image, "name · PSNR dB") for clean | noisy | each model, a Markdown table of
-    PSNR and SSIM against the clean digit, and a status line.
+    Returns clean | noisy | each model as HTML tiles (28x28 PNGs inline, each `<figure data-model=...
+    data-psnr=... data-ssim=...>`; `aedemo.space.images.read_tiles` reads them back), a Markdown table of PSNR
+    and SSIM against the clean digit, and a status line.
     """
     try:
         x, label = _clean_digit(store, source, test_index, upload, drawing)
@@ -81,7 +82,7 @@ def denoise(
         return (*unchanged(N_OUTPUTS - 1), problem(str(e)))
 
     noisy = corrupt(x, kind, strength, torch.Generator().manual_seed(seed))
-    rows = [("Clean", x), ("Noisy", noisy)]
+    rows = [("clean", "Clean", x), ("noisy", "Noisy", noisy)]  # (key, caption name, image)
     notes = []
     names = [n for n in COMPARED]
     if extra and extra not in names:
@@ -94,23 +95,23 @@ def denoise(
         except ModelUnavailable as e:
             notes.append(str(e))
             continue
-        rows.append((short_name(name), model.reconstruct(noisy.to(model.device), labels).cpu()))
+        rows.append((name, short_name(name), model.reconstruct(noisy.to(model.device), labels).cpu()))
 
-    outs = torch.cat([r for _, r in rows])
+    outs = torch.cat([r for _, _, r in rows])
     scores_psnr = psnr(outs, x.expand_as(outs)).tolist()
     scores_ssim = images.ssim(outs, x.expand_as(outs)).tolist()
-    gallery = []
+    tiles = []
     table = ["| | PSNR (dB) | SSIM |", "|---|---:|---:|"]
     best = int(np.argmax(scores_psnr[2:])) + 2 if len(rows) > 2 else -1
     pictures = images.to_uint8_batch(outs)
-    for i, ((name, _), p, s) in enumerate(zip(rows, scores_psnr, scores_ssim, strict=True)):
+    for i, ((key, name, _), p, s) in enumerate(zip(rows, scores_psnr, scores_ssim, strict=True)):
         if i == 0:
-            gallery.append((pictures[i], "Clean"))
+            tiles.append((pictures[i], name, {"model": key}))
             continue
-        gallery.append((pictures[i], f"{name} · {p:.1f} dB"))
+        tiles.append((pictures[i], f"{name} · {p:.1f} dB", {"model": key, "psnr": f"{p:.4f}", "ssim": f"{s:.4f}"}))
         mark = "**" if i == best else ""
         table.append(f"| {mark}{name}{mark} | {mark}{p:.2f}{mark} | {mark}{s:.3f}{mark} |")
-    return gallery, "\n".join(table), " ".join(notes)
+    return images.tiles_html(tiles), "\n".join(table), " ".join(notes)
 
 
 def first_of_each_class(store: ModelStore) -> list[int]:
@@ -155,13 +156,9 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
             go = gr.Button("Denoise", variant="primary")
         with gr.Column(scale=7):
             first = denoise(store, "Test digit", gallery_digits[7], None, None, "gaussian", 0.5, 0)
-            if not isinstance(first[0], list):  # nothing to show (no models): start empty, say why
-                first = (None, "", first[2])
-            results = gr.Gallery(
-                first[0], label="Clean | noisy | restored", show_label=False, columns=6, height="auto",
-                allow_preview=False, format="png", object_fit="contain", elem_id="denoise-gallery",
-                elem_classes=["pixels", "digit-gallery"],
-            )
+            if not isinstance(first[0], str):  # nothing to show (no models): start empty, say why
+                first = ("", "", first[2])
+            results = gr.HTML(first[0], label="Clean | noisy | restored", show_label=False, elem_id="denoise-gallery")
             table = gr.Markdown(first[1], elem_id="denoise-table")
             status = gr.Markdown(first[2], elem_classes=["status-line"], elem_id="denoise-status")
 

@@ -54,7 +54,7 @@ def png_data_url(image: np.ndarray) -> str:
 def tiles_html(tiles: list[tuple[np.ndarray, str, dict[str, str]]]) -> str:
     """Captioned digits as one HTML grid, each picture inline as a PNG data URL.
 
-    `tiles` are (uint8 picture, caption, data attributes). The Draw tab shows its reconstructions this way
+    `tiles` are (uint8 picture, caption, data attributes). The Draw and Denoise tabs show their outputs this way
     rather than in a gr.Gallery, which writes every picture to a file and serves it separately: inline, the
     nine cost ~1 ms to encode instead of ~20 ms of file work per stroke, and nothing accumulates on disk.
     The data attributes (e.g. data-model, data-mse) let an API caller read the figures back: see read_tiles.

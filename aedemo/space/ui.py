@@ -72,10 +72,10 @@ CSS = """
 .digit-gallery .grid-container { grid-template-rows: none !important; grid-auto-rows: auto !important; }
 .digit-gallery .grid-wrap { min-height: 0 !important; height: auto !important; max-height: none !important; }
 .digit-gallery .caption-label { font-size: 11px !important; padding: 1px 5px !important; max-width: 96% !important; }
-#denoise-gallery .grid-container { grid-template-columns: repeat(6, minmax(0, 1fr)) !important; padding-top: 0; }
+#denoise-gallery .digit-tiles { grid-template-columns: repeat(6, minmax(0, 1fr)); }
 #denoise-digits .grid-container { grid-template-columns: repeat(10, minmax(0, 1fr)) !important;
                                   grid-template-rows: none !important; grid-auto-rows: auto !important; gap: 4px; }
-/* the Draw tab's reconstructions: inline PNG tiles (images.tiles_html), laid out like a gallery */
+/* reconstructions (Draw, Denoise): inline PNG tiles (images.tiles_html), laid out like a gallery */
 .digit-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 8px; }
 .digit-tiles figure { margin: 0; border: 1px solid var(--border-color-primary); border-radius: var(--radius-md);
                       overflow: hidden; background: #000; }
