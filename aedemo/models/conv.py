@@ -8,22 +8,40 @@ from torch import nn
 from .base import Autoencoder, bce_per_image
 
 
-def conv_encoder(channels: list[int], out_features: int) -> nn.Sequential:
-    """[B,1,28,28] -> [B,out_features]: two stride-2 convolutions (28 -> 14 -> 7), then a linear layer."""
+class ResidualBlock(nn.Module):
+    """x + conv(relu(conv(relu(x)))), 3x3, same size: depth at one resolution without hurting gradient flow."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1),
+            nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+def conv_encoder(channels: list[int], out_features: int, blocks: int = 0) -> nn.Sequential:
+    """[B,1,28,28] -> [B,out_features]: two stride-2 convolutions (28 -> 14 -> 7), then a linear layer.
+
+    `blocks` residual blocks follow each strided convolution (0: the plain two-layer encoder).
+    """
     c1, c2 = channels
     return nn.Sequential(
-        nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(1, c1, 4, stride=2, padding=1), *(ResidualBlock(c1) for _ in range(blocks)), nn.ReLU(),
+        nn.Conv2d(c1, c2, 4, stride=2, padding=1), *(ResidualBlock(c2) for _ in range(blocks)), nn.ReLU(),
         nn.Flatten(), nn.Linear(c2 * 7 * 7, out_features),
     )
 
 
-def conv_decoder(in_features: int, channels: list[int]) -> nn.Sequential:
+def conv_decoder(in_features: int, channels: list[int], blocks: int = 0) -> nn.Sequential:
     """[B,in_features] -> logits [B,1,28,28]: the encoder mirrored with transposed convolutions."""
     c1, c2 = channels
     return nn.Sequential(
-        nn.Linear(in_features, c2 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (c2, 7, 7)),
-        nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
+        nn.Linear(in_features, c2 * 7 * 7), nn.Unflatten(1, (c2, 7, 7)),
+        *(ResidualBlock(c2) for _ in range(blocks)), nn.ReLU(),
+        nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), *(ResidualBlock(c1) for _ in range(blocks)), nn.ReLU(),
         nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
     )
 

@@ -20,7 +20,12 @@ def gaussian_kl(
 
 
 class VAE(Autoencoder):
-    """Convolutional encoder/decoder by default; `channels=None` makes both MLPs of `hidden` sizes."""
+    """Convolutional encoder/decoder by default; `channels=None` makes both MLPs of `hidden` sizes.
+
+    One residual block per resolution (`blocks=1`, the default) is what reached the 95-nat target: the plain
+    two-layer version stopped at a test -ELBO of 97.9 after 30 epochs; with the blocks it was 94.5 after 16 and
+    92.2 after 40 (checkpoints/vae/metrics.json), for ~2x the compute per step.
+    """
 
     variant = "vae"
     description = "VAE: Gaussian posterior, standard normal prior"
@@ -31,14 +36,17 @@ class VAE(Autoencoder):
         latent_dim: int = 32,
         hidden: list[int] | tuple[int, ...] = (512,),
         channels: list[int] | tuple[int, ...] | None = (32, 64),
+        blocks: int = 1,
         **config,
     ):
         hidden, channels = list(hidden), (list(channels) if channels else None)
+        if channels:  # residual blocks per resolution of the conv encoder/decoder; MLPs have none
+            config["blocks"] = blocks
         super().__init__(latent_dim, hidden=hidden, channels=channels, **config)
         cond = 10 if self.conditional else 0  # the CVAE's one-hot class, fed to both halves
         if channels:
-            self.encoder = nn.Sequential(conv_encoder(channels, hidden[-1]), nn.ReLU())
-            self.decoder = conv_decoder(latent_dim + cond, channels)
+            self.encoder = nn.Sequential(conv_encoder(channels, hidden[-1], blocks), nn.ReLU())
+            self.decoder = conv_decoder(latent_dim + cond, channels, blocks)
         else:
             self.encoder = mlp([N_PIXELS, *hidden], last_activation=True)
             self.decoder = mlp([latent_dim + cond, *reversed(hidden), N_PIXELS])
