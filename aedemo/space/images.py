@@ -47,7 +47,8 @@ def png_data_url(image: np.ndarray) -> str:
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
+    # uncompressed: for 28x28 digits zlib saves ~20 % of the bytes and costs ~4x the time (123 vs 34 us)
+    Image.fromarray(image).save(buffer, format="PNG", compress_level=0)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
