@@ -24,5 +24,5 @@ class AE(Autoencoder):
         return self.decoder(z).view(-1, 1, 28, 28)
 
     def loss_terms(self, x, labels, generator=None):
-        recon = bce_per_image(self.decode_logits(self.encode(x)), x).mean()
+        recon = bce_per_image(self.decode_logits(self.encode(x)), x)
         return {"loss": recon, "bce": recon}

@@ -29,8 +29,12 @@ def one_hot(labels: torch.Tensor) -> torch.Tensor:
 
 
 def bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy summed over pixels: nats per image, shape [B]."""
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    """Binary cross-entropy summed over pixels, averaged over the batch: nats per image, a scalar.
+
+    One reduction over the whole batch: a [B, 784] loss map and a per-image sum would be two more kernels (and
+    their backward) in every training step.
+    """
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
 
 
 def adam(params, lr: float, **kwargs) -> torch.optim.Adam:

@@ -63,5 +63,5 @@ class ConvAE(Autoencoder):
         return self.decoder(z)
 
     def loss_terms(self, x, labels, generator=None):
-        recon = bce_per_image(self.decode_logits(self.encode(x)), x).mean()
+        recon = bce_per_image(self.decode_logits(self.encode(x)), x)
         return {"loss": recon, "bce": recon}

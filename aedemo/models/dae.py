@@ -13,5 +13,5 @@ class DAE(AE):
 
     def loss_terms(self, x, labels, generator=None):
         noisy = random_corruption(x, generator)
-        recon = bce_per_image(self.decode_logits(self.encode(noisy)), x).mean()
+        recon = bce_per_image(self.decode_logits(self.encode(noisy)), x)
         return {"loss": recon, "bce": recon}

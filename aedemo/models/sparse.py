@@ -26,6 +26,6 @@ class SparseAE(AE):
 
     def loss_terms(self, x, labels, generator=None):
         code = self.encode(x)
-        recon = bce_per_image(self.decode_logits(code), x).mean()
+        recon = bce_per_image(self.decode_logits(code), x)
         sparsity = kl_sparsity(self.rho, code.mean(0))
         return {"loss": recon + self.beta * sparsity, "bce": recon, "kl_sparsity": sparsity}

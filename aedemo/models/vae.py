@@ -80,6 +80,6 @@ class VAE(Autoencoder):
         mu, logvar = self.posterior(x, labels)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
         z = mu + (0.5 * logvar).exp() * eps
-        recon = bce_per_image(self.decode_logits(z, labels), x).mean()
+        recon = bce_per_image(self.decode_logits(z, labels), x)
         kl = self.kl(mu, logvar, labels).mean()
         return {"loss": recon + kl, "bce": recon, "kl": kl}
