@@ -26,7 +26,9 @@ Eight autoencoders and PCA, trained on MNIST, side by side: **draw** a digit and
 def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     """The app over `store` (by default: every checkpoint under checkpoints/, or the Hub repo in AEDEMO_HUB_REPO)."""
     store = store or ModelStore()
-    with gr.Blocks(title="Autoencoder playground") as demo:
+    # the pictures Gradio serves as files (generated grids, the 28x28 previews, downloads) go to its cache folder:
+    # deleted hourly once an hour old, so a long-running Space does not fill its disk
+    with gr.Blocks(title="Autoencoder playground", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO, elem_id="intro")
         status = store.status_markdown()
         if store.errors or store.notices:
