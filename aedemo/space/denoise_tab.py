@@ -19,7 +19,7 @@ from .ui import follow_session, problem, unchanged
 SOURCES = ("Test digit", "My drawing", "Upload")
 KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
 COMPARED = ("dae", "ae", "conv", "pca")
-N_OUTPUTS = 3  # gallery, table, status
+N_OUTPUTS = 3  # tiles, table, status
 
 
 def _clean_digit(

@@ -18,7 +18,7 @@ from .store import ModelStore, ModelUnavailable, display_name, short_name
 from .ui import IMAGE_PX, digit_image, follow_session, problem, unchanged
 
 CANVAS = 400  # sketchpad size in px; the digit drawn on it is scaled to MNIST's 20 px box anyway
-N_OUTPUTS = 7  # preview, classifier, digit-likeness, gallery, code, status, the 28x28 kept for the Denoise tab
+N_OUTPUTS = 7  # preview, classifier, digit-likeness, reconstructions, code, status, the 28x28 for the Denoise tab
 DEFAULT_FOCUS = "vae"
 # Gradio 6's sketchpad starts with no tool selected ("select the draw tool to start"); pick the brush for the
 # visitor so the first stroke draws
@@ -97,7 +97,6 @@ def reconstruct(
             suffix = f" (as {predicted})" if store.get(name, session_models).conditional else ""
             tiles.append((picture, f"{short_name(name)}{suffix} · {errors[name]:.3f}",
                           {"model": name, "mse": f"{errors[name]:.6f}"}))
-    gallery = images.tiles_html(tiles)
 
     likeness, code = "", None
     if focus:
@@ -110,11 +109,11 @@ def reconstruct(
                 error = float((model.reconstruct(x, labels) - x).square().mean())
             likeness = _likeness_html(store.digit_likeness(model, error), focus)
         except ModelUnavailable as e:
-            if focus not in names:  # already reported for the gallery
+            if focus not in names:  # else already reported with the reconstructions
                 notes.append(str(e))
     if probs is None:
         notes.append("The classifier is unavailable: " + store.errors.get("classifier", "not loaded"))
-    return images.show(digit), reading, likeness, gallery, code, " ".join(notes), digit
+    return images.show(digit), reading, likeness, images.tiles_html(tiles), code, " ".join(notes), digit
 
 
 def test_digit_canvas(store: ModelStore, index: int) -> np.ndarray:
@@ -165,7 +164,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
                 likeness = gr.HTML(label="How digit-like", show_label=True, container=True, elem_id="draw-likeness",
                                    min_height=IMAGE_PX)
-            gallery = gr.HTML("", label="Reconstructions (mean squared error per pixel)", show_label=True,
+            reconstructions = gr.HTML("", label="Reconstructions (mean squared error per pixel)", show_label=True,
                               container=True, elem_id="draw-gallery", min_height=IMAGE_PX)
             with gr.Row():
                 variants = gr.CheckboxGroup(store.choices(), value=all_names, label="Models", scale=3)
@@ -178,7 +177,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
             status = gr.Markdown(elem_classes=["status-line"], elem_id="draw-status")
 
     digit = gr.State(None)
-    outputs = [seen, reading, likeness, gallery, code, status, digit]
+    outputs = [seen, reading, likeness, reconstructions, code, status, digit]
     handler = partial(reconstruct, store)
     # the sketchpad sends its strokes as blobs that only Gradio's preprocessing can assemble, so this event keeps
     # it; uploads (which may be anything) skip it, and inputs.to_mnist reports what is wrong with them
