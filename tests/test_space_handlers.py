@@ -8,7 +8,7 @@ import torch
 
 from aedemo.models import build_model
 from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
-from aedemo.space.images import grid, read_tiles, show, ssim
+from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
 from aedemo.space.store import ModelStore
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
@@ -300,6 +300,19 @@ def test_grid_layout():
     g = grid(x, ncol=4, scale=2, pad=1)
     assert g.shape == ((3 * 29 + 1) * 2, (4 * 29 + 1) * 2)
     assert np.array_equal(g[2:58:2, 2:58:2], (x[0, 0].numpy() * 255 + 0.5).astype(np.uint8))
+
+
+def test_tiles_carry_pictures_captions_and_figures_exactly():
+    rng = np.random.default_rng(0)
+    pictures = [rng.integers(0, 256, (28, 28), dtype=np.uint8) for _ in range(3)]
+    captions = ["VAE · 0.012", 'a <b> & "c"', ""]
+    figures = [{"model": "vae", "mse": "0.0123"}, {"model": "x&y"}, {}]
+    html = tiles_html(list(zip(pictures, captions, figures, strict=True)))
+    assert "<b>" not in html  # captions are text, never markup
+    back = read_tiles(html)
+    assert [c for _, c, _ in back] == captions and [f for _, _, f in back] == figures
+    assert all(np.array_equal(a, b) for a, (b, _, _) in zip(pictures, back, strict=True))
+    assert tiles_html([]) == "" and read_tiles("") == []
 
 
 # --- Start-up: broken checkpoints and the Hub -------------------------------------------------------------------
