@@ -84,8 +84,9 @@ def reconstruct(
         except ModelUnavailable as e:
             notes.append(str(e))
             continue
-        z = model.encode(x, labels)  # kept: the focus model's code is shown without a second pass
-        outs.append(model.decode(z, labels))
+        # a model trained in this session may live elsewhere than the shipped ones (no copy when it does not)
+        z = model.encode(x.to(model.device), labels)  # kept: the focus model's code is shown without a second pass
+        outs.append(model.decode(z, labels).to(x.device))
         codes[name] = z[0]
         shown.append(name)
     errors: dict[str, float] = {}
@@ -102,11 +103,11 @@ def reconstruct(
     if focus:
         try:
             model, labels = store.get_for_digit(focus, session_models, predicted)
-            z = codes[focus] if focus in codes else model.encode(x, labels)[0]
+            z = codes[focus] if focus in codes else model.encode(x.to(model.device), labels)[0]
             code = pd.DataFrame({"dim": [f"z{i + 1:02d}" for i in range(len(z))], "value": z.cpu().numpy()})
             error = errors.get(focus)
             if error is None:
-                error = float((model.reconstruct(x, labels) - x).square().mean())
+                error = float((model.reconstruct(x.to(model.device), labels).to(x.device) - x).square().mean())
             likeness = _likeness_html(store.digit_likeness(model, error), focus)
         except ModelUnavailable as e:
             if focus not in names:  # else already reported with the reconstructions
@@ -164,8 +165,10 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
                 likeness = gr.HTML(label="How digit-like", show_label=True, container=True, elem_id="draw-likeness",
                                    min_height=IMAGE_PX)
-            reconstructions = gr.HTML("", label="Reconstructions (mean squared error per pixel)", show_label=True,
-                              container=True, elem_id="draw-gallery", min_height=IMAGE_PX)
+            reconstructions = gr.HTML(
+                "", label="Reconstructions (mean squared error per pixel)", show_label=True, container=True,
+                elem_id="draw-gallery", min_height=IMAGE_PX,
+            )
             with gr.Row():
                 variants = gr.CheckboxGroup(store.choices(), value=all_names, label="Models", scale=3)
                 focus = gr.Dropdown(store.choices(), value=DEFAULT_FOCUS if DEFAULT_FOCUS in all_names else
