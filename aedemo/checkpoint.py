@@ -99,6 +99,13 @@ def read_metrics(directory: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: not valid JSON ({e})") from None
 
 
+# Architecture arguments whose default changed after checkpoints were saved without them: a config that lacks one
+# describes a model built with the old default.
+LEGACY_DEFAULTS: dict[str, dict] = {
+    "vae": {"blocks": 0},  # the conv VAE gained residual blocks (default 1) after the first checkpoints
+}
+
+
 def load_checkpoint(directory: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild the model saved in `directory`, in eval mode on `device`. Raises CheckpointError if anything is off."""
     directory = Path(directory)
@@ -120,6 +127,7 @@ def load_checkpoint(directory: str | os.PathLike, device: str | torch.device = "
         raise CheckpointError(f"{weights}: not a readable safetensors file ({e})") from None
 
     arch = {k: v for k, v in config.items() if k not in ("variant", "format_version", "weights_sha256")}
+    arch = {**LEGACY_DEFAULTS.get(config["variant"], {}), **arch}
     try:
         model = MODEL_CLASSES[config["variant"]](**arch)
     except (TypeError, ValueError, RuntimeError) as e:  # torch raises RuntimeError for e.g. a negative size

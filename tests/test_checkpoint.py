@@ -49,6 +49,16 @@ def edit_config(folder: Path, **changes) -> None:
     (folder / "config.json").write_text(json.dumps(config))
 
 
+def test_a_vae_saved_before_residual_blocks_still_loads(tmp_path):
+    folder, model = saved(tmp_path, "vae", blocks=0)
+    edit_config(folder, blocks=None)  # configs written then had no "blocks": the plain two-layer conv VAE
+    loaded = load_model(str(folder))
+    assert loaded.config["blocks"] == 0
+    assert torch.equal(outputs(loaded), outputs(model))
+    folder, _ = saved(tmp_path / "new", "vae")  # and a VAE of today keeps its blocks
+    assert load_model(str(folder)).config["blocks"] == 1
+
+
 @pytest.mark.parametrize("variant", [*VARIANTS, "classifier"])
 def test_save_then_load_gives_identical_outputs(tmp_path, variant):
     folder, model = saved(tmp_path, variant)
