@@ -31,7 +31,8 @@ def test_reconstruct_an_uploaded_image(client, store, mnist_test, canvas, png_fi
     seen, reading, likeness, gallery, code, status = client.predict(
         handle_file(path), ["ae", "vae"], "ae", api_name="/reconstruct"
     )
-    assert _image(seen).shape == (28, 28)
+    (picture, _, figures), = read_tiles(seen)
+    assert picture.shape == (28, 28) and figures["model"] == "input"
     if store.classifier is not None:
         assert reading["label"] == str(int(labels[0]))
     expected = [n for n in ("ae", "vae") if n in store.models]

@@ -54,8 +54,10 @@ def test_drawn_test_digits_keep_their_shape_and_class(store, mnist_test, canvas,
     for i in indices:
         drawing = canvas(images[i].numpy(), **DRAWINGS[how])
         out = draw_tab.reconstruct(store, drawing, ["ae"] if "ae" in store.models else None, None)
-        seen, reading, digit = out[0], out[1], out[-1]
-        assert seen.shape == (28, 28) and seen.dtype == np.uint8  # sent as it is; the browser enlarges it
+        (seen, _, figures), = read_tiles(out[0])
+        reading, digit = out[1], out[-1]
+        assert figures == {"model": "input"} and seen.shape == (28, 28)  # sent as it is; the browser enlarges it
+        assert np.array_equal(seen, show(digit))  # the picture shown is the digit the models get
         assert digit.shape == (28, 28) and 0 <= digit.min() and digit.max() <= 1
         corrs.append(_corr(digit, images[i].numpy()))
         hits += max(reading, key=reading.get) == str(int(labels[i]))
@@ -102,7 +104,7 @@ def test_a_digit_is_more_digit_like_than_a_scribble(store, mnist_test, canvas):
 
 def test_blank_canvas_clears_the_outputs_and_says_why(store):
     out = draw_tab.reconstruct(store, np.zeros((400, 400, 4), dtype=np.uint8), None, "ae")
-    assert out[0] is None and out[3] == "" and out[-1] is None
+    assert out[0] == "" and out[3] == "" and out[-1] is None
     assert "empty" in out[N_STATUS]
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 from . import images
 from .inputs import UserInputError, as_batch, to_mnist
 from .store import ModelStore, ModelUnavailable, display_name, short_name
-from .ui import IMAGE_PX, digit_image, follow_session, problem, unchanged
+from .ui import IMAGE_PX, follow_session, problem, unchanged
 
 CANVAS = 400  # sketchpad size in px; the digit drawn on it is scaled to MNIST's 20 px box anyway
 N_OUTPUTS = 7  # preview, classifier, digit-likeness, reconstructions, code, status, the 28x28 for the Denoise tab
@@ -57,18 +57,18 @@ def reconstruct(
 
     API inputs: `image` (an image file: `handle_file("digit.png")`; any size or mode, light or dark background),
     `variants` (model names, e.g. ["ae", "vae", "pca"]; None = all), `focus` (the model whose code and
-    digit-likeness are shown). Returns: the 28x28 the models see, the classifier's reading
-    ({"label", "confidences"}), the digit-likeness (HTML: the share of test digits reconstructed worse),
-    the reconstructions as HTML (a grid of captioned 28x28 PNGs inline, each `<figure data-model=... data-mse=...>`;
-    `aedemo.space.images.read_tiles` reads them back), the focus model's code (a table of dim, value) and a status
-    line (and, for the session only, the 28x28 digit).
+    digit-likeness are shown). Returns: the 28x28 the models see (HTML, one tile with data-model="input"), the
+    classifier's reading ({"label", "confidences"}), the digit-likeness (HTML: the share of test digits
+    reconstructed worse), the reconstructions as HTML (a grid of captioned 28x28 PNGs inline, each
+    `<figure data-model=... data-mse=...>`; `aedemo.space.images.read_tiles` reads both back), the focus model's
+    code (a table of dim, value) and a status line (and, for the session only, the 28x28 digit).
     """
     try:
         digit = to_mnist(image)
     except UserInputError as e:
         return (*unchanged(N_OUTPUTS - 2), problem(str(e)), gr.skip())
     if digit is None:
-        return None, None, "", "", None, "The canvas is empty: draw a digit (0-9), large, in the middle.", None
+        return "", None, "", "", None, "The canvas is empty: draw a digit (0-9), large, in the middle.", None
 
     x = as_batch(digit).to(store.device)
     probs = store.classify(x)
@@ -114,7 +114,8 @@ def reconstruct(
                 notes.append(str(e))
     if probs is None:
         notes.append("The classifier is unavailable: " + store.errors.get("classifier", "not loaded"))
-    return images.show(digit), reading, likeness, images.tiles_html(tiles), code, " ".join(notes), digit
+    seen = images.tiles_html([(images.show(digit), "28×28, as MNIST", {"model": "input"})])
+    return seen, reading, likeness, images.tiles_html(tiles), code, " ".join(notes), digit
 
 
 def test_digit_canvas(store: ModelStore, index: int) -> np.ndarray:
@@ -161,7 +162,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=200)
         with gr.Column(scale=7):
             with gr.Row(equal_height=True):
-                seen = digit_image("What the model sees (28×28)", elem_id="draw-seen")
+                # inline like the reconstructions: as a gr.Image it cost ~5 ms of server work per stroke (a file)
+                seen = gr.HTML("", label="What the model sees (28×28)", show_label=True, container=True,
+                               elem_id="draw-seen", min_height=IMAGE_PX)
                 reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
                 likeness = gr.HTML(label="How digit-like", show_label=True, container=True, elem_id="draw-likeness",
                                    min_height=IMAGE_PX)
