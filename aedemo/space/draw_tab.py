@@ -163,7 +163,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
         with gr.Column(scale=7):
             with gr.Row(equal_height=True):
                 # inline like the reconstructions: as a gr.Image it cost ~5 ms of server work per stroke (a file)
-                seen = gr.HTML("", label="What the model sees (28×28)", show_label=True, container=True,
+                seen = gr.HTML("", label="What the model sees", show_label=True, container=True,
                                elem_id="draw-seen", min_height=IMAGE_PX)
                 reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
                 likeness = gr.HTML(label="How digit-like", show_label=True, container=True, elem_id="draw-likeness",
