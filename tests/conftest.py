@@ -75,6 +75,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    return _free_port()
+
+
 @pytest.fixture(scope="session")
 def app_url(store) -> str:
     """URL of the whole Space, launched once for the test session on a free port."""
