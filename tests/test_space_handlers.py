@@ -297,6 +297,15 @@ def test_clicking_a_point_decodes_it_and_shows_its_digit(store, mnist_test):
     assert original is None and "#" not in status
 
 
+def test_latent_sliders_show_short_bounds_that_hold_their_value(store):
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    _, *sliders, _ = latent_tab.latent_map(store, name, "3-D", 500)
+    for s in sliders:
+        if s.visible:
+            assert s.minimum <= s.value <= s.maximum
+            assert len(repr(s.minimum).split(".")[-1]) <= 2 and len(repr(s.maximum).split(".")[-1]) <= 2
+
+
 def test_grid_layout():
     x = torch.rand(10, 1, 28, 28)
     g = grid(x, ncol=4, scale=2, pad=1)

@@ -42,7 +42,8 @@ def _sliders(coords: torch.Tensor, names: list[str], value: list[float] | None =
             pad = 0.1 * (hi - lo) + 1e-3
             v = round(value[a] if value is not None else float(coords[:, a].mean()), 3)
             lo, hi = min(lo - pad, v), max(hi + pad, v)  # a click beyond the data still fits its slider
-            out.append(gr.Slider(minimum=round(lo, 2) - 0.01, maximum=round(hi, 2) + 0.01, value=v,
+            # rounded after the margin: round(lo, 2) - 0.01 showed as -3.5999999999999996
+            out.append(gr.Slider(minimum=round(lo - 0.01, 2), maximum=round(hi + 0.01, 2), value=v,
                                  label=names[a], visible=True))
         else:
             out.append(gr.Slider(value=0.0, visible=False))
