@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -217,22 +219,29 @@ class ModelStore:
         probs = self.classify(x)
         return None if probs is None else int(probs[0].argmax())
 
+    def _cached(
+        self, cache: weakref.WeakKeyDictionary, model: Autoencoder, compute: Callable[[Autoencoder], Any]
+    ) -> Any:
+        """cache[model], computed once by compute(model) however many visitors ask for it at the same time."""
+        cached = cache.get(model)
+        if cached is None:
+            with self._cache_lock:
+                cached = cache.get(model)
+                if cached is None:
+                    cached = cache[model] = compute(model)
+        return cached
+
     @torch.no_grad()
     def reconstruction_errors(self, model: Autoencoder) -> np.ndarray:
         """Sorted per-image MSE of `model` on the first PERCENTILE_DIGITS test digits (computed once per model)."""
-        cached = self._errors_cache.get(model)
-        if cached is not None:
-            return cached
-        _, x, y = self.test_set
-        with self._cache_lock:
-            cached = self._errors_cache.get(model)
-            if cached is not None:
-                return cached
+
+        def compute(model: Autoencoder) -> np.ndarray:
+            _, x, y = self.test_set
             x, y = x[:PERCENTILE_DIGITS].to(model.device), y[:PERCENTILE_DIGITS].to(model.device)
             out = model.reconstruct(x, y if model.conditional else None)
-            cached = np.sort((out - x).pow(2).flatten(1).mean(1).cpu().numpy())
-            self._errors_cache[model] = cached
-        return cached
+            return np.sort((out - x).pow(2).flatten(1).mean(1).cpu().numpy())
+
+        return self._cached(self._errors_cache, model, compute)
 
     def digit_likeness(self, model: Autoencoder, error: float) -> float:
         """Percentage of test digits that `model` reconstructs worse than an image with this error."""
@@ -242,22 +251,17 @@ class ModelStore:
     @torch.no_grad()
     def test_codes(self, model: Autoencoder) -> tuple[torch.Tensor, Projection]:
         """Codes of the first LATENT_DIGITS test digits [N, latent_dim] and the projection used to plot them."""
-        cached = self._codes_cache.get(model)
-        if cached is not None:
-            return cached
-        _, x, y = self.test_set
-        with self._cache_lock:
-            cached = self._codes_cache.get(model)
-            if cached is not None:
-                return cached
+
+        def compute(model: Autoencoder) -> tuple[torch.Tensor, Projection]:
+            _, x, y = self.test_set
             x, y = x[:LATENT_DIGITS].to(model.device), y[:LATENT_DIGITS].to(model.device)
             codes = torch.cat([
                 model.encode(x[i : i + 1000], y[i : i + 1000] if model.conditional else None)
                 for i in range(0, len(x), 1000)
             ]).float().cpu()
-            cached = (codes, _projection(codes))
-            self._codes_cache[model] = cached
-        return cached
+            return codes, _projection(codes)
+
+        return self._cached(self._codes_cache, model, compute)
 
 
 def _projection(codes: torch.Tensor) -> Projection:
