@@ -77,7 +77,7 @@ def reconstruct(
 
     names = list(variants) if variants is not None else [c for _, c in store.choices(session_models)]
     notes: list[str] = [] if names else ["Tick at least one model to see reconstructions."]
-    shown, outs, codes = [], [], {}
+    shown, outs, codes = [], [], {}  # (name, caption suffix), reconstructions, codes, in the same order
     for name in names:
         try:
             model, labels = store.get_for_digit(name, session_models, predicted)
@@ -88,14 +88,13 @@ def reconstruct(
         z = model.encode(x.to(model.device), labels)  # kept: the focus model's code is shown without a second pass
         outs.append(model.decode(z, labels).to(x.device))
         codes[name] = z[0]
-        shown.append(name)
+        shown.append((name, f" (as {predicted})" if model.conditional else ""))
     errors: dict[str, float] = {}
     tiles = []
     if outs:  # one pass over all reconstructions: errors and 8-bit pictures for the nine at once
         recon = torch.cat(outs)
-        errors = dict(zip(shown, (recon - x).square().flatten(1).mean(1).tolist(), strict=True))
-        for name, picture in zip(shown, images.to_uint8_batch(recon), strict=True):
-            suffix = f" (as {predicted})" if store.get(name, session_models).conditional else ""
+        errors = dict(zip([n for n, _ in shown], (recon - x).square().flatten(1).mean(1).tolist(), strict=True))
+        for (name, suffix), picture in zip(shown, images.to_uint8_batch(recon), strict=True):
             tiles.append((picture, f"{short_name(name)}{suffix} · {errors[name]:.3f}",
                           {"model": name, "mse": f"{errors[name]:.6f}"}))
 
