@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from .ae import AE
-from .base import adam, bce_per_image, mlp
+from .base import adam, mean_bce_per_image, mlp
 
 
 class AAE(AE):
@@ -31,7 +31,7 @@ class AAE(AE):
         return d_loss, g_loss
 
     def loss_terms(self, x, labels, generator=None):
-        recon = bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
         d_loss, g_loss = self._adversarial_losses(x, generator)
         return {"loss": recon, "bce": recon, "disc": d_loss, "gen": g_loss}
 
@@ -46,7 +46,7 @@ class AAE(AE):
     def training_step(self, x, labels, optimizers, generator=None):
         """The paper's two phases: reconstruction, then regularisation (discriminator, then encoder)."""
         ae_opt, disc_opt, gen_opt = optimizers
-        recon = bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
         ae_opt.zero_grad(set_to_none=True)
         recon.backward()
         ae_opt.step()

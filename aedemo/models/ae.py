@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import N_PIXELS, Autoencoder, bce_per_image, mlp
+from .base import N_PIXELS, Autoencoder, mean_bce_per_image, mlp
 
 
 class AE(Autoencoder):
@@ -24,5 +24,5 @@ class AE(Autoencoder):
         return self.decoder(z).view(-1, 1, 28, 28)
 
     def loss_terms(self, x, labels, generator=None):
-        recon = bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
         return {"loss": recon, "bce": recon}

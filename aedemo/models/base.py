@@ -28,7 +28,7 @@ def one_hot(labels: torch.Tensor) -> torch.Tensor:
     return F.one_hot(labels, N_CLASSES).to(torch.float32)
 
 
-def bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def mean_bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy summed over pixels, averaged over the batch: nats per image, a scalar.
 
     One reduction over the whole batch: a [B, 784] loss map and a per-image sum would be two more kernels (and

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .ae import AE
-from .base import N_PIXELS, bce_per_image
+from .base import N_PIXELS, mean_bce_per_image
 
 
 class ContractiveAE(AE):
@@ -34,6 +34,6 @@ class ContractiveAE(AE):
         return ((d @ gram) * d).sum(1)
 
     def loss_terms(self, x, labels, generator=None):
-        recon = bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
         penalty = self.jacobian_penalty(x).mean()
         return {"loss": recon + self.lam * penalty, "bce": recon, "jacobian_fro2": penalty}

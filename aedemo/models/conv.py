@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Autoencoder, bce_per_image
+from .base import Autoencoder, mean_bce_per_image
 
 
 class ResidualBlock(nn.Module):
@@ -63,5 +63,5 @@ class ConvAE(Autoencoder):
         return self.decoder(z)
 
     def loss_terms(self, x, labels, generator=None):
-        recon = bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
         return {"loss": recon, "bce": recon}

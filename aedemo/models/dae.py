@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..noise import random_corruption
 from .ae import AE
-from .base import bce_per_image
+from .base import mean_bce_per_image
 
 
 class DAE(AE):
@@ -13,5 +13,5 @@ class DAE(AE):
 
     def loss_terms(self, x, labels, generator=None):
         noisy = random_corruption(x, generator)
-        recon = bce_per_image(self.decode_logits(self.encode(noisy)), x)
+        recon = mean_bce_per_image(self.decode_logits(self.encode(noisy)), x)
         return {"loss": recon, "bce": recon}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import N_PIXELS, Autoencoder, bce_per_image
+from .base import N_PIXELS, Autoencoder, mean_bce_per_image
 
 
 class PCA(Autoencoder):
@@ -39,6 +39,6 @@ class PCA(Autoencoder):
         return torch.log(p) - torch.log1p(-p)
 
     def loss_terms(self, x, labels, generator=None):
-        recon = bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
         mse = F.mse_loss(self.decode(self.encode(x)), x)
         return {"loss": recon, "bce": recon, "mse": mse}

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .ae import AE
-from .base import bce_per_image
+from .base import mean_bce_per_image
 
 
 def kl_sparsity(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
@@ -26,6 +26,6 @@ class SparseAE(AE):
 
     def loss_terms(self, x, labels, generator=None):
         code = self.encode(x)
-        recon = bce_per_image(self.decode_logits(code), x)
+        recon = mean_bce_per_image(self.decode_logits(code), x)
         sparsity = kl_sparsity(self.rho, code.mean(0))
         return {"loss": recon + self.beta * sparsity, "bce": recon, "kl_sparsity": sparsity}

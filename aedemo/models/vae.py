@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import N_PIXELS, Autoencoder, bce_per_image, mlp
+from .base import N_PIXELS, Autoencoder, mean_bce_per_image, mlp
 from .conv import conv_decoder, conv_encoder
 
 
@@ -80,6 +80,6 @@ class VAE(Autoencoder):
         mu, logvar = self.posterior(x, labels)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
         z = mu + (0.5 * logvar).exp() * eps
-        recon = bce_per_image(self.decode_logits(z, labels), x)
+        recon = mean_bce_per_image(self.decode_logits(z, labels), x)
         kl = self.kl(mu, logvar, labels).mean()
         return {"loss": recon + kl, "bce": recon, "kl": kl}
