@@ -29,8 +29,12 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import torch
+# As app.py: torch single-threaded in every thread (the handlers' and the Draw tab's model pool), set before
+# torch loads; torch.set_num_threads would reach only the thread that calls it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_startup import digit_png, free_port, launch_app, load_line, memory_mb, stop_app, wait_until_up  # noqa: E402
@@ -78,7 +82,6 @@ def in_process(repeats: int) -> None:
     from aedemo.space.latent_tab import decode_point, latent_map
     from aedemo.space.store import ModelStore
 
-    torch.set_num_threads(1)  # as in the app: app.py sets OMP_NUM_THREADS=1 for its handler threads
     store = ModelStore()
     store.warm_up()  # app.py does this right after launch, before visitors arrive
     print(f"\n1. in-process, {repeats} calls each, torch threads {torch.get_num_threads()}; models: "
@@ -101,7 +104,7 @@ def in_process(repeats: int) -> None:
         ("reconstruct, all variants (handler)", (), lambda i: reconstruct(store, canvases[i % 100], None, "vae", {})),
         ("  preprocessing (400 px canvas -> 28x28)", (), lambda i: to_mnist(canvases[i % 100])),
         ("  the classifier", ("classifier",), classify),
-        ("  the models' reconstructions", (), models_only),
+        ("  the models, one after another", (), models_only),
         ("denoise", ("dae", "ae", "conv", "pca"),
          lambda i: denoise(store, "Test digit", i, None, None, "gaussian", 0.5, i, None, {})),
         ("generate (cvae 16 + vae, aae)", ("cvae", "vae", "aae"),
