@@ -209,7 +209,7 @@ def _initial_losses(config: TrainConfig, data: TrainingData, device: str) -> dic
     model = build_model(config.variant, **config.model_config).to(device)
     n = INITIAL_LOSS_DIGITS
     return {
-        split: evaluate_terms(model, to_float(x[:n]).to(device), y[:n].to(device))["loss"]
+        split: evaluate_terms(model, x[:n].to(device), y[:n].to(device))["loss"]  # uint8, as train() takes them
         for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test))
     }
 
