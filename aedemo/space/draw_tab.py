@@ -13,13 +13,14 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from ..models import Autoencoder
 from . import images
 from .inputs import UserInputError, as_batch, to_mnist
 from .store import ModelStore, ModelUnavailable, display_name, short_name
 from .ui import IMAGE_PX, follow_session, problem, unchanged
 
 # The nine models of a stroke run two at a time: at batch 1 each is mostly waiting on its weights coming from
-# memory, with the GIL released, so a second thread cuts the handler's time by ~20 % (benchmarks/app_latency.py).
+# memory, with the GIL released, so a second thread cuts the handler's time by ~25 % (benchmarks/app_latency.py).
 # One pool for all visitors, so concurrent strokes never run more than two models at once on a 2-core Space.
 MODEL_THREADS = ThreadPoolExecutor(2, thread_name_prefix="aedemo-models")
 CANVAS = 400  # sketchpad size in px; the digit drawn on it is scaled to MNIST's 20 px box anyway
@@ -92,7 +93,7 @@ def reconstruct(
         shown.append((name, f" (as {predicted})" if jobs[-1][0].conditional else ""))
 
     @torch.inference_mode()  # inference mode is per thread: the handler's own does not reach the pool's
-    def encode_decode(job: tuple[Any, torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_decode(job: tuple[Autoencoder, torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
         model, labels = job
         # a model trained in this session may live elsewhere than the shipped ones (no copy when it does not)
         z = model.encode(x.to(model.device), labels)  # kept: the focus model's code is shown without a second pass
