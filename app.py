@@ -20,8 +20,6 @@ if "IPython" not in sys.modules:
 from aedemo.space import build_demo, launch_kwargs  # noqa: E402
 
 demo = build_demo()
-# one queue for every tab; small handlers may run side by side (the Train tab limits itself to one run)
-demo.queue(default_concurrency_limit=8, max_size=256)
 
 if __name__ == "__main__":
     demo.launch(prevent_thread_lock=True, **launch_kwargs())

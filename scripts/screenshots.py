@@ -31,7 +31,6 @@ def launch_app() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     demo = build_demo()
-    demo.queue(default_concurrency_limit=8)
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
     return demo.local_url
 

@@ -87,7 +87,6 @@ def app_url(store) -> str:
     from aedemo.space import build_demo, launch_kwargs
 
     demo = build_demo(store)
-    demo.queue(default_concurrency_limit=8)
     demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True,
                 **launch_kwargs())
     yield demo.local_url.rstrip("/") + "/"

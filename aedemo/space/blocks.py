@@ -24,7 +24,8 @@ Eight autoencoders and PCA, trained on MNIST, side by side: **draw** a digit and
 
 
 def build_demo(store: ModelStore | None = None) -> gr.Blocks:
-    """The app over `store` (by default: every checkpoint under checkpoints/, or the Hub repo in AEDEMO_HUB_REPO)."""
+    """The app over `store` (by default: every checkpoint under checkpoints/, or the Hub repo in AEDEMO_HUB_REPO),
+    with its queue set up: app.py, the tests and the screenshots serve the same configuration."""
     store = store or ModelStore()
     # the pictures Gradio serves as files (generated grids, the 28x28 previews, downloads) go to its cache folder:
     # deleted hourly once an hour old, so a long-running Space does not fill its disk
@@ -52,7 +53,8 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
                 else:
                     gr.Markdown(f"The Train tab is unavailable here ({_train_import_error}).")
     demo.store = store  # tests and benchmarks reach the loaded models through the app
-    return demo
+    # one queue for every tab; small handlers may run side by side (the Train tab limits itself to one run)
+    return demo.queue(default_concurrency_limit=8, max_size=256)
 
 
 def launch_kwargs() -> dict:
