@@ -49,3 +49,24 @@ def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_readi
             " return e && e.textContent.trim() === '7'; }", timeout=30_000)
         assert reading.inner_text().strip() == "7"
     assert page.locator(".toast-body.error").count() == 0
+
+
+def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
+    page.get_by_role("tab", name="Train").click()
+    page.wait_for_selector("#train-variant input", timeout=WAIT_MS)
+    page.locator("#train-variant input").click()
+    page.get_by_role("option", name="AE", exact=True).click()  # an MLP: seconds per epoch
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function(
+        "() => /finished|stopped early|Not trained/.test(document.querySelector('#train-status').innerText)",
+        timeout=WAIT_MS)
+    assert "my ae #1" in page.locator("#train-status").inner_text()
+    trained = "my ae #1 (trained in this session)"
+    for tab, menu in (("Latent space", "#latent-model"), ("Denoise", "#denoise-extra")):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_selector(f"{menu} input", timeout=WAIT_MS)
+        page.locator(f"{menu} input").click()
+        page.get_by_role("option", name=trained, exact=True).click()
+        assert page.locator(f"{menu} input").input_value() == trained
+    time.sleep(2)  # the Latent tab maps the chosen model; any failure would show as an error toast
+    assert page.locator(".toast-body.error").count() == 0

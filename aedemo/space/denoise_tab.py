@@ -152,7 +152,8 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                                  info="Gaussian: noise std · salt & pepper: fraction of pixels · masking: square side")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0)
-                extra = gr.Dropdown([("(none)", "")] + store.choices(), value="", label="Also compare")
+                extra = gr.Dropdown([("(none)", "")] + store.choices(), value="", label="Also compare",
+                                    elem_id="denoise-extra")
             go = gr.Button("Denoise", variant="primary")
         with gr.Column(scale=7):
             first = denoise(store, "Test digit", gallery_digits[7], None, None, "gaussian", 0.5, 0)

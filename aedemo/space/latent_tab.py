@@ -168,7 +168,7 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
     with gr.Row(equal_height=False):
         with gr.Column(scale=8):
             with gr.Row():
-                model = gr.Dropdown(choices, value=first, label="Model", scale=2)
+                model = gr.Dropdown(choices, value=first, label="Model", scale=2, elem_id="latent-model")
                 view = gr.Radio(list(VIEWS), value="3-D", label="View", scale=1)
                 n_points = gr.Slider(100, LATENT_DIGITS, value=2000, step=100, label="Test digits shown", scale=2)
             scatter = latent_scatter(elem_id="latent-scatter")

@@ -35,6 +35,7 @@ from ..data import DataNotFoundError, load_mnist, to_float
 from ..models import VARIANTS, build_model
 from ..train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, train, train_command
 from .images import grid as image_grid
+from .store import display_name
 
 try:  # a ZeroGPU Space: a GPU is lent to the decorated function for the length of one call
     import spaces
@@ -414,7 +415,8 @@ def _train_and_report(
     s: TrainSettings, models: dict, folder: Path, stop: StopFlag, data: TrainingData | None
 ) -> Iterator[TrainView]:
     """run_training's body, once the settings are valid: the worker's news turned into views."""
-    yield TrainView(f"Preparing to train **{s.variant}**…", models=models)
+    title = display_name(s.variant)
+    yield TrainView(f"Preparing to train **{title}**…", models=models)
 
     data = data or training_data()
     view = TrainView("", models=models)
@@ -439,19 +441,19 @@ def _train_and_report(
                 facts = [f"on {where}", f"until {s.epochs} epoch(s) or {limit:.0f} s, whichever comes first"]
                 if s.budget is None or s.budget > payload["cap"]:
                     facts.append(f"runs are capped at {payload['cap']:.0f} s on this Space")
-                view.status = f"Training **{s.variant}** " + "; ".join(facts + payload["notices"]) + "."
+                view.status = f"Training **{title}** " + "; ".join(facts + payload["notices"]) + "."
             elif kind == "initial":
                 points += [(0.0, payload["train"], "train"), (0.0, payload["test"], "test")]
             elif kind == "step":
                 points.append((payload["epoch"], payload["loss"], "train"))
                 view.progress = min(1.0, max(payload["epoch"] / s.epochs, payload["seconds"] / limit))
-                view.status = (f"Training **{s.variant}**: epoch {payload['epoch']:.2f} of {s.epochs}, "
+                view.status = (f"Training **{title}**: epoch {payload['epoch']:.2f} of {s.epochs}, "
                                f"{payload['seconds']:.0f} s, train loss {payload['loss']:.1f}")
             elif kind == "epoch":
                 points.append((payload["at"], payload["test"]["loss"], "test"))
                 view.grid, view.grid_version = payload["grid"], view.grid_version + 1
                 view.progress = min(1.0, max(payload["epoch"] / s.epochs, payload["seconds"] / limit))
-                view.status = (f"Training **{s.variant}**: epoch {payload['epoch']} of {s.epochs} done, "
+                view.status = (f"Training **{title}**: epoch {payload['epoch']} of {s.epochs} done, "
                                f"{payload['seconds']:.0f} s, test loss {payload['test']['loss']:.1f}")
             elif kind == "error":
                 view.status, view.error = f"**Not trained:** {payload['message']}", payload["message"]
@@ -554,7 +556,8 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     gr.Markdown(HELP)
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
-            variant = gr.Dropdown(list(VARIANTS), value="vae", label="Model")
+            variant = gr.Dropdown([(display_name(v), v) for v in VARIANTS], value="vae", label="Model",
+                                  elem_id="train-variant")
             epochs = gr.Slider(1, MAX_EPOCHS, value=3, step=1, label="Epochs")
             # No minimum / maximum on these fields: parse_settings' messages name the field, Gradio's do not.
             budget = gr.Number(value=60, label="Time budget (seconds, 0 = none)",
@@ -565,12 +568,13 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                 train_btn = gr.Button("Train", variant="primary")
                 stop_btn = gr.Button("Stop", variant="stop")
         with gr.Column(scale=3):
-            status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status")
+            status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status",
+                                 elem_id="train-status")
             curve = gr.LinePlot(None, x="epoch", y="loss", color="curve", title="Loss (nats per image)", label="Loss",
                                 x_title="epoch", y_title="loss", height=280,
                                 color_map={"train": "#2563eb", "test": "#f97316"})
             grid = gr.Image(label="Test digits / reconstructions / samples", format="png", type="numpy",
-                            interactive=False, height=280)
+                            interactive=False, height=280, elem_id="train-grid")
     with gr.Accordion("Keep your model: download it, or push it to the Hub", open=True):
         download = gr.DownloadButton("Download the checkpoint (.zip: model.safetensors, config.json, metrics.json)",
                                      visible=False)

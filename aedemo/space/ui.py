@@ -31,8 +31,10 @@ def follow_session(
 
     `selectors` pairs a Dropdown / CheckboxGroup with a function session_models -> its choices. The value is kept.
     """
-    def refresh(models: dict | None) -> tuple:
-        return tuple(type(c)(choices=choices_of(models or {})) for c, choices_of in selectors)
+    def refresh(models: dict | None) -> gr.components.Component | tuple:
+        updates = tuple(type(c)(choices=choices_of(models or {})) for c, choices_of in selectors)
+        # one output takes the return value as it is: a 1-tuple would arrive as the selector's new *value*
+        return updates[0] if len(updates) == 1 else updates
 
     session_models.change(
         refresh, session_models, [c for c, _ in selectors], queue=False, show_progress="hidden",
