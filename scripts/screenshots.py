@@ -1,7 +1,8 @@
 """Screenshot each tab of the Space with headless Chromium: `python scripts/screenshots.py [--url URL]`.
 
 Without --url the app is built and launched in this process on a free port. Uses Debian's /usr/bin/chromium
-through Playwright (never a downloaded browser). Writes docs/screenshots/<tab>.png.
+through Playwright (never a downloaded browser). Writes docs/screenshots/<tab>.png. The Train shot trains the plain
+AE for 3 epochs: set AEDEMO_DATA_DIR to a folder with MNIST/raw to train on the full training set, as a Space would.
 """
 
 from __future__ import annotations
@@ -66,6 +67,13 @@ def main() -> None:
                     "() => document.querySelector('#latent-original img') !== null", timeout=wait_ms)
             if name == "generate":
                 page.wait_for_selector("#generate-grid img", timeout=wait_ms)
+            if name == "train":  # a short run of the plain AE (an MLP: a few seconds an epoch), to its end
+                page.locator("#train-variant input").click()
+                page.get_by_role("option", name="AE", exact=True).click()
+                page.get_by_role("button", name="Train", exact=True).click()
+                page.wait_for_function(
+                    "() => /finished|stopped early/.test(document.querySelector('#train-status').innerText)",
+                    timeout=wait_ms)
             time.sleep(3)
             page.screenshot(path=str(out / f"{name}.png"), full_page=True)
     print("wrote", ", ".join(f"{out / n}.png" for n in TABS))
