@@ -39,6 +39,7 @@ class PCA(Autoencoder):
         return torch.log(p) - torch.log1p(-p)
 
     def loss_terms(self, x, labels, generator=None):
-        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
-        mse = F.mse_loss(self.decode(self.encode(x)), x)
+        z = self.encode(x)
+        recon = mean_bce_per_image(self.decode_logits(z), x)
+        mse = F.mse_loss(self.decode(z), x)
         return {"loss": recon, "bce": recon, "mse": mse}
