@@ -156,6 +156,8 @@ def main() -> None:
     if args.repeats > 1:
         print("epochs, s:  reference " + " ".join(f"{t.seconds:.2f}" for t in refs)
               + "   aedemo " + " ".join(f"{t.seconds:.2f}" for t in ourss))
+        # each pair ran back to back: their spread is how much the machine moved during the run
+        print("ratio of each pair: " + " ".join(f"{o.rate / r.rate:.2f}x" for r, o in zip(refs, ourss, strict=True)))
     per_epoch = data[0].shape[0]
     for name, t in (("reference (DataLoader + ToTensor)", ref), ("aedemo trainer", ours)):
         print(f"{name:34s} {per_epoch / t.rate:6.2f} s/epoch {t.rate:8.0f} samples/s  "
