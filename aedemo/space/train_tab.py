@@ -576,7 +576,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                                 x_title="epoch", y_title="loss", height=280,
                                 color_map={"train": "#2563eb", "test": "#f97316"})
             grid = gr.Image(label="Test digits / reconstructions / samples", format="png", type="numpy",
-                            interactive=False, height=280, elem_id="train-grid")
+                            interactive=False, height=280)
     with gr.Accordion("Keep your model: download it, or push it to the Hub", open=True):
         download = gr.DownloadButton("Download the checkpoint (.zip: model.safetensors, config.json, metrics.json)",
                                      visible=False)
