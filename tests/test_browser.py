@@ -70,3 +70,16 @@ def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
         assert page.locator(f"{menu} input").input_value() == trained
     time.sleep(2)  # the Latent tab maps the chosen model; any failure would show as an error toast
     assert page.locator(".toast-body.error").count() == 0
+
+
+def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
+    page.get_by_role("tab", name="Draw & reconstruct").click()
+    page.locator("#draw-sketchpad button[aria-label='Clear canvas']").click()
+    page.wait_for_function(
+        "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
+    assert page.locator("#draw-gallery img").count() == 0
+    time.sleep(1)
+    draw(page, SEVEN)  # no tool picked by hand: the brush must still (again) be selected
+    page.wait_for_selector("#draw-gallery img", timeout=WAIT_MS)
+    page.wait_for_selector("#draw-seen img", timeout=WAIT_MS)
+    assert page.locator(".toast-body.error").count() == 0

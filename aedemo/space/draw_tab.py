@@ -26,15 +26,19 @@ MODEL_THREADS = ThreadPoolExecutor(2, thread_name_prefix="aedemo-models")
 CANVAS = 400  # sketchpad size in px; the digit drawn on it is scaled to MNIST's 20 px box anyway
 N_OUTPUTS = 7  # preview, classifier, digit-likeness, reconstructions, code, status, the 28x28 for the Denoise tab
 DEFAULT_FOCUS = "vae"
-# Gradio 6's sketchpad starts with no tool selected ("select the draw tool to start"); pick the brush for the
-# visitor so the first stroke draws
+# Gradio 6's sketchpad starts with no tool selected ("select the draw tool to start"), and its Clear button drops
+# the tool again; pick the brush for the visitor both times, so the next stroke draws. (A selected tool's button
+# has the class "highlight": clicking it then would deselect it.)
 SELECT_BRUSH_JS = """
 const selectBrush = (triesLeft) => {
   const button = document.querySelector('#draw-sketchpad button[aria-label="Brush"]');
-  if (button) { button.click(); return; }
+  if (button) { if (!button.classList.contains('highlight')) button.click(); return; }
   if (triesLeft > 0) setTimeout(() => selectBrush(triesLeft - 1), 250);
 };
 selectBrush(80);
+document.addEventListener('click', (event) => {
+  if (event.target.closest('#draw-sketchpad button[aria-label="Clear canvas"]')) setTimeout(() => selectBrush(4), 150);
+}, true);
 """
 
 
