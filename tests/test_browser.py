@@ -83,3 +83,20 @@ def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
     page.wait_for_selector("#draw-gallery img", timeout=WAIT_MS)
     page.wait_for_selector("#draw-seen img", timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0
+
+
+def test_an_example_put_over_a_drawing_leaves_the_canvas_usable(page, store):
+    page.get_by_role("tab", name="Draw & reconstruct").click()
+    draw(page, [[(0.2, 0.9), (0.4, 0.9)]])  # whatever is on the canvas, one more stroke
+    time.sleep(2)
+    page.get_by_role("button", name="3", exact=True).click()
+    if store.classifier is not None:
+        page.wait_for_function(
+            "() => { const e = document.querySelector(\"#draw-reading [data-testid='label-output-value']\");"
+            " return e && e.textContent.trim() === '3'; }", timeout=WAIT_MS)
+    time.sleep(2)
+    # nothing covers the sketchpad: its toolbar still answers (a stuck loading overlay would intercept the click)
+    page.locator("#draw-sketchpad button[aria-label='Clear canvas']").click(timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
+    assert page.locator(".toast-body.error").count() == 0

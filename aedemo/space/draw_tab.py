@@ -212,10 +212,12 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
     for control in (variants, focus):
         control.input(handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
                       api_visibility="private", trigger_mode="always_last")
-    # a value set by an event does not make the sketchpad fire .change, so each example chains the reconstruction
+    # A value set by an event does not make the sketchpad fire .change, so each example chains the reconstruction.
+    # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered
+    # the canvas and its toolbar for good (the example itself is instant).
     examples = [(b, partial(random_example, store, d)) for d, b in enumerate(digit_buttons)]
     for button, put_digit in [*examples, (random_button, partial(random_example, store))]:
-        button.click(put_digit, None, sketch, api_visibility="private", queue=False).then(
+        button.click(put_digit, None, sketch, api_visibility="private", queue=False, show_progress="hidden").then(
             handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
             api_visibility="private")
     follow_session(session_models, store, [
