@@ -155,6 +155,8 @@ def test_push_refuses_without_a_trained_model_a_repo_id_or_a_token(tmp_path, mon
     monkeypatch.setattr("aedemo.hub.push_checkpoint", lambda *a, **k: calls.append((a, k)))
     assert "train a model first" in push_to_hub("me/model", "hf_x", False, None)
     assert "your-name/model-name" in push_to_hub("not a repo id", "hf_x", False, str(tmp_path))
+    empty = push_to_hub("  ", "hf_x", False, str(tmp_path))
+    assert "enter a repository id" in empty and "``" not in empty
     # No token must not mean "use the Space's own login": the push is refused.
     assert "token" in push_to_hub("me/model", "  ", False, str(tmp_path))
     assert calls == []

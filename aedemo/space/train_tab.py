@@ -499,6 +499,8 @@ def push_to_hub(repo_id: str, token: str, private: bool, checkpoint: str | None)
     repo_id, token = (repo_id or "").strip(), (token or "").strip()
     if not checkpoint or not Path(checkpoint).is_dir():
         return "**Not pushed:** train a model first; the push sends the latest model trained in this session."
+    if not repo_id:
+        return "**Not pushed:** enter a repository id, `your-name/model-name` (it is created if it does not exist)."
     if not REPO_ID.match(repo_id):
         return f"**Not pushed:** the repository id must look like `your-name/model-name`, not `{repo_id[:100]}`."
     if not token:
