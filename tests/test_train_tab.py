@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 import zipfile
@@ -69,6 +70,8 @@ def test_stop_ends_the_run_early_and_keeps_the_model(small_data, tmp_path):
             request_stop(tmp_path)
     last = views[-1]
     assert "stopped early" in last.status
+    done = float(re.search(r"([0-9.]+) of 50 epochs", last.status).group(1))  # how far it got, not "1 epoch"
+    assert 0 < done < 50 and done == pytest.approx(last.loss["epoch"].max(), abs=0.5)
     assert "my ae #1" in last.models
     assert len(curve_points(last, "test")) < 50
 

@@ -281,6 +281,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
             news.put(("done", {
                 "config": dict(result.model.config), "state_dict": state, "history": result.history,
                 "seconds": result.seconds, "stopped": result.stopped_early, "device": result.device,
+                "epochs": last["fraction"] if getattr(result.model, "trainable", True) else 1.0,
                 "command": train_command(config),
                 "settings": {**settings, "device": device},
             }))
@@ -466,10 +467,14 @@ def _train_and_report(
                 models[name] = model.eval()
                 view.checkpoint, view.download, saved = _keep_files(model, folder, name, payload, data)
                 view.models, view.progress = dict(models), 1.0
-                ended = "stopped early" if payload["stopped"] else "finished"
+                # a run stopped mid-epoch says how far it got: its last, partial epoch counts as one in the history
+                ended, trained = (
+                    ("stopped early", f"{payload['epochs']:.2f} of {s.epochs} epochs") if payload["stopped"]
+                    else ("finished", f"{len(payload['history'])} epoch(s)")
+                )
                 test = payload["history"][-1]["test"]["loss"] if payload["history"] else float("nan")
                 view.status = (
-                    f"**{name}** {ended}: {len(payload['history'])} epoch(s), {payload['seconds']:.0f} s of "
+                    f"**{name}** {ended}: {trained}, {payload['seconds']:.0f} s of "
                     f"training on {payload['device']}, test loss {test:.1f}. It is now in the other tabs' model "
                     f"lists (for this browser session only); {saved}."
                     + (f"\n\n*Note:* {data.notice}" if data.notice else "")
