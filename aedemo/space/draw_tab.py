@@ -179,11 +179,15 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
         with gr.Column(scale=7):
             with gr.Row(equal_height=True):
                 # inline like the reconstructions: as a gr.Image it cost ~5 ms of server work per stroke (a file)
-                seen = gr.HTML("", label="What the model sees", show_label=True, container=True,
-                               elem_id="draw-seen", min_height=IMAGE_PX)
-                reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
-                likeness = gr.HTML(label="How digit-like", show_label=True, container=True, elem_id="draw-likeness",
-                                   min_height=IMAGE_PX)
+                # a column each, with a minimum width: on a phone the three stack instead of squeezing side by side
+                with gr.Column(min_width=200):
+                    seen = gr.HTML("", label="What the model sees", show_label=True, container=True,
+                                   elem_id="draw-seen", min_height=IMAGE_PX)
+                with gr.Column(min_width=200):
+                    reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
+                with gr.Column(min_width=200):
+                    likeness = gr.HTML(label="How digit-like", show_label=True, container=True,
+                                       elem_id="draw-likeness", min_height=IMAGE_PX)
             reconstructions = gr.HTML(
                 "", label="Reconstructions (mean squared error per pixel)", show_label=True, container=True,
                 elem_id="draw-gallery", min_height=IMAGE_PX,
