@@ -96,7 +96,15 @@ function draw() {
     g.fillStyle = COLORS[i]; g.beginPath(); g.arc(x, y, 5, 0, 2 * Math.PI); g.fill();
     g.fillStyle = ink; g.fillText(String(i), x + 9, y + 4);
   }
-  if (d.title) { g.fillStyle = ink; g.font = 'bold 13px sans-serif'; g.fillText(d.title, 12, 20); }
+  if (d.title) {  // wrapped to stay clear of the legend on a narrow (phone) screen
+    g.fillStyle = ink; g.font = 'bold 13px sans-serif';
+    let line = '', y = 20;
+    for (const word of d.title.split(' ')) {
+      if (line && g.measureText(line + ' ' + word).width > W - 60) { g.fillText(line, 12, y); line = word; y += 17; }
+      else line = line ? line + ' ' + word : word;
+    }
+    g.fillText(line, 12, y);
+  }
 }
 
 function pickAt(x, y) {
