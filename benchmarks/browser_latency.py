@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from app_startup import free_port, launch_app, load_line, stop_app, wait_until_up  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aedemo.space.browser import draw, open_app  # noqa: E402
+from aedemo.space.browser import clear_canvas, draw, open_app  # noqa: E402
 
 # The page's clocks: pointer-ups and changes of the reconstructions; the requests come from Resource Timing.
 WATCH_JS = """
@@ -71,7 +71,7 @@ def main() -> None:
             page.evaluate(WATCH_JS)
             for i in range(args.strokes):
                 if i and i % args.clear_every == 0:
-                    page.locator("#draw-sketchpad button[aria-label='Clear canvas']").click()
+                    clear_canvas(page)
                     time.sleep(PAUSE_S)
                 draw(page, [stroke(i)], steps=2)
                 time.sleep(PAUSE_S)

@@ -42,7 +42,7 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     p.add_argument("--timeout", type=float, default=180, help="seconds to wait for each tab's outputs")
     args = p.parse_args()
-    from aedemo.space.browser import draw, open_app
+    from aedemo.space.browser import draw, open_app, train
 
     url = args.url or launch_app()
     out = Path(args.out)
@@ -68,12 +68,7 @@ def main() -> None:
             if name == "generate":
                 page.wait_for_selector("#generate-grid img", timeout=wait_ms)
             if name == "train":  # a short run of the plain AE (an MLP: a few seconds an epoch), to its end
-                page.locator("#train-variant input").click()
-                page.get_by_role("option", name="AE", exact=True).click()
-                page.get_by_role("button", name="Train", exact=True).click()
-                page.wait_for_function(
-                    "() => /finished|stopped early/.test(document.querySelector('#train-status').innerText)",
-                    timeout=wait_ms)
+                train(page, "AE", wait_ms)
             time.sleep(3)
             page.screenshot(path=str(out / f"{name}.png"), full_page=True)
     print("wrote", ", ".join(f"{out / n}.png" for n in TABS))

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from aedemo.space.browser import CHROMIUM, draw, open_app
+from aedemo.space.browser import CHROMIUM, clear_canvas, draw, open_app, train
 
 pytestmark = [
     pytest.mark.browser,
@@ -52,15 +52,7 @@ def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_readi
 
 
 def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
-    page.get_by_role("tab", name="Train").click()
-    page.wait_for_selector("#train-variant input", timeout=WAIT_MS)
-    page.locator("#train-variant input").click()
-    page.get_by_role("option", name="AE", exact=True).click()  # an MLP: seconds per epoch
-    page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_function(
-        "() => /finished|stopped early|Not trained/.test(document.querySelector('#train-status').innerText)",
-        timeout=WAIT_MS)
-    assert "my ae #1" in page.locator("#train-status").inner_text()
+    assert "my ae #1" in train(page, "AE", WAIT_MS)  # an MLP: seconds per epoch
     trained = "my ae #1 (trained in this session)"
     for tab, menu in (("Latent space", "#latent-model"), ("Denoise", "#denoise-extra")):
         page.get_by_role("tab", name=tab).click()
@@ -74,7 +66,7 @@ def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
 
 def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
     page.get_by_role("tab", name="Draw & reconstruct").click()
-    page.locator("#draw-sketchpad button[aria-label='Clear canvas']").click()
+    clear_canvas(page)
     page.wait_for_function(
         "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
     assert page.locator("#draw-gallery img").count() == 0
@@ -96,7 +88,7 @@ def test_an_example_put_over_a_drawing_leaves_the_canvas_usable(page, store):
             " return e && e.textContent.trim() === '3'; }", timeout=WAIT_MS)
     time.sleep(2)
     # nothing covers the sketchpad: its toolbar still answers (a stuck loading overlay would intercept the click)
-    page.locator("#draw-sketchpad button[aria-label='Clear canvas']").click(timeout=15_000)
+    clear_canvas(page, timeout_ms=15_000)
     page.wait_for_function(
         "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0

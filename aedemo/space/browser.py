@@ -1,4 +1,4 @@
-"""Driving the Space in headless Chromium: shared by the end-to-end test and scripts/screenshots.py.
+"""Driving the Space in headless Chromium: shared by the end-to-end tests, scripts/screenshots.py and benchmarks.
 
 Debian's /usr/bin/chromium through Playwright (`executable_path`), never a browser Playwright downloads.
 Playwright is a development dependency: import this module only where it is installed.
@@ -45,3 +45,24 @@ def draw(page, strokes: Strokes, steps: int = 5) -> None:
             page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=steps)
         page.mouse.up()
         time.sleep(0.5)  # let the stroke reach the app before the next one starts
+
+
+def clear_canvas(page, timeout_ms: int = 30_000) -> None:
+    """Press the Draw tab's "Clear canvas" (a stuck overlay over the sketchpad would make this time out)."""
+    page.locator("#draw-sketchpad button[aria-label='Clear canvas']").click(timeout=timeout_ms)
+
+
+def train(page, model: str, timeout_ms: int) -> str:
+    """In the Train tab, pick `model` (its menu label, e.g. "AE"), press Train and wait for the run to end.
+
+    Returns the status text: it says "finished", "stopped early" or "Not trained".
+    """
+    page.get_by_role("tab", name="Train").click()
+    page.wait_for_selector("#train-variant input", timeout=timeout_ms)
+    page.locator("#train-variant input").click()
+    page.get_by_role("option", name=model, exact=True).click()
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function(
+        "() => /finished|stopped early|Not trained/.test(document.querySelector('#train-status').innerText)",
+        timeout=timeout_ms)
+    return page.locator("#train-status").inner_text()

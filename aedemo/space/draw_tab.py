@@ -178,9 +178,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=200)
         with gr.Column(scale=7):
             with gr.Row(equal_height=True):
-                # inline like the reconstructions: as a gr.Image it cost ~5 ms of server work per stroke (a file)
                 # a column each, with a minimum width: on a phone the three stack instead of squeezing side by side
                 with gr.Column(min_width=200):
+                    # inline like the reconstructions: as a gr.Image it cost ~5 ms of server work per stroke
                     seen = gr.HTML("", label="What the model sees", show_label=True, container=True,
                                    elem_id="draw-seen", min_height=IMAGE_PX)
                 with gr.Column(min_width=200):
