@@ -224,10 +224,11 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
         assert not queued.done()
         first.predict(api_name="/stop_training")  # stops the first visitor's run, not the second's
 
-        status, _curve, _grid, download = long_run.result(timeout=120)
+        status, _curve, _grid, download, repo_id = long_run.result(timeout=120)
         assert "my ae #1" in status and "stopped early" in status
-        status, _curve, _grid, download = queued.result(timeout=120)
+        status, _curve, _grid, download, repo_id = queued.result(timeout=120)
         assert "my ae #1" in status and "finished" in status  # its own session: its own first model
+        assert repo_id["placeholder"] == "your-name/aedemo-ae"  # the push box suggests a name for what was trained
         path = download["value"] if isinstance(download, dict) else download
         assert zipfile.is_zipfile(path)
 

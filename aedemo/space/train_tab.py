@@ -538,6 +538,8 @@ def _train_handler(variant, epochs, budget, batch_size, lr, models, request: gr.
             view.status, gr.skip() if view.loss is None else view.loss, view.grid if new_grid else gr.skip(),
             view.models, folder, view.checkpoint or gr.skip(),
             gr.DownloadButton(value=view.download, visible=True) if view.download else gr.skip(),
+            # the push sends the model just trained: suggest a repository named after it
+            gr.Textbox(placeholder=f"your-name/aedemo-{variant}") if view.checkpoint else gr.skip(),
         )
 
 
@@ -599,7 +601,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     checkpoint = gr.State(None)
     train_btn.click(
         _train_handler, [variant, epochs, budget, batch_size, lr, session_models],
-        [status, curve, grid, session_models, session_dir, checkpoint, download],
+        [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id],
         api_name="train", concurrency_limit=1, concurrency_id="train", show_progress_on=[status],
     )
     stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)
