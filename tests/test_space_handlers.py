@@ -294,8 +294,14 @@ def test_clicking_a_point_decodes_it_and_shows_its_digit(store, mnist_test):
     s1, s2, s3, decoded, original, status = latent_tab.pick(store, name, 0, None, Click())
     assert [s.value for s in (s1, s2, s3)] == pytest.approx(point[:3])  # the sliders move to the point
     images, labels = mnist_test
-    assert np.array_equal(original, show(images[42].float() / 255))
-    assert f"#{point[4]}" in status and decoded.shape == (28, 28)
+    x = images[42:43].float().div(255).unsqueeze(1)
+    assert np.array_equal(original, show(x))
+    assert f"#{point[4]}" in status
+    # decoded from the digit's whole code, not only its place on the plotted axes: its reconstruction
+    model = store.get(name)
+    with torch.no_grad():
+        reconstruction = show(model.decode(model.encode(x), labels[42:43] if model.conditional else None))
+    assert np.abs(decoded.astype(int) - reconstruction.astype(int)).max() <= 2
 
     class EmptySpace:  # a 2-D click away from every dot, beyond the data: the sliders stretch to reach it
         _data = {"index": None, "coords": [s1.maximum + 1.0, 0.0]}

@@ -131,7 +131,12 @@ def decode_point(
 def pick(
     store: ModelStore, model_name: str | None, digit: Any, session_models: dict | None, evt: gr.EventData
 ) -> tuple:
-    """A click on the map: move the sliders there, decode the place, and show the test digit clicked (if any)."""
+    """A click on the map: move the sliders there and decode; a click on a dot also shows that test digit.
+
+    A dot is decoded from the digit's whole code, so the picture is the model's reconstruction of that digit. A
+    map of a bigger code shows only its top principal axes: decoding the plotted point instead (the other
+    dimensions at their mean) could draw a different digit from the one clicked.
+    """
     data = getattr(evt, "_data", None) or {}
     coords = list(data.get("coords") or [])[:3]
     index = data.get("index")
@@ -139,28 +144,33 @@ def pick(
         coords = [float(v) for v in coords] + [0.0] * (3 - len(coords))
     except (TypeError, ValueError):
         return (*unchanged(5), problem("Could not read the clicked point."))
-    original, label = None, digit  # a click on empty space clears the digit shown from an earlier click
-    if isinstance(index, int) and 0 <= index < len(store.test_set[2]):
-        x, label = store.test_digit(index)
-        original = images.show(x)
-    decoded, status = decode_point(store, model_name, *coords, label, session_models)
-    if isinstance(index, int):
-        status = f"Test digit #{index} (a {label}). " + status
     try:
-        codes, projection = store.test_codes(store.get(model_name, session_models))
-        k = projection.components.shape[0]
-        sliders = _sliders(projection.to_axes(codes), _axis_names(projection, k), value=coords)
-    except ModelUnavailable:
-        sliders = unchanged(3)
-    return (*sliders, decoded, original, status)
+        model = _model(store, model_name, session_models)
+    except UserInputError as e:
+        return (*unchanged(5), problem(str(e)))
+    codes, projection = store.test_codes(model)
+    k = projection.components.shape[0]
+    sliders = _sliders(projection.to_axes(codes), _axis_names(projection, k), value=coords)
+    if not (isinstance(index, int) and 0 <= index < len(codes)):  # empty space: the point itself
+        decoded, status = decode_point(store, model_name, *coords, digit, session_models)
+        return (*sliders, decoded, None, status)  # and no test digit, clearing one shown by an earlier click
+    x, label = store.test_digit(index)
+    with torch.no_grad():
+        z = codes[index : index + 1].to(model.device)
+        decoded = model.decode(z, torch.tensor([label], device=model.device) if model.conditional else None)
+    whole = "its code" if projection.direct else (
+        f"its whole {model.latent_dim}-D code; the sliders show where it sits on the map, and moving them decodes "
+        "the map's points (the other dimensions at their mean)")
+    status = f"Test digit #{index} (a {label}), decoded from {whole}."
+    return (*sliders, images.show(decoded.cpu()), images.show(x), status)
 
 
 def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None) -> None:
     """The tab's UI; with `demo`, the default model's map is drawn when a page loads."""
     gr.Markdown(
         "Where does each model put the test digits? Every dot is one test digit's code, coloured by its class. "
-        "Codes with more than 3 dimensions are projected on their principal axes. Click to decode a place; "
-        "the sliders move through the same space."
+        "Codes with more than 3 dimensions are projected on their principal axes. Click a dot to see that digit "
+        "redrawn from its code, or anywhere on a 2-D map to decode that place; the sliders move through the map."
     )
     choices = store.choices()
     names = [v for _, v in choices]
