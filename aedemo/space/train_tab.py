@@ -376,6 +376,10 @@ def _keep_files(
     return str(run_folder), str(archive), "download it or push it to the Hub below"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def run_training(
     variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any, session_models: dict | None,
     *, session_dir: str | os.PathLike | None = None, data: TrainingData | None = None,
@@ -438,8 +442,8 @@ def _train_and_report(
         for kind, payload in news:
             if kind == "start":
                 limit = min(s.budget or payload["cap"], payload["cap"])
-                where = "a GPU" if payload["device"] == "cuda" else f"the CPU ({CPU_THREADS} thread(s))"
-                facts = [f"on {where}", f"until {s.epochs} epoch(s) or {limit:.0f} s, whichever comes first"]
+                where = "a GPU" if payload["device"] == "cuda" else f"the CPU ({_count(CPU_THREADS, 'thread')})"
+                facts = [f"on {where}", f"until {_count(s.epochs, 'epoch')} or {limit:.0f} s, whichever comes first"]
                 if s.budget is None or s.budget > payload["cap"]:
                     facts.append(f"runs are capped at {payload['cap']:.0f} s on this Space")
                 view.status = f"Training **{title}** " + "; ".join(facts + payload["notices"]) + "."
@@ -470,7 +474,7 @@ def _train_and_report(
                 # a run stopped mid-epoch says how far it got: its last, partial epoch counts as one in the history
                 ended, trained = (
                     ("stopped early", f"{payload['epochs']:.2f} of {s.epochs} epochs") if payload["stopped"]
-                    else ("finished", f"{len(payload['history'])} epoch(s)")
+                    else ("finished", _count(len(payload["history"]), "epoch"))
                 )
                 test = payload["history"][-1]["test"]["loss"] if payload["history"] else float("nan")
                 view.status = (
