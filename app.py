@@ -4,6 +4,8 @@ Honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (read by Gradio itself) and AEDE
 from that Hub repo instead of checkpoints/).
 """
 
+import importlib.abc
+import importlib.machinery
 import os
 import sys
 
@@ -16,6 +18,36 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Jupyter it is already loaded, and this changes nothing.
 if "IPython" not in sys.modules:
     sys.modules["IPython"] = None
+
+
+class _NoStubRewrite(importlib.abc.MetaPathFinder):
+    """Load gradio.component_meta with its create_or_modify_pyi made a no-op.
+
+    On every import Gradio re-derives the .pyi stub of each of its ~80 component classes (parsing their source,
+    rendering templates) and rewrites the file if it differs: ~1.8 s of a ~5 s start-up here. The stubs serve
+    only editors, and Gradio's wheel ships them. When Gradio is loaded some other way (already imported, an
+    editable install), this finds nothing and Gradio starts as it always does.
+    """
+
+    def find_spec(self, name, path, target=None):
+        if name != "gradio.component_meta":
+            return None
+        sys.meta_path.remove(self)  # one module, once
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_without_stub_rewrite(module) -> None:
+            exec_module(module)
+            module.create_or_modify_pyi = lambda *args, **kwargs: None
+
+        spec.loader.exec_module = exec_without_stub_rewrite
+        return spec
+
+
+if "gradio" not in sys.modules:
+    sys.meta_path.insert(0, _NoStubRewrite())
 
 from aedemo.space import build_demo, launch_kwargs  # noqa: E402
 
