@@ -9,7 +9,7 @@ import torch
 from aedemo.models import build_model
 from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
-from aedemo.space.store import ModelStore
+from aedemo.space.store import ModelStore, display_name
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
 
@@ -144,6 +144,15 @@ def test_unknown_model_is_reported_not_raised(store, mnist_test, canvas):
 
 
 # --- Denoise ----------------------------------------------------------------------------------------------------
+
+def test_the_draw_tab_says_what_each_loaded_model_is(store):
+    table = store.models_markdown().splitlines()
+    assert len(table) == 2 + len(store.models)  # a header, its rule, a row per model
+    for name, model in store.models.items():
+        row = next(line for line in table if f"**{display_name(name)}**" in line)
+        what = type(model).description.split(": ", 1)[1]
+        assert f"| {model.latent_dim} |" in row and what[1:] in row
+
 
 def test_denoising_ae_restores_gaussian_noise(store):
     if "dae" not in store.models:

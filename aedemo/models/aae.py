@@ -11,7 +11,10 @@ from .base import adam, mean_bce_per_image, mlp
 
 class AAE(AE):
     variant = "aae"
-    description = "Adversarial AE: a discriminator on codes matches them to a Gaussian prior"
+    description = (
+        "AAE: a discriminator on the codes pushes them towards a Gaussian prior (adversarial training in "
+        "place of the VAE's KL term)"
+    )
     generative = True
 
     def __init__(self, latent_dim: int = 8, hidden=(512, 256), disc_hidden=(512, 512), **config):

@@ -9,7 +9,10 @@ from .base import N_PIXELS, Autoencoder, mean_bce_per_image, mlp
 
 class AE(Autoencoder):
     variant = "ae"
-    description = "Plain MLP autoencoder"
+    description = (
+        "AE: a plain autoencoder, fully connected layers down to the code and back up, trained only to "
+        "redraw its input"
+    )
 
     def __init__(self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512, 256), **config):
         hidden = list(hidden)

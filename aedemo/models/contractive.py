@@ -11,7 +11,10 @@ from .base import N_PIXELS, mean_bce_per_image
 
 class ContractiveAE(AE):
     variant = "contractive"
-    description = "Contractive AE: exact Frobenius norm of the encoder Jacobian as a penalty"
+    description = (
+        "Contractive AE: penalises how much the code moves when the input moves (the exact Frobenius norm of "
+        "the encoder's Jacobian)"
+    )
 
     def __init__(self, latent_dim: int = 32, hidden=(512,), lam: float = 0.1, **config):
         if len(hidden) != 1:

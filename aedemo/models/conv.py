@@ -48,7 +48,10 @@ def conv_decoder(in_features: int, channels: list[int], blocks: int = 0) -> nn.S
 
 class ConvAE(Autoencoder):
     variant = "conv"
-    description = "Convolutional AE: 28 -> 14 -> 7 with strided convs, mirrored by transposed convs"
+    description = (
+        "Conv AE: convolutions instead of fully connected layers (28 -> 14 -> 7 pixels with strided "
+        "convolutions, mirrored by transposed ones)"
+    )
 
     def __init__(self, latent_dim: int = 32, channels: list[int] | tuple[int, ...] = (32, 64), **config):
         channels = list(channels)

@@ -21,7 +21,10 @@ from .vae import VAE, gaussian_kl
 
 class CVAE(VAE):
     variant = "cvae"
-    description = "Conditional VAE: generates the digit class you ask for"
+    description = (
+        "CVAE: a VAE given the digit's class (one-hot) in encoder and decoder, with a learned prior per "
+        "class: it draws the class you ask for"
+    )
     conditional = True
 
     def __init__(self, latent_dim: int = 2, hidden=(512, 256), channels=None, **config):

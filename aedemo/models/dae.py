@@ -9,7 +9,10 @@ from .base import mean_bce_per_image
 
 class DAE(AE):
     variant = "dae"
-    description = "Denoising AE: trained on Gaussian, salt & pepper and masking corruptions"
+    description = (
+        "Denoising AE: shaped like the AE, trained to redraw clean digits from corrupted ones (Gaussian "
+        "noise, salt & pepper, masked squares)"
+    )
 
     def loss_terms(self, x, labels, generator=None):
         noisy = random_corruption(x, generator)

@@ -17,7 +17,7 @@ def kl_sparsity(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
 
 class SparseAE(AE):
     variant = "sparse"
-    description = "Sparse AE: KL sparsity penalty on the mean activation of each code unit"
+    description = "Sparse AE: a wide code kept mostly silent by a KL penalty on each unit's mean activation"
 
     def __init__(self, latent_dim: int = 128, hidden=(512,), rho: float = 0.05, beta: float = 3.0, **config):
         super().__init__(latent_dim, hidden, rho=rho, beta=beta, **config)

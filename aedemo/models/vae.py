@@ -28,7 +28,10 @@ class VAE(Autoencoder):
     """
 
     variant = "vae"
-    description = "VAE: Gaussian posterior, standard normal prior"
+    description = (
+        "VAE: encodes each digit as a Gaussian over codes kept close to a standard normal prior, so codes "
+        "drawn from the prior decode to new digits"
+    )
     generative = True
 
     def __init__(

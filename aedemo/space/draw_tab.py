@@ -197,6 +197,11 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 focus = gr.Dropdown(store.choices(), value=DEFAULT_FOCUS if DEFAULT_FOCUS in all_names else
                                     (all_names[0] if all_names else None), label="Show the code and digit-likeness of",
                                     scale=1)
+            with gr.Accordion("What are these models?", open=False):
+                gr.Markdown(
+                    "Each squeezes the 784 pixels of a digit into a short code (of *code size* numbers) and redraws "
+                    "the digit from it; they differ in what they are trained to do besides.\n\n"
+                    + store.models_markdown(), elem_id="draw-models")
             code = gr.BarPlot(x="dim", y="value", label="Code of the drawing (hover a bar for its value)",
                               sort="x", y_title="value", x_title="code dimension", x_axis_labels_visible=False,
                               elem_id="draw-code")

@@ -185,6 +185,14 @@ class ModelStore:
         lines.extend(self.notices)
         return "\n\n".join(lines)
 
+    def models_markdown(self) -> str:
+        """A table of the shipped models for visitors: what each one is and the size of its code."""
+        rows = ["| Model | Code size | What it is |", "|---|---:|---|"]
+        for name, model in self.models.items():
+            what = (type(model).description or "").split(": ", 1)[-1]  # "VAE: encodes ..." -> "encodes ..."
+            rows.append(f"| **{display_name(name)}** | {model.latent_dim} | {what[:1].upper()}{what[1:]} |")
+        return "\n".join(rows)
+
     def warm_up(self) -> None:
         """Compute the caches the first visitors would otherwise wait for (call it once the server is up)."""
         for model in list(self.models.values()):

@@ -90,5 +90,6 @@ CSS = """
 .digit-tiles figcaption { font-size: 11px; padding: 2px 6px; white-space: nowrap; overflow: hidden;
                           text-overflow: ellipsis; background: var(--background-fill-secondary);
                           color: var(--body-text-color); }
+#draw-models td:first-child, #draw-models th:first-child { white-space: nowrap; word-break: normal; }
 #generate-priors .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
 """
