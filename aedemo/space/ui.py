@@ -90,6 +90,12 @@ CSS = """
 .digit-tiles figcaption { font-size: 11px; padding: 2px 6px; white-space: nowrap; overflow: hidden;
                           text-overflow: ellipsis; background: var(--background-fill-secondary);
                           color: var(--body-text-color); }
-#draw-models td:first-child, #draw-models th:first-child { white-space: nowrap; word-break: normal; }
+/* the models table: words whole (Gradio's tables break them anywhere), names on one line where there is room */
+#draw-models td, #draw-models th { word-break: normal; overflow-wrap: break-word; }
+#draw-models td:first-child { white-space: nowrap; }
+@media (max-width: 640px) {
+  #draw-models td, #draw-models th { padding: 4px 6px; }
+  #draw-models td:first-child { white-space: normal; }
+}
 #generate-priors .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
 """
