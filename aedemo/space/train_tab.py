@@ -583,10 +583,10 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
         with gr.Column(scale=3):
             status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status",
                                  elem_id="train-status")
-            # the series are named in the title: Gradio 6.31's plot legend shows its heading but no entries
+            # no fixed height: with one, the plot clipped its legend, which sits below the axes
             curve = gr.LinePlot(None, x="epoch", y="loss", color="curve", label="Loss",
-                                title="Loss (nats per image): train steps in blue, test after each epoch in orange",
-                                x_title="epoch", y_title="loss", height=280,
+                                title="Loss (nats per image): on training batches, and on test digits after each epoch",
+                                x_title="epoch", y_title="loss", color_title="",
                                 color_map={"train": "#2563eb", "test": "#f97316"})
             grid = gr.Image(label="Test digits / reconstructions / samples", format="png", type="numpy",
                             interactive=False, height=280)
