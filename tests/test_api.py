@@ -1,4 +1,5 @@
-"""Every computing endpoint through gradio_client, against the app launched once on a free port (conftest)."""
+"""Every endpoint through gradio_client, against the app launched once on a free port (conftest); the Train tab's
+training runs are in test_train_tab.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from PIL import Image
 from aedemo.space.images import read_tiles
 
 API_NAMES = {"reconstruct", "reconstruct_drawing", "denoise", "generate", "generate_all", "interpolate", "latent_map",
-             "latent"}
+             "latent", "train", "stop_training", "push_to_hub"}
 
 
 def _image(path: str | dict) -> np.ndarray:
@@ -89,3 +90,9 @@ def test_latent_map_and_decode(client, store):
     x, y, z = value["points"][0][:3]
     image, status = client.predict(model_name=name, c1=x, c2=y, c3=z, digit=0, api_name="/latent")
     assert _image(image).shape == (28, 28) and "Decoded" in status
+
+
+def test_push_to_hub_without_a_trained_model_explains_and_forgets_the_token(client):
+    status, token_field = client.predict("someone/aedemo-vae", "hf_not_a_real_token", False, api_name="/push_to_hub")
+    assert "train a model first" in status
+    assert "hf_not_a_real_token" not in status and token_field == ""  # never echoed; the field is emptied
