@@ -12,8 +12,9 @@ import torch
 
 import aedemo
 from aedemo.data import DataNotFoundError, load_mnist
-from aedemo.space import train_tab
-from aedemo.space.train_tab import TrainingData, push_to_hub, request_stop, run_training
+from aedemo.space import train_tab, train_worker
+from aedemo.space.train_tab import push_to_hub, request_stop, run_training
+from aedemo.space.train_worker import TrainingData
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,7 @@ def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_pa
 
 
 def test_cpu_time_cap_stops_a_long_run(small_data, tmp_path, monkeypatch):
-    monkeypatch.setattr(train_tab, "CPU_MAX_SECONDS", 0.5)
+    monkeypatch.setattr(train_worker, "CPU_MAX_SECONDS", 0.5)
     last = list(run_training("ae", 50, 0, 32, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
     assert "stopped early" in last.status and "my ae #1" in last.models
 
@@ -94,7 +95,7 @@ def test_special_variants_train_in_the_tab(variant, small_data, tmp_path):
     assert last.error is None, last.status
     assert last.models[f"my {variant} #1"].variant == variant
     rows = 3 if variant in ("cvae", "aae") else 2  # digits, reconstructions (and samples)
-    assert last.grid.shape[0] == pytest.approx(rows * 29 * train_tab.GRID_SCALE, abs=2 * train_tab.GRID_SCALE)
+    assert last.grid.shape[0] == pytest.approx(rows * 29 * train_worker.GRID_SCALE, abs=2 * train_worker.GRID_SCALE)
 
 
 @pytest.mark.parametrize(
@@ -143,14 +144,14 @@ def test_offline_training_data_falls_back_to_the_bundled_test_set(monkeypatch):
             raise DataNotFoundError("no network")
         return real(split, *args, **kwargs)
 
-    monkeypatch.setattr(train_tab, "load_mnist", offline)
-    monkeypatch.setattr(train_tab, "_data_cache", None)
-    data = train_tab.training_data()
+    monkeypatch.setattr(train_worker, "load_mnist", offline)
+    monkeypatch.setattr(train_worker, "_data_cache", None)
+    data = train_worker.training_data()
     assert data.notice and "offline" in data.notice
     assert len(data.x_train) == 9000 and len(data.x_test) == 1000
     x, _ = real("test")
     assert torch.equal(torch.cat([data.x_train, data.x_test]), x)  # disjoint: the test loss stays honest
-    assert train_tab.training_data() is data  # loaded once
+    assert train_worker.training_data() is data  # loaded once
 
 
 def test_push_refuses_without_a_trained_model_a_repo_id_or_a_token(tmp_path, monkeypatch):
@@ -208,7 +209,7 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
     from gradio_client import Client
     from gradio_client.utils import Status
 
-    monkeypatch.setattr(train_tab, "_data_cache", small_data)
+    monkeypatch.setattr(train_worker, "_data_cache", small_data)
     with gr.Blocks() as demo:
         models = gr.State({})
         with gr.Tab("Train"):

@@ -1,0 +1,240 @@
+"""Training for the Train tab, in the background: the core trainer in a thread that reports through a queue.
+
+`train_in_background(settings, stop_path, data)` yields (kind, payload) news while it trains, so the tab can stream
+a loss curve, a sample / reconstruction grid and a progress bar. On a ZeroGPU Space (the `spaces` package
+importable) it runs inside `spaces.GPU`; everything it yields is plain data (floats, arrays, a CPU state dict) so
+that it can cross that process boundary, and Stop is a file flag for the same reason.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data import DataNotFoundError, load_mnist, to_float
+from ..models import build_model
+from ..train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, train, train_command
+from .images import grid as image_grid
+
+try:  # a ZeroGPU Space: a GPU is lent to the decorated function for the length of one call
+    import spaces
+except ImportError:
+    spaces = None
+
+# Caps that keep a CPU-only Space responsive while someone trains: the other tabs still need a core.
+CPU_MAX_SECONDS = 120.0
+GPU_MAX_SECONDS = 90.0  # ZeroGPU refuses calls that ask for more than ~120 s to visitors without PRO
+CPU_THREADS = max(1, (os.cpu_count() or 2) // 2)
+PCA_MAX_SAMPLES = 20_000  # the SVD of all 60k digits in float64 needs ~1 GB; 20k give the same components
+INITIAL_LOSS_DIGITS = 500  # the untrained model's loss (the curve's first point) on this many digits
+# The test loss after each epoch and the saved metrics use this many test digits: the whole 10k set costs a
+# conv AE ~10 s of CPU at the end of a run, and memory in proportion; 2,000 give the same figures to ~1 %.
+TEST_DIGITS = 2000
+POINTS_PER_EPOCH = 25  # loss-curve resolution: step losses are averaged over windows this long
+GRID_SCALE = 3
+
+
+# --- data ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class TrainingData:
+    x_train: torch.Tensor  # uint8 [N,28,28]
+    y_train: torch.Tensor  # int64 [N]
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    notice: str | None = None  # shown in the UI when this is not the real MNIST train / test split
+
+
+_data_cache: TrainingData | None = None
+_data_lock = threading.Lock()
+
+
+def training_data() -> TrainingData:
+    """MNIST for training, loaded once per process. Offline, falls back to the bundled test set, with a notice."""
+    global _data_cache
+    with _data_lock:
+        if _data_cache is None:
+            x_test, y_test = load_mnist("test")
+            try:
+                _data_cache = TrainingData(*load_mnist("train"), x_test, y_test)
+            except DataNotFoundError:
+                # 9,000 of the bundled test digits to train on, 1,000 unseen ones so the test loss stays honest
+                _data_cache = TrainingData(
+                    x_test[:9000], y_test[:9000], x_test[9000:], y_test[9000:],
+                    notice="MNIST's training split could not be downloaded (offline?), so this Space trains on "
+                    "9,000 digits of the bundled test set and measures the test loss on the other 1,000.",
+                )
+            return_freed_memory()  # the decompression buffers: ~100 MB the process would otherwise keep
+    return _data_cache
+
+
+def test_subset(data: TrainingData) -> tuple[torch.Tensor, torch.Tensor]:
+    """About TEST_DIGITS test digits spread over the whole set (MNIST's first 5,000 test digits are the neater)."""
+    step = max(1, len(data.x_test) // TEST_DIGITS)
+    return data.x_test[::step], data.y_test[::step]
+
+
+def return_freed_memory() -> None:
+    """Hand the run's freed buffers back to the OS (glibc keeps them otherwise, and the Space looks 500 MB fatter)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+# --- stopping ------------------------------------------------------------------------------------------------
+
+class StopFlag:
+    """A stop request as a file: seen by a worker in another process (ZeroGPU) as well as in this one."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def set(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.touch()
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def is_set(self) -> bool:
+        return self.path.exists()
+
+
+# --- the worker: trains, and reports plain data ------------------------------------------------------------
+
+def preview_grid(model: torch.nn.Module, digits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+    """uint8 picture: the digits, their reconstructions and (generative models) prior samples, a row each."""
+    was_training = model.training
+    model.eval()
+    device = next(iter(model.state_dict().values())).device
+    x, y = digits.to(device), labels.to(device)
+    with torch.no_grad():
+        cond = y if model.conditional else None
+        rows = [x, model.reconstruct(x, cond)]
+        if model.generative:  # the same draws every epoch, so the samples visibly sharpen as it learns
+            rows.append(model.sample(len(x), cond, generator=torch.Generator().manual_seed(0)))
+    model.train(was_training)
+    return image_grid(torch.cat(rows).float().cpu(), ncol=len(x), scale=GRID_SCALE)
+
+
+def _one_per_class(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    picks = [int((labels == c).nonzero()[0]) for c in range(10) if (labels == c).any()]
+    return to_float(images[picks]), labels[picks]
+
+
+def _initial_losses(config: TrainConfig, data: TrainingData, device: str) -> dict[str, float]:
+    """Loss of the untrained model (built exactly as train() will build it) on some train and test digits."""
+    torch.manual_seed(config.seed)
+    model = build_model(config.variant, **config.model_config).to(device)
+    n = INITIAL_LOSS_DIGITS
+    return {
+        split: evaluate_terms(model, x[:n].to(device), y[:n].to(device))["loss"]  # uint8, as train() takes them
+        for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test))
+    }
+
+
+def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = None) -> Iterator[tuple[str, dict]]:
+    """Train with the core trainer in a thread; yield (kind, payload) news, kind one of
+    start, initial, step, epoch, done, error."""
+    data = data or training_data()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    cap = CPU_MAX_SECONDS if device == "cpu" else GPU_MAX_SECONDS
+    stop = StopFlag(stop_path)
+    notices = [data.notice] if data.notice else []
+    x_train, y_train = data.x_train, data.y_train
+    x_test, y_test = test_subset(data)
+    if settings["variant"] == "pca" and len(x_train) > PCA_MAX_SAMPLES:
+        x_train, y_train = x_train[:PCA_MAX_SAMPLES], y_train[:PCA_MAX_SAMPLES]
+        notices.append(f"PCA is fitted on the first {PCA_MAX_SAMPLES:,} training digits (memory).")
+    config = TrainConfig(
+        variant=settings["variant"], epochs=settings["epochs"], batch_size=settings["batch_size"],
+        lr=settings["lr"], device=device, time_budget=settings["budget"],
+    )
+    digits, labels = _one_per_class(x_test, y_test)
+    news: queue.Queue = queue.Queue()
+    started = time.perf_counter()
+    window: list[float] = []
+    window_len = max(1, -(-len(x_train) // config.batch_size) // POINTS_PER_EPOCH)
+    last = {"fraction": 0.0, "diverged": False}
+
+    def should_stop() -> bool:
+        # The cap is checked here rather than passed as time_budget: that keeps the cosine schedule.
+        return stop.is_set() or time.perf_counter() - started >= cap
+
+    def on_step(info: StepInfo) -> bool:
+        loss = info.terms["loss"]
+        last["fraction"] = info.epoch_fraction
+        if not math.isfinite(loss):
+            last["diverged"] = True
+            return True
+        window.append(loss)
+        if len(window) >= window_len:
+            news.put(("step", {"epoch": info.epoch_fraction, "loss": sum(window) / len(window),
+                               "seconds": time.perf_counter() - started}))
+            window.clear()
+        return should_stop()
+
+    def on_epoch(info: EpochInfo) -> bool:
+        if last["diverged"]:
+            return True
+        at = last["fraction"] if getattr(info.model, "trainable", True) else 1.0
+        news.put(("epoch", {"epoch": info.epoch, "at": at, "test": info.test,
+                            "grid": preview_grid(info.model, digits, labels),
+                            "seconds": time.perf_counter() - started}))
+        return should_stop()
+
+    def run() -> None:
+        threads = torch.get_num_threads()
+        try:
+            if device == "cpu":  # leave the other cores to the Space's other tabs
+                torch.set_num_threads(CPU_THREADS)
+            news.put(("initial", _initial_losses(config, data, device)))
+            result = train(config, on_step=on_step, on_epoch=on_epoch,
+                           data=(x_train, y_train, x_test, y_test))
+            state = {k: v.to("cpu") for k, v in result.model.state_dict().items()}
+            if last["diverged"] or not all(v.isfinite().all() for v in state.values() if v.is_floating_point()):
+                news.put(("error", {"message": "Training diverged (the loss became NaN or infinite); "
+                                               "try a lower learning rate."}))
+                return
+            news.put(("done", {
+                "config": dict(result.model.config), "state_dict": state, "history": result.history,
+                "seconds": result.seconds, "stopped": result.stopped_early, "device": result.device,
+                "epochs": last["fraction"] if getattr(result.model, "trainable", True) else 1.0,
+                "command": train_command(config),
+                "settings": {**settings, "device": device},
+            }))
+        except Exception as e:  # reported to the visitor as a message; the Space keeps serving
+            news.put(("error", {"message": f"Training failed: {type(e).__name__}: {e}"}))
+        finally:
+            torch.set_num_threads(threads)
+            news.put(("end", {}))
+
+    threading.Thread(target=run, name="aedemo-train", daemon=True).start()
+    try:
+        yield "start", {"device": device, "cap": cap, "notices": notices}
+        while (item := news.get())[0] != "end":
+            yield item
+    finally:  # the consumer went away (the visitor left, the event was cancelled): end the thread soon
+        stop.set()
+
+
+def _gpu_duration(settings: dict, stop_path: str, data: TrainingData | None = None) -> int:
+    """Seconds of GPU to ask ZeroGPU for: the training time plus evaluation and start-up (a shorter ask queues
+    for less time)."""
+    return int(min(settings["budget"] or GPU_MAX_SECONDS, GPU_MAX_SECONDS) + 25)
+
+
+train_in_background: Callable[..., Iterator[tuple[str, dict]]] = (
+    spaces.GPU(duration=_gpu_duration)(_train_worker) if spaces is not None else _train_worker
+)
