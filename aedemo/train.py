@@ -42,6 +42,7 @@ class StepInfo:
     epoch: int
     epoch_fraction: float  # epochs done so far, fractional
     terms: dict[str, float]
+    model: torch.nn.Module | None = None  # the model being trained (in training mode), e.g. to evaluate it
 
 
 @dataclass
@@ -165,7 +166,7 @@ def train(
                     sums[k] = sums.get(k, 0.0) + v * xb.shape[0]
                 if step % 20 == 0:
                     bar.set_postfix(loss=f"{sums['loss'] / n_seen:.2f}")
-                info = StepInfo(step, epoch, epoch - 1 + n_seen / x_train.shape[0], terms)
+                info = StepInfo(step, epoch, epoch - 1 + n_seen / x_train.shape[0], terms, model)
                 over_budget = (
                     config.time_budget is not None
                     and seconds + time.perf_counter() - epoch_start >= config.time_budget

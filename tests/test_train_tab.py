@@ -42,12 +42,25 @@ def test_short_run_learns_and_adds_a_model_to_this_session_only(small_data, tmp_
     model = last.models["my ae #1"]
     assert model.variant == "ae" and not model.training
     train_curve, test_curve = curve_points(last, "train"), curve_points(last, "test")
-    assert len(train_curve) > 20 and len(test_curve) == 5  # epoch 0 (untrained) and after each of 4 epochs
+    # epoch 0 (untrained), after each of the 4 epochs, and within epochs as far as the time share allows
+    assert len(train_curve) > 20 and len(test_curve) >= 5
+    epoch_ends = last.loss[(last.loss["curve"] == "test") & (last.loss["epoch"].isin([1.0, 2.0, 3.0, 4.0]))]
+    assert len(epoch_ends) == 4
     assert sum(train_curve[-5:]) / 5 < 0.7 * sum(train_curve[:5]) / 5
     assert test_curve[-1] < 0.7 * test_curve[0]
     assert last.grid is not None and last.grid.dtype.name == "uint8"
     assert last.progress == 1.0
     assert torch.get_num_threads() == threads  # the CPU cap on threads lasts only as long as the run
+
+
+def test_the_test_curve_has_points_within_an_epoch(small_data, tmp_path, monkeypatch):
+    """A run shorter than an epoch still shows how the test loss fell, not a straight line to its one point."""
+    monkeypatch.setattr(train_worker, "PROBE_SHARE", 1.0)  # no time limit on them, so the count is certain
+    last = list(run_training("ae", 1, 0, 32, 2e-3, {}, session_dir=tmp_path, data=small_data))[-1]
+    test = last.loss[last.loss["curve"] == "test"].sort_values("epoch")
+    inside = test[(test["epoch"] > 0) & (test["epoch"] < 1)]
+    assert len(inside) == train_worker.TEST_POINTS_PER_EPOCH - 1  # and the epoch's end has the trainer's figure
+    assert test["loss"].iloc[len(test) // 2] < test["loss"].iloc[0]  # already lower halfway through the epoch
 
 
 def test_downloaded_zip_loads_with_load_model(small_data, tmp_path):

@@ -239,8 +239,9 @@ def _train_and_report(
                 view.progress = min(1.0, max(payload["epoch"] / s.epochs, payload["seconds"] / limit))
                 view.status = (f"Training **{title}**: epoch {payload['epoch']:.2f} of {s.epochs}, "
                                f"{payload['seconds']:.0f} s, train loss {payload['loss']:.1f}")
+            elif kind == "test":
+                points.append((payload["epoch"], payload["loss"], "test"))
             elif kind == "epoch":
-                points.append((payload["at"], payload["test"]["loss"], "test"))
                 view.grid, view.grid_version = payload["grid"], view.grid_version + 1
                 view.progress = min(1.0, max(payload["epoch"] / s.epochs, payload["seconds"] / limit))
                 view.status = (f"Training **{title}**: epoch {payload['epoch']} of {s.epochs} done, "
@@ -369,8 +370,8 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status",
                                  elem_id="train-status")
             # no fixed height: with one, the plot clipped its legend, which sits below the axes
-            curve = gr.LinePlot(None, x="epoch", y="loss", color="curve", label="Loss",
-                                title="Loss (nats per image): on training batches, and on test digits after each epoch",
+            title = f"Loss (nats per image): on training batches, and on {worker.TEST_DIGITS:,} test digits"
+            curve = gr.LinePlot(None, x="epoch", y="loss", color="curve", label="Loss", title=title,
                                 x_title="epoch", y_title="loss", color_title="",
                                 color_map={"train": "#2563eb", "test": "#f97316"})
             grid = gr.Image(label="Test digits / reconstructions / samples", format="png", type="numpy",

@@ -36,7 +36,13 @@ CPU_MAX_SECONDS = 120.0
 GPU_MAX_SECONDS = 90.0  # ZeroGPU refuses calls that ask for more than ~120 s to visitors without PRO
 CPU_THREADS = max(1, (os.cpu_count() or 2) // 2)
 PCA_MAX_SAMPLES = 20_000  # the SVD of all 60k digits in float64 needs ~1 GB; 20k give the same components
-INITIAL_LOSS_DIGITS = 500  # the untrained model's loss (the curve's first point) on this many digits
+INITIAL_LOSS_DIGITS = 500  # the untrained model's train loss (the train curve's first point), on this many
+# The test curve: the test loss (on the TEST_DIGITS below) before training and TEST_POINTS_PER_EPOCH times an
+# epoch, the last at its end; those within an epoch only while they cost under PROBE_SHARE of the training time
+# (a conv VAE on one CPU thread takes ~1.5 s per point). Without points inside an epoch, a run shorter than one
+# would show its test loss as a straight line down from the untrained model's.
+TEST_POINTS_PER_EPOCH = 5
+PROBE_SHARE = 0.05
 # The test loss after each epoch and the saved metrics use this many test digits: the whole 10k set costs a
 # conv AE ~10 s of CPU at the end of a run, and memory in proportion; 2,000 give the same figures to ~1 %.
 TEST_DIGITS = 2000
@@ -133,20 +139,23 @@ def _one_per_class(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Te
     return to_float(images[picks]), labels[picks]
 
 
-def _initial_losses(config: TrainConfig, data: TrainingData, device: str) -> dict[str, float]:
-    """Loss of the untrained model (built exactly as train() will build it) on some train and test digits."""
+def _initial_losses(
+    config: TrainConfig, data: TrainingData, probe: tuple[torch.Tensor, torch.Tensor], device: str
+) -> dict[str, float]:
+    """Loss of the untrained model (built exactly as train() will build it) on some train digits and the test
+    digits of the test curve."""
     torch.manual_seed(config.seed)
     model = build_model(config.variant, **config.model_config).to(device)
     n = INITIAL_LOSS_DIGITS
     return {
-        split: evaluate_terms(model, x[:n].to(device), y[:n].to(device))["loss"]  # uint8, as train() takes them
-        for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test))
+        "train": evaluate_terms(model, data.x_train[:n].to(device), data.y_train[:n].to(device))["loss"],
+        "test": evaluate_terms(model, *probe)["loss"],  # uint8 images, as train() takes them
     }
 
 
 def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = None) -> Iterator[tuple[str, dict]]:
     """Train with the core trainer in a thread; yield (kind, payload) news, kind one of
-    start, initial, step, epoch, done, error."""
+    start, initial, step, test, epoch, done, error."""
     data = data or training_data()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     cap = CPU_MAX_SECONDS if device == "cpu" else GPU_MAX_SECONDS
@@ -162,11 +171,20 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         lr=settings["lr"], device=device, time_budget=settings["budget"],
     )
     digits, labels = _one_per_class(x_test, y_test)
+    probe = (x_test.to(device), y_test.to(device))  # the digits of the test loss after each epoch
     news: queue.Queue = queue.Queue()
     started = time.perf_counter()
     window: list[float] = []
-    window_len = max(1, -(-len(x_train) // config.batch_size) // POINTS_PER_EPOCH)
-    last = {"fraction": 0.0, "diverged": False}
+    steps_per_epoch = -(-len(x_train) // config.batch_size)
+    window_len = max(1, steps_per_epoch // POINTS_PER_EPOCH)
+    probe_every = -(-steps_per_epoch // TEST_POINTS_PER_EPOCH)  # the last of them at the epoch's end
+    last = {"fraction": 0.0, "diverged": False, "probe_seconds": 0.0}
+
+    def test_point(model: torch.nn.Module, at: float) -> None:
+        begun = time.perf_counter()
+        loss = evaluate_terms(model, *probe)["loss"]  # in eval mode, then back to the mode it was in
+        last["probe_seconds"] += time.perf_counter() - begun
+        news.put(("test", {"epoch": at, "loss": loss}))
 
     def should_stop() -> bool:
         # The cap is checked here rather than passed as time_budget: that keeps the cosine schedule.
@@ -183,12 +201,17 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
             news.put(("step", {"epoch": info.epoch_fraction, "loss": sum(window) / len(window),
                                "seconds": time.perf_counter() - started}))
             window.clear()
+        in_epoch = info.step - (info.epoch - 1) * steps_per_epoch  # the epoch's last step gets on_epoch's point
+        affordable = last["probe_seconds"] < PROBE_SHARE * (time.perf_counter() - started)
+        if in_epoch % probe_every == 0 and in_epoch < steps_per_epoch and affordable and info.model is not None:
+            test_point(info.model, info.epoch_fraction)
         return should_stop()
 
     def on_epoch(info: EpochInfo) -> bool:
         if last["diverged"]:
             return True
         at = last["fraction"] if getattr(info.model, "trainable", True) else 1.0
+        news.put(("test", {"epoch": at, "loss": info.test["loss"]}))  # the trainer's own evaluation
         news.put(("epoch", {"epoch": info.epoch, "at": at, "test": info.test,
                             "grid": preview_grid(info.model, digits, labels),
                             "seconds": time.perf_counter() - started}))
@@ -199,7 +222,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         try:
             if device == "cpu":  # leave the other cores to the Space's other tabs
                 torch.set_num_threads(CPU_THREADS)
-            news.put(("initial", _initial_losses(config, data, device)))
+            news.put(("initial", _initial_losses(config, data, probe, device)))
             result = train(config, on_step=on_step, on_epoch=on_epoch,
                            data=(x_train, y_train, x_test, y_test))
             state = {k: v.to("cpu") for k, v in result.model.state_dict().items()}
