@@ -24,9 +24,9 @@ class _NoStubRewrite(importlib.abc.MetaPathFinder):
     """Load gradio.component_meta with its create_or_modify_pyi made a no-op.
 
     On every import Gradio re-derives the .pyi stub of each of its ~80 component classes (parsing their source,
-    rendering templates) and rewrites the file if it differs: ~1.8 s of a ~5 s start-up here. The stubs serve
-    only editors, and Gradio's wheel ships them. When Gradio is loaded some other way (already imported, an
-    editable install), this finds nothing and Gradio starts as it always does.
+    rendering templates) and rewrites the file if it differs: ~1.8 s of the 3.7-4.3 s `import gradio` takes
+    here (benchmarks/app_startup.py). The stubs serve only editors, and Gradio's wheel ships them. When Gradio is
+    loaded some other way (already imported, an editable install), this finds nothing and Gradio starts as usual.
     """
 
     def find_spec(self, name, path, target=None):
