@@ -75,6 +75,11 @@ def loaded_models(store) -> set[str]:
 
 
 @torch.no_grad()
+def cvae_label(model) -> torch.Tensor | None:
+    """The class a conditional model is asked to draw in these timings (any class costs the same)."""
+    return torch.tensor([3]) if model.conditional else None
+
+
 def weights_used(models: list, x: torch.Tensor) -> list[torch.Tensor]:
     """The parameters a reconstruction of x reads (not, e.g., the AAE's discriminator, which only trains)."""
     used: dict[int, torch.Tensor] = {}
@@ -85,7 +90,7 @@ def weights_used(models: list, x: torch.Tensor) -> list[torch.Tensor]:
     hook = torch.nn.modules.module.register_module_forward_hook(note)
     try:
         for m in models:
-            m.reconstruct(x, torch.tensor([3]) if m.conditional else None)
+            m.reconstruct(x, cvae_label(m))
     finally:
         hook.remove()
     return list(used.values())
@@ -111,7 +116,7 @@ def in_process(repeats: int) -> None:
     def models_only(i: int) -> None:
         x = x_test[i % 100 : i % 100 + 1]
         for m in models:
-            m.reconstruct(x, torch.tensor([3]) if m.conditional else None)
+            m.reconstruct(x, cvae_label(m))
 
     def classify(i: int) -> None:
         store.classify(x_test[i % 100 : i % 100 + 1])
