@@ -74,12 +74,12 @@ def loaded_models(store) -> set[str]:
     return {*store.models, *(["classifier"] if store.classifier is not None else [])}
 
 
-@torch.no_grad()
 def cvae_label(model) -> torch.Tensor | None:
     """The class a conditional model is asked to draw in these timings (any class costs the same)."""
     return torch.tensor([3]) if model.conditional else None
 
 
+@torch.no_grad()
 def weights_used(models: list, x: torch.Tensor) -> list[torch.Tensor]:
     """The parameters a reconstruction of x reads (not, e.g., the AAE's discriminator, which only trains)."""
     used: dict[int, torch.Tensor] = {}
