@@ -370,9 +370,10 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status",
                                  elem_id="train-status")
             # no fixed height: with one, the plot clipped its legend, which sits below the axes
-            title = f"Loss (nats per image): on training batches, and on {worker.TEST_DIGITS:,} test digits"
-            curve = gr.LinePlot(None, x="epoch", y="loss", color="curve", label="Loss", title=title,
-                                x_title="epoch", y_title="loss", color_title="",
+            # what the curves are goes in the label: a long title squeezed the plot to a sliver on a phone
+            curve = gr.LinePlot(None, x="epoch", y="loss", color="curve",
+                                label="Loss on training batches and on held-out test digits",
+                                x_title="epoch", y_title="loss (nats per image)", color_title="",
                                 color_map={"train": "#2563eb", "test": "#f97316"})
             grid = gr.Image(label="Test digits / reconstructions / samples", format="png", type="numpy",
                             interactive=False, height=280)
