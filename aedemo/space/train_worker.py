@@ -203,7 +203,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
             window.clear()
         in_epoch = info.step - (info.epoch - 1) * steps_per_epoch  # the epoch's last step gets on_epoch's point
         affordable = last["probe_seconds"] < PROBE_SHARE * (time.perf_counter() - started)
-        if in_epoch % probe_every == 0 and in_epoch < steps_per_epoch and affordable and info.model is not None:
+        if in_epoch % probe_every == 0 and in_epoch < steps_per_epoch and affordable:
             test_point(info.model, info.epoch_fraction)
         return should_stop()
 
@@ -212,7 +212,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
             return True
         at = last["fraction"] if getattr(info.model, "trainable", True) else 1.0
         news.put(("test", {"epoch": at, "loss": info.test["loss"]}))  # the trainer's own evaluation
-        news.put(("epoch", {"epoch": info.epoch, "at": at, "test": info.test,
+        news.put(("epoch", {"epoch": info.epoch, "test": info.test,
                             "grid": preview_grid(info.model, digits, labels),
                             "seconds": time.perf_counter() - started}))
         return should_stop()
