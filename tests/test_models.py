@@ -9,6 +9,7 @@ from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from aedemo import VARIANTS, build_model
 from aedemo.data import load_mnist, to_float
+from aedemo.models.base import mean_bce_per_image
 from aedemo.models.sparse import kl_sparsity
 from aedemo.models.vae import gaussian_kl
 
@@ -103,6 +104,19 @@ def test_cvae_output_depends_on_the_label():
     with torch.no_grad():
         threes, fives = m.decode(z, torch.full((4,), 3)), m.decode(z, torch.full((4,), 5))
     assert not torch.allclose(threes, fives)
+
+
+def test_reconstruction_loss_is_torchs_bce_with_logits_even_for_saturated_logits():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.cat([torch.randn(6, 784, generator=g) * 4, torch.full((1, 784), 40.0), torch.full((1, 784), -40.0)])
+    target = torch.rand(8, 784, generator=g)
+    ours, theirs = logits.clone().requires_grad_(), logits.clone().requires_grad_()
+    loss = mean_bce_per_image(ours, target)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(theirs, target, reduction="sum") / 8
+    loss.backward()
+    expected.backward()
+    assert torch.allclose(loss, expected, rtol=1e-6)
+    assert torch.allclose(ours.grad, theirs.grad, atol=1e-7)
 
 
 def test_vae_kl_matches_torch_distributions():

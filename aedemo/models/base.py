@@ -33,8 +33,14 @@ def mean_bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
     One reduction over the whole batch: a [B, 784] loss map and a per-image sum would be two more kernels (and
     their backward) in every training step.
+
+    Written out as softplus(l) - x*l = relu(l) - x*l - log(sigmoid(|l|)) rather than with
+    F.binary_cross_entropy_with_logits: torch's CPU log1p, which that function and F.softplus use, was ~10x
+    slower than log here (AMD EPYC, Zen 5), so theirs took 0.69 ms of forward and backward per batch of 128
+    against 0.22 ms for this form. sigmoid(|l|) lies in [1/2, 1), so the log is well conditioned; where it
+    rounds to 1 (|l| > 17) the term it drops is under 1e-7 nats per pixel.
     """
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+    return (F.relu(logits) - logits * x - torch.log(torch.sigmoid(logits.abs()))).sum() / x.shape[0]
 
 
 def adam(params, lr: float, **kwargs) -> torch.optim.Adam:
