@@ -11,7 +11,7 @@ import torch
 
 from aedemo import VARIANTS, build_model, load_model
 from aedemo.data import load_mnist, to_float
-from aedemo.train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, main, train
+from aedemo.train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, main, train, train_command
 
 _images, _labels = load_mnist("test", download=False)
 # a small train slice and a disjoint held-out slice of the bundled test set, as uint8/int64 like load_mnist gives
@@ -55,6 +55,23 @@ def test_callbacks_receive_each_step_and_epoch():
     assert [e.epoch for e in epochs] == [1, 2]
     assert epochs[-1].model is result.model
     assert epochs[-1].test == result.history[-1]["test"] and epochs[-1].seconds > 0
+
+
+@pytest.mark.parametrize("precision", ["medium", "highest"])
+def test_matmul_precision_holds_while_training_and_is_restored_after(precision):
+    seen: list[str] = []
+    before = torch.get_float32_matmul_precision()
+    train(config(matmul_precision=precision, epochs=1), data=TINY,
+          on_step=lambda info: seen.append(torch.get_float32_matmul_precision()))
+    assert seen and set(seen) == {precision}
+    assert torch.get_float32_matmul_precision() == before
+
+    def failing_callback(info: StepInfo) -> None:
+        raise RuntimeError("callback failed")
+
+    with pytest.raises(RuntimeError):  # a run that fails midway restores it too
+        train(config(matmul_precision=precision), data=TINY, on_step=failing_callback)
+    assert torch.get_float32_matmul_precision() == before
 
 
 def test_on_step_returning_true_stops_cleanly():
@@ -154,6 +171,11 @@ def test_cli_trains_from_a_data_dir_and_saves(tmp_path, capsys, quick_metrics):
     assert load_model(str(out)).variant == "sparse"
     command = json.loads((out / "metrics.json").read_text())["training"]["command"]
     assert command.split()[:3] == ["python", "-m", "aedemo.train"] and "--data-dir" in command
+
+
+def test_training_command_names_a_non_default_matmul_precision():
+    assert "--matmul-precision" not in train_command(config())
+    assert "--matmul-precision highest" in train_command(config(matmul_precision="highest"))
 
 
 def test_cli_rejects_an_unknown_variant(capsys):
