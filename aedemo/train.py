@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -99,15 +100,29 @@ def evaluate_terms(
     return {k: v / x.shape[0] for k, v in totals.items()}
 
 
+# The setting is process-wide and runs may overlap (threads, or a Space's run still stopping when the next
+# starts): the first run in saves the setting, the last one out restores it.
+_precision_lock = threading.Lock()
+_precision_runs = 0
+_precision_before = "highest"
+
+
 @contextmanager
 def float32_matmul_precision(precision: str) -> Iterator[None]:
-    """torch.set_float32_matmul_precision for the duration of the block; the setting is process-wide."""
-    previous = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision(precision)
+    """torch.set_float32_matmul_precision for the duration of the block, restored when the last such block ends."""
+    global _precision_runs, _precision_before
+    with _precision_lock:
+        if _precision_runs == 0:
+            _precision_before = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision(precision)
+        _precision_runs += 1
     try:
         yield
     finally:
-        torch.set_float32_matmul_precision(previous)
+        with _precision_lock:
+            _precision_runs -= 1
+            if _precision_runs == 0:
+                torch.set_float32_matmul_precision(_precision_before)
 
 
 def train(

@@ -11,7 +11,16 @@ import torch
 
 from aedemo import VARIANTS, build_model, load_model
 from aedemo.data import load_mnist, to_float
-from aedemo.train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, main, train, train_command
+from aedemo.train import (
+    EpochInfo,
+    StepInfo,
+    TrainConfig,
+    evaluate_terms,
+    float32_matmul_precision,
+    main,
+    train,
+    train_command,
+)
 
 _images, _labels = load_mnist("test", download=False)
 # a small train slice and a disjoint held-out slice of the bundled test set, as uint8/int64 like load_mnist gives
@@ -71,6 +80,17 @@ def test_matmul_precision_holds_while_training_and_is_restored_after(precision):
 
     with pytest.raises(RuntimeError):  # a run that fails midway restores it too
         train(config(matmul_precision=precision), data=TINY, on_step=failing_callback)
+    assert torch.get_float32_matmul_precision() == before
+
+
+def test_overlapping_runs_restore_the_setting_when_the_last_one_ends():
+    before = torch.get_float32_matmul_precision()
+    first, second = float32_matmul_precision("medium"), float32_matmul_precision("medium")
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first run ends while the second still trains
+    assert torch.get_float32_matmul_precision() == "medium"
+    second.__exit__(None, None, None)
     assert torch.get_float32_matmul_precision() == before
 
 
