@@ -3,7 +3,8 @@
 1. a reference loop written the way pytorch/examples' vae/main.py trains: torchvision's MNIST dataset with
    ToTensor, a shuffling DataLoader, BCE(sum) + KL, Adam 1e-3, batch 128, `.item()` on the loss each step;
 2. aedemo's trainer (`aedemo.train.train`) on the same 784-400-20 architecture
-   (`build_model("vae", latent_dim=20, hidden=[400], channels=None)`), batch 128, Adam 1e-3, constant rate.
+   (`build_model("vae", latent_dim=20, hidden=[400], channels=None)`), batch 128, Adam 1e-3, constant rate, with
+   its default float32 matmul precision ("medium", see aedemo/train.py; `--matmul-precision highest` for torch's).
 
 Both time only the training epoch (dataset construction and aedemo's per-epoch test evaluation excluded) and
 print samples/s and the ratio. Run it on a quiet machine (the load average is printed with the figures):
@@ -106,10 +107,13 @@ def reference_epoch(root: Path, batch_size: int, seed: int, max_steps: int | Non
     return Timing(time.perf_counter() - start, time.process_time() - cpu_start, samples, total / samples)
 
 
-def aedemo_epoch(data: tuple[torch.Tensor, ...], batch_size: int, seed: int, max_steps: int | None) -> Timing:
+def aedemo_epoch(
+    data: tuple[torch.Tensor, ...], batch_size: int, seed: int, max_steps: int | None, matmul_precision: str
+) -> Timing:
     """aedemo's trainer over one epoch (or its first `max_steps` steps); its test evaluation is not timed."""
     config = TrainConfig(
         variant="vae", epochs=1, batch_size=batch_size, lr=1e-3, device="cpu", seed=seed, schedule="constant",
+        matmul_precision=matmul_precision,
         model_config={"latent_dim": 20, "hidden": [400], "channels": None},  # MLP, not the conv default
     )
     cpu_marks: list[float] = []
@@ -136,6 +140,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     p.add_argument("--steps", type=int, default=None, help="time only the first N steps (a quick look)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=["highest", "high", "medium"],
+                   help="aedemo's TrainConfig.matmul_precision (the reference keeps torch's default, highest)")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -151,7 +157,7 @@ def main() -> None:
         root = torchvision_root(args.data_dir, Path(scratch))
         for _ in range(args.repeats):
             refs.append(reference_epoch(root, args.batch_size, args.seed, args.steps))
-            ourss.append(aedemo_epoch(data, args.batch_size, args.seed, args.steps))
+            ourss.append(aedemo_epoch(data, args.batch_size, args.seed, args.steps, args.matmul_precision))
     ref, ours = (min(times, key=lambda t: t.seconds) for times in (refs, ourss))
     if args.repeats > 1:
         print("epochs, s:  reference " + " ".join(f"{t.seconds:.2f}" for t in refs)
@@ -159,8 +165,9 @@ def main() -> None:
         # each pair ran back to back: their spread is how much the machine moved during the run
         print("ratio of each pair: " + " ".join(f"{o.rate / r.rate:.2f}x" for r, o in zip(refs, ourss, strict=True)))
     per_epoch = data[0].shape[0]
-    for name, t in (("reference (DataLoader + ToTensor)", ref), ("aedemo trainer", ours)):
-        print(f"{name:34s} {per_epoch / t.rate:6.2f} s/epoch {t.rate:8.0f} samples/s  "
+    rows = (("reference (DataLoader + ToTensor)", ref), (f"aedemo trainer, precision {args.matmul_precision}", ours))
+    for name, t in rows:
+        print(f"{name:36s} {per_epoch / t.rate:6.2f} s/epoch {t.rate:8.0f} samples/s  "
               f"CPU {t.cpu_seconds / t.samples * 1e6:6.1f} us/sample  train loss {t.loss:.1f} nats/image")
     print(f"speed-up: {ours.rate / ref.rate:.2f}x (target >= 3.5x); load average after {os.getloadavg()[0]:.2f}")
 
