@@ -100,6 +100,8 @@ def evaluate_terms(
     return {k: v / x.shape[0] for k, v in totals.items()}
 
 
+MATMUL_PRECISIONS = ("highest", "high", "medium")  # torch.set_float32_matmul_precision's values
+
 # The setting is process-wide and runs may overlap (threads, or a Space's run still stopping when the next
 # starts): the first run in saves the setting, the last one out restores it.
 _precision_lock = threading.Lock()
@@ -140,6 +142,8 @@ def train(
     """
     if config.variant not in MODEL_CLASSES:
         raise ValueError(f"unknown variant {config.variant!r}; known: {', '.join(MODEL_CLASSES)}")
+    if config.matmul_precision not in MATMUL_PRECISIONS:  # torch itself only warns, and ignores the value
+        raise ValueError(f"unknown matmul_precision {config.matmul_precision!r}; known: {', '.join(MATMUL_PRECISIONS)}")
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     shuffle_gen = torch.Generator().manual_seed(config.seed)
@@ -270,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--schedule", default="cosine", choices=["cosine", "constant"])
-    p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=["highest", "high", "medium"],
+    p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=MATMUL_PRECISIONS,
                    help="torch.set_float32_matmul_precision while training (default: %(default)s)")
     p.add_argument("--time-budget", type=float, default=None, help="stop after this many seconds of training")
     args = p.parse_args(argv)

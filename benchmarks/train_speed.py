@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere, without installing aedemo
 
 from aedemo.data import load_mnist  # noqa: E402
-from aedemo.train import TrainConfig, train  # noqa: E402
+from aedemo.train import MATMUL_PRECISIONS, TrainConfig, train  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
@@ -140,7 +140,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     p.add_argument("--steps", type=int, default=None, help="time only the first N steps (a quick look)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=["highest", "high", "medium"],
+    p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=MATMUL_PRECISIONS,
                    help="aedemo's TrainConfig.matmul_precision (the reference keeps torch's default, highest)")
     args = p.parse_args()
     if args.threads:

@@ -159,6 +159,8 @@ def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path, quick_metri
 def test_bad_requests_are_refused_clearly():
     with pytest.raises(ValueError, match="unknown variant"):
         train(config("transformer"), data=TINY)
+    with pytest.raises(ValueError, match="unknown matmul_precision 'low'; known: highest, high, medium"):
+        train(config(matmul_precision="low"), data=TINY)
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA"):
             train(config(device="cuda"), data=TINY)
