@@ -141,6 +141,8 @@ def test_diverging_run_is_reported_not_kept(small_data, tmp_path, monkeypatch):
         with torch.no_grad():
             for p in self.parameters():
                 p.fill_(float("nan"))
+        for opt in optimizers:  # as a real step does (the learning-rate schedule expects it); no gradients: a no-op
+            opt.step()
         return {"loss": float("nan")}
 
     monkeypatch.setattr(AE, "training_step", blow_up)
