@@ -1,0 +1,74 @@
+"""The README's measurement commands keep working: each benchmark script runs, briefly, and prints its figures.
+
+Nothing here times anything (the figures are the scripts' job, printed, never asserted): a run that is cut short
+still has to go through the same code as a full one, so a change to the library that breaks a benchmark shows
+here rather than the next time someone measures.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aedemo.data import BUNDLED_DIR
+from aedemo.space.browser import CHROMIUM
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_benchmark(*args: str, timeout: float = 240) -> str:
+    """Run `python benchmarks/<args>` offline; return its output, failing the test with it when it fails."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    return output
+
+
+def test_train_speed_times_both_loops_and_prints_the_ratio(tmp_path):
+    # torchvision's layout with a "train" split: the bundled test files stand in for it (a few steps are timed)
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("images-idx3-ubyte.gz", "labels-idx1-ubyte.gz"):
+        shutil.copy(BUNDLED_DIR / f"t10k-{name}", raw / f"t10k-{name}")
+        shutil.copy(BUNDLED_DIR / f"t10k-{name}", raw / f"train-{name}")
+    out = run_benchmark("benchmarks/train_speed.py", "--data-dir", str(tmp_path), "--steps", "3", "--repeats", "1")
+    rows = re.findall(r"^(reference|aedemo trainer).* ([\d.]+) s/epoch +(\d+) samples/s", out, re.MULTILINE)
+    assert [r[0] for r in rows] == ["reference", "aedemo trainer"], out
+    assert all(float(seconds) > 0 and int(rate) > 0 for _, seconds, rate in rows), out
+    assert re.search(r"speed-up: [\d.]+x", out), out
+
+
+def test_app_latency_times_every_handler_in_process():
+    out = run_benchmark("benchmarks/app_latency.py", "--skip-http", "--repeats", "2")
+    for handler in ("reconstruct, all variants", "preprocessing", "the classifier", "the models, one after another",
+                    "denoise", "generate", "generate_all", "interpolate", "latent_map", "latent (decode a point)"):
+        assert re.search(rf"{re.escape(handler)}.* p50 +[\d.]+ ms", out), f"no figure for {handler}:\n{out}"
+    assert "skipped" not in out, out  # every shipped model loaded, so every row was measured
+
+
+def test_preprocess_accuracy_scores_both_preprocessings():
+    out = run_benchmark("benchmarks/preprocess_accuracy.py", "-n", "20")
+    assert re.search(r"^20 test digits, .*right on the originals", out, re.MULTILINE), out
+    assert re.search(r"^all +20 +[\d.]+% +[\d.]+%$", out, re.MULTILINE), out  # careless vs canvas_to_mnist
+    assert re.search(r"canvas_to_mnist wall time per canvas: p50 [\d.]+ ms", out), out
+
+
+def test_app_startup_launches_the_app_and_reconstructs():
+    out = run_benchmark("benchmarks/app_startup.py", "--runs", "1")
+    assert re.search(r"port answers after [\d.]+ s, first reconstruct back after [\d.]+ s", out), out
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_browser_latency_draws_strokes_and_splits_their_time():
+    pytest.importorskip("playwright.sync_api")
+    out = run_benchmark("benchmarks/browser_latency.py", "--strokes", "2", timeout=300)
+    assert re.search(r"pen up -> reconstructions on screen +\d+", out), out
