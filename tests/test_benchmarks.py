@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_benchmark(*args: str, timeout: float = 240) -> str:
-    """Run `python benchmarks/<args>` offline; return its output, failing the test with it when it fails."""
+    """Run `python <args>` (a benchmark script and its options) offline; return its output, failing with it."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
