@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from tqdm.auto import tqdm
 
+from .allocator import keep_freed_memory
 from .checkpoint import save_checkpoint
 from .data import batches, load_mnist, to_float
 from .models import MODEL_CLASSES, build_model
@@ -145,6 +146,8 @@ def train(
     if config.matmul_precision not in MATMUL_PRECISIONS:  # torch itself only warns, and ignores the value
         raise ValueError(f"unknown matmul_precision {config.matmul_precision!r}; known: {', '.join(MATMUL_PRECISIONS)}")
     device = resolve_device(config.device)
+    if device.type == "cpu":  # each step frees its activations and allocates them again: see aedemo/allocator.py
+        keep_freed_memory()
     torch.manual_seed(config.seed)
     shuffle_gen = torch.Generator().manual_seed(config.seed)
     noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)

@@ -8,7 +8,6 @@ that it can cross that process boundary, and Stop is a file flag for the same re
 
 from __future__ import annotations
 
-import ctypes
 import math
 import os
 import queue
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..allocator import return_freed_memory
 from ..data import DataNotFoundError, load_mnist, to_float
 from ..models import build_model
 from ..train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, train, train_command
@@ -88,14 +88,6 @@ def test_subset(data: TrainingData) -> tuple[torch.Tensor, torch.Tensor]:
     """About TEST_DIGITS test digits spread over the whole set (MNIST's first 5,000 test digits are the neater)."""
     step = max(1, len(data.x_test) // TEST_DIGITS)
     return data.x_test[::step], data.y_test[::step]
-
-
-def return_freed_memory() -> None:
-    """Hand the run's freed buffers back to the OS (glibc keeps them otherwise, and the Space looks 500 MB fatter)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 # --- stopping ------------------------------------------------------------------------------------------------
