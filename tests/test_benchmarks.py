@@ -46,13 +46,13 @@ def test_train_speed_times_both_loops_and_prints_the_ratio(tmp_path):
     assert re.search(r"speed-up: [\d.]+x", out), out
 
 
-
 def test_train_steps_times_each_variant_under_both_malloc_settings():
     out = run_benchmark("benchmarks/train_steps.py", "--variants", "ae", "--steps", "2", "--rounds", "1")
     rows = re.findall(r"^ +ae +(glibc default|kept \(trainer\)) +([\d.]+) ms/step .* page faults/step +\d+", out,
                       re.MULTILINE)
     assert [r[0] for r in rows] == ["glibc default", "kept (trainer)"], out
     assert all(float(ms) > 0 for _, ms in rows), out
+
 
 def test_app_latency_times_every_handler_in_process():
     out = run_benchmark("benchmarks/app_latency.py", "--skip-http", "--repeats", "2")

@@ -176,7 +176,6 @@ def test_optimisers_use_the_fused_adam_kernel_on_the_cpu(variant):
     assert optimizers and all(group["fused"] for opt in optimizers for group in opt.param_groups)
 
 
-
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the trainer tunes glibc's malloc")
 @pytest.mark.parametrize("in_thread", [False, True], ids=["main-thread", "worker-thread"])
 def test_training_steps_reuse_freed_memory_instead_of_faulting_it_in_again(in_thread):
@@ -201,6 +200,7 @@ def test_training_steps_reuse_freed_memory_instead_of_faulting_it_in_again(in_th
         run()
     per_step = np.diff(faults[4:])  # the first steps grow the heap to its working size
     assert len(per_step) >= 10 and np.median(per_step) < 1000, f"page faults per step: {per_step.tolist()}"
+
 
 def write_idx(path, array: np.ndarray) -> None:
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
