@@ -7,7 +7,7 @@ aedemo's trainer calls `aedemo.allocator.keep_freed_memory()` before it trains o
 `model.training_step` at batch 128 in fresh processes, one with glibc's default thresholds and one with the
 trainer's, the two alternating for `--rounds` rounds so that a slow spell of a shared machine hits both. The 60k
 training digits are loaded as the trainer loads them: where they sit in memory changes what glibc can give back
-(with only the bundled 10k test digits, the fallback, the conv AE faulted 1,700 pages a step instead of 6,200).
+(with only the bundled 10k test digits, the fallback, the conv AE faulted 1,700 pages a step instead of ~7,700).
 
 Per variant and setting it prints the median step time over the rounds and, per step, the page faults and the
 system CPU time: the faults are memory handed back to the OS and faulted in again. Prints figures, asserts nothing.
