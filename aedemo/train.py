@@ -149,8 +149,6 @@ def train(
     if device.type == "cpu":  # each step frees its activations and allocates them again: see aedemo/allocator.py
         keep_freed_memory()
     torch.manual_seed(config.seed)
-    shuffle_gen = torch.Generator().manual_seed(config.seed)
-    noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
 
     if data is None:
         data = (*load_mnist("train", config.data_dir), *load_mnist("test", config.data_dir))
@@ -158,80 +156,95 @@ def train(
     # gather and a conversion of 128 images, nothing more.
     if data[0].dtype != torch.uint8 or data[2].dtype != torch.uint8:
         raise TypeError("train() takes uint8 images [N,28,28], as load_mnist returns them")
-    x_train, y_train = data[0].to(device), data[1].to(device)
-    x_test, y_test = data[2].to(device), data[3].to(device)
+    data = tuple(t.to(device) for t in data)
 
     with float32_matmul_precision(config.matmul_precision):
         model = build_model(config.variant, **config.model_config).to(device)
-        history: list[dict] = []
-        started = time.perf_counter()
-        stopped = False
-
-        if not getattr(model, "trainable", True):  # PCA: closed form, one "epoch"
-            model.fit(to_float(x_train))
-            seconds = time.perf_counter() - started
-            test = evaluate_terms(model, x_test, y_test)
-            history.append({"epoch": 1, "train": {}, "test": test, "seconds": seconds})
-            if on_epoch:
-                on_epoch(EpochInfo(1, {}, test, seconds, model))
-        else:
-            optimizers = model.configure_optimizers(config.lr)
-            steps_per_epoch = -(-x_train.shape[0] // config.batch_size)
-            schedulers = (
-                [torch.optim.lr_scheduler.CosineAnnealingLR(o, config.epochs * steps_per_epoch) for o in optimizers]
-                if config.schedule == "cosine" and config.time_budget is None
-                else []
-            )
-            step = 0
-            seconds = 0.0
-            for epoch in range(1, config.epochs + 1):
-                model.train()
-                epoch_start = time.perf_counter()
-                sums: dict[str, float] = {}
-                n_seen = 0
-                bar = tqdm(
-                    batches(x_train, y_train, config.batch_size, generator=shuffle_gen),
-                    total=steps_per_epoch, desc=f"{config.variant} epoch {epoch}/{config.epochs}",
-                    disable=not progress, leave=False,
-                )
-                for xb, yb in bar:
-                    xb = to_float(xb)
-                    terms = model.training_step(xb, yb, optimizers, noise_gen)
-                    for s in schedulers:
-                        s.step()
-                    step += 1
-                    n_seen += xb.shape[0]
-                    for k, v in terms.items():
-                        sums[k] = sums.get(k, 0.0) + v * xb.shape[0]
-                    if step % 20 == 0:
-                        bar.set_postfix(loss=f"{sums['loss'] / n_seen:.2f}")
-                    info = StepInfo(step, epoch, epoch - 1 + n_seen / x_train.shape[0], terms, model)
-                    over_budget = (
-                        config.time_budget is not None
-                        and seconds + time.perf_counter() - epoch_start >= config.time_budget
-                    )
-                    if (on_step and on_step(info)) or over_budget:
-                        stopped = True
-                        break
-                bar.close()
-                epoch_seconds = time.perf_counter() - epoch_start
-                seconds += epoch_seconds
-                train_terms = {k: v / max(n_seen, 1) for k, v in sums.items()}
-                test = evaluate_terms(model, x_test, y_test)
-                history.append({"epoch": epoch, "train": train_terms, "test": test, "seconds": epoch_seconds})
-                if progress:
-                    shown = ", ".join(f"{k} {v:.4g}" for k, v in test.items())
-                    tqdm.write(f"{config.variant} epoch {epoch}: {epoch_seconds:.1f}s, test {shown}")
-                if on_epoch and on_epoch(EpochInfo(epoch, train_terms, test, epoch_seconds, model)):
-                    stopped = True
-                if stopped:
-                    break
+        history, seconds, stopped = _fit(model, config, data, on_step, on_epoch, progress)
 
     model.eval()
     result = TrainResult(model, history, seconds, str(device), stopped)
     if config.out:
         save_trained(result, config, command)
     return result
+
+
+def _fit(
+    model: torch.nn.Module,
+    config: TrainConfig,
+    data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    on_step: Callable[[StepInfo], bool | None] | None,
+    on_epoch: Callable[[EpochInfo], bool | None] | None,
+    progress: bool,
+) -> tuple[list[dict], float, bool]:
+    """train()'s loop over epochs and batches: (history, seconds of training, stopped early)."""
+    x_train, y_train, x_test, y_test = data
+    history: list[dict] = []
+    if not getattr(model, "trainable", True):  # PCA: closed form, one "epoch"
+        started = time.perf_counter()
+        model.fit(to_float(x_train))
+        seconds = time.perf_counter() - started
+        test = evaluate_terms(model, x_test, y_test)
+        history.append({"epoch": 1, "train": {}, "test": test, "seconds": seconds})
+        if on_epoch:
+            on_epoch(EpochInfo(1, {}, test, seconds, model))
+        return history, seconds, False
+
+    shuffle_gen = torch.Generator().manual_seed(config.seed)
+    noise_gen = torch.Generator(device=x_train.device).manual_seed(config.seed + 1)
+    optimizers = model.configure_optimizers(config.lr)
+    steps_per_epoch = -(-x_train.shape[0] // config.batch_size)
+    schedulers = (
+        [torch.optim.lr_scheduler.CosineAnnealingLR(o, config.epochs * steps_per_epoch) for o in optimizers]
+        if config.schedule == "cosine" and config.time_budget is None
+        else []
+    )
+    step = 0
+    seconds = 0.0
+    stopped = False
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        epoch_start = time.perf_counter()
+        sums: dict[str, float] = {}
+        n_seen = 0
+        bar = tqdm(
+            batches(x_train, y_train, config.batch_size, generator=shuffle_gen),
+            total=steps_per_epoch, desc=f"{config.variant} epoch {epoch}/{config.epochs}",
+            disable=not progress, leave=False,
+        )
+        for xb, yb in bar:
+            xb = to_float(xb)
+            terms = model.training_step(xb, yb, optimizers, noise_gen)
+            for s in schedulers:
+                s.step()
+            step += 1
+            n_seen += xb.shape[0]
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + v * xb.shape[0]
+            if step % 20 == 0:
+                bar.set_postfix(loss=f"{sums['loss'] / n_seen:.2f}")
+            info = StepInfo(step, epoch, epoch - 1 + n_seen / x_train.shape[0], terms, model)
+            over_budget = (
+                config.time_budget is not None
+                and seconds + time.perf_counter() - epoch_start >= config.time_budget
+            )
+            if (on_step and on_step(info)) or over_budget:
+                stopped = True
+                break
+        bar.close()
+        epoch_seconds = time.perf_counter() - epoch_start
+        seconds += epoch_seconds
+        train_terms = {k: v / max(n_seen, 1) for k, v in sums.items()}
+        test = evaluate_terms(model, x_test, y_test)
+        history.append({"epoch": epoch, "train": train_terms, "test": test, "seconds": epoch_seconds})
+        if progress:
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in test.items())
+            tqdm.write(f"{config.variant} epoch {epoch}: {epoch_seconds:.1f}s, test {shown}")
+        if on_epoch and on_epoch(EpochInfo(epoch, train_terms, test, epoch_seconds, model)):
+            stopped = True
+        if stopped:
+            break
+    return history, seconds, stopped
 
 
 def save_trained(result: TrainResult, config: TrainConfig, command: str | None = None) -> None:
