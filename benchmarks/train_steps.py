@@ -37,7 +37,7 @@ def measure(variant: str, keep: bool, steps: int, data_dir: str, warmup: int = 5
     from aedemo.allocator import keep_freed_memory
     from aedemo.data import DataNotFoundError, batches, load_mnist, to_float
     from aedemo.models import build_model
-    from aedemo.train import float32_matmul_precision
+    from aedemo.train import TrainConfig, float32_matmul_precision
 
     if keep:
         keep_freed_memory()
@@ -50,7 +50,7 @@ def measure(variant: str, keep: bool, steps: int, data_dir: str, warmup: int = 5
     optimizers = model.configure_optimizers(1e-3)
     noise = torch.Generator().manual_seed(1)
     times, faults, system = [], [], []
-    with float32_matmul_precision("medium"):  # as the trainer trains
+    with float32_matmul_precision(TrainConfig.matmul_precision):  # as the trainer trains, by default
         for i, (xb, yb) in enumerate(batches(x, y, 128, generator=torch.Generator().manual_seed(0))):
             if i == warmup + steps:
                 break
