@@ -42,7 +42,7 @@ def keep_freed_memory() -> bool:
     if libc is None:
         return False
     settings = ((_M_MMAP_THRESHOLD, MMAP_THRESHOLD), (_M_TRIM_THRESHOLD, TRIM_THRESHOLD), (_M_TOP_PAD, TOP_PAD))
-    return all([libc.mallopt(param, value) for param, value in settings])
+    return all([libc.mallopt(param, value) for param, value in settings])  # a list: each is set even if one fails
 
 
 def return_freed_memory() -> None:
