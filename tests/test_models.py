@@ -119,16 +119,9 @@ def test_reconstruction_loss_is_torchs_bce_with_logits_even_for_saturated_logits
     assert torch.allclose(ours.grad, theirs.grad, atol=1e-7)
 
 
-def test_reconstruction_loss_gradient_passes_gradcheck_for_logits_and_targets():
-    g = torch.Generator().manual_seed(0)
-    logits = (3 * torch.randn(4, 1, 28, 28, generator=g, dtype=torch.float64)).requires_grad_()
-    target = torch.rand(4, 1, 28, 28, generator=g, dtype=torch.float64).requires_grad_()
-    assert torch.autograd.gradcheck(mean_bce_per_image, (logits, target))
-
-
-def test_reconstruction_loss_refuses_logits_and_targets_of_different_shapes():
-    with pytest.raises(ValueError, match="same shape"):
-        mean_bce_per_image(torch.zeros(8, 784), torch.zeros(8, 1, 28, 28))
+def test_reconstruction_loss_refuses_targets_that_would_broadcast():
+    with pytest.raises(ValueError, match="same shape"):  # one target for eight images would broadcast silently
+        mean_bce_per_image(torch.zeros(8, 1, 28, 28), torch.zeros(1, 28, 28))
 
 
 def test_vae_kl_matches_torch_distributions():
