@@ -5,7 +5,8 @@ By default glibc gives free memory back to the OS as soon as a few MB of it gath
 unmaps a thread's extra heap as soon as that heap is empty. A training step frees its activations and allocates
 them again in the next step, so the same pages go back and are faulted in again, zeroed by the kernel, every step.
 Measured on the AMD EPYC here (`python benchmarks/train_steps.py`), the conv AE at batch 128 took 7,900 page faults
-and 17 ms of system time per 33 ms step; with the settings below, 15 faults and 18 ms per step (README has more).
+and 17 ms of system time per 33 ms step; with the settings below, 15 faults and 18 ms per step (docs/performance.md
+has more).
 """
 
 from __future__ import annotations
