@@ -83,7 +83,6 @@ class Trainable:
         return {k: v.item() for k, v in terms.items()}
 
 
-
 class Autoencoder(Trainable, nn.Module):
     """Base class: an encoder to a code of `latent_dim`, a decoder back to [B,1,28,28] in [0,1].
 
