@@ -34,7 +34,9 @@ class TrainConfig:
     out: str | None = None  # checkpoint folder to write at the end (nothing is written when None)
     device: str = "auto"
     seed: int = 0
-    time_budget: float | None = None  # seconds; training stops after the step that crosses it
+    # seconds; training stops after the step that crosses it. A run with a budget cannot know its length in
+    # advance, so it keeps a constant learning rate instead of the cosine decay.
+    time_budget: float | None = None
     schedule: str = "cosine"  # "cosine" (decay to 0 over all epochs) or "constant"
     # torch.set_float32_matmul_precision while training. On CPU, "medium" hands float32 matrix products to oneDNN,
     # which may use bf16 arithmetic where that is fast: on the AMD EPYC here the products came out as exact as
@@ -267,19 +269,25 @@ def save_trained(result: TrainResult, config: TrainConfig, command: str | None =
 
 
 def train_command(config: TrainConfig) -> str:
-    """The CLI command that reproduces `config` (for metrics.json and model cards)."""
+    """The CLI command that reproduces `config` (for metrics.json and model cards).
+
+    The matmul precision is always written: its default changed once, and a command that left it out came to mean
+    other arithmetic than the run it recorded.
+    """
     parts = ["python", "-m", "aedemo.train", "--variant", config.variant, "--epochs", str(config.epochs)]
     parts += ["--batch-size", str(config.batch_size), "--lr", str(config.lr), "--seed", str(config.seed)]
     if config.schedule != "cosine":
         parts += ["--schedule", config.schedule]
-    if config.matmul_precision != TrainConfig.matmul_precision:
-        parts += ["--matmul-precision", config.matmul_precision]
+    if config.time_budget is not None:
+        parts += ["--time-budget", str(config.time_budget)]
+    parts += ["--matmul-precision", config.matmul_precision]
     if config.out:
         parts += ["--out", config.out]
     return shlex.join(parts)
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    """The command line's TrainConfig (`python -m aedemo.train ...`, without the `python -m aedemo.train`)."""
     p = argparse.ArgumentParser(prog="python -m aedemo.train", description=__doc__.splitlines()[0])
     p.add_argument("--variant", required=True, choices=list(MODEL_CLASSES))
     p.add_argument("--epochs", type=int, default=10)
@@ -289,16 +297,22 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", default=None, help="checkpoint folder to write (default: checkpoints/<variant>-run)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--schedule", default="cosine", choices=["cosine", "constant"])
+    p.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
+                   help="learning-rate schedule; a --time-budget run keeps a constant rate")
     p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=MATMUL_PRECISIONS,
                    help="torch.set_float32_matmul_precision while training (default: %(default)s)")
-    p.add_argument("--time-budget", type=float, default=None, help="stop after this many seconds of training")
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="stop after this many seconds of training (the learning rate then stays constant)")
     args = p.parse_args(argv)
-    config = TrainConfig(
+    return TrainConfig(
         variant=args.variant, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         data_dir=args.data_dir, out=args.out or f"checkpoints/{args.variant}-run", device=args.device,
         seed=args.seed, schedule=args.schedule, time_budget=args.time_budget, matmul_precision=args.matmul_precision,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    config = parse_args(argv)
     command = shlex.join(["python", "-m", "aedemo.train", *(argv if argv is not None else sys.argv[1:])])
     result = train(config, progress=True, command=command)
     print(f"saved {config.out} ({result.seconds:.1f}s of training on {result.device})")

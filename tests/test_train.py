@@ -6,6 +6,7 @@ import gzip
 import json
 import platform
 import resource
+import shlex
 import threading
 
 import numpy as np
@@ -21,6 +22,7 @@ from aedemo.train import (
     evaluate_terms,
     float32_matmul_precision,
     main,
+    parse_args,
     train,
     train_command,
 )
@@ -224,9 +226,19 @@ def test_cli_trains_from_a_data_dir_and_saves(tmp_path, capsys, quick_metrics):
     assert command.split()[:3] == ["python", "-m", "aedemo.train"] and "--data-dir" in command
 
 
-def test_training_command_names_a_non_default_matmul_precision():
-    assert "--matmul-precision" not in train_command(config())
-    assert "--matmul-precision highest" in train_command(config(matmul_precision="highest"))
+@pytest.mark.parametrize("settings", [
+    {},
+    {"time_budget": 60.0},  # as the Space's Train tab trains: a budget, hence a constant learning rate
+    {"schedule": "constant", "matmul_precision": "highest", "lr": 3e-4, "seed": 7, "out": "runs/my ae"},
+])
+def test_recorded_training_command_rebuilds_the_same_configuration(settings):
+    trained = config(**settings)
+    command = shlex.split(train_command(trained))
+    assert command[:3] == ["python", "-m", "aedemo.train"]
+    rebuilt = parse_args(command[3:])
+    for name in ("variant", "epochs", "batch_size", "lr", "seed", "schedule", "time_budget", "matmul_precision"):
+        assert getattr(rebuilt, name) == getattr(trained, name), name
+    assert rebuilt.out == (trained.out or f"checkpoints/{trained.variant}-run")
 
 
 def test_cli_rejects_an_unknown_variant(capsys):

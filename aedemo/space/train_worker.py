@@ -179,7 +179,8 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         news.put(("test", {"epoch": at, "loss": loss}))
 
     def should_stop() -> bool:
-        # The cap is checked here rather than passed as time_budget: that keeps the cosine schedule.
+        # The Space's cap is checked here rather than passed as time_budget, so a run without a budget of its own
+        # keeps the cosine schedule.
         return stop.is_set() or time.perf_counter() - started >= cap
 
     def on_step(info: StepInfo) -> bool:
