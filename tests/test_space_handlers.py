@@ -9,6 +9,7 @@ import torch
 from aedemo.models import build_model
 from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
+from aedemo.space.inputs import MAX_SEED, UserInputError, parse_seed
 from aedemo.space.store import ModelStore, display_name
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
@@ -175,6 +176,30 @@ def test_denoise_is_reproducible_by_seed(store, kind):
     first, again, other = run(1), run(1), run(2)
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, again, strict=True))
     assert not np.array_equal(first[1][0], other[1][0])  # the noisy image depends on the seed
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 1.5, "lots", None])
+def test_a_seed_out_of_range_is_explained_by_every_seeded_handler(store, seed):
+    handlers = {
+        "denoise": lambda: denoise_tab.denoise(store, "Test digit", 3, None, None, "gaussian", 0.3, seed)[-1],
+        "generate": lambda: generate_tab.generate(store, "cvae", 5, 4, 1.0, seed, [])[-1],
+        "generate_all": lambda: generate_tab.generate_all(store, "cvae", 1.0, seed)[-1],
+        "interpolate": lambda: generate_tab.interpolate(store, "ae", 1, 7, 4, 1.0, seed)[-1],
+    }
+    for name, call in handlers.items():
+        with pytest.warns(UserWarning):  # the visitor's toast, outside a request
+            status = call()
+        assert "seed" in status.lower() and "Traceback" not in status, (name, status)
+
+
+def test_seed_fields_take_whole_numbers_up_to_the_generators_limit():
+    assert parse_seed(0) == 0 and parse_seed("12") == 12 and parse_seed(7.0) == 7
+    assert parse_seed(MAX_SEED) == MAX_SEED
+    torch.Generator().manual_seed(MAX_SEED)
+    np.random.default_rng(MAX_SEED)
+    for bad in (MAX_SEED + 1, -3, 2.5, float("nan"), float("inf"), "", [1]):
+        with pytest.raises(UserInputError):
+            parse_seed(bad)
 
 
 def test_denoise_from_the_current_drawing(store, mnist_test, canvas):

@@ -12,7 +12,7 @@ import torch
 from ..evaluate import psnr
 from ..noise import NOISE_KINDS, corrupt
 from . import images
-from .inputs import UserInputError, as_batch, to_mnist
+from .inputs import MAX_SEED, UserInputError, as_batch, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, short_name
 from .ui import follow_session, problem, unchanged
 
@@ -73,9 +73,10 @@ def denoise(
         if kind not in NOISE_KINDS:
             raise UserInputError(f"Unknown noise kind {kind!r}; choose one of: {', '.join(NOISE_KINDS)}.")
         try:
-            strength, seed = float(strength), int(seed)
+            strength = float(strength)
         except (TypeError, ValueError):
-            raise UserInputError("Strength must be a number in [0, 1] and the seed a whole number.") from None
+            raise UserInputError("Strength must be a number in [0, 1].") from None
+        seed = parse_seed(seed)
         if not 0.0 <= strength <= 1.0:
             raise UserInputError(f"Strength must be between 0 and 1, not {strength}.")
     except UserInputError as e:
@@ -151,7 +152,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
             strength = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Strength",
                                  info="Gaussian: noise std · salt & pepper: fraction of pixels · masking: square side")
             with gr.Row():
-                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0)
+                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                 extra = gr.Dropdown([("(none)", "")] + store.choices(), value="", label="Also compare",
                                     elem_id="denoise-extra")
             go = gr.Button("Denoise", variant="primary")

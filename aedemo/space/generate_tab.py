@@ -12,7 +12,7 @@ import torch
 from ..models.base import N_CLASSES
 from ..models.cvae import CVAE
 from . import images
-from .inputs import UserInputError
+from .inputs import MAX_SEED, UserInputError, parse_seed
 from .store import ModelStore, ModelUnavailable, display_name
 from .ui import follow_session, problem, unchanged
 
@@ -23,9 +23,10 @@ STRIP_GAP = 6  # px (before upscaling) between an interpolation's end digits and
 
 def _settings(n: Any, temperature: Any, seed: Any) -> tuple[int, float, int]:
     try:
-        n, temperature, seed = int(n), float(temperature), int(seed)
-    except (TypeError, ValueError):
-        raise UserInputError("Samples and seed must be whole numbers, temperature a number.") from None
+        n, temperature = int(n), float(temperature)
+    except (TypeError, ValueError, OverflowError):
+        raise UserInputError("The number of samples must be a whole number, the temperature a number.") from None
+    seed = parse_seed(seed)
     if not 1 <= n <= MAX_SAMPLES:
         raise UserInputError(f"Number of samples must be between 1 and {MAX_SAMPLES}, not {n}.")
     if not 0.0 < temperature <= 3.0:
@@ -188,7 +189,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             digit = gr.Radio([(str(d), d) for d in range(N_CLASSES)], value=3, label="Digit")
             n = gr.Slider(1, MAX_SAMPLES, value=16, step=1, label="Samples")
             temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature (latent std)")
-            seed = gr.Number(value=0, label="Seed", precision=0, minimum=0)
+            seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
             priors = gr.CheckboxGroup(unconditional, value=[v for _, v in unconditional],
                                       label="Compare with samples from the prior of")
             with gr.Row():

@@ -20,6 +20,21 @@ class UserInputError(ValueError):
     """Input the app cannot use; the message is shown to the visitor as it is."""
 
 
+MAX_SEED = 2**32 - 1  # what numpy's and torch's generators both take
+
+
+def parse_seed(value: Any) -> int:
+    """A seed field's value (number or text, from the UI or the API) as an int in [0, MAX_SEED]."""
+    try:
+        number = float(value)
+        seed = int(number)
+    except (TypeError, ValueError, OverflowError):
+        raise UserInputError(f"The seed must be a whole number, not {value!r}.") from None
+    if seed != number or not 0 <= seed <= MAX_SEED:
+        raise UserInputError(f"The seed must be a whole number from 0 to {MAX_SEED:,}, not {value!r}.")
+    return seed
+
+
 def _file(value: Any) -> Any:
     """A Gradio FileData (dict or object) -> its path (or decoded image for data: URLs); anything else as is."""
     if isinstance(value, dict) and ("path" in value or "url" in value) and not any(k in value for k in EDITOR_KEYS):
