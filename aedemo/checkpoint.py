@@ -24,6 +24,8 @@ WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 METRICS_NAME = "metrics.json"
 FORMAT_VERSION = 1
+# safetensors creates its file private (0o600); checkpoint files get the user's usual permissions instead. The umask
+# can only be read by setting it, so it is read once, at import.
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -40,12 +42,23 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _fsync(path: Path) -> None:
+    """Make `path` (a file or a folder) durable, so a rename is never on disk before the data it names."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dict | None = None) -> Path:
     """Save `model` into `directory` (created if needed): model.safetensors, config.json, metrics.json.
 
     Every file is first written whole into a staging folder beside them; only then are they renamed into place,
-    so a save that dies while writing (a full disk, a killed process) leaves the old checkpoint as it was. The
-    config records the weights' SHA-256: a folder whose files still came from two saves is refused at load.
+    so a save that dies while writing (a full disk, a killed process) leaves the old checkpoint as it was.
+    config.json is renamed last: it records the weights' SHA-256, so a folder caught between two renames (new
+    weights, old config) is refused at load, and metrics.json is replaced before it, so a loaded model never
+    comes with another model's figures.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -56,15 +69,19 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
         save_file(state, staging / WEIGHTS_NAME, metadata={"format": "pt"})
         config = {**model.config, "format_version": FORMAT_VERSION, "weights_sha256": _sha256(staging / WEIGHTS_NAME)}
         _write_json(staging / CONFIG_NAME, config)
-        names = [WEIGHTS_NAME, CONFIG_NAME]
         if metrics is not None:
             _write_json(staging / METRICS_NAME, metrics)
-            names.append(METRICS_NAME)
-        for name in names:
-            os.chmod(staging / name, 0o666 & ~_UMASK)  # as readable as any file the user writes
-            os.replace(staging / name, directory / name)
-        if metrics is None:  # figures of the previous model would describe the wrong one
+        for path in staging.iterdir():
+            os.chmod(path, 0o666 & ~_UMASK)
+            _fsync(path)
+        os.replace(staging / WEIGHTS_NAME, directory / WEIGHTS_NAME)
+        if metrics is not None:
+            os.replace(staging / METRICS_NAME, directory / METRICS_NAME)
+        else:  # figures of the previous model would describe the wrong one
             (directory / METRICS_NAME).unlink(missing_ok=True)
+        os.replace(staging / CONFIG_NAME, directory / CONFIG_NAME)
+        if os.name == "posix":  # a folder cannot be opened for fsync on Windows
+            _fsync(directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,42 @@ def test_interrupted_save_never_loads_a_mix(tmp_path, monkeypatch, interrupt):
         assert str(folder) in str(e)
     else:
         assert torch.equal(outputs(loaded), outputs(old))
+
+
+@pytest.mark.parametrize("with_metrics", [True, False], ids=["new metrics", "no metrics"])
+@pytest.mark.parametrize("renames_done", [0, 1, 2])
+def test_a_save_killed_between_renames_never_loads_a_mix(tmp_path, monkeypatch, renames_done, with_metrics):
+    """Loading after the kill gives the old model with its figures, or a clear error: never a mix of two saves."""
+    folder, old = saved(tmp_path, "vae", seed=0)
+    new_metrics = {"test": {"loss": 1.0}} if with_metrics else None
+    moves = []
+
+    def killed(real):
+        def move(*args, **kwargs):
+            if len(moves) == renames_done:
+                raise KeyboardInterrupt  # the process dies here
+            moves.append(args)
+            return real(*args, **kwargs)
+        return move
+
+    monkeypatch.setattr(checkpoint.os, "replace", killed(os.replace))
+    monkeypatch.setattr(Path, "unlink", killed(Path.unlink))
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(fresh("vae", seed=1), folder, new_metrics)
+    monkeypatch.undo()
+    try:
+        loaded = load_checkpoint(folder)
+    except CheckpointError as e:
+        assert str(folder) in str(e)
+    else:
+        assert torch.equal(outputs(loaded), outputs(old)) and read_metrics(folder) == METRICS
+
+
+def test_checkpoint_files_get_the_users_usual_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        folder, _ = saved(tmp_path)
+    finally:
+        os.umask(previous)
+    assert {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()} == {
+        "model.safetensors": 0o644, "config.json": 0o644, "metrics.json": 0o644}
