@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -145,6 +147,17 @@ def test_unknown_model_is_reported_not_raised(store, mnist_test, canvas):
 
 
 # --- Denoise ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("variants, focus", [(5, "ae"), ([["ae"]], "ae"), (["ae"], ["ae"]), ("ae", {"x": 1})])
+def test_model_names_of_the_wrong_type_from_the_api_get_a_message(store, mnist_test, canvas, variants, focus):
+    images, _ = mnist_test
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the toast, outside a request
+        out = draw_tab.reconstruct(store, canvas(images[0].numpy()), variants, focus)
+    assert out[N_STATUS] and "Traceback" not in out[N_STATUS]
+    extra = denoise_tab.denoise(store, "Test digit", 3, None, None, "gaussian", 0.3, 0, extra=["ae"])
+    assert "string" in extra[-1]
+
 
 def test_the_draw_tab_says_what_each_loaded_model_is(store):
     table = store.models_markdown().splitlines()

@@ -85,6 +85,10 @@ def reconstruct(
     reading = None if probs is None else {str(i): float(p) for i, p in enumerate(probs[0])}
     predicted = None if probs is None else int(probs[0].argmax())
 
+    if isinstance(variants, str):  # an API call naming one model
+        variants = [variants]
+    elif variants is not None and not isinstance(variants, list | tuple):
+        return (*unchanged(N_OUTPUTS - 2), problem("Models must be a list of model names."), gr.skip())
     names = list(variants) if variants is not None else [c for _, c in store.choices(session_models)]
     notes: list[str] = [] if names else ["Tick at least one model to see reconstructions."]
     shown, jobs = [], []  # (name, caption suffix), (model, labels), in the same order

@@ -136,6 +136,8 @@ class ModelStore:
         """The model called `name`: one trained in this browser session first, then a shipped one."""
         if not name:
             raise ModelUnavailable("Choose a model first.")
+        if not isinstance(name, str):  # an API call can send anything where a dropdown sends a name
+            raise ModelUnavailable(f"A model is named by a string, not {type(name).__name__} {name!r:.40}.")
         if session_models and name in session_models:
             return session_models[name]
         if name in self.models:
