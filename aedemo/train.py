@@ -7,6 +7,7 @@ batches, evaluates after each epoch, reports through callbacks, and saves a chec
 from __future__ import annotations
 
 import argparse
+import copy
 import shlex
 import sys
 import threading
@@ -253,7 +254,9 @@ def save_trained(result: TrainResult, config: TrainConfig, command: str | None =
     """Write the checkpoint with its metrics.json: test figures plus how it was trained."""
     from .evaluate import evaluate_model  # evaluation imports the trainer's helpers; import late
 
-    model = result.model.to("cpu")
+    model = result.model
+    if any(t.device.type != "cpu" for t in [*model.parameters(), *model.buffers()]):
+        model = copy.deepcopy(model).to("cpu")  # evaluated and saved from the CPU; the caller's model stays put
     metrics = {
         "test": evaluate_model(model),
         "training": {
