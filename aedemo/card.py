@@ -168,7 +168,10 @@ def model_card(
         "## Load it with aedemo\n",
         _usage(repo_id, variant, subfolder) + "\n",
         "Works offline from the Hugging Face cache once downloaded (`HF_HUB_OFFLINE=1`).\n",
-        "## Results on the MNIST test set (10,000 images)\n",
+        "## Test results\n",
+        # a run of the Space's Train tab is scored on part of the test set, and says so in metrics.json
+        f"{training['data'][0].upper()}{training['data'][1:]}.\n" if training.get("data")
+        else "On the official MNIST test set (10,000 images).\n",
         (_table(test) if test else "No test figures were recorded with this checkpoint.") + "\n",
         "## Training\n",
         (f"Trained with:\n\n```bash\n{training['command']}\n```\n" if training.get("command")

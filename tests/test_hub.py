@@ -173,6 +173,17 @@ def test_card_metadata_passes_huggingface_hub_parsing(checkpoints, tmp_path):
     assert len(snippet) == 3 and 'load_model("user/aedemo", subfolder="vae")' in snippet[1]
 
 
+def test_card_says_which_test_digits_a_space_run_was_scored_on(checkpoints):
+    folder = checkpoints / "ae"
+    config = json.loads((folder / "config.json").read_text())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert "official MNIST test set (10,000 images)" in model_card(config, metrics, "user/aedemo").text
+    data = "1,000 training digits of the bundled test split (offline); test figures on 500 test digits it never saw"
+    metrics["training"]["data"] = data
+    text = model_card(config, metrics, "user/aedemo").text
+    assert "10,000" not in text and f"1{data[1:]}." in text
+
+
 def test_index_card_carries_every_variant(checkpoints):
     entries = {v: (json.loads((checkpoints / v / "config.json").read_text()),
                    json.loads((checkpoints / v / "metrics.json").read_text())) for v in SMALL}
