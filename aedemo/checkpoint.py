@@ -23,11 +23,18 @@ from .models import MODEL_CLASSES
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 METRICS_NAME = "metrics.json"
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"  # the shipped ones, one folder per model
+ROOT_ENV = "AEDEMO_CHECKPOINTS"  # another checkpoints folder (e.g. freshly trained ones) without moving files
 FORMAT_VERSION = 1
 # safetensors creates its file private (0o600); checkpoint files get the user's usual permissions instead. The umask
 # can only be read by setting it, so it is read once, at import.
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+def checkpoints_root() -> Path:
+    """Where the app and the command-line tools look for checkpoints: $AEDEMO_CHECKPOINTS, else the shipped ones."""
+    return Path(os.environ.get(ROOT_ENV) or CHECKPOINTS)
 
 
 class CheckpointError(ValueError):

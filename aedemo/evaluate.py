@@ -9,13 +9,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import CheckpointError, load_checkpoint
+from .checkpoint import CheckpointError, checkpoints_root, load_checkpoint
 from .data import load_mnist, to_float
 from .models import VARIANTS, Autoencoder, MnistClassifier
 from .noise import corrupt
 from .train import evaluate_terms
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 DENOISE_SETTINGS = {"gaussian": 0.5, "salt_pepper": 0.2}  # the noisy inputs the DAE is scored on
 SAMPLES_PER_CLASS = 100
 
@@ -82,10 +81,10 @@ def evaluate_model(
     return figures
 
 
-def load_classifier(root: Path = CHECKPOINTS) -> MnistClassifier | None:
-    """The shipped MNIST classifier, or None when it is missing or broken."""
+def load_classifier(root: str | Path | None = None) -> MnistClassifier | None:
+    """The MNIST classifier under `root` (default: `checkpoints_root()`), or None when it is missing or broken."""
     try:
-        model = load_checkpoint(root / "classifier")
+        model = load_checkpoint(Path(root or checkpoints_root()) / "classifier")
     except CheckpointError:
         return None
     return model if isinstance(model, MnistClassifier) else None
@@ -116,10 +115,11 @@ def markdown_table(results: dict[str, dict[str, float]]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m aedemo.evaluate", description=__doc__)
-    p.add_argument("--checkpoints", default=str(CHECKPOINTS), help="folder holding one folder per variant")
+    p.add_argument("--checkpoints", default=None,
+                   help="folder holding one folder per variant (default: $AEDEMO_CHECKPOINTS or the shipped ones)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
     args = p.parse_args(argv)
-    root = Path(args.checkpoints)
+    root = Path(args.checkpoints or checkpoints_root())
     images, labels = load_mnist("test")
     x = to_float(images)
     classifier = load_classifier(root)

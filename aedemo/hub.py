@@ -46,13 +46,13 @@ from .checkpoint import (
     METRICS_NAME,
     WEIGHTS_NAME,
     CheckpointError,
+    checkpoints_root,
     load_checkpoint,
     read_config,
     read_metrics,
 )
 from .models import MODEL_CLASSES, VARIANTS
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 AEDEMO_FILES = (WEIGHTS_NAME, CONFIG_NAME, METRICS_NAME)  # what loading needs; cards and pictures stay behind
 ALL_NAMES = (*VARIANTS, "classifier")
 LOGIN_HINT = "pass a token (--token / token=...), set HF_TOKEN, or log in with `hf auth login`"
@@ -314,13 +314,14 @@ def all_operations(root: str | Path, repo_id: str, names: tuple[str, ...] = ALL_
 
 
 def push_all(
-    root: str | Path = CHECKPOINTS, repo_id: str = "", token: str | None = None, private: bool = False,
+    root: str | Path | None = None, repo_id: str = "", token: str | None = None, private: bool = False,
     dry_run: bool = False,
 ) -> str:
-    """Push every checkpoint under `root` into one repo, one subfolder each, as one commit."""
+    """Push every checkpoint under `root` (default: `checkpoints_root()`) into one repo, a subfolder each, as one
+    commit."""
     check_repo_id(repo_id)
     token = token if dry_run else _push_token(token)
-    operations, skipped = all_operations(root, repo_id)
+    operations, skipped = all_operations(root or checkpoints_root(), repo_id)
     note = f"\n(skipped, no folder: {', '.join(skipped)})" if skipped else ""
     if dry_run:
         return describe(operations) + note
@@ -339,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument("--folder", help="push this checkpoint folder (e.g. your own training run)")
     push.add_argument("--repo-id", required=True, help="user/name (created if missing)")
     push.add_argument("--subfolder", default=None, help="put the files in this folder of the repo (not with --all)")
-    push.add_argument("--checkpoints", default=str(CHECKPOINTS), help="folder holding one folder per variant")
+    push.add_argument("--checkpoints", default=None,
+                      help="folder holding one folder per variant (default: $AEDEMO_CHECKPOINTS or the shipped ones)")
     push.add_argument("--private", action="store_true", help="create the repo private (an existing one is unchanged)")
     push.add_argument("--dry-run", action="store_true", help="list the files of the commit; upload nothing")
     push.add_argument("--token", default=None, help="write token (default: HF_TOKEN, then the cached login)")
@@ -351,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.all:
             out = push_all(args.checkpoints, args.repo_id, args.token, args.private, args.dry_run)
         else:
-            folder = args.folder or str(Path(args.checkpoints) / args.variant)
+            folder = args.folder or str(Path(args.checkpoints or checkpoints_root()) / args.variant)
             out = push_checkpoint(folder, args.repo_id, args.token, args.private, args.subfolder, args.dry_run)
     except CheckpointError as e:
         print(f"error: {_scrub(str(e), args.token)}", file=sys.stderr)

@@ -20,9 +20,11 @@ import torch
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aedemo.checkpoint import load_checkpoint  # noqa: E402
+from aedemo.checkpoint import (
+    checkpoints_root,  # noqa: E402
+    load_checkpoint,  # noqa: E402
+)
 from aedemo.data import load_mnist  # noqa: E402
-from aedemo.evaluate import CHECKPOINTS  # noqa: E402
 from aedemo.preprocess import canvas_to_mnist  # noqa: E402
 
 STYLES = ("sketchpad", "transparent", "dark")
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-n", type=int, default=1000, help="number of test digits")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--classifier", default=str(CHECKPOINTS / "classifier"), help="classifier checkpoint folder")
+    p.add_argument("--classifier", default=str(checkpoints_root() / "classifier"), help="classifier checkpoint folder")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     clf = load_checkpoint(args.classifier)

@@ -12,6 +12,7 @@ from aedemo import VARIANTS, build_model, save_checkpoint
 from aedemo.data import load_mnist, to_float
 from aedemo.evaluate import evaluate_model, load_classifier, main, markdown_table, psnr
 from aedemo.models import Autoencoder, MnistClassifier
+from aedemo.space.store import ModelStore
 from aedemo.train import evaluate_terms
 
 _images, _labels = load_mnist("test", download=False)
@@ -108,6 +109,18 @@ def test_load_classifier_returns_none_unless_a_classifier_is_there(tmp_path):
     assert isinstance(load_classifier(tmp_path), MnistClassifier)
     (tmp_path / "classifier" / "config.json").write_text("{")
     assert load_classifier(tmp_path) is None
+
+
+def test_the_classifier_and_the_cli_follow_aedemo_checkpoints(tmp_path, monkeypatch, capsys):
+    """AEDEMO_CHECKPOINTS points the app and the tools at one other folder: a CVAE is scored by its classifier."""
+    save_checkpoint(always(3), tmp_path / "classifier")
+    monkeypatch.setenv("AEDEMO_CHECKPOINTS", str(tmp_path))
+    assert load_classifier()(torch.zeros(1, 1, 28, 28)).argmax().item() == 3
+    assert ModelStore().root == tmp_path
+    main(["--json"])
+    results = json.loads(capsys.readouterr().out)
+    assert results["classifier"] == {"accuracy": pytest.approx(0.1, abs=0.02)}  # always says 3
+    assert str(tmp_path / "vae") in results["vae"]["error"]
 
 
 def test_markdown_table_has_a_column_per_figure_present():

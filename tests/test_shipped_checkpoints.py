@@ -6,18 +6,17 @@ To check a set of checkpoints before copying them into checkpoints/:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import torch
 
 from aedemo import VARIANTS, load_model
-from aedemo.checkpoint import read_metrics
+from aedemo.checkpoint import checkpoints_root, read_metrics
 from aedemo.data import load_mnist, to_float
-from aedemo.evaluate import CHECKPOINTS, evaluate_model, load_classifier
+from aedemo.evaluate import evaluate_model, load_classifier
 
-ROOT = Path(os.environ.get("AEDEMO_CHECKPOINTS", CHECKPOINTS))
+ROOT = checkpoints_root()
 NAMES = (*VARIANTS, "classifier")
 SIZE_BUDGET = 40 * 2**20  # all checkpoints together, as the repository carries them
 # Figures are recomputed with fixed seeds, so only float rounding may differ (another CPU's kernels, say);

@@ -392,7 +392,7 @@ def test_tiles_carry_pictures_captions_and_figures_exactly():
 def _copy_checkpoints(tmp_path, names=("ae", "classifier")):
     import shutil
 
-    from aedemo.space.store import CHECKPOINTS
+    from aedemo.checkpoint import CHECKPOINTS
 
     for name in names:
         shutil.copytree(CHECKPOINTS / name, tmp_path / name)

@@ -18,13 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..checkpoint import CheckpointError, load_checkpoint
+from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint
 from ..data import load_mnist, to_float
 from ..models import VARIANTS, Autoencoder, MnistClassifier
 
-CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 HUB_ENV = "AEDEMO_HUB_REPO"
-ROOT_ENV = "AEDEMO_CHECKPOINTS"  # another checkpoints folder (e.g. freshly trained ones) without moving files
 PERCENTILE_DIGITS = 2000  # test digits whose reconstruction errors rank a drawing; plenty for a percentile
 LATENT_DIGITS = 5000  # test digits the Latent tab can plot
 DISPLAY_NAMES = {
@@ -68,7 +66,7 @@ class ModelStore:
     """The shipped models (each autoencoder variant and the classifier) and caches derived from them."""
 
     def __init__(self, root: str | os.PathLike | None = None, hub_repo: str | None = None, device: str = "cpu"):
-        self.root = Path(root or os.environ.get(ROOT_ENV) or CHECKPOINTS)
+        self.root = Path(root or checkpoints_root())
         self.hub_repo = hub_repo if hub_repo is not None else (os.environ.get(HUB_ENV) or None)
         self.device = torch.device(device)
         self.models: dict[str, Autoencoder] = {}
