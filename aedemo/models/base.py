@@ -55,7 +55,8 @@ def adam(params, lr: float, **kwargs) -> torch.optim.Adam:
 class Trainable:
     """What the one training loop needs of a model: its loss terms, its optimisers, one step.
 
-    The default step minimises `loss_terms(...)["loss"]` with one Adam; the AAE overrides it (three phases).
+    The default step minimises `loss_terms(...)["loss"]` with one Adam; the AAE overrides it (its two phases take
+    three optimiser steps).
     """
 
     def loss_terms(
@@ -74,7 +75,7 @@ class Trainable:
         optimizers: list[torch.optim.Optimizer],
         generator: torch.Generator | None = None,
     ) -> dict[str, float]:
-        """One optimisation step; returns the loss terms as floats. The AAE overrides this (three phases)."""
+        """One optimisation step; returns the loss terms as floats. The AAE overrides this (two phases)."""
         (opt,) = optimizers
         terms = self.loss_terms(x, labels, generator)
         opt.zero_grad(set_to_none=True)

@@ -20,7 +20,8 @@ from .store import ModelStore, ModelUnavailable, display_name, short_name
 from .ui import IMAGE_PX, follow_session, problem, unchanged
 
 # The nine models of a stroke run two at a time: at batch 1 each is mostly waiting on its weights coming from
-# memory, with the GIL released, so a second thread cuts their time by 12-25 % (two VMs; benchmarks/app_latency.py).
+# memory, with the GIL released, so a second thread cuts their time by 12-34 % (two VMs, quiet and slow spells;
+# benchmarks/app_latency.py, docs/performance.md).
 # One pool for all visitors, so concurrent strokes never run more than two models at once on a 2-core Space.
 MODEL_THREADS = ThreadPoolExecutor(2, thread_name_prefix="aedemo-models")
 CANVAS = 400  # sketchpad size in px; the digit drawn on it is scaled to MNIST's 20 px box anyway
