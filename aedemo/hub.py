@@ -66,8 +66,9 @@ class HubConnectionError(HubError):
     """The Hub could not be reached (and, when loading, the cache had no copy): a caller may fall back."""
 
 
-def _scrub(message: str, token: str | bool | None) -> str:
-    # Our messages never include the token; this guards text passed through from the library or server.
+def scrub_token(message: str, token: str | bool | None) -> str:
+    """`message` with `token` masked: our messages never include it; this guards text passed on from the library
+    or the server."""
     return message.replace(token, "***") if isinstance(token, str) and token else message
 
 
@@ -164,9 +165,10 @@ def download_checkpoint(
             msg = f"the Hub refused the token for {repo_id} (401: invalid or expired); {LOGIN_HINT}"
         else:
             msg = f"the Hub answered {status} for {where}; try again later"
-        raise HubError(_scrub(msg, token)) from None
+        raise HubError(scrub_token(msg, token)) from None
     except (HTTPError, OSError) as e:  # proxy errors and other transport failures snapshot_download lets through
-        raise HubConnectionError(_scrub(f"cannot reach the Hub for {where}: {type(e).__name__}: {e}", token)) from None
+        message = f"cannot reach the Hub for {where}: {type(e).__name__}: {e}"
+        raise HubConnectionError(scrub_token(message, token)) from None
 
     folder = Path(snapshot) / sub if sub else Path(snapshot)
     missing = [name for name in (CONFIG_NAME, WEIGHTS_NAME) if not (folder / name).is_file()]
@@ -253,9 +255,10 @@ def _commit(repo_id: str, operations: list[CommitOperationAdd], message: str, to
                    "user or organisation")
         else:
             msg = f"the Hub answered {status} while pushing to {repo_id}: {e.server_message or 'try again later'}"
-        raise HubError(_scrub(msg, token)) from None
+        raise HubError(scrub_token(msg, token)) from None
     except (HTTPError, OSError) as e:
-        raise HubConnectionError(_scrub(f"cannot reach the Hub to push {repo_id}: {type(e).__name__}", token)) from None
+        message = f"cannot reach the Hub to push {repo_id}: {type(e).__name__}"
+        raise HubConnectionError(scrub_token(message, token)) from None
     return info.commit_url
 
 
@@ -356,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = args.folder or str(Path(args.checkpoints or checkpoints_root()) / args.variant)
             out = push_checkpoint(folder, args.repo_id, args.token, args.private, args.subfolder, args.dry_run)
     except CheckpointError as e:
-        print(f"error: {_scrub(str(e), args.token)}", file=sys.stderr)
+        print(f"error: {scrub_token(str(e), args.token)}", file=sys.stderr)
         return 1
     print(("dry run, nothing uploaded; the commit would add:\n" if args.dry_run else "pushed: ") + out)
     return 0

@@ -283,33 +283,30 @@ def _train_and_report(
 
 # --- Hub push ------------------------------------------------------------------------------------------------
 
-REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
-
-
 def push_to_hub(repo_id: str, token: str, private: bool, checkpoint: str | None) -> str:
     """Push this session's latest trained model to `repo_id` with the visitor's token; return a message.
 
     The token serves this one call: it is never stored, logged or shown (error text is scrubbed of it). An
     empty token is refused rather than letting huggingface_hub fall back to the Space's own credentials.
     """
+    from ..hub import HubError, check_repo_id, push_checkpoint, scrub_token
+
     repo_id, token = (repo_id or "").strip(), (token or "").strip()
     if not checkpoint or not Path(checkpoint).is_dir():
         return "**Not pushed:** train a model first; the push sends the latest model trained in this session."
     if not repo_id:
         return "**Not pushed:** enter a repository id, `your-name/model-name` (it is created if it does not exist)."
-    if not REPO_ID.match(repo_id):
+    try:
+        check_repo_id(repo_id)
+    except HubError:
         return f"**Not pushed:** the repository id must look like `your-name/model-name`, not `{repo_id[:100]}`."
     if not token:
         return ("**Not pushed:** paste a Hugging Face access token with write permission "
                 "(huggingface.co/settings/tokens).")
     try:
-        from ..hub import push_checkpoint
-    except ImportError:
-        return "**Not pushed:** Hub support is missing from this installation (no aedemo.hub)."
-    try:
         url = push_checkpoint(checkpoint, repo_id, token=token, private=bool(private))
     except Exception as e:  # HubError, or anything unexpected: a message, never a traceback or the token
-        return f"**Not pushed:** {str(e).replace(token, '***')}"
+        return f"**Not pushed:** {scrub_token(str(e), token)}"
     return f"**Pushed** to [{repo_id}](https://huggingface.co/{repo_id}): {url}"
 
 
