@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from huggingface_hub import EvalResult, ModelCard, ModelCardData, constants
 from torchvision.utils import make_grid, save_image
 
-from .data import load_mnist, to_float
+from .data import load_mnist, one_per_class, to_float
 from .evaluate import COLUMNS
 from .models import MODEL_CLASSES, MnistClassifier
 from .noise import corrupt
@@ -31,12 +31,6 @@ DAE_NOISE = ("gaussian", 0.5)
 
 
 # --- the picture ------------------------------------------------------------------------------------------
-def _one_per_digit(labels: torch.Tensor, rows: int) -> torch.Tensor:
-    """Indices of test images: `rows` rows, each holding one image of every digit 0..9, in order."""
-    by_digit = [torch.nonzero(labels == d).flatten()[:rows] for d in range(10)]
-    return torch.stack(by_digit, dim=1).flatten()  # row r = the r-th image of each digit
-
-
 @torch.no_grad()
 def grid_rows(model: torch.nn.Module) -> tuple[torch.Tensor, list[str]]:
     """The images of the grid (rows of ten, [10*R,1,28,28]) and what each row shows, for `model`."""
@@ -53,7 +47,7 @@ def grid_rows(model: torch.nn.Module) -> tuple[torch.Tensor, list[str]]:
         rows = [torch.cat([x[predicted == d][:10], blank])[:10] for d in range(10)]
         return torch.cat(rows), [f"test images classified as {d}" for d in range(10)]
 
-    idx = _one_per_digit(y, 2)
+    idx = one_per_class(y, 2)
     x, y = x[idx], y[idx]
     cond = y if model.conditional else None
     rows, names = [x, model.reconstruct(x, cond)], ["test images", "reconstructions"]

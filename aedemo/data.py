@@ -98,6 +98,13 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
     return images.to(torch.float32).div_(255.0).unsqueeze(1)
 
 
+def one_per_class(labels: torch.Tensor, rows: int = 1) -> torch.Tensor:
+    """Indices of `rows` rows of examples, row r holding the r-th example of each digit 0-9, in order; a digit with
+    fewer than `rows` examples is left out."""
+    by_digit = [torch.nonzero(labels == d).flatten()[:rows] for d in range(10)]
+    return torch.stack([i for i in by_digit if len(i) == rows], dim=1).flatten()
+
+
 def batches(
     x: torch.Tensor,
     y: torch.Tensor,

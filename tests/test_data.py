@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import aedemo.data as data
-from aedemo.data import DataNotFoundError, batches, load_mnist, to_float
+from aedemo.data import DataNotFoundError, batches, load_mnist, one_per_class, to_float
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
@@ -126,3 +126,11 @@ def test_shuffled_batches_cover_every_sample_once_and_follow_the_seed():
 def test_unshuffled_batches_keep_order():
     x, y = torch.arange(5.0).view(5, 1), torch.arange(5)
     assert [b.tolist() for _, b in batches(x, y, 2, shuffle=False)] == [[0, 1], [2, 3], [4]]
+
+
+def test_one_per_class_gives_rows_of_digits_0_to_9_and_skips_missing_ones():
+    labels = torch.tensor([3, 0, 1, 0, 2, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    idx = one_per_class(labels, rows=2)
+    assert labels[idx].tolist() == list(range(10)) * 2 and idx[:10].tolist() == [1, 2, 4, 0, 5, 6, 7, 8, 9, 10]
+    no_fives = labels[labels != 5]
+    assert no_fives[one_per_class(no_fives)].tolist() == [0, 1, 2, 3, 4, 6, 7, 8, 9]

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..allocator import return_freed_memory
-from ..data import DataNotFoundError, load_mnist, to_float
+from ..data import DataNotFoundError, load_mnist, one_per_class, to_float
 from ..models import build_model
 from ..train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, train, train_command
 from .images import grid as image_grid
@@ -126,11 +126,6 @@ def preview_grid(model: torch.nn.Module, digits: torch.Tensor, labels: torch.Ten
     return image_grid(torch.cat(rows).float().cpu(), ncol=len(x), scale=GRID_SCALE)
 
 
-def _one_per_class(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    picks = [int((labels == c).nonzero()[0]) for c in range(10) if (labels == c).any()]
-    return to_float(images[picks]), labels[picks]
-
-
 def _initial_losses(
     config: TrainConfig, data: TrainingData, probe: tuple[torch.Tensor, torch.Tensor], device: str
 ) -> dict[str, float]:
@@ -162,7 +157,8 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         variant=settings["variant"], epochs=settings["epochs"], batch_size=settings["batch_size"],
         lr=settings["lr"], device=device, time_budget=settings["budget"],
     )
-    digits, labels = _one_per_class(x_test, y_test)
+    picks = one_per_class(y_test)
+    digits, labels = to_float(x_test[picks]), y_test[picks]
     probe = (x_test.to(device), y_test.to(device))  # the digits of the test loss after each epoch
     news: queue.Queue = queue.Queue()
     started = time.perf_counter()
