@@ -22,7 +22,7 @@ import torch
 
 from ..allocator import return_freed_memory
 from ..data import DataNotFoundError, load_mnist, one_per_class, to_float
-from ..models import build_model
+from ..models import Autoencoder, build_model
 from ..train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, train, train_command
 from .images import grid as image_grid
 
@@ -111,12 +111,11 @@ class StopFlag:
 
 # --- the worker: trains, and reports plain data ------------------------------------------------------------
 
-def preview_grid(model: torch.nn.Module, digits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
+def preview_grid(model: Autoencoder, digits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
     """uint8 picture: the digits, their reconstructions and (generative models) prior samples, a row each."""
     was_training = model.training
     model.eval()
-    device = next(iter(model.state_dict().values())).device
-    x, y = digits.to(device), labels.to(device)
+    x, y = digits.to(model.device), labels.to(model.device)
     with torch.no_grad():
         cond = y if model.conditional else None
         rows = [x, model.reconstruct(x, cond)]
