@@ -290,7 +290,9 @@ def push_checkpoint(
     return _commit(repo_id, operations, f"aedemo: upload the {config['variant']} checkpoint{where}", token, private)
 
 
-def all_operations(root: str | Path, repo_id: str, names: tuple[str, ...] = ALL_NAMES) -> tuple[list, list[str]]:
+def all_operations(
+    root: str | Path, repo_id: str, names: tuple[str, ...] = ALL_NAMES
+) -> tuple[list[CommitOperationAdd], list[str]]:
     """The commit of `--all`: each checkpoint under root/<name> in subfolder <name>, plus the root index card.
 
     Returns (operations, names skipped because root/<name> does not exist).

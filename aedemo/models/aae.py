@@ -17,7 +17,13 @@ class AAE(AE):
     )
     generative = True
 
-    def __init__(self, latent_dim: int = 8, hidden=(512, 256), disc_hidden=(512, 512), **config):
+    def __init__(
+        self,
+        latent_dim: int = 8,
+        hidden: list[int] | tuple[int, ...] = (512, 256),
+        disc_hidden: list[int] | tuple[int, ...] = (512, 512),
+        **config,
+    ):
         super().__init__(latent_dim, hidden, disc_hidden=list(disc_hidden), **config)
         self.discriminator = mlp([latent_dim, *disc_hidden, 1])
 
@@ -33,7 +39,9 @@ class AAE(AE):
         g_loss = F.binary_cross_entropy_with_logits(g_logits, torch.ones_like(g_logits))
         return d_loss, g_loss
 
-    def loss_terms(self, x, labels, generator=None):
+    def loss_terms(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
         recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
         d_loss, g_loss = self._adversarial_losses(x, generator)
         return {"loss": recon, "bce": recon, "disc": d_loss, "gen": g_loss}
@@ -46,7 +54,13 @@ class AAE(AE):
             adam(self.encoder.parameters(), lr=lr / 2, betas=(0.5, 0.999)),
         ]
 
-    def training_step(self, x, labels, optimizers, generator=None):
+    def training_step(
+        self,
+        x: torch.Tensor,
+        labels: torch.Tensor,
+        optimizers: list[torch.optim.Optimizer],
+        generator: torch.Generator | None = None,
+    ) -> dict[str, float]:
         """The paper's two phases: reconstruction, then regularisation (discriminator, then encoder)."""
         ae_opt, disc_opt, gen_opt = optimizers
         recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)

@@ -34,7 +34,9 @@ class MnistClassifier(Trainable, nn.Module):
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         return F.softmax(self(x), dim=1)
 
-    def loss_terms(self, x, labels, generator=None):
+    def loss_terms(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
         """Cross-entropy; in training, on randomly shifted, rotated and scaled digits.
 
         The augmentation is for the app: hand-drawn digits are never as centred and upright as MNIST's.

@@ -16,7 +16,9 @@ class ContractiveAE(AE):
         "the encoder's Jacobian)"
     )
 
-    def __init__(self, latent_dim: int = 32, hidden=(512,), lam: float = 0.1, **config):
+    def __init__(
+        self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512,), lam: float = 0.1, **config
+    ):
         if len(hidden) != 1:
             raise ValueError("the contractive AE's encoder has exactly one hidden layer (its penalty is exact for it)")
         super().__init__(latent_dim, hidden, lam=lam, **config)
@@ -36,7 +38,9 @@ class ContractiveAE(AE):
         gram = (w1 @ w1.T) * (w2.T @ w2)
         return ((d @ gram) * d).sum(1)
 
-    def loss_terms(self, x, labels, generator=None):
+    def loss_terms(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
         recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
         penalty = self.jacobian_penalty(x).mean()
         return {"loss": recon + self.lam * penalty, "bce": recon, "jacobian_fro2": penalty}

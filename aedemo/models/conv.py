@@ -65,6 +65,8 @@ class ConvAE(Autoencoder):
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder(z)
 
-    def loss_terms(self, x, labels, generator=None):
+    def loss_terms(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
         recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
         return {"loss": recon, "bce": recon}

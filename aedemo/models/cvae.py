@@ -27,7 +27,13 @@ class CVAE(VAE):
     )
     conditional = True
 
-    def __init__(self, latent_dim: int = 2, hidden=(512, 256), channels=None, **config):
+    def __init__(
+        self,
+        latent_dim: int = 2,
+        hidden: list[int] | tuple[int, ...] = (512, 256),
+        channels: list[int] | tuple[int, ...] | None = None,
+        **config,
+    ):
         super().__init__(latent_dim, hidden, channels, **config)
         # zeros: training starts from the standard normal prior
         self.prior_mu = nn.Parameter(torch.zeros(N_CLASSES, latent_dim))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from ..noise import random_corruption
 from .ae import AE
 from .base import mean_bce_per_image
@@ -14,7 +16,9 @@ class DAE(AE):
         "noise, salt & pepper, masked squares)"
     )
 
-    def loss_terms(self, x, labels, generator=None):
+    def loss_terms(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
         noisy = random_corruption(x, generator)
         recon = mean_bce_per_image(self.decode_logits(self.encode(noisy)), x)
         return {"loss": recon, "bce": recon}

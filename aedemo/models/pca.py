@@ -41,7 +41,9 @@ class PCA(Autoencoder):
         p = self.decode(z).clamp(1e-4, 1 - 1e-4)  # keeps the BCE of a linear output finite
         return torch.log(p) - torch.log1p(-p)
 
-    def loss_terms(self, x, labels, generator=None):
+    def loss_terms(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
         z = self.encode(x)
         recon = mean_bce_per_image(self.decode_logits(z), x)
         mse = F.mse_loss(self.decode(z), x)

@@ -19,12 +19,21 @@ class SparseAE(AE):
     variant = "sparse"
     description = "Sparse AE: a wide code kept mostly silent by a KL penalty on each unit's mean activation"
 
-    def __init__(self, latent_dim: int = 128, hidden=(512,), rho: float = 0.05, beta: float = 3.0, **config):
+    def __init__(
+        self,
+        latent_dim: int = 128,
+        hidden: list[int] | tuple[int, ...] = (512,),
+        rho: float = 0.05,
+        beta: float = 3.0,
+        **config,
+    ):
         super().__init__(latent_dim, hidden, rho=rho, beta=beta, **config)
         self.rho, self.beta = rho, beta
         self.encoder.append(nn.Sigmoid())  # activations in (0,1): "firing rate" is what rho targets
 
-    def loss_terms(self, x, labels, generator=None):
+    def loss_terms(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
         code = self.encode(x)
         recon = mean_bce_per_image(self.decode_logits(code), x)
         sparsity = kl_sparsity(self.rho, code.mean(0))

@@ -77,7 +77,9 @@ class VAE(Autoencoder):
         """KL of the posterior from the prior, per image."""
         return gaussian_kl(mu, logvar)
 
-    def loss_terms(self, x, labels, generator=None):
+    def loss_terms(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
         """Negative ELBO in nats per image: BCE summed over pixels + KL (pytorch/examples' convention)."""
         labels = labels if self.conditional else None
         mu, logvar = self.posterior(x, labels)
