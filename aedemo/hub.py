@@ -349,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
                       help="folder holding one folder per variant (default: $AEDEMO_CHECKPOINTS or the shipped ones)")
     push.add_argument("--private", action="store_true", help="create the repo private (an existing one is unchanged)")
     push.add_argument("--dry-run", action="store_true", help="list the files of the commit; upload nothing")
-    push.add_argument("--token", default=None, help="write token (default: HF_TOKEN, then the cached login)")
+    push.add_argument("--token", default=None, help="write token (default: HF_TOKEN, then the cached login; "
+                      "prefer those: an argument shows in `ps` and in shell history)")
     args = p.parse_args(argv)
 
     if args.all and args.subfolder:
