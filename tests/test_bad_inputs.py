@@ -12,7 +12,7 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from aedemo.space import draw_tab
+from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import read_tiles
 
 STATUS = 5  # index of the status line among the Draw tab's outputs
@@ -46,11 +46,11 @@ def _corpus(tmp_path, digit: np.ndarray) -> dict[str, tuple[object, str]]:
     return {
         "blank canvas": (np.zeros((400, 400, 4), dtype=np.uint8), "empty"),
         "all-transparent RGBA": (transparent, "empty"),
-        "1x1 image": (file("one.png", _png_bytes(Image.new("L", (1, 1), 255))), ""),
-        "8000x8000 image": (file("huge.png", huge.getvalue()), ""),
-        "NaN array": (np.full((64, 64), np.nan, dtype=np.float32), ""),
-        "non-image upload": (file("notes.png", b"these are my notes, not a picture\n" * 20), ""),
-        "truncated PNG": (file("cut.png", truncated[: len(truncated) // 2]), ""),
+        "1x1 image": (file("one.png", _png_bytes(Image.new("L", (1, 1), 255))), "too small"),
+        "8000x8000 image": (file("huge.png", huge.getvalue()), "too large"),
+        "NaN array": (np.full((64, 64), np.nan, dtype=np.float32), "NaN"),
+        "non-image upload": (file("notes.png", b"these are my notes, not a picture\n" * 20), "not a recognised image"),
+        "truncated PNG": (file("cut.png", truncated[: len(truncated) // 2]), "truncated"),
         # well-formed images in unusual modes: these must work
         "CMYK JPEG": (file("cmyk.jpg", cmyk.getvalue()), None),
         "16-bit PNG": (file("sixteen.png", _png_bytes(sixteen)), None),
@@ -95,9 +95,10 @@ def test_unusual_image_modes_work(store, corpus, mnist_test, case):
 
 def test_bad_uploads_over_http_leave_the_app_serving(client, corpus, mnist_test, canvas, png_file, store):
     for case in ("1x1 image", "8000x8000 image", "non-image upload", "truncated PNG"):
-        path, _ = corpus[case]
+        path, word = corpus[case]
         result = client.predict(handle_file(path), ["ae"], "ae", api_name="/reconstruct")
         _message(result[STATUS])
+        assert word in result[STATUS]
     # and a good request still works afterwards
     images, labels = mnist_test
     good = client.predict(handle_file(png_file(canvas(images[0].numpy(), style="white"))), ["ae"], "ae",
@@ -108,8 +109,6 @@ def test_bad_uploads_over_http_leave_the_app_serving(client, corpus, mnist_test,
 
 
 def test_denoise_upload_reads_good_files_and_explains_bad_ones(store, corpus, mnist_test, canvas, png_file):
-    from aedemo.space import denoise_tab
-
     images, _ = mnist_test
     good = {"path": png_file(canvas(images[0].numpy(), style="dark")), "orig_name": "seven.png"}  # raw FileData
     gallery, table, status = denoise_tab.denoise(store, "Upload", 0, good, None, "masking", 0.3, 0)
@@ -120,3 +119,43 @@ def test_denoise_upload_reads_good_files_and_explains_bad_ones(store, corpus, mn
                                                      "masking", 0.3, 0)
         _message(status)
         assert all(u == {"__type__": "update"} for u in unchanged)
+
+
+# --- the other tabs' settings, as the API can send them ---------------------------------------------------------
+INF, NAN = float("inf"), float("nan")
+TAB_CASES = {  # name -> (handler call on the store, words its message must contain)
+    "latent: points infinite": (lambda s: latent_tab.latent_map(s, "vae", "2-D", INF), "Number of points"),
+    "latent: too few points": (lambda s: latent_tab.latent_map(s, "vae", "2-D", 50), "100 to 5,000"),
+    "latent: unknown view": (lambda s: latent_tab.latent_map(s, "vae", "4-D", 500), "View"),
+    "latent: unknown model": (lambda s: latent_tab.latent_map(s, "nope", "2-D", 500), "Unknown model"),
+    "decode: digit infinite": (lambda s: latent_tab.decode_point(s, "cvae", 0, 0, 0, INF), "Digit"),
+    "decode: NaN coordinate": (lambda s: latent_tab.decode_point(s, "vae", NAN, 0, 0, 0), "Coordinates"),
+    "decode: text coordinate": (lambda s: latent_tab.decode_point(s, "vae", "x", 0, 0, 0), "Coordinates"),
+    "generate: samples infinite": (lambda s: generate_tab.generate(s, "cvae", 3, INF, 1.0, 0, []), "samples"),
+    "generate: half a sample": (lambda s: generate_tab.generate(s, "cvae", 3, 2.5, 1.0, 0, []), "samples"),
+    "generate: NaN temperature": (lambda s: generate_tab.generate(s, "cvae", 3, 4, NAN, 0, []), "Temperature"),
+    "generate: digit 10": (lambda s: generate_tab.generate(s, "cvae", 10, 4, 1.0, 0, []), "Digit"),
+    "generate: digit infinite": (lambda s: generate_tab.generate(s, "cvae", INF, 4, 1.0, 0, []), "Digit"),
+    "generate: model without prior": (lambda s: generate_tab.generate(s, "ae", 3, 4, 1.0, 0, []), "no prior"),
+    "generate: CVAE as a prior": (lambda s: generate_tab.generate(s, "cvae", 3, 4, 1.0, 0, ["cvae"]), "cannot"),
+    "interpolate: 2 steps": (lambda s: generate_tab.interpolate(s, "vae", 1, 7, 2, 1.0, 0), "Steps"),
+    "interpolate: steps infinite": (lambda s: generate_tab.interpolate(s, "vae", 1, 7, INF, 1.0, 0), "Steps"),
+    "interpolate: end 11": (lambda s: generate_tab.interpolate(s, "vae", 1, 11, 5, 1.0, 0), "End"),
+    "denoise: index infinite": (lambda s: denoise_tab.denoise(s, "Test digit", INF), "index"),
+    "denoise: index past the end": (lambda s: denoise_tab.denoise(s, "Test digit", 10**9), "0 to 9,999"),
+    "denoise: unknown noise": (lambda s: denoise_tab.denoise(s, "Test digit", 3, kind="blur"), "noise kind"),
+    "denoise: strength 2": (lambda s: denoise_tab.denoise(s, "Test digit", 3, strength=2), "Strength"),
+    "denoise: NaN strength": (lambda s: denoise_tab.denoise(s, "Test digit", 3, strength=NAN), "Strength"),
+    "denoise: unknown source": (lambda s: denoise_tab.denoise(s, "Webcam", 3), "source"),
+    "denoise: no upload": (lambda s: denoise_tab.denoise(s, "Upload", 3, upload=None), "Upload"),
+}
+
+
+@pytest.mark.parametrize("case", TAB_CASES)
+def test_every_tabs_bad_settings_get_a_message_and_change_nothing(store, case):
+    call, word = TAB_CASES[case]
+    with pytest.warns(UserWarning):  # the visitor's toast, outside a request
+        *others, status = call(store)
+    _message(status)
+    assert word in status
+    assert all(o == {"__type__": "update"} for o in others), others

@@ -12,7 +12,7 @@ import torch
 from ..evaluate import psnr
 from ..noise import NOISE_KINDS, corrupt
 from . import images
-from .inputs import MAX_SEED, UserInputError, as_batch, parse_seed, to_mnist
+from .inputs import MAX_SEED, UserInputError, as_batch, parse_int, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, short_name
 from .ui import follow_session, problem, unchanged
 
@@ -27,14 +27,8 @@ def _clean_digit(
 ) -> tuple[torch.Tensor, int | None]:
     """The clean [1,1,28,28] digit from the chosen source and its label when known."""
     if source == "Test digit":
-        try:
-            index = int(test_index)
-        except (TypeError, ValueError):
-            raise UserInputError("The test digit index must be a whole number.") from None
-        try:
-            return store.test_digit(index)
-        except ModelUnavailable as e:
-            raise UserInputError(str(e)) from None
+        index = parse_int(test_index, "The test digit index", 0, len(store.test_set[2]) - 1)
+        return store.test_digit(index)
     if source == "My drawing":
         if isinstance(drawing, np.ndarray) and drawing.shape == (28, 28):  # the Draw tab's digit, already 28x28
             return as_batch(drawing), None

@@ -12,7 +12,7 @@ import torch
 from ..models.base import N_CLASSES
 from ..models.cvae import CVAE
 from . import images
-from .inputs import MAX_SEED, UserInputError, parse_seed
+from .inputs import MAX_SEED, UserInputError, parse_int, parse_seed
 from .store import ModelStore, ModelUnavailable, display_name
 from .ui import follow_session, problem, unchanged
 
@@ -21,27 +21,18 @@ PER_CLASS = 8  # columns of the "all classes" grid
 STRIP_GAP = 6  # px (before upscaling) between an interpolation's end digits and its frames
 
 
-def _settings(n: Any, temperature: Any, seed: Any) -> tuple[int, float, int]:
+def _temperature_and_seed(temperature: Any, seed: Any) -> tuple[float, int]:
     try:
-        n, temperature = int(n), float(temperature)
-    except (TypeError, ValueError, OverflowError):
-        raise UserInputError("The number of samples must be a whole number, the temperature a number.") from None
-    seed = parse_seed(seed)
-    if not 1 <= n <= MAX_SAMPLES:
-        raise UserInputError(f"Number of samples must be between 1 and {MAX_SAMPLES}, not {n}.")
+        temperature = float(temperature)
+    except (TypeError, ValueError):
+        raise UserInputError("The temperature must be a number.") from None
     if not 0.0 < temperature <= 3.0:
         raise UserInputError(f"Temperature must be in (0, 3], not {temperature}.")
-    return n, temperature, seed
+    return temperature, parse_seed(seed)
 
 
 def _digit(value: Any, what: str = "Digit") -> int:
-    try:
-        d = int(value)
-    except (TypeError, ValueError):
-        raise UserInputError(f"{what} must be a class from 0 to 9.") from None
-    if not 0 <= d < N_CLASSES:
-        raise UserInputError(f"{what} must be a class from 0 to 9, not {d}.")
-    return d
+    return parse_int(value, what, 0, N_CLASSES - 1)
 
 
 def _model(store: ModelStore, name: str | None, session_models: dict | None, *, conditional: bool | None):
@@ -77,7 +68,8 @@ def generate(
     ["vae", "aae"]). Returns the class-conditional grid, a gallery of (prior grid, name) and a status line.
     """
     try:
-        n, temperature, seed = _settings(n, temperature, seed)
+        n = parse_int(n, "Number of samples", 1, MAX_SAMPLES)
+        temperature, seed = _temperature_and_seed(temperature, seed)
         digit = _digit(digit)
         model = _model(store, model_name, session_models, conditional=True)
         prior_models = [(name, _model(store, name, session_models, conditional=False)) for name in (priors or [])]
@@ -103,7 +95,7 @@ def generate_all(
     API inputs: `model_name` ("cvae"), `temperature` (latent std), `seed` (integer). Returns the grid and a status.
     """
     try:
-        _, temperature, seed = _settings(1, temperature, seed)
+        temperature, seed = _temperature_and_seed(temperature, seed)
         model = _model(store, model_name, session_models, conditional=True)
     except UserInputError as e:
         return unchanged(1) + (problem(str(e)),)
@@ -138,9 +130,8 @@ def interpolate(
     """
     try:
         a, b = _digit(start, "Start"), _digit(end, "End")
-        steps_i, temperature, seed = _settings(steps, temperature, seed)
-        if not 3 <= steps_i <= 16:
-            raise UserInputError(f"Steps must be between 3 and 16, not {steps_i}.")
+        steps_i = parse_int(steps, "Steps", 3, 16)
+        temperature, seed = _temperature_and_seed(temperature, seed)
         try:
             model = store.get(model_name, session_models)
         except ModelUnavailable as e:

@@ -23,16 +23,24 @@ class UserInputError(ValueError):
 MAX_SEED = 2**32 - 1  # what numpy's and torch's generators both take
 
 
-def parse_seed(value: Any) -> int:
-    """A seed field's value (number or text, from the UI or the API) as an int in [0, MAX_SEED]."""
+def parse_int(value: Any, what: str, low: int, high: int) -> int:
+    """A whole-number field's value (number or text, from the UI or the API) as an int in [low, high].
+
+    `what` names the field in the message ("The seed"). 2.0 is 2; 2.5, NaN, infinity and text that is not a
+    number are refused with a UserInputError, as is anything out of range.
+    """
     try:
         number = float(value)
-        seed = int(number)
+        whole = int(number)
     except (TypeError, ValueError, OverflowError):
-        raise UserInputError(f"The seed must be a whole number, not {value!r}.") from None
-    if seed != number or not 0 <= seed <= MAX_SEED:
-        raise UserInputError(f"The seed must be a whole number from 0 to {MAX_SEED:,}, not {value!r}.")
-    return seed
+        raise UserInputError(f"{what} must be a whole number, not {value!r:.40}.") from None
+    if whole != number or not low <= whole <= high:
+        raise UserInputError(f"{what} must be a whole number from {low:,} to {high:,}, not {value!r:.40}.")
+    return whole
+
+
+def parse_seed(value: Any) -> int:
+    return parse_int(value, "The seed", 0, MAX_SEED)
 
 
 def _file(value: Any) -> Any:

@@ -10,7 +10,7 @@ import torch
 
 from ..models.base import N_CLASSES
 from . import images
-from .inputs import UserInputError
+from .inputs import UserInputError, parse_int
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
 from .ui import digit_image, follow_session, problem, unchanged
@@ -64,12 +64,7 @@ def latent_map(
         model = _model(store, model_name, session_models)
         if view not in VIEWS:
             raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {view!r}.")
-        try:
-            n = int(n_points)
-        except (TypeError, ValueError):
-            raise UserInputError("Number of points must be a whole number.") from None
-        if not 100 <= n <= LATENT_DIGITS:
-            raise UserInputError(f"Number of points must be between 100 and {LATENT_DIGITS}, not {n}.")
+        n = parse_int(n_points, "Number of points", 100, LATENT_DIGITS)
     except UserInputError as e:
         return (*unchanged(4), problem(str(e)))
 
@@ -108,11 +103,9 @@ def decode_point(
         model = _model(store, model_name, session_models)
         try:
             c = [float(v) for v in (c1, c2, c3)]
-            d = int(digit)
         except (TypeError, ValueError):
-            raise UserInputError("Coordinates must be numbers and the digit a class 0-9.") from None
-        if not 0 <= d < N_CLASSES:
-            raise UserInputError(f"Digit must be a class from 0 to 9, not {d}.")
+            raise UserInputError("Coordinates must be numbers.") from None
+        d = parse_int(digit, "Digit", 0, N_CLASSES - 1)
         if not all(abs(v) < 1e4 for v in c):
             raise UserInputError("Coordinates must be finite numbers of reasonable size.")
     except UserInputError as e:
