@@ -60,7 +60,11 @@ def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
         page.locator(f"{menu} input").click()
         page.get_by_role("option", name=trained, exact=True).click()
         assert page.locator(f"{menu} input").input_value() == trained
-    time.sleep(2)  # the Latent tab maps the chosen model; any failure would show as an error toast
+    # the Latent tab maps the chosen model: its map's title names it
+    page.get_by_role("tab", name="Latent space").click()
+    page.locator("#latent-model input").click()
+    page.get_by_role("option", name=trained, exact=True).click()
+    page.wait_for_selector('#latent-scatter canvas[aria-label^="my ae #1: "]', timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0
 
 

@@ -12,7 +12,9 @@ from typing import Any
 import gradio as gr
 
 HTML = (
-    '<div class="ls-wrap"><canvas class="ls-canvas"></canvas>'
+    # the canvas says what it shows, for screen readers (and for tests, which cannot read its pixels)
+    '<div class="ls-wrap"><canvas class="ls-canvas" role="img"'
+    ' aria-label="${value && value.title ? value.title : \'Latent space map\'}"></canvas>'
     '<div class="ls-hint">${value && value.hint ? value.hint : ""}</div></div>'
 )
 
