@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        print(markdown_table({k: v for k, v in results.items() if "error" not in v}))
+        evaluated = {k: v for k, v in results.items() if "error" not in v}
+        print(markdown_table(evaluated) if evaluated else f"No checkpoint could be loaded from {root}.")
         for name, r in results.items():
             if "error" in r:
                 print(f"\n{name}: unavailable: {r['error']}")
