@@ -420,6 +420,14 @@ def test_cli_dry_run_prints_the_operations_and_sends_nothing(checkpoints, monkey
     assert " grid.png " in out and " README.md " in out
 
 
+def test_cli_refuses_a_subfolder_with_all_and_pushes_nothing(checkpoints, monkeypatch, capsys):
+    rec = Recorder(monkeypatch)
+    with pytest.raises(SystemExit) as exit_:
+        hub.main(["push", "--all", "--subfolder", "vae", "--checkpoints", str(checkpoints), "--repo-id", "user/x"])
+    assert exit_.value.code == 2 and "--subfolder does not go with --all" in capsys.readouterr().err
+    assert rec.repos == [] and rec.commits == []
+
+
 def test_pushed_files_load_back(checkpoints, tmp_path, monkeypatch):
     """What a push sends, laid out as the cache holds it after a download, loads to the same weights."""
     rec = Recorder(monkeypatch)

@@ -166,6 +166,8 @@ def test_bad_requests_are_refused_clearly():
         train(config("transformer"), data=TINY)
     with pytest.raises(ValueError, match="unknown matmul_precision 'low'; known: highest, high, medium"):
         train(config(matmul_precision="low"), data=TINY)
+    with pytest.raises(TypeError, match="uint8"):  # floats would be divided by 255 a second time
+        train(config(), data=(to_float(TINY[0]), *TINY[1:]))
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA"):
             train(config(device="cuda"), data=TINY)
