@@ -208,6 +208,16 @@ def test_interrupted_save_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch,
     assert read_metrics(folder) == METRICS
 
 
+def assert_old_checkpoint_or_refused(folder: Path, old) -> None:
+    """Loading gives the old model with its figures, or a CheckpointError naming the folder: never a mix."""
+    try:
+        loaded = load_checkpoint(folder)
+    except CheckpointError as e:
+        assert str(folder) in str(e)
+    else:
+        assert torch.equal(outputs(loaded), outputs(old)) and read_metrics(folder) == METRICS
+
+
 @pytest.mark.parametrize("interrupt", [fail_writing_weights, fail_writing_config])
 def test_interrupted_save_never_loads_a_mix(tmp_path, monkeypatch, interrupt):
     """Whatever point a save dies at, loading gives the old model or a clear error: never new weights, old config."""
@@ -216,12 +226,7 @@ def test_interrupted_save_never_loads_a_mix(tmp_path, monkeypatch, interrupt):
     with pytest.raises(OSError):
         save_checkpoint(fresh("vae", seed=1), folder)
     monkeypatch.undo()
-    try:
-        loaded = load_checkpoint(folder)
-    except CheckpointError as e:
-        assert str(folder) in str(e)
-    else:
-        assert torch.equal(outputs(loaded), outputs(old))
+    assert_old_checkpoint_or_refused(folder, old)
 
 
 @pytest.mark.parametrize("with_metrics", [True, False], ids=["new metrics", "no metrics"])
@@ -245,12 +250,7 @@ def test_a_save_killed_between_renames_never_loads_a_mix(tmp_path, monkeypatch, 
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(fresh("vae", seed=1), folder, new_metrics)
     monkeypatch.undo()
-    try:
-        loaded = load_checkpoint(folder)
-    except CheckpointError as e:
-        assert str(folder) in str(e)
-    else:
-        assert torch.equal(outputs(loaded), outputs(old)) and read_metrics(folder) == METRICS
+    assert_old_checkpoint_or_refused(folder, old)
 
 
 def test_checkpoint_files_get_the_users_usual_permissions(tmp_path):
