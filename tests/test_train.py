@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import platform
 import resource
@@ -121,6 +122,21 @@ def test_time_budget_stops_training():
     steps = []
     result = train(config(epochs=5, time_budget=0.0), on_step=steps.append, data=TINY)
     assert len(steps) == 1 and result.stopped_early  # the first step already crosses a zero budget
+
+
+@pytest.mark.parametrize("settings, decays", [
+    ({}, True),  # cosine: the learning rate falls to ~0 by the last step
+    ({"schedule": "constant"}, False),
+    ({"time_budget": 3600.0}, False),  # a budget cannot know the run's length: the rate stays constant
+])
+def test_learning_rate_schedule(settings, decays):
+    weights = []  # after each step; Adam moves each weight by ~lr whatever the gradient's size
+    record = lambda info: weights.append(torch.cat([p.detach().flatten() for p in info.model.parameters()]))
+    train(config(epochs=3, **settings), on_step=record, data=TINY)
+    moves = [(b - a).abs().mean().item() for a, b in itertools.pairwise(weights)]
+    assert len(moves) == 8
+    ratio = moves[-1] / moves[0]  # the last step's against the second's
+    assert ratio < 0.2 if decays else ratio > 0.5, moves
 
 
 @pytest.mark.parametrize("variant", ["vae", "dae", "aae"])  # reparameterisation noise, input noise, prior draws
