@@ -5,6 +5,7 @@ Each case goes through the Draw tab's handler directly and through the running a
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -159,3 +160,20 @@ def test_every_tabs_bad_settings_get_a_message_and_change_nothing(store, case):
     _message(status)
     assert word in status
     assert all(o == {"__type__": "update"} for o in others), others
+
+
+def test_image_payloads_as_data_urls_and_filedata_without_a_file(store, mnist_test, canvas, png_file):
+    """What an API client can send for an image besides an upload: a data: URL, or a FileData with no file."""
+    images, labels = mnist_test
+    with open(png_file(canvas(images[0].numpy(), style="white")), "rb") as f:
+        url = "data:image/png;base64," + base64.b64encode(f.read()).decode()
+    out = draw_tab.reconstruct(store, {"url": url, "meta": {"_type": "gradio.FileData"}}, ["ae"], "ae")
+    assert out[STATUS] == "" and read_tiles(out[3])[0][2]["model"] == "ae"
+    if store.classifier is not None:
+        assert max(out[1], key=out[1].get) == str(int(labels[0]))  # {class: probability}
+    for payload, word in (({"url": "data:image/png;base64,AAAA"}, "Could not read the image"),
+                          ({"path": None, "url": None}, "without a file")):
+        with pytest.warns(UserWarning):
+            out = draw_tab.reconstruct(store, payload, ["ae"], "ae")
+        _message(out[STATUS])
+        assert word in out[STATUS]
