@@ -311,6 +311,19 @@ def test_invalid_token(monkeypatch):
     assert TOKEN not in str(e.value)
 
 
+def test_a_server_error_says_try_again_later(monkeypatch):
+    fail_with(monkeypatch, hub_error(503, body="Service Unavailable"))
+    with pytest.raises(hub.HubError, match="the Hub answered 503 for user/x.*try again later") as e:
+        aedemo.load_model("user/x")
+    assert not isinstance(e.value, hub.HubConnectionError)  # the Hub answered: no silent local fallback
+
+
+def test_a_proxy_failure_is_a_connection_error(monkeypatch):
+    fail_with(monkeypatch, OSError("Tunnel connection failed: 407 Proxy Authentication Required"))
+    with pytest.raises(hub.HubConnectionError, match="cannot reach the Hub for user/x: OSError: Tunnel"):
+        aedemo.load_model("user/x", token=TOKEN)
+
+
 def test_no_network_and_no_cache(monkeypatch):
     # what snapshot_download raises when the Hub is unreachable and nothing is cached
     cause = http.ConnectError("[Errno -3] Temporary failure in name resolution")
