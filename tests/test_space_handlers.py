@@ -414,6 +414,19 @@ def test_a_broken_checkpoint_is_reported_and_the_app_still_builds(tmp_path, stor
     assert "VAE is unavailable" in draw_tab.reconstruct(broken, draw_tab.test_digit_canvas(broken, 0), ["vae"], None)[5]
 
 
+def test_a_checkpoint_in_the_wrong_folder_is_not_served_under_that_name(tmp_path):
+    import shutil
+
+    from aedemo.checkpoint import CHECKPOINTS
+
+    shutil.copytree(CHECKPOINTS / "pca", tmp_path / "ae")  # a PCA where the AE should be
+    shutil.copytree(CHECKPOINTS / "ae", tmp_path / "classifier")  # an autoencoder where the classifier should be
+    mixed = ModelStore(tmp_path)
+    assert "ae" not in mixed.models and mixed.classifier is None
+    assert mixed.errors["ae"] == f"{tmp_path / 'ae'}: holds a model of variant 'pca', not 'ae'"
+    assert mixed.errors["classifier"] == f"{tmp_path / 'classifier'}: holds a model of variant 'ae', not 'classifier'"
+
+
 def test_models_load_from_the_hub_repo_and_fall_back_to_local_files(tmp_path, monkeypatch, store):
     hub_copy = _copy_checkpoints(tmp_path / "hub", names=("ae",))  # a repo laid out as one subfolder per model
     from_hub = ModelStore(_copy_checkpoints(tmp_path / "local", names=("ae", "classifier")), hub_repo=str(hub_copy))

@@ -112,7 +112,8 @@ class ModelStore:
                 continue
             expected = MnistClassifier if name == "classifier" else Autoencoder
             if not isinstance(model, expected) or getattr(model, "variant", None) != name:
-                self.errors[name] = f"{self.sources.get(name)}: holds a {getattr(model, 'variant', '?')!r} model"
+                found = getattr(model, "variant", "classifier" if isinstance(model, MnistClassifier) else "?")
+                self.errors[name] = f"{self.sources.get(name)}: holds a model of variant {found!r}, not {name!r}"
                 continue
             # Serving is one digit at a time: there the convolutions run ~20 % faster with channels-last
             # weights (measured on the Conv AE, VAE and classifier); outputs agree to float rounding.
