@@ -12,7 +12,7 @@ import torch
 from ..models.base import N_CLASSES
 from ..models.cvae import CVAE
 from . import images
-from .inputs import MAX_SEED, UserInputError, parse_int, parse_seed
+from .inputs import MAX_SEED, UserInputError, parse_digit, parse_int, parse_seed
 from .store import ModelStore, ModelUnavailable, display_name
 from .ui import follow_session, problem, unchanged
 
@@ -29,10 +29,6 @@ def _temperature_and_seed(temperature: Any, seed: Any) -> tuple[float, int]:
     if not 0.0 < temperature <= 3.0:
         raise UserInputError(f"Temperature must be in (0, 3], not {temperature}.")
     return temperature, parse_seed(seed)
-
-
-def _digit(value: Any, what: str = "Digit") -> int:
-    return parse_int(value, what, 0, N_CLASSES - 1)
 
 
 def _model(store: ModelStore, name: str | None, session_models: dict | None, *, conditional: bool | None):
@@ -70,7 +66,7 @@ def generate(
     try:
         n = parse_int(n, "Number of samples", 1, MAX_SAMPLES)
         temperature, seed = _temperature_and_seed(temperature, seed)
-        digit = _digit(digit)
+        digit = parse_digit(digit)
         model = _model(store, model_name, session_models, conditional=True)
         prior_models = [(name, _model(store, name, session_models, conditional=False)) for name in (priors or [])]
     except UserInputError as e:
@@ -129,7 +125,7 @@ def interpolate(
     (0-9), `steps` (3-16 frames), `temperature`, `seed`. Returns the strip and a status line.
     """
     try:
-        a, b = _digit(start, "Start"), _digit(end, "End")
+        a, b = parse_digit(start, "Start"), parse_digit(end, "End")
         steps_i = parse_int(steps, "Steps", 3, 16)
         temperature, seed = _temperature_and_seed(temperature, seed)
         try:

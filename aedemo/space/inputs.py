@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..models.base import N_CLASSES
+
 EDITOR_KEYS = ("background", "layers", "composite")
 
 
@@ -41,6 +43,11 @@ def parse_int(value: Any, what: str, low: int, high: int) -> int:
 
 def parse_seed(value: Any) -> int:
     return parse_int(value, "The seed", 0, MAX_SEED)
+
+
+def parse_digit(value: Any, what: str = "Digit") -> int:
+    """A class field's value (the digit to draw, an interpolation's end) as an int in [0, 9]."""
+    return parse_int(value, what, 0, N_CLASSES - 1)
 
 
 def _file(value: Any) -> Any:

@@ -10,7 +10,7 @@ import torch
 
 from ..models.base import N_CLASSES
 from . import images
-from .inputs import UserInputError, parse_int
+from .inputs import UserInputError, parse_digit, parse_int
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
 from .ui import digit_image, follow_session, problem, unchanged
@@ -105,7 +105,7 @@ def decode_point(
             c = [float(v) for v in (c1, c2, c3)]
         except (TypeError, ValueError):
             raise UserInputError("Coordinates must be numbers.") from None
-        d = parse_int(digit, "Digit", 0, N_CLASSES - 1)
+        d = parse_digit(digit)
         if not all(abs(v) < 1e4 for v in c):
             raise UserInputError("Coordinates must be finite numbers of reasonable size.")
     except UserInputError as e:
