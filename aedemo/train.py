@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import copy
 import shlex
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -137,7 +136,6 @@ def train(
     on_epoch: Callable[[EpochInfo], bool | None] | None = None,
     data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
     progress: bool = False,
-    command: str | None = None,
 ) -> TrainResult:
     """Train `config.variant`; callbacks may return True to stop cleanly after the current step.
 
@@ -168,7 +166,7 @@ def train(
     model.eval()
     result = TrainResult(model, history, seconds, str(device), stopped)
     if config.out:
-        save_trained(result, config, command)
+        save_trained(result, config)
     return result
 
 
@@ -250,7 +248,7 @@ def _fit(
     return history, seconds, stopped
 
 
-def save_trained(result: TrainResult, config: TrainConfig, command: str | None = None) -> None:
+def save_trained(result: TrainResult, config: TrainConfig) -> None:
     """Write the checkpoint with its metrics.json: test figures plus how it was trained."""
     from .evaluate import evaluate_model  # evaluation imports the trainer's helpers; import late
 
@@ -260,7 +258,7 @@ def save_trained(result: TrainResult, config: TrainConfig, command: str | None =
     metrics = {
         "test": evaluate_model(model),
         "training": {
-            "command": command or train_command(config),
+            "command": train_command(config),
             "epochs": len(result.history),
             "seconds": round(result.seconds, 1),
             "device": result.device,
@@ -275,10 +273,14 @@ def train_command(config: TrainConfig) -> str:
     """The CLI command that reproduces `config` (for metrics.json and model cards).
 
     The matmul precision is always written: its default changed once, and a command that left it out came to mean
-    other arithmetic than the run it recorded.
+    other arithmetic than the run it recorded. The CLI records this too, rather than the words it was given.
     """
     parts = ["python", "-m", "aedemo.train", "--variant", config.variant, "--epochs", str(config.epochs)]
     parts += ["--batch-size", str(config.batch_size), "--lr", str(config.lr), "--seed", str(config.seed)]
+    if config.data_dir:
+        parts += ["--data-dir", str(config.data_dir)]
+    if config.device != "auto":
+        parts += ["--device", config.device]
     if config.schedule != "cosine":
         parts += ["--schedule", config.schedule]
     if config.time_budget is not None:
@@ -316,8 +318,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
 
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
-    command = shlex.join(["python", "-m", "aedemo.train", *(argv if argv is not None else sys.argv[1:])])
-    result = train(config, progress=True, command=command)
+    result = train(config, progress=True)
     print(f"saved {config.out} ({result.seconds:.1f}s of training on {result.device})")
 
 

@@ -247,14 +247,16 @@ def test_cli_trains_from_a_data_dir_and_saves(tmp_path, capsys, quick_metrics):
 @pytest.mark.parametrize("settings", [
     {},
     {"time_budget": 60.0},  # as the Space's Train tab trains: a budget, hence a constant learning rate
-    {"schedule": "constant", "matmul_precision": "highest", "lr": 3e-4, "seed": 7, "out": "runs/my ae"},
+    {"schedule": "constant", "matmul_precision": "highest", "lr": 3e-4, "seed": 7, "out": "runs/my ae",
+     "data_dir": "../shared/data", "device": "cuda"},
 ])
 def test_recorded_training_command_rebuilds_the_same_configuration(settings):
     trained = config(**settings)
     command = shlex.split(train_command(trained))
     assert command[:3] == ["python", "-m", "aedemo.train"]
     rebuilt = parse_args(command[3:])
-    for name in ("variant", "epochs", "batch_size", "lr", "seed", "schedule", "time_budget", "matmul_precision"):
+    for name in ("variant", "epochs", "batch_size", "lr", "seed", "schedule", "time_budget", "matmul_precision",
+                 "data_dir", "device"):
         assert getattr(rebuilt, name) == getattr(trained, name), name
     assert rebuilt.out == (trained.out or f"checkpoints/{trained.variant}-run")
 
