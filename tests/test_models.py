@@ -98,6 +98,54 @@ def test_cvae_needs_valid_labels_everywhere():
         m.decode(z, torch.tensor([0, 1, 2, 10]))
 
 
+def test_cvae_labels_must_be_integer_class_ids():
+    m = fresh("cvae")
+    z = torch.zeros(3, m.latent_dim)
+    for labels in (torch.tensor([1.7, 2.0, 3.0]), torch.tensor([True, False, True])):
+        with pytest.raises(TypeError, match="integer class ids"):  # 1.7 used to be read as class 1
+            m.decode(z, labels)
+    with torch.no_grad():  # any integer type or a list of ints is the same request
+        expected = m.decode(z, torch.tensor([1, 2, 3]))
+        assert torch.equal(m.decode(z, torch.tensor([1, 2, 3], dtype=torch.int32)), expected)
+        assert torch.equal(m.decode(z, [1, 2, 3]), expected)
+        assert torch.equal(m.decode_logits(z, torch.tensor([1, 2, 3], dtype=torch.int32)).sigmoid(), expected)
+    with pytest.raises(ValueError, match=r"got \[-1, 12\]"):  # the offending ids, not the whole batch
+        m.decode(torch.zeros(6, m.latent_dim), torch.tensor([0, 12, 3, -1, 12, 5]))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_bad_images_are_refused_with_what_the_models_take(variant):
+    m = fresh(variant)
+    labels = Y[:4] if m.conditional else None
+    calls = [m.encode, m.reconstruct] + ([m.posterior] if hasattr(m, "posterior") else [])
+    cases = [
+        (X[:4] * 255, ValueError, r"\[0, 1\].*divide by 255"),  # 0-255 floats used to come back as nonsense
+        (_images[:4].unsqueeze(1), TypeError, "to_float"),  # uint8
+        (X[:4, :, :14], ValueError, r"\[B, 1, 28, 28\]"),
+        (X[:4].view(4, 1, 784), ValueError, r"\[B, 1, 28, 28\]"),
+        (torch.full((4, 1, 28, 28), float("nan")), ValueError, r"\[0, 1\]"),
+        (X[:4].numpy(), TypeError, "torch.Tensor"),
+    ]
+    for call in calls:
+        for x, error, message in cases:
+            with pytest.raises(error, match=message):
+                call(x, labels)
+    with torch.no_grad():  # one layout for every variant: [B,28,28], [B,784] and float64 are the same images
+        expected = m.reconstruct(X[:4], labels)
+        for x in (X[:4, 0], X[:4].flatten(1), X[:4].double()):
+            assert torch.allclose(m.reconstruct(x, labels), expected, atol=1e-6)
+        assert torch.equal(m(X[:4], labels), expected)  # model(x) reconstructs
+        assert m.reconstruct(X[:0], labels[:0] if labels is not None else None).shape == (0, 1, 28, 28)
+    with pytest.raises(ValueError, match=rf"\[B, {m.latent_dim}\]"):
+        m.decode(torch.zeros(4, m.latent_dim + 1), labels)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_misspelt_architecture_argument_is_refused(variant):
+    with pytest.raises(TypeError, match="no architecture argument 'latnt_dim'.*latent_dim"):
+        build_model(variant, latnt_dim=4)
+
+
 def test_cvae_output_depends_on_the_label():
     m = fresh("cvae")
     z = torch.randn(4, m.latent_dim, generator=torch.Generator().manual_seed(0))

@@ -29,7 +29,7 @@ class AAE(AE):
 
     def _adversarial_losses(self, x: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Discriminator loss (prior draws are real, codes fake) and the encoder's loss as generator."""
-        z_fake = self.encode(x)
+        z_fake = self._encode(x)
         z_real = torch.randn(z_fake.shape, generator=generator, device=x.device)
         d_real, d_fake = self.discriminator(z_real), self.discriminator(z_fake.detach())
         d_loss = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + (
@@ -42,7 +42,7 @@ class AAE(AE):
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self._encode(x)), x)
         d_loss, g_loss = self._adversarial_losses(x, generator)
         return {"loss": recon, "bce": recon, "disc": d_loss, "gen": g_loss}
 
@@ -63,7 +63,7 @@ class AAE(AE):
     ) -> dict[str, float]:
         """The paper's two phases: reconstruction, then regularisation (discriminator, then encoder)."""
         ae_opt, disc_opt, gen_opt = optimizers
-        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self._encode(x)), x)
         ae_opt.zero_grad(set_to_none=True)
         recon.backward()
         ae_opt.step()

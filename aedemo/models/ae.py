@@ -20,7 +20,7 @@ class AE(Autoencoder):
         self.encoder = mlp([N_PIXELS, *hidden, latent_dim])
         self.decoder = mlp([latent_dim, *reversed(hidden), N_PIXELS])
 
-    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.encoder(x.flatten(1))
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -29,5 +29,5 @@ class AE(Autoencoder):
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self._encode(x)), x)
         return {"loss": recon, "bce": recon}

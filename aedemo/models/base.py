@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 from collections.abc import Iterable
 from typing import ClassVar
@@ -26,7 +28,20 @@ def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU, last_activation
 
 
 def one_hot(labels: torch.Tensor) -> torch.Tensor:
-    return F.one_hot(labels, N_CLASSES).to(torch.float32)
+    return F.one_hot(labels.long(), N_CLASSES).to(torch.float32)
+
+
+@functools.cache
+def architecture_arguments(cls: type) -> frozenset[str]:
+    """The keyword arguments a model class's constructor takes, its base classes' included."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return frozenset(
+        name
+        for klass in cls.__mro__
+        if "__init__" in vars(klass) and issubclass(klass, Autoencoder)
+        for name, param in inspect.signature(klass.__init__).parameters.items()
+        if param.kind in kinds and name != "self"
+    )
 
 
 def mean_bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -100,22 +115,41 @@ class Autoencoder(Trainable, nn.Module):
 
     def __init__(self, latent_dim: int, **config):
         super().__init__()
+        # Every subclass passes its own arguments on in **config, so a misspelt one would otherwise be stored in
+        # config.json and ignored.
+        unknown = sorted(set(config) - architecture_arguments(type(self)))
+        if unknown:
+            raise TypeError(
+                f"{self.variant} has no architecture argument {', '.join(map(repr, unknown))}; its arguments: "
+                f"{', '.join(sorted(architecture_arguments(type(self))))}"
+            )
         self.latent_dim = latent_dim
         self.config = {"variant": self.variant, "latent_dim": latent_dim, **config}
 
-    # --- the public interface -------------------------------------------------------------------------
+    # --- the public interface: inputs are checked here, once; training calls the hooks below directly --------
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The code of each image: float [B,1,28,28] in [0,1] -> [B, latent_dim]."""
+        return self._encode(self._images(x), self._labels(labels, x.shape[0]))
+
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images from codes: [B, latent_dim] -> float [B,1,28,28] in [0,1]."""
+        return torch.sigmoid(self.decode_logits(self._codes(z), self._labels(labels, z.shape[0])))
+
+    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        labels = self._labels(labels, x.shape[0])
+        return self.decode(self._encode(self._images(x), labels), labels)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """`model(x)` is `model.reconstruct(x)`."""
+        return self.reconstruct(x, labels)
+
+    # --- what each model implements ----------------------------------------------------------------------
+    def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """encode() without the input checks: x is float [B,1,28,28]."""
         raise NotImplementedError
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
-
-    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return torch.sigmoid(self.decode_logits(z, self._labels(labels, z.shape[0])))
-
-    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        labels = self._labels(labels, x.shape[0])
-        return self.decode(self.encode(x, labels), labels)
 
     def sample(
         self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
@@ -133,15 +167,52 @@ class Autoencoder(Trainable, nn.Module):
     def device(self) -> torch.device:
         return next(itertools.chain(self.parameters(), self.buffers())).device
 
+    def _images(self, x: torch.Tensor) -> torch.Tensor:
+        """x checked and shaped as every model takes it: float [B,1,28,28] in [0,1], the model's dtype.
+
+        [B,28,28] and [B,784] are taken too, for every variant alike. Out-of-range values are refused rather than
+        clipped: 0-255 images would otherwise come back as confident nonsense.
+        """
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"images must be a torch.Tensor, got {type(x).__name__}")
+        if not x.is_floating_point():
+            hint = " (for uint8 images: aedemo.data.to_float(x))" if x.dtype == torch.uint8 else ""
+            raise TypeError(f"images must be floats in [0, 1], got {x.dtype}{hint}")
+        if (x.dim() == 3 and x.shape[1:] == (28, 28)) or (x.dim() == 2 and x.shape[1] == N_PIXELS):
+            x = x.reshape(-1, *IMAGE_SHAPE)
+        elif x.dim() != 4 or x.shape[1:] != IMAGE_SHAPE:
+            raise ValueError(f"images must be shaped [B, 1, 28, 28] (or [B, 28, 28], [B, 784]), got {list(x.shape)}")
+        if x.numel():
+            lo, hi = torch.aminmax(x)
+            if not (lo >= 0 and hi <= 1):  # also catches NaN, which fails every comparison
+                hint = " (for 0-255 images: divide by 255)" if hi > 1 else ""
+                raise ValueError(f"image values must lie in [0, 1], got {lo.item():.4g} to {hi.item():.4g}{hint}")
+        return x.to(self.dtype)
+
+    def _codes(self, z: torch.Tensor) -> torch.Tensor:
+        shaped = isinstance(z, torch.Tensor) and z.dim() == 2 and z.shape[1] == self.latent_dim
+        if not shaped or not z.is_floating_point():
+            got = f"{z.dtype} {list(z.shape)}" if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"{self.variant}'s codes must be floats shaped [B, {self.latent_dim}], got {got}")
+        return z.to(self.dtype)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(itertools.chain(self.parameters(), self.buffers())).dtype
+
     def _labels(self, labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
         if self.conditional:
             if labels is None:
                 raise ValueError(f"{self.variant} needs labels: an int64 tensor of {n} class ids (0-9)")
-            labels = torch.as_tensor(labels, dtype=torch.int64, device=self.device)
+            labels = torch.as_tensor(labels, device=self.device)
+            if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
+                raise TypeError(f"{self.variant}'s labels must be integer class ids 0-9, got {labels.dtype}")
+            labels = labels.to(torch.int64)
             if labels.shape != (n,):
                 raise ValueError(f"{self.variant} needs one label per image: got shape {tuple(labels.shape)} for {n}")
             if labels.numel() and (labels.min() < 0 or labels.max() >= N_CLASSES):
-                raise ValueError(f"labels must be class ids 0-9, got {labels.tolist()}")
+                bad = labels[(labels < 0) | (labels >= N_CLASSES)].unique()
+                raise ValueError(f"labels must be class ids 0-9, got {bad[:10].tolist()}")
         return labels
 
     def extra_repr(self) -> str:

@@ -41,6 +41,6 @@ class ContractiveAE(AE):
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self._encode(x)), x)
         penalty = self.jacobian_penalty(x).mean()
         return {"loss": recon + self.lam * penalty, "bce": recon, "jacobian_fro2": penalty}

@@ -59,7 +59,7 @@ class ConvAE(Autoencoder):
         self.encoder = conv_encoder(channels, latent_dim)
         self.decoder = conv_decoder(latent_dim, channels)
 
-    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.encoder(x)
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -68,5 +68,5 @@ class ConvAE(Autoencoder):
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        recon = mean_bce_per_image(self.decode_logits(self.encode(x)), x)
+        recon = mean_bce_per_image(self.decode_logits(self._encode(x)), x)
         return {"loss": recon, "bce": recon}

@@ -20,5 +20,5 @@ class DAE(AE):
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
         noisy = random_corruption(x, generator)
-        recon = mean_bce_per_image(self.decode_logits(self.encode(noisy)), x)
+        recon = mean_bce_per_image(self.decode_logits(self._encode(noisy)), x)
         return {"loss": recon, "bce": recon}

@@ -31,11 +31,11 @@ class PCA(Autoencoder):
         self.components.copy_(vh[: self.latent_dim].float())
         return self
 
-    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return (x.flatten(1) - self.mean) @ self.components.T
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return (z @ self.components + self.mean).clamp(0, 1).view(-1, 1, 28, 28)
+        return (self._codes(z) @ self.components + self.mean).clamp(0, 1).view(-1, 1, 28, 28)
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         p = self.decode(z).clamp(1e-4, 1 - 1e-4)  # keeps the BCE of a linear output finite
@@ -44,7 +44,7 @@ class PCA(Autoencoder):
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        z = self.encode(x)
+        z = self._encode(x)
         recon = mean_bce_per_image(self.decode_logits(z), x)
         mse = F.mse_loss(self.decode(z), x)
         return {"loss": recon, "bce": recon, "mse": mse}

@@ -34,7 +34,7 @@ class SparseAE(AE):
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        code = self.encode(x)
+        code = self._encode(x)
         recon = mean_bce_per_image(self.decode_logits(code), x)
         sparsity = kl_sparsity(self.rho, code.mean(0))
         return {"loss": recon + self.beta * sparsity, "bce": recon, "kl_sparsity": sparsity}

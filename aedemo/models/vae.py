@@ -63,12 +63,15 @@ class VAE(Autoencoder):
 
     def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z|x), each [B, latent_dim]."""
+        return self._posterior(self._images(x), labels)
+
+    def _posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.encoder(x if self.config["channels"] else x.flatten(1))
         h = self._condition(features, self._labels(labels, x.shape[0]))
         return self.to_mu(h), self.to_logvar(h)
 
-    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.posterior(x, labels)[0]
+    def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self._posterior(x, labels)[0]
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder(self._condition(z, labels)).view(-1, 1, 28, 28)
@@ -82,7 +85,7 @@ class VAE(Autoencoder):
     ) -> dict[str, torch.Tensor]:
         """Negative ELBO in nats per image: BCE summed over pixels + KL (pytorch/examples' convention)."""
         labels = labels if self.conditional else None
-        mu, logvar = self.posterior(x, labels)
+        mu, logvar = self._posterior(x, labels)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
         z = mu + (0.5 * logvar).exp() * eps
         recon = mean_bce_per_image(self.decode_logits(z, labels), x)
