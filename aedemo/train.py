@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
+import math
 import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
 from .allocator import keep_freed_memory
-from .checkpoint import save_checkpoint
-from .data import batches, load_mnist, to_float
+from .checkpoint import CheckpointError, save_checkpoint
+from .data import DataNotFoundError, batches, load_mnist, to_float
 from .models import MODEL_CLASSES, build_model
 
 
@@ -104,6 +107,7 @@ def evaluate_terms(
 
 
 MATMUL_PRECISIONS = ("highest", "high", "medium")  # torch.set_float32_matmul_precision's values
+SCHEDULES = ("cosine", "constant")
 
 # The setting is process-wide and runs may overlap (threads, or a Space's run still stopping when the next
 # starts): the first run in saves the setting, the last one out restores it.
@@ -142,10 +146,7 @@ def train(
     `data` = (train_images, train_labels, test_images, test_labels) as uint8/int64 tensors; loaded from
     `config.data_dir` (see aedemo.data.load_mnist) when not given.
     """
-    if config.variant not in MODEL_CLASSES:
-        raise ValueError(f"unknown variant {config.variant!r}; known: {', '.join(MODEL_CLASSES)}")
-    if config.matmul_precision not in MATMUL_PRECISIONS:  # torch itself only warns, and ignores the value
-        raise ValueError(f"unknown matmul_precision {config.matmul_precision!r}; known: {', '.join(MATMUL_PRECISIONS)}")
+    check_config(config)
     device = resolve_device(config.device)
     if device.type == "cpu":  # each step frees its activations and allocates them again: see aedemo/allocator.py
         keep_freed_memory()
@@ -157,7 +158,8 @@ def train(
     # gather and a conversion of 128 images, nothing more.
     if data[0].dtype != torch.uint8 or data[2].dtype != torch.uint8:
         raise TypeError("train() takes uint8 images [N,28,28], as load_mnist returns them")
-    data = tuple(t.to(device) for t in data)
+    x_train, y_train, x_test, y_test = data
+    data = (x_train.to(device), y_train.to(device, torch.int64), x_test.to(device), y_test.to(device, torch.int64))
 
     with float32_matmul_precision(config.matmul_precision):
         model = build_model(config.variant, **config.model_config).to(device)
@@ -168,6 +170,33 @@ def train(
     if config.out:
         save_trained(result, config)
     return result
+
+
+def check_config(config: TrainConfig) -> None:
+    """Raise ValueError for a setting train() cannot honour, before any data is loaded or time is spent."""
+    if config.variant not in MODEL_CLASSES:
+        raise ValueError(f"unknown variant {config.variant!r}; known: {', '.join(MODEL_CLASSES)}")
+    if config.matmul_precision not in MATMUL_PRECISIONS:  # torch itself only warns, and ignores the value
+        raise ValueError(f"unknown matmul_precision {config.matmul_precision!r}; known: {', '.join(MATMUL_PRECISIONS)}")
+    if config.schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {config.schedule!r}; known: {', '.join(SCHEDULES)}")
+    for name in ("epochs", "batch_size"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    if not (isinstance(config.lr, int | float) and math.isfinite(config.lr) and config.lr > 0):
+        raise ValueError(f"lr must be a positive number, got {config.lr!r}")
+    if config.time_budget is not None and not (config.time_budget >= 0):  # 0: one step
+        raise ValueError(f"time_budget must be a number of seconds, at least 0 (or None), got {config.time_budget!r}")
+    if config.out is not None and Path(config.out).exists() and not Path(config.out).is_dir():
+        # found now rather than after the whole run, which would then be lost
+        raise ValueError(f"out: {config.out} exists and is not a folder; the checkpoint is a folder of files")
+    if not isinstance(config.model_config, dict):
+        raise ValueError(f"model_config must be a dict of architecture arguments, got {config.model_config!r}")
+    try:  # a misspelt architecture argument fails here, not after loading the data
+        build_model(config.variant, **config.model_config)
+    except TypeError as e:
+        raise ValueError(str(e)) from None
 
 
 def _fit(
@@ -187,9 +216,8 @@ def _fit(
         seconds = time.perf_counter() - started
         test = evaluate_terms(model, x_test, y_test)
         history.append({"epoch": 1, "train": {}, "test": test, "seconds": seconds})
-        if on_epoch:
-            on_epoch(EpochInfo(1, {}, test, seconds, model))
-        return history, seconds, False
+        stopped = bool(on_epoch and on_epoch(EpochInfo(1, {}, test, seconds, model)))
+        return history, seconds, stopped
 
     shuffle_gen = torch.Generator().manual_seed(config.seed)
     noise_gen = torch.Generator(device=x_train.device).manual_seed(config.seed + 1)
@@ -260,6 +288,7 @@ def save_trained(result: TrainResult, config: TrainConfig) -> None:
         "training": {
             "command": train_command(config),
             "epochs": len(result.history),
+            "stopped_early": result.stopped_early,  # by a callback or the time budget, before --epochs ran out
             "seconds": round(result.seconds, 1),
             "device": result.device,
             "torch": torch.__version__,
@@ -286,6 +315,8 @@ def train_command(config: TrainConfig) -> str:
     if config.time_budget is not None:
         parts += ["--time-budget", str(config.time_budget)]
     parts += ["--matmul-precision", config.matmul_precision]
+    if config.model_config:
+        parts += ["--model-config", json.dumps(config.model_config, separators=(",", ":"))]
     if config.out:
         parts += ["--out", config.out]
     return shlex.join(parts)
@@ -302,23 +333,39 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--out", default=None, help="checkpoint folder to write (default: checkpoints/<variant>-run)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
+    p.add_argument("--schedule", default="cosine", choices=SCHEDULES,
                    help="learning-rate schedule; a --time-budget run keeps a constant rate")
     p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=MATMUL_PRECISIONS,
                    help="torch.set_float32_matmul_precision while training (default: %(default)s)")
     p.add_argument("--time-budget", type=float, default=None,
                    help="stop after this many seconds of training (the learning rate then stays constant)")
+    p.add_argument("--model-config", type=_json_object, default={}, metavar="JSON",
+                   help='architecture arguments, e.g. \'{"latent_dim": 2, "hidden": [400]}\' (default: the variant\'s)')
     args = p.parse_args(argv)
     return TrainConfig(
         variant=args.variant, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         data_dir=args.data_dir, out=args.out or f"checkpoints/{args.variant}-run", device=args.device,
         seed=args.seed, schedule=args.schedule, time_budget=args.time_budget, matmul_precision=args.matmul_precision,
+        model_config=args.model_config,
     )
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({e})") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError('expected a JSON object such as {"latent_dim": 2}')
+    return value
 
 
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
-    result = train(config, progress=True)
+    try:
+        result = train(config, progress=True)
+    except (ValueError, DataNotFoundError, CheckpointError) as e:  # what a user can fix: said, not a traceback
+        raise SystemExit(f"error: {e}") from None
     print(f"saved {config.out} ({result.seconds:.1f}s of training on {result.device})")
 
 

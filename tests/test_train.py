@@ -151,8 +151,9 @@ def test_same_seed_gives_identical_weights_on_the_cpu(variant):
 def test_pca_is_fitted_in_one_pass():
     epochs = []
     result = train(config("pca", epochs=5), on_epoch=epochs.append, data=TINY)
-    assert len(result.history) == 1 and len(epochs) == 1
+    assert len(result.history) == 1 and len(epochs) == 1 and not result.stopped_early
     assert result.model.components.abs().sum() > 0
+    assert train(config("pca"), on_epoch=lambda info: True, data=TINY).stopped_early  # a stop is reported
 
 
 @pytest.fixture
@@ -174,7 +175,9 @@ def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path, quick_metri
     training = metrics["training"]
     assert training["command"].startswith("python -m aedemo.train --variant ae")
     assert training["epochs"] == 2 and training["device"] == "cpu" and training["torch"] == torch.__version__
-    assert training["seconds"] >= 0
+    assert training["seconds"] >= 0 and training["stopped_early"] is False
+    train(config(out=str(tmp_path / "ae")), on_step=lambda info: info.step == 2, data=TINY)
+    assert json.loads((tmp_path / "ae" / "metrics.json").read_text())["training"]["stopped_early"] is True
 
 
 def test_bad_requests_are_refused_clearly():
@@ -187,6 +190,55 @@ def test_bad_requests_are_refused_clearly():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA"):
             train(config(device="cuda"), data=TINY)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"schedule": "cosin"}, "unknown schedule 'cosin'; known: cosine, constant"),  # used to train at a constant rate
+    ({"batch_size": 0}, "batch_size must be a whole number of at least 1"),  # used to divide by zero
+    ({"epochs": 0}, "epochs must be a whole number of at least 1"),
+    ({"epochs": 2.5}, "epochs must be a whole number"),
+    ({"lr": 0.0}, "lr must be a positive number"),
+    ({"lr": float("nan")}, "lr must be a positive number"),
+    ({"time_budget": -1.0}, "time_budget must be a number of seconds"),
+    ({"model_config": {"latnt_dim": 4}}, "no architecture argument 'latnt_dim'"),  # used to be saved and ignored
+])
+def test_settings_train_cannot_honour_are_refused_before_any_data_is_read(settings, message, tmp_path):
+    # data_dir names an empty folder: were the settings checked after loading, this would be a missing-data error
+    with pytest.raises(ValueError, match=message):
+        train(config(data_dir=str(tmp_path), **settings))
+
+
+def test_an_out_path_that_is_a_file_is_refused_before_training(tmp_path):
+    # found after training, this used to lose the whole run
+    (tmp_path / "a-file").write_text("")
+    steps = []
+    with pytest.raises(ValueError, match="exists and is not a folder"):
+        train(config(out=str(tmp_path / "a-file")), on_step=steps.append, data=TINY)
+    assert steps == [] and (tmp_path / "a-file").read_text() == ""
+
+
+def test_the_cvae_trains_on_labels_of_any_integer_type():
+    result = train(config("cvae", epochs=1), data=(TINY[0], TINY[1].int(), TINY[2], TINY[3].int()))
+    assert result.history[0]["test"]["loss"] > 0
+
+
+def test_cli_says_what_is_wrong_without_a_traceback(tmp_path, monkeypatch):
+    import aedemo.train
+    from aedemo.data import DataNotFoundError
+
+    def offline(split, *args, **kwargs):  # as on a machine without the training split and without the internet
+        raise DataNotFoundError(f"MNIST {split!r} split not found. Looked in: ...")
+
+    monkeypatch.setattr(aedemo.train, "load_mnist", offline)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--variant", "ae", "--out", str(tmp_path / "ck")])
+    assert exit_.value.code == "error: MNIST 'train' split not found. Looked in: ..."
+    with pytest.raises(SystemExit) as exit_:
+        main(["--variant", "ae", "--schedule", "constant", "--model-config", '{"latnt_dim": 2}'])
+    assert "no architecture argument 'latnt_dim'" in exit_.value.code
+    with pytest.raises(SystemExit) as exit_:
+        main(["--variant", "ae", "--model-config", "[2]"])
+    assert exit_.value.code == 2
 
 
 @pytest.mark.parametrize("variant", ["ae", "aae"])
@@ -249,6 +301,7 @@ def test_cli_trains_from_a_data_dir_and_saves(tmp_path, capsys, quick_metrics):
     {"time_budget": 60.0},  # as the Space's Train tab trains: a budget, hence a constant learning rate
     {"schedule": "constant", "matmul_precision": "highest", "lr": 3e-4, "seed": 7, "out": "runs/my ae",
      "data_dir": "../shared/data", "device": "cuda"},
+    {"model_config": {"latent_dim": 2, "hidden": [400]}},  # an architecture of one's own is part of the command
 ])
 def test_recorded_training_command_rebuilds_the_same_configuration(settings):
     trained = config(**settings)
@@ -256,7 +309,7 @@ def test_recorded_training_command_rebuilds_the_same_configuration(settings):
     assert command[:3] == ["python", "-m", "aedemo.train"]
     rebuilt = parse_args(command[3:])
     for name in ("variant", "epochs", "batch_size", "lr", "seed", "schedule", "time_budget", "matmul_precision",
-                 "data_dir", "device"):
+                 "data_dir", "device", "model_config"):
         assert getattr(rebuilt, name) == getattr(trained, name), name
     assert rebuilt.out == (trained.out or f"checkpoints/{trained.variant}-run")
 
