@@ -14,7 +14,8 @@ def load_model(path_or_repo_id: str, device: str = "cpu", **hub_kwargs) -> Autoe
     A path that exists locally is a folder (`subfolder=` applies inside it; the other keywords are ignored).
     Anything else is a Hub id: `subfolder`, `revision`, `token`, `cache_dir`, `local_files_only` are passed to
     aedemo.hub.download_checkpoint, which fetches just the aedemo files through the huggingface_hub cache
-    (offline from the cache with HF_HUB_OFFLINE=1). Failures raise CheckpointError (HubError for the Hub).
+    (offline from the cache with HF_HUB_OFFLINE=1). Failures raise CheckpointError (HubError for the Hub); a
+    `device` torch cannot use raises torch's RuntimeError.
     """
     from pathlib import Path
 
@@ -24,9 +25,17 @@ def load_model(path_or_repo_id: str, device: str = "cpu", **hub_kwargs) -> Autoe
     if str(path_or_repo_id).count("/") != 1:
         # not a folder and not shaped like "user/name": most likely a mistyped local path
         raise CheckpointError(f"{path_or_repo_id}: no such checkpoint folder (nor a Hub repo id, which is 'user/name')")
-    from .hub import load_from_hub  # imported here: local loading never needs huggingface_hub
+    from .hub import HubError, load_from_hub  # imported here: local loading never needs huggingface_hub
 
-    return load_from_hub(str(path_or_repo_id), device=device, **hub_kwargs)
+    try:
+        return load_from_hub(str(path_or_repo_id), device=device, **hub_kwargs)
+    except HubError as e:
+        if not path.parent.is_dir():
+            raise
+        # "checkpoints/vea" next to a folder "checkpoints": a mistyped local path far more likely than a Hub id
+        held = sorted(p.name for p in path.parent.iterdir() if (p / "config.json").is_file())
+        listing = f" ({path.parent} holds {', '.join(held)})" if held else ""
+        raise type(e)(f"{path_or_repo_id}: no such checkpoint folder{listing}; as a Hub repo id: {e}") from None
 
 
 __all__ = [

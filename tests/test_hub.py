@@ -271,6 +271,20 @@ def test_missing_folder_that_is_no_repo_id(name, tmp_path, monkeypatch):
         aedemo.load_model(name)
 
 
+def test_a_mistyped_folder_shaped_like_a_repo_id_names_the_folders_beside_it(checkpoints, tmp_path, monkeypatch):
+    # "checkpoints/vea" is a repo id by shape; with a folder "checkpoints" here, the user meant a path
+    monkeypatch.chdir(checkpoints.parent)
+    fail_with(monkeypatch, OSError("Temporary failure in name resolution"))
+    with pytest.raises(hub.HubConnectionError) as e:
+        aedemo.load_model(f"{checkpoints.name}/vea")
+    assert str(e.value).startswith(f"{checkpoints.name}/vea: no such checkpoint folder ({checkpoints.name} holds ")
+    assert "vae" in str(e.value) and "cannot reach the Hub" in str(e.value)
+    monkeypatch.chdir(tmp_path)  # no such folder here: an ordinary Hub failure
+    with pytest.raises(hub.HubConnectionError) as e:
+        aedemo.load_model(f"{checkpoints.name}/vea")
+    assert "no such checkpoint folder" not in str(e.value)
+
+
 def fail_with(monkeypatch, error: Exception) -> None:
     def snapshot_download(*args, **kwargs):
         raise error
