@@ -130,12 +130,17 @@ LEGACY_DEFAULTS: dict[str, dict] = {
 }
 
 
-def load_checkpoint(directory: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild the model saved in `directory`, in eval mode on `device`. Raises CheckpointError if anything is off."""
+def load_checkpoint(
+    directory: str | os.PathLike, device: str | torch.device = "cpu", variant: str | None = None
+) -> nn.Module:
+    """Rebuild the model saved in `directory`, in eval mode on `device`. Raises CheckpointError if anything is off,
+    including, when `variant` is given, a model of another variant (a folder named for one model holding another)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise CheckpointError(f"{directory}: no such checkpoint folder")
     config = read_config(directory)
+    if variant is not None and config["variant"] != variant:
+        raise CheckpointError(f"{directory}: holds a model of variant {config['variant']!r}, not {variant!r}")
     weights = directory / WEIGHTS_NAME
     if not weights.is_file():
         raise CheckpointError(f"{weights}: file missing")

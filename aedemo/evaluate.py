@@ -84,10 +84,9 @@ def evaluate_model(
 def load_classifier(root: str | Path | None = None) -> MnistClassifier | None:
     """The MNIST classifier under `root` (default: `checkpoints_root()`), or None when it is missing or broken."""
     try:
-        model = load_checkpoint(Path(root or checkpoints_root()) / "classifier")
+        return load_checkpoint(Path(root or checkpoints_root()) / "classifier", variant="classifier")
     except CheckpointError:
         return None
-    return model if isinstance(model, MnistClassifier) else None
 
 
 COLUMNS = [  # (key, header, format)
@@ -126,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, dict[str, float]] = {}
     for name in (*VARIANTS, "classifier"):
         try:
-            model = load_checkpoint(root / name)
+            model = load_checkpoint(root / name, variant=name)
         except CheckpointError as e:
             results[name] = {"error": str(e)}
             continue
@@ -139,6 +138,8 @@ def main(argv: list[str] | None = None) -> None:
         for name, r in results.items():
             if "error" in r:
                 print(f"\n{name}: unavailable: {r['error']}")
+    if all("error" in r for r in results.values()):
+        raise SystemExit(1)  # nothing was evaluated: a script checking the exit status should know
 
 
 if __name__ == "__main__":

@@ -152,7 +152,19 @@ def test_cli_prints_the_markdown_table_and_says_which_checkpoints_are_missing(tm
     assert str(tmp_path / "vae") in out and "classifier" in out
 
 
-def test_cli_with_no_checkpoint_says_so_instead_of_an_empty_table(tmp_path, capsys):
-    main(["--checkpoints", str(tmp_path)])
+def test_cli_with_no_checkpoint_says_so_and_fails(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:  # a script checking the exit status learns that nothing was evaluated
+        main(["--checkpoints", str(tmp_path)])
+    assert exit_.value.code == 1
     out = capsys.readouterr().out
     assert out.startswith(f"No checkpoint could be loaded from {tmp_path}.") and "|" not in out
+
+
+def test_cli_does_not_report_a_model_under_another_variant_s_name(tmp_path, capsys):
+    torch.manual_seed(0)
+    save_checkpoint(build_model("pca", latent_dim=4), tmp_path / "conv")  # a PCA where the conv AE should be
+    save_checkpoint(build_model("ae", hidden=[32], latent_dim=4), tmp_path / "ae")
+    main(["--checkpoints", str(tmp_path), "--json"])
+    results = json.loads(capsys.readouterr().out)
+    assert results["conv"] == {"error": f"{tmp_path / 'conv'}: holds a model of variant 'pca', not 'conv'"}
+    assert "mse" in results["ae"]
