@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
 from .models import MODEL_CLASSES
@@ -26,10 +26,6 @@ METRICS_NAME = "metrics.json"
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"  # the shipped ones, one folder per model
 ROOT_ENV = "AEDEMO_CHECKPOINTS"  # another checkpoints folder (e.g. freshly trained ones) without moving files
 FORMAT_VERSION = 1
-# safetensors creates its file private (0o600); checkpoint files get the user's usual permissions instead. The umask
-# can only be read by setting it, so it is read once, at import.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def checkpoints_root() -> Path:
@@ -73,13 +69,14 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
     staging = Path(tempfile.mkdtemp(dir=directory, prefix=".saving-"))
     try:
-        save_file(state, staging / WEIGHTS_NAME, metadata={"format": "pt"})
+        # serialised here and written with open(): safetensors' save_file creates its file private (0o600), and
+        # checkpoint files get the user's usual permissions, like the JSON files beside them
+        (staging / WEIGHTS_NAME).write_bytes(save(state, metadata={"format": "pt"}))
         config = {**model.config, "format_version": FORMAT_VERSION, "weights_sha256": _sha256(staging / WEIGHTS_NAME)}
         _write_json(staging / CONFIG_NAME, config)
         if metrics is not None:
             _write_json(staging / METRICS_NAME, metrics)
         for path in staging.iterdir():
-            os.chmod(path, 0o666 & ~_UMASK)
             _fsync(path)
         os.replace(staging / WEIGHTS_NAME, directory / WEIGHTS_NAME)
         if metrics is not None:
