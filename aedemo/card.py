@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
 
 import torch
 import torch.nn.functional as F
@@ -168,7 +169,7 @@ def model_card(
         else "On the official MNIST test set (10,000 images).\n",
         (_table(test) if test else "No test figures were recorded with this checkpoint.") + "\n",
         "## Training\n",
-        (f"Trained with:\n\n```bash\n{training['command']}\n```\n" if training.get("command")
+        (f"Trained with:\n\n```bash\n{public_command(training['command'])}\n```\n" if training.get("command")
          else "The training command was not recorded.\n"),
     ]
     facts = [f"{k}: {training[k]}" for k in ("epochs", "seconds", "device", "torch") if k in training]
@@ -212,3 +213,20 @@ def index_card(repo_id: str, entries: dict[str, tuple[dict, dict]]) -> ModelCard
         f"License: {LICENSE.upper()}.\n",
     ])
     return ModelCard(_yaml_block(data) + "\n" + body)
+
+
+# A card is public: the folders a run read and wrote on the trainer's machine (a home directory, a user name) are
+# shown as placeholders, as checkpoints/README.md writes them.
+PATH_PLACEHOLDERS = {"--data-dir": "DATA_DIR", "--out": "OUT"}
+
+
+def public_command(command: str) -> str:
+    """The recorded training command with its local paths replaced by placeholders."""
+    try:
+        words = shlex.split(command)
+    except ValueError:  # not a shell command we wrote: shown as recorded
+        return command
+    for i, word in enumerate(words[:-1]):
+        if word in PATH_PLACEHOLDERS:
+            words[i + 1] = PATH_PLACEHOLDERS[word]
+    return shlex.join(words)

@@ -184,6 +184,19 @@ def test_card_says_which_test_digits_a_space_run_was_scored_on(checkpoints):
     assert "10,000" not in text and f"1{data[1:]}." in text
 
 
+def test_card_shows_the_training_command_without_the_trainers_local_paths(checkpoints):
+    folder = checkpoints / "ae"
+    config = json.loads((folder / "config.json").read_text())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["training"]["command"] = (
+        "python -m aedemo.train --variant ae --epochs 3 --data-dir '/home/alice/my data' --out /home/alice/runs/ae "
+        "--matmul-precision medium")
+    text = model_card(config, metrics, "user/aedemo").text
+    assert "alice" not in text
+    assert ("python -m aedemo.train --variant ae --epochs 3 --data-dir DATA_DIR --out OUT --matmul-precision medium"
+            in text)
+
+
 def test_index_card_carries_every_variant(checkpoints):
     entries = {v: (json.loads((checkpoints / v / "config.json").read_text()),
                    json.loads((checkpoints / v / "metrics.json").read_text())) for v in SMALL}
