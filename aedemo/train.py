@@ -145,6 +145,10 @@ def train(
 
     `data` = (train_images, train_labels, test_images, test_labels) as uint8/int64 tensors; loaded from
     `config.data_dir` (see aedemo.data.load_mnist) when not given.
+
+    On the CPU, training first sets glibc's malloc, for the whole process and for good, to keep freed memory for
+    reuse (aedemo/allocator.py: each step would otherwise fault its activations in again); a long-lived program
+    that trains once can hand that memory back with aedemo.allocator.return_freed_memory(), as the Space does.
     """
     check_config(config)
     device = resolve_device(config.device)
