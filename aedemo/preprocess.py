@@ -167,6 +167,8 @@ def _read_array(a: np.ndarray) -> tuple[Luminance, np.ndarray | None]:
     while a.ndim > 3 and a.shape[0] == 1:  # a batch of one, e.g. [1,1,H,W]
         a = a[0]
     if a.ndim == 3 and a.shape[-1] > 4 and a.shape[0] <= 4:  # channels first, as torch keeps them
+        if a.shape[0] == 2:  # grey + alpha is a PIL layout, never torch's: this is a batch of two
+            raise InvalidImageError(f"expected one image, got {list(a.shape)}: a batch of 2? Pass them one at a time")
         a = np.moveaxis(a, 0, -1)
     if a.ndim == 2:
         a = a[..., None]

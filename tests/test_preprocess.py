@@ -344,6 +344,7 @@ BAD = {  # name: (a function making the input, what the message says)
     "missing file": (lambda: "/no/such/file.png", "could not read the image: file not found"),
     "7 channels": (lambda: np.zeros((28, 28, 7)), "shaped"),
     "4-D batch": (lambda: np.zeros((2, 3, 28, 28)), "shaped"),
+    "batch of two digits": (lambda: torch.rand(2, 28, 28), r"one image, got \[2, 28, 28\]: a batch of 2"),
     "strings": (lambda: np.array([["a", "b"]]), "dtype"),
     "complex": (lambda: np.zeros((28, 28), np.complex64), "dtype"),
     "list": (lambda: [[0, 1], [1, 0]], "expected an image, got list"),
