@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import CheckpointError, checkpoints_root, load_checkpoint
+from .checkpoint import ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint
 from .data import load_mnist, to_float
 from .models import VARIANTS, Autoencoder, MnistClassifier
 from .noise import corrupt
@@ -134,7 +134,10 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(results, indent=2))
     else:
         evaluated = {k: v for k, v in results.items() if "error" not in v}
-        print(markdown_table(evaluated) if evaluated else f"No checkpoint could be loaded from {root}.")
+        hint = ""
+        if not root.is_dir():  # e.g. aedemo installed with pip: the package carries no checkpoints
+            hint = f" There is no such folder: name one with --checkpoints or ${ROOT_ENV}."
+        print(markdown_table(evaluated) if evaluated else f"No checkpoint could be loaded from {root}.{hint}")
         for name, r in results.items():
             if "error" in r:
                 print(f"\n{name}: unavailable: {r['error']}")
