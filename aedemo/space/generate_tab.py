@@ -68,6 +68,8 @@ def generate(
         temperature, seed = _temperature_and_seed(temperature, seed)
         digit = parse_digit(digit)
         model = _model(store, model_name, session_models, conditional=True)
+        if priors is not None and not (isinstance(priors, list) and all(isinstance(p, str) for p in priors)):
+            raise UserInputError(f"Priors must be a list of model names, such as ['vae', 'aae'], not {priors!r:.40}.")
         prior_models = [(name, _model(store, name, session_models, conditional=False)) for name in (priors or [])]
     except UserInputError as e:
         return (*unchanged(2), problem(str(e)))
@@ -212,13 +214,16 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             interp_status = gr.Markdown(strip0[1] if ok else "", elem_classes=["status-line"])
 
     gen_inputs = [model, digit, n, temperature, seed, priors, session_models]
+    # preprocess=False: the handlers check every value themselves and say which field is wrong and what it takes;
+    # Gradio's own range check would answer a bad one with a bare "Error" in every output.
     gr.on([go.click, digit.input, n.release, temperature.release, seed.submit], partial(generate, store),
-          gen_inputs, [grid, prior_gallery, status], api_name="generate", trigger_mode="always_last")
+          gen_inputs, [grid, prior_gallery, status], api_name="generate", trigger_mode="always_last",
+          preprocess=False)
     all_button.click(partial(generate_all, store), [model, temperature, seed, session_models], [grid, status],
-                     api_name="generate_all")
+                     api_name="generate_all", preprocess=False)
     gr.on([interp_button.click, start.input, end.input, steps.release, interp_model.input],
           partial(interpolate, store), [interp_model, start, end, steps, temperature, seed, session_models],
-          [strip, interp_status], api_name="interpolate", trigger_mode="always_last")
+          [strip, interp_status], api_name="interpolate", trigger_mode="always_last", preprocess=False)
     follow_session(session_models, store, [
         (model, lambda s: store.choices(s, conditional=True, generative=True)),
         (priors, lambda s: store.choices(s, conditional=False, generative=True)),

@@ -186,14 +186,17 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
 
     map_inputs, map_outputs = [model, view, n_points, session_models], [scatter, c1, c2, c3, status]
     decode_inputs = [model, c1, c2, c3, digit, session_models]
+    # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
     gr.on([model.change, view.input, n_points.release], partial(latent_map, store), map_inputs, map_outputs,
-          api_name="latent_map", trigger_mode="always_last").then(
-        partial(decode_point, store), decode_inputs, [decoded, status], api_visibility="private")
+          api_name="latent_map", trigger_mode="always_last", preprocess=False).then(
+        partial(decode_point, store), decode_inputs, [decoded, status], api_visibility="private", preprocess=False)
     gr.on([c1.release, c2.release, c3.release, digit.input], partial(decode_point, store), decode_inputs,
-          [decoded, status], api_name="latent", trigger_mode="always_last")
+          [decoded, status], api_name="latent", trigger_mode="always_last", preprocess=False)
     if demo is not None and first is not None:
-        demo.load(partial(latent_map, store), map_inputs, map_outputs, api_visibility="private").then(
-            partial(decode_point, store), decode_inputs, [decoded, status], api_visibility="private")
+        demo.load(partial(latent_map, store), map_inputs, map_outputs, api_visibility="private",
+                  preprocess=False).then(
+            partial(decode_point, store), decode_inputs, [decoded, status], api_visibility="private",
+            preprocess=False)
     def on_pick(model_name: str | None, digit: Any, models: dict | None, evt: gr.EventData) -> tuple:
         return pick(store, model_name, digit, models, evt)  # a plain function: Gradio finds `evt` by its hint
 
