@@ -139,6 +139,8 @@ TAB_CASES = {  # name -> (handler call on the store, words its message must cont
     "generate: digit infinite": (lambda s: generate_tab.generate(s, "cvae", INF, 4, 1.0, 0, []), "Digit"),
     "generate: model without prior": (lambda s: generate_tab.generate(s, "ae", 3, 4, 1.0, 0, []), "no prior"),
     "generate: CVAE as a prior": (lambda s: generate_tab.generate(s, "cvae", 3, 4, 1.0, 0, ["cvae"]), "cannot"),
+    "generate: priors not a list": (lambda s: generate_tab.generate(s, "cvae", 3, 4, 1.0, 0, "vae"), "list of model"),
+    "generate: unknown prior": (lambda s: generate_tab.generate(s, "cvae", 3, 4, 1.0, 0, ["gan"]), "gan"),
     "interpolate: 2 steps": (lambda s: generate_tab.interpolate(s, "vae", 1, 7, 2, 1.0, 0), "Steps"),
     "interpolate: steps infinite": (lambda s: generate_tab.interpolate(s, "vae", 1, 7, INF, 1.0, 0), "Steps"),
     "interpolate: end 11": (lambda s: generate_tab.interpolate(s, "vae", 1, 11, 5, 1.0, 0), "End"),
