@@ -96,3 +96,21 @@ def test_an_example_put_over_a_drawing_leaves_the_canvas_usable(page, store):
     page.wait_for_function(
         "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0
+
+
+def test_changing_the_models_after_an_upload_keeps_the_uploaded_digit(page, store, mnist_test, canvas, png_file):
+    # the Models ticks used to re-read the (empty) sketchpad: the upload's reconstructions vanished for "empty"
+    images, labels = mnist_test
+    page.get_by_role("tab", name="Draw & reconstruct").click()
+    clear_canvas(page)
+    page.get_by_text("…or upload a picture of a digit").click()
+    page.locator("#draw-upload input[type=file]").set_input_files(png_file(canvas(images[0].numpy(), style="white")))
+    expected = len([m for m in store.models.values() if not (m.conditional and store.classifier is None)])
+    page.wait_for_function(f"() => document.querySelectorAll('#draw-gallery img').length === {expected}",
+                           timeout=WAIT_MS)
+    page.get_by_label("PCA", exact=True).uncheck()
+    page.wait_for_function(f"() => document.querySelectorAll('#draw-gallery img').length === {expected - 1}",
+                           timeout=WAIT_MS)
+    assert "empty" not in page.locator("#draw-status").inner_text()
+    page.get_by_label("PCA", exact=True).check()
+    assert page.locator(".toast-body.error").count() == 0

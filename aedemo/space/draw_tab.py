@@ -60,9 +60,14 @@ def _likeness_html(score: float, focus: str) -> str:
     )
 
 
+EMPTY_CANVAS = "The canvas is empty: draw a digit (0-9), large, in the middle."
+EMPTY_UPLOAD = "No ink found in the uploaded image: upload a picture of one digit, dark on light or light on dark."
+
+
 @torch.inference_mode()
 def reconstruct(
-    store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None
+    store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
+    *, empty: str = EMPTY_CANVAS,
 ) -> tuple:
     """Reconstruct a drawn or uploaded digit with each chosen model.
 
@@ -78,8 +83,19 @@ def reconstruct(
         digit = to_mnist(image)
     except UserInputError as e:
         return (*unchanged(N_OUTPUTS - 2), problem(str(e)), gr.skip())
+    return reconstruct_digit(store, digit, variants, focus, session_models, empty=empty)
+
+
+@torch.inference_mode()
+def reconstruct_digit(
+    store: ModelStore, digit: np.ndarray | None, variants: list[str] | None, focus: str | None,
+    session_models: dict | None = None, *, empty: str = EMPTY_CANVAS,
+) -> tuple:
+    """reconstruct() from the 28x28 the models see (float [28,28] in [0,1]; None: nothing drawn, `empty` says so).
+
+    The Models and code controls re-run this on the digit last shown, whichever source it came from."""
     if digit is None:
-        return "", None, "", "", None, "The canvas is empty: draw a digit (0-9), large, in the middle.", None
+        return "", None, "", "", None, empty, None
 
     x = as_batch(digit).to(store.device)
     probs = store.classify(x)
@@ -180,7 +196,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                     digit_buttons += [gr.Button(str(d), size="sm", min_width=0) for d in row]
             random_button = gr.Button("Random test digit", size="sm")
             with gr.Accordion("…or upload a picture of a digit", open=False):
-                upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=200)
+                upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=200,
+                                  elem_id="draw-upload")
         with gr.Column(scale=7):
             with gr.Row(equal_height=True):
                 # a column each, with a minimum width: on a phone the three stack instead of squeezing side by side
@@ -221,11 +238,12 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
         handler, [sketch, variants, focus, session_models], outputs, api_name="reconstruct_drawing",
         trigger_mode="always_last", show_progress="hidden",
     )
-    upload.upload(handler, [upload, variants, focus, session_models], outputs, api_name="reconstruct",
-                  preprocess=False)
+    upload.upload(partial(reconstruct, store, empty=EMPTY_UPLOAD), [upload, variants, focus, session_models],
+                  outputs, api_name="reconstruct", preprocess=False)
+    # on the digit last shown, drawn or uploaded: re-reading the sketchpad would drop an upload for an empty canvas
     for control in (variants, focus):
-        control.input(handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
-                      api_visibility="private", trigger_mode="always_last")
+        control.input(partial(reconstruct_digit, store), [digit, variants, focus, session_models], outputs,
+                      show_progress="hidden", api_visibility="private", trigger_mode="always_last")
     # A value set by an event does not make the sketchpad fire .change, so each example chains the reconstruction.
     # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered
     # the canvas and its toolbar for good (the example itself is instant).
