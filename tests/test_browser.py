@@ -114,3 +114,18 @@ def test_changing_the_models_after_an_upload_keeps_the_uploaded_digit(page, stor
     assert "empty" not in page.locator("#draw-status").inner_text()
     page.get_by_label("PCA", exact=True).check()
     assert page.locator(".toast-body.error").count() == 0
+
+
+def test_an_upload_in_the_denoise_tab_is_what_gets_denoised(page, mnist_test, canvas, png_file):
+    # the source used to stay on "Test digit", and the upload was silently ignored
+    images, _ = mnist_test
+    page.get_by_role("tab", name="Denoise").click()
+    page.get_by_text("Upload a picture", exact=True).click()
+    clean_before = page.locator("#denoise-gallery img").first.get_attribute("src")
+    page.locator("#denoise-upload input[type=file]").set_input_files(
+        png_file(canvas(images[1].numpy(), style="white"), "upload.png"))
+    page.wait_for_function(
+        "() => document.querySelector('#denoise-gallery img') &&"
+        f" document.querySelector('#denoise-gallery img').getAttribute('src') !== {clean_before!r}", timeout=WAIT_MS)
+    assert page.get_by_label("Upload", exact=True).is_checked()
+    assert page.locator(".toast-body.error").count() == 0

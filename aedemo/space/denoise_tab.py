@@ -141,7 +141,8 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                                        minimum=0, maximum=len(store.test_set[2]) - 1, scale=2)
                 random_button = gr.Button("Random digit", scale=1)
             with gr.Accordion("Upload a picture", open=False):
-                upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=180)
+                upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=180,
+                                  elem_id="denoise-upload")
             kind = gr.Radio([(v, k) for k, v in KIND_LABELS.items()], value="gaussian", label="Noise")
             strength = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Strength",
                                  info="Gaussian: noise std · salt & pepper: fraction of pixels · masking: square side")
@@ -161,8 +162,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     drawing_input = drawing if drawing is not None else gr.State(None)
     inputs = [source, test_index, upload, drawing_input, kind, strength, seed, extra, session_models]
     gr.on(
-        [go.click, source.input, test_index.submit, kind.input, strength.release, seed.submit, extra.input,
-         upload.upload],
+        [go.click, source.input, test_index.submit, kind.input, strength.release, seed.submit, extra.input],
         partial(denoise, store), inputs, [results, table, status], api_name="denoise", preprocess=False,
         trigger_mode="always_last",
     )
@@ -172,7 +172,9 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     pick = digits.select(pick_gallery_digit, None, [test_index, source], api_visibility="private", queue=False)
     rand = random_button.click(partial(random_index, store), None, [test_index, source], api_visibility="private",
                                queue=False)
-    for event in (pick, rand):
+    # an upload is what the visitor wants denoised next, whatever the source was
+    uploaded = upload.upload(lambda: "Upload", None, source, api_visibility="private", queue=False)
+    for event in (pick, rand, uploaded):
         event.then(partial(denoise, store), inputs, [results, table, status], preprocess=False,
                    api_visibility="private")
     follow_session(session_models, store, [(extra, lambda s: [("(none)", "")] + store.choices(s))])
