@@ -257,7 +257,8 @@ def _commit(repo_id: str, operations: list[CommitOperationAdd], message: str, to
             msg = f"the Hub answered {status} while pushing to {repo_id}: {e.server_message or 'try again later'}"
         raise HubError(scrub_token(msg, token)) from None
     except (HTTPError, OSError) as e:
-        message = f"cannot reach the Hub to push {repo_id}: {type(e).__name__}"
+        message = (f"cannot reach the Hub to push {repo_id} ({type(e).__name__}): check the network connection "
+                   "and try again")
         raise HubConnectionError(scrub_token(message, token)) from None
     return info.commit_url
 

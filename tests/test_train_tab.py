@@ -83,7 +83,7 @@ def test_stop_ends_the_run_early_and_keeps_the_model(small_data, tmp_path):
         if view.loss is not None and len(view.loss) > 3:
             request_stop(tmp_path)
     last = views[-1]
-    assert "stopped early" in last.status
+    assert "my ae #1** stopped:" in last.status  # by the visitor: not "at the time limit"
     done = float(re.search(r"([0-9.]+) of 50 epochs", last.status).group(1))  # how far it got, not "1 epoch"
     assert 0 < done < 50 and done == pytest.approx(last.loss["epoch"].max(), abs=0.5)
     assert "my ae #1" in last.models
@@ -99,7 +99,7 @@ def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_pa
 def test_cpu_time_cap_stops_a_long_run(small_data, tmp_path, monkeypatch):
     monkeypatch.setattr(train_worker, "CPU_MAX_SECONDS", 0.5)
     last = list(run_training("ae", 50, 0, 32, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
-    assert "stopped early" in last.status and "my ae #1" in last.models
+    assert "stopped at the time limit" in last.status and "my ae #1" in last.models
 
 
 @pytest.mark.parametrize("variant", ["pca", "cvae", "aae"])  # closed form, labels, a custom training step
@@ -240,9 +240,10 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
         assert not queued.done()
         first.predict(api_name="/stop_training")  # stops the first visitor's run, not the second's
 
-        status, _curve, _grid, download, repo_id = long_run.result(timeout=120)
-        assert "my ae #1" in status and "stopped early" in status
-        status, _curve, _grid, download, repo_id = queued.result(timeout=120)
+        status, _curve, _grid, download, repo_id, _push_status = long_run.result(timeout=120)
+        assert "my ae #1** stopped:" in status
+        status, _curve, _grid, download, repo_id, push_status = queued.result(timeout=120)
+        assert push_status == ""  # a new model clears the message of an earlier push
         assert "my ae #1" in status and "finished" in status  # its own session: its own first model
         assert repo_id["placeholder"] == "your-name/aedemo-ae"  # the push box suggests a name for what was trained
         path = download["value"] if isinstance(download, dict) else download
@@ -252,3 +253,18 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
         assert "Batch size" in bad_status
     finally:
         demo.close()
+
+
+def test_pressing_train_again_during_ones_own_run_says_it_is_still_training(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(train_tab, "SESSION_ROOT", tmp_path)
+    said: list[str] = []
+    monkeypatch.setattr(train_tab.gr, "Info", said.append)
+    request = SimpleNamespace(session_hash="visitor1")
+    train_tab._already_training(request)  # the press that starts a run: nothing to say
+    assert said == []
+    train_tab.session_folder("visitor1").mkdir(parents=True)
+    (train_tab.session_folder("visitor1") / train_tab.RUNNING).touch()
+    train_tab._already_training(request)
+    assert said and "still training" in said[0] and "Stop" in said[0]

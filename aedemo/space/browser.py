@@ -55,7 +55,7 @@ def clear_canvas(page, timeout_ms: int = 30_000) -> None:
 def train(page, model: str, timeout_ms: int) -> str:
     """In the Train tab, pick `model` (its menu label, e.g. "AE"), press Train and wait for the run to end.
 
-    Returns the status text: it says "finished", "stopped early" or "Not trained".
+    Returns the status text: it says "finished", "stopped" or "Not trained".
     """
     page.get_by_role("tab", name="Train").click()
     page.wait_for_selector("#train-variant input", timeout=timeout_ms)
@@ -63,6 +63,6 @@ def train(page, model: str, timeout_ms: int) -> str:
     page.get_by_role("option", name=model, exact=True).click()
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_function(
-        "() => /finished|stopped early|Not trained/.test(document.querySelector('#train-status').innerText)",
+        "() => /finished|stopped|Not trained/.test(document.querySelector('#train-status').innerText)",
         timeout=timeout_ms)
     return page.locator("#train-status").inner_text()

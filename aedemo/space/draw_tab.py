@@ -252,7 +252,16 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
         button.click(put_digit, None, sketch, api_visibility="private", queue=False, show_progress="hidden").then(
             handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
             api_visibility="private")
-    follow_session(session_models, store, [
-        (variants, lambda s: store.choices(s)), (focus, lambda s: store.choices(s)),
-    ])
+    follow_session(session_models, store, [(focus, lambda s: store.choices(s))])
+
+    # A model the visitor has just trained is what they want to see next: it joins the Models list ticked.
+    offered = gr.State([])  # session models already in the list: one the visitor unticks stays unticked
+
+    def offer_session_models(models: dict | None, ticked: list | None, seen: list | None) -> tuple:
+        ticked = list(ticked or [])
+        ticked += [name for name in (models or {}) if name not in (seen or []) and name not in ticked]
+        return gr.CheckboxGroup(choices=store.choices(models), value=ticked), list(models or {})
+
+    session_models.change(offer_session_models, [session_models, variants, offered], [variants, offered],
+                          queue=False, show_progress="hidden", api_visibility="private")
     return DrawTab(sketch=sketch, digit=digit)

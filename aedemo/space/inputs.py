@@ -96,8 +96,9 @@ def to_mnist(value: Any) -> np.ndarray | None:
         digit = canvas_to_mnist(normalise(value))
     except UserInputError:
         raise
-    except InvalidImageError as e:
-        raise UserInputError(str(e)) from None
+    except InvalidImageError as e:  # a sentence for the visitor: preprocess's messages start in lower case
+        message = str(e)
+        raise UserInputError(message[:1].upper() + message[1:]) from None
     except Exception as e:  # whatever the preprocessing trips on, the visitor gets a sentence, not a traceback
         raise UserInputError(f"Could not read the image ({type(e).__name__}: {e}).") from None
     if digit is None:

@@ -260,7 +260,8 @@ def _train_and_report(
                 view.models, view.progress = dict(models), 1.0
                 # a run stopped mid-epoch says how far it got: its last, partial epoch counts as one in the history
                 ended, trained = (
-                    ("stopped early", f"{payload['epochs']:.2f} of {s.epochs} epochs") if payload["stopped"]
+                    ("stopped" if payload.get("stopped_by") == "stop" else "stopped at the time limit",
+                     f"{payload['epochs']:.2f} of {_count(s.epochs, 'epoch')}") if payload["stopped"]
                     else ("finished", _count(len(payload["history"]), "epoch"))
                 )
                 test = payload["history"][-1]["test"]["loss"] if payload["history"] else float("nan")
@@ -326,9 +327,17 @@ def _train_handler(variant, epochs, budget, batch_size, lr, models, request: gr.
             view.status, gr.skip() if view.loss is None else view.loss, view.grid if new_grid else gr.skip(),
             view.models, folder, view.checkpoint or gr.skip(),
             gr.DownloadButton(value=view.download, visible=True) if view.download else gr.skip(),
-            # the push sends the model just trained: suggest a repository named after it
+            # the push sends the model just trained: suggest a repository named after it, and drop the message
+            # of an earlier push (or of one refused for want of a model)
             gr.Textbox(placeholder=f"your-name/aedemo-{variant}") if view.checkpoint else gr.skip(),
+            "" if view.checkpoint else gr.skip(),
         )
+
+
+def _already_training(request: gr.Request) -> None:
+    """A second press of Train while this session's run goes on: say so (the press itself is ignored)."""
+    if (session_folder(request.session_hash if request else None) / RUNNING).exists():
+        gr.Info("Your model is still training: its progress shows here; press Stop to end it early.")
 
 
 def _stop_handler(request: gr.Request) -> None:
@@ -390,9 +399,10 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     checkpoint = gr.State(None)
     train_btn.click(
         _train_handler, [variant, epochs, budget, batch_size, lr, session_models],
-        [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id],
+        [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status],
         api_name="train", concurrency_limit=1, concurrency_id="train", show_progress_on=[status],
     )
+    train_btn.click(_already_training, None, None, queue=False, api_visibility="private")
     stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)
     push_btn.click(_push_handler, [repo_id, token, private, checkpoint], [push_status, token],
                    api_name="push_to_hub", concurrency_limit=2)

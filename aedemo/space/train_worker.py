@@ -221,6 +221,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
             news.put(("done", {
                 "config": dict(result.model.config), "state_dict": state, "history": result.history,
                 "seconds": result.seconds, "stopped": result.stopped_early, "device": result.device,
+                "stopped_by": ("stop" if stop.is_set() else "time") if result.stopped_early else None,
                 "epochs": last["fraction"] if getattr(result.model, "trainable", True) else 1.0,
                 "command": train_command(config),
                 "settings": {**settings, "device": device},
