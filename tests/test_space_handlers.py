@@ -313,8 +313,11 @@ def test_latent_map_plots_the_test_codes(store, mnist_test):
     assert [p[4] for p in value["points"]] == list(range(500))
     xs = [p[0] for p in value["points"]]
     assert s1.minimum <= min(xs) and max(xs) <= s1.maximum  # the slider spans the plotted codes
-    value3, *_ = latent_tab.latent_map(store, name, "3-D", 500)
+    value3, *sliders3, _ = latent_tab.latent_map(store, name, "3-D", 500)
     assert value3["dims"] == min(3, store.models[name].latent_dim)
+    # as many sliders as the map has axes: a 2-D map's third axis is not one the visitor can see or click
+    assert [s.visible for s in (s1, s2, s3)] == [True, True, False]
+    assert [s.visible for s in sliders3] == [True, True, value3["dims"] == 3]
 
 
 def test_decoding_a_point_of_a_direct_2d_code_matches_decode():

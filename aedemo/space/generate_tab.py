@@ -190,7 +190,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             grid = gr.Image(first[0] if ok else None, label="Samples", format="png", interactive=False,
                             height=440, elem_id="generate-grid", elem_classes=["pixels"])
             status = gr.Markdown(first[2] if ok else "", elem_classes=["status-line"], elem_id="generate-status")
-            gr.Markdown("**Samples from the priors**, same seed and temperature (no class control):")
+            priors_heading = gr.Markdown("**Samples from the priors**, same seed and temperature (no class control):")
             prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples", show_label=False,
                                        columns=2, height="auto", allow_preview=False, format="png",
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
@@ -209,7 +209,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             strip0 = interpolate(store, first_cond, 1, 7, 10, 1.0, 0) if first_cond else None
             ok = strip0 is not None and isinstance(strip0[0], np.ndarray)
             strip = gr.Image(strip0[0] if ok else None, label="Frames", show_label=False, format="png",
-                             interactive=False,
+                             interactive=False, buttons=[],  # Gradio's buttons sat over the last digit
                              elem_id="generate-strip", elem_classes=["pixels"])
             interp_status = gr.Markdown(strip0[1] if ok else "", elem_classes=["status-line"])
 
@@ -219,6 +219,9 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     gr.on([go.click, digit.input, n.release, temperature.release, seed.submit], partial(generate, store),
           gen_inputs, [grid, prior_gallery, status], api_name="generate", trigger_mode="always_last",
           preprocess=False)
+    # no prior ticked: no empty box where their samples would be
+    priors.input(lambda chosen: (gr.Markdown(visible=bool(chosen)), gr.Gallery(visible=bool(chosen))), priors,
+                 [priors_heading, prior_gallery], queue=False, show_progress="hidden", api_visibility="private")
     all_button.click(partial(generate_all, store), [model, temperature, seed, session_models], [grid, status],
                      api_name="generate_all", preprocess=False)
     gr.on([interp_button.click, start.input, end.input, steps.release, interp_model.input],

@@ -33,11 +33,14 @@ def _axis_names(projection, k: int) -> list[str]:
     return [f"PC{i + 1} ({share:.0%})" for i, share in enumerate(projection.explained[:k])]
 
 
-def _sliders(coords: torch.Tensor, names: list[str], value: list[float] | None = None) -> list:
-    """One slider per plotted axis spanning the codes (a margin beyond); unused ones hidden."""
+def _sliders(coords: torch.Tensor, names: list[str], value: list[float] | None = None, dims: int = 3) -> list:
+    """One slider per plotted axis (the first `dims`) spanning the codes (a margin beyond); the others hidden, at
+    the codes' mean along them, so a 2-D map decodes what it shows."""
     out = []
     for a in range(3):
-        if a < coords.shape[1]:
+        if dims <= a < coords.shape[1]:
+            out.append(gr.Slider(value=round(float(coords[:, a].mean()), 3), visible=False))
+        elif a < coords.shape[1]:
             lo, hi = float(coords[:, a].min()), float(coords[:, a].max())
             pad = 0.1 * (hi - lo) + 1e-3
             v = round(value[a] if value is not None else float(coords[:, a].mean()), 3)
@@ -88,7 +91,7 @@ def latent_map(
     note = ""
     if view == "3-D" and k_all < 3:
         note = f"{display_name(model_name)} has a {k_all}-D code: showing it in 2-D."
-    return (value, *_sliders(coords, names), note)
+    return (value, *_sliders(coords, names, dims=dims), note)
 
 
 @torch.no_grad()
@@ -132,6 +135,7 @@ def pick(
     """
     data = getattr(evt, "_data", None) or {}
     coords = list(data.get("coords") or [])[:3]
+    dims = len(coords)  # the map's: a click on a 2-D map has two
     index = data.get("index")
     try:
         coords = [float(v) for v in coords] + [0.0] * (3 - len(coords))
@@ -143,7 +147,7 @@ def pick(
         return (*unchanged(5), problem(str(e)))
     codes, projection = store.test_codes(model)
     k = projection.components.shape[0]
-    sliders = _sliders(projection.to_axes(codes), _axis_names(projection, k), value=coords)
+    sliders = _sliders(projection.to_axes(codes), _axis_names(projection, k), value=coords, dims=dims)
     if not (isinstance(index, int) and 0 <= index < len(codes)):  # empty space: the point itself
         decoded, status = decode_point(store, model_name, *coords, digit, session_models)
         return (*sliders, decoded, None, status)  # and no test digit, clearing one shown by an earlier click

@@ -382,8 +382,11 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                                 label="Loss on training batches and on held-out test digits",
                                 x_title="epoch", y_title="loss (nats per image)", color_title="",
                                 color_map={"train": "#2563eb", "test": "#f97316"})
-            grid = gr.Image(label="Test digits / reconstructions / samples", format="png", type="numpy",
-                            interactive=False, height=280)
+            # captioned above, not by Gradio's label, which sat over the first digits (and its buttons over the last)
+            gr.Markdown("**Ten test digits, their reconstructions** and, for the generative models, **samples "
+                        "from the prior**, after each epoch:", elem_classes=["picture-caption"])
+            grid = gr.Image(label="Test digits / reconstructions / samples", show_label=False, buttons=[],
+                            format="png", type="numpy", interactive=False, height=280, elem_id="train-grid")
     with gr.Accordion("Keep your model: download it, or push it to the Hub", open=True):
         download = gr.DownloadButton("Download the checkpoint (.zip: model.safetensors, config.json, metrics.json)",
                                      visible=False)

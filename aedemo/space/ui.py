@@ -43,10 +43,14 @@ def follow_session(
 
 
 def digit_image(label: str, **kwargs) -> gr.Image:
-    """A read-only 28x28 digit, enlarged by the browser to IMAGE_PX with crisp pixels (see CSS)."""
+    """A read-only 28x28 digit, enlarged by the browser to IMAGE_PX with crisp pixels (see CSS), captioned above.
+
+    The caption is a line of its own: Gradio's label and buttons sit over the picture and hid part of the digit.
+    """
+    gr.Markdown(f"**{label}**", elem_classes=["picture-caption"])
     return gr.Image(
-        label=label, format="png", interactive=False, height=IMAGE_PX + 40, width=IMAGE_PX + 20,
-        buttons=["download"], elem_classes=["digit"], **kwargs,
+        label=label, show_label=False, format="png", interactive=False, height=IMAGE_PX + 20,
+        width=IMAGE_PX + 20, buttons=[], elem_classes=["digit"], **kwargs,
     )
 
 
@@ -65,6 +69,7 @@ CSS = """
 #intro { margin-bottom: 0.25rem; }
 #intro h1 { margin-bottom: 0.2rem; }
 .status-line { min-height: 1.5rem; }
+.picture-caption { margin-bottom: -6px; }
 .meter { height: 14px; border-radius: 7px; background: var(--neutral-200); overflow: hidden; margin: 6px 0; }
 .meter-fill { height: 100%; background: linear-gradient(90deg, #f97316, #eab308, #22c55e); }
 .meter-text { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
