@@ -69,7 +69,6 @@ CSS = """
 #intro { margin-bottom: 0.25rem; }
 #intro h1 { margin-bottom: 0.2rem; }
 .status-line { min-height: 1.5rem; }
-.picture-caption { margin-bottom: -6px; }
 .meter { height: 14px; border-radius: 7px; background: var(--neutral-200); overflow: hidden; margin: 6px 0; }
 .meter-fill { height: 100%; background: linear-gradient(90deg, #f97316, #eab308, #22c55e); }
 .meter-text { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
