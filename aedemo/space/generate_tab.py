@@ -194,7 +194,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples", show_label=False,
                                        columns=2, height="auto", allow_preview=False, format="png",
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
-    gr.Markdown("### Interpolation")
+    gr.Markdown("### Interpolation\nWith the **Temperature** and **Seed** set above.")
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=300):
             interp_model = gr.Dropdown(any_model, value=first_cond or (any_model[0][1] if any_model else None),

@@ -78,9 +78,12 @@ CSS = """
 .digit-gallery .grid-container { grid-template-rows: none !important; grid-auto-rows: auto !important; }
 .digit-gallery .grid-wrap { min-height: 0 !important; height: auto !important; max-height: none !important; }
 .digit-gallery .caption-label { font-size: 11px !important; padding: 1px 5px !important; max-width: 96% !important; }
-#denoise-gallery .digit-tiles { grid-template-columns: repeat(6, minmax(0, 1fr)); }
-@media (max-width: 640px) {  /* a phone: two rows of three, not six tiles too small to see */
-  #denoise-gallery .digit-tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+/* one row however many tiles (six, seven with "Also compare"): a seventh used to wrap onto a row of its own */
+#denoise-gallery .digit-tiles {
+  grid-template-columns: none; grid-auto-flow: column; grid-auto-columns: minmax(0, 1fr);
+}
+@media (max-width: 640px) {  /* a phone: rows of three, not six tiles too small to see */
+  #denoise-gallery .digit-tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); grid-auto-flow: row; }
 }
 #draw-gallery .digit-tiles, #draw-seen .digit-tiles { margin-top: 1.9rem; }  /* below the component's label */
 #draw-seen .digit-tiles { grid-template-columns: minmax(0, 140px); justify-content: center; }
