@@ -111,6 +111,10 @@ def test_cvae_labels_must_be_integer_class_ids():
         assert torch.equal(m.decode_logits(z, torch.tensor([1, 2, 3], dtype=torch.int32)).sigmoid(), expected)
     with pytest.raises(ValueError, match=r"got \[-1, 12\]"):  # the offending ids, not the whole batch
         m.decode(torch.zeros(6, m.latent_dim), torch.tensor([0, 12, 3, -1, 12, 5]))
+    with torch.no_grad():  # and its loss, as evaluate() computes it, from labels of a smaller integer type
+        seeded = lambda: torch.Generator().manual_seed(0)  # the same reparameterisation noise for both
+        terms = m.loss_terms(X[:3], torch.tensor([1, 2, 3], dtype=torch.uint8), seeded())
+        assert torch.equal(terms["loss"], m.loss_terms(X[:3], torch.tensor([1, 2, 3]), seeded())["loss"])
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -134,7 +138,7 @@ def test_bad_images_are_refused_with_what_the_models_take(variant):
         expected = m.reconstruct(X[:4], labels)
         for x in (X[:4, 0], X[:4].flatten(1), X[:4].double()):
             assert torch.allclose(m.reconstruct(x, labels), expected, atol=1e-6)
-        assert torch.equal(m(X[:4], labels), expected)  # model(x) reconstructs
+        assert torch.equal(m(X[:4], labels), expected)  # model(x) reconstructs, unchecked (for torch.compile etc.)
         assert m.reconstruct(X[:0], labels[:0] if labels is not None else None).shape == (0, 1, 28, 28)
     with pytest.raises(ValueError, match=rf"\[B, {m.latent_dim}\]"):
         m.decode(torch.zeros(4, m.latent_dim + 1), labels)

@@ -103,8 +103,9 @@ class Trainable:
 class Autoencoder(Trainable, nn.Module):
     """Base class: an encoder to a code of `latent_dim`, a decoder back to [B,1,28,28] in [0,1].
 
-    Subclasses implement `encode`, `decode_logits` and `loss_terms`. The constructor's keyword arguments are
-    the whole architecture: they are what config.json stores, so `cls(**config)` rebuilds the module.
+    Subclasses implement `_encode`, `decode_logits` and `loss_terms` (the public methods check their inputs, then
+    call these). The constructor's keyword arguments are the whole architecture: they are what config.json stores,
+    so `cls(**config)` rebuilds the module.
     """
 
     variant: ClassVar[str]
@@ -133,20 +134,27 @@ class Autoencoder(Trainable, nn.Module):
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images from codes: [B, latent_dim] -> float [B,1,28,28] in [0,1]."""
-        return torch.sigmoid(self.decode_logits(self._codes(z), self._labels(labels, z.shape[0])))
+        return self._decode(self._codes(z), self._labels(labels, z.shape[0]))
 
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         labels = self._labels(labels, x.shape[0])
-        return self.decode(self._encode(self._images(x), labels), labels)
+        return self._decode(self._encode(self._images(x), labels), labels)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """`model(x)` is `model.reconstruct(x)`."""
-        return self.reconstruct(x, labels)
+        """`model(x)`: reconstruct() without its input checks (x float [B,1,28,28] in [0,1], int64 labels).
+
+        The checks branch in Python on the data's values, which torch.compile, torch.func and export cannot follow.
+        """
+        return self._decode(self._encode(x, labels), labels)
 
     # --- what each model implements ----------------------------------------------------------------------
     def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """encode() without the input checks: x is float [B,1,28,28]."""
         raise NotImplementedError
+
+    def _decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """decode() without the input checks."""
+        return torch.sigmoid(self.decode_logits(z, labels))
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError

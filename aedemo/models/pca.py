@@ -34,11 +34,11 @@ class PCA(Autoencoder):
     def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return (x.flatten(1) - self.mean) @ self.components.T
 
-    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return (self._codes(z) @ self.components + self.mean).clamp(0, 1).view(-1, 1, 28, 28)
+    def _decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return (z @ self.components + self.mean).clamp(0, 1).view(-1, 1, 28, 28)
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        p = self.decode(z).clamp(1e-4, 1 - 1e-4)  # keeps the BCE of a linear output finite
+        p = self._decode(z).clamp(1e-4, 1 - 1e-4)  # keeps the BCE of a linear output finite
         return torch.log(p) - torch.log1p(-p)
 
     def loss_terms(
@@ -46,5 +46,5 @@ class PCA(Autoencoder):
     ) -> dict[str, torch.Tensor]:
         z = self._encode(x)
         recon = mean_bce_per_image(self.decode_logits(z), x)
-        mse = F.mse_loss(self.decode(z), x)
+        mse = F.mse_loss(self._decode(z), x)
         return {"loss": recon, "bce": recon, "mse": mse}

@@ -63,11 +63,12 @@ class VAE(Autoencoder):
 
     def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z|x), each [B, latent_dim]."""
-        return self._posterior(self._images(x), labels)
+        return self._posterior(self._images(x), self._labels(labels, x.shape[0]))
 
     def _posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """posterior() without the input checks: labels, when the model takes them, int64 [B] class ids."""
         features = self.encoder(x if self.config["channels"] else x.flatten(1))
-        h = self._condition(features, self._labels(labels, x.shape[0]))
+        h = self._condition(features, labels)
         return self.to_mu(h), self.to_logvar(h)
 
     def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -84,7 +85,8 @@ class VAE(Autoencoder):
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
         """Negative ELBO in nats per image: BCE summed over pixels + KL (pytorch/examples' convention)."""
-        labels = labels if self.conditional else None
+        # checked once per batch and made int64: the encoder, the decoder and the KL all take them
+        labels = self._labels(labels, x.shape[0]) if self.conditional else None
         mu, logvar = self._posterior(x, labels)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
         z = mu + (0.5 * logvar).exp() * eps
