@@ -22,7 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .allocator import keep_freed_memory
-from .checkpoint import CheckpointError, save_checkpoint
+from .checkpoint import save_checkpoint
 from .data import DataNotFoundError, batches, load_mnist, to_float
 from .models import MODEL_CLASSES, build_model
 
@@ -176,31 +176,36 @@ def train(
     return result
 
 
+class ConfigError(ValueError):
+    """A TrainConfig setting train() cannot honour; the message names the setting."""
+
+
 def check_config(config: TrainConfig) -> None:
-    """Raise ValueError for a setting train() cannot honour, before any data is loaded or time is spent."""
+    """Raise ConfigError for a setting train() cannot honour, before any data is loaded or time is spent."""
     if config.variant not in MODEL_CLASSES:
-        raise ValueError(f"unknown variant {config.variant!r}; known: {', '.join(MODEL_CLASSES)}")
+        raise ConfigError(f"unknown variant {config.variant!r}; known: {', '.join(MODEL_CLASSES)}")
     if config.matmul_precision not in MATMUL_PRECISIONS:  # torch itself only warns, and ignores the value
-        raise ValueError(f"unknown matmul_precision {config.matmul_precision!r}; known: {', '.join(MATMUL_PRECISIONS)}")
+        known = ", ".join(MATMUL_PRECISIONS)
+        raise ConfigError(f"unknown matmul_precision {config.matmul_precision!r}; known: {known}")
     if config.schedule not in SCHEDULES:
-        raise ValueError(f"unknown schedule {config.schedule!r}; known: {', '.join(SCHEDULES)}")
+        raise ConfigError(f"unknown schedule {config.schedule!r}; known: {', '.join(SCHEDULES)}")
     for name in ("epochs", "batch_size"):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+            raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
     if not (isinstance(config.lr, int | float) and math.isfinite(config.lr) and config.lr > 0):
-        raise ValueError(f"lr must be a positive number, got {config.lr!r}")
+        raise ConfigError(f"lr must be a positive number, got {config.lr!r}")
     if config.time_budget is not None and not (config.time_budget >= 0):  # 0: one step
-        raise ValueError(f"time_budget must be a number of seconds, at least 0 (or None), got {config.time_budget!r}")
+        raise ConfigError(f"time_budget must be a number of seconds, at least 0 (or None), got {config.time_budget!r}")
     if config.out is not None and Path(config.out).exists() and not Path(config.out).is_dir():
         # found now rather than after the whole run, which would then be lost
-        raise ValueError(f"out: {config.out} exists and is not a folder; the checkpoint is a folder of files")
+        raise ConfigError(f"out: {config.out} exists and is not a folder; the checkpoint is a folder of files")
     if not isinstance(config.model_config, dict):
-        raise ValueError(f"model_config must be a dict of architecture arguments, got {config.model_config!r}")
-    try:  # a misspelt architecture argument fails here, not after loading the data
+        raise ConfigError(f"model_config must be a dict of architecture arguments, got {config.model_config!r}")
+    try:  # a misspelt architecture argument (or a size torch refuses) fails here, not after loading the data
         build_model(config.variant, **config.model_config)
-    except TypeError as e:
-        raise ValueError(str(e)) from None
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise ConfigError(f"model_config: {e}") from None
 
 
 def _fit(
@@ -220,8 +225,9 @@ def _fit(
         seconds = time.perf_counter() - started
         test = evaluate_terms(model, x_test, y_test)
         history.append({"epoch": 1, "train": {}, "test": test, "seconds": seconds})
-        stopped = bool(on_epoch and on_epoch(EpochInfo(1, {}, test, seconds, model)))
-        return history, seconds, stopped
+        if on_epoch:
+            on_epoch(EpochInfo(1, {}, test, seconds, model))
+        return history, seconds, False  # the fit is whole: nothing was left undone
 
     shuffle_gen = torch.Generator().manual_seed(config.seed)
     noise_gen = torch.Generator(device=x_train.device).manual_seed(config.seed + 1)
@@ -277,7 +283,9 @@ def _fit(
             stopped = True
         if stopped:
             break
-    return history, seconds, stopped
+    # "early" means steps were left undone: a stop asked for after the last one (a time limit met just then) is not
+    finished = len(history) == config.epochs and n_seen == x_train.shape[0]
+    return history, seconds, stopped and not finished
 
 
 def save_trained(result: TrainResult, config: TrainConfig) -> None:
@@ -368,7 +376,7 @@ def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
     try:
         result = train(config, progress=True)
-    except (ValueError, DataNotFoundError, CheckpointError) as e:  # what a user can fix: said, not a traceback
+    except (ConfigError, DataNotFoundError) as e:  # what a user can fix: said, not a traceback
         raise SystemExit(f"error: {e}") from None
     print(f"saved {config.out} ({result.seconds:.1f}s of training on {result.device})")
 

@@ -17,6 +17,7 @@ import torch
 from aedemo import VARIANTS, build_model, load_model
 from aedemo.data import load_mnist, to_float
 from aedemo.train import (
+    ConfigError,
     EpochInfo,
     StepInfo,
     TrainConfig,
@@ -116,6 +117,9 @@ def test_on_step_returning_true_stops_cleanly():
 def test_on_epoch_returning_true_stops_after_that_epoch():
     result = train(config(epochs=5), on_epoch=lambda info: info.epoch == 2, data=TINY)
     assert [h["epoch"] for h in result.history] == [1, 2] and result.stopped_early
+    # a stop asked for when nothing is left to do (a time limit met at the last epoch's end) is no early stop
+    assert not train(config(epochs=2), on_epoch=lambda info: info.epoch == 2, data=TINY).stopped_early
+    assert not train(config(epochs=1), on_step=lambda info: info.step == 3, data=TINY).stopped_early  # 96 / 32
 
 
 def test_time_budget_stops_training():
@@ -153,7 +157,7 @@ def test_pca_is_fitted_in_one_pass():
     result = train(config("pca", epochs=5), on_epoch=epochs.append, data=TINY)
     assert len(result.history) == 1 and len(epochs) == 1 and not result.stopped_early
     assert result.model.components.abs().sum() > 0
-    assert train(config("pca"), on_epoch=lambda info: True, data=TINY).stopped_early  # a stop is reported
+    assert not train(config("pca"), on_epoch=lambda info: True, data=TINY).stopped_early  # the fit was whole
 
 
 @pytest.fixture
@@ -201,11 +205,14 @@ def test_bad_requests_are_refused_clearly():
     ({"lr": float("nan")}, "lr must be a positive number"),
     ({"time_budget": -1.0}, "time_budget must be a number of seconds"),
     ({"model_config": {"latnt_dim": 4}}, "no architecture argument 'latnt_dim'"),  # used to be saved and ignored
+    ({"model_config": {"latent_dim": -2}}, "model_config: "),  # torch's own refusal, as a setting's error
 ])
-def test_settings_train_cannot_honour_are_refused_before_any_data_is_read(settings, message, tmp_path):
-    # data_dir names an empty folder: were the settings checked after loading, this would be a missing-data error
-    with pytest.raises(ValueError, match=message):
-        train(config(data_dir=str(tmp_path), **settings))
+def test_settings_train_cannot_honour_are_refused_before_any_data_is_read(settings, message, monkeypatch):
+    import aedemo.train
+
+    monkeypatch.setattr(aedemo.train, "load_mnist", lambda *a, **k: pytest.fail("data was read before the check"))
+    with pytest.raises(ConfigError, match=message):
+        train(config(**settings))
 
 
 def test_an_out_path_that_is_a_file_is_refused_before_training(tmp_path):
