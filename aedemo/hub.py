@@ -25,6 +25,7 @@ the same loader as a local folder. Every failure is a HubError (a CheckpointErro
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -200,7 +201,7 @@ def checkpoint_operations(
 
     The folder is loaded first: a checkpoint that does not load is never pushed.
     """
-    from .card import GRID_NAME, grid_png, model_card  # only pushes draw and write cards: loads skip torchvision
+    from .card import GRID_NAME, grid_png, model_card, public_command  # pushes only: loads skip torchvision
 
     folder = Path(folder)
     model = load_checkpoint(folder)
@@ -208,8 +209,12 @@ def checkpoint_operations(
     sub = _clean_subfolder(subfolder)
     prefix = f"{sub}/" if sub else ""
     png, caption = grid_png(model)
-    card = model_card(config, metrics, repo_id, sub or None, caption)
     files = {name: (folder / name).read_bytes() for name in AEDEMO_FILES if (folder / name).is_file()}
+    if metrics.get("training", {}).get("command"):  # a repo is public: the trainer's folders become placeholders
+        training = {**metrics["training"], "command": public_command(metrics["training"]["command"])}
+        metrics = {**metrics, "training": training}
+        files[METRICS_NAME] = (json.dumps(metrics, indent=2) + "\n").encode()
+    card = model_card(config, metrics, repo_id, sub or None, caption)
     files[GRID_NAME] = png
     files["README.md"] = str(card).encode()
     return [CommitOperationAdd(prefix + name, data) for name, data in files.items()], config, metrics

@@ -197,6 +197,23 @@ def test_card_shows_the_training_command_without_the_trainers_local_paths(checkp
             in text)
 
 
+def test_pushed_metrics_json_carries_no_local_path_either(checkpoints, tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "ae"
+    shutil.copytree(checkpoints / "ae", folder)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["training"]["command"] += " --data-dir /home/alice/mnist --out /home/alice/runs/ae"
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    rec = Recorder(monkeypatch)
+    hub.push_checkpoint(folder, "user/aedemo-ae", token=TOKEN)
+    (commit,) = rec.commits
+    pushed = json.loads(commit["files"]["metrics.json"])
+    assert "alice" not in json.dumps(pushed) and pushed["training"]["command"].endswith("--data-dir DATA_DIR --out OUT")
+    assert pushed["test"] == metrics["test"]  # the figures as they are
+    assert "alice" in (folder / "metrics.json").read_text()  # the local record keeps its paths
+
+
 def test_index_card_carries_every_variant(checkpoints):
     entries = {v: (json.loads((checkpoints / v / "config.json").read_text()),
                    json.loads((checkpoints / v / "metrics.json").read_text())) for v in SMALL}
