@@ -254,17 +254,3 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
     finally:
         demo.close()
 
-
-def test_pressing_train_again_during_ones_own_run_says_it_is_still_training(tmp_path, monkeypatch):
-    from types import SimpleNamespace
-
-    monkeypatch.setattr(train_tab, "SESSION_ROOT", tmp_path)
-    said: list[str] = []
-    monkeypatch.setattr(train_tab.gr, "Info", said.append)
-    request = SimpleNamespace(session_hash="visitor1")
-    train_tab._already_training(request)  # the press that starts a run: nothing to say
-    assert said == []
-    train_tab.session_folder("visitor1").mkdir(parents=True)
-    (train_tab.session_folder("visitor1") / train_tab.RUNNING).touch()
-    train_tab._already_training(request)
-    assert said and "still training" in said[0] and "Stop" in said[0]

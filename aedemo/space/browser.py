@@ -53,7 +53,8 @@ def clear_canvas(page, timeout_ms: int = 30_000) -> None:
 
 
 def train(page, model: str, timeout_ms: int) -> str:
-    """In the Train tab, pick `model` (its menu label, e.g. "AE"), press Train and wait for the run to end.
+    """In the Train tab, pick `model` (its menu label, e.g. "AE"), press Train and wait for the run to end (and the
+    Train button, greyed out meanwhile, to be pressable again).
 
     Returns the status text: it says "finished", "stopped" or "Not trained".
     """
@@ -62,7 +63,9 @@ def train(page, model: str, timeout_ms: int) -> str:
     page.locator("#train-variant input").click()
     page.get_by_role("option", name=model, exact=True).click()
     page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#train-button').disabled", timeout=timeout_ms)
     page.wait_for_function(
         "() => /finished|stopped|Not trained/.test(document.querySelector('#train-status').innerText)",
         timeout=timeout_ms)
+    page.wait_for_function("() => !document.querySelector('#train-button').disabled", timeout=timeout_ms)
     return page.locator("#train-status").inner_text()

@@ -334,12 +334,6 @@ def _train_handler(variant, epochs, budget, batch_size, lr, models, request: gr.
         )
 
 
-def _already_training(request: gr.Request) -> None:
-    """A second press of Train while this session's run goes on: say so (the press itself is ignored)."""
-    if (session_folder(request.session_hash if request else None) / RUNNING).exists():
-        gr.Info("Your model is still training: its progress shows here; press Stop to end it early.")
-
-
 def _stop_handler(request: gr.Request) -> None:
     gr.Info(request_stop(session_folder(request.session_hash if request else None)))
 
@@ -371,7 +365,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             batch_size = gr.Number(value=128, precision=0, label="Batch size")
             lr = gr.Number(value=1e-3, label="Learning rate")
             with gr.Row():
-                train_btn = gr.Button("Train", variant="primary")
+                train_btn = gr.Button("Train", variant="primary", elem_id="train-button")
                 stop_btn = gr.Button("Stop", variant="stop")
         with gr.Column(scale=3):
             status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status",
@@ -400,12 +394,15 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
 
     session_dir = gr.State(None, delete_callback=_remove_folder)  # deleted with the session's files
     checkpoint = gr.State(None)
-    train_btn.click(
+    # Train is greyed out from the press until the run ends (queued, training, or failed): a second press used to be
+    # ignored without a word
+    train_btn.click(lambda: gr.Button(interactive=False), None, train_btn, queue=False, show_progress="hidden",
+                    api_visibility="private").then(
         _train_handler, [variant, epochs, budget, batch_size, lr, session_models],
         [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status],
         api_name="train", concurrency_limit=1, concurrency_id="train", show_progress_on=[status],
-    )
-    train_btn.click(_already_training, None, None, queue=False, api_visibility="private")
+    ).then(lambda: gr.Button(interactive=True), None, train_btn, queue=False, show_progress="hidden",
+           api_visibility="private")
     stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)
     push_btn.click(_push_handler, [repo_id, token, private, checkpoint], [push_status, token],
                    api_name="push_to_hub", concurrency_limit=2)
