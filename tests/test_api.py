@@ -102,11 +102,11 @@ def test_latent_map_and_decode(client, store):
     ("/generate", {"model_name": "cvae", "digit": 3, "n": 16, "temperature": 1.0, "seed": -3, "priors": []},
      "The seed must be a whole number from 0 to 4,294,967,295, not -3."),
     ("/generate", {"model_name": "cvae", "digit": 3, "n": 65, "temperature": 1.0, "seed": 0, "priors": []},
-     "Number of samples must be a whole number from 1 to 64, not 65."),
+     "Samples must be a whole number from 1 to 64, not 65."),
     ("/generate_all", {"model_name": "cvae", "temperature": 0, "seed": 0}, "Temperature must be in (0, 3]"),
     ("/interpolate", {"model_name": "vae", "start": 1, "end": 7, "steps": 17, "temperature": 1.0, "seed": 0},
-     "Steps must be a whole number from 3 to 16, not 17."),
-    ("/latent_map", {"model_name": "vae", "view": "2-D", "n_points": 6000}, "Number of points must be a whole number"),
+     "Frames must be a whole number from 3 to 16, not 17."),
+    ("/latent_map", {"model_name": "vae", "view": "2-D", "n_points": 6000}, "Test digits shown must be a whole number"),
     ("/latent", {"model_name": "vae", "c1": -1e6, "c2": 0, "c3": 0, "digit": 0}, "Coordinates must be finite"),
 ])
 def test_a_value_out_of_a_fields_range_gets_the_tabs_own_message(client, store, api_name, kwargs, message):

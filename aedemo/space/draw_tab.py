@@ -62,6 +62,7 @@ def _likeness_html(score: float, focus: str) -> str:
 
 EMPTY_CANVAS = "The canvas is empty: draw a digit (0-9), large, in the middle."
 EMPTY_UPLOAD = "No ink found in the uploaded image: upload a picture of one digit, dark on light or light on dark."
+NOTHING_YET = "Nothing to reconstruct yet: draw a digit (0-9), large, in the middle, or upload one."
 
 
 @torch.inference_mode()
@@ -242,7 +243,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                   outputs, api_name="reconstruct", preprocess=False)
     # on the digit last shown, drawn or uploaded: re-reading the sketchpad would drop an upload for an empty canvas
     for control in (variants, focus):
-        control.input(partial(reconstruct_digit, store), [digit, variants, focus, session_models], outputs,
+        control.input(partial(reconstruct_digit, store, empty=NOTHING_YET), [digit, variants, focus, session_models],
+                      outputs,
                       show_progress="hidden", api_visibility="private", trigger_mode="always_last")
     # A value set by an event does not make the sketchpad fire .change, so each example chains the reconstruction.
     # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered

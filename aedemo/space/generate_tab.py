@@ -64,7 +64,7 @@ def generate(
     ["vae", "aae"]). Returns the class-conditional grid, a gallery of (prior grid, name) and a status line.
     """
     try:
-        n = parse_int(n, "Number of samples", 1, MAX_SAMPLES)
+        n = parse_int(n, "Samples", 1, MAX_SAMPLES)
         temperature, seed = _temperature_and_seed(temperature, seed)
         digit = parse_digit(digit)
         model = _model(store, model_name, session_models, conditional=True)
@@ -128,7 +128,7 @@ def interpolate(
     """
     try:
         a, b = parse_digit(start, "Start"), parse_digit(end, "End")
-        steps_i = parse_int(steps, "Steps", 3, 16)
+        steps_i = parse_int(steps, "Frames", 3, 16)
         temperature, seed = _temperature_and_seed(temperature, seed)
         try:
             model = store.get(model_name, session_models)
@@ -194,7 +194,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples", show_label=False,
                                        columns=2, height="auto", allow_preview=False, format="png",
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
-    gr.Markdown("### Interpolation\nWith the **Temperature** and **Seed** set above.")
+    gr.Markdown("### Interpolation\nThe **Seed** above picks the two test digits (or, for the CVAE, with the "
+                "**Temperature**, its one style code).")
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=300):
             interp_model = gr.Dropdown(any_model, value=first_cond or (any_model[0][1] if any_model else None),

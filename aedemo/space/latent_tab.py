@@ -67,7 +67,7 @@ def latent_map(
         model = _model(store, model_name, session_models)
         if view not in VIEWS:
             raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {view!r}.")
-        n = parse_int(n_points, "Number of points", 100, LATENT_DIGITS)
+        n = parse_int(n_points, "Test digits shown", 100, LATENT_DIGITS)
     except UserInputError as e:
         return (*unchanged(4), problem(str(e)))
 
@@ -149,6 +149,8 @@ def pick(
     k = projection.components.shape[0]
     sliders = _sliders(projection.to_axes(codes), _axis_names(projection, k), value=coords, dims=dims)
     if not (isinstance(index, int) and 0 <= index < len(codes)):  # empty space: the point itself
+        # the axes the map does not show are where their hidden sliders sit, so a later slider move agrees
+        coords = coords[:dims] + [s.value for s in sliders[dims:]]
         decoded, status = decode_point(store, model_name, *coords, digit, session_models)
         return (*sliders, decoded, None, status)  # and no test digit, clearing one shown by an earlier click
     x, label = store.test_digit(index)
