@@ -139,7 +139,8 @@ def test_bad_images_are_refused_with_what_the_models_take(variant):
         for x in (X[:4, 0], X[:4].flatten(1), X[:4].double()):
             assert torch.allclose(m.reconstruct(x, labels), expected, atol=1e-6)
         assert torch.equal(m(X[:4], labels), expected)  # model(x) reconstructs, unchecked (for torch.compile etc.)
-        assert m.reconstruct(X[:0], labels[:0] if labels is not None else None).shape == (0, 1, 28, 28)
+        for empty in (X[:0], X[:0, 0], X[:0].flatten(1)):
+            assert m.reconstruct(empty, labels[:0] if labels is not None else None).shape == (0, 1, 28, 28)
     with pytest.raises(ValueError, match=rf"\[B, {m.latent_dim}\]"):
         m.decode(torch.zeros(4, m.latent_dim + 1), labels)
 

@@ -187,7 +187,7 @@ class Autoencoder(Trainable, nn.Module):
             hint = " (for uint8 images: aedemo.data.to_float(x))" if x.dtype == torch.uint8 else ""
             raise TypeError(f"images must be floats in [0, 1], got {x.dtype}{hint}")
         if (x.dim() == 3 and x.shape[1:] == (28, 28)) or (x.dim() == 2 and x.shape[1] == N_PIXELS):
-            x = x.reshape(-1, *IMAGE_SHAPE)
+            x = x.reshape(x.shape[0], *IMAGE_SHAPE)  # not -1: an empty batch could be any shape
         elif x.dim() != 4 or x.shape[1:] != IMAGE_SHAPE:
             raise ValueError(f"images must be shaped [B, 1, 28, 28] (or [B, 28, 28], [B, 784]), got {list(x.shape)}")
         if x.numel():
