@@ -244,8 +244,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
     # on the digit last shown, drawn or uploaded: re-reading the sketchpad would drop an upload for an empty canvas
     for control in (variants, focus):
         control.input(partial(reconstruct_digit, store, empty=NOTHING_YET), [digit, variants, focus, session_models],
-                      outputs,
-                      show_progress="hidden", api_visibility="private", trigger_mode="always_last")
+                      outputs, show_progress="hidden", api_visibility="private", trigger_mode="always_last")
     # A value set by an event does not make the sketchpad fire .change, so each example chains the reconstruction.
     # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered
     # the canvas and its toolbar for good (the example itself is instant).

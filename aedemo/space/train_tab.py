@@ -378,7 +378,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                                 color_map={"train": "#2563eb", "test": "#f97316"})
             # captioned above, not by Gradio's label, which sat over the first digits (and its buttons over the last)
             gr.Markdown("**Ten test digits, their reconstructions** and, for the generative models, **samples "
-                        "from the prior**, after each epoch:", elem_classes=["picture-caption"])
+                        "from the prior**, after each epoch:")
             grid = gr.Image(label="Test digits / reconstructions / samples", show_label=False, buttons=[],
                             format="png", type="numpy", interactive=False, height=280, elem_id="train-grid")
     with gr.Accordion("Keep your model: download it, or push it to the Hub", open=True):

@@ -47,7 +47,7 @@ def digit_image(label: str, **kwargs) -> gr.Image:
 
     The caption is a line of its own: Gradio's label and buttons sit over the picture and hid part of the digit.
     """
-    gr.Markdown(f"**{label}**", elem_classes=["picture-caption"])
+    gr.Markdown(f"**{label}**")
     return gr.Image(
         label=label, show_label=False, format="png", interactive=False, height=IMAGE_PX + 20,
         width=IMAGE_PX + 20, buttons=[], elem_classes=["digit"], **kwargs,
