@@ -126,6 +126,7 @@ def test_denoise_upload_reads_good_files_and_explains_bad_ones(store, corpus, mn
 INF, NAN = float("inf"), float("nan")
 TAB_CASES = {  # name -> (handler call on the store, words its message must contain)
     "latent: points infinite": (lambda s: latent_tab.latent_map(s, "vae", "2-D", INF), "Test digits shown"),
+    "latent: decode far off the map": (lambda s: latent_tab.decode_point(s, "vae", -100, 0, 0), "must be between"),
     "latent: too few points": (lambda s: latent_tab.latent_map(s, "vae", "2-D", 50), "100 to 5,000"),
     "latent: unknown view": (lambda s: latent_tab.latent_map(s, "vae", "4-D", 500), "View"),
     "latent: unknown model": (lambda s: latent_tab.latent_map(s, "nope", "2-D", 500), "Unknown model"),

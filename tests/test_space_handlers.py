@@ -13,6 +13,7 @@ from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, parse_seed
 from aedemo.space.store import ModelStore, display_name
+from aedemo.space.ui import unchanged
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
 
@@ -359,6 +360,16 @@ def test_clicking_a_point_decodes_it_and_shows_its_digit(store, mnist_test):
     s1b, *_, original, status = latent_tab.pick(store, name, 0, None, EmptySpace())
     assert s1b.value == pytest.approx(s1.maximum + 1.0) and s1b.maximum >= s1b.value
     assert original is None and "#" not in status
+
+
+def test_a_refused_map_keeps_its_message_in_the_status_line(store):
+    # the decode chained after the map used to overwrite the map's warning with "Decoded at ..."
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    *_, status = latent_tab.latent_map(store, name, "2-D", 6000)
+    assert status.startswith("⚠️ Test digits shown must be")
+    assert latent_tab.decode_after_map(store, name, 0, 0, 0, 0, None, status) == unchanged(2)
+    decoded, after = latent_tab.decode_after_map(store, name, 0, 0, 0, 0, None, "")
+    assert after.startswith("Decoded at")
 
 
 def test_latent_sliders_show_short_bounds_that_hold_their_value(store):

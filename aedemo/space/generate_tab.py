@@ -17,6 +17,7 @@ from .store import ModelStore, ModelUnavailable, display_name
 from .ui import follow_session, problem, unchanged
 
 MAX_SAMPLES = 64
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
 PER_CLASS = 8  # columns of the "all classes" grid
 STRIP_GAP = 6  # px (before upscaling) between an interpolation's end digits and its frames
 
@@ -26,8 +27,9 @@ def _temperature_and_seed(temperature: Any, seed: Any) -> tuple[float, int]:
         temperature = float(temperature)
     except (TypeError, ValueError):
         raise UserInputError("The temperature must be a number.") from None
-    if not 0.0 < temperature <= 3.0:
-        raise UserInputError(f"Temperature must be in (0, 3], not {temperature}.")
+    if not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:  # the slider's range
+        raise UserInputError(f"Temperature must be a number from {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}, "
+                             f"not {temperature:g}.")
     return temperature, parse_seed(seed)
 
 
@@ -177,7 +179,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             model = gr.Dropdown(conditional, value=first_cond, label="Conditional model")
             digit = gr.Radio([(str(d), d) for d in range(N_CLASSES)], value=3, label="Digit")
             n = gr.Slider(1, MAX_SAMPLES, value=16, step=1, label="Samples")
-            temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature (latent std)")
+            temperature = gr.Slider(MIN_TEMPERATURE, MAX_TEMPERATURE, value=1.0, step=0.05,
+                                    label="Temperature (latent std)")
             seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
             priors = gr.CheckboxGroup(unconditional, value=[v for _, v in unconditional],
                                       label="Compare with samples from the prior of")

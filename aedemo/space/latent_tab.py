@@ -13,7 +13,7 @@ from . import images
 from .inputs import UserInputError, parse_digit, parse_int
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
-from .ui import digit_image, follow_session, problem, unchanged
+from .ui import PROBLEM_MARK, digit_image, follow_session, problem, unchanged
 
 VIEWS = ("2-D", "3-D")
 DEFAULT_MODEL = "vae"
@@ -111,10 +111,18 @@ def decode_point(
         d = parse_digit(digit)
         if not all(abs(v) < 1e4 for v in c):
             raise UserInputError("Coordinates must be finite numbers of reasonable size.")
+        codes, projection = store.test_codes(model)
+        k = projection.components.shape[0]
+        coords = projection.to_axes(codes)
+        for a, name in enumerate(_axis_names(projection, k)):
+            # around the map (as far again as its spread on each side): farther out, the decoder draws from codes
+            # unlike any it was trained on; a value typed past a slider's end used to be decoded without a word
+            lo, hi = float(coords[:, a].min()), float(coords[:, a].max())
+            lo, hi = lo - (hi - lo), hi + (hi - lo)
+            if not lo <= c[a] <= hi:
+                raise UserInputError(f"{name} must be between {lo:.2f} and {hi:.2f}, around the map, not {c[a]:g}.")
     except UserInputError as e:
         return unchanged(1) + (problem(str(e)),)
-    _, projection = store.test_codes(model)
-    k = projection.components.shape[0]
     z = projection.to_code(torch.tensor([c[:k]], dtype=torch.float32))
     labels = torch.tensor([d]) if model.conditional else None
     out = model.decode(z.to(model.device), labels).cpu()
@@ -122,6 +130,16 @@ def decode_point(
     rest = "" if projection.direct else f" (the other {model.latent_dim - k} code dimensions at their mean)"
     cls = f", drawn as a {d}" if model.conditional else ""
     return images.show(out), f"Decoded at ({where}){rest}{cls}."
+
+
+def decode_after_map(
+    store: ModelStore, model_name: str | None, c1: Any, c2: Any, c3: Any, digit: Any, session_models: dict | None,
+    map_status: str | None,
+) -> tuple:
+    """decode_point after a map is drawn, unless the map was refused: its message stays in the status line."""
+    if isinstance(map_status, str) and map_status.startswith(PROBLEM_MARK):
+        return unchanged(2)
+    return decode_point(store, model_name, c1, c2, c3, digit, session_models)
 
 
 def pick(
@@ -195,7 +213,8 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
     # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
     gr.on([model.change, view.input, n_points.release], partial(latent_map, store), map_inputs, map_outputs,
           api_name="latent_map", trigger_mode="always_last", preprocess=False).then(
-        partial(decode_point, store), decode_inputs, [decoded, status], api_visibility="private", preprocess=False)
+        partial(decode_after_map, store), [*decode_inputs, status], [decoded, status], api_visibility="private",
+        preprocess=False)
     gr.on([c1.release, c2.release, c3.release, digit.input], partial(decode_point, store), decode_inputs,
           [decoded, status], api_name="latent", trigger_mode="always_last", preprocess=False)
     if demo is not None and first is not None:

@@ -396,8 +396,9 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     checkpoint = gr.State(None)
     # Train is greyed out from the press until the run ends (queued, training, or failed): a second press used to be
     # ignored without a word
-    train_btn.click(lambda: gr.Button(interactive=False), None, train_btn, queue=False, show_progress="hidden",
-                    api_visibility="private").then(
+    # (and an earlier push's message goes: it spoke of another model)
+    train_btn.click(lambda: (gr.Button(interactive=False), ""), None, [train_btn, push_status], queue=False,
+                    show_progress="hidden", api_visibility="private").then(
         _train_handler, [variant, epochs, budget, batch_size, lr, session_models],
         [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status],
         api_name="train", concurrency_limit=1, concurrency_id="train", show_progress_on=[status],

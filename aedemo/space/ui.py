@@ -11,10 +11,13 @@ from .store import ModelStore
 IMAGE_PX = 140  # every single digit is shown at this size: its 28 px enlarged 5x by the browser
 
 
+PROBLEM_MARK = "⚠️"  # what a status line reporting bad input starts with
+
+
 def problem(message: str) -> str:
     """Report bad input: a toast in the browser, a line in the tab's status; the caller leaves outputs as they are."""
     gr.Warning(message)
-    return f"⚠️ {message}"
+    return f"{PROBLEM_MARK} {message}"
 
 
 def unchanged(n: int) -> tuple:
@@ -64,6 +67,8 @@ THEME = gr.themes.Soft(
 CSS = """
 /* digits arrive at 28x28 and are enlarged here, pixel-exact */
 .digit img, .pixels img { image-rendering: pixelated; }
+/* pictures shown without buttons: Gradio still draws their empty toolbar, a grey speck over the corner digit */
+.digit .icon-button-wrapper, #generate-strip .icon-button-wrapper, #train-grid .icon-button-wrapper { display: none; }
 .digit img { width: 100% !important; height: 100% !important; object-fit: contain !important; }
 .pixels img { object-fit: contain; }
 #intro { margin-bottom: 0.25rem; }
