@@ -108,6 +108,7 @@ def evaluate_terms(
 
 MATMUL_PRECISIONS = ("highest", "high", "medium")  # torch.set_float32_matmul_precision's values
 SCHEDULES = ("cosine", "constant")
+DEVICES = ("auto", "cpu", "cuda", "mps")
 
 # The setting is process-wide and runs may overlap (threads, or a Space's run still stopping when the next
 # starts): the first run in saves the setting, the last one out restores it.
@@ -187,6 +188,12 @@ def check_config(config: TrainConfig) -> None:
     if config.matmul_precision not in MATMUL_PRECISIONS:  # torch itself only warns, and ignores the value
         known = ", ".join(MATMUL_PRECISIONS)
         raise ConfigError(f"unknown matmul_precision {config.matmul_precision!r}; known: {known}")
+    if config.device not in DEVICES:
+        raise ConfigError(f"unknown device {config.device!r}; known: {', '.join(DEVICES)}")
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device: cuda asked for, but torch sees no CUDA device (--device auto picks what there is)")
+    if config.device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("device: mps asked for, but torch sees no Apple GPU (--device auto picks what there is)")
     if config.schedule not in SCHEDULES:
         raise ConfigError(f"unknown schedule {config.schedule!r}; known: {', '.join(SCHEDULES)}")
     for name in ("epochs", "batch_size"):
@@ -343,7 +350,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--data-dir", default=None, help="folder with MNIST/raw/*.gz (default: download or cache)")
     p.add_argument("--out", default=None, help="checkpoint folder to write (default: checkpoints/<variant>-run)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--schedule", default="cosine", choices=SCHEDULES,
                    help="learning-rate schedule; a --time-budget run keeps a constant rate")

@@ -192,8 +192,10 @@ def test_bad_requests_are_refused_clearly():
     with pytest.raises(TypeError, match="uint8"):  # floats would be divided by 255 a second time
         train(config(), data=(to_float(TINY[0]), *TINY[1:]))
     if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="CUDA"):
+        with pytest.raises(ConfigError, match="CUDA"):
             train(config(device="cuda"), data=TINY)
+    with pytest.raises(ConfigError, match="unknown device 'tpu'"):
+        train(config(device="tpu"), data=TINY)
 
 
 @pytest.mark.parametrize("settings, message", [

@@ -254,3 +254,16 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
     finally:
         demo.close()
 
+
+
+def test_the_train_button_is_enabled_again_however_the_run_ends():
+    # greyed out at the press; re-enabled after a run that ends well and (a separate follower) after a failure
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        train_tab.build_train_tab(None, gr.State({}))
+    deps = demo.config["dependencies"]
+    (run,) = [i for i, d in enumerate(deps) if d.get("api_name") == "train"]
+    button = deps[deps[run]["trigger_after"]]["outputs"][0]  # what the press greys out
+    followers = [d for d in deps if d.get("trigger_after") == run and d["outputs"] == [button]]
+    assert sorted(bool(d["trigger_only_on_failure"]) for d in followers) == [False, True]

@@ -63,7 +63,6 @@ def train(page, model: str, timeout_ms: int) -> str:
     page.locator("#train-variant input").click()
     page.get_by_role("option", name=model, exact=True).click()
     page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_function("() => document.querySelector('#train-button').disabled", timeout=timeout_ms)
     page.wait_for_function(
         "() => /finished|stopped|Not trained/.test(document.querySelector('#train-status').innerText)",
         timeout=timeout_ms)

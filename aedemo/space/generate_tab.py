@@ -61,7 +61,7 @@ def generate(
 ) -> tuple:
     """Sample digits of one class from a conditional model, and from unconditional priors for comparison.
 
-    API inputs: `model_name` ("cvae"), `digit` (0-9), `n` (1-64 samples), `temperature` (the latent std, e.g.
+    API inputs: `model_name` ("cvae"), `digit` (0-9), `n` (1-64 samples), `temperature` (the latent std, 0.1-2, e.g.
     1.0; lower = cleaner, less varied), `seed` (integer), `priors` (unconditional models to compare, e.g.
     ["vae", "aae"]). Returns the class-conditional grid, a gallery of (prior grid, name) and a status line.
     """

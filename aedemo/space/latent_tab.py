@@ -115,10 +115,12 @@ def decode_point(
         k = projection.components.shape[0]
         coords = projection.to_axes(codes)
         for a, name in enumerate(_axis_names(projection, k)):
-            # around the map (as far again as its spread on each side): farther out, the decoder draws from codes
-            # unlike any it was trained on; a value typed past a slider's end used to be decoded without a word
+            # around the map: twice its spread past each side (at least 1), wider than the sliders and a click
+            # anywhere on the plot reach; farther out, the decoder draws from codes unlike any it was trained on,
+            # and a value typed past a slider's end used to be decoded without a word
             lo, hi = float(coords[:, a].min()), float(coords[:, a].max())
-            lo, hi = lo - (hi - lo), hi + (hi - lo)
+            margin = max(2 * (hi - lo), 1.0)
+            lo, hi = lo - margin, hi + margin
             if not lo <= c[a] <= hi:
                 raise UserInputError(f"{name} must be between {lo:.2f} and {hi:.2f}, around the map, not {c[a]:g}.")
     except UserInputError as e:

@@ -394,16 +394,18 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
 
     session_dir = gr.State(None, delete_callback=_remove_folder)  # deleted with the session's files
     checkpoint = gr.State(None)
-    # Train is greyed out from the press until the run ends (queued, training, or failed): a second press used to be
-    # ignored without a word
-    # (and an earlier push's message goes: it spoke of another model)
-    train_btn.click(lambda: (gr.Button(interactive=False), ""), None, [train_btn, push_status], queue=False,
-                    show_progress="hidden", api_visibility="private").then(
+    # Train is greyed out from the press until the run ends, queued, trained or failed: a second press used to be
+    # ignored without a word. (An earlier push's message goes at the press: it spoke of another model.)
+    run = train_btn.click(lambda: (gr.Button(interactive=False), ""), None, [train_btn, push_status], queue=False,
+                          show_progress="hidden", api_visibility="private").then(
         _train_handler, [variant, epochs, budget, batch_size, lr, session_models],
         [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status],
         api_name="train", concurrency_limit=1, concurrency_id="train", show_progress_on=[status],
-    ).then(lambda: gr.Button(interactive=True), None, train_btn, queue=False, show_progress="hidden",
-           api_visibility="private")
+    )
+    # .then follows a success only; .failure the rest (an exception, a full queue), or the button stayed grey
+    for follow in (run.then, run.failure):
+        follow(lambda: gr.Button(interactive=True), None, train_btn, queue=False, show_progress="hidden",
+               api_visibility="private")
     stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)
     push_btn.click(_push_handler, [repo_id, token, private, checkpoint], [push_status, token],
                    api_name="push_to_hub", concurrency_limit=2)
