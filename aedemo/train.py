@@ -75,15 +75,18 @@ class TrainResult:
     stopped_early: bool
 
 
+def _mps_available() -> bool:
+    return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
 def resolve_device(name: str = "auto") -> torch.device:
+    """The torch device for a TrainConfig.device; check_config has refused one torch cannot use."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda asked for, but torch sees no CUDA device")
     return torch.device(name)
 
 
@@ -156,6 +159,10 @@ def train(
     if device.type == "cpu":  # each step frees its activations and allocates them again: see aedemo/allocator.py
         keep_freed_memory()
     torch.manual_seed(config.seed)
+    try:  # built before the data is read: a misspelt architecture argument (or a size torch refuses) fails at once
+        model = build_model(config.variant, **config.model_config)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise ConfigError(f"model_config: {e}") from None
 
     if data is None:
         data = (*load_mnist("train", config.data_dir), *load_mnist("test", config.data_dir))
@@ -166,8 +173,8 @@ def train(
     x_train, y_train, x_test, y_test = data
     data = (x_train.to(device), y_train.to(device, torch.int64), x_test.to(device), y_test.to(device, torch.int64))
 
+    model = model.to(device)
     with float32_matmul_precision(config.matmul_precision):
-        model = build_model(config.variant, **config.model_config).to(device)
         history, seconds, stopped = _fit(model, config, data, on_step, on_epoch, progress)
 
     model.eval()
@@ -182,7 +189,8 @@ class ConfigError(ValueError):
 
 
 def check_config(config: TrainConfig) -> None:
-    """Raise ConfigError for a setting train() cannot honour, before any data is loaded or time is spent."""
+    """Raise ConfigError for a setting train() cannot honour, before any data is loaded or time is spent (the
+    architecture arguments are checked by building the model, which train() does next)."""
     if config.variant not in MODEL_CLASSES:
         raise ConfigError(f"unknown variant {config.variant!r}; known: {', '.join(MODEL_CLASSES)}")
     if config.matmul_precision not in MATMUL_PRECISIONS:  # torch itself only warns, and ignores the value
@@ -192,7 +200,7 @@ def check_config(config: TrainConfig) -> None:
         raise ConfigError(f"unknown device {config.device!r}; known: {', '.join(DEVICES)}")
     if config.device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device: cuda asked for, but torch sees no CUDA device (--device auto picks what there is)")
-    if config.device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+    if config.device == "mps" and not _mps_available():
         raise ConfigError("device: mps asked for, but torch sees no Apple GPU (--device auto picks what there is)")
     if config.schedule not in SCHEDULES:
         raise ConfigError(f"unknown schedule {config.schedule!r}; known: {', '.join(SCHEDULES)}")
@@ -209,10 +217,6 @@ def check_config(config: TrainConfig) -> None:
         raise ConfigError(f"out: {config.out} exists and is not a folder; the checkpoint is a folder of files")
     if not isinstance(config.model_config, dict):
         raise ConfigError(f"model_config must be a dict of architecture arguments, got {config.model_config!r}")
-    try:  # a misspelt architecture argument (or a size torch refuses) fails here, not after loading the data
-        build_model(config.variant, **config.model_config)
-    except (TypeError, ValueError, RuntimeError) as e:
-        raise ConfigError(f"model_config: {e}") from None
 
 
 def _fit(
