@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import CONFIG_NAME, CheckpointError, load_checkpoint, save_checkpoint
 from .models import VARIANTS, Autoencoder, MnistClassifier, build_model
 
 __version__ = "0.1.0"
@@ -33,7 +33,7 @@ def load_model(path_or_repo_id: str, device: str = "cpu", **hub_kwargs) -> Autoe
         if not path.parent.is_dir():
             raise
         # "checkpoints/vea" next to a folder "checkpoints": a mistyped local path far more likely than a Hub id
-        held = sorted(p.name for p in path.parent.iterdir() if (p / "config.json").is_file())
+        held = sorted(p.name for p in path.parent.iterdir() if (p / CONFIG_NAME).is_file())
         listing = f" ({path.parent} holds {', '.join(held)})" if held else ""
         raise type(e)(f"{path_or_repo_id}: no such checkpoint folder{listing}; as a Hub repo id: {e}") from None
 

@@ -37,8 +37,13 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded; the message names the file and what is wrong with it."""
 
 
+def json_text(data: dict) -> str:
+    """config.json and metrics.json as a checkpoint holds them (and a Hub push sends them)."""
+    return json.dumps(data, indent=2) + "\n"
+
+
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    path.write_text(json_text(data))
 
 
 def _sha256(path: Path) -> str:

@@ -25,7 +25,6 @@ the same loader as a local folder. Every failure is a HubError (a CheckpointErro
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -48,6 +47,7 @@ from .checkpoint import (
     WEIGHTS_NAME,
     CheckpointError,
     checkpoints_root,
+    json_text,
     load_checkpoint,
     read_config,
     read_metrics,
@@ -213,7 +213,7 @@ def checkpoint_operations(
     if metrics.get("training", {}).get("command"):  # a repo is public: the trainer's folders become placeholders
         training = {**metrics["training"], "command": public_command(metrics["training"]["command"])}
         metrics = {**metrics, "training": training}
-        files[METRICS_NAME] = (json.dumps(metrics, indent=2) + "\n").encode()
+        files[METRICS_NAME] = json_text(metrics).encode()
     card = model_card(config, metrics, repo_id, sub or None, caption)
     files[GRID_NAME] = png
     files["README.md"] = str(card).encode()
