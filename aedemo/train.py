@@ -246,7 +246,7 @@ def _fit(
     steps_per_epoch = -(-x_train.shape[0] // config.batch_size)
     schedulers = (
         [torch.optim.lr_scheduler.CosineAnnealingLR(o, config.epochs * steps_per_epoch) for o in optimizers]
-        if config.schedule == "cosine" and config.time_budget is None
+        if schedule_used(config) == "cosine"
         else []
     )
     step = 0
@@ -299,6 +299,12 @@ def _fit(
     return history, seconds, stopped and not finished
 
 
+def schedule_used(config: TrainConfig) -> str:
+    """The learning-rate schedule a run follows: a run with a time budget cannot know its length, so it keeps a
+    constant rate instead of config.schedule's cosine decay."""
+    return "constant" if config.time_budget is not None else config.schedule
+
+
 def save_trained(result: TrainResult, config: TrainConfig) -> None:
     """Write the checkpoint with its metrics.json: test figures plus how it was trained."""
     from .evaluate import evaluate_model  # evaluation imports the trainer's helpers; import late
@@ -315,7 +321,11 @@ def save_trained(result: TrainResult, config: TrainConfig) -> None:
             "seconds": round(result.seconds, 1),
             "device": result.device,
             "torch": torch.__version__,
-            "config": {k: v for k, v in asdict(config).items() if k not in ("out", "data_dir")},
+            # the schedule the run followed: a time-budget run keeps a constant rate whatever config.schedule says
+            "config": {
+                **{k: v for k, v in asdict(config).items() if k not in ("out", "data_dir")},
+                "schedule": schedule_used(config),
+            },
         },
     }
     save_checkpoint(model, config.out, metrics)

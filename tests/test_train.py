@@ -184,6 +184,14 @@ def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path, quick_metri
     assert json.loads((tmp_path / "ae" / "metrics.json").read_text())["training"]["stopped_early"] is True
 
 
+
+def test_metrics_record_the_schedule_the_run_followed(tmp_path, quick_metrics):
+    # a time-budget run keeps a constant rate (test_learning_rate_schedule), so "cosine" there would misreport it
+    for settings, schedule in (({}, "cosine"), ({"time_budget": 3600.0}, "constant")):
+        train(config(epochs=1, out=str(tmp_path / "ae"), **settings), data=TINY)
+        metrics = json.loads((tmp_path / "ae" / "metrics.json").read_text())
+        assert metrics["training"]["config"]["schedule"] == schedule
+
 def test_bad_requests_are_refused_clearly():
     with pytest.raises(ValueError, match="unknown variant"):
         train(config("transformer"), data=TINY)
