@@ -11,6 +11,7 @@ import re
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torchvision.utils import make_grid
 
 GRID_BORDER = 60  # grey of the lines between grid cells, dark enough not to read as ink
 
@@ -89,16 +90,12 @@ def read_tiles(tiles: str) -> list[tuple[np.ndarray, str, dict[str, str]]]:
 
 def grid(x: torch.Tensor, ncol: int | None = None, scale: int = 2, pad: int = 1) -> np.ndarray:
     """[N,1,28,28] in [0,1] -> one uint8 picture of the digits in rows of `ncol` (a square-ish grid by default)."""
-    n = x.shape[0]
-    ncol = ncol or math.ceil(math.sqrt(n))
-    nrow = math.ceil(n / ncol)
-    images = to_uint8_batch(x)
-    cell = 28 + pad
-    canvas = np.full((nrow * cell + pad, ncol * cell + pad), GRID_BORDER, dtype=np.uint8)
-    for i in range(n):
-        r, c = divmod(i, ncol)
-        canvas[pad + r * cell : pad + r * cell + 28, pad + c * cell : pad + c * cell + 28] = images[i]
-    return upscale(canvas, scale)
+    ncol = ncol or math.ceil(math.sqrt(x.shape[0]))
+    cells = x.detach().to("cpu", torch.float32).nan_to_num(0.0, 1.0, 0.0).clamp(0.0, 1.0)
+    picture = make_grid(cells, nrow=ncol, padding=pad, pad_value=GRID_BORDER / 255)[0]  # grey: one channel of 3
+    if x.shape[0] == 1:  # make_grid hands a lone image back bare; framed, it matches a row it is set beside
+        picture = F.pad(picture, (pad, pad, pad, pad), value=GRID_BORDER / 255)
+    return upscale(to_uint8(picture), scale)
 
 
 def fit_scale(n_cols: int, target_px: int = 420, max_scale: int = 5) -> int:
