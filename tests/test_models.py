@@ -44,6 +44,16 @@ def test_encode_decode_reconstruct_shapes_and_ranges(variant):
         assert torch.allclose(rec, out, atol=1e-6)  # in eval mode, reconstruct = decode(encode) (posterior mean)
 
 
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("variant", ["vae", "cvae", "aae"])  # their one-hot labels and noise used to be float32
+def test_models_in_another_precision_reconstruct_and_score(variant, dtype):
+    m = fresh(variant).to(dtype)
+    labels = Y if m.conditional else None
+    with torch.no_grad():
+        assert m.reconstruct(X, labels).dtype == dtype  # float32 images are cast to the model's precision
+        assert all(torch.isfinite(t) for t in m.loss_terms(X.to(dtype), Y).values())
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_latent_dim_is_the_configured_one(variant):
     m = fresh(variant, latent_dim=5)

@@ -27,23 +27,26 @@ class AAE(AE):
         super().__init__(latent_dim, hidden, disc_hidden=list(disc_hidden), **config)
         self.discriminator = mlp([latent_dim, *disc_hidden, 1])
 
-    def _adversarial_losses(self, x: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Discriminator loss (prior draws are real, codes fake) and the encoder's loss as generator."""
-        z_fake = self._encode(x)
-        z_real = torch.randn(z_fake.shape, generator=generator, device=x.device)
-        d_real, d_fake = self.discriminator(z_real), self.discriminator(z_fake.detach())
-        d_loss = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + (
+    def discriminator_loss(self, z_fake: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """How badly the discriminator tells prior draws (real) from the encoder's codes `z_fake` (fake)."""
+        z_real = torch.randn(z_fake.shape, generator=generator, device=z_fake.device, dtype=z_fake.dtype)
+        d_real, d_fake = self.discriminator(z_real), self.discriminator(z_fake)
+        return F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + (
             F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
         )
-        g_logits = self.discriminator(z_fake)
-        g_loss = F.binary_cross_entropy_with_logits(g_logits, torch.ones_like(g_logits))
-        return d_loss, g_loss
+
+    def generator_loss(self, z_fake: torch.Tensor) -> torch.Tensor:
+        """The encoder's loss as the generator: how surely the discriminator calls its codes fake."""
+        logits = self.discriminator(z_fake)
+        return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
 
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        recon = mean_bce_per_image(self.decode_logits(self._encode(x)), x)
-        d_loss, g_loss = self._adversarial_losses(x, generator)
+        z = self._encode(x)
+        recon = mean_bce_per_image(self.decode_logits(z), x)
+        # "loss" is the reconstruction: the adversarial terms are minimised by their own optimisers, in turn
+        d_loss, g_loss = self.discriminator_loss(z, generator), self.generator_loss(z)
         return {"loss": recon, "bce": recon, "disc": d_loss, "gen": g_loss}
 
     def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
@@ -68,12 +71,14 @@ class AAE(AE):
         recon.backward()
         ae_opt.step()
 
-        d_loss, _ = self._adversarial_losses(x, generator)
+        with torch.no_grad():  # the discriminator's turn: the encoder only supplies the fakes
+            z_fake = self._encode(x)
+        d_loss = self.discriminator_loss(z_fake, generator)
         disc_opt.zero_grad(set_to_none=True)
         d_loss.backward()
         disc_opt.step()
 
-        _, g_loss = self._adversarial_losses(x, generator)
+        g_loss = self.generator_loss(self._encode(x))
         gen_opt.zero_grad(set_to_none=True)
         g_loss.backward()
         gen_opt.step()

@@ -27,8 +27,8 @@ def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU, last_activation
     return nn.Sequential(*layers)
 
 
-def one_hot(labels: torch.Tensor) -> torch.Tensor:
-    return F.one_hot(labels.long(), N_CLASSES).to(torch.float32)
+def one_hot(labels: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return F.one_hot(labels.long(), N_CLASSES).to(dtype)
 
 
 @functools.cache
@@ -176,7 +176,7 @@ class Autoencoder(Trainable, nn.Module):
         return next(itertools.chain(self.parameters(), self.buffers())).device
 
     def _images(self, x: torch.Tensor) -> torch.Tensor:
-        """x checked and shaped as every model takes it: float [B,1,28,28] in [0,1], the model's dtype.
+        """x checked and shaped as every model takes it: float [B,1,28,28] in [0,1], on the model's device and dtype.
 
         [B,28,28] and [B,784] are taken too, for every variant alike. Out-of-range values are refused rather than
         clipped: 0-255 images would otherwise come back as confident nonsense.
@@ -195,14 +195,14 @@ class Autoencoder(Trainable, nn.Module):
             if not (lo >= 0 and hi <= 1):  # also catches NaN, which fails every comparison
                 hint = " (for 0-255 images: divide by 255)" if hi > 1 else ""
                 raise ValueError(f"image values must lie in [0, 1], got {lo.item():.4g} to {hi.item():.4g}{hint}")
-        return x.to(self.dtype)
+        return x.to(self.device, self.dtype)
 
     def _codes(self, z: torch.Tensor) -> torch.Tensor:
         shaped = isinstance(z, torch.Tensor) and z.dim() == 2 and z.shape[1] == self.latent_dim
         if not shaped or not z.is_floating_point():
             got = f"{z.dtype} {list(z.shape)}" if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(f"{self.variant}'s codes must be floats shaped [B, {self.latent_dim}], got {got}")
-        return z.to(self.dtype)
+        return z.to(self.device, self.dtype)
 
     @property
     def dtype(self) -> torch.dtype:

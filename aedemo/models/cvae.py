@@ -42,7 +42,7 @@ class CVAE(VAE):
     def _condition(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         # A one-hot vector, not a scalar class id: a scalar imposes a false order on the classes and
         # conditions poorly (samples land in the asked class only about a third of the time).
-        return torch.cat([h, one_hot(labels)], 1)
+        return torch.cat([h, one_hot(labels, h.dtype)], 1)
 
     def prior(self, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of p(z|y), each [B, latent_dim]."""

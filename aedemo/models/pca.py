@@ -24,7 +24,7 @@ class PCA(Autoencoder):
     @torch.no_grad()
     def fit(self, x: torch.Tensor) -> PCA:
         """Set the mean and the top `latent_dim` principal directions of x ([N,1,28,28] in [0,1])."""
-        flat = x.flatten(1).to(torch.float64)
+        flat = x.flatten(1).to("cpu", torch.float64)  # float64 for the SVD's accuracy; Apple GPUs have none
         mean = flat.mean(0)
         _, _, vh = torch.linalg.svd(flat - mean, full_matrices=False)
         self.mean.copy_(mean.float())

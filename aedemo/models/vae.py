@@ -88,7 +88,7 @@ class VAE(Autoencoder):
         # checked once per batch and made int64: the encoder, the decoder and the KL all take them
         labels = self._labels(labels, x.shape[0]) if self.conditional else None
         mu, logvar = self._posterior(x, labels)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + (0.5 * logvar).exp() * eps
         recon = mean_bce_per_image(self.decode_logits(z, labels), x)
         kl = self.kl(mu, logvar, labels).mean()
