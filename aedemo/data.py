@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +74,8 @@ def load_mnist(
         if found is not None:
             return found
         tried.append(f"{Path(explicit) / 'MNIST' / 'raw'} (no {_FILES[split][0]})")
+        # the next sources may still have the split, but not the data the caller named: a typo must not pass unseen
+        warnings.warn(f"MNIST {split!r} split not found in {tried[0]}; looking elsewhere", stacklevel=2)
     found = _from_folder(DOWNLOAD_DIR, split)
     if found is not None:
         return found
@@ -95,6 +98,8 @@ def load_mnist(
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
     """uint8 [N,28,28] -> float32 [N,1,28,28] in [0,1], the layout every model takes."""
+    if images.dtype != torch.uint8:  # a float tensor would be divided by 255 again, in place: the caller's own
+        raise TypeError(f"to_float takes uint8 images (0-255), got {images.dtype}")
     return images.to(torch.float32).div_(255.0).unsqueeze(1)
 
 

@@ -59,7 +59,7 @@ def test_test_split_offline_comes_from_the_bundled_official_files(offline):
 def test_missing_train_split_says_where_it_looked_and_how_to_fix(offline, tmp_path):
     empty = tmp_path / "nothing-here"
     empty.mkdir()
-    with pytest.raises(DataNotFoundError) as err:
+    with pytest.raises(DataNotFoundError) as err, pytest.warns(UserWarning):
         load_mnist("train", empty)
     message = str(err.value)
     assert str(empty) in message  # the folder it was asked to read
@@ -92,6 +92,13 @@ def test_env_folder_and_explicit_folder_win_over_the_bundle(offline, tmp_path, m
     assert torch.equal(load_mnist("test", tmp_path / "arg")[0], torch.from_numpy(other))
 
 
+def test_a_named_folder_without_the_split_is_warned_of_before_the_fallback(offline, tmp_path):
+    # a typo in --data-dir used to train or score on other data without a word
+    with pytest.warns(UserWarning, match=f"MNIST 'test' split not found in {tmp_path / 'typo'}"):
+        images, _ = load_mnist("test", tmp_path / "typo")
+    assert images.shape == (10000, 28, 28)  # then the bundled official test set, as before
+
+
 def test_earlier_download_in_cache_is_used(offline, tmp_path):
     images, _ = make_split(tmp_path / "cache", "train", seed=3)
     assert torch.equal(load_mnist("train")[0], torch.from_numpy(images))
@@ -108,6 +115,10 @@ def test_to_float_layout_and_range():
     x = to_float(images)
     assert x.shape == (2, 1, 28, 28) and x.dtype == torch.float32
     assert x[0].max() == 0.0 and x[1].min() == 1.0
+    floats = images.float()
+    with pytest.raises(TypeError, match="uint8"):  # it divides by 255 in place: a float input is the caller's own
+        to_float(floats)
+    assert floats.max() == 255.0
 
 
 def test_shuffled_batches_cover_every_sample_once_and_follow_the_seed():
