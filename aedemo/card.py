@@ -7,6 +7,7 @@ trained. The grid is drawn from the model itself on the bundled MNIST test set, 
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import shlex
@@ -17,7 +18,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData, constants
 from torchvision.utils import make_grid, save_image
 
 from .data import load_mnist, one_per_class, to_float
-from .evaluate import COLUMNS
+from .evaluate import COLUMNS, eval_mode
 from .models import MODEL_CLASSES, MnistClassifier
 from .noise import corrupt
 
@@ -37,7 +38,13 @@ def grid_rows(model: torch.nn.Module) -> tuple[torch.Tensor, list[str]]:
     """The images of the grid (rows of ten, [10*R,1,28,28]) and what each row shows, for `model`."""
     images, labels = load_mnist("test", download=False)  # the bundled copy: never a network call
     x, y = to_float(images), labels
-    model = model.to("cpu").eval()
+    if any(p.device.type != "cpu" for p in model.parameters()):
+        model = copy.deepcopy(model).to("cpu")  # drawn on the CPU; the caller's model stays where it is
+    with eval_mode(model):
+        return _rows(model, x, y)
+
+
+def _rows(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, list[str]]:
     if isinstance(model, MnistClassifier):
         # Row d: the first ten test images the classifier calls d; a misread digit stands out in its row.
         # The first 1,000 test images hold ~100 of each digit: plenty, at a tenth of the cost of all 10,000.

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from .checkpoint import ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint
-from .data import load_mnist, to_float
+from .data import batches, load_mnist, to_float
 from .models import VARIANTS, Autoencoder, MnistClassifier
 from .noise import corrupt
-from .train import evaluate_terms
 
 DENOISE_SETTINGS = {"gaussian": 0.5, "salt_pepper": 0.2}  # the noisy inputs the DAE is scored on
 SAMPLES_PER_CLASS = 100
@@ -23,6 +24,34 @@ def psnr(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB per image (peak 1.0), shape [B]."""
     mse = (output - target).pow(2).flatten(1).mean(1).clamp_min(1e-10)
     return 10 * torch.log10(1.0 / mse)
+
+
+@contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """`model` in eval mode for the block, then back in the mode it was in: the caller may be mid-training."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+@torch.no_grad()
+def evaluate_terms(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000, seed: int = 0
+) -> dict[str, float]:
+    """Mean loss terms over a dataset (float [N,1,28,28] or uint8 [N,28,28] images), in eval mode, with fixed
+    noise so repeated calls agree."""
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+    totals: dict[str, float] = {}
+    with eval_mode(model):
+        for xb, yb in batches(x, y, batch_size, shuffle=False):
+            if xb.dtype == torch.uint8:
+                xb = to_float(xb)
+            for k, v in model.loss_terms(xb, yb, generator).items():
+                totals[k] = totals.get(k, 0.0) + v.item() * xb.shape[0]
+    return {k: v / x.shape[0] for k, v in totals.items()}
 
 
 @torch.no_grad()
@@ -51,8 +80,15 @@ def evaluate_model(
     y_test: torch.Tensor | None = None,
     classifier: MnistClassifier | None = None,
 ) -> dict[str, float]:
-    """The test-set figures of one model (CPU), as stored in its metrics.json."""
-    model = model.eval()
+    """The test-set figures of one model (CPU), as stored in its metrics.json; the model's mode is left as it was."""
+    with eval_mode(model):
+        return _figures(model, x_test, y_test, classifier)
+
+
+def _figures(
+    model: torch.nn.Module, x_test: torch.Tensor | None, y_test: torch.Tensor | None,
+    classifier: MnistClassifier | None,
+) -> dict[str, float]:
     if x_test is None or y_test is None:
         images, y_test = load_mnist("test")
         x_test = to_float(images)

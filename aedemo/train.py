@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from .allocator import keep_freed_memory
 from .checkpoint import save_checkpoint
 from .data import DataNotFoundError, batches, load_mnist, to_float
+from .evaluate import evaluate_model, evaluate_terms
 from .models import MODEL_CLASSES, build_model
 
 
@@ -88,25 +89,6 @@ def resolve_device(name: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     return torch.device(name)
-
-
-@torch.no_grad()
-def evaluate_terms(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000, seed: int = 0
-) -> dict[str, float]:
-    """Mean loss terms over a dataset (float [N,1,28,28] or uint8 [N,28,28] images), in eval mode, with fixed
-    noise so repeated calls agree."""
-    was_training = model.training
-    model.eval()
-    generator = torch.Generator(device=x.device).manual_seed(seed)
-    totals: dict[str, float] = {}
-    for xb, yb in batches(x, y, batch_size, shuffle=False):
-        if xb.dtype == torch.uint8:
-            xb = to_float(xb)
-        for k, v in model.loss_terms(xb, yb, generator).items():
-            totals[k] = totals.get(k, 0.0) + v.item() * xb.shape[0]
-    model.train(was_training)
-    return {k: v / x.shape[0] for k, v in totals.items()}
 
 
 MATMUL_PRECISIONS = ("highest", "high", "medium")  # torch.set_float32_matmul_precision's values
@@ -180,7 +162,7 @@ def train(
     model.eval()
     result = TrainResult(model, history, seconds, str(device), stopped)
     if config.out:
-        save_trained(result, config)
+        save_trained(result, config, x_test, y_test)
     return result
 
 
@@ -305,30 +287,32 @@ def schedule_used(config: TrainConfig) -> str:
     return "constant" if config.time_budget is not None else config.schedule
 
 
-def save_trained(result: TrainResult, config: TrainConfig) -> None:
-    """Write the checkpoint with its metrics.json: test figures plus how it was trained."""
-    from .evaluate import evaluate_model  # evaluation imports the trainer's helpers; import late
+def training_record(result: TrainResult, config: TrainConfig) -> dict:
+    """metrics.json's "training" block: how the checkpoint was trained (the Space adds where its data came from)."""
+    return {
+        "command": train_command(config),
+        "epochs": len(result.history),
+        "stopped_early": result.stopped_early,  # by a callback or the time budget, before --epochs ran out
+        "seconds": round(result.seconds, 1),
+        "device": result.device,
+        "torch": torch.__version__,
+        # the schedule the run followed: a time-budget run keeps a constant rate whatever config.schedule says
+        "config": {
+            **{k: v for k, v in asdict(config).items() if k not in ("out", "data_dir")},
+            "schedule": schedule_used(config),
+        },
+    }
 
+
+def save_trained(
+    result: TrainResult, config: TrainConfig, x_test: torch.Tensor, y_test: torch.Tensor
+) -> None:
+    """Write the checkpoint with its metrics.json: figures on the run's own test set plus how it was trained."""
     model = result.model
     if any(t.device.type != "cpu" for t in [*model.parameters(), *model.buffers()]):
         model = copy.deepcopy(model).to("cpu")  # evaluated and saved from the CPU; the caller's model stays put
-    metrics = {
-        "test": evaluate_model(model),
-        "training": {
-            "command": train_command(config),
-            "epochs": len(result.history),
-            "stopped_early": result.stopped_early,  # by a callback or the time budget, before --epochs ran out
-            "seconds": round(result.seconds, 1),
-            "device": result.device,
-            "torch": torch.__version__,
-            # the schedule the run followed: a time-budget run keeps a constant rate whatever config.schedule says
-            "config": {
-                **{k: v for k, v in asdict(config).items() if k not in ("out", "data_dir")},
-                "schedule": schedule_used(config),
-            },
-        },
-    }
-    save_checkpoint(model, config.out, metrics)
+    test = evaluate_model(model, to_float(x_test.cpu()), y_test.cpu())
+    save_checkpoint(model, config.out, {"test": test, "training": training_record(result, config)})
 
 
 def train_command(config: TrainConfig) -> str:

@@ -10,10 +10,9 @@ import torch.nn.functional as F
 
 from aedemo import VARIANTS, build_model, save_checkpoint
 from aedemo.data import load_mnist, to_float
-from aedemo.evaluate import evaluate_model, load_classifier, main, markdown_table, psnr
+from aedemo.evaluate import evaluate_model, evaluate_terms, load_classifier, main, markdown_table, psnr
 from aedemo.models import Autoencoder, MnistClassifier
 from aedemo.space.store import ModelStore
-from aedemo.train import evaluate_terms
 
 _images, _labels = load_mnist("test", download=False)
 X, Y = to_float(_images[:200]), _labels[:200]
@@ -67,6 +66,8 @@ def test_figures_of_an_autoencoder():
             "salt_pepper_denoised_psnr"} <= set(figures)
     assert "nelbo" not in figures and "sample_class_accuracy" not in figures
     assert figures == evaluate_model(model, X, Y)  # fixed noise: the same figures every time
+    model.train()  # a caller mid-training (the Space scores a model it goes on training) keeps its mode
+    assert evaluate_model(model, X, Y) == figures and model.training
 
 
 def test_denoising_figures_compare_output_with_the_noisy_input():

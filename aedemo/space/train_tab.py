@@ -28,6 +28,7 @@ import torch
 from ..allocator import return_freed_memory
 from ..checkpoint import save_checkpoint
 from ..data import to_float
+from ..evaluate import evaluate_model
 from ..models import VARIANTS, build_model
 from . import train_worker as worker
 from .store import display_name
@@ -130,23 +131,16 @@ def run_name(variant: str, models: dict) -> str:
 
 def save_run(model: torch.nn.Module, folder: Path, done: dict, data: TrainingData) -> Path:
     """Write the checkpoint folder (layout and metrics.json as the shipped ones) and a zip of it; return the zip."""
-    from ..evaluate import evaluate_model  # it imports the trainer's helpers; import late as aedemo.train does
 
     x_test, y_test = worker.test_subset(data)
     metrics = {
         "test": evaluate_model(model, to_float(x_test), y_test),
         "training": {
-            "command": done["command"],
+            **done["training"],
             "source": "the aedemo Space's Train tab",
-            "epochs": len(done["history"]),
-            "seconds": round(done["seconds"], 1),
-            "stopped_early": done["stopped"],
-            "device": done["device"],
-            "torch": torch.__version__,
             "data": f"{len(data.x_train):,} training digits"
             + (" of the bundled test split (offline)" if data.notice else " (MNIST train split)")
             + f"; test figures on {len(x_test):,} test digits it never saw",
-            "config": done["settings"],
         },
     }
     save_checkpoint(model, folder, metrics)

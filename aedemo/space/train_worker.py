@@ -22,8 +22,9 @@ import torch
 
 from ..allocator import return_freed_memory
 from ..data import DataNotFoundError, load_mnist, one_per_class, to_float
+from ..evaluate import evaluate_terms
 from ..models import Autoencoder, build_model
-from ..train import EpochInfo, StepInfo, TrainConfig, evaluate_terms, train, train_command
+from ..train import EpochInfo, StepInfo, TrainConfig, train, training_record
 from .images import grid as image_grid
 
 try:  # a ZeroGPU Space: a GPU is lent to the decorated function for the length of one call
@@ -223,8 +224,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
                 "seconds": result.seconds, "stopped": result.stopped_early, "device": result.device,
                 "stopped_by": ("stop" if stop.is_set() else "time") if result.stopped_early else None,
                 "epochs": last["fraction"] if getattr(result.model, "trainable", True) else 1.0,
-                "command": train_command(config),
-                "settings": {**settings, "device": device},
+                "training": training_record(result, config),
             }))
         except Exception as e:  # reported to the visitor as a message; the Space keeps serving
             news.put(("error", {"message": f"Training failed: {type(e).__name__}: {e}"}))
