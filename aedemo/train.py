@@ -157,7 +157,10 @@ def train(
 
     model = model.to(device)
     with float32_matmul_precision(config.matmul_precision):
-        history, seconds, stopped = _fit(model, config, data, on_step, on_epoch, progress)
+        if model.trainable:
+            history, seconds, stopped = _fit(model, config, data, on_step, on_epoch, progress)
+        else:  # PCA: fitted in closed form
+            history, seconds, stopped = _fit_closed_form(model, data, on_epoch)
 
     model.eval()
     result = TrainResult(model, history, seconds, str(device), stopped)
@@ -212,16 +215,6 @@ def _fit(
     """train()'s loop over epochs and batches: (history, seconds of training, stopped early)."""
     x_train, y_train, x_test, y_test = data
     history: list[dict] = []
-    if not getattr(model, "trainable", True):  # PCA: closed form, one "epoch"
-        started = time.perf_counter()
-        model.fit(to_float(x_train))
-        seconds = time.perf_counter() - started
-        test = evaluate_terms(model, x_test, y_test)
-        history.append({"epoch": 1, "train": {}, "test": test, "seconds": seconds})
-        if on_epoch:
-            on_epoch(EpochInfo(1, {}, test, seconds, model))
-        return history, seconds, False  # the fit is whole: nothing was left undone
-
     shuffle_gen = torch.Generator().manual_seed(config.seed)
     noise_gen = torch.Generator(device=x_train.device).manual_seed(config.seed + 1)
     optimizers = model.configure_optimizers(config.lr)
@@ -302,6 +295,22 @@ def training_record(result: TrainResult, config: TrainConfig) -> dict:
             "schedule": schedule_used(config),
         },
     }
+
+
+def _fit_closed_form(
+    model: torch.nn.Module,
+    data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    on_epoch: Callable[[EpochInfo], bool | None] | None,
+) -> tuple[list[dict], float, bool]:
+    """PCA's fit in place of the loop, reported as one epoch: (history, seconds, stopped early: never)."""
+    x_train, _, x_test, y_test = data
+    started = time.perf_counter()
+    model.fit(to_float(x_train))
+    seconds = time.perf_counter() - started
+    test = evaluate_terms(model, x_test, y_test)
+    if on_epoch:
+        on_epoch(EpochInfo(1, {}, test, seconds, model))
+    return [{"epoch": 1, "train": {}, "test": test, "seconds": seconds}], seconds, False  # a fit is never partial
 
 
 def save_trained(

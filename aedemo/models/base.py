@@ -75,6 +75,8 @@ class Trainable:
     three optimiser steps).
     """
 
+    trainable: ClassVar[bool] = True  # trained by gradient steps (PCA is fitted in closed form instead)
+
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
@@ -112,7 +114,6 @@ class Autoencoder(Trainable, nn.Module):
     description: ClassVar[str] = ""
     conditional: ClassVar[bool] = False  # encode/decode need labels
     generative: ClassVar[bool] = False  # has a prior to `sample` from
-    trainable: ClassVar[bool] = True  # trained by gradient steps (PCA is fitted in closed form)
 
     def __init__(self, latent_dim: int, **config):
         super().__init__()

@@ -199,7 +199,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
     def on_epoch(info: EpochInfo) -> bool:
         if last["diverged"]:
             return True
-        at = last["fraction"] if getattr(info.model, "trainable", True) else 1.0
+        at = last["fraction"] if info.model.trainable else 1.0
         news.put(("test", {"epoch": at, "loss": info.test["loss"]}))  # the trainer's own evaluation
         news.put(("epoch", {"epoch": info.epoch, "test": info.test,
                             "grid": preview_grid(info.model, digits, labels),
@@ -223,7 +223,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
                 "config": dict(result.model.config), "state_dict": state, "history": result.history,
                 "seconds": result.seconds, "stopped": result.stopped_early, "device": result.device,
                 "stopped_by": ("stop" if stop.is_set() else "time") if result.stopped_early else None,
-                "epochs": last["fraction"] if getattr(result.model, "trainable", True) else 1.0,
+                "epochs": last["fraction"] if result.model.trainable else 1.0,
                 "training": training_record(result, config),
             }))
         except Exception as e:  # reported to the visitor as a message; the Space keeps serving
