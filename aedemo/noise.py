@@ -41,7 +41,8 @@ def corrupt(
     raise ValueError(f"unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}")
 
 
-# Upper ends of the strengths the denoising AE sees in training; the Denoise tab's sliders span the same.
+# Upper ends of the strengths the denoising AE sees in training. The Denoise tab's slider goes to 1 for every kind
+# and says where these lie: past them the DAE meets noise it never saw.
 TRAIN_STRENGTH = {"gaussian": 0.7, "salt_pepper": 0.4, "masking": 0.5}
 
 

@@ -9,12 +9,7 @@ from .draw_tab import build_draw_tab
 from .generate_tab import build_generate_tab
 from .latent_tab import build_latent_tab
 from .store import ModelStore
-
-try:  # the Train tab is built separately; the app must run without it
-    from .train_tab import build_train_tab
-except ImportError as e:
-    build_train_tab = None
-    _train_import_error = str(e)
+from .train_tab import build_train_tab
 
 INTRO = """
 # The autoencoder playground
@@ -48,10 +43,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
             with gr.Tab("Latent space", id="latent"):
                 build_latent_tab(store, session_models, demo=demo)
             with gr.Tab("Train", id="train"):
-                if build_train_tab is not None:
-                    build_train_tab(store, session_models)
-                else:
-                    gr.Markdown(f"The Train tab is unavailable here ({_train_import_error}).")
+                build_train_tab(store, session_models)
     demo.store = store  # tests and benchmarks reach the loaded models through the app
     # one queue for every tab; small handlers may run side by side (the Train tab limits itself to one run)
     return demo.queue(default_concurrency_limit=8, max_size=256)

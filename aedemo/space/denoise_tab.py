@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..evaluate import psnr
-from ..noise import NOISE_KINDS, corrupt
+from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
 from .inputs import MAX_SEED, UserInputError, as_batch, parse_int, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, short_name
@@ -145,7 +145,9 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                                   elem_id="denoise-upload")
             kind = gr.Radio([(v, k) for k, v in KIND_LABELS.items()], value="gaussian", label="Noise")
             strength = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Strength",
-                                 info="Gaussian: noise std · salt & pepper: fraction of pixels · masking: square side")
+                                 info=f"Gaussian: noise std (the DAE trained up to {TRAIN_STRENGTH['gaussian']}) · "
+                                      f"salt & pepper: fraction of pixels (up to {TRAIN_STRENGTH['salt_pepper']}) · "
+                                      f"masking: square side (up to {TRAIN_STRENGTH['masking']})")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                 extra = gr.Dropdown([("(none)", "")] + store.choices(), value="", label="Also compare",

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..models.base import N_CLASSES
+from ..preprocess import InvalidImageError, canvas_to_mnist
 
 EDITOR_KEYS = ("background", "layers", "composite")
 
@@ -88,10 +89,6 @@ def to_mnist(value: Any) -> np.ndarray | None:
     """
     if value is None:
         return None
-    try:
-        from ..preprocess import InvalidImageError, canvas_to_mnist
-    except ImportError:
-        raise UserInputError("Drawing input is unavailable: aedemo.preprocess is not installed.") from None
     try:
         digit = canvas_to_mnist(normalise(value))
     except UserInputError:
