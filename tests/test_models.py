@@ -161,6 +161,19 @@ def test_a_misspelt_architecture_argument_is_refused(variant):
         build_model(variant, latnt_dim=4)
 
 
+
+def test_cvae_morph_runs_from_one_class_sample_to_the_other_in_one_style():
+    m = fresh("cvae")
+    with torch.no_grad():  # a prior away from N(0, I), as training leaves it, so the prior's slide shows
+        m.prior_mu.copy_(torch.randn(m.prior_mu.shape, generator=torch.Generator().manual_seed(1)))
+    eps = torch.randn(m.latent_dim, generator=torch.Generator().manual_seed(5))
+    frames = m.morph(3, 8, 5, eps, temperature=0.8)
+    ends = [m.sample(1, torch.tensor([d]), generator=torch.Generator().manual_seed(5), temperature=0.8) for d in (3, 8)]
+    assert frames.shape == (5, 1, 28, 28) and in_unit_range(frames)
+    assert torch.allclose(frames[0], ends[0][0], atol=1e-6) and torch.allclose(frames[-1], ends[1][0], atol=1e-6)
+    with pytest.raises(ValueError, match="class ids 0-9"):
+        m.morph(3, 10, 5, eps)
+
 def test_cvae_output_depends_on_the_label():
     m = fresh("cvae")
     z = torch.randn(4, m.latent_dim, generator=torch.Generator().manual_seed(0))

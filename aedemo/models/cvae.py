@@ -41,8 +41,10 @@ class CVAE(VAE):
 
     def _condition(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         # A one-hot vector, not a scalar class id: a scalar imposes a false order on the classes and
-        # conditions poorly (samples land in the asked class only about a third of the time).
-        return torch.cat([h, one_hot(labels, h.dtype)], 1)
+        # conditions poorly (samples land in the asked class only about a third of the time). Float [B,10] rows
+        # are class weights (morph()'s blends).
+        weights = labels.to(h.dtype) if labels.is_floating_point() else one_hot(labels, h.dtype)
+        return torch.cat([h, weights], 1)
 
     def prior(self, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of p(z|y), each [B, latent_dim]."""
@@ -50,6 +52,18 @@ class CVAE(VAE):
 
     def kl(self, mu: torch.Tensor, logvar: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return gaussian_kl(mu, logvar, *self.prior(labels))
+
+    @torch.no_grad()
+    def morph(self, start: int, end: int, steps: int, eps: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        """`steps` images [steps,1,28,28] turning class `start` into `end` in one style: the class input and the
+        class prior's mean and log-variance slide from one class to the other together, while the standardised
+        code `eps` ([latent_dim], as sample() draws it) stays fixed. The first and last frames are sample()'s."""
+        a, b = one_hot(self._labels(torch.tensor([start, end]), 2), self.dtype)
+        t = torch.linspace(0, 1, steps, device=self.device, dtype=self.dtype).unsqueeze(1)
+        weights = (1 - t) * a + t * b
+        mu, logvar = weights @ self.prior_mu, weights @ self.prior_logvar
+        z = mu + temperature * (0.5 * logvar).exp() * eps.to(self.device, self.dtype)
+        return self._decode(z, weights)
 
     def sample(self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
                temperature: float = 1.0) -> torch.Tensor:

@@ -143,13 +143,10 @@ def interpolate(
     if model.conditional:
         if not isinstance(model, CVAE):
             return unchanged(1) + (problem(f"Class interpolation is not supported for {display_name(model_name)}."),)
-        z = temperature * torch.randn(1, model.latent_dim, generator=generator)
-        eye = torch.eye(N_CLASSES)
-        soft_labels = (1 - t) * eye[a] + t * eye[b]
-        # the CVAE decodes [z, one-hot class]; a blend of two one-hots morphs the class and keeps the style
-        logits = model.decoder(torch.cat([z.expand(steps_i, -1), soft_labels], 1).to(model.device))
-        frames = torch.sigmoid(logits).view(-1, 1, 28, 28).cpu()
-        note = f"{display_name(model_name)}: one style code, class input sliding from {a} to {b}."
+        eps = torch.randn(model.latent_dim, generator=generator)
+        frames = model.morph(a, b, steps_i, eps, temperature).cpu()
+        note = (f"{display_name(model_name)}: one style code; the class input and the class's prior slide from {a} "
+                f"to {b}.")
         ends = None
     else:
         _, x, y = store.test_set
