@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from .checkpoint import ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint
 from .data import batches, load_mnist, to_float
 from .models import VARIANTS, Autoencoder, MnistClassifier
+from .models.base import PROB_EPS
 from .noise import corrupt
 
 DENOISE_SETTINGS = {"gaussian": 0.5, "salt_pepper": 0.2}  # the noisy inputs the DAE is scored on
@@ -99,7 +100,7 @@ def _figures(
     out = reconstruct_all(model, x_test, y_test)
     figures = {
         "mse": F.mse_loss(out, x_test).item(),
-        "bce": F.binary_cross_entropy(out.clamp(1e-6, 1 - 1e-6), x_test, reduction="sum").item() / len(x_test),
+        "bce": F.binary_cross_entropy(out.clamp(PROB_EPS, 1 - PROB_EPS), x_test, reduction="sum").item() / len(x_test),
         "psnr": psnr(out, x_test).mean().item(),
     }
     if model.variant in ("vae", "cvae"):

@@ -15,6 +15,10 @@ from torch import nn
 IMAGE_SHAPE = (1, 28, 28)
 N_PIXELS = 28 * 28
 N_CLASSES = 10
+# Output probabilities are kept within [PROB_EPS, 1 - PROB_EPS] wherever a BCE is taken of them: a pixel predicted
+# as exactly 0 or 1 (PCA's linear output, clipped) would otherwise cost infinite nats. One bound, so the BCE of
+# evaluation and PCA's own loss are one figure.
+PROB_EPS = 1e-6
 
 
 def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU, last_activation: bool = False) -> nn.Sequential:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import N_PIXELS, Autoencoder, mean_bce_per_image
+from .base import N_PIXELS, PROB_EPS, Autoencoder, mean_bce_per_image
 
 
 class PCA(Autoencoder):
@@ -38,7 +38,7 @@ class PCA(Autoencoder):
         return (z @ self.components + self.mean).clamp(0, 1).view(-1, 1, 28, 28)
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        p = self._decode(z).clamp(1e-4, 1 - 1e-4)  # keeps the BCE of a linear output finite
+        p = self._decode(z).clamp(PROB_EPS, 1 - PROB_EPS)  # keeps the BCE of a linear output finite
         return torch.log(p) - torch.log1p(-p)
 
     def loss_terms(
