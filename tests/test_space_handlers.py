@@ -362,6 +362,28 @@ def test_clicking_a_point_decodes_it_and_shows_its_digit(store, mnist_test):
     assert original is None and "#" not in status
 
 
+
+def test_a_click_on_empty_space_of_a_2d_map_decodes_there_as_gradio_runs_it(store):
+    from gradio.context import LocalContext
+
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    latent_tab.latent_map(store, name, "2-D", 300)
+
+    class EmptySpace:
+        _data = {"index": None, "coords": [0.5, -0.25]}
+
+    # inside an event Gradio makes components as bare updates, without .value: reading one back used to raise,
+    # and every output of the tab showed "Error"
+    token = LocalContext.in_event_listener.set(True)
+    try:
+        *_, decoded, original, status = latent_tab.pick(store, name, 0, None, EmptySpace())
+    finally:
+        LocalContext.in_event_listener.reset(token)
+    assert original is None and status.startswith("Decoded at (0.50, -0.25")
+    codes, projection = store.test_codes(store.get(name))
+    third = round(float(projection.to_axes(codes)[:, 2].mean()), 3)  # the hidden axis, where its slider sits
+    assert np.array_equal(decoded, latent_tab.decode_point(store, name, 0.5, -0.25, third)[0])
+
 def test_a_refused_map_keeps_its_message_in_the_status_line(store):
     # the decode chained after the map used to overwrite the map's warning with "Decoded at ..."
     name = "vae" if "vae" in store.models else next(iter(store.models))

@@ -33,13 +33,18 @@ def _axis_names(projection, k: int) -> list[str]:
     return [f"PC{i + 1} ({share:.0%})" for i, share in enumerate(projection.explained[:k])]
 
 
+def _at_rest(coords: torch.Tensor, axis: int) -> float:
+    """Where the slider of an axis the map does not show sits: the codes' mean along it (0 past the code's size)."""
+    return round(float(coords[:, axis].mean()), 3) if axis < coords.shape[1] else 0.0
+
+
 def _sliders(coords: torch.Tensor, names: list[str], value: list[float] | None = None, dims: int = 3) -> list:
     """One slider per plotted axis (the first `dims`) spanning the codes (a margin beyond); the others hidden, at
     the codes' mean along them, so a 2-D map decodes what it shows."""
     out = []
     for a in range(3):
         if dims <= a < coords.shape[1]:
-            out.append(gr.Slider(value=round(float(coords[:, a].mean()), 3), visible=False))
+            out.append(gr.Slider(value=_at_rest(coords, a), visible=False))
         elif a < coords.shape[1]:
             lo, hi = float(coords[:, a].min()), float(coords[:, a].max())
             pad = 0.1 * (hi - lo) + 1e-3
@@ -167,10 +172,12 @@ def pick(
         return (*unchanged(5), problem(str(e)))
     codes, projection = store.test_codes(model)
     k = projection.components.shape[0]
-    sliders = _sliders(projection.to_axes(codes), _axis_names(projection, k), value=coords, dims=dims)
+    axes = projection.to_axes(codes)
+    sliders = _sliders(axes, _axis_names(projection, k), value=coords, dims=dims)
     if not (isinstance(index, int) and 0 <= index < len(codes)):  # empty space: the point itself
-        # the axes the map does not show are where their hidden sliders sit, so a later slider move agrees
-        coords = coords[:dims] + [s.value for s in sliders[dims:]]
+        # the axes the map does not show are where their hidden sliders sit, so a later slider move agrees (not
+        # read back from the sliders: a component made inside an event is only an update, without its value)
+        coords = coords[:dims] + [_at_rest(axes, a) for a in range(dims, 3)]
         decoded, status = decode_point(store, model_name, *coords, digit, session_models)
         return (*sliders, decoded, None, status)  # and no test digit, clearing one shown by an earlier click
     x, label = store.test_digit(index)
