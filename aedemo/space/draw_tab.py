@@ -56,7 +56,8 @@ def _likeness_html(score: float, focus: str) -> str:
         f'<div class="meter-big">{score:.0f}%</div>'
         f'<div class="meter"><div class="meter-fill" style="width:{score:.1f}%"></div></div>'
         f'<div class="meter-text">{display_name(focus)} reconstructs it better than {score:.0f}% of the '
-        "real MNIST test digits.</div>"
+        "real MNIST test digits. An autoencoder redraws well what resembles its training digits, so a low rank "
+        "flags an unusual input; but plain strokes with little ink (a 1, a bar) are easy for every model.</div>"
     )
 
 
@@ -134,7 +135,7 @@ def reconstruct_digit(
         recon = torch.cat(outs)
         errors = dict(zip([n for n, _ in shown], (recon - x).square().flatten(1).mean(1).tolist(), strict=True))
         for (name, suffix), picture in zip(shown, images.to_uint8_batch(recon), strict=True):
-            tiles.append((picture, f"{short_name(name)}{suffix} · {errors[name]:.3f}",
+            tiles.append((picture, f"{short_name(name)}{suffix} · {errors[name]:.4f}",
                           {"model": name, "mse": f"{errors[name]:.6f}"}))
 
     likeness, code = "", None
@@ -209,16 +210,18 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 with gr.Column(min_width=200):
                     reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
                 with gr.Column(min_width=200):
-                    likeness = gr.HTML(label="How digit-like", show_label=True, container=True,
-                                       elem_id="draw-likeness", min_height=IMAGE_PX)
+                    likeness = gr.HTML(label="How familiar to the model (reconstruction rank)", show_label=True,
+                                       container=True, elem_id="draw-likeness", min_height=IMAGE_PX)
             reconstructions = gr.HTML(
-                "", label="Reconstructions (mean squared error per pixel)", show_label=True, container=True,
+                "",
+                label="Reconstructions (mean squared error per pixel; the CVAE draws the class the classifier reads)",
+                show_label=True, container=True,
                 elem_id="draw-gallery", min_height=IMAGE_PX,
             )
             with gr.Row():
                 variants = gr.CheckboxGroup(store.choices(), value=all_names, label="Models", scale=3)
                 focus = gr.Dropdown(store.choices(), value=DEFAULT_FOCUS if DEFAULT_FOCUS in all_names else
-                                    (all_names[0] if all_names else None), label="Show the code and digit-likeness of",
+                                    (all_names[0] if all_names else None), label="Show the code and rank of",
                                     scale=1)
             with gr.Accordion("What are these models?", open=False):
                 gr.Markdown(

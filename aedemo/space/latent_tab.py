@@ -30,7 +30,7 @@ def _model(store: ModelStore, name: str | None, session_models: dict | None):
 def _axis_names(projection, k: int) -> list[str]:
     if projection.direct:
         return [f"z{i + 1}" for i in range(k)]
-    return [f"PC{i + 1} ({share:.0%})" for i, share in enumerate(projection.explained[:k])]
+    return [f"PC{i + 1} ({share:.0%} of variance)" for i, share in enumerate(projection.explained[:k])]
 
 
 def _at_rest(coords: torch.Tensor, axis: int) -> float:
@@ -87,15 +87,19 @@ def latent_map(
         shown = torch.cat([shown, torch.zeros(len(shown), 3 - shown.shape[1])], 1)
     points = [[round(a, 3), round(b, 3), round(c, 3), int(y), i]
               for i, ((a, b, c), y) in enumerate(zip(shown[:, :3].tolist(), labels[:n].tolist(), strict=True))]
-    how = "its code" if projection.direct else f"the top {k_all} principal axes of its {model.latent_dim}-D code"
+    how = "its code" if projection.direct else f"the top {dims} principal axes of its {model.latent_dim}-D code"
     hint = ("Drag to rotate. " if dims == 3 else "") + "Click a point (or, in 2-D, anywhere) to decode it."
     value = {
         "points": points, "dims": dims, "axes": names[:dims], "marker": None, "hint": hint,
         "title": f"{display_name(model_name)}: {n} test digits, {how}",
     }
-    note = ""
+    notes = []
     if view == "3-D" and k_all < 3:
-        note = f"{display_name(model_name)} has a {k_all}-D code: showing it in 2-D."
+        notes.append(f"{display_name(model_name)} has a {k_all}-D code: showing it in 2-D.")
+    if model.conditional:  # mixed classes look like a failure, and are the point
+        notes.append("The classes mix on this map: the CVAE is given each digit's class, so its code need not hold "
+                     "the class, only the style (slant, width, thickness).")
+    note = " ".join(notes)
     return (value, *_sliders(coords, names, dims=dims), note)
 
 
