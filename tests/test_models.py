@@ -182,6 +182,15 @@ def test_cvae_output_depends_on_the_label():
     assert not torch.allclose(threes, fives)
 
 
+def test_cvae_encoder_takes_the_label_with_the_pixels():
+    # given only at the last layer, the label shifted every image's code by the same amount: the encoder's
+    # features could not depend on the class
+    m = fresh("cvae")
+    with torch.no_grad():
+        shift = m.encode(X[:4], torch.full((4,), 3)) - m.encode(X[:4], torch.full((4,), 5))
+    assert not torch.allclose(shift, shift[:1].expand_as(shift), atol=1e-4)
+
+
 def test_reconstruction_loss_is_torchs_bce_with_logits_even_for_saturated_logits():
     g = torch.Generator().manual_seed(0)
     logits = torch.cat([torch.randn(6, 784, generator=g) * 4, torch.full((1, 784), 40.0), torch.full((1, 784), -40.0)])
@@ -211,10 +220,16 @@ def test_vae_kl_matches_torch_distributions():
 def test_vae_loss_is_bce_plus_kl_of_the_posterior(variant):
     m = fresh(variant)
     labels = Y if m.conditional else None
+    prior_mu, prior_std = torch.zeros(16, m.latent_dim), torch.ones(16, m.latent_dim)
+    if m.conditional:  # the CVAE's learned prior, moved off N(0, I) as training moves it
+        with torch.no_grad():
+            m.prior_mu.copy_(torch.randn(m.prior_mu.shape, generator=torch.Generator().manual_seed(1)))
+            m.prior_logvar.copy_(torch.rand(m.prior_logvar.shape, generator=torch.Generator().manual_seed(2)) - 0.5)
+        prior_mu, prior_std = m.prior_mu[Y].detach(), (0.5 * m.prior_logvar[Y]).exp().detach()
     with torch.no_grad():
         terms = m.loss_terms(X, Y, torch.Generator().manual_seed(0))
         mu, logvar = m.posterior(X, labels)
-    kl = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1).mean()
+    kl = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(prior_mu, prior_std)).sum(1).mean()
     assert torch.allclose(terms["kl"], kl, rtol=1e-4)
     assert torch.allclose(terms["loss"], terms["bce"] + terms["kl"])
 

@@ -22,14 +22,14 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
-def conv_encoder(channels: list[int], out_features: int, blocks: int = 0) -> nn.Sequential:
-    """[B,1,28,28] -> [B,out_features]: two stride-2 convolutions (28 -> 14 -> 7), then a linear layer.
+def conv_encoder(channels: list[int], out_features: int, blocks: int = 0, in_channels: int = 1) -> nn.Sequential:
+    """[B,in_channels,28,28] -> [B,out_features]: two stride-2 convolutions (28 -> 14 -> 7), then a linear layer.
 
     `blocks` residual blocks follow each strided convolution (0: the plain two-layer encoder).
     """
     c1, c2 = channels
     return nn.Sequential(
-        nn.Conv2d(1, c1, 4, stride=2, padding=1), *(ResidualBlock(c1) for _ in range(blocks)), nn.ReLU(),
+        nn.Conv2d(in_channels, c1, 4, stride=2, padding=1), *(ResidualBlock(c1) for _ in range(blocks)), nn.ReLU(),
         nn.Conv2d(c1, c2, 4, stride=2, padding=1), *(ResidualBlock(c2) for _ in range(blocks)), nn.ReLU(),
         nn.Flatten(), nn.Linear(c2 * 7 * 7, out_features),
     )

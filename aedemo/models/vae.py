@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import N_PIXELS, Autoencoder, mean_bce_per_image, mlp
+from .base import N_CLASSES, N_PIXELS, Autoencoder, mean_bce_per_image, mlp
 from .conv import conv_decoder, conv_encoder
 
 
@@ -46,20 +46,24 @@ class VAE(Autoencoder):
         if channels:  # residual blocks per resolution of the conv encoder/decoder; MLPs have none
             config["blocks"] = blocks
         super().__init__(latent_dim, hidden=hidden, channels=channels, **config)
-        cond = 10 if self.conditional else 0  # the CVAE's one-hot class, fed to both halves
-        if channels:
-            self.encoder = nn.Sequential(conv_encoder(channels, hidden[-1], blocks), nn.ReLU())
+        cond = N_CLASSES if self.conditional else 0  # the CVAE's one-hot class, fed to both halves' inputs
+        if channels:  # the class as constant input planes beside the image
+            self.encoder = nn.Sequential(conv_encoder(channels, hidden[-1], blocks, in_channels=1 + cond), nn.ReLU())
             self.decoder = conv_decoder(latent_dim + cond, channels, blocks)
         else:
-            self.encoder = mlp([N_PIXELS, *hidden], last_activation=True)
+            self.encoder = mlp([N_PIXELS + cond, *hidden], last_activation=True)
             self.decoder = mlp([latent_dim + cond, *reversed(hidden), N_PIXELS])
         # The network outputs log-variance, unconstrained: sigma = exp(logvar / 2) is positive by construction.
-        self.to_mu = nn.Linear(hidden[-1] + cond, latent_dim)
-        self.to_logvar = nn.Linear(hidden[-1] + cond, latent_dim)
+        self.to_mu = nn.Linear(hidden[-1], latent_dim)
+        self.to_logvar = nn.Linear(hidden[-1], latent_dim)
 
     def _condition(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """What the CVAE appends its one-hot label to; the plain VAE uses h as it is."""
+        """An input [B,F] (the flat image, or the code) with the CVAE's class appended; the plain VAE's as it is."""
         return h
+
+    def _condition_image(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """The image [B,1,28,28] with the CVAE's class as constant planes ([B,11,28,28]); the plain VAE's as it is."""
+        return x
 
     def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z|x), each [B, latent_dim]."""
@@ -67,8 +71,10 @@ class VAE(Autoencoder):
 
     def _posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """posterior() without the input checks: labels, when the model takes them, int64 [B] class ids."""
-        features = self.encoder(x if self.config["channels"] else x.flatten(1))
-        h = self._condition(features, labels)
+        if self.config["channels"]:
+            h = self.encoder(self._condition_image(x, labels))
+        else:
+            h = self.encoder(self._condition(x.flatten(1), labels))
         return self.to_mu(h), self.to_logvar(h)
 
     def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
