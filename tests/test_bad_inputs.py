@@ -114,12 +114,14 @@ def test_denoise_upload_reads_good_files_and_explains_bad_ones(store, corpus, mn
     good = {"path": png_file(canvas(images[0].numpy(), style="dark")), "orig_name": "seven.png"}  # raw FileData
     gallery, table, status = denoise_tab.denoise(store, "Upload", 0, good, None, "masking", 0.3, 0)
     assert read_tiles(gallery)[0][1] == "Clean" and "PSNR" in table
-    for case in ("non-image upload", "truncated PNG"):
+    # no ink: it used to get as far as the models, and raise
+    blank = png_file(np.full((200, 200), 255, np.uint8), "blank.png")
+    for path in (corpus["non-image upload"][0], corpus["truncated PNG"][0], blank):
         with pytest.warns(UserWarning):
-            *unchanged, status = denoise_tab.denoise(store, "Upload", 0, {"path": corpus[case][0]}, None,
-                                                     "masking", 0.3, 0)
+            *unchanged, status = denoise_tab.denoise(store, "Upload", 0, {"path": path}, None, "masking", 0.3, 0)
         _message(status)
         assert all(u == {"__type__": "update"} for u in unchanged)
+    assert "No ink found" in status
 
 
 # --- the other tabs' settings, as the API can send them ---------------------------------------------------------

@@ -87,6 +87,8 @@ def test_saving_again_replaces_the_checkpoint(tmp_path):
     other = fresh("ae", seed=1)
     save_checkpoint(other, folder)
     assert torch.equal(outputs(load_checkpoint(folder)), outputs(other))
+    # saved without figures: the old model's metrics.json would describe the new one
+    assert not (folder / "metrics.json").exists() and read_metrics(folder) == {}
 
 
 # --- broken checkpoints: each error names the file at fault ---------------------------------------------------------

@@ -103,6 +103,14 @@ def test_cvae_samples_are_scored_by_the_classifier():
     assert "gaussian_noisy_psnr" not in figures  # conditional: the denoising figures need no labels, it does
 
 
+def test_evaluation_runs_in_eval_mode_and_leaves_batch_norm_statistics_alone():
+    classifier = build_model("classifier").train()
+    stats = {k: v.clone() for k, v in classifier.state_dict().items()}
+    first = evaluate_model(classifier, X, Y)
+    assert evaluate_model(classifier, X, Y) == first  # no dropout
+    assert all(torch.equal(v, classifier.state_dict()[k]) for k, v in stats.items())
+
+
 def test_classifier_accuracy():
     figures = evaluate_model(always(7), X, Y)
     assert figures == {"accuracy": pytest.approx((Y == 7).float().mean().item())}

@@ -535,3 +535,21 @@ def test_token_never_printed_or_logged(checkpoints, monkeypatch, capsys, caplog)
     assert rec.repos[0][2] == TOKEN  # it was used...
     assert TOKEN not in captured.out + captured.err + caplog.text + str(e.value)  # ...and never shown
     assert "refused the token" in captured.err and "pushed: https://huggingface.co/user/x/commit/" in captured.out
+
+
+def test_a_server_error_echoing_the_token_is_scrubbed(checkpoints, monkeypatch):
+    # a 401's message is aedemo's own; a 500 passes the server's words on, so only scrubbing keeps the token out
+    echo = hub_error(500, url="https://huggingface.co/api/models/user/x/commit/main",
+                     body=json.dumps({"error": f"internal error for token {TOKEN}"}))
+    Recorder(monkeypatch, commit_error=echo)
+    with pytest.raises(hub.HubError) as e:
+        hub.push_checkpoint(checkpoints / "ae", "user/x", token=TOKEN)
+    assert "500" in str(e.value) and TOKEN not in str(e.value)
+
+
+@pytest.mark.parametrize("repo_id", ["aedemo-vae", "user/a/b"])
+def test_a_push_needs_a_user_slash_name_id_and_sends_nothing_without(checkpoints, monkeypatch, repo_id):
+    rec = Recorder(monkeypatch)
+    with pytest.raises(hub.HubError, match="not a valid Hub repo id"):
+        hub.push_checkpoint(checkpoints / "ae", repo_id, token=TOKEN)
+    assert rec.repos == [] and rec.commits == []

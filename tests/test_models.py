@@ -286,3 +286,62 @@ def test_classifier_outputs_probabilities():
 def test_unknown_variant_is_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="vae"):
         build_model("transformer")
+
+
+def test_cvae_samples_come_from_the_class_prior():
+    m = fresh("cvae")
+    with torch.no_grad():
+        m.prior_mu.copy_(torch.linspace(-3, 3, 10).view(10, 1).expand(10, m.latent_dim))
+        m.prior_logvar.fill_(-30.0)  # no spread: a sample is the decoded class mean
+        labels = torch.tensor([3, 7, 7])
+        got = m.sample(3, labels, generator=torch.Generator().manual_seed(0))
+        assert torch.allclose(got, m.decode(m.prior_mu[labels], labels), atol=1e-5)
+
+
+def test_vae_decodes_a_sample_of_standard_deviation_exp_half_logvar(monkeypatch):
+    m = fresh("vae")
+    seen, real = {}, m.decode_logits
+
+    def capture(z, labels=None):
+        seen["z"] = z
+        return real(z, labels)
+
+    with torch.no_grad():
+        m.to_logvar.bias.fill_(2.0)  # variance e^2: the standard deviation and the variance differ clearly
+        monkeypatch.setattr(m, "decode_logits", capture)
+        m.loss_terms(X, None, torch.Generator().manual_seed(0))
+        mu, logvar = m.posterior(X)
+    eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(seen["z"], mu + (0.5 * logvar).exp() * eps, atol=1e-5)
+
+
+def test_sparse_penalty_stays_finite_for_dead_and_saturated_units():
+    assert torch.isfinite(kl_sparsity(0.05, torch.tensor([0.0, 1.0, 0.3]))).all()
+    m = fresh("sparse")
+    with torch.no_grad():
+        m.encoder[-2].bias[0] = -1e4  # unit 0 never fires: its mean activation is exactly 0 in float32
+        assert torch.isfinite(m.loss_terms(X, None)["loss"])
+
+
+def test_contractive_loss_weighs_the_penalty_by_lam():
+    m = fresh("contractive", lam=0.5)
+    with torch.no_grad():
+        terms = m.loss_terms(X, None)
+    assert torch.allclose(terms["loss"], terms["bce"] + 0.5 * terms["jacobian_fro2"])
+
+
+def test_aae_generator_phase_moves_the_encoder():
+    m = fresh("aae").train()
+    ae_opt, disc_opt, gen_opt = m.configure_optimizers(1e-3)
+    moved = {}
+    real_step = gen_opt.step
+
+    def step(*args, **kwargs):  # the third optimiser's step: the encoder as the discriminator's adversary
+        before = [p.detach().clone() for p in m.encoder.parameters()]
+        out = real_step(*args, **kwargs)
+        moved["encoder"] = any(not torch.equal(b, p) for b, p in zip(before, m.encoder.parameters(), strict=True))
+        return out
+
+    gen_opt.step = step
+    m.training_step(X, Y, [ae_opt, disc_opt, gen_opt])
+    assert moved["encoder"]

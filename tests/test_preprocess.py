@@ -225,6 +225,15 @@ def _transparent_palette(dark: np.ndarray) -> Image.Image:
     return im
 
 
+def _sheet_hidden_by_transparency(dark: np.ndarray) -> Image.Image:
+    """A palette picture whose sheet and ink entries have the same colour: only its transparency key tells them apart
+    (a white-on-white key, as above, reads right even when the key is ignored)."""
+    im = Image.fromarray((dark < 128).astype(np.uint8), mode="L").convert("P")  # index 1: ink, 0: sheet
+    im.putpalette([0, 0, 0] * 256)  # both black...
+    im.info["transparency"] = 0  # ...but the sheet is transparent
+    return im
+
+
 def variants(ink: np.ndarray) -> dict[str, object]:
     dark = np.round(255 * (1 - ink)).astype(np.uint8)  # black ink on white paper
     light = 255 - dark
@@ -239,6 +248,7 @@ def variants(ink: np.ndarray) -> dict[str, object]:
         "1 (bilevel)": Image.fromarray(light).point(lambda v: 255 * (v > 127)).convert("1"),
         "P (palette)": white_rgb.convert("P"),
         "P with transparency": _transparent_palette(dark),
+        "P whose transparency alone marks the sheet": _sheet_hidden_by_transparency(dark),
         "LA transparent": Image.fromarray(np.stack([np.zeros_like(light), light], -1)),
         "RGBA coloured ink": Image.fromarray(red_on_clear),
         "RGBA opaque white": Image.fromarray(np.dstack([np.asarray(white_rgb), np.full_like(dark, 255)])),

@@ -120,6 +120,7 @@ def test_on_epoch_returning_true_stops_after_that_epoch():
     # a stop asked for when nothing is left to do (a time limit met at the last epoch's end) is no early stop
     assert not train(config(epochs=2), on_epoch=lambda info: info.epoch == 2, data=TINY).stopped_early
     assert not train(config(epochs=1), on_step=lambda info: info.step == 3, data=TINY).stopped_early  # 96 / 32
+    assert train(config(epochs=2), on_step=lambda info: info.step == 4, data=TINY).stopped_early  # in the last epoch
 
 
 def test_time_budget_stops_training():
@@ -206,6 +207,7 @@ def test_bad_requests_are_refused_clearly():
     ({"epochs": 2.5}, "epochs must be a whole number"),
     ({"lr": 0.0}, "lr must be a positive number"),
     ({"lr": float("nan")}, "lr must be a positive number"),
+    ({"lr": float("inf")}, "lr must be a positive number"),
     ({"time_budget": -1.0}, "time_budget must be a number of seconds"),
     ({"model_config": {"latnt_dim": 4}}, "no architecture argument 'latnt_dim'"),  # used to be saved and ignored
     ({"model_config": {"latent_dim": -2}}, "model_config: "),  # torch's own refusal, as a setting's error
