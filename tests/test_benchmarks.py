@@ -69,6 +69,13 @@ def test_preprocess_accuracy_scores_both_preprocessings():
     assert re.search(r"canvas_to_mnist wall time per canvas: p50 [\d.]+ ms", out), out
 
 
+def test_random_samples_reads_each_model_s_random_digits():
+    out = run_benchmark("benchmarks/random_samples.py", "--samples", "20")
+    for name, source in (("vae", "its prior"), ("ae", "a Gaussian fitted to its test codes")):
+        assert re.search(rf"^{name} +{source} +\d+% +[\d.]+$", out, re.MULTILINE), out
+    assert "not loaded" not in out, out
+
+
 def test_app_startup_launches_the_app_and_reconstructs():
     out = run_benchmark("benchmarks/app_startup.py", "--runs", "1")
     assert re.search(r"port answers after [\d.]+ s, first reconstruct back after [\d.]+ s", out), out

@@ -270,6 +270,23 @@ def test_generate_is_reproducible_and_compares_priors(store):
     assert [caption for _, caption in a[1]] == [f"{n.upper()} prior" for n in priors]
 
 
+def test_the_plain_ae_is_sampled_at_random_codes_beside_the_priors(store):
+    if not {"cvae", "ae"} <= set(store.models):
+        pytest.skip("no CVAE or AE checkpoint")
+    assert "ae" in [value for _, value in generate_tab._prior_choices(store)]
+    (grid_image, caption), = generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, ["ae"])[1]
+    assert caption == "AE random codes, no prior"
+    ae = store.get("ae")
+    codes, _ = store.test_codes(ae)
+    generator = torch.Generator().manual_seed(3)
+    z = codes.mean(0) + codes.std(0) * torch.randn(9, ae.latent_dim, generator=generator)  # a Gaussian fitted to them
+    with torch.no_grad():
+        expected = grid(ae.decode(z), 3, scale=grid_image.shape[1] // (3 * 29 + 1))
+    assert np.array_equal(grid_image, expected)
+    # other models without a prior are still refused: the AE stands for them
+    assert "no prior" in generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, ["dae"])[-1]
+
+
 def test_all_classes_grid_has_one_row_per_class(store):
     if "cvae" not in store.models:
         pytest.skip("no CVAE checkpoint")

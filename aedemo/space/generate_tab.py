@@ -1,4 +1,5 @@
-"""Generate: new digits from the CVAE (class of your choice), the VAE and AAE priors, and interpolations."""
+"""Generate: new digits from the CVAE (class of your choice), the VAE and AAE priors (beside the plain AE at random
+codes, which has none), and interpolations."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ MAX_SAMPLES = 64
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
 PER_CLASS = 8  # columns of the "all classes" grid
 STRIP_GAP = 6  # px (before upscaling) between an interpolation's end digits and its frames
+# Sampled beside the priors, at random codes: what a model without a prior gives, which is what a prior buys
+NO_PRIOR_MODEL = "ae"
 
 
 def _temperature_and_seed(temperature: Any, seed: Any) -> tuple[float, int]:
@@ -38,12 +41,31 @@ def _model(store: ModelStore, name: str | None, session_models: dict | None, *, 
         model = store.get(name, session_models)
     except ModelUnavailable as e:
         raise UserInputError(str(e)) from None
-    if not model.generative:
+    if not model.generative and not (conditional is False and name == NO_PRIOR_MODEL):
         raise UserInputError(f"{display_name(name)} has no prior to sample from; choose the VAE, CVAE or AAE.")
     if conditional is not None and model.conditional != conditional:
         kind = "a conditional model (CVAE)" if conditional else "an unconditional one (VAE, AAE)"
         raise UserInputError(f"{display_name(name)} cannot be used here: choose {kind}.")
     return model
+
+
+def _prior_choices(store: ModelStore, session_models: dict | None = None) -> list[tuple[str, str]]:
+    """The models whose random samples the Generate tab compares: the unconditional priors, and the plain AE."""
+    out = store.choices(session_models, conditional=False, generative=True)
+    if NO_PRIOR_MODEL in store.models:
+        out.append((f"{display_name(NO_PRIOR_MODEL)} (no prior: random codes)", NO_PRIOR_MODEL))
+    return out
+
+
+def random_codes_decoded(
+    store: ModelStore, model: torch.nn.Module, n: int, generator: torch.Generator, temperature: float
+) -> torch.Tensor:
+    """n codes drawn from a Gaussian fitted to the model's test codes (each dimension's mean and spread), decoded:
+    the fairest random draw for a model without a prior. Its codes do not fill that Gaussian, so many draws land
+    between the codes of real digits."""
+    codes, _ = store.test_codes(model)
+    z = codes.mean(0) + temperature * codes.std(0) * torch.randn(n, codes.shape[1], generator=generator)
+    return model.decode(z.to(model.device)).cpu()
 
 
 def _agreement(store: ModelStore, samples: torch.Tensor, wanted: torch.Tensor) -> str:
@@ -63,7 +85,8 @@ def generate(
 
     API inputs: `model_name` ("cvae"), `digit` (0-9), `n` (1-64 samples), `temperature` (the latent std, 0.1-2, e.g.
     1.0; lower = cleaner, less varied), `seed` (integer), `priors` (unconditional models to compare, e.g.
-    ["vae", "aae"]). Returns the class-conditional grid, a gallery of (prior grid, name) and a status line.
+    ["vae", "aae"]; "ae" for the plain AE at random codes). Returns the class-conditional grid, a gallery of
+    (samples grid, caption) and a status line.
     """
     try:
         n = parse_int(n, "Samples", 1, MAX_SAMPLES)
@@ -81,8 +104,12 @@ def generate(
     grid = images.grid(samples, ncol, scale=images.fit_scale(ncol))
     gallery = []
     for name, prior in prior_models:
-        s = prior.sample(n, generator=torch.Generator().manual_seed(seed), temperature=temperature).cpu()
-        gallery.append((images.grid(s, ncol, scale=images.fit_scale(ncol, 300)), f"{display_name(name)} prior"))
+        generator = torch.Generator().manual_seed(seed)
+        if prior.generative:
+            s, caption = prior.sample(n, generator=generator, temperature=temperature).cpu(), "prior"
+        else:
+            s, caption = random_codes_decoded(store, prior, n, generator, temperature), "random codes, no prior"
+        gallery.append((images.grid(s, ncol, scale=images.fit_scale(ncol, 300)), f"{display_name(name)} {caption}"))
     return grid, gallery, _agreement(store, samples, labels)
 
 
@@ -165,10 +192,13 @@ def interpolate(
 def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     gr.Markdown(
         "Sample new digits. The **CVAE** is told which digit to draw; the **VAE** and **AAE** only draw from their "
-        "prior, so their digits come out of any class. *Temperature* scales the latent noise."
+        "prior, so their digits come out of any class. The plain **AE** has no prior: codes drawn at random (from a "
+        "Gaussian fitted to its codes) often fall between the codes of real digits and decode to smudges. The VAE's "
+        "KL term and the AAE's discriminator are what make random codes land on digits. *Temperature* scales the "
+        "latent noise."
     )
     conditional = store.choices(conditional=True, generative=True)
-    unconditional = store.choices(conditional=False, generative=True)
+    unconditional = _prior_choices(store)
     any_model = store.choices()
     first_cond = conditional[0][1] if conditional else None
     with gr.Row(equal_height=False):
@@ -180,7 +210,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
                                     label="Temperature (latent std)")
             seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
             priors = gr.CheckboxGroup(unconditional, value=[v for _, v in unconditional],
-                                      label="Compare with samples from the prior of")
+                                      label="Compare with random samples of")
             with gr.Row():
                 go = gr.Button("Generate", variant="primary")
                 all_button = gr.Button("All classes")
@@ -190,7 +220,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             grid = gr.Image(first[0] if ok else None, label="Samples", format="png", interactive=False,
                             height=440, elem_id="generate-grid", elem_classes=["pixels"])
             status = gr.Markdown(first[2] if ok else "", elem_classes=["status-line"], elem_id="generate-status")
-            priors_heading = gr.Markdown("**Samples from the priors**, same seed and temperature (no class control):")
+            priors_heading = gr.Markdown("**Random samples** of models without class control, same seed and "
+                                         "temperature:")
             prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples", show_label=False,
                                        columns=2, height="auto", allow_preview=False, format="png",
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
@@ -230,6 +261,6 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
           [strip, interp_status], api_name="interpolate", trigger_mode="always_last", preprocess=False)
     follow_session(session_models, store, [
         (model, lambda s: store.choices(s, conditional=True, generative=True)),
-        (priors, lambda s: store.choices(s, conditional=False, generative=True)),
+        (priors, lambda s: _prior_choices(store, s)),
         (interp_model, lambda s: store.choices(s)),
     ])
