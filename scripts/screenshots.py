@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-TABS = {"draw": "Draw & reconstruct", "denoise": "Denoise", "generate": "Generate", "latent": "Latent space",
+TABS = {"draw": "Draw", "denoise": "Denoise", "generate": "Generate", "latent": "Latent",
         "train": "Train"}
 # a hand-drawn 3, as strokes of (x, y) in fractions of the canvas
 THREE = [[(0.32, 0.22), (0.45, 0.16), (0.6, 0.18), (0.66, 0.28), (0.6, 0.4), (0.46, 0.46)],

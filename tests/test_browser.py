@@ -54,16 +54,16 @@ def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_readi
 def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
     assert "my ae #1" in train(page, "AE", WAIT_MS)  # an MLP: seconds per epoch
     trained = "my ae #1 (trained in this session)"
-    page.get_by_role("tab", name="Draw & reconstruct").click()
+    page.get_by_role("tab", name="Draw", exact=True).click()
     assert page.get_by_label(trained, exact=True).is_checked()  # it joins the reconstructions, ticked
-    for tab, menu in (("Latent space", "#latent-model"), ("Denoise", "#denoise-extra")):
-        page.get_by_role("tab", name=tab).click()
+    for tab, menu in (("Latent", "#latent-model"), ("Denoise", "#denoise-extra")):
+        page.get_by_role("tab", name=tab, exact=True).click()
         page.wait_for_selector(f"{menu} input", timeout=WAIT_MS)
         page.locator(f"{menu} input").click()
         page.get_by_role("option", name=trained, exact=True).click()
         assert page.locator(f"{menu} input").input_value() == trained
     # the Latent tab maps the chosen model: its map's title names it
-    page.get_by_role("tab", name="Latent space").click()
+    page.get_by_role("tab", name="Latent", exact=True).click()
     page.locator("#latent-model input").click()
     page.get_by_role("option", name=trained, exact=True).click()
     page.wait_for_selector('#latent-scatter canvas[aria-label^="my ae #1: "]', timeout=WAIT_MS)
@@ -71,7 +71,7 @@ def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
 
 
 def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
-    page.get_by_role("tab", name="Draw & reconstruct").click()
+    page.get_by_role("tab", name="Draw", exact=True).click()
     clear_canvas(page)
     page.wait_for_function(
         "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
@@ -84,7 +84,7 @@ def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
 
 
 def test_an_example_put_over_a_drawing_leaves_the_canvas_usable(page, store):
-    page.get_by_role("tab", name="Draw & reconstruct").click()
+    page.get_by_role("tab", name="Draw", exact=True).click()
     draw(page, [[(0.2, 0.9), (0.4, 0.9)]])  # whatever is on the canvas, one more stroke
     time.sleep(2)
     page.get_by_role("button", name="3", exact=True).click()
@@ -103,7 +103,7 @@ def test_an_example_put_over_a_drawing_leaves_the_canvas_usable(page, store):
 def test_changing_the_models_after_an_upload_keeps_the_uploaded_digit(page, store, mnist_test, canvas, png_file):
     # the Models ticks used to re-read the (empty) sketchpad: the upload's reconstructions vanished for "empty"
     images, labels = mnist_test
-    page.get_by_role("tab", name="Draw & reconstruct").click()
+    page.get_by_role("tab", name="Draw", exact=True).click()
     clear_canvas(page)
     page.wait_for_function(
         "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)

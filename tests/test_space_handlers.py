@@ -259,6 +259,13 @@ def test_cvae_draws_the_asked_class(store):
         assert "classifier reads" in status
 
 
+
+def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):
+    gallery, table, _ = denoise_tab.denoise(store, "Test digit", 3, kind="gaussian", strength=0)
+    noisy = read_tiles(gallery)[1]
+    assert noisy[1] == "Noisy · identical" and float(noisy[2]["psnr"]) == pytest.approx(100.0)  # the cap, not dB
+    assert "∞ (identical)" in table and "100.00" not in table
+
 def test_generate_is_reproducible_and_compares_priors(store):
     if "cvae" not in store.models:
         pytest.skip("no CVAE checkpoint")
@@ -275,7 +282,7 @@ def test_the_plain_ae_is_sampled_at_random_codes_beside_the_priors(store):
         pytest.skip("no CVAE or AE checkpoint")
     assert "ae" in [value for _, value in generate_tab._prior_choices(store)]
     (grid_image, caption), = generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, ["ae"])[1]
-    assert caption == "AE random codes, no prior"
+    assert caption == "AE random codes"
     ae = store.get("ae")
     codes, _ = store.test_codes(ae)
     generator = torch.Generator().manual_seed(3)

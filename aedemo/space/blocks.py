@@ -34,13 +34,13 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
         # models this visitor trained in the Train tab: private to the browser session, listed by every tab
         session_models = gr.State({})
         with gr.Tabs():
-            with gr.Tab("Draw & reconstruct", id="draw"):
+            with gr.Tab("Draw", id="draw"):
                 draw = build_draw_tab(store, session_models)
             with gr.Tab("Denoise", id="denoise"):
                 build_denoise_tab(store, session_models, drawing=draw.digit)
             with gr.Tab("Generate", id="generate"):
                 build_generate_tab(store, session_models)
-            with gr.Tab("Latent space", id="latent"):
+            with gr.Tab("Latent", id="latent"):
                 build_latent_tab(store, session_models, demo=demo)
             with gr.Tab("Train", id="train"):
                 build_train_tab(store, session_models)

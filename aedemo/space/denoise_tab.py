@@ -17,6 +17,7 @@ from .store import ModelStore, ModelUnavailable, short_name
 from .ui import follow_session, problem, unchanged
 
 SOURCES = ("Test digit", "My drawing", "Upload")
+IDENTICAL_DB = 99.9  # psnr() gives 100 dB, its cap, for identical images
 KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
 COMPARED = ("dae", "ae", "conv", "pca")
 N_OUTPUTS = 3  # tiles, table, status
@@ -103,9 +104,12 @@ def denoise(
         if i == 0:
             tiles.append((pictures[i], name, {"model": key}))
             continue
-        tiles.append((pictures[i], f"{name} · {p:.1f} dB", {"model": key, "psnr": f"{p:.4f}", "ssim": f"{s:.4f}"}))
+        # psnr() caps identical images at 100 dB (no noise at strength 0): "100.0 dB" read as a measurement
+        shown = "identical" if p >= IDENTICAL_DB else f"{p:.1f} dB"
+        tiles.append((pictures[i], f"{name} · {shown}", {"model": key, "psnr": f"{p:.4f}", "ssim": f"{s:.4f}"}))
         mark = "**" if i == best else ""
-        table.append(f"| {mark}{name}{mark} | {mark}{p:.2f}{mark} | {mark}{s:.3f}{mark} |")
+        cell = "∞ (identical)" if p >= IDENTICAL_DB else f"{p:.2f}"
+        table.append(f"| {mark}{name}{mark} | {mark}{cell}{mark} | {mark}{s:.3f}{mark} |")
     return images.tiles_html(tiles), "\n".join(table), " ".join(notes)
 
 

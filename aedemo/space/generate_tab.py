@@ -108,7 +108,7 @@ def generate(
         if prior.generative:
             s, caption = prior.sample(n, generator=generator, temperature=temperature).cpu(), "prior"
         else:
-            s, caption = random_codes_decoded(store, prior, n, generator, temperature), "random codes, no prior"
+            s, caption = random_codes_decoded(store, prior, n, generator, temperature), "random codes"
         gallery.append((images.grid(s, ncol, scale=images.fit_scale(ncol, 300)), f"{display_name(name)} {caption}"))
     return grid, gallery, _agreement(store, samples, labels)
 
@@ -223,7 +223,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             priors_heading = gr.Markdown("**Random samples** of models without class control, same seed and "
                                          "temperature:")
             prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples", show_label=False,
-                                       columns=2, height="auto", allow_preview=False, format="png",
+                                       columns=2, height="auto", allow_preview=False, format="png", buttons=[],
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
     gr.Markdown("### Interpolation\nThe **Seed** above picks the two test digits (or, for the CVAE, with the "
                 "**Temperature**, its one style code).")
@@ -256,7 +256,9 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
                  [priors_heading, prior_gallery], queue=False, show_progress="hidden", api_visibility="private")
     all_button.click(partial(generate_all, store), [model, temperature, seed, session_models], [grid, status],
                      api_name="generate_all", preprocess=False)
-    gr.on([interp_button.click, start.input, end.input, steps.release, interp_model.input],
+    # the seed and the temperature drive the strip too: it used to stay stale when they changed
+    gr.on([interp_button.click, start.input, end.input, steps.release, interp_model.input, temperature.release,
+           seed.submit],
           partial(interpolate, store), [interp_model, start, end, steps, temperature, seed, session_models],
           [strip, interp_status], api_name="interpolate", trigger_mode="always_last", preprocess=False)
     follow_session(session_models, store, [

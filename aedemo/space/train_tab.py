@@ -368,7 +368,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             # what the curves are goes in the label: a long title squeezed the plot to a sliver on a phone
             curve = gr.LinePlot(None, x="epoch", y="loss", color="curve",
                                 label="Loss on training batches and on held-out test digits",
-                                x_title="epoch", y_title="loss (nats per image)", color_title="",
+                                x_title="epoch", y_title="loss (nats per image; VAEs: BCE + KL)", color_title="",
                                 color_map={"train": "#2563eb", "test": "#f97316"})
             # captioned above, not by Gradio's label, which sat over the first digits (and its buttons over the last)
             gr.Markdown("**Ten test digits, their reconstructions** and, for the generative models, **samples "

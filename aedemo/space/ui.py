@@ -83,6 +83,19 @@ CSS = """
 .digit-gallery .grid-container { grid-template-rows: none !important; grid-auto-rows: auto !important; }
 .digit-gallery .grid-wrap { min-height: 0 !important; height: auto !important; max-height: none !important; }
 .digit-gallery .caption-label { font-size: 11px !important; padding: 1px 5px !important; max-width: 96% !important; }
+/* the random samples' captions under their grids, not over the corner digits */
+#generate-priors .thumbnail-item { display: flex !important; flex-direction: column; height: auto !important;
+                                   aspect-ratio: auto !important; }
+#generate-priors .thumbnail-item img { width: 100% !important; height: auto !important; }
+#generate-priors .caption-label { position: static !important; max-width: 100% !important; text-align: center;
+                                  font-size: 12px !important; }
+/* a phone: the five tab names fit on one row (Gradio moves those that do not fit into a "..." menu, where a visitor
+   did not find them); Gradio measures the names with this same style */
+@media (max-width: 640px) { .tab-container button { padding: 0 7px !important; font-size: 13px !important; } }
+/* the interpolation strip: as wide as its column, as tall as that makes it (Gradio sizes a picture without a
+   height from its container's, which is 0 once the columns stack on a phone: the strip did not show) */
+#generate-strip button, #generate-strip .image-frame { width: 100% !important; height: auto !important; }
+#generate-strip img { width: 100% !important; height: auto !important; }
 /* one row however many tiles (six, seven with "Also compare"): a seventh used to wrap onto a row of its own */
 #denoise-gallery .digit-tiles {
   grid-template-columns: none; grid-auto-flow: column; grid-auto-columns: minmax(0, 1fr);
