@@ -96,6 +96,20 @@ def test_every_loaded_model_reconstructs_a_drawing_closer_to_it_than_to_another_
         assert np.allclose(code["value"].to_numpy(), z.numpy(), atol=1e-5)  # the focus model's code
 
 
+
+def test_reconstructions_keep_the_models_list_order_whatever_order_they_were_ticked_in(store, mnist_test):
+    names = [n for n in ("ae", "vae", "pca") if n in store.models]
+    digit = mnist_test[0][0].float().div(255).numpy()
+    gallery = draw_tab.reconstruct_digit(store, digit, list(reversed(names)), None)[3]  # a box ticked again is last
+    assert [figures["model"] for _, _, figures in read_tiles(gallery)] == names
+
+
+def test_a_random_test_digit_says_which_it_is(store):
+    canvas_value, note = draw_tab.random_example(store, 7)
+    index = int(note.split("#")[1].split(",")[0])
+    assert note == f"On the canvas: test digit #{index}, labelled 7."  # to hold the classifier's reading against
+    assert np.array_equal(canvas_value, draw_tab.test_digit_canvas(store, index))
+
 def test_a_digit_is_more_digit_like_than_a_scribble(store, mnist_test, canvas):
     if "ae" not in store.models:
         pytest.skip("no AE checkpoint")

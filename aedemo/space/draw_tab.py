@@ -108,7 +108,11 @@ def reconstruct_digit(
         variants = [variants]
     elif variants is not None and not isinstance(variants, list | tuple):
         return (*unchanged(N_OUTPUTS - 2), problem("Models must be a list of model names."), gr.skip())
-    names = list(variants) if variants is not None else [c for _, c in store.choices(session_models)]
+    listed = [c for _, c in store.choices(session_models)]
+    if variants is None:
+        names = listed
+    else:  # in the Models list's order: a box ticked again came last in the value, and its tile moved to the end
+        names = [n for n in listed if n in variants] + [n for n in variants if n not in listed]
     notes: list[str] = [] if names else ["Tick at least one model to see reconstructions."]
     shown, jobs = [], []  # (name, caption suffix), (model, labels), in the same order
     for name in names:
@@ -169,11 +173,13 @@ def test_digit_canvas(store: ModelStore, index: int) -> np.ndarray:
     return rgba
 
 
-def random_example(store: ModelStore, digit: int | None = None) -> np.ndarray:
-    """A random test digit (of class `digit` when given) on the canvas."""
+def random_example(store: ModelStore, digit: int | None = None) -> tuple[np.ndarray, str]:
+    """A random test digit (of class `digit` when given) on the canvas, and which one it is: its index and its
+    MNIST label, to hold the classifier's reading against."""
     _, _, labels = store.test_set
     pool = np.arange(len(labels)) if digit is None else np.flatnonzero(labels.numpy() == digit)
-    return test_digit_canvas(store, int(np.random.default_rng().choice(pool)))
+    index = int(np.random.default_rng().choice(pool))
+    return test_digit_canvas(store, index), f"On the canvas: test digit #{index}, labelled {int(labels[index])}."
 
 
 def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
@@ -197,6 +203,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 with gr.Row(elem_classes=["digit-buttons"]):
                     digit_buttons += [gr.Button(str(d), size="sm", min_width=0) for d in row]
             random_button = gr.Button("Random test digit", size="sm")
+            picked = gr.Markdown("", elem_classes=["status-line"], elem_id="draw-picked")
             with gr.Accordion("…or upload a picture of a digit", open=False):
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=200,
                                   elem_id="draw-upload")
@@ -253,7 +260,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
     # the canvas and its toolbar for good (the example itself is instant).
     examples = [(b, partial(random_example, store, d)) for d, b in enumerate(digit_buttons)]
     for button, put_digit in [*examples, (random_button, partial(random_example, store))]:
-        button.click(put_digit, None, sketch, api_visibility="private", queue=False, show_progress="hidden").then(
+        button.click(put_digit, None, [sketch, picked], api_visibility="private", queue=False,
+                     show_progress="hidden").then(
             handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
             api_visibility="private")
     follow_session(session_models, store, [(focus, lambda s: store.choices(s))])
