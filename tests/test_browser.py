@@ -100,6 +100,36 @@ def test_an_example_put_over_a_drawing_leaves_the_canvas_usable(page, store):
     assert page.locator(".toast-body.error").count() == 0
 
 
+
+def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):
+    # a click on empty space used to show "Error" in every output (a slider's value read back inside the event)
+    name = next(n for n in ("vae", "ae", "aae") if n in store.models)
+    label = name.upper()
+    page.get_by_role("tab", name="Latent", exact=True).click()
+    page.locator("#latent-model input").click()
+    page.get_by_role("option", name=label, exact=True).click()
+    page.get_by_label("2-D", exact=True).check()
+    page.wait_for_selector(f'#latent-scatter canvas[aria-label^="{label}: "][aria-label*=" 2 "]', timeout=WAIT_MS)
+    time.sleep(1)  # the map's .then decode lands; the clicks below come after it
+    box = page.locator("#latent-scatter canvas").bounding_box()
+    radius = min(box["width"], box["height"]) * 0.42  # scatter.py's projection: the dots lie within it
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + 10)
+    status = "document.querySelector('#latent-status').innerText"
+    page.mouse.click(centre[0] + 1.1 * radius, centre[1] + 1.1 * radius)  # past every dot: an empty place
+    page.wait_for_function(f"() => {status}.startsWith('Decoded at (')", timeout=WAIT_MS)
+    assert page.locator("#latent-decoded img").count() == 1 and page.locator("#latent-original img").count() == 0
+    for dx in range(0, 60, 3):  # near the middle of the cloud: a dot within 10 px somewhere along here
+        page.mouse.click(centre[0] + dx, centre[1])
+        try:
+            page.wait_for_function(f"() => {status}.startsWith('Test digit #')", timeout=3000)
+            break
+        except Exception:  # noqa: BLE001 - no dot there: the next place
+            continue
+    assert page.locator("#latent-original img").count() == 1
+    page.get_by_label("3-D", exact=True).check()  # a new map: the digit clicked on the old one goes
+    page.wait_for_function("() => document.querySelectorAll('#latent-original img').length === 0", timeout=WAIT_MS)
+    assert page.locator(".toast-body.error").count() == 0 and page.locator(".error").count() == 0
+
 def test_changing_the_models_after_an_upload_keeps_the_uploaded_digit(page, store, mnist_test, canvas, png_file):
     # the Models ticks used to re-read the (empty) sketchpad: the upload's reconstructions vanished for "empty"
     images, labels = mnist_test

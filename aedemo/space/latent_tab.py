@@ -228,6 +228,9 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
           api_name="latent_map", trigger_mode="always_last", preprocess=False).then(
         partial(decode_after_map, store), [*decode_inputs, status], [decoded, status], api_visibility="private",
         preprocess=False)
+    # a new map decodes its own point: the test digit clicked on the last map no longer matches what is decoded
+    gr.on([model.change, view.input, n_points.release], lambda: None, None, original, queue=False,
+          show_progress="hidden", api_visibility="private")
     gr.on([c1.release, c2.release, c3.release, digit.input], partial(decode_point, store), decode_inputs,
           [decoded, status], api_name="latent", trigger_mode="always_last", preprocess=False)
     if demo is not None and first is not None:
