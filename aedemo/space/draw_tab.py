@@ -217,11 +217,11 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 with gr.Column(min_width=200):
                     reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
                 with gr.Column(min_width=200):
-                    likeness = gr.HTML(label="How familiar to the model (reconstruction rank)", show_label=True,
+                    likeness = gr.HTML(label="Reconstruction rank", show_label=True,
                                        container=True, elem_id="draw-likeness", min_height=IMAGE_PX)
             reconstructions = gr.HTML(
                 "",
-                label="Reconstructions (mean squared error per pixel; the CVAE draws the class the classifier reads)",
+                label="Reconstructions (MSE per pixel; the CVAE is given the class read)",
                 show_label=True, container=True,
                 elem_id="draw-gallery", min_height=IMAGE_PX,
             )
