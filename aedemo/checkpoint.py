@@ -129,6 +129,7 @@ def read_metrics(directory: str | os.PathLike) -> dict:
 # describes a model built with the old default.
 LEGACY_DEFAULTS: dict[str, dict] = {
     "vae": {"blocks": 0},  # the conv VAE gained residual blocks (default 1) after the first checkpoints
+    "cvae": {"class_into": "heads"},  # the CVAE's encoder took the class at its last layer until December 2026
 }
 
 

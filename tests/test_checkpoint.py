@@ -60,6 +60,18 @@ def test_a_vae_saved_before_residual_blocks_still_loads(tmp_path):
     assert load_model(str(folder)).config["blocks"] == 1
 
 
+@pytest.mark.parametrize("channels", [None, [8, 16]])
+def test_a_cvae_saved_before_the_class_entered_with_the_pixels_still_loads(tmp_path, channels):
+    # the shipped CVAE of November 2026, and any pushed to the Hub then: their configs say nothing of class_into
+    folder, model = saved(tmp_path, "cvae", channels=channels, class_into="heads")
+    edit_config(folder, class_into=None)
+    loaded = load_model(str(folder))
+    assert loaded.config["class_into"] == "heads"
+    assert torch.equal(outputs(loaded), outputs(model))
+    folder, _ = saved(tmp_path / "new", "cvae", channels=channels)
+    assert load_model(str(folder)).config["class_into"] == "input"
+
+
 @pytest.mark.parametrize("variant", [*VARIANTS, "classifier"])
 def test_save_then_load_gives_identical_outputs(tmp_path, variant):
     folder, model = saved(tmp_path, variant)

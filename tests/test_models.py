@@ -182,13 +182,18 @@ def test_cvae_output_depends_on_the_label():
     assert not torch.allclose(threes, fives)
 
 
-def test_cvae_encoder_takes_the_label_with_the_pixels():
+@pytest.mark.parametrize("channels", [None, [8, 16]])  # MLP and convolutional
+def test_cvae_encoder_takes_the_label_with_the_pixels(channels):
     # given only at the last layer, the label shifted every image's code by the same amount: the encoder's
     # features could not depend on the class
-    m = fresh("cvae")
-    with torch.no_grad():
-        shift = m.encode(X[:4], torch.full((4,), 3)) - m.encode(X[:4], torch.full((4,), 5))
-    assert not torch.allclose(shift, shift[:1].expand_as(shift), atol=1e-4)
+    for class_into, shifts_alike in (("input", False), ("heads", True)):
+        m = fresh("cvae", channels=channels, class_into=class_into)
+        with torch.no_grad():
+            shift = m.encode(X[:4], torch.full((4,), 3)) - m.encode(X[:4], torch.full((4,), 5))
+            assert m.reconstruct(X[:4], Y[:4]).shape == (4, 1, 28, 28)
+        assert torch.allclose(shift, shift[:1].expand_as(shift), atol=1e-5) == shifts_alike, class_into
+    with pytest.raises(ValueError, match="class_into must be one of 'input', 'heads'"):
+        build_model("cvae", class_into="decoder")
 
 
 def test_reconstruction_loss_is_torchs_bce_with_logits_even_for_saturated_logits():

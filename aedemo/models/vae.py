@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import N_CLASSES, N_PIXELS, Autoencoder, mean_bce_per_image, mlp
+from .base import N_PIXELS, Autoencoder, mean_bce_per_image, mlp
 from .conv import conv_decoder, conv_encoder
 
 
@@ -46,24 +46,35 @@ class VAE(Autoencoder):
         if channels:  # residual blocks per resolution of the conv encoder/decoder; MLPs have none
             config["blocks"] = blocks
         super().__init__(latent_dim, hidden=hidden, channels=channels, **config)
-        cond = N_CLASSES if self.conditional else 0  # the CVAE's one-hot class, fed to both halves' inputs
-        if channels:  # the class as constant input planes beside the image
-            self.encoder = nn.Sequential(conv_encoder(channels, hidden[-1], blocks, in_channels=1 + cond), nn.ReLU())
-            self.decoder = conv_decoder(latent_dim + cond, channels, blocks)
+        into_encoder, into_heads = self._class_widths()  # the CVAE's one-hot class, where it goes in
+        into_decoder = into_encoder + into_heads  # the decoder takes it either way
+        if channels:  # a class given to the encoder comes as constant input planes beside the image
+            encoder = conv_encoder(channels, hidden[-1], blocks, in_channels=1 + into_encoder)
+            self.encoder = nn.Sequential(encoder, nn.ReLU())
+            self.decoder = conv_decoder(latent_dim + into_decoder, channels, blocks)
         else:
-            self.encoder = mlp([N_PIXELS + cond, *hidden], last_activation=True)
-            self.decoder = mlp([latent_dim + cond, *reversed(hidden), N_PIXELS])
+            self.encoder = mlp([N_PIXELS + into_encoder, *hidden], last_activation=True)
+            self.decoder = mlp([latent_dim + into_decoder, *reversed(hidden), N_PIXELS])
         # The network outputs log-variance, unconstrained: sigma = exp(logvar / 2) is positive by construction.
-        self.to_mu = nn.Linear(hidden[-1], latent_dim)
-        self.to_logvar = nn.Linear(hidden[-1], latent_dim)
+        self.to_mu = nn.Linear(hidden[-1] + into_heads, latent_dim)
+        self.to_logvar = nn.Linear(hidden[-1] + into_heads, latent_dim)
 
-    def _condition(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """An input [B,F] (the flat image, or the code) with the CVAE's class appended; the plain VAE's as it is."""
+    def _class_widths(self) -> tuple[int, int]:
+        """How many inputs the class adds to the encoder's first layer and to the mean/log-variance heads; the
+        plain VAE takes none."""
+        return 0, 0
+
+    def _encoder_input(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """What the encoder reads: the image (flat for the MLP), with the CVAE's class where it takes it."""
+        return x if self.config["channels"] else x.flatten(1)
+
+    def _heads_input(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """What the mean and log-variance heads read: the encoder's features (with the class, for an older CVAE)."""
         return h
 
-    def _condition_image(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """The image [B,1,28,28] with the CVAE's class as constant planes ([B,11,28,28]); the plain VAE's as it is."""
-        return x
+    def _condition(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """What the decoder reads: the code, with the CVAE's class appended."""
+        return z
 
     def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z|x), each [B, latent_dim]."""
@@ -71,10 +82,7 @@ class VAE(Autoencoder):
 
     def _posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """posterior() without the input checks: labels, when the model takes them, int64 [B] class ids."""
-        if self.config["channels"]:
-            h = self.encoder(self._condition_image(x, labels))
-        else:
-            h = self.encoder(self._condition(x.flatten(1), labels))
+        h = self._heads_input(self.encoder(self._encoder_input(x, labels)), labels)
         return self.to_mu(h), self.to_logvar(h)
 
     def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
