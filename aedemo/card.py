@@ -7,7 +7,6 @@ trained. The grid is drawn from the model itself on the bundled MNIST test set, 
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import shlex
@@ -17,6 +16,7 @@ import torch.nn.functional as F
 from huggingface_hub import EvalResult, ModelCard, ModelCardData, constants
 from torchvision.utils import make_grid, save_image
 
+from .checkpoint import on_cpu
 from .data import load_mnist, one_per_class, to_float
 from .evaluate import COLUMNS, eval_mode
 from .models import MODEL_CLASSES, MnistClassifier
@@ -38,8 +38,7 @@ def grid_rows(model: torch.nn.Module) -> tuple[torch.Tensor, list[str]]:
     """The images of the grid (rows of ten, [10*R,1,28,28]) and what each row shows, for `model`."""
     images, labels = load_mnist("test", download=False)  # the bundled copy: never a network call
     x, y = to_float(images), labels
-    if any(p.device.type != "cpu" for p in model.parameters()):
-        model = copy.deepcopy(model).to("cpu")  # drawn on the CPU; the caller's model stays where it is
+    model = on_cpu(model)  # drawn on the CPU
     with eval_mode(model):
         return _rows(model, x, y)
 

@@ -6,7 +6,9 @@ keyword arguments in config.json), plus the variant name so one loader rebuilds 
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -131,6 +133,14 @@ LEGACY_DEFAULTS: dict[str, dict] = {
     "vae": {"blocks": 0},  # the conv VAE gained residual blocks (default 1) after the first checkpoints
     "cvae": {"class_into": "heads"},  # the CVAE's encoder took the class at its last layer until December 2026
 }
+
+
+def on_cpu(model: nn.Module) -> nn.Module:
+    """`model` when all its weights are on the CPU, else a CPU copy: the caller's model stays where it is. Buffers
+    count too: PCA has no parameters."""
+    if any(t.device.type != "cpu" for t in itertools.chain(model.parameters(), model.buffers())):
+        return copy.deepcopy(model).to("cpu")
+    return model
 
 
 def load_checkpoint(

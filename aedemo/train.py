@@ -7,7 +7,6 @@ batches, evaluates after each epoch, reports through callbacks, and saves a chec
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import shlex
@@ -22,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .allocator import keep_freed_memory
-from .checkpoint import save_checkpoint
+from .checkpoint import on_cpu, save_checkpoint
 from .data import DataNotFoundError, batches, load_mnist, to_float
 from .evaluate import evaluate_model, evaluate_terms
 from .models import MODEL_CLASSES, build_model
@@ -314,12 +313,13 @@ def _fit_closed_form(
 
 
 def save_trained(
-    result: TrainResult, config: TrainConfig, x_test: torch.Tensor, y_test: torch.Tensor
+    result: TrainResult, config: TrainConfig, x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None
 ) -> None:
-    """Write the checkpoint with its metrics.json: figures on the run's own test set plus how it was trained."""
-    model = result.model
-    if any(t.device.type != "cpu" for t in [*model.parameters(), *model.buffers()]):
-        model = copy.deepcopy(model).to("cpu")  # evaluated and saved from the CPU; the caller's model stays put
+    """Write the checkpoint with its metrics.json: figures on the run's test set (uint8 images [N,28,28] and labels,
+    as train() takes them; by default config.data_dir's) plus how it was trained."""
+    if x_test is None or y_test is None:
+        x_test, y_test = load_mnist("test", config.data_dir)
+    model = on_cpu(result.model)  # evaluated and saved from the CPU
     test = evaluate_model(model, to_float(x_test.cpu()), y_test.cpu())
     save_checkpoint(model, config.out, {"test": test, "training": training_record(result, config)})
 

@@ -173,6 +173,19 @@ def test_card_metadata_passes_huggingface_hub_parsing(checkpoints, tmp_path):
     assert len(snippet) == 3 and 'load_model("user/aedemo", subfolder="vae")' in snippet[1]
 
 
+
+@pytest.mark.parametrize("variant", ["pca", "vae"])
+def test_drawing_a_card_leaves_the_callers_model_as_it_was(variant):
+    from aedemo.card import grid_rows
+    from aedemo.checkpoint import on_cpu
+
+    model = build_model(variant).train()  # a caller mid-training
+    if variant == "pca":
+        model.fit(torch.rand(50, 1, 28, 28))
+    images, names = grid_rows(model)
+    assert model.training and images.shape[0] == 10 * len(names)  # rows of ten, each named
+    assert on_cpu(model) is model  # on the CPU already: no copy
+
 def test_card_says_which_test_digits_a_space_run_was_scored_on(checkpoints):
     folder = checkpoints / "ae"
     config = json.loads((folder / "config.json").read_text())
