@@ -74,8 +74,8 @@ def load_mnist(
         if found is not None:
             return found
         tried.append(f"{Path(explicit) / 'MNIST' / 'raw'} (no {_FILES[split][0]})")
-        # the next sources may still have the split, but not the data the caller named: a typo must not pass unseen
-        warnings.warn(f"MNIST {split!r} split not found in {tried[0]}; looking elsewhere", stacklevel=2)
+        if data_dir is not None:  # a folder the caller named, a typo perhaps: the next sources hold other data
+            warnings.warn(f"MNIST {split!r} split not found in {tried[0]}; looking elsewhere", stacklevel=2)
     found = _from_folder(DOWNLOAD_DIR, split)
     if found is not None:
         return found

@@ -130,6 +130,15 @@ def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):
     page.wait_for_function("() => document.querySelectorAll('#latent-original img').length === 0", timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0 and page.locator(".error").count() == 0
 
+
+def test_a_test_digit_put_on_the_canvas_is_named_until_the_visitor_draws(page):
+    page.get_by_role("tab", name="Draw", exact=True).click()
+    page.get_by_role("button", name="Random test digit").click()
+    picked = "document.querySelector('#draw-picked').innerText"
+    page.wait_for_function(f"() => {picked}.includes('On the canvas: test digit #')", timeout=WAIT_MS)
+    draw(page, [[(0.2, 0.9), (0.8, 0.9)]])  # a stroke over it: no longer that test digit
+    page.wait_for_function(f"() => {picked}.trim() === ''", timeout=WAIT_MS)
+
 def test_changing_the_models_after_an_upload_keeps_the_uploaded_digit(page, store, mnist_test, canvas, png_file):
     # the Models ticks used to re-read the (empty) sketchpad: the upload's reconstructions vanished for "empty"
     images, labels = mnist_test

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -94,9 +96,17 @@ def test_env_folder_and_explicit_folder_win_over_the_bundle(offline, tmp_path, m
 
 def test_a_named_folder_without_the_split_is_warned_of_before_the_fallback(offline, tmp_path):
     # a typo in --data-dir used to train or score on other data without a word
-    with pytest.warns(UserWarning, match=f"MNIST 'test' split not found in {tmp_path / 'typo'}"):
+    with pytest.warns(UserWarning, match=re.escape(f"MNIST 'test' split not found in {tmp_path / 'typo'}")):
         images, _ = load_mnist("test", tmp_path / "typo")
     assert images.shape == (10000, 28, 28)  # then the bundled official test set, as before
+
+
+def test_a_data_folder_set_in_the_environment_may_lack_the_test_split(offline, tmp_path, monkeypatch):
+    make_split(tmp_path / "env", "train")  # a Space's training data: the test split comes bundled
+    monkeypatch.setenv("AEDEMO_DATA_DIR", str(tmp_path / "env"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning on every start of the app
+        assert load_mnist("test")[0].shape == (10000, 28, 28)
 
 
 def test_earlier_download_in_cache_is_used(offline, tmp_path):

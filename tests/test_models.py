@@ -173,6 +173,10 @@ def test_cvae_morph_runs_from_one_class_sample_to_the_other_in_one_style():
     assert torch.allclose(frames[0], ends[0][0], atol=1e-6) and torch.allclose(frames[-1], ends[1][0], atol=1e-6)
     with pytest.raises(ValueError, match="class ids 0-9"):
         m.morph(3, 10, 5, eps)
+    for bad, message in (({"steps": 0}, "steps must be"), ({"eps": eps[:1]}, "eps must be one"),
+                         ({"eps": eps.expand(2, -1)}, "eps must be one"), ({"temperature": -1.0}, "temperature")):
+        with pytest.raises(ValueError, match=message):
+            m.morph(**{"start": 3, "end": 8, "steps": 5, "eps": eps, **bad})
 
 def test_cvae_output_depends_on_the_label():
     m = fresh("cvae")

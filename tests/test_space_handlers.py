@@ -427,9 +427,9 @@ def test_a_refused_map_keeps_its_message_in_the_status_line(store):
     name = "vae" if "vae" in store.models else next(iter(store.models))
     *_, status = latent_tab.latent_map(store, name, "2-D", 6000)
     assert status.startswith("⚠️ Test digits shown must be")
-    assert latent_tab.decode_after_map(store, name, 0, 0, 0, 0, None, status) == unchanged(2)
-    decoded, after = latent_tab.decode_after_map(store, name, 0, 0, 0, 0, None, "")
-    assert after.startswith("Decoded at")
+    assert latent_tab.decode_after_map(store, name, 0, 0, 0, 0, None, status) == unchanged(3)
+    decoded, original, after = latent_tab.decode_after_map(store, name, 0, 0, 0, 0, None, "")
+    assert after.startswith("Decoded at") and original is None  # a digit clicked on the old map goes
 
 
 def test_latent_sliders_show_short_bounds_that_hold_their_value(store):
@@ -446,6 +446,8 @@ def test_grid_layout():
     g = grid(x, ncol=4, scale=2, pad=1)
     assert g.shape == ((3 * 29 + 1) * 2, (4 * 29 + 1) * 2)
     assert np.array_equal(g[2:58:2, 2:58:2], (x[0, 0].numpy() * 255 + 0.5).astype(np.uint8))
+    assert grid(x[:3], ncol=8, scale=1).shape == (29 + 1, 8 * 29 + 1)  # fewer digits than columns: blanks fill the row
+    assert grid(x[:1], ncol=1, scale=1).shape == (30, 30)  # a lone digit keeps its frame
 
 
 def test_tiles_carry_pictures_captions_and_figures_exactly():

@@ -82,11 +82,18 @@ class CVAE(VAE):
         """`steps` images [steps,1,28,28] turning class `start` into `end` in one style: the class input and the
         class prior's mean and log-variance slide from one class to the other together, while the standardised
         code `eps` ([latent_dim], as sample() draws it) stays fixed. The first and last frames are sample()'s."""
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+            raise ValueError(f"steps must be a whole number of at least 2, got {steps!r}")
+        if not (isinstance(eps, torch.Tensor) and eps.shape in ((self.latent_dim,), (1, self.latent_dim))):
+            got = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
+            raise ValueError(f"eps must be one standardised code, shaped [{self.latent_dim}], got {got}")
+        if not (isinstance(temperature, int | float) and 0 <= temperature < float("inf")):
+            raise ValueError(f"temperature must be a finite number of at least 0, got {temperature!r}")
         a, b = one_hot(self._labels(torch.tensor([start, end]), 2), self.dtype)
         t = torch.linspace(0, 1, steps, device=self.device, dtype=self.dtype).unsqueeze(1)
         weights = (1 - t) * a + t * b
         mu, logvar = weights @ self.prior_mu, weights @ self.prior_logvar
-        z = mu + temperature * (0.5 * logvar).exp() * eps.to(self.device, self.dtype)
+        z = mu + temperature * (0.5 * logvar).exp() * eps.reshape(1, -1).to(self.device, self.dtype)
         return self._decode(z, weights)
 
     def sample(self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,

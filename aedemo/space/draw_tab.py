@@ -251,6 +251,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
     )
     upload.upload(partial(reconstruct, store, empty=EMPTY_UPLOAD), [upload, variants, focus, session_models],
                   outputs, api_name="reconstruct", preprocess=False)
+    # a stroke (a test digit put there by a button fires no .change) or an upload: the test digit named is gone
+    gr.on([sketch.change, upload.upload], lambda: "", None, picked, queue=False, show_progress="hidden",
+          api_visibility="private")
     # on the digit last shown, drawn or uploaded: re-reading the sketchpad would drop an upload for an empty canvas
     for control in (variants, focus):
         control.input(partial(reconstruct_digit, store, empty=NOTHING_YET), [digit, variants, focus, session_models],

@@ -92,6 +92,8 @@ def grid(x: torch.Tensor, ncol: int | None = None, scale: int = 2, pad: int = 1)
     """[N,1,28,28] in [0,1] -> one uint8 picture of the digits in rows of `ncol` (a square-ish grid by default)."""
     ncol = ncol or math.ceil(math.sqrt(x.shape[0]))
     cells = x.detach().to("cpu", torch.float32).nan_to_num(0.0, 1.0, 0.0).clamp(0.0, 1.0)
+    if len(cells) < ncol:  # make_grid would narrow the row to the images there are: blank cells keep ncol columns
+        cells = torch.cat([cells, torch.full((ncol - len(cells), *cells.shape[1:]), GRID_BORDER / 255)])
     picture = make_grid(cells, nrow=ncol, padding=pad, pad_value=GRID_BORDER / 255)[0]  # grey: one channel of 3
     if x.shape[0] == 1:  # make_grid hands a lone image back bare; framed, it matches a row it is set beside
         picture = F.pad(picture, (pad, pad, pad, pad), value=GRID_BORDER / 255)

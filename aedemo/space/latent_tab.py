@@ -147,10 +147,12 @@ def decode_after_map(
     store: ModelStore, model_name: str | None, c1: Any, c2: Any, c3: Any, digit: Any, session_models: dict | None,
     map_status: str | None,
 ) -> tuple:
-    """decode_point after a map is drawn, unless the map was refused: its message stays in the status line."""
+    """decode_point after a map is drawn, and no test digit clicked (that was on the old map); unless the map was
+    refused: then nothing changes, and its message stays in the status line."""
     if isinstance(map_status, str) and map_status.startswith(PROBLEM_MARK):
-        return unchanged(2)
-    return decode_point(store, model_name, c1, c2, c3, digit, session_models)
+        return unchanged(3)
+    decoded, status = decode_point(store, model_name, c1, c2, c3, digit, session_models)
+    return decoded, None, status
 
 
 def pick(
@@ -226,11 +228,8 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
     # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
     gr.on([model.change, view.input, n_points.release], partial(latent_map, store), map_inputs, map_outputs,
           api_name="latent_map", trigger_mode="always_last", preprocess=False).then(
-        partial(decode_after_map, store), [*decode_inputs, status], [decoded, status], api_visibility="private",
-        preprocess=False)
-    # a new map decodes its own point: the test digit clicked on the last map no longer matches what is decoded
-    gr.on([model.change, view.input, n_points.release], lambda: None, None, original, queue=False,
-          show_progress="hidden", api_visibility="private")
+        partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
+        api_visibility="private", preprocess=False)
     gr.on([c1.release, c2.release, c3.release, digit.input], partial(decode_point, store), decode_inputs,
           [decoded, status], api_name="latent", trigger_mode="always_last", preprocess=False)
     if demo is not None and first is not None:
