@@ -21,9 +21,12 @@ DENOISE_SETTINGS = {"gaussian": 0.5, "salt_pepper": 0.2}  # the noisy inputs the
 SAMPLES_PER_CLASS = 100
 
 
+PSNR_CAP_DB = 100.0  # what psnr() gives identical images, whose PSNR is infinite
+
+
 def psnr(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Peak signal-to-noise ratio in dB per image (peak 1.0), shape [B]."""
-    mse = (output - target).pow(2).flatten(1).mean(1).clamp_min(1e-10)
+    """Peak signal-to-noise ratio in dB per image (peak 1.0), shape [B]; PSNR_CAP_DB for identical images."""
+    mse = (output - target).pow(2).flatten(1).mean(1).clamp_min(10 ** (-PSNR_CAP_DB / 10))
     return 10 * torch.log10(1.0 / mse)
 
 

@@ -16,7 +16,6 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aedemo.checkpoint import checkpoints_root  # noqa: E402
-from aedemo.space.generate_tab import random_codes_decoded  # noqa: E402
 from aedemo.space.store import ModelStore  # noqa: E402
 
 MODELS = ("vae", "aae", "ae", "dae", "sparse", "contractive", "conv")
@@ -31,7 +30,7 @@ def main() -> None:
     if store.classifier is None:
         raise SystemExit("the shipped classifier is needed to read the samples")
     print(f"{args.samples} samples per model at temperature 1, read by the shipped classifier")
-    print(f"{'model':12s} {'codes from':34s} {'read with p>0.9':>16s} {'median p':>9s}")
+    print(f"{'model':12s} {'codes from':35s} {'read with p>0.9':>16s} {'median p':>9s}")
     for name in MODELS:
         if name not in store.models:
             print(f"{name:12s} not loaded: {store.errors.get(name, 'no checkpoint')}")
@@ -42,10 +41,10 @@ def main() -> None:
             if model.generative:
                 samples, source = model.sample(args.samples, generator=generator), "its prior"
             else:
-                samples = random_codes_decoded(store, model, args.samples, generator, 1.0)
+                samples = store.random_codes_decoded(model, args.samples, generator)
                 source = "a Gaussian fitted to its test codes"
         confidence = store.classify(samples).max(1).values.cpu()
-        print(f"{name:12s} {source:34s} {(confidence > 0.9).float().mean().item():16.0%} "
+        print(f"{name:12s} {source:35s} {(confidence > 0.9).float().mean().item():16.0%} "
               f"{confidence.median().item():9.2f}")
 
 

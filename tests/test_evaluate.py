@@ -81,7 +81,6 @@ def test_denoising_figures_compare_output_with_the_noisy_input():
     assert other["gaussian_noisy_psnr"] == figures["gaussian_noisy_psnr"]  # the noisy inputs do not depend on the model
 
 
-
 def test_pca_bce_is_one_figure_in_evaluation_and_in_its_loss():
     # PCA's clipped linear output has pixels at exactly 0 or 1: its BCE depends on the bound, which was two bounds
     model = build_model("pca").fit(to_float(_images[-2000:]))

@@ -173,7 +173,6 @@ def test_card_metadata_passes_huggingface_hub_parsing(checkpoints, tmp_path):
     assert len(snippet) == 3 and 'load_model("user/aedemo", subfolder="vae")' in snippet[1]
 
 
-
 @pytest.mark.parametrize("variant", ["pca", "vae"])
 def test_drawing_a_card_leaves_the_callers_model_as_it_was(variant):
     from aedemo.card import grid_rows

@@ -96,7 +96,6 @@ def test_every_loaded_model_reconstructs_a_drawing_closer_to_it_than_to_another_
         assert np.allclose(code["value"].to_numpy(), z.numpy(), atol=1e-5)  # the focus model's code
 
 
-
 def test_reconstructions_keep_the_models_list_order_whatever_order_they_were_ticked_in(store, mnist_test):
     names = [n for n in ("ae", "vae", "pca") if n in store.models]
     digit = mnist_test[0][0].float().div(255).numpy()
@@ -273,7 +272,6 @@ def test_cvae_draws_the_asked_class(store):
         assert "classifier reads" in status
 
 
-
 def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):
     gallery, table, _ = denoise_tab.denoise(store, "Test digit", 3, kind="gaussian", strength=0)
     noisy = read_tiles(gallery)[1]
@@ -296,14 +294,17 @@ def test_the_plain_ae_is_sampled_at_random_codes_beside_the_priors(store):
         pytest.skip("no CVAE or AE checkpoint")
     assert "ae" in [value for _, value in generate_tab._prior_choices(store)]
     (grid_image, caption), = generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, ["ae"])[1]
-    assert caption == "AE random codes"
+    assert caption == "AE random codes" and grid_image.ndim == 2
+    again, other = (generate_tab.generate(store, "cvae", 5, 9, 1.0, seed, ["ae"])[1][0][0] for seed in (3, 4))
+    assert np.array_equal(grid_image, again) and not np.array_equal(grid_image, other)  # the seed picks them
+    # the temperature scales the codes' spread around their mean: cool samples stay near the mean code's digit
     ae = store.get("ae")
     codes, _ = store.test_codes(ae)
-    generator = torch.Generator().manual_seed(3)
-    z = codes.mean(0) + codes.std(0) * torch.randn(9, ae.latent_dim, generator=generator)  # a Gaussian fitted to them
     with torch.no_grad():
-        expected = grid(ae.decode(z), 3, scale=grid_image.shape[1] // (3 * 29 + 1))
-    assert np.array_equal(grid_image, expected)
+        centre = ae.decode(codes.mean(0, keepdim=True))
+    spread = {t: (store.random_codes_decoded(ae, 200, torch.Generator().manual_seed(0), t) - centre).pow(2).mean()
+              for t in (0.1, 2.0)}
+    assert spread[0.1] < spread[2.0] / 4
     # other models without a prior are still refused: the AE stands for them
     assert "no prior" in generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, ["dae"])[-1]
 
@@ -398,7 +399,6 @@ def test_clicking_a_point_decodes_it_and_shows_its_digit(store, mnist_test):
     s1b, *_, original, status = latent_tab.pick(store, name, 0, None, EmptySpace())
     assert s1b.value == pytest.approx(s1.maximum + 1.0) and s1b.maximum >= s1b.value
     assert original is None and "#" not in status
-
 
 
 def test_a_click_on_empty_space_of_a_2d_map_decodes_there_as_gradio_runs_it(store):

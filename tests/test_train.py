@@ -178,7 +178,6 @@ def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path):
     assert json.loads((tmp_path / "ae" / "metrics.json").read_text())["training"]["stopped_early"] is True
 
 
-
 def test_metrics_record_the_schedule_the_run_followed(tmp_path):
     # a time-budget run keeps a constant rate (test_learning_rate_schedule), so "cosine" there would misreport it
     for settings, schedule in (({}, "cosine"), ({"time_budget": 3600.0}, "constant")):

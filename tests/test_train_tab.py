@@ -255,7 +255,6 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
         demo.close()
 
 
-
 def test_the_train_button_is_enabled_again_however_the_run_ends():
     # greyed out at the press; re-enabled after a run that ends well and (a separate follower) after a failure
     import gradio as gr

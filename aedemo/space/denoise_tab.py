@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from ..evaluate import psnr
+from ..evaluate import PSNR_CAP_DB, psnr
 from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
 from .inputs import MAX_SEED, UserInputError, as_batch, parse_int, parse_seed, to_mnist
@@ -17,7 +17,6 @@ from .store import ModelStore, ModelUnavailable, short_name
 from .ui import follow_session, problem, unchanged
 
 SOURCES = ("Test digit", "My drawing", "Upload")
-IDENTICAL_DB = 99.9  # psnr() gives 100 dB, its cap, for identical images
 KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
 COMPARED = ("dae", "ae", "conv", "pca")
 N_OUTPUTS = 3  # tiles, table, status
@@ -104,11 +103,12 @@ def denoise(
         if i == 0:
             tiles.append((pictures[i], name, {"model": key}))
             continue
-        # psnr() caps identical images at 100 dB (no noise at strength 0): "100.0 dB" read as a measurement
-        shown = "identical" if p >= IDENTICAL_DB else f"{p:.1f} dB"
+        # psnr() caps identical images (no noise at strength 0): "100.0 dB" read as a measurement
+        identical = p >= PSNR_CAP_DB - 1e-3
+        shown = "identical" if identical else f"{p:.1f} dB"
         tiles.append((pictures[i], f"{name} · {shown}", {"model": key, "psnr": f"{p:.4f}", "ssim": f"{s:.4f}"}))
         mark = "**" if i == best else ""
-        cell = "∞ (identical)" if p >= IDENTICAL_DB else f"{p:.2f}"
+        cell = "∞ (identical)" if identical else f"{p:.2f}"
         table.append(f"| {mark}{name}{mark} | {mark}{cell}{mark} | {mark}{s:.3f}{mark} |")
     return images.tiles_html(tiles), "\n".join(table), " ".join(notes)
 

@@ -25,7 +25,7 @@ from .ui import IMAGE_PX, follow_session, problem, unchanged
 # One pool for all visitors, so concurrent strokes never run more than two models at once on a 2-core Space.
 MODEL_THREADS = ThreadPoolExecutor(2, thread_name_prefix="aedemo-models")
 CANVAS = 400  # sketchpad size in px; the digit drawn on it is scaled to MNIST's 20 px box anyway
-N_OUTPUTS = 7  # preview, classifier, digit-likeness, reconstructions, code, status, the 28x28 for the Denoise tab
+N_OUTPUTS = 7  # preview, classifier, reconstruction rank, reconstructions, code, status, the 28x28 for Denoise
 DEFAULT_FOCUS = "vae"
 # Gradio 6's sketchpad starts with no tool selected ("select the draw tool to start"), and its Clear button drops
 # the tool again; pick the brush for the visitor both times, so the next stroke draws. (A selected tool's button
@@ -75,8 +75,8 @@ def reconstruct(
 
     API inputs: `image` (an image file: `handle_file("digit.png")`; any size or mode, light or dark background),
     `variants` (model names, e.g. ["ae", "vae", "pca"]; None = all), `focus` (the model whose code and
-    digit-likeness are shown). Returns: the 28x28 the models see (HTML, one tile with data-model="input"), the
-    classifier's reading ({"label", "confidences"}), the digit-likeness (HTML: the share of test digits
+    reconstruction rank are shown). Returns: the 28x28 the models see (HTML, one tile with data-model="input"), the
+    classifier's reading ({"label", "confidences"}), the reconstruction rank (HTML: the share of test digits
     reconstructed worse), the reconstructions as HTML (a grid of captioned 28x28 PNGs inline, each
     `<figure data-model=... data-mse=...>`; `aedemo.space.images.read_tiles` reads both back), the focus model's
     code (a table of dim, value) and a status line (and, for the session only, the 28x28 digit).

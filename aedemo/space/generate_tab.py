@@ -42,7 +42,8 @@ def _model(store: ModelStore, name: str | None, session_models: dict | None, *, 
     except ModelUnavailable as e:
         raise UserInputError(str(e)) from None
     if not model.generative and not (conditional is False and name == NO_PRIOR_MODEL):
-        raise UserInputError(f"{display_name(name)} has no prior to sample from; choose the VAE, CVAE or AAE.")
+        also = " (or, to compare, the plain AE at random codes)" if conditional is False else ""
+        raise UserInputError(f"{display_name(name)} has no prior to sample from; choose the VAE, CVAE or AAE{also}.")
     if conditional is not None and model.conditional != conditional:
         kind = "a conditional model (CVAE)" if conditional else "an unconditional one (VAE, AAE)"
         raise UserInputError(f"{display_name(name)} cannot be used here: choose {kind}.")
@@ -55,17 +56,6 @@ def _prior_choices(store: ModelStore, session_models: dict | None = None) -> lis
     if NO_PRIOR_MODEL in store.models:
         out.append((f"{display_name(NO_PRIOR_MODEL)} (no prior: random codes)", NO_PRIOR_MODEL))
     return out
-
-
-def random_codes_decoded(
-    store: ModelStore, model: torch.nn.Module, n: int, generator: torch.Generator, temperature: float
-) -> torch.Tensor:
-    """n codes drawn from a Gaussian fitted to the model's test codes (each dimension's mean and spread), decoded:
-    the fairest random draw for a model without a prior. Its codes do not fill that Gaussian, so many draws land
-    between the codes of real digits."""
-    codes, _ = store.test_codes(model)
-    z = codes.mean(0) + temperature * codes.std(0) * torch.randn(n, codes.shape[1], generator=generator)
-    return model.decode(z.to(model.device)).cpu()
 
 
 def _agreement(store: ModelStore, samples: torch.Tensor, wanted: torch.Tensor) -> str:
@@ -108,7 +98,7 @@ def generate(
         if prior.generative:
             s, caption = prior.sample(n, generator=generator, temperature=temperature).cpu(), "prior"
         else:
-            s, caption = random_codes_decoded(store, prior, n, generator, temperature), "random codes"
+            s, caption = store.random_codes_decoded(prior, n, generator, temperature), "random codes"
         gallery.append((images.grid(s, ncol, scale=images.fit_scale(ncol, 300)), f"{display_name(name)} {caption}"))
     return grid, gallery, _agreement(store, samples, labels)
 
@@ -150,10 +140,11 @@ def interpolate(
 ) -> tuple:
     """A strip of frames morphing one digit class into another.
 
-    With a conditional model (CVAE) the style code z is drawn once (seed, temperature) and the class input slides
-    from `start` to `end`; with any other model a random test digit of each class (seed) is encoded and the code
-    slides between the two (the real digits are shown at either end). API inputs: `model_name`, `start`, `end`
-    (0-9), `steps` (3-16 frames), `temperature`, `seed`. Returns the strip and a status line.
+    With a conditional model (CVAE) one standardised style code is drawn (seed), and the class input slides from
+    `start` to `end` together with the class prior it is scaled into (temperature; CVAE.morph); with any other
+    model a random test digit of each class (seed) is encoded and the code slides between the two (the real digits
+    are shown at either end). API inputs: `model_name`, `start`, `end` (0-9), `steps` (3-16 frames), `temperature`,
+    `seed`. Returns the strip and a status line.
     """
     try:
         a, b = parse_digit(start, "Start"), parse_digit(end, "End")

@@ -275,6 +275,17 @@ class ModelStore:
 
         return self._cached(self._codes_cache, model, compute)
 
+    @torch.no_grad()
+    def random_codes_decoded(
+        self, model: Autoencoder, n: int, generator: torch.Generator | None = None, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """n codes drawn from a Gaussian fitted to the model's test codes (each dimension's mean and spread, the
+        spread scaled by `temperature`), decoded: the fairest random draw for a model without a prior. Its codes do
+        not fill that Gaussian, so many draws land between the codes of real digits."""
+        codes, _ = self.test_codes(model)
+        z = codes.mean(0) + temperature * codes.std(0) * torch.randn(n, codes.shape[1], generator=generator)
+        return model.decode(z.to(model.device)).cpu()
+
 
 def _projection(codes: torch.Tensor) -> Projection:
     """The codes as they are when there are at most 3 dimensions, else their top-3 principal axes."""

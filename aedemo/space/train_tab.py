@@ -131,7 +131,6 @@ def run_name(variant: str, models: dict) -> str:
 
 def save_run(model: torch.nn.Module, folder: Path, done: dict, data: TrainingData) -> Path:
     """Write the checkpoint folder (layout and metrics.json as the shipped ones) and a zip of it; return the zip."""
-
     x_test, y_test = worker.test_subset(data)
     metrics = {
         "test": evaluate_model(model, to_float(x_test), y_test),
