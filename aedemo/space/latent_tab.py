@@ -88,7 +88,8 @@ def latent_map(
     points = [[round(a, 3), round(b, 3), round(c, 3), int(y), i]
               for i, ((a, b, c), y) in enumerate(zip(shown[:, :3].tolist(), labels[:n].tolist(), strict=True))]
     how = "its code" if projection.direct else f"the top {dims} principal axes of its {model.latent_dim}-D code"
-    hint = ("Drag to rotate. " if dims == 3 else "") + "Click a point (or, in 2-D, anywhere) to decode it."
+    hint = (("Drag to rotate. " if dims == 3 else "") + "Click a point (or, in 2-D, anywhere) to decode it. Each axis "
+            "is stretched to fit: the numbers at its ends say where the codes stop (compare the AE's with the VAE's).")
     value = {
         "points": points, "dims": dims, "axes": names[:dims], "marker": None, "hint": hint,
         "title": f"{display_name(model_name)}: {n} test digits, {how}",

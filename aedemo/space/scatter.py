@@ -20,7 +20,7 @@ HTML = (
 
 CSS = """
 .ls-wrap { position: relative; width: 100%; }
-.ls-canvas { width: 100%; height: 520px; display: block; cursor: crosshair; border-radius: var(--radius-lg);
+.ls-canvas { width: 100%; height: min(520px, 110vw); display: block; cursor: crosshair; border-radius: var(--radius-lg);
              background: var(--background-fill-secondary); touch-action: none; }
 .ls-hint { font-size: var(--text-sm); color: var(--body-text-color-subdued); margin-top: 4px; min-height: 1.2em; }
 """
@@ -71,11 +71,15 @@ function draw() {
   const axisEnds = d.dims < 3 ? [[[-1, 0, 0], [1, 0, 0]], [[0, -1, 0], [0, 1, 0]]]
     : [[[-1, 0, 0], [1, 0, 0]], [[0, -1, 0], [0, 1, 0]], [[0, 0, -1], [0, 0, 1]]];
   g.strokeStyle = 'rgba(128,128,128,0.6)'; g.fillStyle = ink; g.lineWidth = 1;
+  // each axis is stretched to the box, so its ends say where the codes stop: a model's scale shows only there
+  const fmt = v => (Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(1));
   axisEnds.forEach((e, a) => {
     const toData = v => v.map((t, i) => geo.c[i] + t * geo.half[i]);
     const p0 = project(toData(e[0]), d, geo, W, H), p1 = project(toData(e[1]), d, geo, W, H);
     g.beginPath(); g.moveTo(p0[0], p0[1]); g.lineTo(p1[0], p1[1]); g.stroke();
     g.fillText(d.axes[a] || '', p1[0] + 4, p1[1] - 4);
+    g.fillText(fmt(toData(e[0])[a]), p0[0] + 4, p0[1] + 13);
+    g.fillText(fmt(toData(e[1])[a]), p1[0] + 4, p1[1] + 13);
   });
   screen = d.points.map(p => { const s = project(p, d, geo, W, H); return [s[0], s[1], s[2], p]; });
   const order = d.dims < 3 ? screen : screen.slice().sort((u, v) => u[2] - v[2]);
