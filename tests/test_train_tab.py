@@ -90,6 +90,19 @@ def test_stop_ends_the_run_early_and_keeps_the_model(small_data, tmp_path):
     assert len(curve_points(last, "test")) < 50
 
 
+def test_a_stop_mid_epoch_does_not_report_that_epoch_as_done(small_data, tmp_path, monkeypatch):
+    import aedemo.space.train_tab as train_tab
+
+    monkeypatch.setattr(train_tab, "UPDATE_EVERY_S", 0.0)  # every piece of news becomes a view
+    statuses = []
+    for view in run_training("ae", 50, 0, 8, 1e-3, {}, session_dir=tmp_path, data=small_data):
+        statuses.append(view.status)
+        if "epoch 0." in view.status:  # partway through the first epoch
+            request_stop(tmp_path)
+    assert not any("epoch 1 of 50 done" in s for s in statuses), statuses  # it said so, at 0.4 of an epoch
+    assert any(s.startswith("Training **AE**: stopping at epoch 0.") for s in statuses), statuses
+
+
 def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_path):
     assert "Nothing of yours is training" in request_stop(tmp_path)
     last = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]

@@ -237,9 +237,12 @@ def _train_and_report(
                 points.append((payload["epoch"], payload["loss"], "test"))
             elif kind == "epoch":
                 view.grid, view.grid_version = payload["grid"], view.grid_version + 1
-                view.progress = min(1.0, max(payload["epoch"] / s.epochs, payload["seconds"] / limit))
-                view.status = (f"Training **{title}**: epoch {payload['epoch']} of {s.epochs} done, "
-                               f"{payload['seconds']:.0f} s, test loss {payload['test']['loss']:.1f}")
+                view.progress = min(1.0, max(payload["at"] / s.epochs, payload["seconds"] / limit))
+                # a stop ends an epoch early: it reports where it got to, not the epoch as done
+                done = (f"epoch {payload['epoch']} of {s.epochs} done" if payload["at"] >= payload["epoch"] - 1e-9
+                        else f"stopping at epoch {payload['at']:.2f} of {s.epochs}")
+                view.status = (f"Training **{title}**: {done}, {payload['seconds']:.0f} s, "
+                               f"test loss {payload['test']['loss']:.1f}")
             elif kind == "error":
                 view.status, view.error = f"**Not trained:** {payload['message']}", payload["message"]
             elif kind == "done":

@@ -201,7 +201,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
             return True
         at = last["fraction"] if info.model.trainable else 1.0
         news.put(("test", {"epoch": at, "loss": info.test["loss"]}))  # the trainer's own evaluation
-        news.put(("epoch", {"epoch": info.epoch, "test": info.test,
+        news.put(("epoch", {"epoch": info.epoch, "at": at, "test": info.test,
                             "grid": preview_grid(info.model, digits, labels),
                             "seconds": time.perf_counter() - started}))
         return should_stop()
