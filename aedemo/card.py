@@ -32,6 +32,12 @@ BASELINE_METRICS = ("gaussian_noisy_psnr", "salt_pepper_noisy_psnr")
 DAE_NOISE = ("gaussian", 0.5)
 
 
+def what_it_is(variant: str) -> str:
+    """One line on a variant for its card: "VAE: encodes each digit as a Gaussian ..."."""
+    cls = MODEL_CLASSES[variant]
+    return f"{cls.display_name}: {cls.description}"
+
+
 # --- the picture ------------------------------------------------------------------------------------------
 @torch.no_grad()
 def grid_rows(model: torch.nn.Module) -> tuple[torch.Tensor, list[str]]:
@@ -152,7 +158,7 @@ def model_card(
     """The README.md of one checkpoint (at the repo root, or in `subfolder`)."""
     variant = config["variant"]
     test, training = metrics.get("test", {}), metrics.get("training", {})
-    description = getattr(MODEL_CLASSES[variant], "description", "") or "MNIST digit classifier (small CNN)"
+    description = what_it_is(variant)
     name = repo_id.split("/")[-1] + (f"-{subfolder}" if subfolder else "")
     data = card_data([variant], eval_results(variant, test), name)
     prefix = f"{subfolder}/" if subfolder else ""
@@ -205,7 +211,7 @@ def index_card(repo_id: str, entries: dict[str, tuple[dict, dict]]) -> ModelCard
     data = card_data(list(entries), results, repo_id.split("/")[-1])
     rows = ["| variant | what it is | load it |", "|---|---|---|"]
     for v in entries:
-        description = getattr(MODEL_CLASSES[v], "description", "") or "MNIST digit classifier (small CNN)"
+        description = what_it_is(v)
         link = f"{constants.ENDPOINT}/{repo_id}/blob/main/{v}/README.md"
         rows.append(f'| [`{v}`]({link}) | {description} | `load_model("{repo_id}", subfolder="{v}")` |')
     body = "\n".join([

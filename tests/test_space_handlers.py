@@ -178,7 +178,7 @@ def test_the_draw_tab_says_what_each_loaded_model_is(store):
     assert len(table) == 2 + len(store.models)  # a header, its rule, a row per model
     for name, model in store.models.items():
         row = next(line for line in table if f"**{display_name(name)}**" in line)
-        what = type(model).description.split(": ", 1)[1]
+        what = type(model).description
         assert f"| {model.latent_dim} |" in row and what[1:] in row
 
 

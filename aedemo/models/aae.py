@@ -11,8 +11,9 @@ from .base import adam, mean_bce_per_image, mlp
 
 class AAE(AE):
     variant = "aae"
+    display_name = "AAE"
     description = (
-        "AAE: a discriminator on the codes pushes them towards a Gaussian prior (adversarial training in "
+        "a discriminator on the codes pushes them towards a Gaussian prior (adversarial training in "
         "place of the VAE's KL term)"
     )
     generative = True

@@ -9,8 +9,9 @@ from .base import N_PIXELS, Autoencoder, mean_bce_per_image, mlp
 
 class AE(Autoencoder):
     variant = "ae"
+    display_name = "AE"
     description = (
-        "AE: a plain autoencoder, fully connected layers down to the code and back up, trained only to "
+        "a plain autoencoder, fully connected layers down to the code and back up, trained only to "
         "redraw its input"
     )
 

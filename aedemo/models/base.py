@@ -115,7 +115,8 @@ class Autoencoder(Trainable, nn.Module):
     """
 
     variant: ClassVar[str]
-    description: ClassVar[str] = ""
+    display_name: ClassVar[str]  # how the app and the model cards name it: "Denoising AE"
+    description: ClassVar[str] = ""  # what it is, in a phrase that follows the name
     conditional: ClassVar[bool] = False  # encode/decode need labels
     generative: ClassVar[bool] = False  # has a prior to `sample` from
 

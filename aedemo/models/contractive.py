@@ -11,8 +11,9 @@ from .base import N_PIXELS, mean_bce_per_image
 
 class ContractiveAE(AE):
     variant = "contractive"
+    display_name = "Contractive AE"
     description = (
-        "Contractive AE: penalises how much the code moves when the input moves (the exact Frobenius norm of "
+        "penalises how much the code moves when the input moves (the exact Frobenius norm of "
         "the encoder's Jacobian)"
     )
 

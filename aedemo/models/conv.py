@@ -48,8 +48,9 @@ def conv_decoder(in_features: int, channels: list[int], blocks: int = 0) -> nn.S
 
 class ConvAE(Autoencoder):
     variant = "conv"
+    display_name = "Conv AE"
     description = (
-        "Conv AE: convolutions instead of fully connected layers (28 -> 14 -> 7 pixels with strided "
+        "convolutions instead of fully connected layers (28 -> 14 -> 7 pixels with strided "
         "convolutions, mirrored by transposed ones)"
     )
 

@@ -25,8 +25,9 @@ CLASS_INTO = ("input", "heads")  # where the encoder takes the class: with the p
 
 class CVAE(VAE):
     variant = "cvae"
+    display_name = "CVAE"
     description = (
-        "CVAE: a VAE given the digit's class (one-hot) in encoder and decoder, with a learned prior per "
+        "a VAE given the digit's class (one-hot) in encoder and decoder, with a learned prior per "
         "class: it draws the class you ask for"
     )
     conditional = True

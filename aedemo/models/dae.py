@@ -11,8 +11,9 @@ from .base import mean_bce_per_image
 
 class DAE(AE):
     variant = "dae"
+    display_name = "Denoising AE"
     description = (
-        "Denoising AE: shaped like the AE, trained to redraw clean digits from corrupted ones (Gaussian "
+        "shaped like the AE, trained to redraw clean digits from corrupted ones (Gaussian "
         "noise, salt & pepper, masked squares)"
     )
 

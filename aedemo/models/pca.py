@@ -10,8 +10,9 @@ from .base import N_PIXELS, PROB_EPS, Autoencoder, mean_bce_per_image
 
 class PCA(Autoencoder):
     variant = "pca"
+    display_name = "PCA"
     description = (
-        "PCA: the linear baseline at the same code size (SVD, no training loop): what the non-linear models "
+        "the linear baseline at the same code size (SVD, no training loop): what the non-linear models "
         "improve on"
     )
     trainable = False

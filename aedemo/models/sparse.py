@@ -17,7 +17,8 @@ def kl_sparsity(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
 
 class SparseAE(AE):
     variant = "sparse"
-    description = "Sparse AE: a wide code kept mostly silent by a KL penalty on each unit's mean activation"
+    display_name = "Sparse AE"
+    description = "a wide code kept mostly silent by a KL penalty on each unit's mean activation"
 
     def __init__(
         self,

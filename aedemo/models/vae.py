@@ -28,8 +28,9 @@ class VAE(Autoencoder):
     """
 
     variant = "vae"
+    display_name = "VAE"
     description = (
-        "VAE: encodes each digit as a Gaussian over codes kept close to a standard normal prior, so codes "
+        "encodes each digit as a Gaussian over codes kept close to a standard normal prior, so codes "
         "drawn from the prior decode to new digits"
     )
     generative = True

@@ -20,17 +20,11 @@ import torch
 
 from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint
 from ..data import load_mnist, to_float
-from ..models import VARIANTS, Autoencoder, MnistClassifier
+from ..models import AUTOENCODERS, VARIANTS, Autoencoder, MnistClassifier
 
 HUB_ENV = "AEDEMO_HUB_REPO"
 PERCENTILE_DIGITS = 2000  # test digits whose reconstruction errors rank a drawing; plenty for a percentile
 LATENT_DIGITS = 5000  # test digits the Latent tab can plot
-DISPLAY_NAMES = {
-    "ae": "AE", "dae": "Denoising AE", "sparse": "Sparse AE", "contractive": "Contractive AE",
-    "conv": "Conv AE", "vae": "VAE", "cvae": "CVAE", "aae": "AAE", "pca": "PCA",
-}
-
-
 SHORT_NAMES = {"dae": "DAE", "sparse": "Sparse", "contractive": "Contractive", "conv": "Conv"}  # for captions
 
 
@@ -55,11 +49,12 @@ class Projection:
 
 
 def display_name(name: str) -> str:
-    return DISPLAY_NAMES.get(name, name)
+    """A shipped variant's name as the models name themselves ("Denoising AE"); a session model's as it is."""
+    return AUTOENCODERS[name].display_name if name in AUTOENCODERS else name
 
 
 def short_name(name: str) -> str:
-    return SHORT_NAMES.get(name) or DISPLAY_NAMES.get(name, name)
+    return SHORT_NAMES.get(name) or display_name(name)
 
 
 class ModelStore:
@@ -190,7 +185,7 @@ class ModelStore:
         """A table of the shipped models for visitors: what each one is and the size of its code."""
         rows = ["| Model | Code size | What it is |", "|---|---:|---|"]
         for name, model in self.models.items():
-            what = (type(model).description or "").split(": ", 1)[-1]  # "VAE: encodes ..." -> "encodes ..."
+            what = type(model).description
             rows.append(f"| **{display_name(name)}** | {model.latent_dim} | {what[:1].upper()}{what[1:]} |")
         return "\n".join(rows)
 
