@@ -14,7 +14,7 @@ from .base import Trainable
 class MnistClassifier(Trainable, nn.Module):
     variant: ClassVar[str] = "classifier"
     display_name: ClassVar[str] = "Classifier"
-    description: ClassVar[str] = "MNIST digit classifier (small CNN)"
+    description: ClassVar[str] = "a small CNN that reads MNIST digits (it scores the CVAE's samples)"
 
     def __init__(self, channels: list[int] | tuple[int, ...] = (16, 32), hidden: int = 128, dropout: float = 0.3):
         super().__init__()
