@@ -430,6 +430,11 @@ def test_a_refused_map_keeps_its_message_in_the_status_line(store):
     assert latent_tab.decode_after_map(store, name, 0, 0, 0, 0, None, status) == unchanged(3)
     decoded, original, after = latent_tab.decode_after_map(store, name, 0, 0, 0, 0, None, "")
     assert after.startswith("Decoded at") and original is None  # a digit clicked on the old map goes
+    # a map's note (here: a 2-D code shown in 2-D) stays beside the decode's line instead of being overwritten
+    *_, note = latent_tab.latent_map(store, "cvae", "3-D", 300) if "cvae" in store.models else (None, "")
+    if note:
+        *_, after = latent_tab.decode_after_map(store, "cvae", 0, 0, 0, 3, None, note)
+        assert after.startswith(note) and "Decoded at" in after and "drawn as a 3" in after
 
 
 def test_latent_sliders_show_short_bounds_that_hold_their_value(store):

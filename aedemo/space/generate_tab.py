@@ -13,7 +13,7 @@ import torch
 from ..models.base import N_CLASSES
 from ..models.cvae import CVAE
 from . import images
-from .inputs import MAX_SEED, UserInputError, parse_digit, parse_int, parse_seed
+from .inputs import MAX_SEED, UserInputError, a_digit, parse_digit, parse_int, parse_seed
 from .store import ModelStore, ModelUnavailable, display_name
 from .ui import follow_session, problem, unchanged
 
@@ -173,8 +173,8 @@ def interpolate(
         pair = x[[ia, ib]].to(model.device)
         za, zb = model.encode(pair).cpu()
         frames = model.decode(((1 - t) * za + t * zb).to(model.device)).cpu()
-        note = (f"{display_name(model_name)}: codes of test digits #{ia} (a {a}, left) and #{ib} (a {b}, right), "
-                "mixed linearly.")
+        note = (f"{display_name(model_name)}: codes of test digits #{ia} ({a_digit(a)}, left) and "
+                f"#{ib} ({a_digit(b)}, right), mixed linearly.")
         ends = (x[ia : ia + 1], x[ib : ib + 1])
     width = steps_i + (2 if ends else 0)
     return _strip(frames, ends, images.fit_scale(width, 900, 4)), note

@@ -46,6 +46,11 @@ def parse_seed(value: Any) -> int:
     return parse_int(value, "The seed", 0, MAX_SEED)
 
 
+def a_digit(d: int) -> str:
+    """"a 7", "an 8": a digit named in a sentence."""
+    return f"an {d}" if d == 8 else f"a {d}"
+
+
 def parse_digit(value: Any, what: str = "Digit") -> int:
     """A class field's value (the digit to draw, an interpolation's end) as an int in [0, 9]."""
     return parse_int(value, what, 0, N_CLASSES - 1)

@@ -10,7 +10,7 @@ import torch
 
 from ..models.base import N_CLASSES
 from . import images
-from .inputs import UserInputError, parse_digit, parse_int
+from .inputs import UserInputError, a_digit, parse_digit, parse_int
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
 from .ui import PROBLEM_MARK, digit_image, follow_session, problem, unchanged
@@ -138,9 +138,9 @@ def decode_point(
     z = projection.to_code(torch.tensor([c[:k]], dtype=torch.float32))
     labels = torch.tensor([d]) if model.conditional else None
     out = model.decode(z.to(model.device), labels).cpu()
-    where = ", ".join(f"{v:.2f}" for v in c[:k])
+    where = ", ".join(f"{v:.2f}".replace("-0.00", "0.00") for v in c[:k])
     rest = "" if projection.direct else f" (the other {model.latent_dim - k} code dimensions at their mean)"
-    cls = f", drawn as a {d}" if model.conditional else ""
+    cls = f", drawn as {a_digit(d)}" if model.conditional else ""
     return images.show(out), f"Decoded at ({where}){rest}{cls}."
 
 
@@ -153,6 +153,8 @@ def decode_after_map(
     if isinstance(map_status, str) and map_status.startswith(PROBLEM_MARK):
         return unchanged(3)
     decoded, status = decode_point(store, model_name, c1, c2, c3, digit, session_models)
+    if isinstance(map_status, str) and map_status and not status.startswith(PROBLEM_MARK):
+        status = f"{map_status} {status}"  # the map's note (a 2-D code shown in 2-D, the CVAE's mixed classes) stays
     return decoded, None, status
 
 
@@ -194,7 +196,7 @@ def pick(
     whole = "its code" if projection.direct else (
         f"its whole {model.latent_dim}-D code; the sliders show where it sits on the map, and moving them decodes "
         "the map's points (the other dimensions at their mean)")
-    status = f"Test digit #{index} (a {label}), decoded from {whole}."
+    status = f"Test digit #{index} ({a_digit(label)}), decoded from {whole}."
     return (*sliders, images.show(decoded.cpu()), images.show(x), status)
 
 

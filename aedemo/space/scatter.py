@@ -73,13 +73,16 @@ function draw() {
   g.strokeStyle = 'rgba(128,128,128,0.6)'; g.fillStyle = ink; g.lineWidth = 1;
   // each axis is stretched to the box, so its ends say where the codes stop: a model's scale shows only there
   const fmt = v => (Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(1));
+  const paper = getComputedStyle(canvas).backgroundColor;
+  const labels = [];  // drawn after the dots, haloed in the canvas's colour, so the dots never hide them
+  const label = (text, x, y) => labels.push([text, x, y]);
   axisEnds.forEach((e, a) => {
     const toData = v => v.map((t, i) => geo.c[i] + t * geo.half[i]);
     const p0 = project(toData(e[0]), d, geo, W, H), p1 = project(toData(e[1]), d, geo, W, H);
     g.beginPath(); g.moveTo(p0[0], p0[1]); g.lineTo(p1[0], p1[1]); g.stroke();
-    g.fillText(d.axes[a] || '', p1[0] + 4, p1[1] - 4);
-    g.fillText(fmt(toData(e[0])[a]), p0[0] + 4, p0[1] + 13);
-    g.fillText(fmt(toData(e[1])[a]), p1[0] + 4, p1[1] + 13);
+    label(d.axes[a] || '', p1[0] + 4, p1[1] - 4);
+    label(fmt(toData(e[0])[a]), p0[0] + 4, p0[1] + 13);
+    label(fmt(toData(e[1])[a]), p1[0] + 4, p1[1] + 13);
   });
   screen = d.points.map(p => { const s = project(p, d, geo, W, H); return [s[0], s[1], s[2], p]; });
   const order = d.dims < 3 ? screen : screen.slice().sort((u, v) => u[2] - v[2]);
@@ -90,6 +93,11 @@ function draw() {
     g.beginPath(); g.arc(s[0], s[1], 2.6 * near + 0.4, 0, 2 * Math.PI); g.fill();
   }
   g.globalAlpha = 1;
+  g.fillStyle = ink; g.strokeStyle = paper; g.lineWidth = 3;
+  for (const [text, x, y] of labels) {  // kept inside the canvas: on a phone the axis name ran off its edge
+    const left = Math.max(2, Math.min(x, W - g.measureText(text).width - 2));
+    g.strokeText(text, left, y); g.fillText(text, left, y);
+  }
   const m = marker || d.marker;
   if (m) {
     const s = project(m, d, geo, W, H);
