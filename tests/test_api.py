@@ -29,7 +29,7 @@ def test_the_documented_endpoints_exist(client):
 def test_reconstruct_an_uploaded_image(client, store, mnist_test, canvas, png_file):
     images, labels = mnist_test
     path = png_file(canvas(images[0].numpy(), style="white"))  # dark ink on white, like a scan
-    seen, reading, likeness, gallery, code, status = client.predict(
+    seen, reading, rank, gallery, code, status = client.predict(
         handle_file(path), ["ae", "vae"], "ae", api_name="/reconstruct"
     )
     (picture, _, figures), = read_tiles(seen)
@@ -41,7 +41,7 @@ def test_reconstruct_an_uploaded_image(client, store, mnist_test, canvas, png_fi
     assert [t[2]["model"] for t in tiles] == expected
     assert all(picture.shape == (28, 28) and picture.std() > 0 for picture, _, _ in tiles)
     if "ae" in store.models:
-        assert "%" in likeness and len(code["data"]) == store.models["ae"].latent_dim
+        assert "%" in rank and len(code["data"]) == store.models["ae"].latent_dim
 
 
 def test_an_upload_without_ink_is_called_that_not_an_empty_canvas(client, png_file):

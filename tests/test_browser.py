@@ -139,6 +139,7 @@ def test_a_test_digit_put_on_the_canvas_is_named_until_the_visitor_draws(page):
     draw(page, [[(0.2, 0.9), (0.8, 0.9)]])  # a stroke over it: no longer that test digit
     page.wait_for_function(f"() => {picked}.trim() === ''", timeout=WAIT_MS)
 
+
 def test_changing_the_models_after_an_upload_keeps_the_uploaded_digit(page, store, mnist_test, canvas, png_file):
     # the Models ticks used to re-read the (empty) sketchpad: the upload's reconstructions vanished for "empty"
     images, labels = mnist_test

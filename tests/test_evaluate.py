@@ -86,6 +86,7 @@ def test_pca_bce_is_one_figure_in_evaluation_and_in_its_loss():
     model = build_model("pca").fit(to_float(_images[-2000:]))
     assert evaluate_model(model, X, Y)["bce"] == pytest.approx(evaluate_terms(model, X, Y)["bce"], rel=1e-5)
 
+
 def test_vae_figures_include_the_negative_elbo():
     torch.manual_seed(0)
     model = build_model("vae").eval()

@@ -185,6 +185,7 @@ def test_drawing_a_card_leaves_the_callers_model_as_it_was(variant):
     assert model.training and images.shape[0] == 10 * len(names)  # rows of ten, each named
     assert on_cpu(model) is model  # on the CPU already: no copy
 
+
 def test_card_says_which_test_digits_a_space_run_was_scored_on(checkpoints):
     folder = checkpoints / "ae"
     config = json.loads((folder / "config.json").read_text())

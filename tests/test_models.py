@@ -54,6 +54,7 @@ def test_models_in_another_precision_reconstruct_and_score(variant, dtype):
         assert m.reconstruct(X, labels).dtype == dtype  # float32 images are cast to the model's precision
         assert all(torch.isfinite(t) for t in m.loss_terms(X.to(dtype), Y).values())
 
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_latent_dim_is_the_configured_one(variant):
     m = fresh(variant, latent_dim=5)
@@ -176,6 +177,7 @@ def test_cvae_morph_runs_from_one_class_sample_to_the_other_in_one_style():
                          ({"eps": eps.expand(2, -1)}, "eps must be one"), ({"temperature": -1.0}, "temperature")):
         with pytest.raises(ValueError, match=message):
             m.morph(**{"start": 3, "end": 8, "steps": 5, "eps": eps, **bad})
+
 
 def test_cvae_output_depends_on_the_label():
     m = fresh("cvae")

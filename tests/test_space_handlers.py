@@ -109,7 +109,8 @@ def test_a_random_test_digit_says_which_it_is(store):
     assert note == f"On the canvas: test digit #{index}, labelled 7."  # to hold the classifier's reading against
     assert np.array_equal(canvas_value, draw_tab.test_digit_canvas(store, index))
 
-def test_a_digit_is_more_digit_like_than_a_scribble(store, mnist_test, canvas):
+
+def test_a_digit_ranks_above_a_scribble(store, mnist_test, canvas):
     if "ae" not in store.models:
         pytest.skip("no AE checkpoint")
     images, _ = mnist_test
@@ -161,6 +162,7 @@ def test_unknown_model_is_reported_not_raised(store, mnist_test, canvas):
 
 
 # --- Denoise ----------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("variants, focus", [(5, "ae"), ([["ae"]], "ae"), (["ae"], ["ae"]), ("ae", {"x": 1})])
 def test_model_names_of_the_wrong_type_from_the_api_get_a_message(store, mnist_test, canvas, variants, focus):
@@ -253,6 +255,7 @@ def test_ssim_properties():
 
 # --- Generate ---------------------------------------------------------------------------------------------------
 
+
 def _cells(image: np.ndarray, scale: int, n: int, ncol: int) -> torch.Tensor:
     """Cut a images.grid picture back into its [n,1,28,28] digits."""
     small = image[::scale, ::scale]
@@ -277,6 +280,7 @@ def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):
     noisy = read_tiles(gallery)[1]
     assert noisy[1] == "Noisy · identical" and float(noisy[2]["psnr"]) == pytest.approx(100.0)  # the cap, not dB
     assert "∞ (identical)" in table and "100.00" not in table
+
 
 def test_generate_is_reproducible_and_compares_priors(store):
     if "cvae" not in store.models:
@@ -343,6 +347,7 @@ def test_interpolation_goes_from_one_class_to_the_other(store):
 
 
 # --- Latent space -----------------------------------------------------------------------------------------------
+
 
 def test_latent_map_plots_the_test_codes(store, mnist_test):
     name = "vae" if "vae" in store.models else next(iter(store.models))
@@ -422,6 +427,7 @@ def test_a_click_on_empty_space_of_a_2d_map_decodes_there_as_gradio_runs_it(stor
     third = round(float(projection.to_axes(codes)[:, 2].mean()), 3)  # the hidden axis, where its slider sits
     assert np.array_equal(decoded, latent_tab.decode_point(store, name, 0.5, -0.25, third)[0])
 
+
 def test_a_refused_map_keeps_its_message_in_the_status_line(store):
     # the decode chained after the map used to overwrite the map's warning with "Decoded at ..."
     name = "vae" if "vae" in store.models else next(iter(store.models))
@@ -469,6 +475,7 @@ def test_tiles_carry_pictures_captions_and_figures_exactly():
 
 
 # --- Start-up: broken checkpoints and the Hub -------------------------------------------------------------------
+
 
 def _copy_checkpoints(tmp_path, names=("ae", "classifier")):
     import shutil

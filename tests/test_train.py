@@ -185,6 +185,7 @@ def test_metrics_record_the_schedule_the_run_followed(tmp_path):
         metrics = json.loads((tmp_path / "ae" / "metrics.json").read_text())
         assert metrics["training"]["config"]["schedule"] == schedule
 
+
 def test_bad_requests_are_refused_clearly():
     with pytest.raises(ValueError, match="unknown variant"):
         train(config("transformer"), data=TINY)

@@ -51,7 +51,7 @@ class DrawTab:
     digit: gr.State  # the last drawing as the models see it (float [28,28]), or None
 
 
-def _likeness_html(score: float, focus: str) -> str:
+def _rank_html(score: float, focus: str) -> str:
     return (
         f'<div class="meter-big">{score:.0f}%</div>'
         f'<div class="meter"><div class="meter-fill" style="width:{score:.1f}%"></div></div>'
@@ -142,7 +142,7 @@ def reconstruct_digit(
             tiles.append((picture, f"{short_name(name)}{suffix} · {errors[name]:.4f}",
                           {"model": name, "mse": f"{errors[name]:.6f}"}))
 
-    likeness, code = "", None
+    rank, code = "", None
     if focus:
         try:
             model, labels = store.get_for_digit(focus, session_models, predicted)
@@ -151,14 +151,14 @@ def reconstruct_digit(
             error = errors.get(focus)
             if error is None:
                 error = float((model.reconstruct(x.to(model.device), labels).to(x.device) - x).square().mean())
-            likeness = _likeness_html(store.digit_likeness(model, error), focus)
+            rank = _rank_html(store.reconstruction_rank(model, error), focus)
         except ModelUnavailable as e:
             if focus not in names:  # else already reported with the reconstructions
                 notes.append(str(e))
     if probs is None:
         notes.append("The classifier is unavailable: " + store.errors.get("classifier", "not loaded"))
     seen = images.tiles_html([(images.show(digit), "28×28, as MNIST", {"model": "input"})])
-    return seen, reading, likeness, images.tiles_html(tiles), code, " ".join(notes), digit
+    return seen, reading, rank, images.tiles_html(tiles), code, " ".join(notes), digit
 
 
 def test_digit_canvas(store: ModelStore, index: int) -> np.ndarray:
@@ -217,8 +217,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 with gr.Column(min_width=200):
                     reading = gr.Label(label="Classifier reads", num_top_classes=3, elem_id="draw-reading")
                 with gr.Column(min_width=200):
-                    likeness = gr.HTML(label="Reconstruction rank", show_label=True,
-                                       container=True, elem_id="draw-likeness", min_height=IMAGE_PX)
+                    rank = gr.HTML(label="Reconstruction rank", show_label=True, container=True,
+                                   elem_id="draw-rank", min_height=IMAGE_PX)
             reconstructions = gr.HTML(
                 "",
                 label="Reconstructions (MSE per pixel; the CVAE is given the class read)",
@@ -241,7 +241,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
             status = gr.Markdown(elem_classes=["status-line"], elem_id="draw-status")
 
     digit = gr.State(None)
-    outputs = [seen, reading, likeness, reconstructions, code, status, digit]
+    outputs = [seen, reading, rank, reconstructions, code, status, digit]
     handler = partial(reconstruct, store)
     # the sketchpad sends its strokes as blobs that only Gradio's preprocessing can assemble, so this event keeps
     # it; uploads (which may be anything) skip it, and inputs.to_mnist reports what is wrong with them

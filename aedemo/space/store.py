@@ -250,7 +250,7 @@ class ModelStore:
 
         return self._cached(self._errors_cache, model, compute)
 
-    def digit_likeness(self, model: Autoencoder, error: float) -> float:
+    def reconstruction_rank(self, model: Autoencoder, error: float) -> float:
         """Percentage of test digits that `model` reconstructs worse than an image with this error."""
         errors = self.reconstruction_errors(model)
         return 100.0 * (1.0 - np.searchsorted(errors, error, side="left") / len(errors))
