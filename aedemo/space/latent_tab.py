@@ -48,7 +48,7 @@ def _sliders(coords: torch.Tensor, names: list[str], value: list[float] | None =
         elif a < coords.shape[1]:
             lo, hi = float(coords[:, a].min()), float(coords[:, a].max())
             pad = 0.1 * (hi - lo) + 1e-3
-            v = round(value[a] if value is not None else float(coords[:, a].mean()), 3)
+            v = round(value[a], 3) if value is not None else _at_rest(coords, a)
             lo, hi = min(lo - pad, v), max(hi + pad, v)  # a click beyond the data still fits its slider
             # rounded after the margin: round(lo, 2) - 0.01 showed as -3.5999999999999996
             out.append(gr.Slider(minimum=round(lo - 0.01, 2), maximum=round(hi + 0.01, 2), value=v,
@@ -238,8 +238,8 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
     if demo is not None and first is not None:
         demo.load(partial(latent_map, store), map_inputs, map_outputs, api_visibility="private",
                   preprocess=False).then(
-            partial(decode_point, store), decode_inputs, [decoded, status], api_visibility="private",
-            preprocess=False)
+            partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
+            api_visibility="private", preprocess=False)
     def on_pick(model_name: str | None, digit: Any, models: dict | None, evt: gr.EventData) -> tuple:
         return pick(store, model_name, digit, models, evt)  # a plain function: Gradio finds `evt` by its hint
 
