@@ -126,6 +126,17 @@ def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):
         except PlaywrightTimeout:  # no dot there: the next place
             continue
     assert page.locator("#latent-original img").count() == 1
+    clicked = page.evaluate(status)
+    # more dots on the same map: the clicked digit, its decode and the status stay (they used to reset)
+    track = page.locator("#latent-n-points input[type=range]").bounding_box()
+    page.mouse.move(track["x"] + track["width"] * 0.4, track["y"] + track["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(track["x"] + track["width"] * 0.9, track["y"] + track["height"] / 2, steps=5)
+    page.mouse.up()
+    page.wait_for_function("() => !document.querySelector('#latent-scatter canvas')"
+                           ".getAttribute('aria-label').includes(' 2000 test digits')", timeout=WAIT_MS)
+    time.sleep(1)
+    assert page.evaluate(status) == clicked and page.locator("#latent-original img").count() == 1
     page.get_by_label("3-D", exact=True).check()  # a new map: the digit clicked on the old one goes
     page.wait_for_function("() => document.querySelectorAll('#latent-original img').length === 0", timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0 and page.locator(".error").count() == 0

@@ -443,6 +443,20 @@ def test_a_refused_map_keeps_its_message_in_the_status_line(store):
         assert after.startswith(note) and "Decoded at" in after and "drawn as a 3" in after
 
 
+def test_more_or_fewer_test_digits_keep_the_sliders_and_the_decoded_point(store):
+    # the map used to be redrawn from scratch: the sliders went back to rest and the decoded digit changed
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    value, s1, s2, s3, _ = latent_tab.latent_map(store, name, "3-D", 500)
+    more, status = latent_tab.more_or_fewer_points(store, name, "3-D", 1500, 0.5, -0.25, 0.125)
+    assert len(more["points"]) == 1500 and more["points"][:500] == value["points"]
+    assert more["marker"] == [0.5, -0.25, 0.125]  # the place the sliders decode stays marked
+    assert status == unchanged(1)[0]  # the decode's line stays
+    flat, _ = latent_tab.more_or_fewer_points(store, name, "2-D", 200, 0.5, -0.25, 0.125)
+    assert flat["dims"] == 2 and flat["marker"] == [0.5, -0.25, 0.0]
+    kept, refused = latent_tab.more_or_fewer_points(store, name, "2-D", 6000, 0.5, -0.25, 0.125)
+    assert kept == unchanged(1)[0] and refused.startswith("⚠️ Test digits shown must be")
+
+
 def test_latent_sliders_show_short_bounds_that_hold_their_value(store):
     name = "vae" if "vae" in store.models else next(iter(store.models))
     _, *sliders, _ = latent_tab.latent_map(store, name, "3-D", 500)

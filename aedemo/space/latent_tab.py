@@ -58,24 +58,12 @@ def _sliders(coords: torch.Tensor, names: list[str], value: list[float] | None =
     return out
 
 
-@torch.no_grad()
-def latent_map(
-    store: ModelStore, model_name: str | None, view: str, n_points: Any, session_models: dict | None = None
-) -> tuple:
-    """The test digits' codes under one model, as plotted: 2-D or 3-D, PCA-projected when the code is bigger.
-
-    API inputs: `model_name` (e.g. "vae"), `view` ("2-D" or "3-D"), `n_points` (100-5000). Returns the scatter
-    value {"points": [[x, y, z, label, test index], ...], "dims", "axes", "title", "hint"}, the three axis
-    sliders (ranges set to the data) and a status line.
-    """
-    try:
-        model = _model(store, model_name, session_models)
-        if view not in VIEWS:
-            raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {view!r}.")
-        n = parse_int(n_points, "Test digits shown", 100, LATENT_DIGITS)
-    except UserInputError as e:
-        return (*unchanged(4), problem(str(e)))
-
+def _map(store: ModelStore, model_name: str | None, view: Any, n_points: Any, session_models: dict | None) -> tuple:
+    """The checked inputs' map: (scatter value, the codes on the map's axes, the axes' names, dims shown, note)."""
+    model = _model(store, model_name, session_models)
+    if view not in VIEWS:
+        raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {view!r}.")
+    n = parse_int(n_points, "Test digits shown", 100, LATENT_DIGITS)
     codes, projection = store.test_codes(model)
     k_all = projection.components.shape[0]
     coords = projection.to_axes(codes)
@@ -100,8 +88,44 @@ def latent_map(
     if model.conditional:  # mixed classes look like a failure, and are the point
         notes.append("The classes mix on this map: the CVAE is given each digit's class, so its code need not hold "
                      "the class, only the style (slant, width, thickness).")
-    note = " ".join(notes)
+    return value, coords, names, dims, " ".join(notes)
+
+
+@torch.no_grad()
+def latent_map(
+    store: ModelStore, model_name: str | None, view: str, n_points: Any, session_models: dict | None = None
+) -> tuple:
+    """The test digits' codes under one model, as plotted: 2-D or 3-D, PCA-projected when the code is bigger.
+
+    API inputs: `model_name` (e.g. "vae"), `view` ("2-D" or "3-D"), `n_points` (100-5000). Returns the scatter
+    value {"points": [[x, y, z, label, test index], ...], "dims", "axes", "title", "hint"}, the three axis
+    sliders (ranges set to the data) and a status line.
+    """
+    try:
+        value, coords, names, dims, note = _map(store, model_name, view, n_points, session_models)
+    except UserInputError as e:
+        return (*unchanged(4), problem(str(e)))
     return (value, *_sliders(coords, names, dims=dims), note)
+
+
+@torch.no_grad()
+def more_or_fewer_points(
+    store: ModelStore, model_name: str | None, view: str, n_points: Any, c1: Any, c2: Any, c3: Any,
+    session_models: dict | None = None,
+) -> tuple:
+    """The same map with another number of test digits: the sliders, the decoded digit and the status stay, and
+    the marker stays where the sliders are. Returns the scatter value and a status line (left as it is unless
+    `n_points` is refused)."""
+    try:
+        value, _, _, dims, _ = _map(store, model_name, view, n_points, session_models)
+    except UserInputError as e:
+        return gr.skip(), problem(str(e))
+    try:
+        at = [float(v) for v in (c1, c2, c3)][:dims]
+        value["marker"] = at + [0.0] * (3 - dims)
+    except (TypeError, ValueError):
+        pass  # sliders that are not numbers: no marker, as on a fresh map
+    return value, gr.skip()
 
 
 @torch.no_grad()
@@ -215,7 +239,8 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
             with gr.Row():
                 model = gr.Dropdown(choices, value=first, label="Model", scale=2, elem_id="latent-model")
                 view = gr.Radio(list(VIEWS), value="3-D", label="View", scale=1)
-                n_points = gr.Slider(100, LATENT_DIGITS, value=2000, step=100, label="Test digits shown", scale=2)
+                n_points = gr.Slider(100, LATENT_DIGITS, value=2000, step=100, label="Test digits shown", scale=2,
+                                     elem_id="latent-n-points")
             scatter = latent_scatter(elem_id="latent-scatter")
         with gr.Column(scale=3, min_width=240):
             decoded = digit_image("Decoded", elem_id="latent-decoded")
@@ -229,10 +254,13 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
     map_inputs, map_outputs = [model, view, n_points, session_models], [scatter, c1, c2, c3, status]
     decode_inputs = [model, c1, c2, c3, digit, session_models]
     # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
-    gr.on([model.change, view.input, n_points.release], partial(latent_map, store), map_inputs, map_outputs,
+    gr.on([model.change, view.input], partial(latent_map, store), map_inputs, map_outputs,
           api_name="latent_map", trigger_mode="always_last", preprocess=False).then(
         partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
         api_visibility="private", preprocess=False)
+    # more or fewer dots redraw the map alone: a digit decoded or clicked on it stays, as do the sliders
+    n_points.release(partial(more_or_fewer_points, store), [model, view, n_points, c1, c2, c3, session_models],
+                     [scatter, status], api_visibility="private", trigger_mode="always_last", preprocess=False)
     gr.on([c1.release, c2.release, c3.release, digit.input], partial(decode_point, store), decode_inputs,
           [decoded, status], api_name="latent", trigger_mode="always_last", preprocess=False)
     if demo is not None and first is not None:
