@@ -275,6 +275,13 @@ def test_cvae_draws_the_asked_class(store):
         assert "classifier reads" in status
 
 
+def test_the_test_digit_picker_greys_out_while_another_source_is_denoised():
+    # it looked in use while the drawing or an upload was denoised
+    for source in ("My drawing", "Upload"):
+        assert "not-in-use" in denoise_tab.picker_look(source).elem_classes
+    assert denoise_tab.picker_look("Test digit").elem_classes == denoise_tab.PICKER_CLASSES
+
+
 def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):
     gallery, table, _ = denoise_tab.denoise(store, "Test digit", 3, kind="gaussian", strength=0)
     noisy = read_tiles(gallery)[1]

@@ -123,6 +123,14 @@ def random_index(store: ModelStore) -> tuple:
     return int(np.random.default_rng().integers(len(store.test_set[2]))), "Test digit"
 
 
+PICKER_CLASSES = ["pixels", "digit-gallery"]
+
+
+def picker_look(source: str | None) -> gr.Gallery:
+    """The test-digit picker greys out while another source is denoised (a click on it still switches back)."""
+    return gr.Gallery(elem_classes=PICKER_CLASSES + ([] if source == "Test digit" else ["not-in-use"]))
+
+
 def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.State | None = None) -> None:
     """The tab's UI; `drawing` is the Draw tab's state holding the current drawing as a 28x28 digit."""
     gr.Markdown(
@@ -138,7 +146,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
             digits = gr.Gallery(
                 [images.show(test_images[i], 2) for i in gallery_digits], label="Test digits", object_fit="contain",
                 columns=10, height="auto", allow_preview=False, format="png", show_label=False, buttons=[],
-                elem_classes=["pixels", "digit-gallery"], elem_id="denoise-digits", interactive=False,
+                elem_classes=PICKER_CLASSES, elem_id="denoise-digits", interactive=False,
             )
             with gr.Row():
                 test_index = gr.Number(value=gallery_digits[7], label="Test digit index (0-9999)", precision=0,
@@ -175,6 +183,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     def pick_gallery_digit(evt: gr.SelectData) -> tuple:
         return gallery_digits[evt.index], "Test digit"
 
+    source.change(picker_look, source, digits, api_visibility="private", queue=False, show_progress="hidden")
     pick = digits.select(pick_gallery_digit, None, [test_index, source], api_visibility="private", queue=False)
     rand = random_button.click(partial(random_index, store), None, [test_index, source], api_visibility="private",
                                queue=False)

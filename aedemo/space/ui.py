@@ -107,6 +107,8 @@ CSS = """
 #draw-seen .digit-tiles { grid-template-columns: minmax(0, 140px); justify-content: center; }
 #denoise-digits .grid-container { grid-template-columns: repeat(10, minmax(0, 1fr)) !important;
                                   grid-template-rows: none !important; grid-auto-rows: auto !important; gap: 4px; }
+#denoise-digits.not-in-use { opacity: 0.4; }  /* another source is denoised; a click on a digit switches back */
+#denoise-digits.not-in-use:hover { opacity: 0.75; }
 /* reconstructions (Draw, Denoise): inline PNG tiles (images.tiles_html), laid out like a gallery */
 .digit-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 8px; }
 .digit-tiles figure { margin: 0; border: 1px solid var(--border-color-primary); border-radius: var(--radius-md);
