@@ -219,9 +219,13 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
                 with gr.Column(min_width=200):
                     rank = gr.HTML(label="Reconstruction rank", show_label=True, container=True,
                                    elem_id="draw-rank", min_height=IMAGE_PX)
+            sizes = sorted({m.latent_dim for m in store.models.values()})
+            # errors of models with codes of 2 and 128 numbers side by side read as a ranking of the methods
+            differ = (f"code sizes differ, {sizes[0]}–{sizes[-1]} numbers, see “What are these models?”; "
+                      if len(sizes) > 1 else "")
             reconstructions = gr.HTML(
                 "",
-                label="Reconstructions (MSE per pixel; the CVAE is given the class read)",
+                label=f"Reconstructions (MSE per pixel; {differ}the CVAE is given the class read)",
                 show_label=True, container=True,
                 elem_id="draw-gallery", min_height=IMAGE_PX,
             )
