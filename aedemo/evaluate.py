@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint
+from .checkpoint import ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint, on_cpu
 from .data import batches, load_mnist, to_float
 from .models import VARIANTS, Autoencoder, MnistClassifier
 from .models.base import PROB_EPS
@@ -84,7 +84,9 @@ def evaluate_model(
     y_test: torch.Tensor | None = None,
     classifier: MnistClassifier | None = None,
 ) -> dict[str, float]:
-    """The test-set figures of one model (CPU), as stored in its metrics.json; the model's mode is left as it was."""
+    """The test-set figures of one model, as stored in its metrics.json, computed on the CPU (a model elsewhere is
+    copied there: the test tensors, the noise and the classifier are on the CPU); its mode is left as it was."""
+    model = on_cpu(model)
     with eval_mode(model):
         return _figures(model, x_test, y_test, classifier)
 
@@ -101,6 +103,8 @@ def _figures(
         return {"accuracy": (logits.argmax(1) == y_test).float().mean().item()}
 
     out = reconstruct_all(model, x_test, y_test)
+    if not out.isfinite().all():  # binary_cross_entropy would fail on them, in words about its input's range
+        raise ValueError(f"{model.variant}: its reconstructions hold NaN or infinite values (diverged weights?)")
     figures = {
         "mse": F.mse_loss(out, x_test).item(),
         "bce": F.binary_cross_entropy(out.clamp(PROB_EPS, 1 - PROB_EPS), x_test, reduction="sum").item() / len(x_test),

@@ -162,6 +162,10 @@ def train(
             history, seconds, stopped = _fit_closed_form(model, data, on_epoch)
 
     model.eval()
+    if not all(t.isfinite().all() for t in model.state_dict().values() if t.is_floating_point()):
+        # the last step's update, after the last loss checked (_fit checks each step's loss)
+        raise TrainingDiverged(f"training diverged: the weights hold NaN or infinite values after the last step; "
+                               f"try a lower learning rate than {config.lr:g}", -1, history)
     result = TrainResult(model, history, seconds, str(device), stopped)
     if config.out:
         save_trained(result, config, x_test, y_test)
@@ -170,6 +174,15 @@ def train(
 
 class ConfigError(ValueError):
     """A TrainConfig setting train() cannot honour; the message names the setting."""
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss term became NaN or infinite: the run stops there (every later step would be NaN too, and its
+    weights are no model). `history` holds the epochs finished before it."""
+
+    def __init__(self, message: str, step: int, history: list[dict]):
+        super().__init__(message)
+        self.step, self.history = step, history
 
 
 def check_config(config: TrainConfig) -> None:
@@ -239,6 +252,12 @@ def _fit(
         for xb, yb in bar:
             xb = to_float(xb)
             terms = model.training_step(xb, yb, optimizers, noise_gen)
+            bad = [k for k, v in terms.items() if not math.isfinite(v)]
+            if bad:  # found at once: the run used to go on in NaN to its end, then fail to save
+                bar.close()
+                raise TrainingDiverged(
+                    f"training diverged at step {step + 1} (epoch {epoch}): the {bad[0]} became {terms[bad[0]]}; "
+                    f"try a lower learning rate than {config.lr:g}", step + 1, history)
             for s in schedulers:
                 s.step()
             step += 1
@@ -261,6 +280,10 @@ def _fit(
         train_terms = {k: v / max(n_seen, 1) for k, v in sums.items()}
         test = evaluate_terms(model, x_test, y_test)
         history.append({"epoch": epoch, "train": train_terms, "test": test, "seconds": epoch_seconds})
+        bad = [k for k, v in test.items() if not math.isfinite(v)]
+        if bad:  # weights blown up but finite in the training steps, NaN on the test digits
+            raise TrainingDiverged(f"training diverged in epoch {epoch}: the test set's {bad[0]} became "
+                                   f"{test[bad[0]]}; try a lower learning rate than {config.lr:g}", step, history)
         if progress:
             shown = ", ".join(f"{k} {v:.4g}" for k, v in test.items())
             tqdm.write(f"{config.variant} epoch {epoch}: {epoch_seconds:.1f}s, test {shown}")
@@ -390,7 +413,7 @@ def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
     try:
         result = train(config, progress=True)
-    except (ConfigError, DataNotFoundError) as e:  # what a user can fix: said, not a traceback
+    except (ConfigError, DataNotFoundError, TrainingDiverged) as e:  # what a user can fix: said, not a traceback
         raise SystemExit(f"error: {e}") from None
     print(f"saved {config.out} ({result.seconds:.1f}s of training on {result.device})")
 

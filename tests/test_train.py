@@ -22,6 +22,7 @@ from aedemo.train import (
     EpochInfo,
     StepInfo,
     TrainConfig,
+    TrainingDiverged,
     float32_matmul_precision,
     main,
     parse_args,
@@ -210,7 +211,10 @@ def test_bad_requests_are_refused_clearly():
     ({"lr": float("inf")}, "lr must be a positive number"),
     ({"time_budget": -1.0}, "time_budget must be a number of seconds"),
     ({"model_config": {"latnt_dim": 4}}, "no architecture argument 'latnt_dim'"),  # used to be saved and ignored
-    ({"model_config": {"latent_dim": -2}}, "model_config: "),  # torch's own refusal, as a setting's error
+    ({"model_config": {"latent_dim": -2}}, "model_config: latent_dim must be a whole number of at least 1"),
+    ({"model_config": {"latent_dim": 0}}, "latent_dim must be a whole number"),  # used to train a 0-D code
+    ({"model_config": {"latent_dim": "2"}}, "latent_dim must be a whole number"),  # used to fail in torch's words
+    ({"model_config": {"hidden": [512, 0]}}, "hidden must be whole numbers of at least 1, got 0"),
 ])
 def test_settings_train_cannot_honour_are_refused_before_any_data_is_read(settings, message, monkeypatch):
     import aedemo.train
@@ -218,6 +222,31 @@ def test_settings_train_cannot_honour_are_refused_before_any_data_is_read(settin
     monkeypatch.setattr(aedemo.train, "load_mnist", lambda *a, **k: pytest.fail("data was read before the check"))
     with pytest.raises(ConfigError, match=message):
         train(config(**settings))
+
+
+@pytest.mark.parametrize("variant, settings", [
+    ("sparse", {"rho": 1.5}), ("sparse", {"rho": 0.0}), ("sparse", {"beta": -1.0}), ("contractive", {"lam": -0.1}),
+])
+def test_loss_weights_out_of_range_are_refused_when_the_model_is_built(variant, settings):
+    # a target firing rate outside (0, 1) made every loss NaN from the first step; a negative weight rewards the
+    # opposite of the penalty
+    name = next(iter(settings))
+    with pytest.raises(ConfigError, match=f"model_config: {name} must be a number"):
+        train(config(variant, model_config=settings), data=TINY)
+
+
+def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_says_so(tmp_path, monkeypatch):
+    import aedemo.train
+
+    steps = []
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+ .*lower learning rate than 1e\+06") as e:
+        train(config("vae", lr=1e6, out=str(tmp_path / "ck")), on_step=steps.append, data=TINY)
+    # it used to go on in NaN to the end, then fail inside the evaluation while saving
+    assert len(steps) == e.value.step - 1 and e.value.step < 2 * 3  # before the end of the run's 6 steps
+    assert not (tmp_path / "ck").exists()
+    monkeypatch.setattr(aedemo.train, "load_mnist", lambda split, *a, **k: TINY[:2] if split == "train" else TINY[2:])
+    with pytest.raises(SystemExit, match="error: training diverged .*lower learning rate"):
+        main(["--variant", "vae", "--lr", "1e6", "--epochs", "1", "--out", str(tmp_path / "cli")])
 
 
 def test_an_out_path_that_is_a_file_is_refused_before_training(tmp_path):

@@ -35,6 +35,27 @@ def one_hot(labels: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.T
     return F.one_hot(labels.long(), N_CLASSES).to(dtype)
 
 
+def check_sizes(name: str, sizes: int | Iterable) -> None:
+    """A layer size (or each of a list) is a whole number of at least 1: torch builds a layer of 0 units (a model
+    that cannot learn) and fails on "2" only deep inside, in words about strings."""
+    single = not isinstance(sizes, list | tuple)
+    for size in [sizes] if single else sizes:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            what = "a whole number" if single else "whole numbers"
+            raise ValueError(f"{name} must be {what} of at least 1, got {size!r}")
+
+
+def check_range(name: str, value: object, low: float, high: float | None = None, *, open_low: bool = False) -> None:
+    """A weight or a target of a loss lies in its range: out of it the loss is NaN from the first step, or
+    rewards the opposite of what the model is for."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value == value
+    ok = ok and (value > low if open_low else value >= low) and (high is None or value < high)
+    if not ok:
+        bound = f"above {low:g}" if open_low else f"at least {low:g}"
+        bound += f" and below {high:g}" if high is not None else ""
+        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
+
+
 @functools.cache
 def architecture_arguments(cls: type) -> frozenset[str]:
     """The keyword arguments a model class's constructor takes, its base classes' included."""
@@ -130,6 +151,10 @@ class Autoencoder(Trainable, nn.Module):
                 f"{self.variant} has no architecture argument {', '.join(map(repr, unknown))}; its arguments: "
                 f"{', '.join(sorted(architecture_arguments(type(self))))}"
             )
+        check_sizes("latent_dim", latent_dim)
+        for name in ("hidden", "channels", "disc_hidden"):  # the layer sizes every family names alike
+            if config.get(name) is not None:
+                check_sizes(name, config[name])
         self.latent_dim = latent_dim
         self.config = {"variant": self.variant, "latent_dim": latent_dim, **config}
 

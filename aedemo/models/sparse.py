@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .ae import AE
-from .base import mean_bce_per_image
+from .base import check_range, mean_bce_per_image
 
 
 def kl_sparsity(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
@@ -28,6 +28,8 @@ class SparseAE(AE):
         beta: float = 3.0,
         **config,
     ):
+        check_range("rho", rho, 0, 1, open_low=True)  # a target firing rate: KL(rho || rho_hat) needs 0 < rho < 1
+        check_range("beta", beta, 0)
         super().__init__(latent_dim, hidden, rho=rho, beta=beta, **config)
         self.rho, self.beta = rho, beta
         self.encoder.append(nn.Sigmoid())  # activations in (0,1): "firing rate" is what rho targets

@@ -8,7 +8,6 @@ that it can cross that process boundary, and Stop is a file flag for the same re
 
 from __future__ import annotations
 
-import math
 import os
 import queue
 import threading
@@ -24,7 +23,7 @@ from ..allocator import return_freed_memory
 from ..data import DataNotFoundError, load_mnist, one_per_class, to_float
 from ..evaluate import evaluate_terms
 from ..models import Autoencoder, build_model
-from ..train import EpochInfo, StepInfo, TrainConfig, train, training_record
+from ..train import EpochInfo, StepInfo, TrainConfig, TrainingDiverged, train, training_record
 from .images import grid as image_grid
 
 try:  # a ZeroGPU Space: a GPU is lent to the decorated function for the length of one call
@@ -166,7 +165,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
     steps_per_epoch = -(-len(x_train) // config.batch_size)
     window_len = max(1, steps_per_epoch // POINTS_PER_EPOCH)
     probe_every = -(-steps_per_epoch // TEST_POINTS_PER_EPOCH)  # the last of them at the epoch's end
-    last = {"fraction": 0.0, "diverged": False, "probe_seconds": 0.0}
+    last = {"fraction": 0.0, "probe_seconds": 0.0}
 
     def test_point(model: torch.nn.Module, at: float) -> None:
         begun = time.perf_counter()
@@ -182,9 +181,6 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
     def on_step(info: StepInfo) -> bool:
         loss = info.terms["loss"]
         last["fraction"] = info.epoch_fraction
-        if not math.isfinite(loss):
-            last["diverged"] = True
-            return True
         window.append(loss)
         if len(window) >= window_len:
             news.put(("step", {"epoch": info.epoch_fraction, "loss": sum(window) / len(window),
@@ -197,8 +193,6 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         return should_stop()
 
     def on_epoch(info: EpochInfo) -> bool:
-        if last["diverged"]:
-            return True
         at = last["fraction"] if info.model.trainable else 1.0
         news.put(("test", {"epoch": at, "loss": info.test["loss"]}))  # the trainer's own evaluation
         news.put(("epoch", {"epoch": info.epoch, "at": at, "test": info.test,
@@ -215,10 +209,6 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
             result = train(config, on_step=on_step, on_epoch=on_epoch,
                            data=(x_train, y_train, x_test, y_test))
             state = {k: v.to("cpu") for k, v in result.model.state_dict().items()}
-            if last["diverged"] or not all(v.isfinite().all() for v in state.values() if v.is_floating_point()):
-                news.put(("error", {"message": "Training diverged (the loss became NaN or infinite); "
-                                               "try a lower learning rate."}))
-                return
             news.put(("done", {
                 "config": dict(result.model.config), "state_dict": state, "history": result.history,
                 "seconds": result.seconds, "stopped": result.stopped_early, "device": result.device,
@@ -226,6 +216,9 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
                 "epochs": last["fraction"] if result.model.trainable else 1.0,
                 "training": training_record(result, config),
             }))
+        except TrainingDiverged:
+            news.put(("error", {"message": "Training diverged (the loss became NaN or infinite); "
+                                           "try a lower learning rate."}))
         except Exception as e:  # reported to the visitor as a message; the Space keeps serving
             news.put(("error", {"message": f"Training failed: {type(e).__name__}: {e}"}))
         finally:
