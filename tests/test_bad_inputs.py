@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 
 import numpy as np
 import pytest
@@ -182,3 +183,43 @@ def test_image_payloads_as_data_urls_and_filedata_without_a_file(store, mnist_te
             out = draw_tab.reconstruct(store, payload, ["ae"], "ae")
         _message(out[STATUS])
         assert word in out[STATUS]
+
+
+def test_a_request_reads_files_only_from_gradios_upload_folder(store, mnist_test, canvas, tmp_path, monkeypatch):
+    # with preprocessing off, a path in a request used to be opened whatever it named: any image on the server could
+    # be read back through the tiles, other files' existence was told, and a FIFO held a worker
+    images, _ = mnist_test
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))  # where Gradio puts what a visitor uploads
+    digit = Image.fromarray(canvas(images[0].numpy(), style="white"))
+    digit.save(uploads / "uploaded.png")
+    digit.save(tmp_path / "elsewhere.png")
+    os.mkfifo(uploads / "fifo")
+    uploaded = draw_tab.reconstruct(store, {"path": str(uploads / "uploaded.png")}, ["ae"], "ae", uploads_only=True)
+    assert read_tiles(uploaded[0])[0][0].shape == (28, 28)
+    outside = str(tmp_path / "elsewhere.png")
+    climbing_out = str(uploads / ".." / "elsewhere.png")
+    for value in ({"path": outside}, outside, {"path": str(uploads / "fifo")}, {"path": climbing_out},
+                  {"background": None, "layers": [{"path": outside}], "composite": None}):
+        with pytest.warns(UserWarning):
+            out = draw_tab.reconstruct(store, value, ["ae"], "ae", uploads_only=True)
+        assert out[STATUS] == "⚠️ The image arrived without a file; please upload it again.", value
+        assert all(o == {"__type__": "update"} for i, o in enumerate(out) if i != STATUS)
+        with pytest.warns(UserWarning):
+            *_, status = denoise_tab.denoise(store, "Upload", 0, value, None, uploads_only=True)
+        assert status.startswith("⚠️ The image arrived without a file")
+    # a program calling the handler reads what it names: only requests are held to the upload folder
+    assert read_tiles(draw_tab.reconstruct(store, outside, ["ae"], "ae")[0])[0][0].shape == (28, 28)
+
+
+@pytest.mark.parametrize("api_name", ["/reconstruct", "/denoise"])
+def test_a_request_naming_a_server_file_is_refused(client, png_file, canvas, mnist_test, api_name):
+    images, _ = mnist_test
+    outside = png_file(canvas(images[0].numpy(), style="white"), "not-uploaded.png")
+    for value in ({"path": outside}, {"path": "/etc/passwd"}, {"path": "/no/such/file"}):
+        if api_name == "/reconstruct":
+            status = client.predict(value, ["ae"], "ae", api_name=api_name)[STATUS]
+        else:
+            status = client.predict(source="Upload", upload=value, api_name=api_name)[-1]
+        assert status == "⚠️ The image arrived without a file; please upload it again.", value

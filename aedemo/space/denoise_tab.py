@@ -23,7 +23,7 @@ N_OUTPUTS = 3  # tiles, table, status
 
 
 def _clean_digit(
-    store: ModelStore, source: str, test_index: Any, upload: Any, drawing: Any
+    store: ModelStore, source: str, test_index: Any, upload: Any, drawing: Any, uploads_only: bool = False
 ) -> tuple[torch.Tensor, int | None]:
     """The clean [1,1,28,28] digit from the chosen source and its label when known."""
     if source == "Test digit":
@@ -39,7 +39,7 @@ def _clean_digit(
     if source == "Upload":
         if upload is None:
             raise UserInputError("Upload an image of a digit first.")
-        digit = to_mnist(upload)
+        digit = to_mnist(upload, uploads_only)
         if digit is None:
             raise UserInputError("No ink found in the uploaded image.")
         return as_batch(digit), None
@@ -50,7 +50,7 @@ def _clean_digit(
 def denoise(
     store: ModelStore, source: str = "Test digit", test_index: Any = 0, upload: Any = None, drawing: Any = None,
     kind: str = "gaussian", strength: Any = 0.5, seed: Any = 0, extra: str | None = None,
-    session_models: dict | None = None,
+    session_models: dict | None = None, *, uploads_only: bool = False,
 ) -> tuple:
     """Corrupt a clean digit and restore it with the denoising AE, the plain AE, the conv AE and PCA.
 
@@ -60,10 +60,11 @@ def denoise(
     occluding square relative to the image), `seed` (integer), `extra` (one more model to compare, or None).
     Returns clean | noisy | each model as HTML tiles (28x28 PNGs inline, each `<figure data-model=...
     data-psnr=... data-ssim=...>`; `aedemo.space.images.read_tiles` reads them back), a Markdown table of PSNR
-    and SSIM against the clean digit, and a status line.
+    and SSIM against the clean digit, and a status line. `uploads_only`: `upload` came in a request, so a file
+    is read only from Gradio's upload folder (see inputs.to_mnist).
     """
     try:
-        x, label = _clean_digit(store, source, test_index, upload, drawing)
+        x, label = _clean_digit(store, source, test_index, upload, drawing, uploads_only)
         if kind not in NOISE_KINDS:
             raise UserInputError(f"Unknown noise kind {kind!r}; choose one of: {', '.join(NOISE_KINDS)}.")
         try:
@@ -177,7 +178,8 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     inputs = [source, test_index, upload, drawing_input, kind, strength, seed, extra, session_models]
     gr.on(
         [go.click, source.input, test_index.submit, kind.input, strength.release, seed.submit, extra.input],
-        partial(denoise, store), inputs, [results, table, status], api_name="denoise", preprocess=False,
+        partial(denoise, store, uploads_only=True), inputs, [results, table, status], api_name="denoise",
+        preprocess=False,
         trigger_mode="always_last",
     )
     def pick_gallery_digit(evt: gr.SelectData) -> tuple:
@@ -190,6 +192,6 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     # an upload is what the visitor wants denoised next, whatever the source was
     uploaded = upload.upload(lambda: "Upload", None, source, api_visibility="private", queue=False)
     for event in (pick, rand, uploaded):
-        event.then(partial(denoise, store), inputs, [results, table, status], preprocess=False,
+        event.then(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,
                    api_visibility="private")
     follow_session(session_models, store, [(extra, lambda s: [("(none)", "")] + store.choices(s))])

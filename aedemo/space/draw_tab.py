@@ -69,7 +69,7 @@ NOTHING_YET = "Nothing to reconstruct yet: draw a digit (0-9), large, in the mid
 @torch.inference_mode()
 def reconstruct(
     store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
-    *, empty: str = EMPTY_CANVAS,
+    *, empty: str = EMPTY_CANVAS, uploads_only: bool = False,
 ) -> tuple:
     """Reconstruct a drawn or uploaded digit with each chosen model.
 
@@ -79,10 +79,11 @@ def reconstruct(
     classifier's reading ({"label", "confidences"}), the reconstruction rank (HTML: the share of test digits
     reconstructed worse), the reconstructions as HTML (a grid of captioned 28x28 PNGs inline, each
     `<figure data-model=... data-mse=...>`; `aedemo.space.images.read_tiles` reads both back), the focus model's
-    code (a table of dim, value) and a status line (and, for the session only, the 28x28 digit).
+    code (a table of dim, value) and a status line (and, for the session only, the 28x28 digit). `uploads_only`:
+    `image` came in a request, so a file is read only from Gradio's upload folder (see inputs.to_mnist).
     """
     try:
-        digit = to_mnist(image)
+        digit = to_mnist(image, uploads_only)
     except UserInputError as e:
         return (*unchanged(N_OUTPUTS - 2), problem(str(e)), gr.skip())
     return reconstruct_digit(store, digit, variants, focus, session_models, empty=empty)
@@ -253,8 +254,10 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
         handler, [sketch, variants, focus, session_models], outputs, api_name="reconstruct_drawing",
         trigger_mode="always_last", show_progress="hidden",
     )
-    upload.upload(partial(reconstruct, store, empty=EMPTY_UPLOAD), [upload, variants, focus, session_models],
-                  outputs, api_name="reconstruct", preprocess=False)
+    # preprocess=False: an upload that is not an image gets the message inputs.to_mnist gives it, not "Error";
+    # uploads_only: a request's file path is then read only from Gradio's upload folder
+    upload.upload(partial(reconstruct, store, empty=EMPTY_UPLOAD, uploads_only=True),
+                  [upload, variants, focus, session_models], outputs, api_name="reconstruct", preprocess=False)
     # a stroke (a test digit put there by a button fires no .change) or an upload: the test digit named is gone
     gr.on([sketch.change, upload.upload], lambda: "", None, picked, queue=False, show_progress="hidden",
           api_visibility="private")

@@ -7,7 +7,8 @@ inside Gradio with a generic "Error": here every failure becomes a UserInputErro
 from __future__ import annotations
 
 import base64
-import io
+import os
+import stat
 from typing import Any
 
 import numpy as np
@@ -56,46 +57,69 @@ def parse_digit(value: Any, what: str = "Digit") -> int:
     return parse_int(value, what, 0, N_CLASSES - 1)
 
 
-def _file(value: Any) -> Any:
-    """A Gradio FileData (dict or object) -> its path (or decoded image for data: URLs); anything else as is."""
+def _uploaded(path: str) -> str:
+    """`path`, when it is a regular file in Gradio's upload folder (where a visitor's upload lands); else a
+    UserInputError. A request names its file by path, and with Gradio's preprocessing off nothing else checks it:
+    any file the server can read would be opened (and a FIFO would hold a worker)."""
+    from gradio.utils import get_upload_folder, is_in_or_equal
+
+    if is_in_or_equal(path, get_upload_folder()):
+        try:
+            if stat.S_ISREG(os.stat(path).st_mode):
+                return path
+        except (OSError, ValueError):
+            pass
+    raise UserInputError("The image arrived without a file; please upload it again.")
+
+
+def _file(value: Any, uploads_only: bool = False) -> Any:
+    """A Gradio FileData (dict or object) -> its path (or the bytes of a data: URL); anything else as is.
+
+    With `uploads_only` (a request from the network), a path is read only from Gradio's upload folder."""
+    check = _uploaded if uploads_only else str
     if isinstance(value, dict) and ("path" in value or "url" in value) and not any(k in value for k in EDITOR_KEYS):
         path, url = value.get("path"), value.get("url")
         if path:
-            return str(path)
+            return check(str(path))
         if isinstance(url, str) and url.startswith("data:"):
-            from PIL import Image
-
-            try:
-                return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
-            except Exception as e:  # a malformed data URL is bad input like any other
-                raise UserInputError(f"Could not read the image: {e}") from None
+            try:  # the bytes go through preprocess's reading, and its messages, like any file's
+                return base64.b64decode(url.partition(",")[2], validate=True)
+            except ValueError:
+                raise UserInputError("Could not read the image: the data URL is not valid base64.") from None
         raise UserInputError("The image arrived without a file; please upload it again.")
     path = getattr(value, "path", None)
     if isinstance(path, str) and not isinstance(value, dict | np.ndarray):
-        return path
+        return check(path)
+    if uploads_only and isinstance(value, str | os.PathLike):  # a bare path in a request
+        return check(os.fspath(value))
     return value
 
 
-def normalise(value: Any) -> Any:
+def normalise(value: Any, uploads_only: bool = False) -> Any:
     """Raw Gradio payloads (FileData dicts, editor dicts of them) -> what canvas_to_mnist takes."""
     if isinstance(value, dict) and any(k in value for k in EDITOR_KEYS):
+        layers = value.get("layers") or []
+        if not isinstance(layers, list | tuple):
+            raise UserInputError("Could not read the drawing: its layers are not a list of images.")
         return {
-            "background": _file(value.get("background")),
-            "layers": [_file(v) for v in (value.get("layers") or []) if v is not None],
-            "composite": _file(value.get("composite")),
+            "background": _file(value.get("background"), uploads_only),
+            "layers": [_file(v, uploads_only) for v in layers if v is not None],
+            "composite": _file(value.get("composite"), uploads_only),
         }
-    return _file(value)
+    return _file(value, uploads_only)
 
 
-def to_mnist(value: Any) -> np.ndarray | None:
+def to_mnist(value: Any, uploads_only: bool = False) -> np.ndarray | None:
     """The image as MNIST would have it: float32 [28,28] in [0,1], white ink on black; None when there is no ink.
 
     Raises UserInputError with a short message for anything unusable (not an image, corrupt, too large, ...).
+    `uploads_only`: the value came in a request (an event with preprocessing off), so a file is read only from
+    Gradio's upload folder.
     """
     if value is None:
         return None
     try:
-        digit = canvas_to_mnist(normalise(value))
+        digit = canvas_to_mnist(normalise(value, uploads_only))
     except UserInputError:
         raise
     except InvalidImageError as e:  # a sentence for the visitor: preprocess's messages start in lower case
