@@ -109,10 +109,14 @@ def read_config(directory: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(config, dict) or "variant" not in config:
         raise CheckpointError(f"{path}: no 'variant' field; is this an aedemo checkpoint?")
-    if config["variant"] not in MODEL_CLASSES:
+    if not isinstance(config["variant"], str) or config["variant"] not in MODEL_CLASSES:
         raise CheckpointError(
             f"{path}: unknown variant {config['variant']!r}; known: {', '.join(MODEL_CLASSES)}"
         )
+    version = config.get("format_version", FORMAT_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+        raise CheckpointError(f"{path}: format_version {version!r}, but this aedemo reads versions 1 to "
+                              f"{FORMAT_VERSION} (a checkpoint from a newer aedemo? upgrade aedemo)")
     return config
 
 
@@ -171,16 +175,19 @@ def load_checkpoint(
     arch = {k: v for k, v in config.items() if k not in ("variant", "format_version", "weights_sha256")}
     arch = {**LEGACY_DEFAULTS.get(config["variant"], {}), **arch}
     try:
-        model = MODEL_CLASSES[config["variant"]](**arch)
+        # shapes first, on the meta device: a tampered config asking for a model of many GB is refused without
+        # allocating it
+        with torch.device("meta"):
+            skeleton = MODEL_CLASSES[config["variant"]](**arch)
     except (TypeError, ValueError, RuntimeError) as e:  # torch raises RuntimeError for e.g. a negative size
         raise CheckpointError(f"{directory / CONFIG_NAME}: cannot build {config['variant']!r} from it ({e})") from None
-    expected_keys, got_keys = set(model.state_dict()), set(state)
+    expected_keys, got_keys = set(skeleton.state_dict()), set(state)
     if expected_keys != got_keys:
         missing, extra = sorted(expected_keys - got_keys), sorted(got_keys - expected_keys)
         raise CheckpointError(
             f"{weights}: tensors do not match {CONFIG_NAME} (missing {missing[:5]}, unexpected {extra[:5]})"
         )
-    for name, tensor in model.state_dict().items():
+    for name, tensor in skeleton.state_dict().items():
         if state[name].shape != tensor.shape:
             raise CheckpointError(
                 f"{weights}: tensor {name!r} has shape {tuple(state[name].shape)}, but {CONFIG_NAME} "
@@ -188,5 +195,6 @@ def load_checkpoint(
             )
         if state[name].is_floating_point() and not torch.isfinite(state[name]).all():
             raise CheckpointError(f"{weights}: tensor {name!r} holds NaN or infinite values")
+    model = MODEL_CLASSES[config["variant"]](**arch)  # the shapes match the file's: as big as the file, no bigger
     model.load_state_dict(state)
     return model.to(device).eval()

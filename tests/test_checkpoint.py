@@ -142,6 +142,13 @@ CASES = {  # name: (how to break the folder, the file the message must name, wor
     "unknown variant": (lambda d: edit_config(d, variant="transformer"), "config.json", "unknown variant"),
     "invalid JSON": (lambda d: (d / "config.json").write_text("{'variant': 'ae',"), "config.json", "JSON"),
     "not an aedemo config": (lambda d: (d / "config.json").write_text("[1, 2]"), "config.json", "variant"),
+    # used to raise TypeError (unhashable type), naming no file
+    "a variant that is not a name": (lambda d: edit_config(d, variant=["ae"]), "config.json", "unknown variant"),
+    # used to load silently, read as the format this aedemo writes
+    "a newer format": (lambda d: edit_config(d, format_version=99), "config.json", "format_version 99"),
+    # the model it describes (a trillion weights) used to be built before the shapes were compared: a 200-byte edit
+    # could take all the memory of the machine loading it
+    "config describing a huge model": (lambda d: edit_config(d, latent_dim=10**9), "model.safetensors", "shape"),
 }
 
 
