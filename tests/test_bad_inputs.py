@@ -126,7 +126,7 @@ def test_denoise_upload_reads_good_files_and_explains_bad_ones(store, corpus, mn
 
 
 # --- the other tabs' settings, as the API can send them ---------------------------------------------------------
-INF, NAN = float("inf"), float("nan")
+INF, NAN, HUGE = float("inf"), float("nan"), 10**400
 TAB_CASES = {  # name -> (handler call on the store, words its message must contain)
     "latent: points infinite": (lambda s: latent_tab.latent_map(s, "vae", "2-D", INF), "Test digits shown"),
     "latent: decode far off the map": (lambda s: latent_tab.decode_point(s, "vae", -100, 0, 0), "must be between"),
@@ -134,11 +134,15 @@ TAB_CASES = {  # name -> (handler call on the store, words its message must cont
     "latent: unknown view": (lambda s: latent_tab.latent_map(s, "vae", "4-D", 500), "View"),
     "latent: unknown model": (lambda s: latent_tab.latent_map(s, "nope", "2-D", 500), "Unknown model"),
     "decode: digit infinite": (lambda s: latent_tab.decode_point(s, "cvae", 0, 0, 0, INF), "Digit"),
-    "decode: NaN coordinate": (lambda s: latent_tab.decode_point(s, "vae", NAN, 0, 0, 0), "Coordinates"),
-    "decode: text coordinate": (lambda s: latent_tab.decode_point(s, "vae", "x", 0, 0, 0), "Coordinates"),
+    "decode: NaN coordinate": (lambda s: latent_tab.decode_point(s, "vae", NAN, 0, 0, 0), "coordinate"),
+    "decode: text coordinate": (lambda s: latent_tab.decode_point(s, "vae", "x", 0, 0, 0), "coordinate"),
+    # JSON allows integers too large for a float: these used to end in OverflowError, "Error" in every output
+    "decode: coordinate past float": (lambda s: latent_tab.decode_point(s, "vae", HUGE, 0, 0, 0), "coordinate"),
+    "generate: temperature past float": (lambda s: generate_tab.generate(s, "cvae", 3, 4, HUGE, 0, []), "temperature"),
+    "denoise: strength past float": (lambda s: denoise_tab.denoise(s, "Test digit", 3, strength=HUGE), "Strength"),
     "generate: samples infinite": (lambda s: generate_tab.generate(s, "cvae", 3, INF, 1.0, 0, []), "Samples"),
     "generate: half a sample": (lambda s: generate_tab.generate(s, "cvae", 3, 2.5, 1.0, 0, []), "Samples"),
-    "generate: NaN temperature": (lambda s: generate_tab.generate(s, "cvae", 3, 4, NAN, 0, []), "Temperature"),
+    "generate: NaN temperature": (lambda s: generate_tab.generate(s, "cvae", 3, 4, NAN, 0, []), "temperature"),
     "generate: digit 10": (lambda s: generate_tab.generate(s, "cvae", 10, 4, 1.0, 0, []), "Digit"),
     "generate: digit infinite": (lambda s: generate_tab.generate(s, "cvae", INF, 4, 1.0, 0, []), "Digit"),
     "generate: model without prior": (lambda s: generate_tab.generate(s, "ae", 3, 4, 1.0, 0, []), "no prior"),
@@ -166,6 +170,28 @@ def test_every_tabs_bad_settings_get_a_message_and_change_nothing(store, case):
     _message(status)
     assert word in status
     assert all(o == {"__type__": "update"} for o in others), others
+
+
+@pytest.mark.parametrize("data", [5, "x", [1, 2], {"coords": 5}, {"coords": [1, "x"]}, {"coords": [HUGE, 0]},
+                                  {"coords": [1, 2, 3, 4]}])
+def test_a_click_event_that_is_not_a_click_gets_a_message(store, data):
+    # the map's click is hidden from the API page but can be called; these used to raise (TypeError, AttributeError,
+    # OverflowError), or slice the test set with a boolean
+    class Event:
+        _data = data
+
+    with pytest.warns(UserWarning):
+        *others, status = latent_tab.pick(store, "vae", 0, None, Event())
+    assert status == "⚠️ Could not read the clicked point."
+    assert all(o == {"__type__": "update"} for o in others)
+
+
+def test_a_click_whose_index_is_not_a_whole_number_decodes_the_place_clicked(store):
+    class Event:  # True is an int to Python: it used to pick the test set's digits by a boolean mask, and fail
+        _data = {"coords": [0.1, 0.2], "index": True}
+
+    *_, original, status = latent_tab.pick(store, "vae", 0, None, Event())
+    assert original is None and status.startswith("Decoded at (0.10, 0.20")
 
 
 def test_image_payloads_as_data_urls_and_filedata_without_a_file(store, mnist_test, canvas, png_file):

@@ -136,6 +136,7 @@ def test_special_variants_train_in_the_tab(variant, small_data, tmp_path):
         (("ae", 3, 0, 64, 0), "Learning rate"),
         (("ae", 3, 0, 64, "fast"), "Learning rate"),
         (("ae", 3, 0, 64, float("nan")), "Learning rate"),
+        (("ae", 3, 0, 64, 10**400), "Learning rate"),  # an integer past float's range: used to raise OverflowError
     ],
 )
 def test_bad_settings_give_a_clear_message_and_change_nothing(settings, says, tmp_path):

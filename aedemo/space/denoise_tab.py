@@ -12,7 +12,7 @@ import torch
 from ..evaluate import PSNR_CAP_DB, psnr
 from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
-from .inputs import MAX_SEED, UserInputError, as_batch, parse_int, parse_seed, to_mnist
+from .inputs import MAX_SEED, UserInputError, as_batch, parse_float, parse_int, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, short_name
 from .ui import follow_session, problem, unchanged
 
@@ -67,10 +67,7 @@ def denoise(
         x, label = _clean_digit(store, source, test_index, upload, drawing, uploads_only)
         if kind not in NOISE_KINDS:
             raise UserInputError(f"Unknown noise kind {kind!r}; choose one of: {', '.join(NOISE_KINDS)}.")
-        try:
-            strength = float(strength)
-        except (TypeError, ValueError):
-            raise UserInputError("Strength must be a number in [0, 1].") from None
+        strength = parse_float(strength, "Strength")
         seed = parse_seed(seed)
         if not 0.0 <= strength <= 1.0:
             raise UserInputError(f"Strength must be between 0 and 1, not {strength}.")

@@ -13,7 +13,7 @@ import torch
 from ..models.base import N_CLASSES
 from ..models.cvae import CVAE
 from . import images
-from .inputs import MAX_SEED, UserInputError, a_digit, parse_digit, parse_int, parse_seed
+from .inputs import MAX_SEED, UserInputError, a_digit, parse_digit, parse_float, parse_int, parse_seed
 from .store import ModelStore, ModelUnavailable, display_name
 from .ui import follow_session, problem, unchanged
 
@@ -26,10 +26,7 @@ NO_PRIOR_MODEL = "ae"
 
 
 def _temperature_and_seed(temperature: Any, seed: Any) -> tuple[float, int]:
-    try:
-        temperature = float(temperature)
-    except (TypeError, ValueError):
-        raise UserInputError("The temperature must be a number.") from None
+    temperature = parse_float(temperature, "The temperature")
     if not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:  # the slider's range
         raise UserInputError(f"Temperature must be a number from {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}, "
                              f"not {temperature:g}.")

@@ -7,6 +7,7 @@ inside Gradio with a generic "Error": here every failure becomes a UserInputErro
 from __future__ import annotations
 
 import base64
+import math
 import os
 import stat
 from typing import Any
@@ -41,6 +42,20 @@ def parse_int(value: Any, what: str, low: int, high: int) -> int:
     if whole != number or not low <= whole <= high:
         raise UserInputError(f"{what} must be a whole number from {low:,} to {high:,}, not {value!r:.40}.")
     return whole
+
+
+def parse_float(value: Any, what: str) -> float:
+    """A number field's value (number or text, from the UI or the API) as a finite float; `what` names the field.
+
+    NaN, infinity, text that is not a number and integers too large for a float (JSON allows any) are refused with
+    a UserInputError."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise UserInputError(f"{what} must be a number, not {value!r:.40}.")
+    return number
 
 
 def parse_seed(value: Any) -> int:

@@ -10,7 +10,7 @@ import torch
 
 from ..models.base import N_CLASSES
 from . import images
-from .inputs import UserInputError, a_digit, parse_digit, parse_int
+from .inputs import UserInputError, a_digit, parse_digit, parse_float, parse_int
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
 from .ui import PROBLEM_MARK, digit_image, follow_session, problem, unchanged
@@ -121,9 +121,9 @@ def more_or_fewer_points(
     except UserInputError as e:
         return gr.skip(), problem(str(e))
     try:
-        at = [float(v) for v in (c1, c2, c3)][:dims]
+        at = [parse_float(v, "Each coordinate") for v in (c1, c2, c3)][:dims]
         value["marker"] = at + [0.0] * (3 - dims)
-    except (TypeError, ValueError):
+    except UserInputError:
         pass  # sliders that are not numbers: no marker, as on a fresh map
     return value, gr.skip()
 
@@ -138,13 +138,8 @@ def decode_point(
     and a status line."""
     try:
         model = _model(store, model_name, session_models)
-        try:
-            c = [float(v) for v in (c1, c2, c3)]
-        except (TypeError, ValueError):
-            raise UserInputError("Coordinates must be numbers.") from None
+        c = [parse_float(v, "Each coordinate") for v in (c1, c2, c3)]
         d = parse_digit(digit)
-        if not all(abs(v) < 1e4 for v in c):
-            raise UserInputError("Coordinates must be finite numbers of reasonable size.")
         codes, projection = store.test_codes(model)
         k = projection.components.shape[0]
         coords = projection.to_axes(codes)
@@ -191,13 +186,17 @@ def pick(
     map of a bigger code shows only its top principal axes: decoding the plotted point instead (the other
     dimensions at their mean) could draw a different digit from the one clicked.
     """
-    data = getattr(evt, "_data", None) or {}
-    coords = list(data.get("coords") or [])[:3]
-    dims = len(coords)  # the map's: a click on a 2-D map has two
+    data = getattr(evt, "_data", None)
+    data = data if isinstance(data, dict) else {}  # the map's own script sends a dict; a request, anything
+    coords = data.get("coords")
     index = data.get("index")
+    index = index if type(index) is int else None  # not True, which is an int too
     try:
-        coords = [float(v) for v in coords] + [0.0] * (3 - len(coords))
-    except (TypeError, ValueError):
+        if not isinstance(coords, list | tuple) or not 2 <= len(coords) <= 3:
+            raise UserInputError("no coordinates")
+        dims = len(coords)  # the map's: a click on a 2-D map has two
+        coords = [parse_float(v, "Each coordinate") for v in coords] + [0.0] * (3 - dims)
+    except UserInputError:
         return (*unchanged(5), problem("Could not read the clicked point."))
     try:
         model = _model(store, model_name, session_models)

@@ -7,7 +7,6 @@ the tab shows, a TrainView at a time.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import shutil
@@ -31,6 +30,7 @@ from ..data import to_float
 from ..evaluate import evaluate_model
 from ..models import VARIANTS, build_model
 from . import train_worker as worker
+from .inputs import UserInputError, parse_float
 from .store import display_name
 from .train_worker import StopFlag, TrainingData
 
@@ -62,12 +62,9 @@ class TrainSettings:
 
 def _number(value: Any, name: str) -> float:
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SettingsError(f"{name} must be a number, not {value!r}.") from None
-    if not math.isfinite(number):
-        raise SettingsError(f"{name} must be a finite number, not {value!r}.")
-    return number
+        return parse_float(value, name)
+    except UserInputError as e:
+        raise SettingsError(str(e)) from None
 
 
 def parse_settings(variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any) -> TrainSettings:
