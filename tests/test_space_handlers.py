@@ -12,7 +12,7 @@ from aedemo.models import build_model
 from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, parse_seed
-from aedemo.space.store import ModelStore, display_name
+from aedemo.space.store import ModelStore, built_from, display_name
 from aedemo.space.ui import unchanged
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
@@ -548,3 +548,14 @@ def test_models_load_from_the_hub_repo_and_fall_back_to_local_files(tmp_path, mo
     assert set(offline.models) == {"ae"} and offline.classifier is not None
     assert offline.sources["ae"] == str(tmp_path / "local" / "ae")
     assert "nobody/no-such-repo" in offline.notices[0] and "using the local checkpoints" in offline.notices[0]
+
+
+def test_the_models_table_says_what_each_model_is_built_from(store):
+    # students credited the VAE's KL term with what its convolutions do: the table now says each one's layers
+    assert built_from(build_model("ae", latent_dim=4, hidden=[64])) == "MLP 784-64-4"
+    assert built_from(build_model("vae")).startswith("Conv 32-64 channels, residual blocks")
+    assert built_from(build_model("vae", blocks=0)) == "Conv 32-64 channels"
+    assert built_from(build_model("sparse")).endswith("ρ = 0.05, β = 3")
+    rows = store.models_markdown().splitlines()
+    assert len(rows) == 2 + len(store.models)
+    assert all(row.count("|") - row.count("\\|") == 5 for row in rows)  # four cells each: no stray "|"

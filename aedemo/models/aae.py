@@ -16,6 +16,7 @@ class AAE(AE):
         "a discriminator on the codes pushes them towards a Gaussian prior (adversarial training in "
         "place of the VAE's KL term)"
     )
+    reference = "Makhzani et al. 2016"
     generative = True
 
     def __init__(

@@ -14,6 +14,7 @@ class AE(Autoencoder):
         "a plain autoencoder, fully connected layers down to the code and back up, trained only to "
         "redraw its input"
     )
+    reference = "Hinton & Salakhutdinov 2006"
 
     def __init__(self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512, 256), **config):
         hidden = list(hidden)

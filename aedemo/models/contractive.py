@@ -13,9 +13,10 @@ class ContractiveAE(AE):
     variant = "contractive"
     display_name = "Contractive AE"
     description = (
-        "penalises how much the code moves when the input moves (the exact Frobenius norm of "
-        "the encoder's Jacobian)"
+        "penalises how sensitive the code is to small changes of the input: λ times the squared Frobenius "
+        "norm of the encoder's Jacobian, computed exactly"
     )
+    reference = "Rifai et al. 2011"
 
     def __init__(
         self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512,), lam: float = 0.1, **config

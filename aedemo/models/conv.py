@@ -53,6 +53,7 @@ class ConvAE(Autoencoder):
         "convolutions instead of fully connected layers (28 -> 14 -> 7 pixels with strided "
         "convolutions, mirrored by transposed ones)"
     )
+    reference = "Masci et al. 2011"
 
     def __init__(self, latent_dim: int = 32, channels: list[int] | tuple[int, ...] = (32, 64), **config):
         channels = list(channels)

@@ -27,9 +27,10 @@ class CVAE(VAE):
     variant = "cvae"
     display_name = "CVAE"
     description = (
-        "a VAE given the digit's class (one-hot) in encoder and decoder, with a learned prior per "
+        "a VAE given the digit's class (one-hot) in encoder and decoder, with a learned Gaussian prior per "
         "class: it draws the class you ask for"
     )
+    reference = "Sohn et al. 2015"
     conditional = True
 
     def __init__(

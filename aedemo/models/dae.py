@@ -16,6 +16,7 @@ class DAE(AE):
         "shaped like the AE, trained to redraw clean digits from corrupted ones (Gaussian "
         "noise, salt & pepper, masked squares)"
     )
+    reference = "Vincent et al. 2008"
 
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None

@@ -12,9 +12,10 @@ class PCA(Autoencoder):
     variant = "pca"
     display_name = "PCA"
     description = (
-        "the linear baseline at the same code size (SVD, no training loop): what the non-linear models "
-        "improve on"
+        "the linear baseline: the best linear encoder and decoder of its code size under squared error, "
+        "fitted by SVD (no training loop); compare it with the models of the same code size"
     )
+    reference = "Pearson 1901"
     trainable = False
 
     def __init__(self, latent_dim: int = 32, **config):

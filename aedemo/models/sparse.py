@@ -18,7 +18,11 @@ def kl_sparsity(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
 class SparseAE(AE):
     variant = "sparse"
     display_name = "Sparse AE"
-    description = "a wide code kept mostly silent by a KL penalty on each unit's mean activation"
+    description = (
+        "a wide code of sigmoid units; a penalty (β times the KL divergence between a small target ρ and each "
+        "unit's mean activation over a batch) pushes those means towards ρ, so each unit responds to few digits"
+    )
+    reference = "Ng 2011"
 
     def __init__(
         self,

@@ -30,9 +30,11 @@ class VAE(Autoencoder):
     variant = "vae"
     display_name = "VAE"
     description = (
-        "encodes each digit as a Gaussian over codes kept close to a standard normal prior, so codes "
-        "drawn from the prior decode to new digits"
+        "its encoder gives each digit a Gaussian over codes, N(μ, σ²); training maximises the ELBO "
+        "(reconstruction minus the KL divergence to a standard normal prior), so codes drawn from the prior "
+        "decode to new digits. Where the app shows or decodes its code, that is the mean μ"
     )
+    reference = "Kingma & Welling 2014"
     generative = True
 
     def __init__(

@@ -21,6 +21,7 @@ import torch
 from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint
 from ..data import load_mnist, to_float
 from ..models import AUTOENCODERS, VARIANTS, Autoencoder, MnistClassifier
+from ..models.base import N_PIXELS
 
 HUB_ENV = "AEDEMO_HUB_REPO"
 PERCENTILE_DIGITS = 2000  # test digits whose reconstruction errors rank a drawing; plenty for a percentile
@@ -55,6 +56,21 @@ def display_name(name: str) -> str:
 
 def short_name(name: str) -> str:
     return SHORT_NAMES.get(name) or display_name(name)
+
+
+def built_from(model: Autoencoder) -> str:
+    """A model's layers and loss weights in a few words, from its config: "MLP 784-512-256-32", "Conv 32-64
+    channels, residual blocks". Students otherwise credit the VAE's KL term with what its convolutions do."""
+    config = model.config
+    if model.variant == "pca":
+        return "linear, SVD"
+    if config.get("channels"):
+        blocks = ", residual blocks" if config.get("blocks") else ""
+        words = f"Conv {'-'.join(map(str, config['channels']))} channels{blocks}"
+    else:
+        words = "MLP " + "-".join(map(str, [N_PIXELS, *config.get("hidden", []), model.latent_dim]))
+    weights = {"rho": "ρ", "beta": "β", "lam": "λ"}
+    return ", ".join([words] + [f"{sign} = {config[k]:g}" for k, sign in weights.items() if k in config])
 
 
 class ModelStore:
@@ -182,11 +198,14 @@ class ModelStore:
         return "\n\n".join(lines)
 
     def models_markdown(self) -> str:
-        """A table of the shipped models for visitors: what each one is and the size of its code."""
-        rows = ["| Model | Code size | What it is |", "|---|---:|---|"]
+        """A table of the shipped models for visitors: the size of each one's code, what it is built from, what it
+        is, and the paper it comes from."""
+        rows = ["| Model | Code size | Built from | What it is |", "|---|---:|---|---|"]
         for name, model in self.models.items():
             what = type(model).description
-            rows.append(f"| **{display_name(name)}** | {model.latent_dim} | {what[:1].upper()}{what[1:]} |")
+            paper = getattr(type(model), "reference", "")
+            what = (f"{what[:1].upper()}{what[1:]}" + (f" ({paper})" if paper else "")).replace("|", "\\|")
+            rows.append(f"| **{display_name(name)}** | {model.latent_dim} | {built_from(model)} | {what} |")
         return "\n".join(rows)
 
     def warm_up(self) -> None:
