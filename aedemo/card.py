@@ -181,12 +181,14 @@ def model_card(
         else "On the official MNIST test set (10,000 images).\n",
         (_table(test) if test else "No test figures were recorded with this checkpoint.") + "\n",
         "## Training\n",
-        (f"Trained with:\n\n```bash\n{public_command(training['command'])}\n```\n" if training.get("command")
+        (f"Trained with:\n\n```bash\n{public_command(training)}\n```\n" if training.get("command")
          else "The training command was not recorded.\n"),
     ]
-    facts = [f"{k}: {training[k]}" for k in ("epochs", "seconds", "device", "torch") if k in training]
+    facts = [f"{k}: {training[k]}" for k in ("epochs", "steps", "seconds", "device", "torch") if k in training]
     if facts:
         parts.append("(" + ", ".join(facts) + ")\n")
+    if training.get("stopped_early"):
+        parts.append(_stopped_early(training))
     parts += [
         "## Architecture\n",
         "The constructor arguments, as in `config.json`:\n",
@@ -232,8 +234,15 @@ def index_card(repo_id: str, entries: dict[str, tuple[dict, dict]]) -> ModelCard
 PATH_PLACEHOLDERS = {"--data-dir": "DATA_DIR", "--out": "OUT"}
 
 
-def public_command(command: str) -> str:
-    """The recorded training command with its local paths replaced by placeholders."""
+def public_command(training: dict) -> str:
+    """metrics.json's recorded training command (`training`: its "training" block) as a card or a Hub repo shows
+    it: local paths replaced by placeholders, and the matmul precision the run used, when the record predates it.
+
+    Records written before --matmul-precision existed have it neither in the command nor in the config: those runs
+    used torch's default, "highest", and the flag's default is now "medium", so the command as recorded would run
+    other arithmetic than the run it describes.
+    """
+    command = training["command"]
     try:
         words = shlex.split(command)
     except ValueError:  # not a shell command we wrote: shown as recorded
@@ -241,4 +250,18 @@ def public_command(command: str) -> str:
     for i, word in enumerate(words[:-1]):
         if word in PATH_PLACEHOLDERS:
             words[i + 1] = PATH_PLACEHOLDERS[word]
+    if "--matmul-precision" not in words and "matmul_precision" not in training.get("config", {}):
+        # where train_command writes it: before the model config and the output folder
+        at = next((i for i, w in enumerate(words) if w in ("--model-config", "--out")), len(words))
+        words[at:at] = ["--matmul-precision", "highest"]
     return shlex.join(words)
+
+
+def _stopped_early(training: dict) -> str:
+    """The card's line on a run a callback (the Space's Stop, say) or its time budget ended before its epochs."""
+    of = training.get("config", {}).get("epochs")
+    where = f"in epoch {training['epochs']}" + (f" of {of}" if of else "") if "epochs" in training else ""
+    steps = f"after {training['steps']} optimisation steps" if "steps" in training else ""
+    when = ", ".join(w for w in (where, steps) if w)
+    return (f"Stopped early{' ' + when if when else ''} (by a callback or its time budget): "
+            "the command alone does not reproduce it.\n")

@@ -210,8 +210,8 @@ def checkpoint_operations(
     prefix = f"{sub}/" if sub else ""
     png, caption = grid_png(model)
     files = {name: (folder / name).read_bytes() for name in AEDEMO_FILES if (folder / name).is_file()}
-    if metrics.get("training", {}).get("command"):  # a repo is public: the trainer's folders become placeholders
-        training = {**metrics["training"], "command": public_command(metrics["training"]["command"])}
+    if metrics.get("training", {}).get("command"):  # as the card shows it: no local folders, the run's precision
+        training = {**metrics["training"], "command": public_command(metrics["training"])}
         metrics = {**metrics, "training": training}
         files[METRICS_NAME] = json_text(metrics).encode()
     card = model_card(config, metrics, repo_id, sub or None, caption)

@@ -73,6 +73,7 @@ class TrainResult:
     seconds: float  # training time, evaluation excluded
     device: str
     stopped_early: bool
+    steps: int = 0  # optimisation steps taken (0 for PCA's closed-form fit)
 
 
 def _mps_available() -> bool:
@@ -157,16 +158,17 @@ def train(
     model = model.to(device)
     with float32_matmul_precision(config.matmul_precision):
         if model.trainable:
-            history, seconds, stopped = _fit(model, config, data, on_step, on_epoch, progress)
+            history, seconds, stopped, steps = _fit(model, config, data, on_step, on_epoch, progress)
         else:  # PCA: fitted in closed form
             history, seconds, stopped = _fit_closed_form(model, data, on_epoch)
+            steps = 0
 
     model.eval()
     if not all(t.isfinite().all() for t in model.state_dict().values() if t.is_floating_point()):
         # the last step's update, after the last loss checked (_fit checks each step's loss)
         raise TrainingDiverged(f"training diverged: the weights hold NaN or infinite values after the last step; "
                                f"try a lower learning rate than {config.lr:g}", -1, history)
-    result = TrainResult(model, history, seconds, str(device), stopped)
+    result = TrainResult(model, history, seconds, str(device), stopped, steps)
     if config.out:
         save_trained(result, config, x_test, y_test)
     return result
@@ -223,8 +225,8 @@ def _fit(
     on_step: Callable[[StepInfo], bool | None] | None,
     on_epoch: Callable[[EpochInfo], bool | None] | None,
     progress: bool,
-) -> tuple[list[dict], float, bool]:
-    """train()'s loop over epochs and batches: (history, seconds of training, stopped early)."""
+) -> tuple[list[dict], float, bool, int]:
+    """train()'s loop over epochs and batches: (history, seconds of training, stopped early, steps taken)."""
     x_train, y_train, x_test, y_test = data
     history: list[dict] = []
     shuffle_gen = torch.Generator().manual_seed(config.seed)
@@ -293,7 +295,7 @@ def _fit(
             break
     # "early" means steps were left undone: a stop asked for after the last one (a time limit met just then) is not
     finished = len(history) == config.epochs and n_seen == x_train.shape[0]
-    return history, seconds, stopped and not finished
+    return history, seconds, stopped and not finished, step
 
 
 def schedule_used(config: TrainConfig) -> str:
@@ -308,6 +310,8 @@ def training_record(result: TrainResult, config: TrainConfig) -> dict:
         "command": train_command(config),
         "epochs": len(result.history),
         "stopped_early": result.stopped_early,  # by a callback or the time budget, before --epochs ran out
+        # an early stop's length: the command cannot say it (a callback is no flag, a time budget varies by machine)
+        "steps": result.steps,
         "seconds": round(result.seconds, 1),
         "device": result.device,
         "torch": torch.__version__,

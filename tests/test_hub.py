@@ -46,8 +46,10 @@ def _metrics(variant: str, seed: int) -> dict:
     test = {"mse": 0.01 + 0.01 * torch.rand(1, generator=g).item(), "psnr": 15 + 5 * torch.rand(1, generator=g).item()}
     if variant != "cvae":
         test |= {"gaussian_noisy_psnr": 7.25, "gaussian_denoised_psnr": 14.5 + torch.rand(1, generator=g).item()}
-    command = f"python -m aedemo.train --variant {variant} --epochs 3 --seed {seed}"
-    return {"test": test, "training": {"command": command, "epochs": 3, "seconds": 12.5, "device": "cpu"}}
+    command = f"python -m aedemo.train --variant {variant} --epochs 3 --seed {seed} --matmul-precision medium"
+    config = {"variant": variant, "epochs": 3, "seed": seed, "matmul_precision": "medium"}
+    return {"test": test, "training": {"command": command, "epochs": 3, "seconds": 12.5, "device": "cpu",
+                                       "config": config}}
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +212,23 @@ def test_card_shows_the_training_command_without_the_trainers_local_paths(checkp
             in text)
 
 
+def test_card_of_a_run_stopped_early_says_its_command_does_not_reproduce_it(tmp_path):
+    from aedemo.data import load_mnist
+    from aedemo.train import TrainConfig, train
+
+    images, labels = load_mnist("test", download=False)
+    data = (images[:96], labels[:96], images[96:160], labels[96:160])  # 3 steps of 32 an epoch
+    settings = {"variant": "ae", "epochs": 2, "batch_size": 32, "device": "cpu", "model_config": SMALL["ae"]}
+    for stop_at, early in ((4, True), (None, False)):
+        out = tmp_path / f"ae{stop_at}"
+        train(TrainConfig(**settings, out=str(out)), on_step=lambda info, at=stop_at: info.step == at, data=data)
+        config = json.loads((out / "config.json").read_text())
+        text = model_card(config, json.loads((out / "metrics.json").read_text()), "user/aedemo").text
+        assert ("Stopped early in epoch 2 of 2, after 4 optimisation steps" in text) == early
+        assert ("the command alone does not reproduce it" in text) == early
+        assert "steps: " + ("4" if early else "6") in text
+
+
 def test_pushed_metrics_json_carries_no_local_path_either(checkpoints, tmp_path, monkeypatch):
     import shutil
 
@@ -222,7 +241,8 @@ def test_pushed_metrics_json_carries_no_local_path_either(checkpoints, tmp_path,
     hub.push_checkpoint(folder, "user/aedemo-ae", token=TOKEN)
     (commit,) = rec.commits
     pushed = json.loads(commit["files"]["metrics.json"])
-    assert "alice" not in json.dumps(pushed) and pushed["training"]["command"].endswith("--data-dir DATA_DIR --out OUT")
+    command = pushed["training"]["command"]
+    assert "alice" not in json.dumps(pushed) and "--data-dir DATA_DIR" in command and command.endswith("--out OUT")
     assert pushed["test"] == metrics["test"]  # the figures as they are
     assert "alice" in (folder / "metrics.json").read_text()  # the local record keeps its paths
 

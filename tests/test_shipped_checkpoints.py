@@ -6,15 +6,19 @@ To check a set of checkpoints before copying them into checkpoints/:
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import torch
 
 from aedemo import VARIANTS, load_model
+from aedemo.card import public_command
 from aedemo.checkpoint import checkpoints_root, read_metrics
 from aedemo.data import load_mnist, to_float
 from aedemo.evaluate import evaluate_model, load_classifier
+from aedemo.train import parse_args
 
 ROOT = checkpoints_root()
 NAMES = (*VARIANTS, "classifier")
@@ -62,6 +66,17 @@ def test_shipped_checkpoint_records_how_it_was_trained(name):
     assert training.get("command", "").startswith(f"python -m aedemo.train --variant {name}")
     assert training.get("epochs", 0) >= 1 and training.get("seconds", -1) >= 0
     assert training.get("device") and training.get("torch")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_command_a_card_shows_rebuilds_the_recorded_training_config(name):
+    # Most were trained before --matmul-precision existed, at torch's "highest"; the flag's default is now
+    # "medium", so their command as recorded would train with other arithmetic.
+    training = read_metrics(checkpoint(name))["training"]
+    words = shlex.split(public_command(training))
+    assert words[:3] == ["python", "-m", "aedemo.train"]
+    shown = {k: v for k, v in asdict(parse_args(words[3:])).items() if k not in ("out", "data_dir")}
+    assert shown == {"matmul_precision": "highest", **training["config"]}
 
 
 def test_checkpoints_fit_the_size_budget():

@@ -174,9 +174,10 @@ def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path):
     training = metrics["training"]
     assert training["command"].startswith("python -m aedemo.train --variant ae")
     assert training["epochs"] == 2 and training["device"] == "cpu" and training["torch"] == torch.__version__
-    assert training["seconds"] >= 0 and training["stopped_early"] is False
+    assert training["seconds"] >= 0 and training["stopped_early"] is False and training["steps"] == 6  # 2 x 96/32
     train(config(out=str(tmp_path / "ae")), on_step=lambda info: info.step == 2, data=TINY)
-    assert json.loads((tmp_path / "ae" / "metrics.json").read_text())["training"]["stopped_early"] is True
+    training = json.loads((tmp_path / "ae" / "metrics.json").read_text())["training"]
+    assert training["stopped_early"] is True and training["steps"] == 2  # what the command cannot say
 
 
 def test_metrics_record_the_schedule_the_run_followed(tmp_path):
