@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch.autograd.functional import jacobian
@@ -138,7 +140,7 @@ def test_bad_images_are_refused_with_what_the_models_take(variant):
         (_images[:4].unsqueeze(1), TypeError, "to_float"),  # uint8
         (X[:4, :, :14], ValueError, r"\[B, 1, 28, 28\]"),
         (X[:4].view(4, 1, 784), ValueError, r"\[B, 1, 28, 28\]"),
-        (torch.full((4, 1, 28, 28), float("nan")), ValueError, r"\[0, 1\]"),
+        (torch.full((4, 1, 28, 28), float("nan")), ValueError, r"finite numbers in \[0, 1\], got NaN values"),
         (X[:4].numpy(), TypeError, "torch.Tensor"),
     ]
     for call in calls:
@@ -154,6 +156,19 @@ def test_bad_images_are_refused_with_what_the_models_take(variant):
             assert m.reconstruct(empty, labels[:0] if labels is not None else None).shape == (0, 1, 28, 28)
     with pytest.raises(ValueError, match=rf"\[B, {m.latent_dim}\]"):
         m.decode(torch.zeros(4, m.latent_dim + 1), labels)
+
+
+@pytest.mark.parametrize("x, says, never", [
+    (X[:4] * 255, "divide by 255", "normalis"),
+    ((X[:4] - 0.1307) / 0.3081, r"normalised images\? undo the normalisation", "255"),  # torchvision's Normalize
+    (X[:4] * 2 - 1, r"\[-1, 1\] images: \(x \+ 1\) / 2", "255"),
+    (torch.where(X[:4] > 0.5, float("inf"), X[:4]), "got infinite values", "255"),
+    (X[:4] * 1.2, r"got 0 to 1\.2$", "255|normalis"),  # an overshoot: no guess at its cause
+])
+def test_out_of_range_images_get_the_fix_their_values_point_to(x, says, never):
+    with pytest.raises(ValueError, match=says) as e:
+        fresh("ae").encode(x)
+    assert not re.search(never, str(e.value))
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

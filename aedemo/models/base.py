@@ -93,6 +93,20 @@ def adam(params: Iterable[nn.Parameter], lr: float, **kwargs) -> torch.optim.Ada
     return torch.optim.Adam(params, lr=lr, fused=fused or None, **kwargs)
 
 
+def _out_of_range(x: torch.Tensor, lo: float, hi: float) -> str:
+    """What is wrong with images whose values run from lo to hi, outside [0, 1], and the likely fix."""
+    if not torch.isfinite(x).all():  # a min and max of NaN or inf say nothing of the rest
+        found = [name for name, bad in (("NaN", x.isnan()), ("infinite", x.isinf())) if bad.any()]
+        return f"image values must be finite numbers in [0, 1], got {' and '.join(found)} values"
+    if lo >= 0 and hi > 1.5:
+        hint = " (for 0-255 images: divide by 255)"
+    elif lo < 0:  # torchvision's Normalize((0.1307,), (0.3081,)) gives -0.42 to 2.82; tanh-range images -1 to 1
+        hint = " (normalised images? undo the normalisation; for [-1, 1] images: (x + 1) / 2)"
+    else:  # a little over 1: rounding or interpolation overshoot, for the caller to clamp or find
+        hint = ""
+    return f"image values must lie in [0, 1], got {lo:.4g} to {hi:.4g}{hint}"
+
+
 class Trainable:
     """What the one training loop needs of a model: its loss terms, its optimisers, one step.
 
@@ -224,8 +238,7 @@ class Autoencoder(Trainable, nn.Module):
         if x.numel():
             lo, hi = torch.aminmax(x)
             if not (lo >= 0 and hi <= 1):  # also catches NaN, which fails every comparison
-                hint = " (for 0-255 images: divide by 255)" if hi > 1 else ""
-                raise ValueError(f"image values must lie in [0, 1], got {lo.item():.4g} to {hi.item():.4g}{hint}")
+                raise ValueError(_out_of_range(x, lo.item(), hi.item()))
         return x.to(self.device, self.dtype)
 
     def _codes(self, z: torch.Tensor) -> torch.Tensor:
