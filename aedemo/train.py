@@ -344,6 +344,9 @@ def save_trained(
 ) -> None:
     """Write the checkpoint with its metrics.json: figures on the run's test set (uint8 images [N,28,28] and labels,
     as train() takes them; by default config.data_dir's) plus how it was trained."""
+    if not config.out:  # refused before the evaluation's time is spent, in words rather than os.fspath's TypeError
+        raise ConfigError("out: config.out is None; save_trained writes the checkpoint to config.out, so name a "
+                          "folder there (e.g. dataclasses.replace(config, out='checkpoints/my-run'))")
     if x_test is None or y_test is None:
         x_test, y_test = load_mnist("test", config.data_dir)
     model = on_cpu(result.model)  # evaluated and saved from the CPU

@@ -9,6 +9,7 @@ import platform
 import resource
 import shlex
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from aedemo.train import (
     float32_matmul_precision,
     main,
     parse_args,
+    save_trained,
     train,
     train_command,
 )
@@ -178,6 +180,15 @@ def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path):
     train(config(out=str(tmp_path / "ae")), on_step=lambda info: info.step == 2, data=TINY)
     training = json.loads((tmp_path / "ae" / "metrics.json").read_text())["training"]
     assert training["stopped_early"] is True and training["steps"] == 2  # what the command cannot say
+
+
+def test_save_trained_without_an_out_folder_says_to_name_one(tmp_path):
+    settings = config(epochs=1)
+    result = train(settings, data=TINY)
+    with pytest.raises(ConfigError, match="out"):
+        save_trained(result, settings, *TINY[2:])
+    save_trained(result, replace(settings, out=str(tmp_path / "ae")), *TINY[2:])
+    assert load_model(str(tmp_path / "ae")).variant == "ae"
 
 
 def test_metrics_record_the_schedule_the_run_followed(tmp_path):
