@@ -103,7 +103,11 @@ CSS = """
 @media (max-width: 640px) {  /* a phone: rows of three, not six tiles too small to see */
   #denoise-gallery .digit-tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); grid-auto-flow: row; }
 }
-#draw-gallery .digit-tiles, #draw-seen .digit-tiles { margin-top: 1.9rem; }  /* below the component's label */
+#draw-seen .digit-tiles { margin-top: 1.9rem; }  /* below the component's label */
+#draw-gallery-heading { margin-bottom: -0.5rem; }
+@media (max-width: 640px) {  /* a phone: rows of three, as in Denoise, not nine tiles over two screens */
+  #draw-gallery .digit-tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+}
 #draw-seen .digit-tiles { grid-template-columns: minmax(0, 140px); justify-content: center; }
 #denoise-digits .grid-container { grid-template-columns: repeat(10, minmax(0, 1fr)) !important;
                                   grid-template-rows: none !important; grid-auto-rows: auto !important; gap: 4px; }
