@@ -2,7 +2,7 @@
 
 `python benchmarks/random_samples.py [--samples 1000]`: for the VAE and the AAE, codes drawn from their prior; for
 the models without one (the plain AE and its relatives), codes drawn from a Gaussian fitted to their test codes
-(each dimension's mean and spread, as the Generate tab draws them). Prints, per model, the share of samples the
+(their mean and covariance, as the Generate tab draws them). Prints, per model, the share of samples the
 shipped classifier reads with confidence above 0.9 and the median confidence; asserts nothing.
 """
 

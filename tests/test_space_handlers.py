@@ -327,6 +327,9 @@ def test_the_plain_ae_is_sampled_at_random_codes_beside_the_priors(store):
     spread = {t: (store.random_codes_decoded(ae, 200, torch.Generator().manual_seed(0), t) - centre).pow(2).mean()
               for t in (0.1, 2.0)}
     assert spread[0.1] < spread[2.0] / 4
+    # drawn with the codes' covariance, not each dimension alone: the draws' covariance is the codes'
+    drawn = store.random_codes(ae, 50_000, torch.Generator().manual_seed(0))
+    assert torch.allclose(drawn.T.cov(), codes.T.cov(), atol=0.05 * codes.var(0).max().item())
     # other models without a prior are still refused: the AE stands for them
     assert "no prior" in generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, ["dae"])[-1]
 
@@ -570,3 +573,10 @@ def test_the_models_table_says_what_each_model_is_built_from(store):
     rows = store.models_markdown().splitlines()
     assert len(rows) == 2 + len(store.models)
     assert all(row.count("|") - row.count("\\|") == 5 for row in rows)  # four cells each: no stray "|"
+
+
+def test_a_cvae_interpolation_between_a_digit_and_itself_says_to_pick_two(store):
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    _, note = generate_tab.interpolate(store, "cvae", 4, 4, 5, 1.0, 0)
+    assert "Pick two different digits" in note  # "slide from 4 to 4" over a static strip read as a fault

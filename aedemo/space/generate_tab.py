@@ -70,7 +70,7 @@ def generate(
 ) -> tuple:
     """Sample digits of one class from a conditional model, and from unconditional priors for comparison.
 
-    API inputs: `model_name` ("cvae"), `digit` (0-9), `n` (1-64 samples), `temperature` (the latent std, 0.1-2, e.g.
+    API inputs: `model_name` ("cvae"), `digit` (0-9), `n` (1-64 samples), `temperature` (x the prior's std, 0.1-2, e.g.
     1.0; lower = cleaner, less varied), `seed` (integer), `priors` (unconditional models to compare, e.g.
     ["vae", "aae"]; "ae" for the plain AE at random codes). Returns the class-conditional grid, a gallery of
     (samples grid, caption) and a status line.
@@ -106,7 +106,8 @@ def generate_all(
 ) -> tuple:
     """A grid with one row per class 0-9 (PER_CLASS samples each) from a conditional model.
 
-    API inputs: `model_name` ("cvae"), `temperature` (latent std), `seed` (integer). Returns the grid and a status.
+    API inputs: `model_name` ("cvae"), `temperature` (x the prior's std), `seed` (integer). Returns the grid and a
+    status.
     """
     try:
         temperature, seed = _temperature_and_seed(temperature, seed)
@@ -161,7 +162,8 @@ def interpolate(
         eps = torch.randn(model.latent_dim, generator=generator)
         frames = model.morph(a, b, steps_i, eps, temperature).cpu()
         note = (f"{display_name(model_name)}: one style code; the class input and the class's prior slide from {a} "
-                f"to {b}.")
+                f"to {b}." if a != b else f"{display_name(model_name)}: one style code, and From and To are both "
+                f"{a}: nothing to morph. Pick two different digits to see the class change.")
         ends = None
     else:
         _, x, y = store.test_set
@@ -179,11 +181,13 @@ def interpolate(
 
 def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     gr.Markdown(
-        "Sample new digits. The **CVAE** is told which digit to draw; the **VAE** and **AAE** only draw from their "
-        "prior, so their digits come out of any class. The plain **AE** has no prior: codes drawn at random (from a "
-        "Gaussian fitted to its codes) often fall between the codes of real digits and decode to smudges. The VAE's "
-        "KL term and the AAE's discriminator are what make random codes land on digits. *Temperature* scales the "
-        "latent noise."
+        "Sample new digits. The **CVAE** is told which digit to draw; the **VAE** and **AAE** draw from their prior, "
+        "so their digits come out of any class. The plain **AE** has no prior: its random codes here come from a "
+        "Gaussian fitted to its test codes, and many fall between the codes of real digits and decode to smudges. "
+        "The VAE's KL term and the AAE's discriminator pull the training digits' codes towards the prior, so most "
+        "(not all) draws from it land near real digits. **Temperature** multiplies the spread of what the codes are "
+        "drawn from (VAE, AAE: N(0, T²I); CVAE: its class's prior; AE: the fitted Gaussian): 1 samples as trained, "
+        "lower gives cleaner but less varied digits."
     )
     conditional = store.choices(conditional=True, generative=True)
     unconditional = _prior_choices(store)
@@ -195,7 +199,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             digit = gr.Radio([(str(d), d) for d in range(N_CLASSES)], value=3, label="Digit")
             n = gr.Slider(1, MAX_SAMPLES, value=16, step=1, label="Samples")
             temperature = gr.Slider(MIN_TEMPERATURE, MAX_TEMPERATURE, value=1.0, step=0.05,
-                                    label="Temperature (latent std)")
+                                    label="Temperature (× the prior's std)")
             seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
             priors = gr.CheckboxGroup(unconditional, value=[v for _, v in unconditional],
                                       label="Compare with random samples of")
@@ -213,8 +217,10 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples", show_label=False,
                                        columns=2, height="auto", allow_preview=False, format="png", buttons=[],
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
-    gr.Markdown("### Interpolation\nThe **Seed** above picks the two test digits (or, for the CVAE, with the "
-                "**Temperature**, its one style code).")
+    gr.Markdown("### Interpolation\nUses the **Seed** (and, for the CVAE, the **Temperature**) above. CVAE: one "
+                "random style code is kept while the class and its prior change from one digit to the other. Other "
+                "models: the Seed picks a test digit of each class, and their codes are mixed linearly (VAE: the "
+                "posterior means); the real digits are shown at either end.")
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=300):
             interp_model = gr.Dropdown(any_model, value=first_cond or (any_model[0][1] if any_model else None),

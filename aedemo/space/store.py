@@ -293,12 +293,25 @@ class ModelStore:
     def random_codes_decoded(
         self, model: Autoencoder, n: int, generator: torch.Generator | None = None, temperature: float = 1.0
     ) -> torch.Tensor:
-        """n codes drawn from a Gaussian fitted to the model's test codes (each dimension's mean and spread, the
-        spread scaled by `temperature`), decoded: the fairest random draw for a model without a prior. Its codes do
-        not fill that Gaussian, so many draws land between the codes of real digits."""
+        """random_codes(), decoded: a model without a prior at its best random draw short of a fitted mixture. Its
+        codes do not fill that Gaussian, so many draws land between the codes of real digits."""
+        return model.decode(self.random_codes(model, n, generator, temperature).to(model.device)).cpu()
+
+    def random_codes(
+        self, model: Autoencoder, n: int, generator: torch.Generator | None = None, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """n codes drawn from a Gaussian fitted to the model's test codes: their mean and full covariance, the
+        spread scaled by `temperature`. The covariance matters: dimensions drawn independently read as digits less
+        often (the AE's samples with confidence > 0.9: 32 % against 39 %, benchmarks/random_samples.py), which
+        overstated what a prior buys."""
         codes, _ = self.test_codes(model)
-        z = codes.mean(0) + temperature * codes.std(0) * torch.randn(n, codes.shape[1], generator=generator)
-        return model.decode(z.to(model.device)).cpu()
+        mean = codes.mean(0)
+        # the sample covariance's square root from the SVD of the centred codes: no Cholesky to fail on the flat
+        # directions of a sparse or saturated code
+        _, s, vh = torch.linalg.svd((codes - mean).double(), full_matrices=False)
+        scale = (s / max(len(codes) - 1, 1) ** 0.5).float()
+        eps = torch.randn(n, len(scale), generator=generator)
+        return mean + temperature * (eps * scale) @ vh.float()
 
 
 def _projection(codes: torch.Tensor) -> Projection:
