@@ -115,7 +115,9 @@ def _read_file(source: str | os.PathLike | bytes | bytearray | memoryview) -> tu
     with _decoding(), Image.open(fp) as im:  # reads the header only, so the size is checked before any decoding
         _check_size(*im.size)
         im.load()
-        return _read_pil(ImageOps.exif_transpose(im))  # phone photos come sideways with a rotation tag
+        # phone photos come sideways with a rotation tag; in place, as a copy of a 25-MP picture would cost its size
+        ImageOps.exif_transpose(im, in_place=True)
+        return _read_pil(im)
 
 
 @contextmanager
@@ -144,8 +146,8 @@ def _read_pil(im: Image.Image) -> tuple[Luminance, np.ndarray | None]:
     _check_size(*im.size)
     with _decoding():
         im.load()  # a lazily opened image decodes here, where a damaged file gets its message
-    if im.mode in _HIGH_BIT_MODES:
-        return _read_array(np.asarray(im))
+    if im.mode in _HIGH_BIT_MODES:  # 16-bit and float: read as numbers, once shrunk like the 8-bit ones below
+        return _read_array(np.asarray(_shrink(im)))
     try:
         if "A" in im.getbands() or "a" in im.getbands() or "transparency" in im.info:
             im = im.convert("RGBA")
@@ -153,10 +155,20 @@ def _read_pil(im: Image.Image) -> tuple[Luminance, np.ndarray | None]:
             im = im.convert("RGB")  # CMYK, YCbCr, LAB, HSV, P, 1, ... all go through RGB
     except ValueError:  # a mode PIL cannot convert (e.g. premultiplied "La"): read its channels as they are
         return _read_array(np.asarray(im))
-    if max(im.size) > 2 * REDUCED:  # a big upload: average blocks of pixels first, which keeps the rest fast
-        im = im.reduce(max(im.size) // REDUCED)
+    im = _shrink(im)
     alpha = np.asarray(im.getchannel("A")) if im.mode == "RGBA" else None
     return (lambda: np.asarray(im.convert("L"))), alpha
+
+
+def _shrink(im: Image.Image) -> Image.Image:
+    """A big upload with blocks of pixels averaged, which keeps the rest fast and small: a 25-megapixel picture as
+    float32 arrays would cost hundreds of MB, and the digit needs ~1000 px at most."""
+    if max(im.size) <= 2 * REDUCED:
+        return im
+    factor = max(im.size) // REDUCED
+    if im.mode.startswith("I;16"):  # PIL's reduce() refuses 16-bit modes; a box resize is the same block average
+        return im.resize((-(-im.width // factor), -(-im.height // factor)), Image.BOX)
+    return im.reduce(factor)
 
 
 def _read_array(a: np.ndarray) -> tuple[Luminance, np.ndarray | None]:

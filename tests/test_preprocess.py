@@ -290,6 +290,16 @@ def test_a_file_path_is_read(tmp_path, drawing):
     assert similarity(canvas_to_mnist({"composite": path}), ref) > 0.95
 
 
+def test_a_photo_with_a_rotation_tag_is_read_upright(drawing):
+    ink, ref = drawing
+    sideways = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8)).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; show the picture rotated by 270 degrees
+    buf = io.BytesIO()
+    sideways.save(buf, "PNG", exif=exif)
+    assert similarity(canvas_to_mnist(buf.getvalue()), ref) > 0.95
+
+
 def test_strokes_covering_most_of_a_transparent_sheet_are_still_ink(digits):
     ink = draw(digits[0][0], (120, 120), 80, stroke="thick")
     blob = np.asarray(Image.fromarray(np.uint8(ink * 255)).filter(ImageFilter.MaxFilter(21)), np.float32) / 255
@@ -407,3 +417,23 @@ def test_random_junk_never_crashes():
             continue
         if out is not None:
             check_output(out)
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I", "F"])
+def test_big_16_bit_and_float_uploads_are_shrunk_first_like_8_bit_ones(mode):
+    """A 55 KB 16-bit PNG of 25 megapixels used to cost ~270 MB as float arrays (8 uploads at once: 1.5 GB)."""
+    import tracemalloc
+
+    ink = np.zeros((3000, 4000), np.uint8)
+    ink[500:2500, 1800:2200] = 255  # a "1"
+    eight_bit = canvas_to_mnist(Image.fromarray(ink))
+    big = Image.fromarray(ink.astype(np.uint16) * 257)  # "I;16"
+    big = big if mode == "I;16" else big.convert(mode)
+    tracemalloc.start()  # numpy's arrays are traced (PIL's own buffers are not: the decoded picture is not counted)
+    try:
+        digit = canvas_to_mnist(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 2**20, f"{peak / 2**20:.0f} MB of arrays for a {big.mode} picture"  # was 115-140 MB
+    assert similarity(digit, eight_bit) > 0.95
