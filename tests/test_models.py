@@ -66,10 +66,15 @@ def test_latent_dim_is_the_configured_one(variant):
 
 
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "cvae"])
-def test_unconditional_models_ignore_labels(variant):
+def test_unconditional_models_refuse_labels_rather_than_ignore_them(variant):
     m = fresh(variant)
-    with torch.no_grad():
-        assert torch.equal(m.reconstruct(X, Y), m.reconstruct(X))
+    z = torch.zeros(16, m.latent_dim)
+    calls = [m.encode, m.reconstruct, lambda x, y: m.decode(z, y)] + ([m.posterior] if hasattr(m, "posterior") else [])
+    if m.generative:
+        calls.append(lambda x, y: m.sample(16, y))  # vae.sample(10, labels=...) drew ten unconditional digits
+    for call in calls:
+        with pytest.raises(TypeError, match=f"{variant} is not conditional: labels are for cvae"):
+            call(X, Y)
 
 
 @pytest.mark.parametrize("variant", ["vae", "cvae"])

@@ -253,6 +253,9 @@ class Autoencoder(Trainable, nn.Module):
         return next(itertools.chain(self.parameters(), self.buffers())).dtype
 
     def _labels(self, labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        if not self.conditional and labels is not None:
+            # refused, not ignored: a caller asking a VAE for sample(10, labels=...) expects the classes it named
+            raise TypeError(f"{self.variant} is not conditional: labels are for cvae")
         if self.conditional:
             if labels is None:
                 raise ValueError(f"{self.variant} needs labels: an int64 tensor of {n} class ids (0-9)")
