@@ -313,6 +313,21 @@ def test_classifier_outputs_probabilities():
     assert torch.allclose(p.sum(1), torch.ones(16)) and p.min() >= 0
 
 
+def test_classifier_checks_its_images_as_the_autoencoders_do():
+    clf = fresh("classifier")
+    for x, error, message in [
+        (_images[:4].unsqueeze(1), TypeError, "to_float"),  # was torch's "Input type (unsigned char) and bias type"
+        (X[:4] * 255, ValueError, "divide by 255"),
+        (X[:4, :, :14], ValueError, r"\[B, 1, 28, 28\]"),
+        (X[:4].numpy(), TypeError, "torch.Tensor"),
+    ]:
+        with pytest.raises(error, match=message):
+            clf.predict_proba(x)
+    expected = clf.predict_proba(X[:4])
+    for x in (X[:4, 0], X[:4].flatten(1), X[:4].double()):  # the autoencoders' layouts, and float64
+        assert torch.allclose(clf.predict_proba(x), expected, atol=1e-6)
+
+
 def test_unknown_variant_is_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="vae"):
         build_model("transformer")

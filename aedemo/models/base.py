@@ -93,6 +93,30 @@ def adam(params: Iterable[nn.Parameter], lr: float, **kwargs) -> torch.optim.Ada
     return torch.optim.Adam(params, lr=lr, fused=fused or None, **kwargs)
 
 
+def check_images(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
+    """x checked and shaped as every model takes it, the classifier included: float [B,1,28,28] in [0,1], on
+    `model`'s device and in its dtype.
+
+    [B,28,28] and [B,784] are taken too, for every variant alike. Out-of-range values are refused rather than
+    clipped: 0-255 images would otherwise come back as confident nonsense.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"images must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        hint = " (for uint8 images: aedemo.data.to_float(x))" if x.dtype == torch.uint8 else ""
+        raise TypeError(f"images must be floats in [0, 1], got {x.dtype}{hint}")
+    if (x.dim() == 3 and x.shape[1:] == (28, 28)) or (x.dim() == 2 and x.shape[1] == N_PIXELS):
+        x = x.reshape(x.shape[0], *IMAGE_SHAPE)  # not -1: an empty batch could be any shape
+    elif x.dim() != 4 or x.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"images must be shaped [B, 1, 28, 28] (or [B, 28, 28], [B, 784]), got {list(x.shape)}")
+    if x.numel():
+        lo, hi = torch.aminmax(x)
+        if not (lo >= 0 and hi <= 1):  # also catches NaN, which fails every comparison
+            raise ValueError(_out_of_range(x, lo.item(), hi.item()))
+    weight = next(itertools.chain(model.parameters(), model.buffers()))
+    return x.to(weight.device, weight.dtype)
+
+
 def _out_of_range(x: torch.Tensor, lo: float, hi: float) -> str:
     """What is wrong with images whose values run from lo to hi, outside [0, 1], and the likely fix."""
     if not torch.isfinite(x).all():  # a min and max of NaN or inf say nothing of the rest
@@ -221,25 +245,7 @@ class Autoencoder(Trainable, nn.Module):
         return next(itertools.chain(self.parameters(), self.buffers())).device
 
     def _images(self, x: torch.Tensor) -> torch.Tensor:
-        """x checked and shaped as every model takes it: float [B,1,28,28] in [0,1], on the model's device and dtype.
-
-        [B,28,28] and [B,784] are taken too, for every variant alike. Out-of-range values are refused rather than
-        clipped: 0-255 images would otherwise come back as confident nonsense.
-        """
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"images must be a torch.Tensor, got {type(x).__name__}")
-        if not x.is_floating_point():
-            hint = " (for uint8 images: aedemo.data.to_float(x))" if x.dtype == torch.uint8 else ""
-            raise TypeError(f"images must be floats in [0, 1], got {x.dtype}{hint}")
-        if (x.dim() == 3 and x.shape[1:] == (28, 28)) or (x.dim() == 2 and x.shape[1] == N_PIXELS):
-            x = x.reshape(x.shape[0], *IMAGE_SHAPE)  # not -1: an empty batch could be any shape
-        elif x.dim() != 4 or x.shape[1:] != IMAGE_SHAPE:
-            raise ValueError(f"images must be shaped [B, 1, 28, 28] (or [B, 28, 28], [B, 784]), got {list(x.shape)}")
-        if x.numel():
-            lo, hi = torch.aminmax(x)
-            if not (lo >= 0 and hi <= 1):  # also catches NaN, which fails every comparison
-                raise ValueError(_out_of_range(x, lo.item(), hi.item()))
-        return x.to(self.device, self.dtype)
+        return check_images(x, self)
 
     def _codes(self, z: torch.Tensor) -> torch.Tensor:
         shaped = isinstance(z, torch.Tensor) and z.dim() == 2 and z.shape[1] == self.latent_dim

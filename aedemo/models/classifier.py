@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Trainable
+from .base import Trainable, check_images
 
 
 class MnistClassifier(Trainable, nn.Module):
@@ -29,12 +29,15 @@ class MnistClassifier(Trainable, nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits [B,10] for x float [B,1,28,28] in [0,1]."""
+        """`model(x)`: logits [B,10] for x float [B,1,28,28] in [0,1], unchecked (as the autoencoders' forward:
+        training and torch.compile call it)."""
         return self.net(x)
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
-        return F.softmax(self(x), dim=1)
+        """Class probabilities [B,10]; x is checked and shaped as the autoencoders take it (floats in [0, 1],
+        [B,1,28,28], [B,28,28] or [B,784])."""
+        return F.softmax(self(check_images(x, self)), dim=1)
 
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
