@@ -155,9 +155,12 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                                   elem_id="denoise-upload")
             kind = gr.Radio([(v, k) for k, v in KIND_LABELS.items()], value="gaussian", label="Noise")
             strength = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Strength",
-                                 info=f"Gaussian: noise std (the DAE trained up to {TRAIN_STRENGTH['gaussian']}) · "
-                                      f"salt & pepper: fraction of pixels (up to {TRAIN_STRENGTH['salt_pepper']}) · "
-                                      f"masking: square side (up to {TRAIN_STRENGTH['masking']})")
+                                 info="Gaussian: std of the noise added, before clipping to [0, 1] · salt & pepper: "
+                                      "fraction of pixels set to black or white · masking: side of a black square "
+                                      "over the digit, as a fraction of its 28 px. The DAE trained on strengths "
+                                      f"drawn evenly from 0 to {TRAIN_STRENGTH['gaussian']} / "
+                                      f"{TRAIN_STRENGTH['salt_pepper']} / {TRAIN_STRENGTH['masking']}: past "
+                                      "them it meets noise it never saw.")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                 extra = gr.Dropdown([("(none)", "")] + store.choices(), value="", label="Also compare",
@@ -169,6 +172,11 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                 first = ("", "", first[2])
             results = gr.HTML(first[0], label="Clean | noisy | restored", show_label=False, elem_id="denoise-gallery")
             table = gr.Markdown(first[1], elem_id="denoise-table")
+            gr.Markdown(
+                "PSNR = 10·log₁₀(1 / MSE) in dB, pixels in [0, 1]: 3 dB more is about half the squared error. SSIM "
+                "(structural similarity, Wang et al. 2004) compares local brightness, contrast and structure: 1 is "
+                "identical, 0 no resemblance. One digit can mislead: try others, and other seeds.",
+                elem_classes=["meter-text"])
             status = gr.Markdown(first[2], elem_classes=["status-line"], elem_id="denoise-status")
 
     drawing_input = drawing if drawing is not None else gr.State(None)

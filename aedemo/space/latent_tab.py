@@ -75,7 +75,11 @@ def _map(store: ModelStore, model_name: str | None, view: Any, n_points: Any, se
         shown = torch.cat([shown, torch.zeros(len(shown), 3 - shown.shape[1])], 1)
     points = [[round(a, 3), round(b, 3), round(c, 3), int(y), i]
               for i, ((a, b, c), y) in enumerate(zip(shown[:, :3].tolist(), labels[:n].tolist(), strict=True))]
-    how = "its code" if projection.direct else f"the top {dims} principal axes of its {model.latent_dim}-D code"
+    # the share shown: the VAE's top 3 axes hold a quarter of its code's variance, and classes that overlap on them
+    # can be apart in the rest
+    shown_share = sum(projection.explained[:dims])
+    how = "its code" if projection.direct else (
+        f"the top {dims} principal axes of its {model.latent_dim}-D code ({shown_share:.0%} of its variance)")
     hint = (("Drag to rotate. " if dims == 3 else "") + "Click a point (or, in 2-D, anywhere) to decode it. Each axis "
             "is stretched to fit: the numbers at its ends say where the codes stop (compare the AE's with the VAE's).")
     value = {
@@ -86,8 +90,9 @@ def _map(store: ModelStore, model_name: str | None, view: Any, n_points: Any, se
     if view == "3-D" and k_all < 3:
         notes.append(f"{display_name(model_name)} has a {k_all}-D code: showing it in 2-D.")
     if model.conditional:  # mixed classes look like a failure, and are the point
-        notes.append("The classes mix on this map: the CVAE is given each digit's class, so its code need not hold "
-                     "the class, only the style (slant, width, thickness).")
+        notes.append("The classes overlap on this map: the decoder is given the class, so the code mostly holds the "
+                     "style (slant, width, thickness). Each class has its own learned prior, and these priors "
+                     "overlap, so the classes' codes do too.")
     return value, coords, names, dims, " ".join(notes)
 
 
@@ -226,9 +231,11 @@ def pick(
 def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None) -> None:
     """The tab's UI; with `demo`, the default model's map is drawn when a page loads."""
     gr.Markdown(
-        "Where does each model put the test digits? Every dot is one test digit's code, coloured by its class. "
-        "Codes with more than 3 dimensions are projected on their principal axes. Click a dot to see that digit "
-        "redrawn from its code, or anywhere on a 2-D map to decode that place; the sliders move through the map."
+        "Where does each model put the test digits? Every dot is one test digit's code (VAE, CVAE: the mean of its "
+        "posterior), coloured by its class. Codes with more than 3 dimensions are projected onto their top principal "
+        "axes; the title says how much of the code's variance they show, and what is left out can separate classes "
+        "that overlap here. Click a dot to see that digit redrawn from its code, or anywhere on a 2-D map to decode "
+        "that place; the sliders move through the map."
     )
     choices = store.choices()
     names = [v for _, v in choices]
