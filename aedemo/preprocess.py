@@ -9,6 +9,7 @@ classifier trained on MNIST has never seen a hairline or a marker stroke.
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from collections.abc import Callable, Iterator
@@ -64,12 +65,22 @@ def _read(image: Any) -> tuple[Luminance, np.ndarray | None] | None:
     if isinstance(image, Image.Image):
         return _read_pil(image)
     if isinstance(image, torch.Tensor):
-        image = image.detach().cpu().numpy()
+        image = _tensor_as_array(image)
     if isinstance(image, np.ndarray):
         return _read_array(image)
     if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
         return _read_file(image)
     raise InvalidImageError(f"expected an image, got {type(image).__name__}")
+
+
+def _tensor_as_array(t: torch.Tensor) -> np.ndarray:
+    t = t.detach().cpu()
+    if t.is_floating_point() and t.dtype not in (torch.float16, torch.float32, torch.float64):
+        t = t.float()  # bfloat16 and the float8 types have no numpy dtype
+    try:
+        return t.numpy()
+    except (TypeError, RuntimeError):  # quantized, sparse, ...: no numpy counterpart either
+        raise InvalidImageError(f"expected a plain tensor of numbers, got a {t.layout} {t.dtype} tensor") from None
 
 
 def _read_editor(value: dict) -> tuple[Luminance, np.ndarray | None] | None:
@@ -78,7 +89,10 @@ def _read_editor(value: dict) -> tuple[Luminance, np.ndarray | None] | None:
         return _read(value["composite"])
     if value.get("path") is not None:  # a FileData-like dict, as the Gradio client sends files
         return _read(value["path"])
-    sources = [p for p in (value.get("background"), *(value.get("layers") or [])) if p is not None]
+    layers = value.get("layers") or []
+    if not isinstance(layers, (list, tuple)):
+        raise InvalidImageError(f"the drawing's layers should be a list of images, not {type(layers).__name__}")
+    sources = [p for p in (value.get("background"), *layers) if p is not None]
     parts = [(_as_float(luminance()), alpha) for luminance, alpha in filter(None, map(_read, sources))]
     if not parts:
         return None
@@ -101,11 +115,17 @@ def _opacity(lum: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     return np.ones(lum.shape, np.float32) if alpha is None else _as_float(alpha)
 
 
+def _too_large(size: str = "") -> InvalidImageError:
+    side = math.isqrt(MAX_PIXELS)
+    return InvalidImageError(
+        f"the image is too large ({size}the limit is {MAX_PIXELS // 1_000_000} megapixels, e.g. {side}x{side}). "
+        "Crop it to the digit or scale it down."
+    )
+
+
 def _check_size(width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
-        raise InvalidImageError(
-            f"the image is too large ({width}x{height} pixels); the limit is {MAX_PIXELS // 1_000_000} megapixels"
-        )
+        raise _too_large(f"{width}x{height} pixels; ")
     if min(width, height) < MIN_SIDE:
         raise InvalidImageError(f"the image is too small ({width}x{height} pixels) to hold a digit")
 
@@ -132,8 +152,7 @@ def _decoding() -> Iterator[None]:
         except (FileNotFoundError, IsADirectoryError):
             raise InvalidImageError("could not read the image: file not found") from None
         except Image.DecompressionBombError:  # PIL's own limit, far above ours, also refused before decoding
-            raise InvalidImageError(f"the image is too large; the limit is {MAX_PIXELS // 1_000_000} megapixels") \
-                from None
+            raise _too_large() from None
         except UnidentifiedImageError:
             raise InvalidImageError("could not read the image: not a recognised image format") from None
         except (OSError, SyntaxError, ValueError, EOFError) as e:  # what PIL's decoders raise on damaged data
@@ -203,6 +222,8 @@ def _to_unit(a: np.ndarray) -> np.ndarray:
     if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
         raise InvalidImageError("the image contains NaN or infinite values")
     lo, hi = float(a.min()), float(a.max())
+    if max(-lo, hi) > 1e30:  # no picture's values; float32 arithmetic below would overflow on them
+        raise InvalidImageError(f"the image's values are out of range for pixels (as large as {max(-lo, hi):.3g})")
     if a.dtype == np.uint16 or (np.issubdtype(a.dtype, np.integer) and lo >= 0 and 255 < hi <= 65535):
         lo, scale = 0.0, 65535.0
     elif np.issubdtype(a.dtype, np.floating) and lo >= 0 and hi <= 1:
@@ -210,7 +231,7 @@ def _to_unit(a: np.ndarray) -> np.ndarray:
     elif lo >= 0 and hi <= 255:
         lo, scale = 0.0, 255.0
     else:
-        scale = hi - lo if hi > lo else 1.0
+        scale = hi - lo if hi - lo > 1e-30 else 1.0  # less is no contrast (and 1 / scale overflows float32)
     return ((a.astype(np.float32) - np.float32(lo)) * np.float32(1 / scale)).astype(np.float32)
 
 

@@ -262,6 +262,7 @@ def variants(ink: np.ndarray) -> dict[str, object]:
         "numpy bool": ink > 0.5,
         "numpy channels first": np.repeat(dark[None], 3, 0),
         "torch tensor [1,1,H,W]": torch.from_numpy(ink)[None, None],
+        "torch bfloat16": torch.from_numpy(ink).bfloat16(),  # numpy has no bfloat16: this used to be a TypeError
         "PNG bytes": _png_bytes(white_rgb),
         "JPEG bytes": _png_bytes(white_rgb, "JPEG"),
         "16-bit PNG bytes": _png_bytes(Image.fromarray(light.astype(np.uint16) * 257)),
@@ -368,6 +369,11 @@ BAD = {  # name: (a function making the input, what the message says)
     "strings": (lambda: np.array([["a", "b"]]), "dtype"),
     "complex": (lambda: np.zeros((28, 28), np.complex64), "dtype"),
     "list": (lambda: [[0, 1], [1, 0]], "expected an image, got list"),
+    # these three used to end in an IndexError or a TypeError from deep inside
+    "values of 1e300": (lambda: np.eye(50) * 1e300, r"values are out of range for pixels \(as large as 1e\+300\)"),
+    "editor layers not a list": (lambda: {"background": None, "layers": 5, "composite": None},
+                                 "layers should be a list of images, not int"),
+    "sparse tensor": (lambda: torch.eye(50).to_sparse(), "expected a plain tensor of numbers"),
     "int": (lambda: 42, "expected an image"),
 }
 
@@ -383,6 +389,15 @@ def test_size_limit_is_the_documented_one():
     side = int(MAX_PIXELS**0.5) + 1
     with pytest.raises(InvalidImageError, match="too large"):
         canvas_to_mnist(_png_claiming(side, side))
+
+
+def test_too_large_says_the_limit_and_what_to_do():
+    with pytest.raises(InvalidImageError) as refused:
+        canvas_to_mnist(_png_claiming(6000, 6000))
+    assert str(refused.value) == ("the image is too large (6000x6000 pixels; the limit is 25 megapixels, e.g. "
+                                  "5000x5000). Crop it to the digit or scale it down.")
+    with pytest.raises(InvalidImageError, match=r"too large \(the limit is 25 megapixels.*scale it down\.$"):
+        canvas_to_mnist(_png_claiming(100_000, 100_000))  # PIL's own limit: refused before its size is known
 
 
 def test_truncated_and_non_image_files(tmp_path, drawing):
