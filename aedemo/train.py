@@ -249,7 +249,9 @@ def _fit(
         bar = tqdm(
             batches(x_train, y_train, config.batch_size, generator=shuffle_gen),
             total=steps_per_epoch, desc=f"{config.variant} epoch {epoch}/{config.epochs}",
-            disable=not progress, leave=False,
+            # None: no bar where stderr is no terminal (a log, a pipe), whose hundreds of \r updates would pile up
+            # on one line there; the line per epoch below is written all the same
+            disable=None if progress else True, leave=False,
         )
         for xb, yb in bar:
             xb = to_float(xb)

@@ -191,6 +191,13 @@ def test_save_trained_without_an_out_folder_says_to_name_one(tmp_path):
     assert load_model(str(tmp_path / "ae")).variant == "ae"
 
 
+def test_progress_into_a_log_is_one_line_per_epoch_without_a_bar(capsys):
+    train(config(epochs=2), data=TINY, progress=True)  # capsys: stdout and stderr are no terminal, as in a log
+    out, err = capsys.readouterr()
+    assert err == ""  # the bar's \r updates used to pile up here
+    assert [line.split(":")[0] for line in out.splitlines()] == ["ae epoch 1", "ae epoch 2"]
+
+
 def test_metrics_record_the_schedule_the_run_followed(tmp_path):
     # a time-budget run keeps a constant rate (test_learning_rate_schedule), so "cosine" there would misreport it
     for settings, schedule in (({}, "cosine"), ({"time_budget": 3600.0}, "constant")):
