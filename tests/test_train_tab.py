@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 import time
 import zipfile
 
@@ -101,6 +102,26 @@ def test_a_stop_mid_epoch_does_not_report_that_epoch_as_done(small_data, tmp_pat
             request_stop(tmp_path)
     assert not any("epoch 1 of 50 done" in s for s in statuses), statuses  # it said so, at 0.4 of an epoch
     assert any(s.startswith("Training **AE**: stopping at epoch 0.") for s in statuses), statuses
+
+
+def test_a_cancelled_run_stops_even_when_the_next_starts_at_once(small_data, tmp_path):
+    """Gradio closes a cancelled run's generator; a new run in the same session used to clear the stop flag the old
+    thread had not yet seen, and the two trained side by side."""
+
+    def trainers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "aedemo-train"}
+
+    first = run_training("ae", 50, 0, 8, 1e-3, {}, session_dir=tmp_path, data=small_data)
+    for view in first:
+        if view.loss is not None and len(view.loss) > 3:  # training
+            break
+    cancelled = trainers()
+    first.close()
+    second = run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data)
+    next(second), next(second)  # its thread has started
+    _wait_for(lambda: not any(t.is_alive() for t in cancelled), "the cancelled run's thread to end", timeout=20)
+    assert "my ae #1** finished" in list(second)[-1].status  # the first run's flag did not stop this one
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(("stop", "running"))] == []
 
 
 def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_path):

@@ -38,7 +38,7 @@ MAX_EPOCHS = 50
 MAX_BATCH = 4096
 UPDATE_EVERY_S = 0.5  # at most this often a streamed UI update (each one re-sends the curve)
 SESSION_ROOT = Path(tempfile.gettempdir()) / "aedemo-space" / "train"
-RUNNING = "running"  # marker file in the session folder while one of its runs trains
+RUNNING = "running"  # marker file in the session folder while one of its runs trains; it names that run's stop flag
 
 HELP = """\
 Train any of the models from scratch and watch it learn: the loss curve updates live, and after each epoch the
@@ -96,10 +96,13 @@ def session_folder(session_hash: str | None) -> Path:
 
 def request_stop(session_dir: str | os.PathLike) -> str:
     """Ask this session's training to stop after its current step (the model trained so far is kept)."""
-    if not (Path(session_dir) / RUNNING).exists():
-        # A run still waiting in the queue is left alone: a flag set now would stop the next run at once.
+    try:
+        flag = Path((Path(session_dir) / RUNNING).read_text()).name
+    except OSError:
+        flag = ""
+    if not flag:  # a run still waiting in the queue is left alone: it has no flag yet
         return "Nothing of yours is training right now (a run waiting in the queue starts when its turn comes)."
-    StopFlag(Path(session_dir) / "stop").set()
+    StopFlag(Path(session_dir) / flag).set()
     return "Stopping after the current step; the model trained so far is kept."
 
 
@@ -181,14 +184,21 @@ def run_training(
         return
     folder = Path(session_dir) if session_dir is not None else Path(tempfile.mkdtemp(prefix="aedemo-train-"))
     folder.mkdir(parents=True, exist_ok=True)
-    stop = StopFlag(folder / "stop")
-    stop.clear()  # a Stop clicked before this run began is not meant for it
+    # Each run has its own stop flag: a cancelled run's thread stops at its next step, even when the next run
+    # of the session starts before that (a flag they shared was cleared by the new run, and both trained on).
+    stop = StopFlag(folder / f"stop-{uuid.uuid4().hex}")
     running = folder / RUNNING
-    running.touch()
+    pending = running.with_name(f".{stop.path.name}")
+    pending.write_text(stop.path.name)
+    pending.replace(running)  # whole or not at all, for request_stop reading it
     try:
         yield from _train_and_report(s, models, folder, stop, data)
     finally:
-        running.unlink(missing_ok=True)
+        try:
+            if running.read_text() == stop.path.name:  # still this run's marker
+                running.unlink()
+        except OSError:
+            pass
         return_freed_memory()  # glibc keeps a run's freed buffers otherwise: the Space looks ~500 MB fatter
 
 

@@ -3,7 +3,7 @@
 `train_in_background(settings, stop_path, data)` yields (kind, payload) news while it trains, so the tab can stream
 a loss curve, a sample / reconstruction grid and a progress bar. On a ZeroGPU Space (the `spaces` package
 importable) it runs inside `spaces.GPU`; everything it yields is plain data (floats, arrays, a CPU state dict) so
-that it can cross that process boundary, and Stop is a file flag for the same reason.
+that it can cross that process boundary, and Stop is a file flag for the same reason (one per run: `stop_path`).
 """
 
 from __future__ import annotations
@@ -223,15 +223,21 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
             news.put(("error", {"message": f"Training failed: {type(e).__name__}: {e}"}))
         finally:
             torch.set_num_threads(threads)
+            stop.clear()  # this run's own flag: nothing reads it any more
             news.put(("end", {}))
 
     threading.Thread(target=run, name="aedemo-train", daemon=True).start()
+    ended = False
     try:
         yield "start", {"device": device, "cap": cap, "notices": notices}
         while (item := news.get())[0] != "end":
             yield item
-    finally:  # the consumer went away (the visitor left, the event was cancelled): end the thread soon
-        stop.set()
+        ended = True
+    finally:
+        # The consumer went away (the visitor left, the event was cancelled): the thread stops at its next step.
+        # Not joined: Gradio closes a cancelled generator on its event loop, which must not wait for a step.
+        if not ended:
+            stop.set()
 
 
 def _gpu_duration(settings: dict, stop_path: str, data: TrainingData | None = None) -> int:
