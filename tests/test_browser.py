@@ -186,3 +186,17 @@ def test_an_upload_in_the_denoise_tab_is_what_gets_denoised(page, mnist_test, ca
         f" document.querySelector('#denoise-gallery img').getAttribute('src') !== {clean_before!r}", timeout=WAIT_MS)
     assert page.get_by_label("Upload", exact=True).is_checked()
     assert page.locator(".toast-body.error").count() == 0
+
+
+def test_a_value_typed_in_a_sliders_box_is_applied(page):
+    # Enter in a slider's box fires only .input: on .release, the tiles kept the old strength under the new number
+    page.get_by_role("tab", name="Denoise", exact=True).click()
+    page.get_by_label("Test digit", exact=True).check()
+    page.wait_for_selector("#denoise-gallery img", timeout=WAIT_MS)
+    table = "document.querySelector('#denoise-table').innerText"
+    box = page.get_by_label("Strength").locator("xpath=ancestor::*[contains(@class,'block')][1]")
+    number = box.locator("input[type=number]")
+    number.fill("0")
+    number.press("Enter")
+    page.wait_for_function(f"() => {table}.includes('identical')", timeout=WAIT_MS)  # no noise at strength 0
+    assert page.locator(".toast-body.error").count() == 0

@@ -242,7 +242,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     gen_inputs = [model, digit, n, temperature, seed, priors, session_models]
     # preprocess=False: the handlers check every value themselves and say which field is wrong and what it takes;
     # Gradio's own range check would answer a bad one with a bare "Error" in every output.
-    gr.on([go.click, digit.input, n.release, temperature.release, seed.submit], partial(generate, store),
+    # sliders on .input, as in the Denoise tab: a value typed in a slider's box and Enter fires only that
+    gr.on([go.click, digit.input, n.input, temperature.input, seed.submit], partial(generate, store),
           gen_inputs, [grid, prior_gallery, status], api_name="generate", trigger_mode="always_last",
           preprocess=False)
     # no prior ticked: no empty box where their samples would be
@@ -251,7 +252,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     all_button.click(partial(generate_all, store), [model, temperature, seed, session_models], [grid, status],
                      api_name="generate_all", preprocess=False)
     # the seed and the temperature drive the strip too: it used to stay stale when they changed
-    gr.on([interp_button.click, start.input, end.input, steps.release, interp_model.input, temperature.release,
+    gr.on([interp_button.click, start.input, end.input, steps.input, interp_model.input, temperature.input,
            seed.submit],
           partial(interpolate, store), [interp_model, start, end, steps, temperature, seed, session_models],
           [strip, interp_status], api_name="interpolate", trigger_mode="always_last", preprocess=False)

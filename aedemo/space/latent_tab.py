@@ -265,9 +265,11 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
         partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
         api_visibility="private", preprocess=False)
     # more or fewer dots redraw the map alone: a digit decoded or clicked on it stays, as do the sliders
-    n_points.release(partial(more_or_fewer_points, store), [model, view, n_points, c1, c2, c3, session_models],
+    n_points.input(partial(more_or_fewer_points, store), [model, view, n_points, c1, c2, c3, session_models],
                      [scatter, status], api_visibility="private", trigger_mode="always_last", preprocess=False)
-    gr.on([c1.release, c2.release, c3.release, digit.input], partial(decode_point, store), decode_inputs,
+    # .input, not .change: a click on the map moves the sliders itself, and must not decode a second time; and not
+    # .release, which a value typed in a slider's box and Enter does not fire
+    gr.on([c1.input, c2.input, c3.input, digit.input], partial(decode_point, store), decode_inputs,
           [decoded, status], api_name="latent", trigger_mode="always_last", preprocess=False)
     if demo is not None and first is not None:
         demo.load(partial(latent_map, store), map_inputs, map_outputs, api_visibility="private",
