@@ -26,7 +26,21 @@ GRID_NAME = "grid.png"
 GRID_SCALE = 2
 LICENSE = "mit"
 BASE_TAGS = ["autoencoder", "mnist", "pytorch", "safetensors"]
-DATASET = "mnist"
+DATASET = "ylecun/mnist"  # the Hub's id of MNIST ("mnist" redirects there)
+# The Hub's task for each model's use. Every autoencoder maps an image to an image (reconstruct; the DAE denoises),
+# except the CVAE, whose use is to draw the class it is given: the Hub has no task for generation from a class label
+# (text-to-image and unconditional-image-generation would both misdescribe it), so its card names none.
+PIPELINE_TAGS = {"classifier": "image-classification", "cvae": None}
+DEFAULT_PIPELINE_TAG = "image-to-image"
+# (task type, task name) of each test figure in model-index; figures not named here are image-to-image ones
+# (reconstructions, and the denoised PSNRs: model-index groups results by task type, so a task name of their own
+# would be merged away). CVAE samples scored by class: no Hub task fits (see PIPELINE_TAGS), so a type of its own
+# keeps leaderboards from ranking it with reconstructions or with unconditional generators.
+METRIC_TASKS = {
+    "accuracy": ("image-classification", "Digit classification"),
+    "sample_class_accuracy": ("class-conditional-image-generation", "Generation by class"),
+}
+RECONSTRUCTION_TASK = ("image-to-image", "Reconstruction")
 # Input baselines (how noisy the test inputs are), not figures of the model: shown in the table only.
 BASELINE_METRICS = ("gaussian_noisy_psnr", "salt_pepper_noisy_psnr")
 DAE_NOISE = ("gaussian", 0.5)
@@ -102,8 +116,6 @@ def _value(v: float) -> float:
 
 def eval_results(variant: str, test: dict, name_prefix: str = "") -> list[EvalResult]:
     """metrics.json's test figures as model-index entries (the noisy-input baselines are not the model's)."""
-    task = ("image-classification", "Digit classification") if variant == "classifier" else (
-        "image-to-image", "Reconstruction")
     return [
         EvalResult(
             task_type=task[0], task_name=task[1], dataset_type=DATASET, dataset_name="MNIST", dataset_split="test",
@@ -111,13 +123,16 @@ def eval_results(variant: str, test: dict, name_prefix: str = "") -> list[EvalRe
         )
         for key, value in test.items()
         if key not in BASELINE_METRICS and isinstance(value, (int, float))
+        for task in [METRIC_TASKS.get(key, RECONSTRUCTION_TASK)]
     ]
 
 
-def card_data(variants: list[str], results: list[EvalResult], model_name: str) -> ModelCardData:
+def card_data(
+    variants: list[str], results: list[EvalResult], model_name: str, pipeline_tag: str | None
+) -> ModelCardData:
     return ModelCardData(
         library_name="aedemo", license=LICENSE, datasets=[DATASET], model_name=model_name,
-        tags=BASE_TAGS + variants, eval_results=results or None,
+        tags=BASE_TAGS + variants, eval_results=results or None, pipeline_tag=pipeline_tag,
     )
 
 
@@ -126,15 +141,27 @@ def file_url(repo_id: str, path: str) -> str:
     return f"{constants.ENDPOINT}/{repo_id}/resolve/main/{path}"
 
 
+# aedemo is not on PyPI: a card can only say what to install from where
+INSTALL = ("Needs aedemo, which is not on PyPI: `pip install .` in a checkout of its source (it brings torch, "
+           "huggingface_hub and safetensors). The test digits below ship with it.\n")
+
+
 def _usage(repo_id: str, variant: str, subfolder: str | None) -> str:
+    """A snippet that runs as it stands, on eight MNIST test digits bundled with aedemo."""
     sub = f', subfolder="{subfolder}"' if subfolder else ""
     if variant == "classifier":
-        last = "probs = model.predict_proba(x)  # x: float [B,1,28,28] in [0,1] -> [B,10]"
+        last = "probs = model.predict_proba(x)  # [8, 10]"
     elif MODEL_CLASSES[variant].conditional:
-        last = "out = model.reconstruct(x, labels)  # x: float [B,1,28,28] in [0,1], labels: int64 [B]"
+        last = "out = model.reconstruct(x, labels)  # [8,1,28,28] in [0,1]; labels: the digits' classes, int64 [8]"
     else:
-        last = "out = model.reconstruct(x)  # x: float [B,1,28,28] in [0,1]"
-    return f'```python\nfrom aedemo import load_model\nmodel = load_model("{repo_id}"{sub})\n{last}\n```'
+        last = "out = model.reconstruct(x)  # [8,1,28,28] in [0,1]"
+    return "\n".join([
+        "```python", "import torch", "from aedemo import load_model", "from aedemo.data import load_mnist, to_float",
+        "", f'model = load_model("{repo_id}"{sub})',
+        'images, labels = load_mnist("test", download=False)  # the 10k test set bundled with aedemo',
+        "x, labels = to_float(images[:8]), labels[:8]  # float [8,1,28,28] in [0,1]",
+        "with torch.no_grad():", f"    {last}", "```",
+    ])
 
 
 def _table(test: dict) -> str:
@@ -158,21 +185,22 @@ def model_card(
     """The README.md of one checkpoint (at the repo root, or in `subfolder`)."""
     variant = config["variant"]
     test, training = metrics.get("test", {}), metrics.get("training", {})
-    description = what_it_is(variant)
     name = repo_id.split("/")[-1] + (f"-{subfolder}" if subfolder else "")
-    data = card_data([variant], eval_results(variant, test), name)
+    data = card_data([variant], eval_results(variant, test), name, PIPELINE_TAGS.get(variant, DEFAULT_PIPELINE_TAG))
     prefix = f"{subfolder}/" if subfolder else ""
     rows = grid_caption or []
     # the grid shows rows in pairs (or ten single rows for the classifier): describe each distinct group once
     caption = "; ".join(dict.fromkeys(rows))
     arch = {k: v for k, v in config.items() if k not in ("format_version", "weights_sha256")}
     parts = [
-        f"# aedemo `{variant}`: {description}\n",
+        f"# aedemo `{variant}`\n",  # what_it_is begins with the model's name: it follows the heading, not in it
+        f"{what_it_is(variant)}.\n",
         f"A `{variant}` model of aedemo, the autoencoder playground, trained on MNIST "
         "(28x28 grey digits, pixels in [0, 1]).\n",
         f"![{variant} on MNIST test digits]({file_url(repo_id, prefix + GRID_NAME)})\n",
         f"*Rows, top to bottom: {caption}.*\n" if caption else "",
         "## Load it with aedemo\n",
+        INSTALL,
         _usage(repo_id, variant, subfolder) + "\n",
         "Works offline from the Hugging Face cache once downloaded (`HF_HUB_OFFLINE=1`).\n",
         "## Test results\n",
@@ -210,7 +238,8 @@ def index_card(repo_id: str, entries: dict[str, tuple[dict, dict]]) -> ModelCard
     after its variant) and every variant's tag.
     """
     results = [r for v, (_, m) in entries.items() for r in eval_results(v, m.get("test", {}), f"{v}: ")]
-    data = card_data(list(entries), results, repo_id.split("/")[-1])
+    # the repo's task: its models' (the classifier is there to score the CVAE's samples)
+    data = card_data(list(entries), results, repo_id.split("/")[-1], DEFAULT_PIPELINE_TAG)
     rows = ["| variant | what it is | load it |", "|---|---|---|"]
     for v in entries:
         description = what_it_is(v)
@@ -221,9 +250,8 @@ def index_card(repo_id: str, entries: dict[str, tuple[dict, dict]]) -> ModelCard
         "One folder per model of aedemo, the autoencoder playground; each folder is a complete checkpoint "
         "(model.safetensors, config.json, metrics.json) with its own card and picture.\n",
         "\n".join(rows) + "\n",
-        "```python\nfrom aedemo import load_model\n"
-        f'model = load_model("{repo_id}", subfolder="vae")\n'
-        "out = model.reconstruct(x)  # x: float [B,1,28,28] in [0,1]\n```\n",
+        INSTALL,
+        _usage(repo_id, "vae", "vae") + "\n",
         f"License: {LICENSE.upper()}.\n",
     ])
     return ModelCard(_yaml_block(data) + "\n" + body)

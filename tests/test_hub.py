@@ -157,12 +157,13 @@ def test_card_metadata_passes_huggingface_hub_parsing(checkpoints, tmp_path):
     card = ModelCard.load(path)  # a local file: parsed and checked strictly (ignore_metadata_errors=False)
     assert card.data.library_name == "aedemo"
     assert card.data.license == "mit"
-    assert card.data.datasets == ["mnist"]
+    assert card.data.datasets == ["ylecun/mnist"]  # the Hub's id; "mnist" is a redirect
+    assert card.data.pipeline_tag == "image-to-image"
     assert {"autoencoder", "vae", "mnist", "pytorch", "safetensors"} <= set(card.data.tags)
 
     meta = metadata_load(path)
     name, results = model_index_to_eval_results(meta["model-index"])
-    assert name and all(r.dataset_type == "mnist" and r.dataset_split == "test" for r in results)
+    assert name and all(r.dataset_type == "ylecun/mnist" and r.dataset_split == "test" for r in results)
     reported = {r.metric_type: r.metric_value for r in results}
     expected = {k: v for k, v in metrics["test"].items() if k not in BASELINE_METRICS}
     assert reported.keys() == expected.keys()
@@ -171,8 +172,21 @@ def test_card_metadata_passes_huggingface_hub_parsing(checkpoints, tmp_path):
     text = card.text
     assert metrics["training"]["command"] in text
     assert "https://huggingface.co/user/aedemo/resolve/main/vae/grid.png" in text
-    snippet = re.search(r"```python\n(.*?)```", text, re.S).group(1).strip().splitlines()
-    assert len(snippet) == 3 and 'load_model("user/aedemo", subfolder="vae")' in snippet[1]
+    assert 'load_model("user/aedemo", subfolder="vae")' in re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    assert "pip install" in text  # aedemo is no PyPI package: the card says how to get it
+
+
+@pytest.mark.parametrize("variant, pipeline_tag", [("vae", "image-to-image"), ("cvae", None)])
+def test_card_names_the_model_once_and_files_each_figure_under_its_task(checkpoints, variant, pipeline_tag):
+    config = json.loads((checkpoints / variant / "config.json").read_text())
+    metrics = json.loads((checkpoints / variant / "metrics.json").read_text())
+    metrics["test"]["sample_class_accuracy"] = 0.99
+    card = ModelCard(str(model_card(config, metrics, "user/aedemo", variant)))
+    heading = next(line for line in card.text.splitlines() if line.startswith("# "))
+    assert heading == f"# aedemo `{variant}`"  # was "# aedemo `vae`: VAE: ..."
+    assert card.data.pipeline_tag == pipeline_tag  # the CVAE draws a class it is given: no Hub task fits
+    task = {r.metric_type: r.task_type for r in card.data.eval_results}
+    assert task["psnr"] == "image-to-image" and task["sample_class_accuracy"] not in ("image-to-image", None)
 
 
 @pytest.mark.parametrize("variant", ["pca", "vae"])
@@ -265,15 +279,15 @@ def test_local_folders_still_load(checkpoints):
 
 
 def test_offline_load_from_cache_runs_the_cards_snippet(checkpoints, tmp_path):
-    """HF_HUB_OFFLINE=1, a snapshot in the cache: the card's three lines work as written, in a fresh process."""
+    """HF_HUB_OFFLINE=1, a snapshot in the cache: the card's snippet runs as written, in a fresh process."""
     files = folder_files(checkpoints / "vae", "vae/") | folder_files(checkpoints / "ae")
     cache_snapshot(tmp_path / "hf" / "hub", "user/aedemo", files)
     config = json.loads((checkpoints / "vae" / "config.json").read_text())
     card = model_card(config, json.loads((checkpoints / "vae" / "metrics.json").read_text()), "user/aedemo", "vae")
     snippet = re.search(r"```python\n(.*?)```", card.text, re.S).group(1)
     script = (
-        "import torch\nx = torch.rand(3, 1, 28, 28)\n" + snippet +
-        "assert out.shape == (3, 1, 28, 28) and model.variant == 'vae'\n"
+        snippet +  # as it stands: it used to need an `x` the reader had to make up
+        "assert out.shape == (8, 1, 28, 28) and model.variant == 'vae'\n"
         f"torch.save(model.state_dict(), {str(tmp_path / 'vae.pt')!r})\n"
         "root = load_model('user/aedemo')\nprint('root', root.variant)\n"
     )
