@@ -213,6 +213,11 @@ def test_push_refuses_without_a_trained_model_a_repo_id_or_a_token(tmp_path, mon
     assert "enter a repository id" in empty and "``" not in empty
     # No token must not mean "use the Space's own login": the push is refused.
     assert "token" in push_to_hub("me/model", "  ", False, str(tmp_path))
+    # direct calls may pass anything (the Textbox sends text): the same messages, not AttributeError
+    assert "your-name/model-name`, not `123`" in push_to_hub(123, "hf_x", False, str(tmp_path))
+    assert "your-name/model-name" in push_to_hub(["me/model"], "hf_x", False, str(tmp_path))
+    assert "paste a Hugging Face access token" in push_to_hub("me/model", 12345, False, str(tmp_path))
+    assert "train a model first" in push_to_hub("me/model", "hf_x", False, 7)
     assert calls == []
 
 

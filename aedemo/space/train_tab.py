@@ -295,15 +295,17 @@ def push_to_hub(repo_id: str, token: str, private: bool, checkpoint: str | None)
     """
     from ..hub import HubError, check_repo_id, push_checkpoint, scrub_token
 
-    repo_id, token = (repo_id or "").strip(), (token or "").strip()
-    if not checkpoint or not Path(checkpoint).is_dir():
+    # the Textbox sends text; a direct call may send anything, which gets the same messages as bad text
+    repo_id = repo_id.strip() if isinstance(repo_id, str) else repo_id or ""
+    token = token.strip() if isinstance(token, str) else ""
+    if not isinstance(checkpoint, str | os.PathLike) or not checkpoint or not Path(checkpoint).is_dir():
         return "**Not pushed:** train a model first; the push sends the latest model trained in this session."
     if not repo_id:
         return "**Not pushed:** enter a repository id, `your-name/model-name` (it is created if it does not exist)."
     try:
         check_repo_id(repo_id)
     except HubError:
-        return f"**Not pushed:** the repository id must look like `your-name/model-name`, not `{repo_id[:100]}`."
+        return f"**Not pushed:** the repository id must look like `your-name/model-name`, not `{str(repo_id)[:100]}`."
     if not token:
         return ("**Not pushed:** paste a Hugging Face access token with write permission "
                 "(huggingface.co/settings/tokens).")
