@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .checkpoint import CONFIG_NAME, CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .models import VARIANTS, Autoencoder, MnistClassifier, build_model
 
 __version__ = "0.1.0"
@@ -19,24 +19,30 @@ def load_model(path_or_repo_id: str, device: str = "cpu", **hub_kwargs) -> Autoe
     """
     from pathlib import Path
 
-    path = Path(path_or_repo_id).expanduser()
+    name = str(path_or_repo_id)
+    path = Path(name).expanduser()
     if path.exists():
         return load_checkpoint(path / (hub_kwargs.get("subfolder") or ""), device=device)
-    if str(path_or_repo_id).count("/") != 1:
-        # not a folder and not shaped like "user/name": most likely a mistyped local path
-        raise CheckpointError(f"{path_or_repo_id}: no such checkpoint folder (nor a Hub repo id, which is 'user/name')")
+    missing = f"{name}: no such checkpoint folder"  # never a listing of what is there: a Space shows this to visitors
+    if _path_not_repo_id(name):
+        raise CheckpointError(f"{missing} (a Hub repo id is 'owner/name')")
     from .hub import HubError, load_from_hub  # imported here: local loading never needs huggingface_hub
 
     try:
-        return load_from_hub(str(path_or_repo_id), device=device, **hub_kwargs)
+        return load_from_hub(name, device=device, **hub_kwargs)
     except HubError as e:
-        if not path.parent.is_dir():
+        if not Path(name.split("/")[0]).is_dir():
             raise
-        # "checkpoints/vea" next to a folder "checkpoints": a mistyped local path far more likely than a Hub id
-        held = sorted(p.name for p in path.parent.iterdir() if (p / CONFIG_NAME).is_file())
-        listing = f" ({path.parent} holds {', '.join(held)})" if held else ""
-        raise type(e)(f"{path_or_repo_id}: no such checkpoint folder{listing}; as a Hub repo id: {e}") from None
+        # "checkpoints/vea" beside a folder "checkpoints": far more likely a mistyped path than a Hub id
+        raise type(e)(f"{missing}; as a Hub repo id: {e}") from None
 
+
+def _path_not_repo_id(name: str) -> bool:
+    """A string only a path can be: a Hub id is one "owner/name" and begins with none of ".", "/", "~"."""
+    import os
+
+    separators = {os.sep, os.altsep} - {None, "/"}  # a Windows path's backslashes
+    return name.count("/") != 1 or name.startswith((".", "/", "~")) or any(sep in name for sep in separators)
 
 __all__ = [
     "VARIANTS", "Autoencoder", "MnistClassifier", "CheckpointError", "build_model", "load_model",

@@ -340,22 +340,30 @@ def test_malformed_id(repo_id, monkeypatch):
         aedemo.load_model(repo_id)
 
 
-@pytest.mark.parametrize("name", ["no-such-folder", "a/b/c", "./x/y"])
+@pytest.mark.parametrize("name", ["no-such-folder", "a/b/c", "./x/y", "./x", "../x", "/no-such-x", "~/no-such-x"])
 def test_missing_folder_that_is_no_repo_id(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(hub, "snapshot_download", lambda *a, **k: pytest.fail("a local path reached the Hub"))
-    with pytest.raises(CheckpointError, match="no such checkpoint folder"):
-        aedemo.load_model(name)
+    with pytest.raises(CheckpointError, match=r"no such checkpoint folder \(a Hub repo id is 'owner/name'\)"):
+        aedemo.load_model(name)  # "./x", "../x", "/x", "~/x" were read as malformed Hub ids
 
 
-def test_a_mistyped_folder_shaped_like_a_repo_id_names_the_folders_beside_it(checkpoints, tmp_path, monkeypatch):
+def test_a_missing_folder_is_said_without_listing_its_neighbours(checkpoints, monkeypatch):
+    # A Space shows this message to visitors: AEDEMO_HUB_REPO="../x" once listed the server's folder there
+    monkeypatch.chdir(checkpoints / "vae")
+    with pytest.raises(CheckpointError) as e:
+        aedemo.load_model("../x", subfolder="vae")
+    assert str(e.value) == "../x: no such checkpoint folder (a Hub repo id is 'owner/name')"
+
+
+def test_a_mistyped_folder_shaped_like_a_repo_id_says_no_such_folder(checkpoints, tmp_path, monkeypatch):
     # "checkpoints/vea" is a repo id by shape; with a folder "checkpoints" here, the user meant a path
     monkeypatch.chdir(checkpoints.parent)
     fail_with(monkeypatch, OSError("Temporary failure in name resolution"))
     with pytest.raises(hub.HubConnectionError) as e:
         aedemo.load_model(f"{checkpoints.name}/vea")
-    assert str(e.value).startswith(f"{checkpoints.name}/vea: no such checkpoint folder ({checkpoints.name} holds ")
-    assert "vae" in str(e.value) and "cannot reach the Hub" in str(e.value)
+    assert str(e.value).startswith(f"{checkpoints.name}/vea: no such checkpoint folder; as a Hub repo id: ")
+    assert "cannot reach the Hub" in str(e.value) and "cvae" not in str(e.value)  # what the folder holds is not told
     monkeypatch.chdir(tmp_path)  # no such folder here: an ordinary Hub failure
     with pytest.raises(hub.HubConnectionError) as e:
         aedemo.load_model(f"{checkpoints.name}/vea")
