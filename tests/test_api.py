@@ -11,7 +11,7 @@ from PIL import Image
 from aedemo.space.images import read_tiles
 
 API_NAMES = {"reconstruct", "reconstruct_drawing", "denoise", "generate", "generate_all", "interpolate", "latent_map",
-             "latent", "train", "stop_training", "push_to_hub"}
+             "latent", "latent_grid", "train", "stop_training", "push_to_hub"}
 
 
 def _image(path: str | dict) -> np.ndarray:

@@ -583,3 +583,26 @@ def test_a_cvae_interpolation_between_a_digit_and_itself_says_to_pick_two(store)
         pytest.skip("no CVAE checkpoint")
     _, note = generate_tab.interpolate(store, "cvae", 4, 4, 5, 1.0, 0)
     assert "Pick two different digits" in note  # "slide from 4 to 4" over a static strip read as a fault
+
+
+def test_a_grid_decoded_across_the_map_spans_its_first_two_axes(store):
+    # Kingma & Welling's figure 4: for a 2-D code, how the decoder's output changes across the map
+    model = build_model("ae", latent_dim=2).eval()
+    session = {"flat": model}
+    picture, status = latent_tab.decode_grid(store, "flat", 0, session)
+    side = latent_tab.GRID_SIDE
+    assert picture.shape == (side * 29 + 1, side * 29 + 1)
+    codes, _ = store.test_codes(model)
+    lo, hi = torch.quantile(codes, torch.tensor([0.02, 0.98]), dim=0)
+    with torch.no_grad():  # the top-left cell: the first axis at its low end, the second at its high end
+        corner = show(model.decode(torch.stack([lo[0], hi[1]]).unsqueeze(0)))
+    assert np.abs(picture[1:29, 1:29].astype(int) - corner.astype(int)).max() <= 1
+    assert f"{side}×{side} places" in status and "z1 from" in status
+    flat = {"line": build_model("ae", latent_dim=1).eval()}
+    with pytest.warns(UserWarning):
+        assert "no grid" in latent_tab.decode_grid(store, "line", 0, flat)[-1]
+    if "cvae" in store.models:  # every place drawn as the asked class: the grid shows the style alone
+        picture, status = latent_tab.decode_grid(store, "cvae", 3)
+        cells = torch.tensor(picture[1:, 1:], dtype=torch.float32).div(255).unfold(0, 28, 29).unfold(1, 28, 29)
+        read = store.classify(cells.reshape(-1, 1, 28, 28)).argmax(1)
+        assert (read == 3).float().mean() > 0.9 and "drawn as a 3" in status

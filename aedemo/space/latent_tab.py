@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 import gradio as gr
+import numpy as np
 import torch
 
 from ..models.base import N_CLASSES
@@ -17,6 +18,7 @@ from .ui import PROBLEM_MARK, digit_image, follow_session, problem, unchanged
 
 VIEWS = ("2-D", "3-D")
 DEFAULT_MODEL = "vae"
+GRID_SIDE = 15  # places per side of the decoded grid: Kingma & Welling's figure 4 shows 20; 15 fit a phone
 SLIDER_RANGE = 4.0  # until a map is drawn, sliders span +-4 (a unit Gaussian prior's codes sit well inside)
 
 
@@ -168,6 +170,42 @@ def decode_point(
     return images.show(out), f"Decoded at ({where}){rest}{cls}."
 
 
+@torch.no_grad()
+def decode_grid(
+    store: ModelStore, model_name: str | None, digit: Any = 0, session_models: dict | None = None
+) -> tuple:
+    """Decode a GRID_SIDE x GRID_SIDE grid of places spread over the map's first two axes, from the 2nd to the
+    98th percentile of the test codes along each (any other dimension at the codes' mean): how the decoder's
+    output changes across the map, as Kingma & Welling's figure 4 shows it for a VAE with a 2-D code. `digit` is
+    the class a conditional model draws. Returns the picture (uint8, the top row at the second axis's high end)
+    and a status line."""
+    try:
+        model = _model(store, model_name, session_models)
+        d = parse_digit(digit)
+    except UserInputError as e:
+        return unchanged(1) + (problem(str(e)),)
+    codes, projection = store.test_codes(model)
+    axes = projection.to_axes(codes)
+    k = axes.shape[1]
+    if k < 2:
+        return unchanged(1) + (problem(f"{display_name(model_name)} has a 1-D code: no grid to spread."),)
+    lo, hi = torch.quantile(axes[:, :2], torch.tensor([0.02, 0.98]), dim=0)
+    xs = torch.linspace(float(lo[0]), float(hi[0]), GRID_SIDE)
+    ys = torch.linspace(float(hi[1]), float(lo[1]), GRID_SIDE)  # rows top to bottom: the second axis upwards
+    places = torch.stack([xs.repeat(GRID_SIDE), ys.repeat_interleave(GRID_SIDE)], 1)
+    places = torch.cat([places, axes[:, 2:].mean(0).expand(len(places), k - 2)], 1)
+    labels = torch.full((len(places),), d, device=model.device) if model.conditional else None
+    out = model.decode(projection.to_code(places).to(model.device), labels).cpu()
+    names = _axis_names(projection, k)
+    rest = "" if k == 2 else (" (the other code dimensions at their mean)" if projection.direct else
+                              f" (the other {model.latent_dim - 2} code dimensions at their mean)")
+    cls = f", all drawn as {a_digit(d)}" if model.conditional else ""
+    return images.grid(out, ncol=GRID_SIDE, scale=1), (
+        f"{display_name(model_name)} decoded at {GRID_SIDE}×{GRID_SIDE} places: {names[0]} from "
+        f"{float(lo[0]):.2f} (left) to {float(hi[0]):.2f} (right), {names[1]} from {float(hi[1]):.2f} (top) to "
+        f"{float(lo[1]):.2f} (bottom){rest}{cls}.")
+
+
 def decode_after_map(
     store: ModelStore, model_name: str | None, c1: Any, c2: Any, c3: Any, digit: Any, session_models: dict | None,
     map_status: str | None,
@@ -248,6 +286,10 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
                 n_points = gr.Slider(100, LATENT_DIGITS, value=2000, step=100, label="Test digits shown", scale=2,
                                      elem_id="latent-n-points")
             scatter = latent_scatter(elem_id="latent-scatter")
+            grid_button = gr.Button(f"Decode a {GRID_SIDE}×{GRID_SIDE} grid across the map's first two axes",
+                                    size="sm")
+            grid = gr.Image(label="Decoded across the map", show_label=False, format="png", interactive=False,
+                            visible=False, buttons=["download"], elem_id="latent-grid", elem_classes=["pixels"])
         with gr.Column(scale=3, min_width=240):
             decoded = digit_image("Decoded", elem_id="latent-decoded")
             original = digit_image("Test digit clicked", elem_id="latent-original")
@@ -281,4 +323,12 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
 
     scatter.pick(on_pick, [model, digit, session_models], [c1, c2, c3, decoded, original, status],
                  api_visibility="private", trigger_mode="always_last")
+    def show_grid(model_name: str | None, digit: Any, models: dict | None) -> tuple:
+        picture, status = decode_grid(store, model_name, digit, models)
+        return (gr.Image(value=picture, visible=True) if isinstance(picture, np.ndarray) else picture), status
+
+    grid_button.click(show_grid, [model, digit, session_models], [grid, status], api_name="latent_grid")
+    # another model or class: the grid shown is no longer the one the controls describe
+    gr.on([model.change, digit.input], lambda: gr.Image(value=None, visible=False), None, grid, queue=False,
+          show_progress="hidden", api_visibility="private")
     follow_session(session_models, store, [(model, lambda s: store.choices(s))])
