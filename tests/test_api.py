@@ -96,6 +96,8 @@ def test_latent_map_and_decode(client, store):
     x, y, z = value["points"][0][:3]
     image, status = client.predict(model_name=name, c1=x, c2=y, c3=z, digit=0, api_name="/latent")
     assert _image(image).shape == (28, 28) and "Decoded" in status
+    grid, status = client.predict(model_name=name, digit=0, api_name="/latent_grid")
+    assert _image(grid).shape == (15 * 29 + 1, 15 * 29 + 1) and "decoded at 15×15 places" in status
 
 
 @pytest.mark.parametrize("api_name, kwargs, message", [
