@@ -8,6 +8,7 @@ import threading
 import time
 import zipfile
 
+import pandas as pd
 import pytest
 import torch
 
@@ -143,6 +144,43 @@ def test_special_variants_train_in_the_tab(variant, small_data, tmp_path):
     assert last.models[f"my {variant} #1"].variant == variant
     rows = 3 if variant in ("cvae", "aae") else 2  # digits, reconstructions (and samples)
     assert last.grid.shape[0] == pytest.approx(rows * 29 * train_worker.GRID_SCALE, abs=2 * train_worker.GRID_SCALE)
+
+
+def test_pca_is_fitted_not_drawn_as_a_training_curve(small_data, tmp_path):
+    views = list(run_training("pca", 3, 0, 1, 0.5, {}, session_dir=tmp_path, data=small_data))
+    last = views[-1]
+    assert last.error is None and "my pca #1" in last.models
+    assert all(v.loss is None or v.loss.empty for v in views)  # it used to draw a line from the untrained loss
+    said = "fitted in closed form (SVD): epochs, batch size and learning rate do not apply"
+    assert said in views[2].status and said in last.status  # at the start, and with the result
+    assert "1 epoch" not in last.status and "finished" not in last.status
+
+
+def test_a_train_curve_shows_even_with_batch_size_1(small_data, tmp_path, monkeypatch):
+    # the loss is averaged over a 25th of an epoch: 2,400 steps at batch size 1 on the Space's 60k digits. Made as
+    # long here (small_data has 1,200), it still has to show points within a 3-second run.
+    monkeypatch.setattr(train_worker, "POINTS_PER_EPOCH", 0.5)
+    last = list(run_training("ae", 50, 3, 1, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
+    assert len(curve_points(last, "train")) >= 3  # the untrained point and at least two more
+
+
+def test_the_plot_says_what_the_models_loss_is_and_ignores_a_spike(small_data, monkeypatch):
+    from aedemo.space.train_tab import loss_title
+
+    assert loss_title("vae") == "BCE + KL (nats per image)" and loss_title("cvae") == loss_title("vae")
+    assert "3×sparsity KL" in loss_title("sparse") and "0.1×‖J‖²" in loss_title("contractive")
+    assert "KL" not in loss_title("ae") and "+" not in loss_title("ae") and "noisy" in loss_title("dae")
+    assert "not adversarial" in loss_title("aae")
+    assert all(len(loss_title(v)) <= 40 for v in aedemo.VARIANTS)  # the y axis of a phone's plot
+
+    monkeypatch.setattr(train_worker, "_data_cache", small_data)
+    updates = [out[1] for out in train_tab._train_handler("sparse", 1, 0, 64, 1e-3, {}, None, lambda *a, **k: None)]
+    plots = [u for u in updates if getattr(u, "value", None) is not None]
+    assert plots and all(p.y_title == loss_title("sparse") for p in plots)
+    curve = pd.DataFrame(plots[-1].value["data"], columns=plots[-1].value["columns"])
+    untrained = curve.loc[curve["epoch"] == 0, "loss"].max()
+    # the axis stops a little above the untrained loss: a spike past it (learning rate 1) would flatten the rest
+    assert plots[-1].y_lim == [None, pytest.approx(1.1 * untrained)]
 
 
 @pytest.mark.parametrize(

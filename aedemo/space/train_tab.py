@@ -7,6 +7,7 @@ the tab shows, a TrainView at a time.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import shutil
@@ -28,7 +29,7 @@ from ..allocator import return_freed_memory
 from ..checkpoint import save_checkpoint
 from ..data import to_float
 from ..evaluate import evaluate_model
-from ..models import VARIANTS, build_model
+from ..models import AUTOENCODERS, VARIANTS, build_model
 from . import train_worker as worker
 from .inputs import UserInputError, parse_float
 from .store import display_name
@@ -108,13 +109,40 @@ def request_stop(session_dir: str | os.PathLike) -> str:
 
 # --- the handler: the worker's news -> what the tab shows ------------------------------------------------------
 
+CLOSED_FORM = "fitted in closed form (SVD): epochs, batch size and learning rate do not apply"
+
+
+def loss_title(variant: str) -> str:
+    """The loss axis' title: what `variant`'s training minimises per image (its loss_terms' "loss"), in words short
+    enough for a phone's axis."""
+    weight = {k: p.default for k, p in inspect.signature(AUTOENCODERS[variant]).parameters.items()}.get
+    if variant == "sparse":
+        return f"BCE + {weight('beta'):g}×sparsity KL (nats per image)"
+    if variant == "contractive":
+        return f"BCE (nats per image) + {weight('lam'):g}×‖J‖²"
+    return {
+        "vae": "BCE + KL (nats per image)",
+        "cvae": "BCE + KL (nats per image)",
+        "dae": "BCE on noisy inputs (nats per image)",
+        "aae": "BCE (nats per image), not adversarial",  # those terms are minimised by their own optimisers
+    }.get(variant, "BCE (nats per image)")
+
+
+def loss_axis_top(curve: pd.DataFrame) -> float | None:
+    """A little above the untrained model's loss: a spike past it (a learning rate near 1 reaches 1e11) would
+    squash the rest of the curve into a flat line at the bottom. Points above are cut off at the frame."""
+    start = curve.loc[curve["epoch"] == 0, "loss"]
+    return None if start.empty else 1.1 * float(start.max())
+
+
 @dataclass
 class TrainView:
     """Everything the tab shows at one moment of a run."""
 
     status: str  # Markdown
     progress: float = 0.0  # 0..1
-    loss: pd.DataFrame | None = None  # columns epoch, loss, curve ("train" / "test")
+    # columns epoch, loss, curve ("train" / "test"); empty: no curve (yet); None: leave the plot as it is
+    loss: pd.DataFrame | None = None
     grid: np.ndarray | None = None
     grid_version: int = 0  # bumps when `grid` is new, so the UI re-sends the picture only then
     models: dict = field(default_factory=dict)  # the session's trained models, name -> model
@@ -219,7 +247,9 @@ def _train_and_report(
         # The curve appears once it has both series: Gradio 6.31's LinePlot keeps the colour legend of the
         # first data it gets (a series that is missing then is never drawn), so the untrained model's
         # train and test losses at epoch 0 come first.
-        curve = pd.DataFrame(points, columns=["epoch", "loss", "curve"]) if points else None
+        curve = pd.DataFrame(points, columns=["epoch", "loss", "curve"])
+        if curve["epoch"].nunique() < 2:  # one x value is a degenerate axis; PCA's one fit never gets a second
+            curve = curve.iloc[:0]
         return replace(view, loss=curve, models=dict(view.models))
 
     settings = {"variant": s.variant, "epochs": s.epochs, "budget": s.budget, "batch_size": s.batch_size, "lr": s.lr}
@@ -233,6 +263,8 @@ def _train_and_report(
                 if s.budget is None or s.budget > payload["cap"]:
                     facts.append(f"runs are capped at {payload['cap']:.0f} s on this Space")
                 view.status = f"Training **{title}** " + "; ".join(facts + payload["notices"]) + "."
+                if not AUTOENCODERS[s.variant].trainable:
+                    view.status = f"**{title}** is {CLOSED_FORM}. " + " ".join(payload["notices"])
             elif kind == "initial":
                 points += [(0.0, payload["train"], "train"), (0.0, payload["test"], "test")]
             elif kind == "step":
@@ -244,12 +276,14 @@ def _train_and_report(
                 points.append((payload["epoch"], payload["loss"], "test"))
             elif kind == "epoch":
                 view.grid, view.grid_version = payload["grid"], view.grid_version + 1
-                view.progress = min(1.0, max(payload["at"] / s.epochs, payload["seconds"] / limit))
-                # a stop ends an epoch early: it reports where it got to, not the epoch as done
-                done = (f"epoch {payload['epoch']} of {s.epochs} done" if payload["at"] >= payload["epoch"] - 1e-9
-                        else f"stopping at epoch {payload['at']:.2f} of {s.epochs}")
-                view.status = (f"Training **{title}**: {done}, {payload['seconds']:.0f} s, "
-                               f"test loss {payload['test']['loss']:.1f}")
+                if AUTOENCODERS[s.variant].trainable:  # a fit has no epochs: the start's status still holds
+                    view.progress = min(1.0, max(payload["at"] / s.epochs, payload["seconds"] / limit))
+                    # a stop ends an epoch early: it reports where it got to, not the epoch as done
+                    done = (f"epoch {payload['epoch']} of {s.epochs} done"
+                            if payload["at"] >= payload["epoch"] - 1e-9
+                            else f"stopping at epoch {payload['at']:.2f} of {s.epochs}")
+                    view.status = (f"Training **{title}**: {done}, {payload['seconds']:.0f} s, "
+                                   f"test loss {payload['test']['loss']:.1f}")
             elif kind == "error":
                 view.status, view.error = f"**Not trained:** {payload['message']}", payload["message"]
             elif kind == "done":
@@ -268,10 +302,12 @@ def _train_and_report(
                     else ("finished", _count(len(payload["history"]), "epoch"))
                 )
                 test = payload["history"][-1]["test"]["loss"] if payload["history"] else float("nan")
+                how = f"{ended}: {trained}, {payload['seconds']:.0f} s of training"
+                if not model.trainable:
+                    how = f"{CLOSED_FORM}; it took {payload['seconds']:.0f} s"
                 view.status = (
-                    f"**{name}** {ended}: {trained}, {payload['seconds']:.0f} s of "
-                    f"training on {payload['device']}, test loss {test:.1f}. It is now in the other tabs' model "
-                    f"lists (for this browser session only); {saved}."
+                    f"**{name}** {how} on {payload['device']}, test loss {test:.1f}. It is now in the other tabs' "
+                    f"model lists (for this browser session only); {saved}."
                     + (f"\n\n*Note:* {data.notice}" if data.notice else "")
                 )
             now = time.perf_counter()
@@ -329,7 +365,7 @@ def _train_handler(variant, epochs, budget, batch_size, lr, models, request: gr.
         progress(view.progress, desc="training")
         new_grid, sent_grid = view.grid_version != sent_grid, view.grid_version
         yield (
-            view.status, gr.skip() if view.loss is None else view.loss, view.grid if new_grid else gr.skip(),
+            view.status, _curve_update(view.loss, variant), view.grid if new_grid else gr.skip(),
             view.models, folder, view.checkpoint or gr.skip(),
             gr.DownloadButton(value=view.download, visible=True) if view.download else gr.skip(),
             # the push sends the model just trained: suggest a repository named after it, and drop the message
@@ -337,6 +373,16 @@ def _train_handler(variant, epochs, budget, batch_size, lr, models, request: gr.
             gr.Textbox(placeholder=f"your-name/aedemo-{variant}") if view.checkpoint else gr.skip(),
             "" if view.checkpoint else gr.skip(),
         )
+
+
+def _curve_update(curve: pd.DataFrame | None, variant: str) -> Any:
+    """The loss plot for a view: its title says what this model's loss is (the variant is valid once a curve
+    exists: refused settings leave the plot alone); an empty frame clears the previous run's curve."""
+    if curve is None:
+        return gr.skip()
+    if curve.empty:
+        return gr.LinePlot(value=None)
+    return gr.LinePlot(value=curve, y_title=loss_title(variant), y_lim=[None, loss_axis_top(curve)])
 
 
 def _stop_handler(request: gr.Request) -> None:
@@ -379,7 +425,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             # what the curves are goes in the label: a long title squeezed the plot to a sliver on a phone
             curve = gr.LinePlot(None, x="epoch", y="loss", color="curve",
                                 label="Loss on training batches and on held-out test digits",
-                                x_title="epoch", y_title="loss (nats per image; VAEs: BCE + KL)", color_title="",
+                                x_title="epoch", y_title="loss per image", color_title="",
                                 color_map={"train": "#2563eb", "test": "#f97316"})
             # captioned above, not by Gradio's label, which sat over the first digits (and its buttons over the last)
             gr.Markdown("**Ten test digits, their reconstructions** and, for the generative models, **samples "

@@ -22,7 +22,7 @@ import torch
 from ..allocator import return_freed_memory
 from ..data import DataNotFoundError, load_mnist, one_per_class, to_float
 from ..evaluate import evaluate_terms
-from ..models import Autoencoder, build_model
+from ..models import AUTOENCODERS, Autoencoder, build_model
 from ..train import EpochInfo, StepInfo, TrainConfig, TrainingDiverged, train, training_record
 from .images import grid as image_grid
 
@@ -47,6 +47,9 @@ PROBE_SHARE = 0.05
 # conv AE ~10 s of CPU at the end of a run, and memory in proportion; 2,000 give the same figures to ~1 %.
 TEST_DIGITS = 2000
 POINTS_PER_EPOCH = 25  # loss-curve resolution: step losses are averaged over windows this long
+# ...or over this many seconds, whichever ends first: with small batches a window of steps takes long to fill (at
+# batch size 1 it is 2,400 steps, and a short run showed no train curve at all)
+SECONDS_PER_POINT = 1.0
 GRID_SCALE = 3
 
 
@@ -165,7 +168,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
     steps_per_epoch = -(-len(x_train) // config.batch_size)
     window_len = max(1, steps_per_epoch // POINTS_PER_EPOCH)
     probe_every = -(-steps_per_epoch // TEST_POINTS_PER_EPOCH)  # the last of them at the epoch's end
-    last = {"fraction": 0.0, "probe_seconds": 0.0}
+    last = {"fraction": 0.0, "probe_seconds": 0.0, "point": started}
 
     def test_point(model: torch.nn.Module, at: float) -> None:
         begun = time.perf_counter()
@@ -182,10 +185,12 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         loss = info.terms["loss"]
         last["fraction"] = info.epoch_fraction
         window.append(loss)
-        if len(window) >= window_len:
+        now = time.perf_counter()
+        if len(window) >= window_len or now - last["point"] >= SECONDS_PER_POINT:
             news.put(("step", {"epoch": info.epoch_fraction, "loss": sum(window) / len(window),
-                               "seconds": time.perf_counter() - started}))
+                               "seconds": now - started}))
             window.clear()
+            last["point"] = now
         in_epoch = info.step - (info.epoch - 1) * steps_per_epoch  # the epoch's last step gets on_epoch's point
         affordable = last["probe_seconds"] < PROBE_SHARE * (time.perf_counter() - started)
         if in_epoch % probe_every == 0 and in_epoch < steps_per_epoch and affordable:
@@ -205,7 +210,8 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         try:
             if device == "cpu":  # leave the other cores to the Space's other tabs
                 torch.set_num_threads(CPU_THREADS)
-            news.put(("initial", _initial_losses(config, data, probe, device)))
+            if AUTOENCODERS[config.variant].trainable:  # a closed-form fit (PCA) has no curve to start
+                news.put(("initial", _initial_losses(config, data, probe, device)))
             result = train(config, on_step=on_step, on_epoch=on_epoch,
                            data=(x_train, y_train, x_test, y_test))
             state = {k: v.to("cpu") for k, v in result.model.state_dict().items()}
