@@ -6,7 +6,6 @@ from functools import partial
 from typing import Any
 
 import gradio as gr
-import numpy as np
 import torch
 
 from ..models.base import N_CLASSES
@@ -323,11 +322,11 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
 
     scatter.pick(on_pick, [model, digit, session_models], [c1, c2, c3, decoded, original, status],
                  api_visibility="private", trigger_mode="always_last")
-    def show_grid(model_name: str | None, digit: Any, models: dict | None) -> tuple:
-        picture, status = decode_grid(store, model_name, digit, models)
-        return (gr.Image(value=picture, visible=True) if isinstance(picture, np.ndarray) else picture), status
-
-    grid_button.click(show_grid, [model, digit, session_models], [grid, status], api_name="latent_grid")
+    # the picture itself for an API caller; shown (or kept hidden, after a refusal) by the step after
+    grid_button.click(partial(decode_grid, store), [model, digit, session_models], [grid, status],
+                      api_name="latent_grid", preprocess=False).then(
+        lambda picture: gr.Image(visible=picture is not None), grid, grid, queue=False, show_progress="hidden",
+        api_visibility="private")
     # another model or class: the grid shown is no longer the one the controls describe
     gr.on([model.change, digit.input], lambda: gr.Image(value=None, visible=False), None, grid, queue=False,
           show_progress="hidden", api_visibility="private")
