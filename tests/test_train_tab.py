@@ -333,6 +333,40 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
         demo.close()
 
 
+def test_the_default_run_finishes_well_inside_a_cpu_spaces_cap(monkeypatch):
+    """Every student's first run used to end "stopped at the time limit" (the VAE, 3 epochs, 60 s: 0.78 epoch)."""
+    import gradio as gr
+
+    from aedemo.models import build_model
+    from aedemo.train import float32_matmul_precision
+
+    monkeypatch.setattr(train_worker, "gpu_expected", lambda: False, raising=False)
+    with gr.Blocks() as demo:
+        train_tab.build_train_tab(None, gr.State({}))
+    value = {c["props"].get("label"): c["props"].get("value") for c in demo.config["components"]}
+    variant, epochs, budget = value["Model"], value["Epochs"], value["Time budget (seconds, 0 = none)"]
+    batch = value["Batch size"]
+
+    torch.manual_seed(0)
+    model = build_model(variant)
+    optimizers = model.configure_optimizers(1e-3)
+    x, y = torch.rand(batch, 1, 28, 28), torch.randint(0, 10, (batch,))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(train_worker.CPU_THREADS)  # as the worker trains on a CPU
+    try:
+        with float32_matmul_precision("medium"):
+            model.training_step(x, y, optimizers)
+            started = time.perf_counter()
+            for _ in range(10):
+                model.training_step(x, y, optimizers)
+        step = (time.perf_counter() - started) / 10
+    finally:
+        torch.set_num_threads(threads)
+    estimate = epochs * -(-60_000 // batch) * step
+    assert estimate < 0.5 * train_worker.CPU_MAX_SECONDS, f"{variant}, {epochs} epochs: ~{estimate:.0f} s"
+    assert budget == 0  # no budget of its own: the cosine schedule decays over the epochs
+
+
 def test_the_train_button_is_enabled_again_however_the_run_ends():
     # greyed out at the press; re-enabled after a run that ends well and (a separate follower) after a failure
     import gradio as gr

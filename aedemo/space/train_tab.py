@@ -48,6 +48,11 @@ result appears in the other tabs **for your browser session only**; download it 
 Hub to keep it. One training runs at a time: if someone else is training, you wait in the queue."""
 
 
+# measured with one training thread, as on a 2-core CPU Space (train_worker.default_run)
+EPOCH_SECONDS_ON_CPU = ("One epoch is a pass over the 60,000 training digits: on this Space's CPU about 5-10 s for the "
+                        "MLP models, 25 s for the Conv AE and 80 s for the VAE.")
+
+
 class SettingsError(ValueError):
     """A training setting that cannot be used; the message is shown to the visitor as is."""
 
@@ -407,11 +412,15 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     gr.Markdown(HELP)
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
-            variant = gr.Dropdown([(display_name(v), v) for v in VARIANTS], value="vae", label="Model",
+            first_variant, first_epochs = worker.default_run()
+            variant = gr.Dropdown([(display_name(v), v) for v in VARIANTS], value=first_variant, label="Model",
                                   elem_id="train-variant")
-            epochs = gr.Slider(1, MAX_EPOCHS, value=3, step=1, label="Epochs")
+            epochs = gr.Slider(1, MAX_EPOCHS, value=first_epochs, step=1, label="Epochs", info=None
+                               if worker.gpu_expected() else EPOCH_SECONDS_ON_CPU)
             # No minimum / maximum on these fields: parse_settings' messages name the field, Gradio's do not.
-            budget = gr.Number(value=60, label="Time budget (seconds, 0 = none)",
+            # No budget at first: a run with one keeps a constant learning rate (it cannot know its length), and
+            # the default run ends well before the Space's cap
+            budget = gr.Number(value=0, label="Time budget (seconds, 0 = none)",
                                info=f"Without a GPU, runs stop at {worker.CPU_MAX_SECONDS:.0f} s.")
             batch_size = gr.Number(value=128, precision=0, label="Batch size")
             lr = gr.Number(value=1e-3, label="Learning rate")

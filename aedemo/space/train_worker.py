@@ -53,6 +53,24 @@ SECONDS_PER_POINT = 1.0
 GRID_SCALE = 3
 
 
+
+
+def gpu_expected() -> bool:
+    """Whether runs will train on a GPU: this process has one, or it is a ZeroGPU Space, which lends one per run
+    (the `spaces` package is installed on every Space; this variable marks the ZeroGPU ones)."""
+    zero_gpu = os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "t", "true")
+    return zero_gpu or torch.cuda.is_available()
+
+
+def default_run() -> tuple[str, int]:
+    """The Train tab's first model and number of epochs. A first run should end "finished", well inside the cap:
+    one cut short by the cap never gets to the low end of its cosine learning-rate decay. On a 2-core CPU Space
+    (training gets one thread) an epoch of the 60k digits takes the MLP AE ~5 s and the conv VAE ~80 s, so the
+    VAE's 3 epochs stopped at the 60 s limit at 0.78 of an epoch, every student's first run. A GPU trains the VAE
+    in seconds an epoch, and its prior samples are the grid's third row."""
+    return ("vae", 5) if gpu_expected() else ("ae", 3)
+
+
 # --- data ----------------------------------------------------------------------------------------------------
 
 @dataclass
