@@ -1,4 +1,12 @@
-"""Contractive autoencoder: penalises the encoder's Jacobian, ||J_f(x)||_F^2 (Rifai et al., 2011)."""
+"""Contractive autoencoder: penalises the encoder's Jacobian, ||J_f(x)||_F^2 (Rifai et al., 2011).
+
+A known weakness of the penalty with an untied decoder, as here: it can be paid in part by shrinking the code and
+scaling the decoder's first layer up, which leaves every reconstruction as it was. Multiplying the code layer by
+0.1 and dividing the decoder's first weights by 0.1 cuts the shipped model's mean ||J||^2 from 14.9 to 0.149 with
+reconstructions equal to 2e-6; its codes spread 0.62 per dimension against the AE's 2.23 (the first 2,000 test
+digits). Rifai et al. tie the decoder's weights to the encoder's, which rules the trade out; this model keeps the
+penalty the project's design names, on the same MLP as the AE, and the README says what it buys (denoising).
+"""
 
 from __future__ import annotations
 
