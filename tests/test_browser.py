@@ -30,9 +30,15 @@ def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_readi
     # the sketchpad must be ready to draw without picking a tool first
     page.wait_for_function(
         "() => document.querySelector('#draw-sketchpad button[aria-label=\"Brush\"]') !== null", timeout=WAIT_MS)
+    # a page opens on a test digit's reconstructions, beside an empty canvas
+    picked = "document.querySelector('#draw-picked').innerText"
+    page.wait_for_function(f"() => {picked}.startsWith('Shown: test digit #0')", timeout=WAIT_MS)
+    first = page.locator("#draw-seen img").get_attribute("src")
     time.sleep(1)
     draw(page, SEVEN)
-    page.wait_for_selector("#draw-seen img", timeout=WAIT_MS)
+    # the drawing replaces it: what the models see changes, and the note goes
+    page.wait_for_function(f"() => document.querySelector('#draw-seen img').src !== {first!r}", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {picked}.trim() === ''", timeout=WAIT_MS)
     page.wait_for_selector("#draw-gallery img", timeout=WAIT_MS)
     expected = len([m for m in store.models.values() if not (m.conditional and store.classifier is None)])
     page.wait_for_function(f"() => document.querySelectorAll('#draw-gallery img').length === {expected}",

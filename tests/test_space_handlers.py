@@ -606,3 +606,12 @@ def test_a_grid_decoded_across_the_map_spans_its_first_two_axes(store):
         cells = torch.tensor(picture[1:, 1:], dtype=torch.float32).div(255).unfold(0, 28, 29).unfold(1, 28, 29)
         read = store.classify(cells.reshape(-1, 1, 28, 28)).argmax(1)
         assert (read == 3).float().mean() > 0.9 and "drawn as a 3" in status
+
+
+def test_a_page_opens_on_a_test_digits_reconstructions_without_setting_a_drawing(store, mnist_test):
+    images, labels = mnist_test
+    seen, _, _, tiles, _, _, digit, note = draw_tab.first_view(store, None, "vae")
+    assert np.array_equal(read_tiles(seen)[0][0], images[draw_tab.FIRST_SHOWN].numpy())
+    assert len(read_tiles(tiles)) == len(store.choices())
+    assert note.startswith(f"Shown: test digit #{draw_tab.FIRST_SHOWN}, labelled {int(labels[0])}")
+    assert digit == unchanged(1)[0]  # Denoise's "My drawing" still says there is no drawing yet

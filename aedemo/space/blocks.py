@@ -35,7 +35,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
         session_models = gr.State({})
         with gr.Tabs():
             with gr.Tab("Draw", id="draw"):
-                draw = build_draw_tab(store, session_models)
+                draw = build_draw_tab(store, session_models, demo=demo)
             with gr.Tab("Denoise", id="denoise"):
                 build_denoise_tab(store, session_models, drawing=draw.digit)
             with gr.Tab("Generate", id="generate"):

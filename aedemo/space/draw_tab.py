@@ -200,7 +200,20 @@ def reconstruct_test_digit(
     return reconstruct_digit(store, digit, variants, focus, session_models)
 
 
-def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
+FIRST_SHOWN = 0  # the test digit (a 7) whose reconstructions greet a visitor, until they draw
+
+
+def first_view(store: ModelStore, variants: list[str] | None, focus: str | None) -> tuple:
+    """What the tab shows when a page loads: test digit FIRST_SHOWN's reconstructions, beside an empty canvas, so
+    the first look is the models at work rather than empty panels; the drawing that Denoise offers stays unset."""
+    *shown, _ = reconstruct_test_digit(store, FIRST_SHOWN, variants, focus)
+    label = int(store.test_set[2][FIRST_SHOWN])
+    note = f"Shown: test digit #{FIRST_SHOWN}, labelled {label}, until you draw one or pick one below."
+    return (*shown, gr.skip(), note)
+
+
+def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None) -> DrawTab:
+    """The tab's UI; with `demo`, a test digit's reconstructions are shown when a page loads."""
     all_names = [c for _, c in store.choices()]
     gr.Markdown(
         "Draw a digit: every autoencoder squeezes it through its code (2 to 128 numbers, against 784 pixels) and "
@@ -303,6 +316,10 @@ def build_draw_tab(store: ModelStore, session_models: gr.State) -> DrawTab:
         ticked = list(ticked or [])
         ticked += [name for name in (models or {}) if name not in (seen or []) and name not in ticked]
         return gr.CheckboxGroup(choices=store.choices(models), value=ticked), list(models or {})
+
+    if demo is not None and all_names:
+        demo.load(partial(first_view, store), [variants, focus], [*outputs, picked], show_progress="hidden",
+                  api_visibility="private")
 
     session_models.change(offer_session_models, [session_models, variants, offered], [variants, offered],
                           queue=False, show_progress="hidden", api_visibility="private")
