@@ -615,3 +615,10 @@ def test_a_page_opens_on_a_test_digits_reconstructions_without_setting_a_drawing
     assert len(read_tiles(tiles)) == len(store.choices())
     assert note.startswith(f"Shown: test digit #{draw_tab.FIRST_SHOWN}, labelled {int(labels[0])}")
     assert digit == unchanged(1)[0]  # Denoise's "My drawing" still says there is no drawing yet
+
+
+def test_the_latent_class_control_shows_for_the_cvae_only(store):
+    if "cvae" in store.models:
+        assert latent_tab.class_picker(store, "cvae").visible is True
+    assert latent_tab.class_picker(store, "vae").visible is False
+    assert latent_tab.class_picker(store, "nope").visible is False

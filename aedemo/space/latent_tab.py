@@ -265,6 +265,15 @@ def pick(
     return (*sliders, images.show(decoded.cpu()), images.show(x), status)
 
 
+def class_picker(store: ModelStore, model_name: str | None, session_models: dict | None = None) -> gr.Dropdown:
+    """The class control shows only for a conditional model (the CVAE): the others draw no class."""
+    try:
+        conditional = _model(store, model_name, session_models).conditional
+    except UserInputError:
+        conditional = False
+    return gr.Dropdown(visible=conditional)
+
+
 def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None) -> None:
     """The tab's UI; with `demo`, the default model's map is drawn when a page loads."""
     gr.Markdown(
@@ -295,7 +304,8 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
             c1 = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label="axis 1")
             c2 = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label="axis 2")
             c3 = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label="axis 3")
-            digit = gr.Dropdown(list(range(N_CLASSES)), value=0, label="Class (conditional models only)")
+            digit = gr.Dropdown(list(range(N_CLASSES)), value=0, label="Class the CVAE draws",
+                                visible=first is not None and store.get(first).conditional)
             status = gr.Markdown(elem_classes=["status-line"], elem_id="latent-status")
 
     map_inputs, map_outputs = [model, view, n_points, session_models], [scatter, c1, c2, c3, status]
@@ -327,6 +337,8 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
                       api_name="latent_grid", preprocess=False).then(
         lambda picture: gr.Image(visible=picture is not None), grid, grid, queue=False, show_progress="hidden",
         api_visibility="private")
+    model.change(partial(class_picker, store), [model, session_models], digit, queue=False, show_progress="hidden",
+                 api_visibility="private")
     # another model or class: the grid shown is no longer the one the controls describe
     gr.on([model.change, digit.input], lambda: gr.Image(value=None, visible=False), None, grid, queue=False,
           show_progress="hidden", api_visibility="private")
