@@ -176,6 +176,7 @@ class Autoencoder(Trainable, nn.Module):
     variant: ClassVar[str]
     display_name: ClassVar[str]  # how the app and the model cards name it: "Denoising AE"
     description: ClassVar[str] = ""  # what it is, in a phrase that follows the name
+    reference: ClassVar[str] = ""  # the paper it comes from, "Kingma & Welling 2014"
     conditional: ClassVar[bool] = False  # encode/decode need labels
     generative: ClassVar[bool] = False  # has a prior to `sample` from
 

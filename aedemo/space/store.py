@@ -203,7 +203,7 @@ class ModelStore:
         rows = ["| Model | Code size | Built from | What it is |", "|---|---:|---|---|"]
         for name, model in self.models.items():
             what = type(model).description
-            paper = getattr(type(model), "reference", "")
+            paper = type(model).reference
             what = (f"{what[:1].upper()}{what[1:]}" + (f" ({paper})" if paper else "")).replace("|", "\\|")
             rows.append(f"| **{display_name(name)}** | {model.latent_dim} | {built_from(model)} | {what} |")
         return "\n".join(rows)
