@@ -47,9 +47,11 @@ DAE_NOISE = ("gaussian", 0.5)
 
 
 def what_it_is(variant: str) -> str:
-    """One line on a variant for its card: "VAE: encodes each digit as a Gaussian ..."."""
+    """One line on a variant for its card: "VAE: its encoder gives each digit a Gaussian ... (Kingma & Welling
+    2014)"."""
     cls = MODEL_CLASSES[variant]
-    return f"{cls.display_name}: {cls.description}"
+    paper = f" ({cls.reference})" if getattr(cls, "reference", "") else ""  # the classifier names no paper
+    return f"{cls.display_name}: {cls.description}{paper}"
 
 
 # --- the picture ------------------------------------------------------------------------------------------
