@@ -46,6 +46,7 @@ def test_short_run_learns_and_adds_a_model_to_this_session_only(small_data, tmp_
     train_curve, test_curve = curve_points(last, "train"), curve_points(last, "test")
     # epoch 0 (untrained), after each of the 4 epochs, and within epochs as far as the time share allows
     assert len(train_curve) > 20 and len(test_curve) >= 5
+    assert curve_points(last, train_tab.KL_CURVE) == []  # the AE has no KL term
     epoch_ends = last.loss[(last.loss["curve"] == "test") & (last.loss["epoch"].isin([1.0, 2.0, 3.0, 4.0]))]
     assert len(epoch_ends) == 4
     assert sum(train_curve[-5:]) / 5 < 0.7 * sum(train_curve[:5]) / 5
@@ -67,6 +68,10 @@ def test_the_test_curve_has_points_within_an_epoch(small_data, tmp_path, monkeyp
 
 def test_downloaded_zip_loads_with_load_model(small_data, tmp_path):
     last = list(run_training("vae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path / "s", data=small_data))[-1]
+    # a VAE's KL term is drawn beside its loss, at every test point: the trade-off between its two terms
+    test, kl = (last.loss[last.loss["curve"] == c].sort_values("epoch") for c in ("test", train_tab.KL_CURVE))
+    assert kl["epoch"].tolist() == test["epoch"].tolist()
+    assert all(0 < k < t for k, t in zip(kl["loss"], test["loss"], strict=True))
     with zipfile.ZipFile(last.download) as z:
         names = set(z.namelist())
         z.extractall(tmp_path / "unzipped")

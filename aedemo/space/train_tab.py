@@ -117,6 +117,9 @@ def request_stop(session_dir: str | os.PathLike) -> str:
 CLOSED_FORM = "fitted in closed form (SVD): epochs, batch size and learning rate do not apply"
 
 
+KL_CURVE = "test KL"  # a VAE's or CVAE's KL term on the test digits, drawn beside its loss
+
+
 def loss_title(variant: str) -> str:
     """The loss axis' title: what `variant`'s training minimises per image (its loss_terms' "loss"), in words short
     enough for a phone's axis."""
@@ -272,6 +275,8 @@ def _train_and_report(
                     view.status = f"**{title}** is {CLOSED_FORM}. " + " ".join(payload["notices"])
             elif kind == "initial":
                 points += [(0.0, payload["train"], "train"), (0.0, payload["test"], "test")]
+                if payload.get("test_kl") is not None:  # a VAE's: its two terms' trade-off, as it trains
+                    points.append((0.0, payload["test_kl"], KL_CURVE))
             elif kind == "step":
                 points.append((payload["epoch"], payload["loss"], "train"))
                 view.progress = min(1.0, max(payload["epoch"] / s.epochs, payload["seconds"] / limit))
@@ -279,6 +284,8 @@ def _train_and_report(
                                f"{payload['seconds']:.0f} s, train loss {payload['loss']:.1f}")
             elif kind == "test":
                 points.append((payload["epoch"], payload["loss"], "test"))
+                if payload.get("kl") is not None:
+                    points.append((payload["epoch"], payload["kl"], KL_CURVE))
             elif kind == "epoch":
                 view.grid, view.grid_version = payload["grid"], view.grid_version + 1
                 if AUTOENCODERS[s.variant].trainable:  # a fit has no epochs: the start's status still holds
@@ -435,7 +442,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             curve = gr.LinePlot(None, x="epoch", y="loss", color="curve",
                                 label="Loss on training batches and on held-out test digits",
                                 x_title="epoch", y_title="loss per image", color_title="",
-                                color_map={"train": "#2563eb", "test": "#f97316"})
+                                color_map={"train": "#2563eb", "test": "#f97316", KL_CURVE: "#16a34a"})
             # captioned above, not by Gradio's label, which sat over the first digits (and its buttons over the last)
             gr.Markdown("**Ten test digits, their reconstructions** and, for the generative models, **samples "
                         "from the prior**, after each epoch:")
