@@ -208,8 +208,23 @@ def first_view(store: ModelStore, variants: list[str] | None, focus: str | None)
     the first look is the models at work rather than empty panels; the drawing that Denoise offers stays unset."""
     *shown, _ = reconstruct_test_digit(store, FIRST_SHOWN, variants, focus)
     label = int(store.test_set[2][FIRST_SHOWN])
-    note = f"Shown: test digit #{FIRST_SHOWN}, labelled {label}, until you draw one or pick one below."
+    note = f"{FIRST_NOTE} #{FIRST_SHOWN}, labelled {label}, until you draw one or pick one below."
     return (*shown, gr.skip(), note)
+
+
+FIRST_NOTE = "Shown: test digit"
+
+
+def redraw(
+    store: ModelStore, digit: np.ndarray | None, note: str | None, variants: list[str] | None, focus: str | None,
+    session_models: dict | None = None,
+) -> tuple:
+    """The Models and code controls: reconstruct_digit() on the digit last shown (re-reading the sketchpad would
+    drop an upload for an empty canvas); while the first view is up, on its test digit, which first_view keeps out
+    of the drawing state Denoise reads."""
+    if digit is None and isinstance(note, str) and note.startswith(FIRST_NOTE):
+        return first_view(store, variants, focus)[:N_OUTPUTS]
+    return reconstruct_digit(store, digit, variants, focus, session_models, empty=NOTHING_YET)
 
 
 def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None) -> DrawTab:
@@ -293,10 +308,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # a stroke (a test digit put there by a button fires no .change) or an upload: the test digit named is gone
     gr.on([sketch.change, upload.upload], lambda: "", None, picked, queue=False, show_progress="hidden",
           api_visibility="private")
-    # on the digit last shown, drawn or uploaded: re-reading the sketchpad would drop an upload for an empty canvas
     for control in (variants, focus):
-        control.input(partial(reconstruct_digit, store, empty=NOTHING_YET), [digit, variants, focus, session_models],
-                      outputs, show_progress="hidden", api_visibility="private", trigger_mode="always_last")
+        control.input(partial(redraw, store), [digit, picked, variants, focus, session_models], outputs,
+                      show_progress="hidden", api_visibility="private", trigger_mode="always_last")
     # A value set by an event does not make the sketchpad fire .change, so each example chains the reconstruction.
     # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered
     # the canvas and its toolbar for good (the example itself is instant).

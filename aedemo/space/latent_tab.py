@@ -176,8 +176,8 @@ def decode_grid(
     """Decode a GRID_SIDE x GRID_SIDE grid of places spread over the map's first two axes, from the 2nd to the
     98th percentile of the test codes along each (any other dimension at the codes' mean): how the decoder's
     output changes across the map, as Kingma & Welling's figure 4 shows it for a VAE with a 2-D code. `digit` is
-    the class a conditional model draws. Returns the picture (uint8, the top row at the second axis's high end)
-    and a status line."""
+    the class a conditional model draws, across the codes of that class's test digits. Returns the picture (uint8,
+    the top row at the second axis's high end) and a status line."""
     try:
         model = _model(store, model_name, session_models)
         d = parse_digit(digit)
@@ -188,6 +188,8 @@ def decode_grid(
     k = axes.shape[1]
     if k < 2:
         return unchanged(1) + (problem(f"{display_name(model_name)} has a 1-D code: no grid to spread."),)
+    if model.conditional:  # the asked class's codes: beyond them the decoder meets codes that class never had
+        axes = axes[store.test_set[2][: len(codes)] == d]
     lo, hi = torch.quantile(axes[:, :2], torch.tensor([0.02, 0.98]), dim=0)
     xs = torch.linspace(float(lo[0]), float(hi[0]), GRID_SIDE)
     ys = torch.linspace(float(hi[1]), float(lo[1]), GRID_SIDE)  # rows top to bottom: the second axis upwards
@@ -198,7 +200,7 @@ def decode_grid(
     names = _axis_names(projection, k)
     rest = "" if k == 2 else (" (the other code dimensions at their mean)" if projection.direct else
                               f" (the other {model.latent_dim - 2} code dimensions at their mean)")
-    cls = f", all drawn as {a_digit(d)}" if model.conditional else ""
+    cls = f", all drawn as {a_digit(d)}, across the test {d}s' codes" if model.conditional else ""
     return images.grid(out, ncol=GRID_SIDE, scale=1), (
         f"{display_name(model_name)} decoded at {GRID_SIDE}×{GRID_SIDE} places: {names[0]} from "
         f"{float(lo[0]):.2f} (left) to {float(hi[0]):.2f} (right), {names[1]} from {float(hi[1]):.2f} (top) to "
