@@ -177,6 +177,8 @@ def test_the_plot_says_what_the_models_loss_is_and_ignores_a_spike(small_data, m
     assert "KL" not in loss_title("ae") and "+" not in loss_title("ae") and "noisy" in loss_title("dae")
     assert "not adversarial" in loss_title("aae")
     assert all(len(loss_title(v)) <= 40 for v in aedemo.VARIANTS)  # the y axis of a phone's plot
+    # the words carry the model's own weights, not the class defaults
+    assert aedemo.build_model("sparse", beta=0.5).loss_in_words() == "BCE (nats per image) + 0.5×sparsity KL"
 
     monkeypatch.setattr(train_worker, "_data_cache", small_data)
     updates = [out[1] for out in train_tab._train_handler("sparse", 1, 0, 64, 1e-3, {}, None, lambda *a, **k: None)]

@@ -177,6 +177,8 @@ class Autoencoder(Trainable, nn.Module):
     display_name: ClassVar[str]  # how the app and the model cards name it: "Denoising AE"
     description: ClassVar[str] = ""  # what it is, in a phrase that follows the name
     reference: ClassVar[str] = ""  # the paper it comes from, "Kingma & Welling 2014"
+    # what training minimises per image, short enough for a phone's axis title; {fields} come from the config
+    loss_words: ClassVar[str] = "BCE (nats per image)"
     conditional: ClassVar[bool] = False  # encode/decode need labels
     generative: ClassVar[bool] = False  # has a prior to `sample` from
 
@@ -196,6 +198,11 @@ class Autoencoder(Trainable, nn.Module):
                 check_sizes(name, config[name])
         self.latent_dim = latent_dim
         self.config = {"variant": self.variant, "latent_dim": latent_dim, **config}
+
+    def loss_in_words(self) -> str:
+        """What this model's training minimises per image (its loss_terms' "loss"), e.g. "BCE + KL (nats per
+        image)", with its own loss weights."""
+        return self.loss_words.format(**self.config)
 
     # --- the public interface: inputs are checked here, once; training calls the hooks below directly --------
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

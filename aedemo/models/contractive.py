@@ -25,6 +25,7 @@ class ContractiveAE(AE):
         "norm of the encoder's Jacobian, computed exactly"
     )
     reference = "Rifai et al. 2011"
+    loss_words = "BCE (nats per image) + {lam:g}×‖J‖²"
 
     def __init__(
         self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512,), lam: float = 0.1, **config

@@ -17,6 +17,7 @@ class DAE(AE):
         "noise, salt & pepper, masked squares)"
     )
     reference = "Vincent et al. 2008"
+    loss_words = "BCE noisy → clean (nats per image)"  # the clean digit redrawn from a corrupted one
 
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None

@@ -23,6 +23,7 @@ class SparseAE(AE):
         "unit's mean activation over a batch) pushes those means towards ρ, so each unit responds to few digits"
     )
     reference = "Ng 2011"
+    loss_words = "BCE (nats per image) + {beta:g}×sparsity KL"  # the KL is one per batch, of the mean activations
 
     def __init__(
         self,

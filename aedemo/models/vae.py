@@ -35,6 +35,7 @@ class VAE(Autoencoder):
         "decode to new digits. Where the app shows or decodes its code, that is the mean μ"
     )
     reference = "Kingma & Welling 2014"
+    loss_words = "BCE + KL (nats per image)"
     generative = True
 
     def __init__(

@@ -7,7 +7,7 @@ the tab shows, a TrainView at a time.
 
 from __future__ import annotations
 
-import inspect
+import functools
 import os
 import re
 import shutil
@@ -120,20 +120,11 @@ CLOSED_FORM = "fitted in closed form (SVD): epochs, batch size and learning rate
 KL_CURVE = "test KL"  # a VAE's or CVAE's KL term on the test digits, drawn beside its loss
 
 
+@functools.cache
 def loss_title(variant: str) -> str:
-    """The loss axis' title: what `variant`'s training minimises per image (its loss_terms' "loss"), in words short
-    enough for a phone's axis."""
-    weight = {k: p.default for k, p in inspect.signature(AUTOENCODERS[variant]).parameters.items()}.get
-    if variant == "sparse":
-        return f"BCE + {weight('beta'):g}×sparsity KL (nats per image)"
-    if variant == "contractive":
-        return f"BCE (nats per image) + {weight('lam'):g}×‖J‖²"
-    return {
-        "vae": "BCE + KL (nats per image)",
-        "cvae": "BCE + KL (nats per image)",
-        "dae": "BCE on noisy inputs (nats per image)",
-        "aae": "BCE (nats per image), not adversarial",  # those terms are minimised by their own optimisers
-    }.get(variant, "BCE (nats per image)")
+    """The loss axis' title: what the model this tab trains minimises per image (the tab builds each variant with
+    its default architecture)."""
+    return build_model(variant).loss_in_words()
 
 
 def loss_axis_top(curve: pd.DataFrame) -> float | None:
