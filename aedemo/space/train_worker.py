@@ -1,8 +1,9 @@
 """Training for the Train tab, in the background: the core trainer in a thread that reports through a queue.
 
 `train_in_background(settings, stop_path, data)` yields (kind, payload) news while it trains, so the tab can stream
-a loss curve, a sample / reconstruction grid and a progress bar. On a ZeroGPU Space (the `spaces` package
-importable) it runs inside `spaces.GPU`; everything it yields is plain data (floats, arrays, a CPU state dict) so
+a loss curve, a sample / reconstruction grid and a progress bar. Wherever the `spaces` package is importable (every
+Space has it) it runs inside `spaces.GPU`, which lends a GPU on a ZeroGPU Space and does nothing elsewhere;
+everything it yields is plain data (floats, arrays, a CPU state dict) so
 that it can cross that process boundary, and Stop is a file flag for the same reason (one per run: `stop_path`).
 """
 
@@ -26,10 +27,12 @@ from ..models import AUTOENCODERS, Autoencoder, build_model
 from ..train import EpochInfo, StepInfo, TrainConfig, TrainingDiverged, train, training_record
 from .images import grid as image_grid
 
-try:  # a ZeroGPU Space: a GPU is lent to the decorated function for the length of one call
+try:  # on a ZeroGPU Space a GPU is lent to the decorated function for the length of one call
     import spaces
 except ImportError:
     spaces = None
+# Set on ZeroGPU Spaces only: `spaces` is importable on every Space, so it cannot tell them apart.
+ZERO_GPU = os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "t", "true")
 
 # Caps that keep a CPU-only Space responsive while someone trains: the other tabs still need a core.
 CPU_MAX_SECONDS = 120.0
@@ -53,21 +56,17 @@ SECONDS_PER_POINT = 1.0
 GRID_SCALE = 3
 
 
-
-
 def gpu_expected() -> bool:
-    """Whether runs will train on a GPU: this process has one, or it is a ZeroGPU Space, which lends one per run
-    (the `spaces` package is installed on every Space; this variable marks the ZeroGPU ones)."""
-    zero_gpu = os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "t", "true")
-    return zero_gpu or torch.cuda.is_available()
+    """Whether runs will train on a GPU: this process has one, or it is a ZeroGPU Space, which lends one per run."""
+    return ZERO_GPU or torch.cuda.is_available()
 
 
 def default_run() -> tuple[str, int]:
     """The Train tab's first model and number of epochs. A first run should end "finished", well inside the cap:
     one cut short by the cap never gets to the low end of its cosine learning-rate decay. On a 2-core CPU Space
     (training gets one thread) an epoch of the 60k digits takes the MLP AE ~5 s and the conv VAE ~80 s, so the
-    VAE's 3 epochs stopped at the 60 s limit at 0.78 of an epoch, every student's first run. A GPU trains the VAE
-    in seconds an epoch, and its prior samples are the grid's third row."""
+    VAE's 3 epochs under the old default budget of 60 s stopped at 0.78 of an epoch, every student's first run. A
+    GPU trains the VAE in seconds an epoch, and its prior samples are the grid's third row."""
     return ("vae", 5) if gpu_expected() else ("ae", 3)
 
 
