@@ -90,6 +90,7 @@ class ModelStore:
         self._test: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self._errors_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._codes_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._gaussian_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._load_all()
 
     # --- loading ------------------------------------------------------------------------------------------
@@ -302,16 +303,25 @@ class ModelStore:
     ) -> torch.Tensor:
         """n codes drawn from a Gaussian fitted to the model's test codes: their mean and full covariance, the
         spread scaled by `temperature`. The covariance matters: dimensions drawn independently read as digits less
-        often (the AE's samples with confidence > 0.9: 32 % against 39 %, benchmarks/random_samples.py), which
-        overstated what a prior buys."""
-        codes, _ = self.test_codes(model)
-        mean = codes.mean(0)
-        # the sample covariance's square root from the SVD of the centred codes: no Cholesky to fail on the flat
-        # directions of a sparse or saturated code
-        _, s, vh = torch.linalg.svd((codes - mean).double(), full_matrices=False)
-        scale = (s / max(len(codes) - 1, 1) ** 0.5).float()
-        eps = torch.randn(n, len(scale), generator=generator)
-        return mean + temperature * (eps * scale) @ vh.float()
+        often (README, "What a prior buys"), which overstated what a prior buys."""
+
+        codes, _ = self.test_codes(model)  # outside fit: _cached holds its lock while fit runs
+
+        def fit(model: Autoencoder) -> tuple[torch.Tensor, torch.Tensor]:
+            # the covariance's square root from the SVD of the centred codes: no Cholesky to fail on the flat
+            # directions of a sparse or saturated code
+            mean, s, vh = _centred_svd(codes)
+            return mean, (s / max(len(codes) - 1, 1) ** 0.5).unsqueeze(1).float() * vh.float()
+
+        mean, root = self._cached(self._gaussian_cache, model, fit)
+        return mean + temperature * torch.randn(n, len(root), generator=generator) @ root
+
+
+def _centred_svd(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The codes' mean, and the singular values and principal axes (rows of vh, float64) of the centred codes."""
+    mean = codes.mean(0)
+    _, s, vh = torch.linalg.svd((codes - mean).double(), full_matrices=False)
+    return mean, s, vh
 
 
 def _projection(codes: torch.Tensor) -> Projection:
@@ -319,8 +329,7 @@ def _projection(codes: torch.Tensor) -> Projection:
     d = codes.shape[1]
     if d <= 3:
         return Projection(torch.zeros(d), torch.eye(d), [1.0] * d, direct=True)
-    mean = codes.mean(0)
-    _, s, vh = torch.linalg.svd((codes - mean).double(), full_matrices=False)
+    mean, s, vh = _centred_svd(codes)
     var = s.pow(2)
     explained = (var[:3] / var.sum()).tolist()
     return Projection(mean, vh[:3].float(), explained, direct=False)
