@@ -44,6 +44,7 @@ def _path_not_repo_id(name: str) -> bool:
     separators = {os.sep, os.altsep} - {None, "/"}  # a Windows path's backslashes
     return name.count("/") != 1 or name.startswith((".", "/", "~")) or any(sep in name for sep in separators)
 
+
 __all__ = [
     "VARIANTS", "Autoencoder", "MnistClassifier", "CheckpointError", "build_model", "load_model",
     "load_checkpoint", "save_checkpoint", "__version__",

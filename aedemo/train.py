@@ -166,8 +166,8 @@ def train(
     model.eval()
     if not all(t.isfinite().all() for t in model.state_dict().values() if t.is_floating_point()):
         # the last step's update, after the last loss checked (_fit checks each step's loss)
-        raise TrainingDiverged(f"training diverged: the weights hold NaN or infinite values after the last step; "
-                               f"try a lower learning rate than {config.lr:g}", -1, history)
+        raise TrainingDiverged(f"training diverged: the weights hold NaN or infinite values after step {steps}; "
+                               f"try a lower learning rate than {config.lr:g}", steps, history)
     result = TrainResult(model, history, seconds, str(device), stopped, steps)
     if config.out:
         save_trained(result, config, x_test, y_test)

@@ -8,6 +8,7 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
+from aedemo.space import latent_tab
 from aedemo.space.images import read_tiles
 
 API_NAMES = {"reconstruct", "reconstruct_drawing", "denoise", "generate", "generate_all", "interpolate", "latent_map",
@@ -97,7 +98,8 @@ def test_latent_map_and_decode(client, store):
     image, status = client.predict(model_name=name, c1=x, c2=y, c3=z, digit=0, api_name="/latent")
     assert _image(image).shape == (28, 28) and "Decoded" in status
     grid, status = client.predict(model_name=name, digit=0, api_name="/latent_grid")
-    assert _image(grid).shape == (15 * 29 + 1, 15 * 29 + 1) and "decoded at 15×15 places" in status
+    side = latent_tab.GRID_SIDE
+    assert _image(grid).shape == (side * 29 + 1, side * 29 + 1) and f"decoded at {side}×{side} places" in status
 
 
 @pytest.mark.parametrize("api_name, kwargs, message", [

@@ -390,3 +390,14 @@ def test_aae_generator_phase_moves_the_encoder():
     gen_opt.step = step
     m.training_step(X, Y, [ae_opt, disc_opt, gen_opt])
     assert moved["encoder"]
+
+
+def test_numpy_numbers_are_taken_as_sizes_and_weights_and_saved_as_plain_json(tmp_path):
+    import numpy as np
+
+    from aedemo import load_model, save_checkpoint
+
+    model = build_model("sparse", latent_dim=np.int64(16), hidden=[np.int32(64)], rho=np.float32(0.1))
+    assert model.config["latent_dim"] == 16 and type(model.config["latent_dim"]) is int
+    save_checkpoint(model, tmp_path / "ck")  # config.json: json cannot write numpy's integers
+    assert load_model(str(tmp_path / "ck")).config["hidden"] == [64]

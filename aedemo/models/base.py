@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import numbers
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -35,25 +36,28 @@ def one_hot(labels: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.T
     return F.one_hot(labels.long(), N_CLASSES).to(dtype)
 
 
-def check_sizes(name: str, sizes: int | Iterable) -> None:
+def check_sizes(name: str, sizes: int | Iterable) -> int | list[int]:
     """A layer size (or each of a list) is a whole number of at least 1: torch builds a layer of 0 units (a model
-    that cannot learn) and fails on "2" only deep inside, in words about strings."""
+    that cannot learn) and fails on "2" only deep inside, in words about strings. Returns them as plain ints (a
+    numpy integer is taken, and config.json could not store it)."""
     single = not isinstance(sizes, list | tuple)
     for size in [sizes] if single else sizes:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
             what = "a whole number" if single else "whole numbers"
             raise ValueError(f"{name} must be {what} of at least 1, got {size!r}")
+    return int(sizes) if single else [int(size) for size in sizes]
 
 
-def check_range(name: str, value: object, low: float, high: float | None = None, *, open_low: bool = False) -> None:
+def check_range(name: str, value: object, low: float, high: float | None = None, *, open_low: bool = False) -> float:
     """A weight or a target of a loss lies in its range: out of it the loss is NaN from the first step, or
-    rewards the opposite of what the model is for."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and value == value
+    rewards the opposite of what the model is for. Returns it as a plain float (for config.json)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
     ok = ok and (value > low if open_low else value >= low) and (high is None or value < high)
     if not ok:
         bound = f"above {low:g}" if open_low else f"at least {low:g}"
         bound += f" and below {high:g}" if high is not None else ""
         raise ValueError(f"{name} must be a number {bound}, got {value!r}")
+    return float(value)
 
 
 @functools.cache
@@ -192,10 +196,10 @@ class Autoencoder(Trainable, nn.Module):
                 f"{self.variant} has no architecture argument {', '.join(map(repr, unknown))}; its arguments: "
                 f"{', '.join(sorted(architecture_arguments(type(self))))}"
             )
-        check_sizes("latent_dim", latent_dim)
+        latent_dim = check_sizes("latent_dim", latent_dim)
         for name in ("hidden", "channels", "disc_hidden"):  # the layer sizes every family names alike
             if config.get(name) is not None:
-                check_sizes(name, config[name])
+                config[name] = check_sizes(name, config[name])
         self.latent_dim = latent_dim
         self.config = {"variant": self.variant, "latent_dim": latent_dim, **config}
 

@@ -30,7 +30,7 @@ class ContractiveAE(AE):
     def __init__(
         self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512,), lam: float = 0.1, **config
     ):
-        check_range("lam", lam, 0)  # a negative weight would reward a code that moves with every pixel
+        lam = check_range("lam", lam, 0)  # a negative weight would reward a code that moves with every pixel
         if len(hidden) != 1:
             raise ValueError("the contractive AE's encoder has exactly one hidden layer (its penalty is exact for it)")
         super().__init__(latent_dim, hidden, lam=lam, **config)

@@ -33,8 +33,8 @@ class SparseAE(AE):
         beta: float = 3.0,
         **config,
     ):
-        check_range("rho", rho, 0, 1, open_low=True)  # a target firing rate: KL(rho || rho_hat) needs 0 < rho < 1
-        check_range("beta", beta, 0)
+        rho = check_range("rho", rho, 0, 1, open_low=True)  # a target firing rate: KL(rho || rho_hat) needs 0 < rho < 1
+        beta = check_range("beta", beta, 0)
         super().__init__(latent_dim, hidden, rho=rho, beta=beta, **config)
         self.rho, self.beta = rho, beta
         self.encoder.append(nn.Sigmoid())  # activations in (0,1): "firing rate" is what rho targets

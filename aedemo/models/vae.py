@@ -32,7 +32,7 @@ class VAE(Autoencoder):
     description = (
         "its encoder gives each digit a Gaussian over codes, N(μ, σ²); training maximises the ELBO "
         "(reconstruction minus the KL divergence to a standard normal prior), so codes drawn from the prior "
-        "decode to new digits. Where the app shows or decodes its code, that is the mean μ"
+        "decode to new digits; its code for a digit is the mean μ"
     )
     reference = "Kingma & Welling 2014"
     loss_words = "BCE + KL (nats per image)"

@@ -190,7 +190,7 @@ def reconstruct_test_digit(
     store: ModelStore, index: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None
 ) -> tuple:
     """reconstruct() of test digit `index` itself, not of the canvas showing it: read back from the canvas it
-    would be prepared again like a drawing (its stroke brought to MNIST's median pen width, among others), which
+    would be prepared again like a drawing (its stroke brought into MNIST's range of pen widths, among others), which
     moved the VAE's reconstruction rank of test digits from about 50 % to 64 %."""
     try:
         index = parse_int(index, "The test digit index", 0, len(store.test_set[2]) - 1)
@@ -230,8 +230,10 @@ def redraw(
 def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None) -> DrawTab:
     """The tab's UI; with `demo`, a test digit's reconstructions are shown when a page loads."""
     all_names = [c for _, c in store.choices()]
+    sizes = sorted({m.latent_dim for m in store.models.values()}) or [0]
+    span = f"{sizes[0]} to {sizes[-1]} numbers" if len(sizes) > 1 else f"{sizes[0]} numbers"
     gr.Markdown(
-        "Draw a digit: every autoencoder squeezes it through its code (2 to 128 numbers, against 784 pixels) and "
+        f"Draw a digit: every autoencoder squeezes it through its code ({span}, against 784 pixels) and "
         "redraws it. The drawing is first prepared the way MNIST prepared its digits: cropped, scaled so its longer "
         "side is 20 px, its stroke brought to MNIST's pen width, and centred by mass in a 28×28 frame."
     )
@@ -266,7 +268,6 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                 with gr.Column(min_width=200):
                     rank = gr.HTML(label="Reconstruction rank", show_label=True, container=True,
                                    elem_id="draw-rank", min_height=IMAGE_PX)
-            sizes = sorted({m.latent_dim for m in store.models.values()})
             # errors of models with codes of 2 and 128 numbers side by side read as a ranking of the methods
             differ = (f"code sizes differ, {sizes[0]}–{sizes[-1]} numbers, see “What are these models?”; "
                       if len(sizes) > 1 else "")

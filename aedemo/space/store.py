@@ -21,7 +21,7 @@ import torch
 from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint
 from ..data import load_mnist, to_float
 from ..models import AUTOENCODERS, VARIANTS, Autoencoder, MnistClassifier
-from ..models.base import N_PIXELS
+from ..models.base import N_CLASSES, N_PIXELS
 
 HUB_ENV = "AEDEMO_HUB_REPO"
 PERCENTILE_DIGITS = 2000  # test digits whose reconstruction errors rank a drawing; plenty for a percentile
@@ -67,8 +67,9 @@ def built_from(model: Autoencoder) -> str:
     if config.get("channels"):
         blocks = ", residual blocks" if config.get("blocks") else ""
         words = f"Conv {'-'.join(map(str, config['channels']))} channels{blocks}"
-    else:
-        words = "MLP " + "-".join(map(str, [N_PIXELS, *config.get("hidden", []), model.latent_dim]))
+    else:  # a conditional model's encoder takes the one-hot class beside the pixels
+        inputs = f"{N_PIXELS}+{N_CLASSES}" if model.conditional and config.get("class_into") == "input" else N_PIXELS
+        words = "MLP " + "-".join(map(str, [inputs, *config.get("hidden", []), model.latent_dim]))
     weights = {"rho": "ρ", "beta": "β", "lam": "λ"}
     return ", ".join([words] + [f"{sign} = {config[k]:g}" for k, sign in weights.items() if k in config])
 
