@@ -479,6 +479,9 @@ def test_more_or_fewer_test_digits_keep_the_sliders_and_the_decoded_point(store)
     assert flat["dims"] == 2 and flat["marker"] == [0.5, -0.25, 0.0]
     kept, refused = latent_tab.more_or_fewer_points(store, name, "2-D", 6000, 0.5, -0.25, 0.125)
     assert kept == unchanged(1)[0] and refused.startswith("⚠️ Test digits shown must be")
+    # a valid number after a refused one: the warning about the old value goes (it used to stay)
+    _, status = latent_tab.more_or_fewer_points(store, name, "2-D", 250, 0.5, -0.25, 0.125, None, 0, refused)
+    assert status.startswith("Decoded at (0.50, -0.25")
 
 
 def test_latent_sliders_show_short_bounds_that_hold_their_value(store):

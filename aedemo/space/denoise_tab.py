@@ -157,7 +157,8 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
             strength = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Strength",
                                  info="Gaussian: std of the noise added, before clipping to [0, 1] · salt & pepper: "
                                       "fraction of pixels set to black or white · masking: side of a black square at "
-                                      "a random place, as a fraction of the image's 28 px. The DAE trained on "
+                                      "a random place, as a fraction of the image's 28 px (on background only, it "
+                                      "changes nothing). The DAE trained on "
                                       f"strengths drawn evenly from 0 to {TRAIN_STRENGTH['gaussian']} / "
                                       f"{TRAIN_STRENGTH['salt_pepper']} / {TRAIN_STRENGTH['masking']}: past "
                                       "them it meets noise it never saw.")

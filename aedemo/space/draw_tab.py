@@ -208,7 +208,7 @@ def first_view(store: ModelStore, variants: list[str] | None, focus: str | None)
     the first look is the models at work rather than empty panels; the drawing that Denoise offers stays unset."""
     *shown, _ = reconstruct_test_digit(store, FIRST_SHOWN, variants, focus)
     label = int(store.test_set[2][FIRST_SHOWN])
-    note = f"{FIRST_NOTE} #{FIRST_SHOWN}, labelled {label}, until you draw one or pick one below."
+    note = f"{FIRST_NOTE} #{FIRST_SHOWN}, labelled {label}, until you draw one or pick one with the buttons above."
     return (*shown, gr.skip(), note)
 
 
@@ -288,7 +288,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                     "the digit from it; they differ in what they are trained to do besides.\n\n"
                     + store.models_markdown(), elem_id="draw-models")
             code = gr.BarPlot(x="dim", y="value",
-                              label="Code of the drawing (VAE, CVAE: the posterior mean μ; hover or tap a bar)",
+                              label="Code of the digit shown (VAE, CVAE: the posterior mean μ; hover or tap a bar)",
                               sort="x", y_title="value", x_title="code dimension", x_axis_labels_visible=False,
                               elem_id="draw-code")
             status = gr.Markdown(elem_classes=["status-line"], elem_id="draw-status")

@@ -117,21 +117,25 @@ def latent_map(
 @torch.no_grad()
 def more_or_fewer_points(
     store: ModelStore, model_name: str | None, view: str, n_points: Any, c1: Any, c2: Any, c3: Any,
-    session_models: dict | None = None,
+    session_models: dict | None = None, digit: Any = 0, status: str | None = None,
 ) -> tuple:
     """The same map with another number of test digits: the sliders, the decoded digit and the status stay, and
-    the marker stays where the sliders are. Returns the scatter value and a status line (left as it is unless
-    `n_points` is refused)."""
+    the marker stays where the sliders are. Returns the scatter value and a status line: left as it is, unless
+    `n_points` is refused, or an earlier refusal (`status`) is to be replaced by what the sliders decode."""
     try:
         value, _, _, dims, _ = _map(store, model_name, view, n_points, session_models)
     except UserInputError as e:
         return gr.skip(), problem(str(e))
+    if isinstance(status, str) and status.startswith(PROBLEM_MARK):  # a warning about a value no longer there
+        status = decode_point(store, model_name, c1, c2, c3, digit, session_models)[1]
+    else:
+        status = gr.skip()
     try:
         at = [parse_float(v, "Each coordinate") for v in (c1, c2, c3)][:dims]
         value["marker"] = at + [0.0] * (3 - dims)
     except UserInputError:
         pass  # sliders that are not numbers: no marker, as on a fresh map
-    return value, gr.skip()
+    return value, status
 
 
 @torch.no_grad()
@@ -318,8 +322,9 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
         partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
         api_visibility="private", preprocess=False)
     # more or fewer dots redraw the map alone: a digit decoded or clicked on it stays, as do the sliders
-    n_points.input(partial(more_or_fewer_points, store), [model, view, n_points, c1, c2, c3, session_models],
-                     [scatter, status], api_visibility="private", trigger_mode="always_last", preprocess=False)
+    n_points.input(partial(more_or_fewer_points, store),
+                   [model, view, n_points, c1, c2, c3, session_models, digit, status], [scatter, status],
+                   api_visibility="private", trigger_mode="always_last", preprocess=False)
     # .input, not .change: a click on the map moves the sliders itself, and must not decode a second time; and not
     # .release, which a value typed in a slider's box and Enter does not fire
     gr.on([c1.input, c2.input, c3.input, digit.input], partial(decode_point, store), decode_inputs,
@@ -341,7 +346,13 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
         api_visibility="private")
     model.change(partial(class_picker, store), [model, session_models], digit, queue=False, show_progress="hidden",
                  api_visibility="private")
-    # another model or class: the grid shown is no longer the one the controls describe
-    gr.on([model.change, digit.input], lambda: gr.Image(value=None, visible=False), None, grid, queue=False,
-          show_progress="hidden", api_visibility="private")
+    # another model: the grid shown is no longer one the controls describe; another class: the grid follows it
+    model.change(lambda: gr.Image(value=None, visible=False), None, grid, queue=False, show_progress="hidden",
+                 api_visibility="private")
+
+    def regrid(model_name: str | None, digit: Any, models: dict | None, shown: Any) -> tuple:
+        return decode_grid(store, model_name, digit, models) if shown is not None else (gr.skip(), gr.skip())
+
+    digit.input(regrid, [model, digit, session_models, grid], [grid, status], preprocess=False,
+                show_progress="hidden", api_visibility="private", trigger_mode="always_last")
     follow_session(session_models, store, [(model, lambda s: store.choices(s))])

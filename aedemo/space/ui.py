@@ -107,6 +107,10 @@ CSS = """
 #draw-gallery-heading { margin-bottom: -0.5rem; }
 @media (max-width: 640px) {  /* a phone: rows of three, as in Denoise, not nine tiles over two screens */
   #draw-gallery .digit-tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+  /* a caption wraps rather than cutting off the error it exists to show ("Contractive …") */
+  #draw-gallery figcaption, #denoise-gallery figcaption { white-space: normal; overflow: visible;
+                                                          text-overflow: clip; line-height: 1.25; flex-grow: 1; }
+  #draw-gallery figure, #denoise-gallery figure { display: flex; flex-direction: column; }
 }
 #draw-seen .digit-tiles { grid-template-columns: minmax(0, 140px); justify-content: center; }
 #denoise-digits .grid-container { grid-template-columns: repeat(10, minmax(0, 1fr)) !important;
@@ -124,9 +128,13 @@ CSS = """
 /* the models table: words whole (Gradio's tables break them anywhere), names on one line where there is room */
 #draw-models td, #draw-models th { word-break: normal; overflow-wrap: break-word; }
 #draw-models td:first-child { white-space: nowrap; }
-@media (max-width: 640px) {
-  #draw-models td, #draw-models th { padding: 4px 6px; }
-  #draw-models td:first-child { white-space: normal; }
+@media (max-width: 640px) {  /* a phone: one block per model, not four columns with five letters a line */
+  #draw-models thead { display: none; }
+  #draw-models table, #draw-models tbody, #draw-models tr, #draw-models td { display: block; width: auto; }
+  #draw-models tr { border-bottom: 1px solid var(--border-color-primary); padding: 0.4rem 0; }
+  #draw-models td { padding: 1px 6px; border: none; white-space: normal; }
+  #draw-models td:nth-child(2)::before { content: "Code size: "; }
+  #draw-models td:nth-child(3)::before { content: "Built from: "; }
 }
 #generate-priors .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
 """
