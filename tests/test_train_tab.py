@@ -68,10 +68,13 @@ def test_the_test_curve_has_points_within_an_epoch(small_data, tmp_path, monkeyp
 
 def test_downloaded_zip_loads_with_load_model(small_data, tmp_path):
     last = list(run_training("vae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path / "s", data=small_data))[-1]
-    # a VAE's KL term is drawn beside its loss, at every test point: the trade-off between its two terms
+    # a VAE's KL term is drawn at every test point, on its own axis: the trade-off between its two terms
     test, kl = (last.loss[last.loss["curve"] == c].sort_values("epoch") for c in ("test", train_tab.KL_CURVE))
     assert kl["epoch"].tolist() == test["epoch"].tolist()
     assert all(0 < k < t for k, t in zip(kl["loss"], test["loss"], strict=True))
+    kl_plot, loss_plot = train_tab._kl_update(last.loss), train_tab._curve_update(last.loss, "vae")
+    assert kl_plot.visible is True and train_tab.KL_CURVE not in {row[2] for row in loss_plot.value["data"]}
+    assert train_tab._kl_update(last.loss[last.loss["curve"] != train_tab.KL_CURVE]).visible is False  # an AE's
     with zipfile.ZipFile(last.download) as z:
         names = set(z.namelist())
         z.extractall(tmp_path / "unzipped")
@@ -325,9 +328,9 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
         assert not queued.done()
         first.predict(api_name="/stop_training")  # stops the first visitor's run, not the second's
 
-        status, _curve, _grid, download, repo_id, _push_status = long_run.result(timeout=120)
+        status, _curve, _grid, download, repo_id, _push_status, _kl = long_run.result(timeout=120)
         assert "my ae #1** stopped:" in status
-        status, _curve, _grid, download, repo_id, push_status = queued.result(timeout=120)
+        status, _curve, _grid, download, repo_id, push_status, _kl = queued.result(timeout=120)
         assert push_status == ""  # a new model clears the message of an earlier push
         assert "my ae #1" in status and "finished" in status  # its own session: its own first model
         assert repo_id["placeholder"] == "your-name/aedemo-ae"  # the push box suggests a name for what was trained

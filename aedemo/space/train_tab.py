@@ -375,6 +375,7 @@ def _train_handler(variant, epochs, budget, batch_size, lr, models, request: gr.
             # of an earlier push (or of one refused for want of a model)
             gr.Textbox(placeholder=f"your-name/aedemo-{variant}") if view.checkpoint else gr.skip(),
             "" if view.checkpoint else gr.skip(),
+            _kl_update(view.loss),
         )
 
 
@@ -383,9 +384,18 @@ def _curve_update(curve: pd.DataFrame | None, variant: str) -> Any:
     exists: refused settings leave the plot alone); an empty frame clears the previous run's curve."""
     if curve is None:
         return gr.skip()
+    curve = curve[curve["curve"] != KL_CURVE]  # drawn on its own axis: ~20 nats flat along the foot of this one
     if curve.empty:
         return gr.LinePlot(value=None)
     return gr.LinePlot(value=curve, y_title=loss_title(variant), y_lim=[None, loss_axis_top(curve)])
+
+
+def _kl_update(curve: pd.DataFrame | None) -> Any:
+    """The KL plot for a view: shown for a VAE or CVAE, whose test KL the curve carries; hidden for the others."""
+    if curve is None:
+        return gr.skip()
+    kl = curve[curve["curve"] == KL_CURVE]
+    return gr.LinePlot(value=kl, visible=True) if not kl.empty else gr.LinePlot(value=None, visible=False)
 
 
 def _stop_handler(request: gr.Request) -> None:
@@ -433,7 +443,12 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             curve = gr.LinePlot(None, x="epoch", y="loss", color="curve",
                                 label="Loss on training batches and on held-out test digits",
                                 x_title="epoch", y_title="loss per image", color_title="",
-                                color_map={"train": "#2563eb", "test": "#f97316", KL_CURVE: "#16a34a"})
+                                color_map={"train": "#2563eb", "test": "#f97316"})
+            # a VAE's two terms pull against each other: its KL term on an axis of its own, where it can be read
+            kl_plot = gr.LinePlot(None, x="epoch", y="loss", color="curve", visible=False,
+                                  label="The test loss's KL term: how far the codes' Gaussians sit from the prior",
+                                  x_title="epoch", y_title="KL (nats per image)", color_title="",
+                                  color_map={KL_CURVE: "#16a34a"})
             # captioned above, not by Gradio's label, which sat over the first digits (and its buttons over the last)
             gr.Markdown("**Ten test digits, their reconstructions** and, for the generative models, **samples "
                         "from the prior**, after each epoch:")
@@ -457,7 +472,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     run = train_btn.click(lambda: (gr.Button(interactive=False), ""), None, [train_btn, push_status], queue=False,
                           show_progress="hidden", api_visibility="private").then(
         _train_handler, [variant, epochs, budget, batch_size, lr, session_models],
-        [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status],
+        [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status, kl_plot],
         api_name="train", concurrency_limit=1, concurrency_id="train", show_progress_on=[status],
     )
     # .then follows a success only; .failure the rest (an exception, a full queue), or the button stayed grey
