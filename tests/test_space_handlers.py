@@ -637,3 +637,10 @@ def test_the_first_view_survives_a_change_of_models_or_focus(store):
     assert digit == unchanged(1)[0]
     *_, status, _ = draw_tab.redraw(store, None, "", ["ae"], "ae")  # nothing shown yet: it says so
     assert status.startswith("Nothing to reconstruct yet")
+
+
+def test_the_note_over_the_draw_panels_follows_an_upload(store):
+    assert draw_tab.upload_note("") == draw_tab.UPLOAD_NOTE  # the panels show the upload, not the canvas
+    assert draw_tab.upload_note(draw_tab.EMPTY_UPLOAD) == ""  # emptied: the status says why
+    # refused: panels and note stay (the note used to go, leaving the panels unlabelled)
+    assert draw_tab.upload_note("⚠️ The image is too large") == unchanged(1)[0]

@@ -17,7 +17,7 @@ from ..models import Autoencoder
 from . import images
 from .inputs import UserInputError, as_batch, parse_int, to_mnist
 from .store import PERCENTILE_DIGITS, ModelStore, ModelUnavailable, display_name, short_name
-from .ui import IMAGE_PX, follow_session, problem, unchanged
+from .ui import IMAGE_PX, PROBLEM_MARK, follow_session, problem, unchanged
 
 # The nine models of a stroke run two at a time: at batch 1 each is mostly waiting on its weights coming from
 # memory, with the GIL released, so a second thread cuts their time by 12-34 % (two VMs, quiet and slow spells;
@@ -213,6 +213,15 @@ def first_view(store: ModelStore, variants: list[str] | None, focus: str | None)
 
 
 FIRST_NOTE = "Shown: test digit"
+UPLOAD_NOTE = "Shown: your upload (the canvas is not used)."
+
+
+def upload_note(status: str | None) -> Any:
+    """The note over the panels after an upload: they show it, unless it was refused (the panels and their note
+    stay as they were) or held no ink (the panels are empty and the status says why)."""
+    if isinstance(status, str) and status.startswith(PROBLEM_MARK):
+        return gr.skip()
+    return "" if status == EMPTY_UPLOAD else UPLOAD_NOTE
 
 
 def redraw(
@@ -305,10 +314,10 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # preprocess=False: an upload that is not an image gets the message inputs.to_mnist gives it, not "Error";
     # uploads_only: a request's file path is then read only from Gradio's upload folder
     upload.upload(partial(reconstruct, store, empty=EMPTY_UPLOAD, uploads_only=True),
-                  [upload, variants, focus, session_models], outputs, api_name="reconstruct", preprocess=False)
-    # a stroke (a test digit put there by a button fires no .change) or an upload: the test digit named is gone
-    gr.on([sketch.change, upload.upload], lambda: "", None, picked, queue=False, show_progress="hidden",
-          api_visibility="private")
+                  [upload, variants, focus, session_models], outputs, api_name="reconstruct", preprocess=False).then(
+        upload_note, status, picked, queue=False, show_progress="hidden", api_visibility="private")
+    # a stroke (a test digit put there by a button fires no .change): the test digit named is gone
+    sketch.change(lambda: "", None, picked, queue=False, show_progress="hidden", api_visibility="private")
     for control in (variants, focus):
         control.input(partial(redraw, store), [digit, picked, variants, focus, session_models], outputs,
                       show_progress="hidden", api_visibility="private", trigger_mode="always_last")
