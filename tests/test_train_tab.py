@@ -388,3 +388,11 @@ def test_the_train_button_is_enabled_again_however_the_run_ends():
     button = deps[deps[run]["trigger_after"]]["outputs"][0]  # what the press greys out
     followers = [d for d in deps if d.get("trigger_after") == run and d["outputs"] == [button]]
     assert sorted(bool(d["trigger_only_on_failure"]) for d in followers) == [False, True]
+
+
+def test_a_model_that_draws_one_digit_for_every_input_is_called_collapsed(small_data, store):
+    # a learning rate near 1 left the AE drawing one blurry digit whatever it was given, reported as "finished"
+    flat = aedemo.build_model("ae").eval()
+    torch.nn.init.zeros_(flat.decoder[-1].weight)  # its output no longer depends on the input
+    assert train_tab.collapsed(flat, small_data)
+    assert not any(train_tab.collapsed(model, small_data) for model in store.models.values())  # the shipped ones

@@ -27,9 +27,9 @@ import torch
 
 from ..allocator import return_freed_memory
 from ..checkpoint import save_checkpoint
-from ..data import to_float
+from ..data import one_per_class, to_float
 from ..evaluate import evaluate_model
-from ..models import AUTOENCODERS, VARIANTS, build_model
+from ..models import AUTOENCODERS, VARIANTS, Autoencoder, build_model
 from . import train_worker as worker
 from .inputs import UserInputError, parse_float
 from .store import display_name
@@ -311,6 +311,7 @@ def _train_and_report(
                 view.status = (
                     f"**{name}** {how} on {payload['device']}, test loss {test:.1f}. It is now in the other tabs' "
                     f"model lists (for this browser session only); {saved}."
+                    + (f"\n\n*{COLLAPSED}*" if collapsed(model, data) else "")
                     + (f"\n\n*Note:* {data.notice}" if data.notice else "")
                 )
             now = time.perf_counter()
@@ -322,6 +323,23 @@ def _train_and_report(
     if view.error is None and view.progress < 1.0:  # no "done" and no "error": should not happen, but say so
         view.status = view.error = "Training ended without a model."
         yield snapshot()
+
+
+COLLAPSED = ("All ten reconstructions look alike: the model collapsed to an average digit (learning rate too high? "
+             "1e-3 is a good start).")
+
+
+@torch.no_grad()
+def collapsed(model: Autoencoder, data: worker.TrainingData) -> bool:
+    """Whether the model draws one digit whatever it is given, as a learning rate near 1 leaves it while the loss
+    still reads as a number: its reconstructions of a test digit of each class hardly differ pixel by pixel."""
+    picks = one_per_class(data.y_test)
+    x, y = to_float(data.x_test[picks]), data.y_test[picks]
+    out = model.reconstruct(x.to(model.device), y.to(model.device) if model.conditional else None)
+    return float(out.std(0).mean()) < COLLAPSE_SPREAD
+
+
+COLLAPSE_SPREAD = 0.02  # mean per-pixel std across the ten; the shipped models' is ~0.3
 
 
 # --- Hub push ------------------------------------------------------------------------------------------------
