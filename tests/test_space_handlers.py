@@ -644,3 +644,12 @@ def test_the_note_over_the_draw_panels_follows_an_upload(store):
     assert draw_tab.upload_note(draw_tab.EMPTY_UPLOAD) == ""  # emptied: the status says why
     # refused: panels and note stay (the note used to go, leaving the panels unlabelled)
     assert draw_tab.upload_note("⚠️ The image is too large") == unchanged(1)[0]
+
+
+def test_denoise_shows_the_test_set_averages_beside_the_one_digit(store):
+    # one digit can mislead (at strength 0 the AE beats the DAE): the averages from each model's metrics.json
+    table = denoise_tab.averages_markdown(store)
+    if "dae" in store.models:
+        figures = store.test_figures("dae")
+        assert f"**{figures['gaussian_denoised_psnr']:.1f}** dB" in table.splitlines()[2]
+    assert denoise_tab.averages_markdown(ModelStore(root="/nonexistent")) == ""  # no figures: no table

@@ -9,11 +9,11 @@ import gradio as gr
 import numpy as np
 import torch
 
-from ..evaluate import PSNR_CAP_DB, psnr
+from ..evaluate import DENOISE_SETTINGS, PSNR_CAP_DB, psnr
 from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
 from .inputs import MAX_SEED, UserInputError, as_batch, parse_float, parse_int, parse_seed, to_mnist
-from .store import ModelStore, ModelUnavailable, short_name
+from .store import ModelStore, ModelUnavailable, display_name, short_name
 from .ui import follow_session, problem, unchanged
 
 SOURCES = ("Test digit", "My drawing", "Upload")
@@ -111,6 +111,22 @@ def denoise(
     return images.tiles_html(tiles), "\n".join(table), " ".join(notes)
 
 
+def averages_markdown(store: ModelStore, names: tuple[str, ...] = COMPARED) -> str:
+    """The compared models' mean PSNR over the 10,000 test digits at the two settings the evaluation scores, from
+    their metrics.json: one digit can mislead. Empty when no model has the figures."""
+    settings = list(DENOISE_SETTINGS.items())
+    heads = [f"{KIND_LABELS[k]} {s:g}: noisy → restored" for k, s in settings]
+    rows = []
+    for name in names:
+        f = store.test_figures(name)
+        if all(f"{k}_denoised_psnr" in f for k, _ in settings):
+            cells = [f"{f[k + '_noisy_psnr']:.1f} → **{f[k + '_denoised_psnr']:.1f}** dB" for k, _ in settings]
+            rows.append(f"| {display_name(name)} | " + " | ".join(cells) + " |")
+    if not rows:
+        return ""
+    return "\n".join([f"| Model | {' | '.join(heads)} |", "|---|" + "---|" * len(heads), *rows])
+
+
 def first_of_each_class(store: ModelStore) -> list[int]:
     """Index of the first test digit of each class 0-9: the gallery to pick from."""
     labels = store.test_set[2].numpy()
@@ -178,6 +194,10 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                 "(structural similarity, Wang et al. 2004) compares local brightness, contrast and structure: 1 is "
                 "identical, 0 no resemblance. One digit can mislead: try others, and other seeds.",
                 elem_classes=["meter-text"])
+            averages = averages_markdown(store)
+            if averages:
+                with gr.Accordion("Averages over the 10,000 test digits (PSNR)", open=False):
+                    gr.Markdown(averages, elem_id="denoise-averages")
             status = gr.Markdown(first[2], elem_classes=["status-line"], elem_id="denoise-status")
 
     drawing_input = drawing if drawing is not None else gr.State(None)

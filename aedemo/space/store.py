@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint
+from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint, read_metrics
 from ..data import load_mnist, to_float
 from ..models import AUTOENCODERS, VARIANTS, Autoencoder, MnistClassifier
 from ..models.base import N_CLASSES, N_PIXELS
@@ -186,6 +186,17 @@ class ModelStore:
             if isinstance(m, Autoencoder) and keep(m):
                 out.append((f"{name} (trained in this session)", name))
         return out
+
+    def test_figures(self, name: str) -> dict[str, float]:
+        """A shipped model's test-set figures, as its metrics.json records them ({} when it has none, or came
+        from the Hub)."""
+        source = self.sources.get(name, "")
+        if not source or source.startswith("hub:"):
+            return {}
+        try:
+            return dict(read_metrics(source).get("test", {}))
+        except CheckpointError:
+            return {}
 
     def status_markdown(self) -> str:
         """One short paragraph: what is loaded, what is not and why."""
