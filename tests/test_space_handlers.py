@@ -289,8 +289,13 @@ def test_cvae_draws_the_asked_class(store):
 def test_the_test_digit_picker_greys_out_while_another_source_is_denoised():
     # it looked in use while the drawing or an upload was denoised
     for source in ("My drawing", "Upload"):
-        assert "not-in-use" in denoise_tab.picker_look(source).elem_classes
-    assert denoise_tab.picker_look("Test digit").elem_classes == denoise_tab.PICKER_CLASSES
+        assert "not-in-use" in denoise_tab.picker_look(source)[0].elem_classes
+    assert denoise_tab.picker_look("Test digit")[0].elem_classes == denoise_tab.PICKER_CLASSES
+    assert denoise_tab.picker_look("Upload")[1].open is True  # where to put the picture
+    # a source that gives no digit: the tiles still on show are the previous one's, greyed out
+    tiles, table = denoise_tab.results_look("⚠️ Upload an image of a digit first.")
+    assert tiles.elem_classes == table.elem_classes == ["not-in-use"]
+    assert all(part.elem_classes == [] for part in denoise_tab.results_look(""))
 
 
 def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):

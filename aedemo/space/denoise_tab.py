@@ -14,7 +14,7 @@ from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
 from .inputs import MAX_SEED, UserInputError, as_batch, parse_float, parse_int, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, display_name, short_name
-from .ui import follow_session, problem, unchanged
+from .ui import PROBLEM_MARK, follow_session, problem, unchanged
 
 SOURCES = ("Test digit", "My drawing", "Upload")
 KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
@@ -140,9 +140,19 @@ def random_index(store: ModelStore) -> tuple:
 PICKER_CLASSES = ["pixels", "digit-gallery"]
 
 
-def picker_look(source: str | None) -> gr.Gallery:
-    """The test-digit picker greys out while another source is denoised (a click on it still switches back)."""
-    return gr.Gallery(elem_classes=PICKER_CLASSES + ([] if source == "Test digit" else ["not-in-use"]))
+def picker_look(source: str | None) -> tuple:
+    """The test-digit picker greys out while another source is denoised (a click on it still switches back), and
+    the upload box opens when Upload is chosen: where to put the picture."""
+    greyed = [] if source == "Test digit" else ["not-in-use"]
+    return gr.Gallery(elem_classes=PICKER_CLASSES + greyed), (gr.Accordion(open=True) if source == "Upload"
+                                                              else gr.skip())
+
+
+def results_look(status: str | None) -> tuple:
+    """The tiles and their table grey out while the status says why the chosen source gave none: they are the
+    previous one's."""
+    greyed = ["not-in-use"] if isinstance(status, str) and status.startswith(PROBLEM_MARK) else []
+    return gr.HTML(elem_classes=greyed), gr.Markdown(elem_classes=greyed)
 
 
 def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.State | None = None) -> None:
@@ -166,7 +176,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                 test_index = gr.Number(value=gallery_digits[7], label="Test digit index (0-9999)", precision=0,
                                        minimum=0, maximum=len(store.test_set[2]) - 1, scale=2)
                 random_button = gr.Button("Random digit", scale=1)
-            with gr.Accordion("Upload a picture", open=False):
+            with gr.Accordion("Upload a picture", open=False) as upload_box:
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=180,
                                   elem_id="denoise-upload")
             kind = gr.Radio([(v, k) for k, v in KIND_LABELS.items()], value="gaussian", label="Noise")
@@ -213,7 +223,10 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     def pick_gallery_digit(evt: gr.SelectData) -> tuple:
         return gallery_digits[evt.index], "Test digit"
 
-    source.change(picker_look, source, digits, api_visibility="private", queue=False, show_progress="hidden")
+    source.change(picker_look, source, [digits, upload_box], api_visibility="private", queue=False,
+                  show_progress="hidden")
+    status.change(results_look, status, [results, table], api_visibility="private", queue=False,
+                  show_progress="hidden")
     pick = digits.select(pick_gallery_digit, None, [test_index, source], api_visibility="private", queue=False)
     rand = random_button.click(partial(random_index, store), None, [test_index, source], api_visibility="private",
                                queue=False)

@@ -476,7 +476,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
         download = gr.DownloadButton("Download the checkpoint (.zip: model.safetensors, config.json, metrics.json)",
                                      visible=False)
         with gr.Row():
-            repo_id = gr.Textbox(label="Repository id", placeholder="your-name/aedemo-vae")
+            repo_id = gr.Textbox(label="Repository id", placeholder=f"your-name/aedemo-{first_variant}")
             token = gr.Textbox(label="Hugging Face token (write access)", type="password", placeholder="hf_…",
                                info="Used for this push only: never stored or logged.")
             private = gr.Checkbox(label="Private repository", value=False)

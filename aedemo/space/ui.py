@@ -116,6 +116,7 @@ CSS = """
 #denoise-digits .grid-container { grid-template-columns: repeat(10, minmax(0, 1fr)) !important;
                                   grid-template-rows: none !important; grid-auto-rows: auto !important; gap: 4px; }
 #denoise-digits.not-in-use { opacity: 0.4; }  /* another source is denoised; a click on a digit switches back */
+#denoise-gallery.not-in-use, #denoise-table.not-in-use { opacity: 0.35; }  /* the previous source's results */
 #denoise-digits.not-in-use:hover { opacity: 0.75; }
 /* reconstructions (Draw, Denoise): inline PNG tiles (images.tiles_html), laid out like a gallery */
 .digit-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 8px; }
