@@ -201,6 +201,8 @@ def reconstruct_test_digit(
 
 
 FIRST_SHOWN = 0  # the test digit (a 7) whose reconstructions greet a visitor, until they draw
+FIRST_NOTE = "Shown: test digit"  # how the note over the panels begins while FIRST_SHOWN is on show
+UPLOAD_NOTE = "Shown: your upload (the canvas is not used)."
 
 
 def first_view(store: ModelStore, variants: list[str] | None, focus: str | None) -> tuple:
@@ -211,9 +213,6 @@ def first_view(store: ModelStore, variants: list[str] | None, focus: str | None)
     note = f"{FIRST_NOTE} #{FIRST_SHOWN}, labelled {label}, until you draw one or pick one with the buttons above."
     return (*shown, gr.skip(), note)
 
-
-FIRST_NOTE = "Shown: test digit"
-UPLOAD_NOTE = "Shown: your upload (the canvas is not used)."
 
 
 def upload_note(status: str | None) -> Any:
