@@ -658,3 +658,13 @@ def test_denoise_shows_the_test_set_averages_beside_the_one_digit(store):
         figures = store.test_figures("dae")
         assert f"**{figures['gaussian_denoised_psnr']:.1f}** dB" in table.splitlines()[2]
     assert denoise_tab.averages_markdown(ModelStore(root="/nonexistent")) == ""  # no figures: no table
+
+
+def test_a_decoded_place_counts_a_third_axis_at_its_mean_among_the_others(store):
+    # a 2-D map's status listed the hidden third axis and said "the other 29", where its grid said 30
+    if "vae" not in store.models:
+        pytest.skip("no VAE checkpoint")
+    _, _, _, hidden, _ = latent_tab.latent_map(store, "vae", "2-D", 500)
+    at_rest = latent_tab.decode_point(store, "vae", 0.5, -0.25, hidden.value)[1]
+    assert at_rest.startswith("Decoded at (0.50, -0.25) (the other 30 code dimensions")
+    assert "(0.50, -0.25, 1.00) (the other 29" in latent_tab.decode_point(store, "vae", 0.5, -0.25, 1.0)[1]

@@ -167,8 +167,11 @@ def decode_point(
     z = projection.to_code(torch.tensor([c[:k]], dtype=torch.float32))
     labels = torch.tensor([d]) if model.conditional else None
     out = model.decode(z.to(model.device), labels).cpu()
-    where = ", ".join(f"{v:.2f}".replace("-0.00", "0.00") for v in c[:k])
-    rest = "" if projection.direct else f" (the other {model.latent_dim - k} code dimensions at their mean)"
+    # a third principal axis at its mean (the hidden slider of a 2-D map, or one left at rest) is one of the
+    # dimensions at their mean: a 2-D map's status counted it as shown, unlike its grid's
+    shown = 2 if k == 3 and not projection.direct and c[2] == _at_rest(coords, 2) else k
+    where = ", ".join(f"{v:.2f}".replace("-0.00", "0.00") for v in c[:shown])
+    rest = "" if projection.direct else f" (the other {model.latent_dim - shown} code dimensions at their mean)"
     cls = f", drawn as {a_digit(d)}" if model.conditional else ""
     return images.show(out), f"Decoded at ({where}){rest}{cls}."
 
