@@ -39,6 +39,15 @@ def _at_rest(coords: torch.Tensor, axis: int) -> float:
     return round(float(coords[:, axis].mean()), 3) if axis < coords.shape[1] else 0.0
 
 
+def _at_their_mean(latent_dim: int, shown: int) -> str:
+    """What a decoded place's status says of the code dimensions it does not name: they sit at their mean."""
+    others = latent_dim - shown
+    if others <= 0:
+        return ""
+    return f" (the other {others} code dimensions at their mean)" if others > 1 else (
+        " (the other code dimension at its mean)")
+
+
 def _sliders(coords: torch.Tensor, names: list[str], value: list[float] | None = None, dims: int = 3) -> list:
     """One slider per plotted axis (the first `dims`) spanning the codes (a margin beyond); the others hidden, at
     the codes' mean along them, so a 2-D map decodes what it shows."""
@@ -171,7 +180,7 @@ def decode_point(
     # dimensions at their mean: a 2-D map's status counted it as shown, unlike its grid's
     shown = 2 if k == 3 and not projection.direct and c[2] == _at_rest(coords, 2) else k
     where = ", ".join(f"{v:.2f}".replace("-0.00", "0.00") for v in c[:shown])
-    rest = "" if projection.direct else f" (the other {model.latent_dim - shown} code dimensions at their mean)"
+    rest = _at_their_mean(model.latent_dim, shown)
     cls = f", drawn as {a_digit(d)}" if model.conditional else ""
     return images.show(out), f"Decoded at ({where}){rest}{cls}."
 
@@ -205,8 +214,7 @@ def decode_grid(
     labels = torch.full((len(places),), d, device=model.device) if model.conditional else None
     out = model.decode(projection.to_code(places).to(model.device), labels).cpu()
     names = _axis_names(projection, k)
-    rest = "" if k == 2 else (" (the other code dimensions at their mean)" if projection.direct else
-                              f" (the other {model.latent_dim - 2} code dimensions at their mean)")
+    rest = _at_their_mean(model.latent_dim, 2)
     cls = f", all drawn as {a_digit(d)}, across the test {d}s' codes" if model.conditional else ""
     return images.grid(out, ncol=GRID_SIDE, scale=1), (
         f"{display_name(model_name)} decoded at {GRID_SIDE}×{GRID_SIDE} places: {names[0]} from "
