@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -487,6 +488,59 @@ def test_more_or_fewer_test_digits_keep_the_sliders_and_the_decoded_point(store)
     # a valid number after a refused one: the warning about the old value goes (it used to stay)
     _, status = latent_tab.more_or_fewer_points(store, name, "2-D", 250, 0.5, -0.25, 0.125, None, 0, refused)
     assert status.startswith("Decoded at (0.50, -0.25")
+
+
+def test_the_draw_tabs_digit_is_starred_on_every_latent_map(store, mnist_test):
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    model = store.get(name)
+    images, labels = mnist_test
+    index = 4321  # not among the 2,000 plotted: a drawing is no test digit
+    digit = images[index].float().div(255).numpy()
+    value, *_ = latent_tab.latent_map(store, name, "2-D", 2000, None, digit)
+    codes, projection = store.test_codes(model)
+    with torch.no_grad():
+        z = model.encode(torch.from_numpy(digit)[None, None], labels[index : index + 1] if model.conditional else None)
+    assert value["drawing"] == pytest.approx(projection.to_axes(z)[0, :2].tolist() + [0.0], abs=1e-3)
+    # what the note counts: the classes of the test digits nearest to the digit's whole code
+    nearest = torch.cdist(z, codes)[0].argsort()[: latent_tab.NEIGHBOURS]
+    classes = labels[: len(codes)][nearest].tolist()
+    top = max(set(classes), key=classes.count)
+    assert f"{classes.count(top)} of class {top}" in value["drawing_note"]
+    assert f"{model.latent_dim}-D code" in value["drawing_note"]
+    # the star stays when more digits are shown, and follows the Draw tab's digit
+    other = images[index + 1].float().div(255).numpy()
+    more, _ = latent_tab.more_or_fewer_points(store, name, "2-D", 500, 0, 0, 0, None, 0, None, digit)
+    assert more["drawing"] == value["drawing"] and more["drawing_note"] == value["drawing_note"]
+    moved, _ = latent_tab.more_or_fewer_points(store, name, "2-D", 500, 0, 0, 0, None, 0, None, other)
+    assert moved["drawing"] != value["drawing"]
+    # nothing drawn yet: no star, no note
+    bare, *_ = latent_tab.latent_map(store, name, "2-D", 500)
+    assert bare["drawing"] is None and bare["drawing_note"] == ""
+
+
+def test_a_test_digit_on_the_canvas_is_not_counted_as_its_own_neighbour(store, mnist_test):
+    name = "ae" if "ae" in store.models else next(iter(store.models))
+    images, _ = mnist_test
+    value, *_ = latent_tab.latent_map(store, name, "2-D", 500, None, images[0].float().div(255).numpy())
+    counted = [int(n) for n in re.findall(r"(\d+) of class", value["drawing_note"])]
+    each = re.search(r"1 each of ([\d, ]+)", value["drawing_note"])
+    assert sum(counted) + (len(each.group(1).split(",")) if each else 0) == latent_tab.NEIGHBOURS
+
+
+def test_the_cvae_is_starred_only_with_a_class_to_give_it(store, mnist_test):
+    if "cvae" not in store.models:
+        pytest.skip("no shipped CVAE")
+    images, _ = mnist_test
+    digit = images[7].float().div(255).numpy()
+    value, *_ = latent_tab.latent_map(store, "cvae", "2-D", 500, None, digit)
+    assert value["drawing"] is not None and "holds the style" in value["drawing_note"]
+    classifier = store.classifier
+    store.classifier = None
+    try:
+        blind, *_ = latent_tab.latent_map(store, "cvae", "2-D", 500, None, digit)
+    finally:
+        store.classifier = classifier
+    assert blind["drawing"] is None and blind["drawing_note"] == ""
 
 
 def test_latent_sliders_show_short_bounds_that_hold_their_value(store):

@@ -40,8 +40,8 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
                 build_denoise_tab(store, session_models, drawing=draw.digit)
             with gr.Tab("Generate", id="generate"):
                 build_generate_tab(store, session_models)
-            with gr.Tab("Latent", id="latent"):
-                build_latent_tab(store, session_models, demo=demo)
+            with gr.Tab("Latent", id="latent") as latent:
+                build_latent_tab(store, session_models, demo=demo, drawing=draw.digit, tab=latent)
             with gr.Tab("Train", id="train"):
                 build_train_tab(store, session_models)
     demo.store = store  # tests and benchmarks reach the loaded models through the app

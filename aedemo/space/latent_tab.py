@@ -6,11 +6,12 @@ from functools import partial
 from typing import Any
 
 import gradio as gr
+import numpy as np
 import torch
 
 from ..models.base import N_CLASSES
 from . import images
-from .inputs import UserInputError, a_digit, parse_digit, parse_float, parse_int
+from .inputs import UserInputError, a_digit, as_batch, parse_digit, parse_float, parse_int
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
 from .ui import PROBLEM_MARK, digit_image, follow_session, problem, unchanged
@@ -19,6 +20,7 @@ VIEWS = ("2-D", "3-D")
 DEFAULT_MODEL = "vae"
 GRID_SIDE = 15  # places per side of the decoded grid: Kingma & Welling's figure 4 shows 20; 15 fit a phone
 SLIDER_RANGE = 4.0  # until a map is drawn, sliders span +-4 (a unit Gaussian prior's codes sit well inside)
+NEIGHBOURS = 10  # test digits whose codes lie nearest the Draw tab's digit, counted by class
 
 
 def _model(store: ModelStore, name: str | None, session_models: dict | None):
@@ -68,8 +70,53 @@ def _sliders(coords: torch.Tensor, names: list[str], value: list[float] | None =
     return out
 
 
-def _map(store: ModelStore, model_name: str | None, view: Any, n_points: Any, session_models: dict | None) -> tuple:
-    """The checked inputs' map: (scatter value, the codes on the map's axes, the axes' names, dims shown, note)."""
+def _tally(classes: list[int]) -> str:
+    """The neighbours' classes, commonest first: 'all 10 of class 7', or '6 of class 2, 3 of class 3, 1 of
+    class 8'."""
+    counts = sorted(((classes.count(d), d) for d in set(classes)), key=lambda cd: (-cd[0], cd[1]))
+    if len(counts) == 1:
+        return f"all {len(classes)} of class {counts[0][1]}"
+    ones = [str(d) for c, d in counts if c == 1]
+    parts = [f"{c} of class {d}" for c, d in counts if c > 1]
+    if ones:
+        parts.append(f"1 of class {ones[0]}" if len(ones) == 1 else f"1 each of {', '.join(ones)}")
+    return ", ".join(parts)
+
+
+@torch.no_grad()
+def _drawing_on_map(store: ModelStore, model, drawing: Any) -> tuple[list[float], str] | None:
+    """Where the Draw tab's digit (float [28,28], or None) sits on a model's map, and the classes of the test
+    digits whose codes lie nearest to its code: codes near one another decode alike, so a digit the model has
+    learnt to represent lands among its own class. None when there is no digit, or the CVAE has no class for it
+    (no classifier)."""
+    if not (isinstance(drawing, np.ndarray) and drawing.shape == (28, 28)):
+        return None
+    x = as_batch(drawing)
+    read = store.predicted_label(x)
+    if model.conditional and read is None:
+        return None
+    labels = torch.tensor([read], device=model.device) if model.conditional else None
+    z = model.encode(x.to(model.device), labels).float().cpu()
+    codes, projection = store.test_codes(model)
+    at = projection.to_axes(z)[0].tolist()
+    distance, nearest = torch.cdist(z, codes)[0].topk(min(NEIGHBOURS + 1, len(codes)), largest=False)
+    # a test digit put on the canvas by the Draw tab's buttons is on the map itself: it is not its own neighbour
+    nearest = nearest[distance > 0][:NEIGHBOURS] if distance[0] == 0 else nearest[:NEIGHBOURS]
+    classes = store.test_set[2][: len(codes)][nearest].tolist()
+    read_as = f", read as {a_digit(read)}" if read is not None else ""
+    note = (f"★ The Draw tab's digit{read_as}. Of the {len(classes)} test digits whose codes lie nearest to its "
+            f"{model.latent_dim}-D code: {_tally(classes)}.")
+    if model.conditional:
+        note += " The class goes to the decoder on its own, so the code holds the style: neighbours of any class."
+    return at, note
+
+
+def _map(
+    store: ModelStore, model_name: str | None, view: Any, n_points: Any, session_models: dict | None,
+    drawing: Any = None,
+) -> tuple:
+    """The checked inputs' map: (scatter value, the codes on the map's axes, the axes' names, dims shown, note);
+    with `drawing` (the Draw tab's digit), a star where it lands."""
     model = _model(store, model_name, session_models)
     if view not in VIEWS:
         raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {view!r}.")
@@ -94,8 +141,12 @@ def _map(store: ModelStore, model_name: str | None, view: Any, n_points: Any, se
             "is stretched to fit: the numbers at its ends say where the codes stop (compare the AE's with the VAE's).")
     value = {
         "points": points, "dims": dims, "axes": names[:dims], "marker": None, "hint": hint,
-        "title": f"{display_name(model_name)}: {n} test digits, {how}",
+        "title": f"{display_name(model_name)}: {n} test digits, {how}", "drawing": None, "drawing_note": "",
     }
+    placed = _drawing_on_map(store, model, drawing)
+    if placed is not None:
+        at, value["drawing_note"] = placed
+        value["drawing"] = [round(v, 3) for v in (at + [0.0, 0.0])[:dims]] + [0.0] * (3 - dims)
     notes = []
     if view == "3-D" and k_all < 3:
         notes.append(f"{display_name(model_name)} has a {k_all}-D code: showing it in 2-D.")
@@ -108,16 +159,19 @@ def _map(store: ModelStore, model_name: str | None, view: Any, n_points: Any, se
 
 @torch.no_grad()
 def latent_map(
-    store: ModelStore, model_name: str | None, view: str, n_points: Any, session_models: dict | None = None
+    store: ModelStore, model_name: str | None, view: str, n_points: Any, session_models: dict | None = None,
+    drawing: Any = None,
 ) -> tuple:
     """The test digits' codes under one model, as plotted: 2-D or 3-D, PCA-projected when the code is bigger.
 
     API inputs: `model_name` (e.g. "vae"), `view` ("2-D" or "3-D"), `n_points` (100-5000). Returns the scatter
-    value {"points": [[x, y, z, label, test index], ...], "dims", "axes", "title", "hint"}, the three axis
-    sliders (ranges set to the data) and a status line.
+    value {"points": [[x, y, z, label, test index], ...], "dims", "axes", "title", "hint", "drawing",
+    "drawing_note"}, the three axis sliders (ranges set to the data) and a status line. `drawing` (the Draw tab's
+    digit, kept per session; not an API input) is starred on the map ("drawing": [x, y, z]) with its nearest test
+    digits' classes ("drawing_note").
     """
     try:
-        value, coords, names, dims, note = _map(store, model_name, view, n_points, session_models)
+        value, coords, names, dims, note = _map(store, model_name, view, n_points, session_models, drawing)
     except UserInputError as e:
         return (*unchanged(4), problem(str(e)))
     return (value, *_sliders(coords, names, dims=dims), note)
@@ -126,13 +180,14 @@ def latent_map(
 @torch.no_grad()
 def more_or_fewer_points(
     store: ModelStore, model_name: str | None, view: str, n_points: Any, c1: Any, c2: Any, c3: Any,
-    session_models: dict | None = None, digit: Any = 0, status: str | None = None,
+    session_models: dict | None = None, digit: Any = 0, status: str | None = None, drawing: Any = None,
 ) -> tuple:
-    """The same map with another number of test digits: the sliders, the decoded digit and the status stay, and
-    the marker stays where the sliders are. Returns the scatter value and a status line: left as it is, unless
-    `n_points` is refused, or an earlier refusal (`status`) is to be replaced by what the sliders decode."""
+    """The same map with another number of test digits, or another Draw tab digit to star: the sliders, the
+    decoded digit and the status stay, and the marker stays where the sliders are. Returns the scatter value and a
+    status line: left as it is, unless `n_points` is refused, or an earlier refusal (`status`) is to be replaced by
+    what the sliders decode."""
     try:
-        value, _, _, dims, _ = _map(store, model_name, view, n_points, session_models)
+        value, _, _, dims, _ = _map(store, model_name, view, n_points, session_models, drawing)
     except UserInputError as e:
         return gr.skip(), problem(str(e))
     if isinstance(status, str) and status.startswith(PROBLEM_MARK):  # a warning about a value no longer there
@@ -291,14 +346,19 @@ def class_picker(store: ModelStore, model_name: str | None, session_models: dict
     return gr.Dropdown(visible=conditional)
 
 
-def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None) -> None:
-    """The tab's UI; with `demo`, the default model's map is drawn when a page loads."""
+def build_latent_tab(
+    store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None, drawing: gr.State | None = None,
+    tab: gr.Tab | None = None,
+) -> None:
+    """The tab's UI; with `demo`, the default model's map is drawn when a page loads; `drawing` (the Draw tab's
+    digit) is starred on every map, and brought up to date whenever `tab` is opened."""
     gr.Markdown(
         "Where does each model put the test digits? Every dot is one test digit's code (VAE, CVAE: the mean of its "
         "posterior), coloured by its class. Codes with more than 3 dimensions are projected onto their top principal "
         "axes; the title says how much of the code's variance they show, and what is left out can separate classes "
         "that overlap here. Click a dot to see that digit redrawn from its code, or anywhere on a 2-D map to decode "
-        "that place; the sliders move through the map."
+        "that place; the sliders move through the map. A ★ marks the digit on the Draw tab's canvas, once you have "
+        "drawn one (or picked one there)."
     )
     choices = store.choices()
     names = [v for _, v in choices]
@@ -325,7 +385,8 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
                                 visible=first is not None and store.get(first).conditional)
             status = gr.Markdown(elem_classes=["status-line"], elem_id="latent-status")
 
-    map_inputs, map_outputs = [model, view, n_points, session_models], [scatter, c1, c2, c3, status]
+    drawing = drawing if drawing is not None else gr.State(None)
+    map_inputs, map_outputs = [model, view, n_points, session_models, drawing], [scatter, c1, c2, c3, status]
     decode_inputs = [model, c1, c2, c3, digit, session_models]
     # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
     gr.on([model.change, view.input], partial(latent_map, store), map_inputs, map_outputs,
@@ -333,9 +394,12 @@ def build_latent_tab(store: ModelStore, session_models: gr.State, demo: gr.Block
         partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
         api_visibility="private", preprocess=False)
     # more or fewer dots redraw the map alone: a digit decoded or clicked on it stays, as do the sliders
-    n_points.input(partial(more_or_fewer_points, store),
-                   [model, view, n_points, c1, c2, c3, session_models, digit, status], [scatter, status],
+    redraw_inputs = [model, view, n_points, c1, c2, c3, session_models, digit, status, drawing]
+    n_points.input(partial(more_or_fewer_points, store), redraw_inputs, [scatter, status],
                    api_visibility="private", trigger_mode="always_last", preprocess=False)
+    if tab is not None:  # the star follows the Draw tab's digit; not on every stroke there, but when it is seen
+        tab.select(partial(more_or_fewer_points, store), redraw_inputs, [scatter, status],
+                   api_visibility="private", trigger_mode="always_last", preprocess=False, show_progress="hidden")
     # .input, not .change: a click on the map moves the sliders itself, and must not decode a second time; and not
     # .release, which a value typed in a slider's box and Enter does not fire
     gr.on([c1.input, c2.input, c3.input, digit.input], partial(decode_point, store), decode_inputs,

@@ -15,7 +15,8 @@ HTML = (
     # the canvas says what it shows, for screen readers (and for tests, which cannot read its pixels)
     '<div class="ls-wrap"><canvas class="ls-canvas" role="img"'
     ' aria-label="${value && value.title ? value.title : \'Latent space map\'}"></canvas>'
-    '<div class="ls-hint">${value && value.hint ? value.hint : ""}</div></div>'
+    '<div class="ls-hint">${value && value.hint ? value.hint : ""}</div>'
+    '<div class="ls-hint ls-drawing">${value && value.drawing_note ? value.drawing_note : ""}</div></div>'
 )
 
 CSS = """
@@ -35,7 +36,8 @@ function geometry(d) {
   const c = [0, 0, 0], half = [1, 1, 1];
   for (let a = 0; a < d.dims; a++) {
     let lo = Infinity, hi = -Infinity;
-    for (const p of d.points) { lo = Math.min(lo, p[a]); hi = Math.max(hi, p[a]); }
+    // the Draw tab's digit counts too: an unusual drawing can land outside the test digits' cloud
+  for (const p of d.drawing ? [...d.points, d.drawing] : d.points) { lo = Math.min(lo, p[a]); hi = Math.max(hi, p[a]); }
     c[a] = (lo + hi) / 2; half[a] = Math.max(1e-9, (hi - lo) / 2);
   }
   return {c, half};
@@ -103,6 +105,18 @@ function draw() {
     const s = project(m, d, geo, W, H);
     g.lineWidth = 3; g.strokeStyle = '#111'; g.beginPath(); g.arc(s[0], s[1], 9, 0, 2 * Math.PI); g.stroke();
     g.lineWidth = 1.5; g.strokeStyle = '#fff'; g.beginPath(); g.arc(s[0], s[1], 9, 0, 2 * Math.PI); g.stroke();
+  }
+  if (d.drawing) {  // a star, and what it is, where the Draw tab's digit lands
+    const s = project(d.drawing, d, geo, W, H), path = new Path2D();
+    for (let i = 0; i < 10; i++) {
+      const r = i % 2 ? 4.5 : 11, t = -Math.PI / 2 + i * Math.PI / 5;
+      path.lineTo(s[0] + r * Math.cos(t), s[1] + r * Math.sin(t));
+    }
+    path.closePath();
+    g.lineWidth = 3; g.strokeStyle = '#fff'; g.stroke(path); g.fillStyle = '#111'; g.fill(path);
+    const text = 'Draw tab', left = Math.max(2, Math.min(s[0] + 13, W - g.measureText(text).width - 2));
+    g.fillStyle = ink; g.strokeStyle = paper; g.lineWidth = 3;
+    g.strokeText(text, left, s[1] + 4); g.fillText(text, left, s[1] + 4);
   }
   // legend: one chip per class
   for (let i = 0; i < 10; i++) {
@@ -175,7 +189,8 @@ draw();
 
 def latent_scatter(**kwargs: Any) -> gr.HTML:
     """The scatter component. Value: {"points": [[x, y, z, label, test index], ...], "dims": 2 or 3,
-    "axes": [names], "title": str, "marker": [x, y, z] or None, "hint": str}.
+    "axes": [names], "title": str, "marker": [x, y, z] or None, "hint": str, "drawing": [x, y, z] or None (a
+    star), "drawing_note": str}.
 
     A factory rather than a gr.HTML subclass: Gradio writes a .pyi stub next to the source of every subclass.
     """

@@ -468,8 +468,9 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                                   x_title="epoch", y_title="KL (nats per image)", color_title="",
                                   color_map={KL_CURVE: "#16a34a"})
             # captioned above, not by Gradio's label, which sat over the first digits (and its buttons over the last)
-            gr.Markdown("**Ten test digits, their reconstructions** and, for the generative models, **samples "
-                        "from the prior**, after each epoch:")
+            gr.Markdown("After each epoch, rows from the top: **ten test digits**, **their reconstructions** and, "
+                        "for the generative models, **samples from the prior** (the same draws every epoch, so you "
+                        "see them sharpen):")
             grid = gr.Image(label="Test digits / reconstructions / samples", show_label=False, buttons=[],
                             format="png", type="numpy", interactive=False, height=280, elem_id="train-grid")
     with gr.Accordion("Keep your model: download it, or push it to the Hub", open=True):
