@@ -148,6 +148,20 @@ def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):
     assert page.locator(".toast-body.error").count() == 0 and page.locator(".error").count() == 0
 
 
+def test_opening_the_latent_tab_stars_the_draw_tabs_digit(page, store):
+    page.get_by_role("tab", name="Draw", exact=True).click()
+    page.get_by_role("button", name="3", exact=True).click()
+    page.wait_for_function(
+        "() => document.querySelector('#draw-picked').innerText.includes('labelled 3')", timeout=WAIT_MS)
+    time.sleep(2)  # the chained reconstruction stores the digit the Latent tab reads
+    page.get_by_role("tab", name="Latent", exact=True).click()
+    read = ", read as a 3" if store.classifier is not None else ""
+    page.wait_for_function(
+        "() => document.querySelector('#latent-scatter .ls-drawing').innerText"
+        f".startsWith(\"★ The Draw tab's digit{read}\")", timeout=WAIT_MS)
+    assert page.locator(".toast-body.error").count() == 0
+
+
 def test_a_test_digit_put_on_the_canvas_is_named_until_the_visitor_draws(page):
     page.get_by_role("tab", name="Draw", exact=True).click()
     page.get_by_role("button", name="Random test digit").click()

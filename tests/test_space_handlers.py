@@ -518,6 +518,19 @@ def test_the_draw_tabs_digit_is_starred_on_every_latent_map(store, mnist_test):
     assert bare["drawing"] is None and bare["drawing_note"] == ""
 
 
+def test_opening_the_latent_tab_redraws_the_map_only_for_a_new_draw_tab_digit(store, mnist_test):
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    images, _ = mnist_test
+    digit = images[4321].float().div(255).numpy()
+    args = (store, name, "2-D", 500, 0.5, -0.25, 0.0, None, 0, None)
+    value, status, starred = latent_tab.restar(*args, digit, None)
+    assert value["drawing"] is not None and value["marker"] == [0.5, -0.25, 0.0] and starred is digit
+    assert latent_tab.restar(*args, digit.copy(), starred) == (*unchanged(2), starred)  # the same digit: kept
+    assert latent_tab.restar(*args, None, None) == (*unchanged(2), None)
+    cleared, _, starred = latent_tab.restar(*args, None, digit)  # the canvas cleared: the star goes
+    assert cleared["drawing"] is None and starred is None
+
+
 def test_a_test_digit_on_the_canvas_is_not_counted_as_its_own_neighbour(store, mnist_test):
     name = "ae" if "ae" in store.models else next(iter(store.models))
     images, _ = mnist_test

@@ -20,6 +20,9 @@ VIEWS = ("2-D", "3-D")
 DEFAULT_MODEL = "vae"
 GRID_SIDE = 15  # places per side of the decoded grid: Kingma & Welling's figure 4 shows 20; 15 fit a phone
 SLIDER_RANGE = 4.0  # until a map is drawn, sliders span +-4 (a unit Gaussian prior's codes sit well inside)
+# The events that redraw the map run one at a time, in the order they came: opening the tab (which redraws it for a
+# new Draw tab digit) and then picking another model left the first model's map on show when the two ran side by side
+MAP_QUEUE = "latent-map"
 NEIGHBOURS = 10  # test digits whose codes lie nearest the Draw tab's digit, counted by class
 
 
@@ -277,6 +280,21 @@ def decode_grid(
         f"{float(lo[1]):.2f} (bottom){rest}{cls}.")
 
 
+def restar(
+    store: ModelStore, model_name: str | None, view: str, n_points: Any, c1: Any, c2: Any, c3: Any,
+    session_models: dict | None, digit: Any, status: str | None, drawing: Any, starred: Any,
+) -> tuple:
+    """On opening the tab: more_or_fewer_points() with the star at the Draw tab's digit, if it is not the digit
+    `starred` when the tab was last opened (else the map stays as it is). Returns the scatter value, the status
+    and the digit now starred."""
+    if drawing is starred or (isinstance(drawing, np.ndarray) and isinstance(starred, np.ndarray)
+                              and np.array_equal(drawing, starred)):
+        return gr.skip(), gr.skip(), starred
+    value, status = more_or_fewer_points(store, model_name, view, n_points, c1, c2, c3, session_models, digit,
+                                         status, drawing)
+    return value, status, drawing
+
+
 def decode_after_map(
     store: ModelStore, model_name: str | None, c1: Any, c2: Any, c3: Any, digit: Any, session_models: dict | None,
     map_status: str | None,
@@ -390,16 +408,21 @@ def build_latent_tab(
     decode_inputs = [model, c1, c2, c3, digit, session_models]
     # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
     gr.on([model.change, view.input], partial(latent_map, store), map_inputs, map_outputs,
-          api_name="latent_map", trigger_mode="always_last", preprocess=False).then(
+          api_name="latent_map", trigger_mode="always_last", preprocess=False, concurrency_id=MAP_QUEUE,
+          concurrency_limit=1).then(
         partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
         api_visibility="private", preprocess=False)
     # more or fewer dots redraw the map alone: a digit decoded or clicked on it stays, as do the sliders
     redraw_inputs = [model, view, n_points, c1, c2, c3, session_models, digit, status, drawing]
     n_points.input(partial(more_or_fewer_points, store), redraw_inputs, [scatter, status],
-                   api_visibility="private", trigger_mode="always_last", preprocess=False)
-    if tab is not None:  # the star follows the Draw tab's digit; not on every stroke there, but when it is seen
-        tab.select(partial(more_or_fewer_points, store), redraw_inputs, [scatter, status],
-                   api_visibility="private", trigger_mode="always_last", preprocess=False, show_progress="hidden")
+                   api_visibility="private", trigger_mode="always_last", preprocess=False, concurrency_id=MAP_QUEUE,
+                   concurrency_limit=1)
+    if tab is not None:  # the star follows the Draw tab's digit: not on every stroke there, but when it is seen
+        starred = gr.State(None)  # the digit the map had when the tab was last opened
+        tab.select(partial(restar, store), [*redraw_inputs, starred], [scatter, status, starred],
+                   api_visibility="private",
+                   trigger_mode="always_last", preprocess=False, show_progress="hidden",
+                   concurrency_id=MAP_QUEUE, concurrency_limit=1)
     # .input, not .change: a click on the map moves the sliders itself, and must not decode a second time; and not
     # .release, which a value typed in a slider's box and Enter does not fire
     gr.on([c1.input, c2.input, c3.input, digit.input], partial(decode_point, store), decode_inputs,
