@@ -10,6 +10,7 @@ from .generate_tab import build_generate_tab
 from .latent_tab import build_latent_tab
 from .store import ModelStore
 from .train_tab import build_train_tab
+from .ui import LIVE_STATUS_JS
 
 INTRO = """
 # The autoencoder playground
@@ -26,6 +27,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     # deleted hourly once an hour old, so a long-running Space does not fill its disk
     with gr.Blocks(title="Autoencoder playground", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO, elem_id="intro")
+        gr.HTML("", js_on_load=LIVE_STATUS_JS, padding=False, elem_id="live-status")
         status = store.status_markdown()
         if store.errors or store.notices:
             title = "Model status: some models are unavailable" if store.errors else "Model status"

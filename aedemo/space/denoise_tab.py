@@ -94,7 +94,7 @@ def denoise(
     scores_psnr = psnr(outs, x.expand_as(outs)).tolist()
     scores_ssim = images.ssim(outs, x.expand_as(outs)).tolist()
     tiles = []
-    table = ["| | PSNR (dB) | SSIM |", "|---|---:|---:|"]
+    table = ["| Model | PSNR (dB) | SSIM |", "|---|---:|---:|"]
     best = int(np.argmax(scores_psnr[2:])) + 2 if len(rows) > 2 else -1
     pictures = images.to_uint8_batch(outs)
     for i, ((key, name, _), p, s) in enumerate(zip(rows, scores_psnr, scores_ssim, strict=True)):

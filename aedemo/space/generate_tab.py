@@ -126,7 +126,8 @@ def _strip(frames: torch.Tensor, ends: tuple[torch.Tensor, torch.Tensor] | None,
     row = images.grid(frames, len(frames), scale=1)
     if ends is not None:
         left, right = (images.grid(e, 1, scale=1) for e in ends)
-        gap = np.full((row.shape[0], STRIP_GAP), 255, dtype=np.uint8)
+        # mid grey: white glared as two bars on a dark-mode page, black would read as part of the frames
+        gap = np.full((row.shape[0], STRIP_GAP), 128, dtype=np.uint8)
         row = np.concatenate([left, gap, row, gap, right], axis=1)
     return images.upscale(row, scale)
 

@@ -65,7 +65,7 @@ def tiles_html(tiles: list[tuple[np.ndarray, str, dict[str, str]]]) -> str:
     for picture, caption, attributes in tiles:
         data = "".join(f' data-{k}="{html.escape(str(v))}"' for k, v in attributes.items())
         figures.append(
-            f'<figure{data}><img src="{png_data_url(picture)}" alt="{html.escape(caption)}">'
+            f'<figure{data}><img src="{png_data_url(picture)}" alt="">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
     return f'<div class="digit-tiles">{"".join(figures)}</div>' if figures else ""

@@ -95,6 +95,18 @@ function draw() {
     g.beginPath(); g.arc(s[0], s[1], 2.6 * near + 0.4, 0, 2 * Math.PI); g.fill();
   }
   g.globalAlpha = 1;
+  // each class's digit where its dots gather on screen: the colours alone fail colour-blind visitors, and several
+  // are faint on the light background
+  const sums = Array.from({length: 10}, () => [0, 0, 0]);
+  for (const s of screen) { const c = sums[s[3][3]]; c[0] += s[0]; c[1] += s[1]; c[2] += 1; }
+  g.font = 'bold 16px sans-serif'; g.lineJoin = 'round';
+  sums.forEach(([x, y, n], digit) => {
+    if (!n) return;
+    g.lineWidth = 4; g.strokeStyle = paper; g.strokeText(String(digit), x / n - 5, y / n + 6);
+    g.fillStyle = COLORS[digit]; g.fillText(String(digit), x / n - 5, y / n + 6);
+    g.lineWidth = 0.8; g.strokeStyle = ink; g.strokeText(String(digit), x / n - 5, y / n + 6);
+  });
+  g.font = '12px sans-serif';
   g.fillStyle = ink; g.strokeStyle = paper; g.lineWidth = 3;
   for (const [text, x, y] of labels) {  // kept inside the canvas: on a phone the axis name ran off its edge
     const left = Math.max(2, Math.min(x, W - g.measureText(text).width - 2));

@@ -482,7 +482,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                                info="Used for this push only: never stored or logged.")
             private = gr.Checkbox(label="Private repository", value=False)
         push_btn = gr.Button("Push to the Hub")
-        push_status = gr.Markdown()
+        push_status = gr.Markdown(elem_classes=["status-line"])
 
     session_dir = gr.State(None, delete_callback=_remove_folder)  # deleted with the session's files
     checkpoint = gr.State(None)

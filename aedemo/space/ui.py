@@ -14,6 +14,20 @@ IMAGE_PX = 140  # every single digit is shown at this size: its 28 px enlarged 5
 PROBLEM_MARK = "⚠️"  # what a status line reporting bad input starts with
 
 
+# Status lines say what a result is and when something is refused; as live regions a screen reader reads them out when
+# they change (the pictures alone say nothing to it). Not the Train tab's, which changes at every training step.
+LIVE_STATUS_JS = """
+const markLive = () => document.querySelectorAll('.status-line:not([role])').forEach(line => {
+  line.setAttribute('role', 'status'); line.setAttribute('aria-live', 'polite');
+});
+markLive();
+let pending = false;  // tabs mount their content when first opened: mark it then, once per frame at most
+new MutationObserver(() => {
+  if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; markLive(); }); }
+}).observe(document.body, {childList: true, subtree: true});
+"""
+
+
 def problem(message: str) -> str:
     """Report bad input: a toast in the browser, a line in the tab's status; the caller leaves outputs as they are."""
     gr.Warning(message)
@@ -62,6 +76,13 @@ THEME = gr.themes.Soft(
     primary_hue="indigo", secondary_hue="violet", neutral_hue="slate",
     font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+).set(
+    # the Soft theme's light greys and indigos fall short of WCAG AA's 4.5:1 for small text (axe-core): hints,
+    # labels and white on the primary buttons; dark mode passes as it is
+    body_text_color_subdued="*neutral_600", block_label_text_color="*primary_700",
+    block_title_text_color="*primary_700",
+    button_primary_background_fill="*primary_600", button_primary_background_fill_hover="*primary_700",
+    checkbox_label_background_fill_selected="*primary_600",
 )
 
 CSS = """
@@ -72,9 +93,13 @@ CSS = """
 .digit img { width: 100% !important; height: 100% !important; object-fit: contain !important; }
 .pixels img { object-fit: contain; }
 #intro { margin-bottom: 0.25rem; }
+/* keyboard focus on sliders and ticked boxes: the theme showed none */
+input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
+  outline: 2px solid var(--color-accent); outline-offset: 2px;
+}
 #intro h1 { margin-bottom: 0.2rem; }
 .status-line { min-height: 1.5rem; }
-.meter { height: 14px; border-radius: 7px; background: var(--neutral-200); overflow: hidden; margin: 6px 0; }
+.meter { height: 14px; border-radius: 7px; background: var(--border-color-primary); overflow: hidden; margin: 6px 0; }
 .meter-fill { height: 100%; background: linear-gradient(90deg, #f97316, #eab308, #22c55e); }
 .meter-text { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
 .meter-big { font-size: 1.6rem; font-weight: 700; margin-top: 1.8rem; }
