@@ -32,7 +32,9 @@ DEFAULT_TOLERANCE = {"rel": 1e-3, "abs": 1e-4}
 def checkpoint(name: str) -> Path:
     folder = ROOT / name
     if not folder.is_dir():
-        pytest.fail(f"{folder} is missing: train it with `python -m aedemo.train --variant {name} --out {folder}`")
+        pytest.fail(f"{folder} is missing: train it with `python -m aedemo.train --variant {name} --epochs N "
+                    f"--data-dir DIR --out {folder}` (DIR holding MNIST/raw; scripts/train_checkpoints.sh has each "
+                    "shipped variant's epochs)")
     return folder
 
 

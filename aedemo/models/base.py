@@ -246,7 +246,10 @@ class Autoencoder(Trainable, nn.Module):
     ) -> torch.Tensor:
         """Decode n draws from the prior N(0, temperature^2 I) (generative variants only)."""
         if not self.generative:
-            raise TypeError(f"{self.variant} has no prior to sample from; use vae, cvae or aae")
+            from . import AUTOENCODERS  # the registry imports this module
+
+            priors = [v for v, cls in AUTOENCODERS.items() if cls.generative]
+            raise TypeError(f"{self.variant} has no prior to sample from; use {', '.join(priors)}")
         device = self.device
         z = temperature * torch.randn(n, self.latent_dim, generator=generator, device="cpu").to(device)
         return self.decode(z, labels)

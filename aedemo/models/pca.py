@@ -40,7 +40,8 @@ class PCA(Autoencoder):
         return (z @ self.components + self.mean).clamp(0, 1).view(-1, 1, 28, 28)
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        p = self._decode(z).clamp(PROB_EPS, 1 - PROB_EPS)  # keeps the BCE of a linear output finite
+        # clamped to keep the BCE of a linear output finite, in float32 at least: in bfloat16 1 - PROB_EPS is 1
+        p = self._decode(z).to(torch.promote_types(z.dtype, torch.float32)).clamp(PROB_EPS, 1 - PROB_EPS)
         return torch.log(p) - torch.log1p(-p)
 
     def loss_terms(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..models import AUTOENCODERS
 from .denoise_tab import build_denoise_tab
 from .draw_tab import build_draw_tab
 from .generate_tab import build_generate_tab
@@ -12,10 +13,13 @@ from .store import ModelStore
 from .train_tab import build_train_tab
 from .ui import LIVE_STATUS_JS
 
-INTRO = """
+_COUNT = sum(cls.trainable for cls in AUTOENCODERS.values())  # every variant but PCA, whichever are registered
+_IN_WORDS = {6: "Six", 7: "Seven", 8: "Eight", 9: "Nine", 10: "Ten", 11: "Eleven", 12: "Twelve"}
+INTRO = f"""
 # The autoencoder playground
-Eight autoencoders and PCA, trained on MNIST, side by side: **draw** a digit and watch each one redraw it,
-**denoise** corrupted digits, **generate** new ones, explore their **latent space**, or **train** your own.
+{_IN_WORDS.get(_COUNT, _COUNT)} autoencoders and PCA, trained on MNIST, side by side: **draw** a digit and watch each
+one redraw it, **denoise** corrupted digits, **generate** new ones, explore their **latent space**, or **train**
+your own.
 """
 
 
