@@ -14,6 +14,7 @@ import torch
 
 import aedemo
 from aedemo.data import DataNotFoundError, load_mnist
+from aedemo.evaluate import evaluate_terms
 from aedemo.space import train_tab, train_worker
 from aedemo.space.train_tab import push_to_hub, request_stop, run_training
 from aedemo.space.train_worker import TrainingData
@@ -46,7 +47,7 @@ def test_short_run_learns_and_adds_a_model_to_this_session_only(small_data, tmp_
     train_curve, test_curve = curve_points(last, "train"), curve_points(last, "test")
     # epoch 0 (untrained), after each of the 4 epochs, and within epochs as far as the time share allows
     assert len(train_curve) > 20 and len(test_curve) >= 5
-    assert curve_points(last, train_tab.KL_CURVE) == []  # the AE has no KL term
+    assert curve_points(last, train_tab.PENALTY_CURVE) == []  # the AE's loss has no penalty term
     epoch_ends = last.loss[(last.loss["curve"] == "test") & (last.loss["epoch"].isin([1.0, 2.0, 3.0, 4.0]))]
     assert len(epoch_ends) == 4
     assert sum(train_curve[-5:]) / 5 < 0.7 * sum(train_curve[:5]) / 5
@@ -66,15 +67,32 @@ def test_the_test_curve_has_points_within_an_epoch(small_data, tmp_path, monkeyp
     assert test["loss"].iloc[len(test) // 2] < test["loss"].iloc[0]  # already lower halfway through the epoch
 
 
+@pytest.mark.parametrize("variant", ["sparse", "contractive"])
+def test_a_penalised_models_penalty_is_plotted_under_its_own_name(variant, small_data, tmp_path):
+    # only a VAE's KL used to be drawn: the sparse AE's KL(rho||rho_hat) and the contractive AE's ||J||^2 were not
+    last = list(run_training(variant, 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
+    assert last.error is None, last.status
+    test, penalty = (curve_points(last, c) for c in ("test", train_tab.PENALTY_CURVE))
+    assert len(penalty) == len(test) and all(p > 0 for p in penalty)
+    model = last.models[f"my {variant} #1"]
+    key, label, axis = type(model).penalty
+    probe = train_worker.test_subset(small_data)  # the figure at the run's end: the model's term on the test digits
+    assert penalty[-1] == pytest.approx(evaluate_terms(model, *probe)[key], rel=1e-4)
+    plot = train_tab._penalty_update(last.loss, variant)
+    assert plot.visible is True and plot.label == label and plot.y_title == axis
+
+
 def test_downloaded_zip_loads_with_load_model(small_data, tmp_path):
     last = list(run_training("vae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path / "s", data=small_data))[-1]
     # a VAE's KL term is drawn at every test point, on its own axis: the trade-off between its two terms
-    test, kl = (last.loss[last.loss["curve"] == c].sort_values("epoch") for c in ("test", train_tab.KL_CURVE))
+    test, kl = (last.loss[last.loss["curve"] == c].sort_values("epoch") for c in ("test", train_tab.PENALTY_CURVE))
     assert kl["epoch"].tolist() == test["epoch"].tolist()
     assert all(0 < k < t for k, t in zip(kl["loss"], test["loss"], strict=True))
-    kl_plot, loss_plot = train_tab._kl_update(last.loss), train_tab._curve_update(last.loss, "vae")
-    assert kl_plot.visible is True and train_tab.KL_CURVE not in {row[2] for row in loss_plot.value["data"]}
-    assert train_tab._kl_update(last.loss[last.loss["curve"] != train_tab.KL_CURVE]).visible is False  # an AE's
+    kl_plot, loss_plot = train_tab._penalty_update(last.loss, "vae"), train_tab._curve_update(last.loss, "vae")
+    assert kl_plot.visible is True and train_tab.PENALTY_CURVE not in {row[2] for row in loss_plot.value["data"]}
+    assert kl_plot.y_title == "KL (nats per image)"
+    without = last.loss[last.loss["curve"] != train_tab.PENALTY_CURVE]  # as an AE's curve is
+    assert train_tab._penalty_update(without, "ae").visible is False
     with zipfile.ZipFile(last.download) as z:
         names = set(z.namelist())
         z.extractall(tmp_path / "unzipped")

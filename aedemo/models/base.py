@@ -185,6 +185,9 @@ class Autoencoder(Trainable, nn.Module):
     loss_words: ClassVar[str] = "BCE (nats per image)"
     conditional: ClassVar[bool] = False  # encode/decode need labels
     generative: ClassVar[bool] = False  # has a prior to `sample` from
+    # the term of loss_terms that pulls against the reconstruction, for a plot of its own: (its key, what it
+    # measures, its axis title); None for a model whose loss is the reconstruction alone
+    penalty: ClassVar[tuple[str, str, str] | None] = None
 
     def __init__(self, latent_dim: int, **config):
         super().__init__()

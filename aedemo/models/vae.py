@@ -36,6 +36,7 @@ class VAE(Autoencoder):
     )
     reference = "Kingma & Welling 2014"
     loss_words = "BCE + KL (nats per image)"
+    penalty = ("kl", "The test loss's KL term: how far the codes' Gaussians sit from the prior", "KL (nats per image)")
     generative = True
 
     def __init__(

@@ -117,7 +117,7 @@ def request_stop(session_dir: str | os.PathLike) -> str:
 CLOSED_FORM = "fitted in closed form (SVD): epochs, batch size and learning rate do not apply"
 
 
-KL_CURVE = "test KL"  # a VAE's or CVAE's KL term on the test digits, drawn beside its loss
+PENALTY_CURVE = "on test digits"  # a model's penalty term (a VAE's KL, say), drawn on a plot of its own
 
 
 @functools.cache
@@ -266,8 +266,8 @@ def _train_and_report(
                     view.status = f"**{title}** is {CLOSED_FORM}. " + " ".join(payload["notices"])
             elif kind == "initial":
                 points += [(0.0, payload["train"], "train"), (0.0, payload["test"], "test")]
-                if payload.get("test_kl") is not None:  # a VAE's: its two terms' trade-off, as it trains
-                    points.append((0.0, payload["test_kl"], KL_CURVE))
+                if payload.get("test_penalty") is not None:  # the trade-off of its two terms, as it trains
+                    points.append((0.0, payload["test_penalty"], PENALTY_CURVE))
             elif kind == "step":
                 points.append((payload["epoch"], payload["loss"], "train"))
                 view.progress = min(1.0, max(payload["epoch"] / s.epochs, payload["seconds"] / limit))
@@ -275,8 +275,8 @@ def _train_and_report(
                                f"{payload['seconds']:.0f} s, train loss {payload['loss']:.1f}")
             elif kind == "test":
                 points.append((payload["epoch"], payload["loss"], "test"))
-                if payload.get("kl") is not None:
-                    points.append((payload["epoch"], payload["kl"], KL_CURVE))
+                if payload.get("penalty") is not None:
+                    points.append((payload["epoch"], payload["penalty"], PENALTY_CURVE))
             elif kind == "epoch":
                 view.grid, view.grid_version = payload["grid"], view.grid_version + 1
                 if AUTOENCODERS[s.variant].trainable:  # a fit has no epochs: the start's status still holds
@@ -393,7 +393,7 @@ def _train_handler(variant, epochs, budget, batch_size, lr, models, request: gr.
             # of an earlier push (or of one refused for want of a model)
             gr.Textbox(placeholder=f"your-name/aedemo-{variant}") if view.checkpoint else gr.skip(),
             "" if view.checkpoint else gr.skip(),
-            _kl_update(view.loss),
+            _penalty_update(view.loss, variant),
         )
 
 
@@ -402,18 +402,23 @@ def _curve_update(curve: pd.DataFrame | None, variant: str) -> Any:
     exists: refused settings leave the plot alone); an empty frame clears the previous run's curve."""
     if curve is None:
         return gr.skip()
-    curve = curve[curve["curve"] != KL_CURVE]  # drawn on its own axis: ~20 nats flat along the foot of this one
+    # the penalty on its own axis: a VAE's KL, ~20 nats, ran flat along the foot of this one
+    curve = curve[curve["curve"] != PENALTY_CURVE]
     if curve.empty:
         return gr.LinePlot(value=None)
     return gr.LinePlot(value=curve, y_title=loss_title(variant), y_lim=[None, loss_axis_top(curve)])
 
 
-def _kl_update(curve: pd.DataFrame | None) -> Any:
-    """The KL plot for a view: shown for a VAE or CVAE, whose test KL the curve carries; hidden for the others."""
+def _penalty_update(curve: pd.DataFrame | None, variant: str) -> Any:
+    """The penalty plot for a view: shown, named after the model's penalty, when the curve carries one; hidden for
+    a model without one."""
     if curve is None:
         return gr.skip()
-    kl = curve[curve["curve"] == KL_CURVE]
-    return gr.LinePlot(value=kl, visible=True) if not kl.empty else gr.LinePlot(value=None, visible=False)
+    penalty = curve[curve["curve"] == PENALTY_CURVE]
+    if penalty.empty:
+        return gr.LinePlot(value=None, visible=False)
+    _, label, axis = AUTOENCODERS[variant].penalty
+    return gr.LinePlot(value=penalty, visible=True, label=label, y_title=axis)
 
 
 def _stop_handler(request: gr.Request) -> None:
@@ -462,11 +467,11 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                                 label="Loss on training batches and on held-out test digits",
                                 x_title="epoch", y_title="loss per image", color_title="",
                                 color_map={"train": "#2563eb", "test": "#f97316"})
-            # a VAE's two terms pull against each other: its KL term on an axis of its own, where it can be read
-            kl_plot = gr.LinePlot(None, x="epoch", y="loss", color="curve", visible=False,
-                                  label="The test loss's KL term: how far the codes' Gaussians sit from the prior",
-                                  x_title="epoch", y_title="KL (nats per image)", color_title="",
-                                  color_map={KL_CURVE: "#16a34a"})
+            # a penalty pulls against the reconstruction (a VAE's KL term, say): on an axis of its own, where it
+            # can be read; named for each run after the model's
+            penalty_plot = gr.LinePlot(None, x="epoch", y="loss", color="curve", visible=False, x_title="epoch",
+                                       label="The penalty term on the test digits", y_title="penalty",
+                                       color_title="", color_map={PENALTY_CURVE: "#16a34a"})
             # captioned above, not by Gradio's label, which sat over the first digits (and its buttons over the last)
             gr.Markdown("After each epoch, rows from the top: **ten test digits**, **their reconstructions** and, "
                         "for the generative models, **samples from the prior** (the same draws every epoch, so you "
@@ -491,7 +496,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     run = train_btn.click(lambda: (gr.Button(interactive=False), ""), None, [train_btn, push_status], queue=False,
                           show_progress="hidden", api_visibility="private").then(
         _train_handler, [variant, epochs, budget, batch_size, lr, session_models],
-        [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status, kl_plot],
+        [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status, penalty_plot],
         api_name="train", concurrency_limit=1, concurrency_id="train", show_progress_on=[status],
     )
     # .then follows a success only; .failure the rest (an exception, a full queue), or the button stayed grey

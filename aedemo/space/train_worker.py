@@ -145,18 +145,24 @@ def preview_grid(model: Autoencoder, digits: torch.Tensor, labels: torch.Tensor)
     return image_grid(torch.cat(rows).float().cpu(), ncol=len(x), scale=GRID_SCALE)
 
 
+def penalty_of(variant: str, terms: dict[str, float]) -> float | None:
+    """The variant's penalty term among its evaluated loss terms (see Autoencoder.penalty), or None."""
+    penalty = AUTOENCODERS[variant].penalty
+    return terms.get(penalty[0]) if penalty else None
+
+
 def _initial_losses(
     config: TrainConfig, data: TrainingData, probe: tuple[torch.Tensor, torch.Tensor], device: str
 ) -> dict[str, float]:
     """Loss of the untrained model (built exactly as train() will build it) on some train digits and the test
-    digits of the test curve, and the test digits' KL term for a VAE or CVAE (None for the others)."""
+    digits of the test curve, and the test digits' penalty term (None for a model without one)."""
     torch.manual_seed(config.seed)
     model = build_model(config.variant, **config.model_config).to(device)
     n = INITIAL_LOSS_DIGITS
     test = evaluate_terms(model, *probe)  # uint8 images, as train() takes them
     return {
         "train": evaluate_terms(model, data.x_train[:n].to(device), data.y_train[:n].to(device))["loss"],
-        "test": test["loss"], "test_kl": test.get("kl"),
+        "test": test["loss"], "test_penalty": penalty_of(config.variant, test),
     }
 
 
@@ -192,7 +198,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         begun = time.perf_counter()
         terms = evaluate_terms(model, *probe)  # in eval mode, then back to the mode it was in
         last["probe_seconds"] += time.perf_counter() - begun
-        news.put(("test", {"epoch": at, "loss": terms["loss"], "kl": terms.get("kl")}))
+        news.put(("test", {"epoch": at, "loss": terms["loss"], "penalty": penalty_of(config.variant, terms)}))
 
     def should_stop() -> bool:
         # The Space's cap is checked here rather than passed as time_budget, so a run without a budget of its own
@@ -217,7 +223,8 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
 
     def on_epoch(info: EpochInfo) -> bool:
         at = last["fraction"] if info.model.trainable else 1.0
-        news.put(("test", {"epoch": at, "loss": info.test["loss"], "kl": info.test.get("kl")}))  # the trainer's
+        news.put(("test", {"epoch": at, "loss": info.test["loss"],  # the trainer's
+                           "penalty": penalty_of(config.variant, info.test)}))
         news.put(("epoch", {"epoch": info.epoch, "at": at, "test": info.test,
                             "grid": preview_grid(info.model, digits, labels),
                             "seconds": time.perf_counter() - started}))
