@@ -165,6 +165,18 @@ def test_opening_the_latent_tab_stars_the_draw_tabs_digit(page, store):
     assert page.locator(".toast-body.error").count() == 0
 
 
+def test_the_latent_map_opens_a_test_digit_from_the_keyboard(page):
+    # the canvas took clicks only: without a mouse no test digit could be opened from the map
+    page.get_by_role("tab", name="Latent", exact=True).click()
+    page.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
+    status = "document.querySelector('#latent-status').innerText"
+    before = page.evaluate(status)
+    page.locator("#latent-scatter canvas").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => {status} !== {before!r} && /^Test digit #\\d+/.test({status})", timeout=WAIT_MS)
+    assert page.locator("#latent-original img").count() == 1
+
+
 def test_a_test_digit_put_on_the_canvas_is_named_until_the_visitor_draws(page):
     page.get_by_role("tab", name="Draw", exact=True).click()
     page.get_by_role("button", name="Random test digit").click()

@@ -12,7 +12,7 @@ import torch
 from ..evaluate import DENOISE_SETTINGS, PSNR_CAP_DB, psnr
 from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
-from .inputs import MAX_SEED, UserInputError, as_batch, parse_float, parse_int, parse_seed, to_mnist
+from .inputs import MAX_SEED, UserInputError, a_digit, as_batch, parse_float, parse_int, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, display_name, short_name
 from .ui import PROBLEM_MARK, follow_session, problem, unchanged
 
@@ -168,7 +168,9 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
             source = gr.Radio(list(SOURCES), value="Test digit", label="Source")
             gr.Markdown("Pick a test digit (or type any index below):")
             digits = gr.Gallery(
-                [images.show(test_images[i], 2) for i in gallery_digits], label="Test digits", object_fit="contain",
+                # captioned for screen readers, which read the caption as the picture's alt text (hidden in CSS)
+                [(images.show(test_images[i], 2), f"Test digit #{i}, {a_digit(int(store.test_set[2][i]))}")
+                 for i in gallery_digits], label="Test digits", object_fit="contain",
                 columns=10, height="auto", allow_preview=False, format="png", show_label=False, buttons=[],
                 elem_classes=PICKER_CLASSES, elem_id="denoise-digits", interactive=False,
             )

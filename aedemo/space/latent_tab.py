@@ -140,8 +140,9 @@ def _map(
     shown_share = sum(projection.explained[:dims])
     how = "its code" if projection.direct else (
         f"the top {dims} principal axes of its {model.latent_dim}-D code ({shown_share:.0%} of its variance)")
-    hint = (("Drag to rotate. " if dims == 3 else "") + "Click a point (or, in 2-D, anywhere) to decode it. Each axis "
-            "is stretched to fit: the numbers at its ends say where the codes stop (compare the AE's with the VAE's).")
+    hint = (("Drag (or the arrow keys) to rotate. " if dims == 3 else "") + "Click a point (or, in 2-D, anywhere) to "
+            "decode it; Enter on the map opens the test digit nearest the sliders' place. Each axis is stretched to "
+            "fit: the numbers at its ends say where the codes stop (compare the AE's with the VAE's).")
     value = {
         "points": points, "dims": dims, "axes": names[:dims], "marker": None, "hint": hint,
         "title": f"{display_name(model_name)}: {n} test digits, {how}", "drawing": None, "drawing_note": "",

@@ -13,7 +13,7 @@ import gradio as gr
 
 HTML = (
     # the canvas says what it shows, for screen readers (and for tests, which cannot read its pixels)
-    '<div class="ls-wrap"><canvas class="ls-canvas" role="img"'
+    '<div class="ls-wrap"><canvas class="ls-canvas" role="img" tabindex="0"'
     ' aria-label="${value && value.title ? value.title : \'Latent space map\'}"></canvas>'
     '<div class="ls-hint">${value && value.hint ? value.hint : ""}</div>'
     '<div class="ls-hint ls-drawing">${value && value.drawing_note ? value.drawing_note : ""}</div></div>'
@@ -23,6 +23,7 @@ CSS = """
 .ls-wrap { position: relative; width: 100%; }
 .ls-canvas { width: 100%; height: min(520px, 110vw); display: block; cursor: crosshair; border-radius: var(--radius-lg);
              background: var(--background-fill-secondary); touch-action: none; }
+.ls-canvas:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 2px; }
 .ls-hint { font-size: var(--text-sm); color: var(--body-text-color-subdued); margin-top: 4px; min-height: 1.2em; }
 """
 
@@ -147,10 +148,10 @@ function draw() {
   }
 }
 
-function pickAt(x, y) {
+function pickAt(x, y, within = 10) {
   const d = props.value;
   if (!d || !screen.length) return;
-  let best = null, bestDist = 100;  // squared px: within 10 px
+  let best = null, bestDist = within * within;  // squared px
   for (const s of screen) {
     const dist = (s[0] - x) ** 2 + (s[1] - y) ** 2;
     if (dist < bestDist) { best = s; bestDist = dist; }
@@ -191,6 +192,20 @@ element.addEventListener('pointerup', e => {
   if (!moved && e.target.matches('canvas')) {
     const r = e.target.getBoundingClientRect();
     pickAt(e.clientX - r.left, e.clientY - r.top);
+  }
+});
+// the keyboard: arrows rotate the 3-D view; Enter picks the dot nearest the marker (the sliders' place: move them,
+// then Enter opens the test digit there) or, with no marker, nearest the middle
+element.addEventListener('keydown', e => {
+  const d = props.value;
+  if (!d || !e.target.matches('canvas')) return;
+  const turn = {ArrowLeft: [-0.1, 0], ArrowRight: [0.1, 0], ArrowUp: [0, -0.1], ArrowDown: [0, 0.1]}[e.key];
+  if (turn && d.dims === 3) {
+    yaw += turn[0]; pitch = Math.max(-1.5, Math.min(1.5, pitch + turn[1])); draw(); e.preventDefault();
+  } else if (e.key === 'Enter' || e.key === ' ') {
+    const canvas = e.target, W = canvas.clientWidth, H = canvas.clientHeight, m = marker || d.marker;
+    const at = m ? project(m, d, geometry(d), W, H) : [W / 2, H / 2 + 10];
+    pickAt(at[0], at[1], Infinity); e.preventDefault();
   }
 });
 watch('value', () => { marker = null; draw(); });

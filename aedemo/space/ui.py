@@ -141,6 +141,7 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
 #denoise-digits .grid-container { grid-template-columns: repeat(10, minmax(0, 1fr)) !important;
                                   grid-template-rows: none !important; grid-auto-rows: auto !important; gap: 4px; }
 #denoise-digits.not-in-use { opacity: 0.4; }  /* another source is denoised; a click on a digit switches back */
+#denoise-digits .caption-label { display: none; }  /* the picture says it; the caption is its alt text */
 #denoise-gallery.not-in-use, #denoise-table.not-in-use { opacity: 0.35; }  /* the previous source's results */
 #denoise-digits.not-in-use:hover { opacity: 0.75; }
 /* reconstructions (Draw, Denoise): inline PNG tiles (images.tiles_html), laid out like a gallery */
