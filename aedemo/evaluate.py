@@ -1,4 +1,4 @@
-"""Test-set figures for every checkpoint: `python -m aedemo.evaluate [--json]`."""
+"""Test-set figures for every checkpoint: `python -m aedemo.evaluate [FOLDER ...] [--json]`."""
 
 from __future__ import annotations
 
@@ -158,6 +158,9 @@ def markdown_table(results: dict[str, dict[str, float]]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m aedemo.evaluate", description=__doc__)
+    p.add_argument("folders", nargs="*", type=Path,
+                   help="checkpoint folders to evaluate instead, e.g. a run of `python -m aedemo.train` "
+                        "(checkpoints/vae-run); a row each, named by its path")
     p.add_argument("--checkpoints", default=None,
                    help="folder holding one folder per variant (default: $AEDEMO_CHECKPOINTS or the shipped ones)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
@@ -167,9 +170,10 @@ def main(argv: list[str] | None = None) -> None:
     x = to_float(images)
     classifier = load_classifier(root)
     results: dict[str, dict[str, float]] = {}
-    for name in (*VARIANTS, "classifier"):
+    folders = {str(f): (f, None) for f in args.folders} or {n: (root / n, n) for n in (*VARIANTS, "classifier")}
+    for name, (folder, variant) in folders.items():
         try:
-            model = load_checkpoint(root / name, variant=name)
+            model = load_checkpoint(folder, variant=variant)
         except CheckpointError as e:
             results[name] = {"error": str(e)}
             continue
@@ -179,9 +183,10 @@ def main(argv: list[str] | None = None) -> None:
     else:
         evaluated = {k: v for k, v in results.items() if "error" not in v}
         hint = ""
-        if not root.is_dir():  # e.g. aedemo installed with pip: the package carries no checkpoints
+        if not args.folders and not root.is_dir():  # e.g. aedemo installed with pip: the package carries no checkpoints
             hint = f" There is no such folder: name one with --checkpoints or ${ROOT_ENV}."
-        print(markdown_table(evaluated) if evaluated else f"No checkpoint could be loaded from {root}.{hint}")
+        where = "those folders" if args.folders else root
+        print(markdown_table(evaluated) if evaluated else f"No checkpoint could be loaded from {where}.{hint}")
         for name, r in results.items():
             if "error" in r:
                 print(f"\n{name}: unavailable: {r['error']}")

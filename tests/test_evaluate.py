@@ -186,3 +186,13 @@ def test_cli_does_not_report_a_model_under_another_variant_s_name(tmp_path, caps
     results = json.loads(capsys.readouterr().out)
     assert results["conv"] == {"error": f"{tmp_path / 'conv'}: holds a model of variant 'pca', not 'conv'"}
     assert "mse" in results["ae"]
+
+
+def test_cli_evaluates_the_folders_it_is_given_such_as_a_training_run(tmp_path, capsys):
+    torch.manual_seed(0)
+    save_checkpoint(build_model("ae", hidden=[32], latent_dim=4), tmp_path / "ae-run")  # train.py's default out
+    main([str(tmp_path / "ae-run"), str(tmp_path / "nowhere"), "--json"])
+    results = json.loads(capsys.readouterr().out)
+    assert set(results) == {str(tmp_path / "ae-run"), str(tmp_path / "nowhere")}  # only those: no shipped rows
+    assert "mse" in results[str(tmp_path / "ae-run")]
+    assert results[str(tmp_path / "nowhere")] == {"error": f"{tmp_path / 'nowhere'}: no such checkpoint folder"}
