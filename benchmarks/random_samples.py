@@ -16,9 +16,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aedemo.checkpoint import checkpoints_root  # noqa: E402
+from aedemo.models import AUTOENCODERS  # noqa: E402
 from aedemo.space.store import ModelStore  # noqa: E402
 
-MODELS = ("vae", "aae", "ae", "dae", "sparse", "contractive", "conv")
+# the models with a prior first; not the CVAE (scored per class by aedemo.evaluate) nor PCA (no training)
+MODELS = sorted((v for v, cls in AUTOENCODERS.items() if cls.trainable and not cls.conditional),
+                key=lambda v: not AUTOENCODERS[v].generative)
 
 
 def main() -> None:
