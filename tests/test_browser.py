@@ -235,3 +235,17 @@ def test_a_value_typed_in_a_sliders_box_is_applied(page):
     number.press("Enter")
     page.wait_for_function(f"() => {table}.includes('identical')", timeout=WAIT_MS)  # no noise at strength 0
     assert page.locator(".toast-body.error").count() == 0
+
+
+def test_a_hub_token_typed_for_a_push_is_not_kept_in_the_browser(page):
+    # Gradio 6 records every call's inputs in the browser's storage unless the app turns its run history off
+    token = "hf_NotARealTokenForTheTest123"
+    page.get_by_role("tab", name="Train", exact=True).click()
+    page.get_by_label("Repository id").fill("someone/aedemo-test")
+    page.get_by_label("Hugging Face token (write access)").fill(token)
+    page.get_by_role("button", name="Push to the Hub").click()
+    page.wait_for_function(
+        "() => document.querySelector('#train-push-status').innerText.includes('Not pushed')",
+        timeout=WAIT_MS)
+    stored = page.evaluate("() => JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
+    assert token not in stored

@@ -56,7 +56,10 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
 
 
 def launch_kwargs() -> dict:
-    """The styling arguments of Blocks.launch() (in Gradio 6 theme and css belong to launch, not Blocks)."""
+    """The arguments of Blocks.launch() every launch of the app shares: the styling (in Gradio 6 theme and css
+    belong to launch, not Blocks), and no run history. Gradio 6 keeps each call's inputs in the visitor's browser
+    by default, the Hub token of a push included, in plain text, whatever the token field says; off, it also deletes
+    what an earlier version of the app left there."""
     from .ui import CSS, THEME
 
-    return {"theme": THEME, "css": CSS}
+    return {"theme": THEME, "css": CSS, "run_history": False}

@@ -487,7 +487,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                                info="Used for this push only: never stored or logged.")
             private = gr.Checkbox(label="Private repository", value=False)
         push_btn = gr.Button("Push to the Hub")
-        push_status = gr.Markdown(elem_classes=["status-line"])
+        push_status = gr.Markdown(label="Push status", elem_classes=["status-line"], elem_id="train-push-status")
 
     session_dir = gr.State(None, delete_callback=_remove_folder)  # deleted with the session's files
     checkpoint = gr.State(None)
