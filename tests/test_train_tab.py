@@ -416,3 +416,33 @@ def test_a_model_that_draws_one_digit_for_every_input_is_called_collapsed(small_
     torch.nn.init.zeros_(flat.decoder[-1].weight)  # its output no longer depends on the input
     assert train_tab.collapsed(flat, small_data)
     assert not any(train_tab.collapsed(model, small_data) for model in store.models.values())  # the shipped ones
+
+
+def test_a_cancelled_run_has_stopped_before_the_next_one_starts(small_data, tmp_path):
+    # the generator is closed without waiting for its thread (Gradio closes it on its event loop); cancelled runs
+    # queued one after another used to train side by side
+    settings = {"variant": "vae", "epochs": 5, "budget": None, "batch_size": 32, "lr": 1e-3}
+    first = train_worker._train_worker(settings, str(tmp_path / "stop-1"), small_data)
+    assert next(first)[0] == "start"
+    thread = train_worker._last_run
+    first.close()  # the visitor left: its stop flag is set
+    second = train_worker._train_worker(settings, str(tmp_path / "stop-2"), small_data)
+    assert next(second)[0] == "start"
+    assert not thread.is_alive()
+    second.close()
+    train_worker._last_run.join()
+
+
+def test_old_session_folders_are_swept_unless_training(tmp_path):
+    import os
+
+    old, fresh, busy = (tmp_path / n for n in ("old", "fresh", "busy"))
+    for folder in (old, fresh, busy):
+        (folder / "aedemo-my-ae-1").mkdir(parents=True)
+    (busy / train_tab.RUNNING).write_text("stop-flag")
+    long_ago = time.time() - train_tab.SESSION_TTL_SECONDS - 60
+    for folder in (old, busy):
+        os.utime(folder, (long_ago, long_ago))
+    train_tab.sweep_sessions(tmp_path)
+    assert not old.exists() and fresh.exists() and busy.exists()
+    train_tab.sweep_sessions(tmp_path / "never-made")  # no folder yet: nothing to do, no error

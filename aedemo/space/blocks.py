@@ -10,7 +10,7 @@ from .draw_tab import build_draw_tab
 from .generate_tab import build_generate_tab
 from .latent_tab import build_latent_tab
 from .store import ModelStore
-from .train_tab import build_train_tab
+from .train_tab import SESSION_TTL_SECONDS, build_train_tab
 from .ui import LIVE_STATUS_JS
 
 _COUNT = sum(cls.trainable for cls in AUTOENCODERS.values())  # every variant but PCA, whichever are registered
@@ -38,7 +38,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
             with gr.Accordion(title, open=True):
                 gr.Markdown(status, elem_id="model-status")
         # models this visitor trained in the Train tab: private to the browser session, listed by every tab
-        session_models = gr.State({})
+        session_models = gr.State({}, time_to_live=SESSION_TTL_SECONDS)
         with gr.Tabs():
             with gr.Tab("Draw", id="draw"):
                 draw = build_draw_tab(store, session_models, demo=demo)
