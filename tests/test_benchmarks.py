@@ -76,6 +76,12 @@ def test_random_samples_reads_each_model_s_random_digits():
     assert "not loaded" not in out, out
 
 
+def test_code_neighbours_places_test_digits_among_each_model_s_codes():
+    out = run_benchmark("benchmarks/code_neighbours.py", "--digits", "50")
+    for name in ("vae", "ae", "cvae", "pca"):
+        assert re.search(rf"^{name} +\d+ +[\d.]+% +[\d.]+%$", out, re.MULTILINE), out
+
+
 def test_app_startup_launches_the_app_and_reconstructs():
     out = run_benchmark("benchmarks/app_startup.py", "--runs", "1")
     assert re.search(r"port answers after [\d.]+ s, first reconstruct back after [\d.]+ s", out), out
