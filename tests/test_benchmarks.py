@@ -82,6 +82,11 @@ def test_code_neighbours_places_test_digits_among_each_model_s_codes():
         assert re.search(rf"^{name} +\d+ +[\d.]+% +[\d.]+%$", out, re.MULTILINE), out
 
 
+def test_session_memory_prints_the_servers_memory_as_sessions_add_up():
+    out = run_benchmark("benchmarks/session_memory.py", "--sessions", "4", "--every", "2")
+    assert [int(n) for n in re.findall(r"^ +(\d+) +\d+$", out, re.MULTILINE)] == [1, 2, 4], out
+
+
 def test_app_startup_launches_the_app_and_reconstructs():
     out = run_benchmark("benchmarks/app_startup.py", "--runs", "1")
     assert re.search(r"port answers after [\d.]+ s, first reconstruct back after [\d.]+ s", out), out

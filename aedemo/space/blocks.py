@@ -55,11 +55,17 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     return demo.queue(default_concurrency_limit=8, max_size=256)
 
 
+# Gradio keeps a copy of every component's config for each session it has seen, closed ones included, until this
+# many newer ones push it out (least recently used first): 0.28 MB a session here, so Gradio's default of 10,000 would
+# hold 2.8 GB (benchmarks/session_memory.py). A session pushed out loses its State: its drawing, its trained models.
+SESSIONS_KEPT = 1000
+
+
 def launch_kwargs() -> dict:
     """The arguments of Blocks.launch() every launch of the app shares: the styling (in Gradio 6 theme and css
-    belong to launch, not Blocks), and no run history. Gradio 6 keeps each call's inputs in the visitor's browser
-    by default, the Hub token of a push included, in plain text, whatever the token field says; off, it also deletes
-    what an earlier version of the app left there."""
+    belong to launch, not Blocks), the sessions kept, and no run history. Gradio 6 keeps each call's inputs in the
+    visitor's browser by default, the Hub token of a push included, in plain text, whatever the token field says;
+    off, it also deletes what an earlier version of the app left there."""
     from .ui import CSS, THEME
 
-    return {"theme": THEME, "css": CSS, "run_history": False}
+    return {"theme": THEME, "css": CSS, "run_history": False, "state_session_capacity": SESSIONS_KEPT}
