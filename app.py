@@ -7,6 +7,7 @@ from that Hub repo instead of checkpoints/).
 import importlib.abc
 import importlib.machinery
 import os
+import signal
 import sys
 
 # Handlers run one digit at a time in Gradio's worker threads: one core each beats two OpenMP threads waiting on
@@ -54,7 +55,14 @@ from aedemo.space import build_demo, launch_kwargs  # noqa: E402
 demo = build_demo()
 
 if __name__ == "__main__":
+    # A Space (or Docker) stops the app with SIGTERM: taken as Ctrl-C, Gradio closes its server and deletes the files
+    # it served, where the default handler killed the process at once and left them
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     demo.launch(prevent_thread_lock=True, **launch_kwargs())
-    # the test-set statistics the tabs compare against: computed once the server is up, not by the first visitor
-    demo.store.warm_up()
-    demo.block_thread()
+    try:
+        # the test-set statistics the tabs compare against: computed once the server is up, not by the first visitor
+        demo.store.warm_up()
+    except KeyboardInterrupt:  # stopped while warming up; block_thread handles a stop after that itself
+        demo.close()
+    else:
+        demo.block_thread()

@@ -43,7 +43,10 @@ def test_python_app_py_serves_the_app(tmp_path, free_port):
         with urllib.request.urlopen(f"{base}/gradio_api/call/denoise/{event}", timeout=120) as r:
             stream = r.read().decode()
         assert "event: complete" in stream and "PSNR" in stream, stream[-500:]
+        proc.terminate()  # SIGTERM, as a Space stops it: a clean close, not death by the signal (exit status -15)
+        assert proc.wait(timeout=60) == 0, (tmp_path / "app.log").read_text()[-2000:]
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
         log.close()
