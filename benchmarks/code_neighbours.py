@@ -32,11 +32,10 @@ def main() -> None:
     print(f"{len(queries)} test digits placed among the {LATENT_DIGITS} plotted, {NEIGHBOURS} nearest codes each")
     print(f"{'model':12s} {'code':>5s} {'majority is its class':>22s} {'neighbours of its class':>24s}")
     for name, model in store.models.items():
-        codes, _ = store.test_codes(model)
-        z = torch.cat([model.encode(queries[i : i + 1000], truth[i : i + 1000] if model.conditional else None)
-                       for i in range(0, len(queries), 1000)]).float().cpu()
-        nearest = torch.cdist(z, codes).topk(NEIGHBOURS, largest=False).indices
-        classes = y[: len(codes)][nearest]  # [digits, NEIGHBOURS]
+        nearest = torch.cat([store.nearest_test_digits(model, queries[i : i + 500], NEIGHBOURS,
+                                                       truth[i : i + 500] if model.conditional else None)
+                             for i in range(0, len(queries), 500)])
+        classes = y[nearest]  # [digits, NEIGHBOURS]
         majority = classes.mode(dim=1).values  # ties go to the smallest class, as a count would leave them
         print(f"{name:12s} {model.latent_dim:5d} {(majority == truth).float().mean().item():22.1%} "
               f"{(classes == truth[:, None]).float().mean().item():24.1%}")

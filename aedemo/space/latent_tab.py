@@ -9,6 +9,7 @@ import gradio as gr
 import numpy as np
 import torch
 
+from ..models import Autoencoder
 from ..models.base import N_CLASSES
 from . import images
 from .inputs import UserInputError, a_digit, as_batch, parse_digit, parse_float, parse_int
@@ -87,7 +88,7 @@ def _tally(classes: list[int]) -> str:
 
 
 @torch.no_grad()
-def _drawing_on_map(store: ModelStore, model, drawing: Any) -> tuple[list[float], str] | None:
+def _drawing_on_map(store: ModelStore, model: Autoencoder, drawing: Any) -> tuple[list[float], str] | None:
     """Where the Draw tab's digit (float [28,28], or None) sits on a model's map, and the classes of the test
     digits whose codes lie nearest to its code: codes near one another decode alike, so a digit the model has
     learnt to represent lands among its own class. None when there is no digit, or the CVAE has no class for it
@@ -100,12 +101,9 @@ def _drawing_on_map(store: ModelStore, model, drawing: Any) -> tuple[list[float]
         return None
     labels = torch.tensor([read], device=model.device) if model.conditional else None
     z = model.encode(x.to(model.device), labels).float().cpu()
-    codes, projection = store.test_codes(model)
+    _, projection = store.test_codes(model)
     at = projection.to_axes(z)[0].tolist()
-    distance, nearest = torch.cdist(z, codes)[0].topk(min(NEIGHBOURS + 1, len(codes)), largest=False)
-    # a test digit put on the canvas by the Draw tab's buttons is on the map itself: it is not its own neighbour
-    nearest = nearest[distance > 0][:NEIGHBOURS] if distance[0] == 0 else nearest[:NEIGHBOURS]
-    classes = store.test_set[2][: len(codes)][nearest].tolist()
+    classes = store.test_set[2][store.nearest_test_digits(model, x, NEIGHBOURS, labels)[0]].tolist()
     read_as = f", read as {a_digit(read)}" if read is not None else ""
     note = (f"★ The Draw tab's digit{read_as}. Of the {len(classes)} test digits whose codes lie nearest to its "
             f"{model.latent_dim}-D code: {_tally(classes)}.")

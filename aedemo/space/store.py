@@ -25,6 +25,7 @@ from ..models.base import N_CLASSES, N_PIXELS
 
 HUB_ENV = "AEDEMO_HUB_REPO"
 PERCENTILE_DIGITS = 2000  # test digits whose reconstruction errors rank a drawing; plenty for a percentile
+SAME_CODE = 0.1  # codes of the same pixels, encoded in different batches, lie closer than this (seen: 1e-2)
 LATENT_DIGITS = 5000  # test digits the Latent tab can plot
 SHORT_NAMES = {"dae": "DAE", "sparse": "Sparse", "contractive": "Contractive", "conv": "Conv"}  # for captions
 
@@ -301,6 +302,22 @@ class ModelStore:
             return codes, _projection(codes)
 
         return self._cached(self._codes_cache, model, compute)
+
+    @torch.no_grad()
+    def nearest_test_digits(self, model: Autoencoder, x: torch.Tensor, k: int, labels: torch.Tensor | None = None,
+                            ) -> torch.Tensor:
+        """Indices [B, k] of the test digits, among test_codes', whose codes lie nearest to the codes of digits x
+        [B,1,28,28] (`labels`: the classes a conditional model is given), nearest first. A digit of x that is one
+        of those test digits is not its own neighbour (found by its pixels: its code, encoded in another batch,
+        differs from the cached one by up to 1e-2)."""
+        codes, _ = self.test_codes(model)
+        z = model.encode(x.to(model.device), labels).float().cpu()
+        distance = torch.cdist(z, codes)
+        _, pixels, _ = self.test_set
+        for i, j in (distance < SAME_CODE).nonzero().tolist():  # the few pairs whose pixels can be the same
+            if torch.equal(x[i].cpu(), pixels[j]):
+                distance[i, j] = torch.inf
+        return distance.topk(min(k, len(codes)), largest=False).indices
 
     @torch.no_grad()
     def random_codes_decoded(
