@@ -435,6 +435,22 @@ def test_clicking_a_point_decodes_it_and_shows_its_digit(store, mnist_test):
     assert original is None and "#" not in status
 
 
+def test_enter_on_the_map_opens_the_test_digit_nearest_the_sliders(store):
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    value, *_ = latent_tab.latent_map(store, name, "2-D", 300)
+    x, y, _, _, index = value["points"][123]
+
+    class Enter:  # what the map's script sends for the Enter key
+        _data = {"index": None, "coords": None, "nearest": True}
+
+    s1, s2, s3, decoded, original, status = latent_tab.pick(store, name, 0, None, Enter(), "2-D", 300,
+                                                            (x + 1e-4, y - 1e-4, 0.0))
+    assert status.startswith(f"Test digit #{index} ") and original is not None
+    assert [s1.value, s2.value] == pytest.approx([x, y], abs=1e-3)
+    *_, refused = latent_tab.pick(store, name, 0, None, Enter(), "2-D", 300, ("nan", 0.0, 0.0))
+    assert refused.startswith("⚠️ Each coordinate")
+
+
 def test_a_click_on_empty_space_of_a_2d_map_decodes_there_as_gradio_runs_it(store):
     from gradio.context import LocalContext
 

@@ -308,10 +308,27 @@ def decode_after_map(
     return decoded, None, status
 
 
+def _nearest_dot(
+    store: ModelStore, model_name: str | None, session_models: dict | None, view: Any, n_points: Any,
+    sliders: tuple[Any, Any, Any],
+) -> tuple[int, list[float]]:
+    """The plotted test digit nearest the sliders' place on the map's axes: (its index, its place there)."""
+    model = _model(store, model_name, session_models)
+    codes, projection = store.test_codes(model)
+    axes = projection.to_axes(codes)
+    dims = min(2 if view == "2-D" else 3, axes.shape[1])
+    n = parse_int(n_points, "Test digits shown", 100, LATENT_DIGITS)
+    at = torch.tensor([parse_float(v, "Each coordinate") for v in sliders][:dims])
+    index = int((axes[:n, :dims] - at).square().sum(1).argmin())
+    return index, axes[index, :dims].tolist()
+
+
 def pick(
-    store: ModelStore, model_name: str | None, digit: Any, session_models: dict | None, evt: gr.EventData
+    store: ModelStore, model_name: str | None, digit: Any, session_models: dict | None, evt: gr.EventData,
+    view: Any = None, n_points: Any = None, sliders: tuple[Any, Any, Any] = (0.0, 0.0, 0.0),
 ) -> tuple:
-    """A click on the map: move the sliders there and decode; a click on a dot also shows that test digit.
+    """A click on the map: move the sliders there and decode; a click on a dot also shows that test digit. Enter
+    on the map ({"nearest": true}) picks the dot nearest the sliders' place (`view`, `n_points`: the map's).
 
     A dot is decoded from the digit's whole code, so the picture is the model's reconstruction of that digit. A
     map of a bigger code shows only its top principal axes: decoding the plotted point instead (the other
@@ -319,6 +336,12 @@ def pick(
     """
     data = getattr(evt, "_data", None)
     data = data if isinstance(data, dict) else {}  # the map's own script sends a dict; a request, anything
+    if data.get("nearest") is True:
+        try:
+            index, coords = _nearest_dot(store, model_name, session_models, view, n_points, sliders)
+        except UserInputError as e:
+            return (*unchanged(5), problem(str(e)))
+        data = {"index": index, "coords": coords}
     coords = data.get("coords")
     index = data.get("index")
     index = index if type(index) is int else None  # not True, which is an int too
@@ -431,10 +454,12 @@ def build_latent_tab(
                   preprocess=False).then(
             partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
             api_visibility="private", preprocess=False)
-    def on_pick(model_name: str | None, digit: Any, models: dict | None, evt: gr.EventData) -> tuple:
-        return pick(store, model_name, digit, models, evt)  # a plain function: Gradio finds `evt` by its hint
+    def on_pick(model_name: str | None, digit: Any, models: dict | None, view_shown: Any, shown: Any, x1: Any,
+                x2: Any, x3: Any, evt: gr.EventData) -> tuple:  # a plain function: Gradio finds `evt` by its hint
+        return pick(store, model_name, digit, models, evt, view_shown, shown, (x1, x2, x3))
 
-    scatter.pick(on_pick, [model, digit, session_models], [c1, c2, c3, decoded, original, status],
+    scatter.pick(on_pick, [model, digit, session_models, view, n_points, c1, c2, c3],
+                 [c1, c2, c3, decoded, original, status],
                  api_visibility="private", trigger_mode="always_last")
     # the picture itself for an API caller; shown (or kept hidden, after a refusal) by the step after
     grid_button.click(partial(decode_grid, store), [model, digit, session_models], [grid, status],

@@ -2,7 +2,8 @@
 
 gr.ScatterPlot only reports brushed x-ranges and has no 3-D view, and plotly is not a dependency, so this is a
 gr.HTML component: drag to rotate the 3-D view, click a point (or, in 2-D, any place) to decode it. A click
-triggers the custom event "pick" with {index: test-digit index or null, coords: [x, y, z]}.
+triggers the custom event "pick" with {index: test-digit index or null, coords: [x, y, z]}; Enter on the focused
+map, with {nearest: true}.
 """
 
 from __future__ import annotations
@@ -148,10 +149,10 @@ function draw() {
   }
 }
 
-function pickAt(x, y, within = 10) {
+function pickAt(x, y) {
   const d = props.value;
   if (!d || !screen.length) return;
-  let best = null, bestDist = within * within;  // squared px
+  let best = null, bestDist = 100;  // squared px: within 10 px
   for (const s of screen) {
     const dist = (s[0] - x) ** 2 + (s[1] - y) ** 2;
     if (dist < bestDist) { best = s; bestDist = dist; }
@@ -194,8 +195,8 @@ element.addEventListener('pointerup', e => {
     pickAt(e.clientX - r.left, e.clientY - r.top);
   }
 });
-// the keyboard: arrows rotate the 3-D view; Enter picks the dot nearest the marker (the sliders' place: move them,
-// then Enter opens the test digit there) or, with no marker, nearest the middle
+// the keyboard: arrows rotate the 3-D view; Enter asks for the test digit nearest the sliders' place (the server
+// knows the sliders; the map does not)
 element.addEventListener('keydown', e => {
   const d = props.value;
   if (!d || !e.target.matches('canvas')) return;
@@ -203,9 +204,7 @@ element.addEventListener('keydown', e => {
   if (turn && d.dims === 3) {
     yaw += turn[0]; pitch = Math.max(-1.5, Math.min(1.5, pitch + turn[1])); draw(); e.preventDefault();
   } else if (e.key === 'Enter' || e.key === ' ') {
-    const canvas = e.target, W = canvas.clientWidth, H = canvas.clientHeight, m = marker || d.marker;
-    const at = m ? project(m, d, geometry(d), W, H) : [W / 2, H / 2 + 10];
-    pickAt(at[0], at[1], Infinity); e.preventDefault();
+    marker = null; trigger('pick', {index: null, coords: null, nearest: true}); draw(); e.preventDefault();
   }
 });
 watch('value', () => { marker = null; draw(); });
