@@ -436,13 +436,14 @@ def test_a_cancelled_run_has_stopped_before_the_next_one_starts(small_data, tmp_
 def test_old_session_folders_are_swept_unless_training(tmp_path):
     import os
 
-    old, fresh, busy = (tmp_path / n for n in ("old", "fresh", "busy"))
-    for folder in (old, fresh, busy):
+    old, fresh, busy, left = (tmp_path / n for n in ("old", "fresh", "busy", "left"))
+    for folder in (old, fresh, busy, left):
         (folder / "aedemo-my-ae-1").mkdir(parents=True)
-    (busy / train_tab.RUNNING).write_text("stop-flag")
+    for folder in (busy, left):
+        (folder / train_tab.RUNNING).write_text("stop-flag")
     long_ago = time.time() - train_tab.SESSION_TTL_SECONDS - 60
-    for folder in (old, busy):
-        os.utime(folder, (long_ago, long_ago))
+    for path in (old, busy, left, left / train_tab.RUNNING):  # `left`: a marker a killed server left behind
+        os.utime(path, (long_ago, long_ago))
     train_tab.sweep_sessions(tmp_path)
-    assert not old.exists() and fresh.exists() and busy.exists()
+    assert not old.exists() and fresh.exists() and busy.exists() and not left.exists()
     train_tab.sweep_sessions(tmp_path / "never-made")  # no folder yet: nothing to do, no error

@@ -7,7 +7,7 @@ import inspect
 import itertools
 import numbers
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -169,6 +169,14 @@ class Trainable:
         return {k: v.item() for k, v in terms.items()}
 
 
+class Penalty(NamedTuple):
+    """A loss term that pulls against the reconstruction (a VAE's KL term), as the Train tab plots it."""
+
+    key: str  # its name in loss_terms
+    label: str  # what it measures, in a sentence
+    axis: str  # its axis title
+
+
 class Autoencoder(Trainable, nn.Module):
     """Base class: an encoder to a code of `latent_dim`, a decoder back to [B,1,28,28] in [0,1].
 
@@ -185,9 +193,9 @@ class Autoencoder(Trainable, nn.Module):
     loss_words: ClassVar[str] = "BCE (nats per image)"
     conditional: ClassVar[bool] = False  # encode/decode need labels
     generative: ClassVar[bool] = False  # has a prior to `sample` from
-    # the term of loss_terms that pulls against the reconstruction, for a plot of its own: (its key, what it
-    # measures, its axis title); None for a model whose loss is the reconstruction alone
-    penalty: ClassVar[tuple[str, str, str] | None] = None
+    # the term of loss_terms that pulls against the reconstruction, for a plot of its own; None for a model whose
+    # loss is the reconstruction alone
+    penalty: ClassVar[Penalty | None] = None
 
     def __init__(self, latent_dim: int, **config):
         super().__init__()

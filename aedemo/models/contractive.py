@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .ae import AE
-from .base import N_PIXELS, check_range, mean_bce_per_image
+from .base import N_PIXELS, Penalty, check_range, mean_bce_per_image
 
 
 class ContractiveAE(AE):
@@ -26,8 +26,8 @@ class ContractiveAE(AE):
     )
     reference = "Rifai et al. 2011"
     loss_words = "BCE (nats per image) + {lam:g}×‖J‖²"
-    penalty = ("jacobian_fro2", "The contractive penalty on the test digits: how much the code moves when the "
-               "input does", "‖J‖² (squared Frobenius norm)")
+    penalty = Penalty("jacobian_fro2", "The contractive penalty on the test digits: how much the code moves when "
+                      "the input does", "‖J‖² (squared Frobenius norm)")
 
     def __init__(
         self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512,), lam: float = 0.1, **config

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .ae import AE
-from .base import check_range, mean_bce_per_image
+from .base import Penalty, check_range, mean_bce_per_image
 
 
 def kl_sparsity(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
@@ -24,8 +24,8 @@ class SparseAE(AE):
     )
     reference = "Ng 2011"
     loss_words = "BCE (nats per image) + {beta:g}×sparsity KL"  # the KL is one per batch, of the mean activations
-    penalty = ("kl_sparsity", "The sparsity penalty on the test digits: how far the hidden units' mean activations "
-               "sit from the target ρ", "KL(ρ‖ρ̂), summed over units")
+    penalty = Penalty("kl_sparsity", "The sparsity penalty on the test digits: how far the hidden units' mean "
+                      "activations sit from the target ρ", "KL(ρ‖ρ̂), summed over units")
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import N_PIXELS, Autoencoder, mean_bce_per_image, mlp
+from .base import N_PIXELS, Autoencoder, Penalty, mean_bce_per_image, mlp
 from .conv import conv_decoder, conv_encoder
 
 
@@ -36,7 +36,8 @@ class VAE(Autoencoder):
     )
     reference = "Kingma & Welling 2014"
     loss_words = "BCE + KL (nats per image)"
-    penalty = ("kl", "The test loss's KL term: how far the codes' Gaussians sit from the prior", "KL (nats per image)")
+    penalty = Penalty("kl", "The test loss's KL term: how far the codes' Gaussians sit from the prior",
+                      "KL (nats per image)")
     generative = True
 
     def __init__(

@@ -56,7 +56,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
 
 
 # Gradio keeps a copy of every component's config for each session it has seen, closed ones included, until this
-# many newer ones push it out (least recently used first): 0.28 MB a session here, so Gradio's default of 10,000 would
+# many newer ones push it out (least recently used first): 0.28 MiB a session here, so Gradio's default of 10,000 would
 # hold 2.8 GB (benchmarks/session_memory.py). A session pushed out loses its State: its drawing, its trained models.
 SESSIONS_KEPT = 1000
 

@@ -22,7 +22,10 @@ DEFAULT_MODEL = "vae"
 GRID_SIDE = 15  # places per side of the decoded grid: Kingma & Welling's figure 4 shows 20; 15 fit a phone
 SLIDER_RANGE = 4.0  # until a map is drawn, sliders span +-4 (a unit Gaussian prior's codes sit well inside)
 # The events that redraw the map run one at a time, in the order they came: opening the tab (which redraws it for a
-# new Draw tab digit) and then picking another model left the first model's map on show when the two ran side by side
+# new Draw tab digit) and then picking another model left the first model's map on show when the two ran side by side.
+# The line is the whole server's, not a session's (Gradio has no other): a map takes 10-95 ms, so a visitor waits
+# behind a handful of others' at most, and Draw, the busy tab, is not in it. The map a page opens on is not either: a
+# visitor cannot reach the tab's controls before it.
 MAP_QUEUE = "latent-map"
 NEIGHBOURS = 10  # test digits whose codes lie nearest the Draw tab's digit, counted by class
 
@@ -279,7 +282,7 @@ def decode_grid(
         f"{float(lo[1]):.2f} (bottom){rest}{cls}.")
 
 
-def restar(
+def star_draw_tab_digit(
     store: ModelStore, model_name: str | None, view: str, n_points: Any, c1: Any, c2: Any, c3: Any,
     session_models: dict | None, digit: Any, status: str | None, drawing: Any, starred: Any,
 ) -> tuple:
@@ -291,7 +294,7 @@ def restar(
         return gr.skip(), gr.skip(), starred
     value, status = more_or_fewer_points(store, model_name, view, n_points, c1, c2, c3, session_models, digit,
                                          status, drawing)
-    return value, status, drawing
+    return value, status, starred if value == gr.skip() else drawing  # a refused map stars nothing: tried again
 
 
 def decode_after_map(
@@ -441,7 +444,7 @@ def build_latent_tab(
                    concurrency_limit=1)
     if tab is not None:  # the star follows the Draw tab's digit: not on every stroke there, but when it is seen
         starred = gr.State(None)  # the digit the map had when the tab was last opened
-        tab.select(partial(restar, store), [*redraw_inputs, starred], [scatter, status, starred],
+        tab.select(partial(star_draw_tab_digit, store), [*redraw_inputs, starred], [scatter, status, starred],
                    api_visibility="private",
                    trigger_mode="always_last", preprocess=False, show_progress="hidden",
                    concurrency_id=MAP_QUEUE, concurrency_limit=1)

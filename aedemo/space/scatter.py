@@ -38,8 +38,7 @@ function geometry(d) {
   const c = [0, 0, 0], half = [1, 1, 1];
   for (let a = 0; a < d.dims; a++) {
     let lo = Infinity, hi = -Infinity;
-    // the Draw tab's digit counts too: an unusual drawing can land outside the test digits' cloud
-  for (const p of d.drawing ? [...d.points, d.drawing] : d.points) { lo = Math.min(lo, p[a]); hi = Math.max(hi, p[a]); }
+    for (const p of d.points) { lo = Math.min(lo, p[a]); hi = Math.max(hi, p[a]); }
     c[a] = (lo + hi) / 2; half[a] = Math.max(1e-9, (hi - lo) / 2);
   }
   return {c, half};
@@ -121,14 +120,19 @@ function draw() {
     g.lineWidth = 1.5; g.strokeStyle = '#fff'; g.beginPath(); g.arc(s[0], s[1], 9, 0, 2 * Math.PI); g.stroke();
   }
   if (d.drawing) {  // a star, and what it is, where the Draw tab's digit lands
-    const s = project(d.drawing, d, geo, W, H), path = new Path2D();
+    // the axes keep to the test digits' codes (their ends say where those stop): a digit beyond them is starred at
+    // the canvas's edge, and says so
+    const at = project(d.drawing, d, geo, W, H), s = [Math.max(12, Math.min(at[0], W - 12)),
+                                                      Math.max(12, Math.min(at[1], H - 12))];
+    const path = new Path2D();
     for (let i = 0; i < 10; i++) {
       const r = i % 2 ? 4.5 : 11, t = -Math.PI / 2 + i * Math.PI / 5;
       path.lineTo(s[0] + r * Math.cos(t), s[1] + r * Math.sin(t));
     }
     path.closePath();
     g.lineWidth = 3; g.strokeStyle = '#fff'; g.stroke(path); g.fillStyle = '#111'; g.fill(path);
-    const text = 'Draw tab', left = Math.max(2, Math.min(s[0] + 13, W - g.measureText(text).width - 2));
+    const text = s[0] === at[0] && s[1] === at[1] ? 'Draw tab' : 'Draw tab (off the map)';
+    const left = Math.max(2, Math.min(s[0] + 13, W - g.measureText(text).width - 2));
     g.fillStyle = ink; g.strokeStyle = paper; g.lineWidth = 3;
     g.strokeText(text, left, s[1] + 4); g.fillText(text, left, s[1] + 4);
   }

@@ -106,14 +106,17 @@ def session_folder(session_hash: str | None) -> Path:
 
 def sweep_sessions(root: Path = SESSION_ROOT, ttl: float = SESSION_TTL_SECONDS) -> None:
     """Delete the session folders untouched for `ttl` seconds (a run adds its folder and its marker to the
-    session's folder, so that folder's time is its last run's) and not training: what the sessions' states no
-    longer hold, and what a server stopped by a signal left behind."""
+    session's folder, so that folder's time is its last run's), unless a run is training there: what the sessions'
+    states no longer hold, and what a server stopped by a signal left behind. A marker as old as that is one such a
+    server left (a run lasts minutes), not a run."""
     if not root.is_dir():
         return
     oldest = time.time() - ttl
     for folder in root.iterdir():
         try:
-            if folder.is_dir() and folder.stat().st_mtime < oldest and not (folder / RUNNING).exists():
+            marker = folder / RUNNING
+            if (folder.is_dir() and folder.stat().st_mtime < oldest
+                    and (not marker.exists() or marker.stat().st_mtime < oldest)):
                 shutil.rmtree(folder, ignore_errors=True)
         except OSError:  # gone meanwhile, or not ours to read
             continue
@@ -437,8 +440,8 @@ def _penalty_update(curve: pd.DataFrame | None, variant: str) -> Any:
     penalty = curve[curve["curve"] == PENALTY_CURVE]
     if penalty.empty:
         return gr.LinePlot(value=None, visible=False)
-    _, label, axis = AUTOENCODERS[variant].penalty
-    return gr.LinePlot(value=penalty, visible=True, label=label, y_title=axis)
+    named = AUTOENCODERS[variant].penalty
+    return gr.LinePlot(value=penalty, visible=True, label=named.label, y_title=named.axis)
 
 
 def _stop_handler(request: gr.Request) -> None:
@@ -511,7 +514,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
 
     sweep_sessions()  # what an earlier server left
     session_dir = gr.State(None, delete_callback=_remove_folder, time_to_live=SESSION_TTL_SECONDS)
-    checkpoint = gr.State(None)
+    checkpoint = gr.State(None, time_to_live=SESSION_TTL_SECONDS)  # its folder goes with session_dir's
     # Train is greyed out from the press until the run ends, queued, trained or failed: a second press used to be
     # ignored without a word. (An earlier push's message goes at the press: it spoke of another model.)
     run = train_btn.click(lambda: (gr.Button(interactive=False), ""), None, [train_btn, push_status], queue=False,

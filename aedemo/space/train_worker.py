@@ -152,7 +152,7 @@ def preview_grid(model: Autoencoder, digits: torch.Tensor, labels: torch.Tensor)
 def penalty_of(variant: str, terms: dict[str, float]) -> float | None:
     """The variant's penalty term among its evaluated loss terms (see Autoencoder.penalty), or None."""
     penalty = AUTOENCODERS[variant].penalty
-    return terms.get(penalty[0]) if penalty else None
+    return terms.get(penalty.key) if penalty else None
 
 
 def _initial_losses(
