@@ -528,25 +528,10 @@ def test_the_draw_tabs_digit_is_starred_on_every_latent_map(store, mnist_test):
     assert more["drawing"] == value["drawing"] and more["drawing_note"] == value["drawing_note"]
     moved, _ = latent_tab.more_or_fewer_points(store, name, "2-D", 500, 0, 0, 0, None, 0, None, other)
     assert moved["drawing"] != value["drawing"]
-    # nothing drawn yet: no star, no note
+    # nothing drawn yet, or the canvas cleared: no star, no note
     bare, *_ = latent_tab.latent_map(store, name, "2-D", 500)
-    assert bare["drawing"] is None and bare["drawing_note"] == ""
-
-
-def test_opening_the_latent_tab_redraws_the_map_only_for_a_new_draw_tab_digit(store, mnist_test):
-    name = "vae" if "vae" in store.models else next(iter(store.models))
-    images, _ = mnist_test
-    digit = images[4321].float().div(255).numpy()
-    args = (store, name, "2-D", 500, 0.5, -0.25, 0.0, None, 0, None)
-    value, status, starred = latent_tab.star_draw_tab_digit(*args, digit, None)
-    assert value["drawing"] is not None and value["marker"] == [0.5, -0.25, 0.0] and starred is digit
-    same = latent_tab.star_draw_tab_digit(*args, digit.copy(), starred)
-    assert same == (*unchanged(2), starred)  # the same digit: the map is kept
-    assert latent_tab.star_draw_tab_digit(*args, None, None) == (*unchanged(2), None)
-    cleared, _, starred = latent_tab.star_draw_tab_digit(*args, None, digit)  # the canvas cleared: the star goes
-    assert cleared["drawing"] is None and starred is None
-    refused = (store, name, "2-D", 6000, 0.5, -0.25, 0.0, None, 0, None)  # too many digits: no map, no star
-    assert latent_tab.star_draw_tab_digit(*refused, digit, None)[2] is None  # so the next opening tries again
+    cleared, _ = latent_tab.more_or_fewer_points(store, name, "2-D", 500, 0, 0, 0, None, 0, None, None)
+    assert bare["drawing"] is None and bare["drawing_note"] == "" and cleared["drawing"] is None
 
 
 def test_a_test_digit_on_the_canvas_is_not_counted_as_its_own_neighbour(store, mnist_test):

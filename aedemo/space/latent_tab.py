@@ -109,7 +109,7 @@ def _drawing_on_map(store: ModelStore, model: Autoencoder, drawing: Any) -> tupl
     classes = store.test_set[2][store.nearest_test_digits(model, x, NEIGHBOURS, labels)[0]].tolist()
     read_as = f", read as {a_digit(read)}" if read is not None else ""
     note = (f"★ The Draw tab's digit{read_as}. Of the {len(classes)} test digits whose codes lie nearest to its "
-            f"{model.latent_dim}-D code: {_tally(classes)}.")
+            f"whole {model.latent_dim}-D code (not on this map's axes): {_tally(classes)}.")
     if model.conditional:
         note += " The class goes to the decoder on its own, so the code holds the style: neighbours of any class."
     return at, note
@@ -147,6 +147,7 @@ def _map(
     value = {
         "points": points, "dims": dims, "axes": names[:dims], "marker": None, "hint": hint,
         "title": f"{display_name(model_name)}: {n} test digits, {how}", "drawing": None, "drawing_note": "",
+        "class_labels": not model.conditional,  # the CVAE's classes share one place: their digits piled up there
     }
     placed = _drawing_on_map(store, model, drawing)
     if placed is not None:
@@ -280,21 +281,6 @@ def decode_grid(
         f"{display_name(model_name)} decoded at {GRID_SIDE}×{GRID_SIDE} places: {names[0]} from "
         f"{float(lo[0]):.2f} (left) to {float(hi[0]):.2f} (right), {names[1]} from {float(hi[1]):.2f} (top) to "
         f"{float(lo[1]):.2f} (bottom){rest}{cls}.")
-
-
-def star_draw_tab_digit(
-    store: ModelStore, model_name: str | None, view: str, n_points: Any, c1: Any, c2: Any, c3: Any,
-    session_models: dict | None, digit: Any, status: str | None, drawing: Any, starred: Any,
-) -> tuple:
-    """On opening the tab: more_or_fewer_points() with the star at the Draw tab's digit, if it is not the digit
-    `starred` when the tab was last opened (else the map stays as it is). Returns the scatter value, the status
-    and the digit now starred."""
-    if drawing is starred or (isinstance(drawing, np.ndarray) and isinstance(starred, np.ndarray)
-                              and np.array_equal(drawing, starred)):
-        return gr.skip(), gr.skip(), starred
-    value, status = more_or_fewer_points(store, model_name, view, n_points, c1, c2, c3, session_models, digit,
-                                         status, drawing)
-    return value, status, starred if value == gr.skip() else drawing  # a refused map stars nothing: tried again
 
 
 def decode_after_map(
@@ -443,9 +429,8 @@ def build_latent_tab(
                    api_visibility="private", trigger_mode="always_last", preprocess=False, concurrency_id=MAP_QUEUE,
                    concurrency_limit=1)
     if tab is not None:  # the star follows the Draw tab's digit: not on every stroke there, but when it is seen
-        starred = gr.State(None)  # the digit the map had when the tab was last opened
-        tab.select(partial(star_draw_tab_digit, store), [*redraw_inputs, starred], [scatter, status, starred],
-                   api_visibility="private",
+        # (every time: a map redrawn meanwhile by another model or view has the digit it had then)
+        tab.select(partial(more_or_fewer_points, store), redraw_inputs, [scatter, status], api_visibility="private",
                    trigger_mode="always_last", preprocess=False, show_progress="hidden",
                    concurrency_id=MAP_QUEUE, concurrency_limit=1)
     # .input, not .change: a click on the map moves the sliders itself, and must not decode a second time; and not

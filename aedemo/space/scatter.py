@@ -102,7 +102,7 @@ function draw() {
   for (const s of screen) { const c = sums[s[3][3]]; c[0] += s[0]; c[1] += s[1]; c[2] += 1; }
   g.font = 'bold 16px sans-serif'; g.lineJoin = 'round';
   sums.forEach(([x, y, n], digit) => {
-    if (!n) return;
+    if (!n || d.class_labels === false) return;
     g.lineWidth = 4; g.strokeStyle = paper; g.strokeText(String(digit), x / n - 5, y / n + 6);
     g.fillStyle = COLORS[digit]; g.fillText(String(digit), x / n - 5, y / n + 6);
     g.lineWidth = 0.8; g.strokeStyle = ink; g.strokeText(String(digit), x / n - 5, y / n + 6);
@@ -220,7 +220,7 @@ draw();
 def latent_scatter(**kwargs: Any) -> gr.HTML:
     """The scatter component. Value: {"points": [[x, y, z, label, test index], ...], "dims": 2 or 3,
     "axes": [names], "title": str, "marker": [x, y, z] or None, "hint": str, "drawing": [x, y, z] or None (a
-    star), "drawing_note": str}.
+    star), "drawing_note": str, "class_labels": bool (each class's digit where its dots gather)}.
 
     A factory rather than a gr.HTML subclass: Gradio writes a .pyi stub next to the source of every subclass.
     """
