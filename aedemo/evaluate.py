@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m aedemo.evaluate", description=__doc__)
     p.add_argument("folders", nargs="*", type=Path,
                    help="checkpoint folders to evaluate instead, e.g. a run of `python -m aedemo.train` "
-                        "(checkpoints/vae-run); a row each, named by its path")
+                        "(checkpoints/vae-run); a row each, named by its path and variant")
     p.add_argument("--checkpoints", default=None,
                    help="folder holding one folder per variant (default: $AEDEMO_CHECKPOINTS or the shipped ones)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> None:
         except CheckpointError as e:
             results[name] = {"error": str(e)}
             continue
-        results[name] = evaluate_model(model, x, labels, classifier)
+        # a folder named on the command line says what it holds: "runs/a (vae)"
+        results[name if variant else f"{name} ({model.variant})"] = evaluate_model(model, x, labels, classifier)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

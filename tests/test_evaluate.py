@@ -193,6 +193,6 @@ def test_cli_evaluates_the_folders_it_is_given_such_as_a_training_run(tmp_path, 
     save_checkpoint(build_model("ae", hidden=[32], latent_dim=4), tmp_path / "ae-run")  # train.py's default out
     main([str(tmp_path / "ae-run"), str(tmp_path / "nowhere"), "--json"])
     results = json.loads(capsys.readouterr().out)
-    assert set(results) == {str(tmp_path / "ae-run"), str(tmp_path / "nowhere")}  # only those: no shipped rows
-    assert "mse" in results[str(tmp_path / "ae-run")]
+    assert set(results) == {f"{tmp_path / 'ae-run'} (ae)", str(tmp_path / "nowhere")}  # only those: no shipped rows
+    assert "mse" in results[f"{tmp_path / 'ae-run'} (ae)"]
     assert results[str(tmp_path / "nowhere")] == {"error": f"{tmp_path / 'nowhere'}: no such checkpoint folder"}

@@ -174,7 +174,9 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
     """Train with the core trainer in a thread; yield (kind, payload) news, kind one of
     start, initial, step, test, epoch, done, error."""
     global _last_run
-    if _last_run is not None:  # not on Gradio's event loop: a generator's steps run in a worker thread
+    # not on Gradio's event loop: a generator's steps run in a worker thread. (Under ZeroGPU each run has a process
+    # of its own, and this finds no thread.)
+    if _last_run is not None:
         _last_run.join(PREVIOUS_RUN_WAIT_SECONDS)
     data = data or training_data()
     device = "cuda" if torch.cuda.is_available() else "cpu"
