@@ -153,10 +153,11 @@ def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):
 
 def test_opening_the_latent_tab_stars_the_draw_tabs_digit_until_the_canvas_is_cleared(page, store):
     page.get_by_role("tab", name="Draw", exact=True).click()
-    shown = page.locator("#draw-seen img").get_attribute("src")
+    seen = "(document.querySelector('#draw-seen img') || {}).src || ''"  # none after a cleared canvas
+    shown = page.evaluate(seen)
     page.get_by_role("button", name="3", exact=True).click()
     # the chained reconstruction has stored the digit the Latent tab reads once the 28x28 shown changes
-    page.wait_for_function(f"() => document.querySelector('#draw-seen img').src !== {shown!r}", timeout=WAIT_MS)
+    page.wait_for_function(f"() => ({seen}) !== '' && ({seen}) !== {shown!r}", timeout=WAIT_MS)
     assert page.locator("#draw-status[role=status][aria-live=polite]").count() == 1  # read out when it changes
     page.get_by_role("tab", name="Latent", exact=True).click()
     note = "document.querySelector('#latent-scatter .ls-drawing').innerText"
