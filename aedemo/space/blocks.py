@@ -11,7 +11,6 @@ from .generate_tab import build_generate_tab
 from .latent_tab import build_latent_tab
 from .store import ModelStore
 from .train_tab import SESSION_TTL_SECONDS, build_train_tab
-from .ui import LIVE_STATUS_JS
 
 _COUNT = sum(cls.trainable for cls in AUTOENCODERS.values())  # every variant but PCA, whichever are registered
 _IN_WORDS = {6: "Six", 7: "Seven", 8: "Eight", 9: "Nine", 10: "Ten", 11: "Eleven", 12: "Twelve"}
@@ -31,7 +30,6 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     # deleted hourly once an hour old, so a long-running Space does not fill its disk
     with gr.Blocks(title="Autoencoder playground", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO, elem_id="intro")
-        gr.HTML("", js_on_load=LIVE_STATUS_JS, padding=False, elem_id="live-status")
         status = store.status_markdown()
         if store.errors or store.notices:
             title = "Model status: some models are unavailable" if store.errors else "Model status"
@@ -62,10 +60,11 @@ SESSIONS_KEPT = 1000
 
 
 def launch_kwargs() -> dict:
-    """The arguments of Blocks.launch() every launch of the app shares: the styling (in Gradio 6 theme and css
-    belong to launch, not Blocks), the sessions kept, and no run history. Gradio 6 keeps each call's inputs in the
-    visitor's browser by default, the Hub token of a push included, in plain text, whatever the token field says;
-    off, it also deletes what an earlier version of the app left there."""
-    from .ui import CSS, THEME
+    """The arguments of Blocks.launch() every launch of the app shares: the styling and the page's script (in
+    Gradio 6 theme, css and js belong to launch, not Blocks), the sessions kept, and no run history. Gradio 6 keeps
+    each call's inputs in the visitor's browser by default, the Hub token of a push included, in plain text, whatever
+    the token field says; off, it also deletes what an earlier version of the app left there."""
+    from .ui import CSS, LIVE_STATUS_JS, THEME
 
-    return {"theme": THEME, "css": CSS, "run_history": False, "state_session_capacity": SESSIONS_KEPT}
+    return {"theme": THEME, "css": CSS, "js": LIVE_STATUS_JS, "run_history": False,
+            "state_session_capacity": SESSIONS_KEPT}
