@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +92,18 @@ def digit_png(index: int = 0) -> str:
 def load_line() -> str:
     one, five, _ = os.getloadavg()
     return f"machine: {os.cpu_count()} CPUs, load average {one:.1f} (1 min) / {five:.1f} (5 min)"
+
+
+@contextmanager
+def served_app() -> Iterator[tuple[str, subprocess.Popen]]:
+    """`python app.py` on a free local port, answering: (its URL, its process); stopped on the way out."""
+    port = free_port()
+    proc = launch_app(port)
+    try:
+        wait_until_up(port, proc)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        stop_app(proc)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_startup import free_port, launch_app, load_line, stop_app, wait_until_up  # noqa: E402
+from app_startup import load_line, served_app  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aedemo.space.browser import clear_canvas, draw, open_app  # noqa: E402
@@ -57,28 +57,22 @@ def main() -> None:
     p.add_argument("--clear-every", type=int, default=6, help="strokes before the canvas is cleared")
     args = p.parse_args()
     print(load_line())
-    port = free_port()
-    proc = launch_app(port)
-    try:
-        wait_until_up(port, proc)
-        with open_app(f"http://127.0.0.1:{port}/", 120_000) as page:
-            page.wait_for_function(
-                "() => document.querySelector(\"#draw-sketchpad button[aria-label='Brush']\") !== null",
-                timeout=120_000)
-            time.sleep(2)  # the brush gets selected a moment after the canvas appears
-            draw(page, [stroke(args.strokes)], steps=2)  # one more stroke first warms the caches: not counted
-            time.sleep(PAUSE_S)
-            page.evaluate(WATCH_JS)
-            for i in range(args.strokes):
-                if i and i % args.clear_every == 0:
-                    clear_canvas(page)
-                    time.sleep(PAUSE_S)
-                draw(page, [stroke(i)], steps=2)
+    with served_app() as (url, _), open_app(f"{url}/", 120_000) as page:
+        page.wait_for_function(
+            "() => document.querySelector(\"#draw-sketchpad button[aria-label='Brush']\") !== null",
+            timeout=120_000)
+        time.sleep(2)  # the brush gets selected a moment after the canvas appears
+        draw(page, [stroke(args.strokes)], steps=2)  # one more stroke first warms the caches: not counted
+        time.sleep(PAUSE_S)
+        page.evaluate(WATCH_JS)
+        for i in range(args.strokes):
+            if i and i % args.clear_every == 0:
+                clear_canvas(page)
                 time.sleep(PAUSE_S)
-            ups, shown = page.evaluate("() => [window.__ups, window.__shown]")
-            requests = page.evaluate(REQUESTS_JS)
-    finally:
-        stop_app(proc)
+            draw(page, [stroke(i)], steps=2)
+            time.sleep(PAUSE_S)
+        ups, shown = page.evaluate("() => [window.__ups, window.__shown]")
+        requests = page.evaluate(REQUESTS_JS)
     sent = sorted(t for name, t in requests if "/component_server" in name)
     joined = sorted(t for name, t in requests if "/queue/join" in name)
     parts: list[tuple[float, float, float]] = []

@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_startup import free_port, launch_app, load_line, memory_mb, stop_app, wait_until_up  # noqa: E402
+from app_startup import load_line, memory_mb, served_app  # noqa: E402
 
 
 def call_in_new_session(url: str, fn_index: int) -> None:
@@ -39,11 +39,7 @@ def main() -> None:
     p.add_argument("--every", type=int, default=250, help="print the memory after this many sessions")
     args = p.parse_args()
     print(load_line())
-    port = free_port()
-    proc = launch_app(port)
-    try:
-        wait_until_up(port, proc)
-        url = f"http://127.0.0.1:{port}"
+    with served_app() as (url, proc):
         config = json.load(urllib.request.urlopen(f"{url}/config", timeout=60))
         fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "latent")
         call_in_new_session(url, fn_index)  # the caches a first call fills are not the sessions' cost
@@ -53,8 +49,6 @@ def main() -> None:
             call_in_new_session(url, fn_index)
             if n % args.every == 0 or n == args.sessions:
                 print(f"{n:8d} {memory_mb(proc.pid)[0]:13.0f}", flush=True)
-    finally:
-        stop_app(proc)
     print(load_line())
 
 
