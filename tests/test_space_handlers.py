@@ -534,6 +534,17 @@ def test_the_draw_tabs_digit_is_starred_on_every_latent_map(store, mnist_test):
     assert bare["drawing"] is None and bare["drawing_note"] == "" and cleared["drawing"] is None
 
 
+def test_a_draw_tab_digit_stored_while_the_latent_tab_is_on_show_is_starred_at_once(store, mnist_test):
+    # the Draw tab's reconstruction can store the digit after the visitor has switched: the map showed the one before
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    images, _ = mnist_test
+    digit = images[7321].float().div(255).numpy()
+    redraw = (store, name, "2-D", 500, 0.5, -0.25, 0.0, None, 0, None, digit)
+    value, _ = latent_tab.star_if_on_show(*redraw, True)
+    assert value["drawing"] is not None and value["marker"] == [0.5, -0.25, 0.0]
+    assert latent_tab.star_if_on_show(*redraw, False) == unchanged(2)  # another tab on show: nothing to send
+
+
 def test_a_test_digit_on_the_canvas_is_not_counted_as_its_own_neighbour(store, mnist_test):
     # found by its code, it was counted in about half the cases: encoded alone, its code differs from the cached one
     images, labels = mnist_test

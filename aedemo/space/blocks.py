@@ -37,7 +37,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
                 gr.Markdown(status, elem_id="model-status")
         # models this visitor trained in the Train tab: private to the browser session, listed by every tab
         session_models = gr.State({}, time_to_live=SESSION_TTL_SECONDS)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Draw", id="draw"):
                 draw = build_draw_tab(store, session_models, demo=demo)
             with gr.Tab("Denoise", id="denoise"):
@@ -45,7 +45,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
             with gr.Tab("Generate", id="generate"):
                 build_generate_tab(store, session_models)
             with gr.Tab("Latent", id="latent") as latent:
-                build_latent_tab(store, session_models, demo=demo, drawing=draw.digit, tab=latent)
+                build_latent_tab(store, session_models, demo=demo, drawing=draw.digit, tab=latent, tabs=tabs)
             with gr.Tab("Train", id="train"):
                 build_train_tab(store, session_models)
     demo.store = store  # tests and benchmarks reach the loaded models through the app

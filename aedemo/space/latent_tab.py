@@ -283,6 +283,13 @@ def decode_grid(
         f"{float(lo[1]):.2f} (bottom){rest}{cls}.")
 
 
+def star_if_on_show(store: ModelStore, *inputs: Any) -> tuple:
+    """more_or_fewer_points() for a new Draw tab digit (the inputs' last but one) while the tab is on show (the
+    last); nothing to do otherwise: opening the tab brings the star up to date."""
+    *redraw, on_show = inputs
+    return more_or_fewer_points(store, *redraw) if on_show is True else (gr.skip(), gr.skip())
+
+
 def decode_after_map(
     store: ModelStore, model_name: str | None, c1: Any, c2: Any, c3: Any, digit: Any, session_models: dict | None,
     map_status: str | None,
@@ -377,10 +384,11 @@ def class_picker(store: ModelStore, model_name: str | None, session_models: dict
 
 def build_latent_tab(
     store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None, drawing: gr.State | None = None,
-    tab: gr.Tab | None = None,
+    tab: gr.Tab | None = None, tabs: gr.Tabs | None = None,
 ) -> None:
     """The tab's UI; with `demo`, the default model's map is drawn when a page loads; `drawing` (the Draw tab's
-    digit) is starred on every map, and brought up to date whenever `tab` is opened."""
+    digit) is starred on every map, and brought up to date whenever `tab` is opened, or changes while it is the tab
+    of `tabs` on show."""
     gr.Markdown(
         "Where does each model put the test digits? Every dot is one test digit's code (VAE, CVAE: the mean of its "
         "posterior), coloured by its class. Codes with more than 3 dimensions are projected onto their top principal "
@@ -433,6 +441,17 @@ def build_latent_tab(
         tab.select(partial(more_or_fewer_points, store), redraw_inputs, [scatter, status], api_visibility="private",
                    trigger_mode="always_last", preprocess=False, show_progress="hidden",
                    concurrency_id=MAP_QUEUE, concurrency_limit=1)
+        if tabs is not None:
+            # A digit stored after the tab opened: the Draw tab's last stroke, its reconstruction still running when
+            # the visitor switched (within about a second, on two cores). The map would show the one before.
+            on_show = gr.State(False)
+
+            def shown(evt: gr.SelectData) -> bool:
+                return evt.value == tab.label
+
+            tabs.select(shown, None, on_show, queue=False, show_progress="hidden", api_visibility="private")
+            drawing.change(partial(star_if_on_show, store), [*redraw_inputs, on_show], [scatter, status],
+                           queue=False, show_progress="hidden", api_visibility="private", preprocess=False)
     # .input, not .change: a click on the map moves the sliders itself, and must not decode a second time; and not
     # .release, which a value typed in a slider's box and Enter does not fire
     gr.on([c1.input, c2.input, c3.input, digit.input], partial(decode_point, store), decode_inputs,
