@@ -32,9 +32,9 @@ def main() -> None:
     print(f"{len(queries)} test digits placed among the {LATENT_DIGITS} plotted, {NEIGHBOURS} nearest codes each")
     print(f"{'model':12s} {'code':>5s} {'majority is its class':>22s} {'neighbours of its class':>24s}")
     for name, model in store.models.items():
-        nearest = torch.cat([store.nearest_test_digits(model, queries[i : i + 500], NEIGHBOURS,
-                                                       truth[i : i + 500] if model.conditional else None)
-                             for i in range(0, len(queries), 500)])
+        z = torch.cat([model.encode(queries[i : i + 500], truth[i : i + 500] if model.conditional else None)
+                       for i in range(0, len(queries), 500)])
+        nearest = store.nearest_test_digits(model, queries, z, NEIGHBOURS)
         classes = y[nearest]  # [digits, NEIGHBOURS]
         majority = classes.mode(dim=1).values  # ties go to the smallest class, as a count would leave them
         print(f"{name:12s} {model.latent_dim:5d} {(majority == truth).float().mean().item():22.1%} "

@@ -551,7 +551,9 @@ def test_a_test_digit_on_the_canvas_is_not_counted_as_its_own_neighbour(store, m
     x = images[:50].float().div(255).unsqueeze(1)
     for name in [n for n in ("ae", "vae", "cvae") if n in store.models]:
         model = store.get(name)
-        nearest = store.nearest_test_digits(model, x, latent_tab.NEIGHBOURS, labels[:50] if model.conditional else None)
+        with torch.no_grad():
+            z = model.encode(x, labels[:50] if model.conditional else None)
+        nearest = store.nearest_test_digits(model, x, z, latent_tab.NEIGHBOURS)
         assert nearest.shape == (50, latent_tab.NEIGHBOURS)
         assert not (nearest == torch.arange(50)[:, None]).any(), name
 

@@ -106,7 +106,7 @@ def _drawing_on_map(store: ModelStore, model: Autoencoder, drawing: Any) -> tupl
     z = model.encode(x.to(model.device), labels).float().cpu()
     _, projection = store.test_codes(model)
     at = projection.to_axes(z)[0].tolist()
-    classes = store.test_set[2][store.nearest_test_digits(model, x, NEIGHBOURS, labels)[0]].tolist()
+    classes = store.test_set[2][store.nearest_test_digits(model, x, z, NEIGHBOURS)[0]].tolist()
     read_as = f", read as {a_digit(read)}" if read is not None else ""
     note = (f"★ The Draw tab's digit{read_as}. Of the {len(classes)} test digits whose codes lie nearest to its "
             f"whole {model.latent_dim}-D code (not on this map's axes): {_tally(classes)}.")

@@ -304,15 +304,13 @@ class ModelStore:
         return self._cached(self._codes_cache, model, compute)
 
     @torch.no_grad()
-    def nearest_test_digits(self, model: Autoencoder, x: torch.Tensor, k: int, labels: torch.Tensor | None = None,
-                            ) -> torch.Tensor:
-        """Indices [B, k] of the test digits, among test_codes', whose codes lie nearest to the codes of digits x
-        [B,1,28,28] (`labels`: the classes a conditional model is given), nearest first. A digit of x that is one
-        of those test digits is not its own neighbour (found by its pixels: its code, encoded in another batch,
-        differs from the cached one by up to 1e-2)."""
+    def nearest_test_digits(self, model: Autoencoder, x: torch.Tensor, z: torch.Tensor, k: int) -> torch.Tensor:
+        """Indices [B, k] of the test digits, among test_codes', whose codes lie nearest to `z`, the codes [B,
+        latent_dim] `model` gives digits x [B,1,28,28], nearest first. A digit of x that is one of those test digits
+        is not its own neighbour (found by its pixels: its code, encoded in another batch, differs from the cached
+        one by up to 1e-2)."""
         codes, _ = self.test_codes(model)
-        z = model.encode(x.to(model.device), labels).float().cpu()
-        distance = torch.cdist(z, codes)
+        distance = torch.cdist(z.float().cpu(), codes)
         _, pixels, _ = self.test_set
         for i, j in (distance < SAME_CODE).nonzero().tolist():  # the few pairs whose pixels can be the same
             if torch.equal(x[i].cpu(), pixels[j]):

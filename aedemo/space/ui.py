@@ -93,11 +93,11 @@ CSS = """
 .digit img { width: 100% !important; height: 100% !important; object-fit: contain !important; }
 .pixels img { object-fit: contain; }
 #intro { margin-bottom: 0.25rem; }
+#intro h1 { margin-bottom: 0.2rem; }
 /* keyboard focus on sliders and ticked boxes: the theme showed none */
 input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
   outline: 2px solid var(--color-accent); outline-offset: 2px;
 }
-#intro h1 { margin-bottom: 0.2rem; }
 .status-line { min-height: 1.5rem; }
 .meter { height: 14px; border-radius: 7px; background: var(--border-color-primary); overflow: hidden; margin: 6px 0; }
 .meter-fill { height: 100%; background: linear-gradient(90deg, #f97316, #eab308, #22c55e); }
