@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 
 import numpy as np
@@ -249,3 +250,38 @@ def test_a_request_naming_a_server_file_is_refused(client, png_file, canvas, mni
         else:
             status = client.predict(source="Upload", upload=value, api_name=api_name)[-1]
         assert status == "⚠️ The image arrived without a file; please upload it again.", value
+
+
+def _call_refusal(app_url: str, api_name: str, data: list) -> str:
+    """What the app says, over plain HTTP, of a call Gradio refuses: the error event's message."""
+    import httpx
+
+    url = f"{app_url}gradio_api/call/{api_name}"
+    event = httpx.post(url, json={"data": data}, timeout=30).json()["event_id"]
+    reply = httpx.get(f"{url}/{event}", timeout=60).text
+    assert reply.startswith("event: error"), reply
+    return json.loads(reply.split("data:", 1)[1])["error"]
+
+
+@pytest.mark.parametrize("value, words", [
+    ("hello", "valid dictionary"),  # not an editor value at all
+    ({"background": None, "layers": 5, "composite": None}, "valid list"),
+    # a file the server was not sent: gradio_client would upload it, a bare request names it
+    ({"background": None, "layers": [], "composite": {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}},
+     "not uploaded by a user"),
+])
+def test_a_malformed_sketchpad_request_is_told_what_is_wrong(app_url, value, words):
+    # Gradio checks such a value before any handler sees it; the caller used to get a bare "Error" (no message)
+    assert words in (_call_refusal(app_url, "reconstruct_drawing", [value, ["ae"], "ae"]) or "")
+
+
+def test_a_sketchpad_layer_that_is_no_image_is_told_so(client, tmp_path):
+    from gradio_client.exceptions import AppError
+
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture")
+    layer = handle_file(str(text))
+    with pytest.raises(AppError) as refused:
+        client.predict({"background": None, "layers": [layer], "composite": layer}, ["ae"], "ae",
+                       api_name="/reconstruct_drawing")
+    assert "cannot identify image file" in str(refused.value)

@@ -63,8 +63,12 @@ def launch_kwargs() -> dict:
     """The arguments of Blocks.launch() every launch of the app shares: the styling and the page's script (in
     Gradio 6 theme, css and js belong to launch, not Blocks), the sessions kept, and no run history. Gradio 6 keeps
     each call's inputs in the visitor's browser by default, the Hub token of a push included, in plain text, whatever
-    the token field says; off, it also deletes what an earlier version of the app left there."""
+    the token field says; off, it also deletes what an earlier version of the app left there.
+
+    show_error: a request Gradio refuses before any handler sees it (a sketchpad value of the wrong shape, a file
+    not uploaded) gets Gradio's reason instead of a bare "Error"; the handlers themselves raise nothing a visitor
+    could cause, they answer in their status lines."""
     from .ui import CSS, LIVE_STATUS_JS, THEME
 
     return {"theme": THEME, "css": CSS, "js": LIVE_STATUS_JS, "run_history": False,
-            "state_session_capacity": SESSIONS_KEPT}
+            "state_session_capacity": SESSIONS_KEPT, "show_error": True}
