@@ -94,6 +94,10 @@ CSS = """
 .pixels img { object-fit: contain; }
 #intro { margin-bottom: 0.25rem; }
 #intro h1 { margin-bottom: 0.2rem; }
+/* the selected tab's name: the theme's accent (indigo 500) read at 4.47:1 on the light page and 4.27:1 on the dark
+   one, under WCAG AA's 4.5; a darker indigo on light, a lighter one on dark */
+.tab-container button.selected { color: var(--primary-700); }
+.dark .tab-container button.selected { color: var(--primary-400); }
 /* keyboard focus on sliders and ticked boxes: the theme showed none */
 input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
   outline: 2px solid var(--color-accent); outline-offset: 2px;
