@@ -68,7 +68,7 @@ def launch_kwargs() -> dict:
     show_error: a request Gradio refuses before any handler sees it (a sketchpad value of the wrong shape, a file
     not uploaded) gets Gradio's reason instead of a bare "Error"; the handlers themselves raise nothing a visitor
     could cause, they answer in their status lines."""
-    from .ui import CSS, LIVE_STATUS_JS, THEME
+    from .ui import CSS, PAGE_JS, THEME
 
-    return {"theme": THEME, "css": CSS, "js": LIVE_STATUS_JS, "run_history": False,
+    return {"theme": THEME, "css": CSS, "js": PAGE_JS, "run_history": False,
             "state_session_capacity": SESSIONS_KEPT, "show_error": True}

@@ -15,7 +15,7 @@ from . import images
 from .inputs import UserInputError, a_digit, as_batch, parse_digit, parse_float, parse_int
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
-from .ui import PROBLEM_MARK, digit_image, follow_session, problem, unchanged
+from .ui import PROBLEM_MARK, UNSEEN_LABEL, digit_image, follow_session, problem, unchanged
 
 VIEWS = ("2-D", "3-D")
 DEFAULT_MODEL = "vae"
@@ -410,8 +410,8 @@ def build_latent_tab(
             scatter = latent_scatter(elem_id="latent-scatter")
             grid_button = gr.Button(f"Decode a {GRID_SIDE}×{GRID_SIDE} grid across the map's first two axes",
                                     size="sm")
-            grid = gr.Image(label="Decoded across the map", show_label=False, format="png", interactive=False,
-                            visible=False, buttons=["download"], elem_id="latent-grid", elem_classes=["pixels"])
+            grid = gr.Image(label="Decoded across the map", format="png", interactive=False, visible=False,
+                            buttons=["download"], elem_id="latent-grid", elem_classes=["pixels", UNSEEN_LABEL])
         with gr.Column(scale=3, min_width=240):
             decoded = digit_image("Decoded", elem_id="latent-decoded")
             original = digit_image("Test digit clicked", elem_id="latent-original")

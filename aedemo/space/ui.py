@@ -14,16 +14,24 @@ IMAGE_PX = 140  # every single digit is shown at this size: its 28 px enlarged 5
 PROBLEM_MARK = "⚠️"  # what a status line reporting bad input starts with
 
 
-# Status lines say what a result is and when something is refused; as live regions a screen reader reads them out when
-# they change (the pictures alone say nothing to it). Not the Train tab's, which changes at every training step.
-LIVE_STATUS_JS = """
-const markLive = () => document.querySelectorAll('.status-line:not([role])').forEach(line => {
-  line.setAttribute('role', 'status'); line.setAttribute('aria-live', 'polite');
-});
-markLive();
-let pending = false;  // tabs mount their content when first opened: mark it then, once per frame at most
+# What the page's markup lacks for a screen reader, added as Gradio mounts it. Status lines say what a result is and
+# when something is refused: as live regions they are read out when they change (the pictures alone say nothing to it);
+# not the Train tab's, which changes at every training step. A picture output is a button around an image without alt
+# text: it is named after its component's label, or a screen reader calls it only "button" (axe-core: button-name).
+PAGE_JS = """
+const markUp = () => {
+  document.querySelectorAll('.status-line:not([role])').forEach(line => {
+    line.setAttribute('role', 'status'); line.setAttribute('aria-live', 'polite');
+  });
+  document.querySelectorAll('.image-container > button:not([aria-label])').forEach(button => {
+    const label = button.closest('.block')?.querySelector('[data-testid=block-label]')?.textContent.trim();
+    if (label) button.setAttribute('aria-label', label);
+  });
+};
+markUp();
+let pending = false;  // tabs mount their content when first opened, pictures when they arrive: once per frame at most
 new MutationObserver(() => {
-  if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; markLive(); }); }
+  if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; markUp(); }); }
 }).observe(document.body, {childList: true, subtree: true});
 """
 
@@ -59,16 +67,23 @@ def follow_session(
     )
 
 
+# A picture's label kept in the page but not shown (Gradio's label lies over the picture): it names the button Gradio
+# wraps the picture in (PAGE_JS). With show_label=False Gradio leaves the label's text out, and the button unnamed.
+UNSEEN_LABEL = "unseen-label"
+
+
 def digit_image(label: str, **kwargs) -> gr.Image:
     """A read-only 28x28 digit, enlarged by the browser to IMAGE_PX with crisp pixels (see CSS), captioned above.
 
-    The caption is a line of its own: Gradio's label and buttons sit over the picture and hid part of the digit.
+    The caption is a line of its own: Gradio's label and buttons sat over the picture and hid part of the digit. The
+    label stays, unseen, for screen readers (see UNSEEN_LABEL).
     """
     gr.Markdown(f"**{label}**")
     return gr.Image(
-        label=label, show_label=False, format="png", interactive=False, height=IMAGE_PX + 20,
-        width=IMAGE_PX + 20, buttons=[], elem_classes=["digit"], **kwargs,
+        label=label, format="png", interactive=False, height=IMAGE_PX + 20,
+        width=IMAGE_PX + 20, buttons=[], elem_classes=["digit", UNSEEN_LABEL], **kwargs,
     )
+
 
 
 # system fonts only: the default theme fonts would be fetched from Google Fonts by every visitor's browser
@@ -98,6 +113,10 @@ CSS = """
    one, under WCAG AA's 4.5; a darker indigo on light, a lighter one on dark */
 .tab-container button.selected { color: var(--primary-700); }
 .dark .tab-container button.selected { color: var(--primary-400); }
+.unseen-label label[data-testid=block-label] {
+  position: absolute !important; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
+  clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0;
+}
 /* keyboard focus on sliders and ticked boxes: the theme showed none */
 input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
   outline: 2px solid var(--color-accent); outline-offset: 2px;
