@@ -87,7 +87,9 @@ def test_interpolate(client, store):
     strip, note = client.predict(model_name=name, start=2, end=5, steps=6, temperature=1.0, seed=0,
                                  api_name="/interpolate")
     h, w = _image(strip).shape
-    assert w > 6 * h  # a strip: six frames side by side, plus the two real digits
+    # six frames side by side, the two real digits beside them; two rows: the codes mixed, the pixels mixed
+    assert 3 * h < w < 5 * h
+    assert "Top: their codes mixed" in note and "Bottom: their pixels mixed" in note
 
 
 def test_latent_map_and_decode(client, store):

@@ -15,7 +15,7 @@ from ..models.cvae import CVAE
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, parse_digit, parse_float, parse_int, parse_seed
 from .store import ModelStore, ModelUnavailable, display_name
-from .ui import follow_session, problem, unchanged
+from .ui import UNSEEN_LABEL, follow_session, problem, unchanged
 
 MAX_SAMPLES = 64
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
@@ -121,12 +121,24 @@ def generate_all(
     return grid, "Rows: classes 0 to 9. " + _agreement(store, samples, labels)
 
 
-def _strip(frames: torch.Tensor, ends: tuple[torch.Tensor, torch.Tensor] | None, scale: int) -> np.ndarray:
-    """Frames side by side; when given, the two real digits they start and end from sit apart at either end."""
+def _strip(
+    frames: torch.Tensor, ends: tuple[torch.Tensor, torch.Tensor] | None, scale: int, blend: torch.Tensor | None = None
+) -> np.ndarray:
+    """Frames side by side; when given, the two real digits they start and end from sit apart at either end.
+
+    `blend`: as many frames again, drawn as a second row under `frames`, frame for frame (the same t); the end
+    digits then sit halfway down, beside both rows, which both go from one to the other.
+    """
     row = images.grid(frames, len(frames), scale=1)
+    # mid grey: white glared as bars on a dark-mode page, black would read as part of the frames
+    if blend is not None:
+        gap = np.full((STRIP_GAP, row.shape[1]), 128, dtype=np.uint8)
+        row = np.concatenate([row, gap, images.grid(blend, len(blend), scale=1)], axis=0)
     if ends is not None:
         left, right = (images.grid(e, 1, scale=1) for e in ends)
-        # mid grey: white glared as two bars on a dark-mode page, black would read as part of the frames
+        top = (row.shape[0] - left.shape[0]) // 2
+        left, right = (np.pad(e, ((top, row.shape[0] - e.shape[0] - top), (0, 0)), constant_values=128)
+                       for e in (left, right))
         gap = np.full((row.shape[0], STRIP_GAP), 128, dtype=np.uint8)
         row = np.concatenate([left, gap, row, gap, right], axis=1)
     return images.upscale(row, scale)
@@ -142,8 +154,9 @@ def interpolate(
     With a conditional model (CVAE) one standardised style code is drawn (seed), and the class input slides from
     `start` to `end` together with the class prior it is scaled into (temperature; CVAE.morph); with any other
     model a random test digit of each class (seed) is encoded and the code slides between the two (the real digits
-    are shown at either end). API inputs: `model_name`, `start`, `end` (0-9), `steps` (3-16 frames), `temperature`,
-    `seed`. Returns the strip and a status line.
+    are shown at either end); under those frames, a second row mixes the two digits' pixels in the same proportions
+    (a cross-fade), frame for frame. API inputs: `model_name`, `start`, `end` (0-9), `steps` (3-16 frames),
+    `temperature`, `seed`. Returns the strip and a status line.
     """
     try:
         a, b = parse_digit(start, "Start"), parse_digit(end, "End")
@@ -165,19 +178,20 @@ def interpolate(
         note = (f"{display_name(model_name)}: one style code; the class input and the class's prior slide from {a} "
                 f"to {b}." if a != b else f"{display_name(model_name)}: one style code, and From and To are both "
                 f"{a}: nothing to morph. Pick two different digits to see the class change.")
-        ends = None
-    else:
-        _, x, y = store.test_set
-        ia = int(np.random.default_rng(seed).choice(np.flatnonzero(y.numpy() == a)))
-        ib = int(np.random.default_rng(seed + 1).choice(np.flatnonzero(y.numpy() == b)))
-        pair = x[[ia, ib]].to(model.device)
-        za, zb = model.encode(pair).cpu()
-        frames = model.decode(((1 - t) * za + t * zb).to(model.device)).cpu()
-        note = (f"{display_name(model_name)}: codes of test digits #{ia} ({a_digit(a)}, left) and "
-                f"#{ib} ({a_digit(b)}, right), mixed linearly.")
-        ends = (x[ia : ia + 1], x[ib : ib + 1])
-    width = steps_i + (2 if ends else 0)
-    return _strip(frames, ends, images.fit_scale(width, 900, 4)), note
+        return _strip(frames, None, images.fit_scale(steps_i, 900, 4)), note
+    _, x, y = store.test_set
+    ia = int(np.random.default_rng(seed).choice(np.flatnonzero(y.numpy() == a)))
+    ib = int(np.random.default_rng(seed + 1).choice(np.flatnonzero(y.numpy() == b)))
+    pair = x[[ia, ib]]
+    za, zb = model.encode(pair.to(model.device)).cpu()
+    frames = model.decode(((1 - t) * za + t * zb).to(model.device)).cpu()
+    # the same mix of their pixels, frame for frame: the classic cross-fade, two digits overlaid
+    w = t.view(-1, 1, 1, 1)
+    blend = (1 - w) * pair[0] + w * pair[1]
+    note = (f"{display_name(model_name)}: test digits #{ia} ({a_digit(a)}, left) and #{ib} ({a_digit(b)}, "
+            f"right). Top: their codes mixed linearly, then decoded. Bottom: their pixels mixed "
+            f"in the same proportions, (1−t)·left + t·right: a cross-fade.")
+    return _strip(frames, (pair[:1], pair[1:]), images.fit_scale(steps_i + 2, 900, 4), blend), note
 
 
 def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
@@ -220,8 +234,9 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
     gr.Markdown("### Interpolation\nUses the **Seed** (and, for the CVAE, the **Temperature**) above. CVAE: one "
                 "random style code is kept while the class and its prior change from one digit to the other. Other "
-                "models: the Seed picks a test digit of each class, and their codes are mixed linearly (VAE: the "
-                "posterior means); the real digits are shown at either end.")
+                "models: the Seed picks a test digit of each class, shown at either end. **Top row:** their codes "
+                "mixed linearly (VAE: the posterior means), then decoded. **Bottom row:** their pixels mixed in the "
+                "same proportions, a cross-fade: two faint digits overlaid.")
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=300):
             interp_model = gr.Dropdown(any_model, value=first_cond or (any_model[0][1] if any_model else None),
@@ -235,9 +250,9 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
         with gr.Column(scale=7):
             strip0 = interpolate(store, first_cond, 1, 7, 10, 1.0, 0) if first_cond else None
             ok = strip0 is not None and isinstance(strip0[0], np.ndarray)
-            strip = gr.Image(strip0[0] if ok else None, label="Frames", show_label=False, format="png",
+            strip = gr.Image(strip0[0] if ok else None, label="Interpolation frames", format="png",
                              interactive=False, buttons=[],  # Gradio's buttons sat over the last digit
-                             elem_id="generate-strip", elem_classes=["pixels"])
+                             elem_id="generate-strip", elem_classes=["pixels", UNSEEN_LABEL])
             interp_status = gr.Markdown(strip0[1] if ok else "", elem_classes=["status-line"])
 
     gen_inputs = [model, digit, n, temperature, seed, priors, session_models]
