@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import socket
 import threading
@@ -16,6 +18,7 @@ import aedemo
 from aedemo.data import DataNotFoundError, load_mnist
 from aedemo.evaluate import evaluate_terms
 from aedemo.space import train_tab, train_worker
+from aedemo.space.inputs import UserInputError, parse_seed
 from aedemo.space.train_tab import push_to_hub, request_stop, run_training
 from aedemo.space.train_worker import TrainingData
 
@@ -202,7 +205,7 @@ def test_the_plot_says_what_the_models_loss_is_and_ignores_a_spike(small_data, m
     assert aedemo.build_model("sparse", beta=0.5).loss_in_words() == "BCE (nats per image) + 0.5×sparsity KL"
 
     monkeypatch.setattr(train_worker, "_data_cache", small_data)
-    updates = [out[1] for out in train_tab._train_handler("sparse", 1, 0, 64, 1e-3, {}, None, lambda *a, **k: None)]
+    updates = [out[1] for out in train_tab._train_handler("sparse", 1, 0, 64, 1e-3, 0, {}, None, lambda *a, **k: None)]
     plots = [u for u in updates if getattr(u, "value", None) is not None]
     assert plots and all(p.y_title == loss_title("sparse") for p in plots)
     curve = pd.DataFrame(plots[-1].value["data"], columns=plots[-1].value["columns"])
@@ -233,6 +236,42 @@ def test_bad_settings_give_a_clear_message_and_change_nothing(settings, says, tm
     assert says in views[0].error and says in views[0].status
     assert views[0].models == models
     assert not (tmp_path / "session").exists()
+
+
+@pytest.mark.parametrize("seed", [-3, 2.5, 2**32, "abc", None, float("nan")])
+def test_a_bad_seed_gets_the_other_tabs_message(seed, tmp_path):
+    with pytest.raises(UserInputError) as elsewhere:  # what the Generate and Denoise tabs say
+        parse_seed(seed)
+    views = list(run_training("ae", 1, 0, 64, 1e-3, {}, seed=seed, session_dir=tmp_path / "session"))
+    assert len(views) == 1 and views[0].error == str(elsewhere.value)
+    assert views[0].status == f"**Not trained:** {elsewhere.value}"
+    assert not (tmp_path / "session").exists()
+
+
+def test_the_same_seed_trains_the_same_model_and_another_seed_another(small_data, tmp_path, monkeypatch):
+    """On the CPU a run is its settings and its seed: the initial weights, the order of the batches and the noise
+    the denoising AE adds are all drawn from it."""
+    # the curve's points by steps alone, not by the clock: every test point within the epoch, and the train loss
+    # averaged over windows of steps (one step each here) rather than of seconds
+    monkeypatch.setattr(train_worker, "PROBE_SHARE", 1.0)
+    monkeypatch.setattr(train_worker, "SECONDS_PER_POINT", math.inf)
+    data = TrainingData(small_data.x_train[:640], small_data.y_train[:640], small_data.x_test, small_data.y_test)
+
+    def run(seed: int, folder: str):
+        return list(run_training("dae", 1, 0, 64, 2e-3, {}, seed=seed, session_dir=tmp_path / folder, data=data))[-1]
+
+    first, again, other = run(7, "a"), run(7, "b"), run(8, "c")
+    assert first.error is None and "finished" in first.status, first.status
+    pd.testing.assert_frame_equal(first.loss, again.loss)  # every point, to the last bit
+    assert len(curve_points(first, "train")) == 10 + 1 and len(curve_points(first, "test")) == 5 + 1
+    same = (m.models["my dae #1"].state_dict() for m in (first, again))
+    assert all(torch.equal(a, b) for a, b in zip(*(s.values() for s in same), strict=True))
+    assert (first.grid == again.grid).all()
+    # another seed: another untrained model, other batches, other noise
+    assert curve_points(other, "train")[0] != curve_points(first, "train")[0]
+    assert curve_points(other, "train")[1:] != curve_points(first, "train")[1:]
+    with open(f"{first.checkpoint}/metrics.json") as f:
+        assert "--seed 7" in json.load(f)["training"]["command"]  # the saved run says how to repeat it
 
 
 def test_diverging_run_is_reported_not_kept(small_data, tmp_path, monkeypatch):
@@ -357,6 +396,9 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
 
         bad_status, *_ = second.predict("ae", 1, 0, 0, 1e-3, api_name="/train")
         assert "Batch size" in bad_status
+        # the seed: the Generate tab's message, not Gradio's rounding of it to 2 without a word
+        bad_status, *_ = second.predict("ae", 1, 0, 64, 1e-3, 2.5, api_name="/train")
+        assert "The seed must be a whole number from 0 to 4,294,967,295, not 2.5." in bad_status
     finally:
         demo.close()
 
@@ -421,7 +463,7 @@ def test_a_model_that_draws_one_digit_for_every_input_is_called_collapsed(small_
 def test_a_cancelled_run_has_stopped_before_the_next_one_starts(small_data, tmp_path):
     # the generator is closed without waiting for its thread (Gradio closes it on its event loop); cancelled runs
     # queued one after another used to train side by side
-    settings = {"variant": "vae", "epochs": 5, "budget": None, "batch_size": 32, "lr": 1e-3}
+    settings = {"variant": "vae", "epochs": 5, "budget": None, "batch_size": 32, "lr": 1e-3, "seed": 0}
     first = train_worker._train_worker(settings, str(tmp_path / "stop-1"), small_data)
     assert next(first)[0] == "start"
     thread = train_worker._last_run

@@ -30,10 +30,12 @@ from ..checkpoint import save_checkpoint
 from ..data import one_per_class, to_float
 from ..evaluate import evaluate_model
 from ..models import AUTOENCODERS, VARIANTS, Autoencoder, build_model
+from ..train import TrainConfig
 from . import train_worker as worker
-from .inputs import UserInputError, parse_float
+from .inputs import MAX_SEED, UserInputError, parse_float, parse_seed
 from .store import display_name
 from .train_worker import StopFlag, TrainingData
+from .ui import UNSEEN_LABEL
 
 MAX_EPOCHS = 50
 MAX_BATCH = 4096
@@ -57,6 +59,9 @@ EPOCH_SECONDS_ON_CPU = ("One epoch is a pass over the 60,000 training digits: on
                         "MLP models, 25 s for the Conv AE and 80 s for the VAE (measured).")
 
 
+DEFAULT_SEED = TrainConfig.seed
+
+
 class SettingsError(ValueError):
     """A training setting that cannot be used; the message is shown to the visitor as is."""
 
@@ -68,6 +73,7 @@ class TrainSettings:
     budget: float | None  # seconds of training; None = no limit besides the epochs (and the Space's cap)
     batch_size: int
     lr: float
+    seed: int = DEFAULT_SEED  # the initial weights, the order of the batches, the noise the model draws
 
 
 def _number(value: Any, name: str) -> float:
@@ -77,7 +83,9 @@ def _number(value: Any, name: str) -> float:
         raise SettingsError(str(e)) from None
 
 
-def parse_settings(variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any) -> TrainSettings:
+def parse_settings(
+    variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any, seed: Any = DEFAULT_SEED
+) -> TrainSettings:
     """Check the form's values (from the UI, or anything from the API); raise SettingsError saying what is wrong."""
     if variant not in VARIANTS:
         raise SettingsError(f"Unknown model {variant!r}; choose one of: {', '.join(VARIANTS)}.")
@@ -93,7 +101,11 @@ def parse_settings(variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: 
     rate = _number(lr, "Learning rate")
     if not 0 < rate <= 1:
         raise SettingsError(f"Learning rate must be above 0 and at most 1 (1e-3 is a good start), not {lr!r}.")
-    return TrainSettings(variant, int(n_epochs), seconds or None, int(batch), rate)
+    try:
+        seed = parse_seed(seed)  # the Generate and Denoise tabs' message
+    except UserInputError as e:
+        raise SettingsError(str(e)) from None
+    return TrainSettings(variant, int(n_epochs), seconds or None, int(batch), rate, seed)
 
 
 # --- this visitor's runs -------------------------------------------------------------------------------------
@@ -218,16 +230,18 @@ def _count(n: int, noun: str) -> str:
 
 def run_training(
     variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any, session_models: dict | None,
-    *, session_dir: str | os.PathLike | None = None, data: TrainingData | None = None,
+    *, seed: Any = DEFAULT_SEED, session_dir: str | os.PathLike | None = None, data: TrainingData | None = None,
 ) -> Iterator[TrainView]:
     """Train one model, yielding a TrainView after each piece of news (throttled); the last one has the result.
 
-    Bad settings give a single view with the message, and nothing else happens. `session_dir` holds the
-    visitor's runs and stop flag (a new temp folder when None); `data` replaces `training_data()`.
+    Bad settings give a single view with the message, and nothing else happens. `seed` fixes the initial weights,
+    the batches' order and the model's noise: on the CPU the same settings and seed train the same model, step for
+    step. `session_dir` holds the visitor's runs and stop flag (a new temp folder when None); `data` replaces
+    `training_data()`.
     """
     models = dict(session_models or {})
     try:
-        s = parse_settings(variant, epochs, budget, batch_size, lr)
+        s = parse_settings(variant, epochs, budget, batch_size, lr, seed)
     except SettingsError as e:
         yield TrainView(f"**Not trained:** {e}", models=models, error=str(e))
         return
@@ -274,7 +288,8 @@ def _train_and_report(
             curve = curve.iloc[:0]
         return replace(view, loss=curve, models=dict(view.models))
 
-    settings = {"variant": s.variant, "epochs": s.epochs, "budget": s.budget, "batch_size": s.batch_size, "lr": s.lr}
+    settings = {"variant": s.variant, "epochs": s.epochs, "budget": s.budget, "batch_size": s.batch_size, "lr": s.lr,
+                "seed": s.seed}
     news = worker.train_in_background(settings, str(stop.path), data)
     try:
         for kind, payload in news:
@@ -398,12 +413,16 @@ def push_to_hub(repo_id: str, token: str, private: bool, checkpoint: str | None)
 
 # --- the UI --------------------------------------------------------------------------------------------------
 
-def _train_handler(variant, epochs, budget, batch_size, lr, models, request: gr.Request,
+def _train_handler(variant, epochs, budget, batch_size, lr, seed, models, request: gr.Request,
                    progress=gr.Progress()):  # noqa: B008 (Gradio finds the progress tracker by this default)
-    """Stream run_training's views into the tab's components."""
+    """Stream run_training's views into the tab's components.
+
+    API inputs: `variant` ("ae", "vae", ...), `epochs` (1-50), `budget` (seconds; 0 = none), `batch_size`
+    (1-4096), `lr` (e.g. 1e-3), `seed` (integer, 0 to 2**32 - 1; gradio_client fills in the field's 0 when left out).
+    """
     folder = str(session_folder(request.session_hash if request else None))
     sent_grid = 0
-    for view in run_training(variant, epochs, budget, batch_size, lr, models, session_dir=folder):
+    for view in run_training(variant, epochs, budget, batch_size, lr, models, seed=seed, session_dir=folder):
         if view.error:
             gr.Warning(view.error)
         progress(view.progress, desc="training")
@@ -471,13 +490,16 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                                   elem_id="train-variant")
             epochs = gr.Slider(1, MAX_EPOCHS, value=first_epochs, step=1, label="Epochs", info=None
                                if worker.gpu_expected() else EPOCH_SECONDS_ON_CPU)
-            # No minimum / maximum on these fields: parse_settings' messages name the field, Gradio's do not.
+            # parse_settings checks every field (the event runs with preprocess=False): its messages name the
+            # field, Gradio's range check's did not. The Seed's minimum / maximum only guide the browser.
             # No budget at first: a run with one keeps a constant learning rate (it cannot know its length), and
             # the default run ends well before the Space's cap
             budget = gr.Number(value=0, label="Time budget (seconds, 0 = none)",
                                info=f"Without a GPU, runs stop at {worker.CPU_MAX_SECONDS:.0f} s.")
             batch_size = gr.Number(value=128, precision=0, label="Batch size")
             lr = gr.Number(value=1e-3, label="Learning rate")
+            seed = gr.Number(value=DEFAULT_SEED, precision=0, label="Seed", minimum=0, maximum=MAX_SEED,
+                             info="The same settings and seed give the same run on the CPU.")
             with gr.Row():
                 train_btn = gr.Button("Train", variant="primary", elem_id="train-button")
                 stop_btn = gr.Button("Stop", variant="stop")
@@ -499,8 +521,9 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             gr.Markdown("After each epoch, rows from the top: **ten test digits**, **their reconstructions** and, "
                         "for the generative models, **samples from the prior** (the same draws every epoch, so you "
                         "see them sharpen):")
-            grid = gr.Image(label="Test digits / reconstructions / samples", show_label=False, buttons=[],
-                            format="png", type="numpy", interactive=False, height=280, elem_id="train-grid")
+            grid = gr.Image(label="Test digits, their reconstructions and samples", buttons=[], format="png",
+                            type="numpy", interactive=False, height=280, elem_id="train-grid",
+                            elem_classes=[UNSEEN_LABEL])
     with gr.Accordion("Keep your model: download it, or push it to the Hub", open=True):
         download = gr.DownloadButton("Download the checkpoint (.zip: model.safetensors, config.json, metrics.json)",
                                      visible=False)
@@ -519,9 +542,12 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     # ignored without a word. (An earlier push's message goes at the press: it spoke of another model.)
     run = train_btn.click(lambda: (gr.Button(interactive=False), ""), None, [train_btn, push_status], queue=False,
                           show_progress="hidden", api_visibility="private").then(
-        _train_handler, [variant, epochs, budget, batch_size, lr, session_models],
+        _train_handler, [variant, epochs, budget, batch_size, lr, seed, session_models],
         [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status, penalty_plot],
         api_name="train", concurrency_limit=1, concurrency_id="train", show_progress_on=[status],
+        # parse_settings checks every value and names the field; Gradio's preprocessing rounded a seed or batch
+        # size of 2.5 without a word and answered text in a number field with its own error
+        preprocess=False,
     )
     # .then follows a success only; .failure the rest (an exception, a full queue), or the button stayed grey
     for follow in (run.then, run.failure):

@@ -190,7 +190,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
         notices.append(f"PCA is fitted on the first {PCA_MAX_SAMPLES:,} training digits (memory).")
     config = TrainConfig(
         variant=settings["variant"], epochs=settings["epochs"], batch_size=settings["batch_size"],
-        lr=settings["lr"], device=device, time_budget=settings["budget"],
+        lr=settings["lr"], device=device, time_budget=settings["budget"], seed=settings["seed"],
     )
     picks = one_per_class(y_test)
     digits, labels = to_float(x_test[picks]), y_test[picks]
