@@ -278,3 +278,16 @@ def test_the_selected_tabs_name_is_legible_in_light_and_dark_mode(page):
             assert page.evaluate(CONTRAST_JS) >= 4.5, "dark" if dark else "light"
     finally:
         page.evaluate("() => document.body.classList.remove('dark')")
+
+
+def test_picture_outputs_are_named_for_screen_readers(page):
+    # Gradio wraps a picture output in a button, its image without alt text: unnamed, a screen reader said "button"
+    named = "() => Object.fromEntries([...document.querySelectorAll('.image-container > button')].map(b => " \
+            "[b.closest('.block').id, b.getAttribute('aria-label')]))"
+    for tab, picture, name in (("Generate", "generate-grid", "Samples"), ("Generate", "generate-strip",
+                               "Interpolation frames"), ("Latent", "latent-decoded", "Decoded")):
+        page.click(f"button[role=tab]:has-text('{tab}')")
+        page.wait_for_selector(f"#{picture} img", timeout=WAIT_MS)
+        page.wait_for_timeout(300)  # the page's script names them on the next frame
+        names = page.evaluate(named)
+        assert names.get(picture) == name and all(names.values()), names
