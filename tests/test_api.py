@@ -11,8 +11,8 @@ from PIL import Image
 from aedemo.space import latent_tab
 from aedemo.space.images import read_tiles
 
-API_NAMES = {"reconstruct", "reconstruct_drawing", "denoise", "generate", "generate_all", "interpolate", "latent_map",
-             "latent", "latent_grid", "train", "stop_training", "push_to_hub"}
+API_NAMES = {"reconstruct", "reconstruct_drawing", "denoise", "denoise_averages", "generate", "generate_all",
+             "interpolate", "latent_map", "latent", "latent_grid", "train", "stop_training", "push_to_hub"}
 
 
 def _image(path: str | dict) -> np.ndarray:

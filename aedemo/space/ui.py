@@ -178,6 +178,7 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
 /* the models table: words whole (Gradio's tables break them anywhere), names on one line where there is room */
 #draw-models td, #draw-models th { word-break: normal; overflow-wrap: break-word; }
 #draw-models td:first-child { white-space: nowrap; }
+#denoise-sample-averages td, #denoise-sample-averages th { word-break: normal; overflow-wrap: normal; }
 @media (max-width: 640px) {  /* a phone: one block per model, not four columns with five letters a line */
   #draw-models thead { display: none; }
   #draw-models table, #draw-models tbody, #draw-models tr, #draw-models td { display: block; width: auto; }
