@@ -291,3 +291,17 @@ def test_picture_outputs_are_named_for_screen_readers(page):
         page.wait_for_timeout(300)  # the page's script names them on the next frame
         names = page.evaluate(named)
         assert names.get(picture) == name and all(names.values()), names
+
+
+def test_a_run_the_queue_will_not_take_is_refused_in_a_toast(page, monkeypatch):
+    from aedemo.space import train_tab
+
+    monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 0)  # as if the queue held as many runs as it takes
+    page.click("button[role=tab]:has-text('Train')")
+    before = page.locator("#train-status").inner_text()
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function("() => document.body.innerText.includes('runs are waiting to train on this Space')",
+                           timeout=WAIT_MS)
+    # the button pressable again (a refusal by the queue's validator alone left it greyed out), nothing trained
+    page.wait_for_function("() => !document.querySelector('#train-button').disabled", timeout=WAIT_MS)
+    assert page.locator("#train-status").inner_text() == before

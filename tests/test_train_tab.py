@@ -489,3 +489,50 @@ def test_old_session_folders_are_swept_unless_training(tmp_path):
     train_tab.sweep_sessions(tmp_path)
     assert not old.exists() and fresh.exists() and busy.exists() and not left.exists()
     train_tab.sweep_sessions(tmp_path / "never-made")  # no folder yet: nothing to do, no error
+
+
+def test_runs_waiting_are_capped_per_session_and_in_all(small_data, monkeypatch):
+    """The queue is the whole app's: runs from callers without a page could fill it and hold every tab's events off.
+    A session gets one run waiting at a time, and the Space MAX_RUNS_WAITING; a refused run never joins the queue."""
+    import gradio as gr
+    from gradio_client import Client
+    from gradio_client.exceptions import ValidationError
+    from gradio_client.utils import Status
+
+    monkeypatch.setattr(train_worker, "_data_cache", small_data)
+    monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 2)
+    with gr.Blocks() as demo:
+        models = gr.State({})
+        with gr.Tab("Train"):
+            train_tab.build_train_tab(None, models)
+    port = _free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                        show_error=True)
+    clients = [Client(f"http://127.0.0.1:{port}/", verbose=False) for _ in range(3)]
+    jobs = []
+    try:
+        jobs.append(clients[0].submit("ae", 50, 0, 32, 1e-3, api_name="/train"))  # trains
+        _wait_for(lambda: jobs[0].status().code == Status.ITERATING, "the first training to start")
+        jobs.append(clients[1].submit("ae", 1, 0, 64, 1e-3, api_name="/train"))  # waits
+        _wait_for(lambda: jobs[1].status().code == Status.IN_QUEUE, "the second training to queue")
+        with pytest.raises(ValidationError, match="already waiting"):  # the same session again
+            clients[1].predict("ae", 1, 0, 64, 1e-3, api_name="/train")
+        jobs.append(clients[2].submit("ae", 1, 0, 64, 1e-3, api_name="/train"))  # waits: two in all
+        _wait_for(lambda: jobs[2].status().code == Status.IN_QUEUE, "the third training to queue")
+        with pytest.raises(ValidationError, match="2 runs are waiting"):  # a new session, over the Space's cap
+            clients[0].predict("ae", 1, 0, 64, 1e-3, api_name="/train")
+    finally:
+        for client, job in zip(clients, jobs, strict=False):
+            job.cancel()
+            client.predict(api_name="/stop_training")
+        demo.close()
+
+
+def test_a_run_is_admitted_unless_its_session_has_one_waiting_or_the_queue_is_long(monkeypatch):
+    monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 3)
+    assert train_tab.admit_run([], "a") is None
+    assert train_tab.admit_run(["b", "c"], "a") is None
+    assert "already waiting" in train_tab.admit_run(["b", "a"], "a")
+    assert train_tab.admit_run(["b", "c", "d"], "a") == ("3 runs are waiting to train on this Space: try again in a "
+                                                        "few minutes.")
+    assert train_tab.admit_run([None, None], None) is None  # no session to tell apart: only the Space's cap

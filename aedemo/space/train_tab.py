@@ -24,6 +24,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 import torch
+from gradio.context import LocalContext
 
 from ..allocator import return_freed_memory
 from ..checkpoint import save_checkpoint
@@ -463,6 +464,47 @@ def _penalty_update(curve: pd.DataFrame | None, variant: str) -> Any:
     return gr.LinePlot(value=penalty, visible=True, label=named.label, y_title=named.axis)
 
 
+TRAIN_QUEUE = "train"  # the Train event's concurrency id: one run trains at a time, the others wait in its queue
+# Runs that may wait behind the one training. Gradio's queue is the whole app's (256 events): a caller without a page
+# (gradio_client, /call/train) could fill it with runs of up to 120 s each and hold every tab's events off for hours.
+MAX_RUNS_WAITING = 8
+
+
+def admit_run(waiting: list[str | None], session: str | None) -> str | None:
+    """Why a run may not join the queue, given the sessions of the runs waiting (None: it may): a second one from a
+    session with one waiting already, or any while MAX_RUNS_WAITING wait."""
+    if session is not None and session in waiting:
+        return "A run of yours is already waiting for its turn: it starts when the one training now ends."
+    if len(waiting) >= MAX_RUNS_WAITING:
+        return f"{len(waiting)} runs are waiting to train on this Space: try again in a few minutes."
+    return None
+
+
+def _why_not_admitted(request: gr.Request | None) -> str | None:
+    """admit_run() for a request to the app, from Gradio's queue of Train runs."""
+    queue = getattr(LocalContext.blocks.get(None), "_queue", None)  # the app the request came to
+    runs = queue.event_queue_per_concurrency_id.get(TRAIN_QUEUE) if queue else None
+    return admit_run([e.session_hash for e in runs.queue] if runs else [], request.session_hash if request else None)
+
+
+def _admit_handler(variant, epochs, budget, batch_size, lr, seed, models, request: gr.Request) -> tuple:
+    """The /train event's validator: Gradio runs it before queuing the run, with the run's inputs, and takes a
+    verdict on each (None: no objection). A refusal is set on the Model field; gradio_client raises it as a
+    ValidationError (a gr.Error raised here reached a client as a bare HTTP 400)."""
+    why = _why_not_admitted(request)
+    return (None if why is None else gr.validate(False, why), *[None] * 6)
+
+
+def _press_train(request: gr.Request) -> tuple:
+    """The Train button's first step: a run the queue will not take is refused here, in a toast (the validator's
+    refusal showed clipped over the Model field and left the button greyed out); otherwise Train greys out until the
+    run ends, and an earlier push's message goes (it spoke of another model)."""
+    why = _why_not_admitted(request)
+    if why:
+        raise gr.Error(why)
+    return gr.Button(interactive=False), ""
+
+
 def _stop_handler(request: gr.Request) -> None:
     gr.Info(request_stop(session_folder(request.session_hash if request else None)))
 
@@ -539,12 +581,14 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     session_dir = gr.State(None, delete_callback=_remove_folder, time_to_live=SESSION_TTL_SECONDS)
     checkpoint = gr.State(None, time_to_live=SESSION_TTL_SECONDS)  # its folder goes with session_dir's
     # Train is greyed out from the press until the run ends, queued, trained or failed: a second press used to be
-    # ignored without a word. (An earlier push's message goes at the press: it spoke of another model.)
-    run = train_btn.click(lambda: (gr.Button(interactive=False), ""), None, [train_btn, push_status], queue=False,
+    # ignored without a word
+    # (queued, though it waits for nothing: a refusal raised outside the queue showed no message)
+    run = train_btn.click(_press_train, None, [train_btn, push_status], concurrency_limit=None,
                           show_progress="hidden", api_visibility="private").then(
         _train_handler, [variant, epochs, budget, batch_size, lr, seed, session_models],
         [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status, penalty_plot],
-        api_name="train", concurrency_limit=1, concurrency_id="train", show_progress_on=[status],
+        api_name="train", concurrency_limit=1, concurrency_id=TRAIN_QUEUE, show_progress_on=[status],
+        validator=_admit_handler,
         # parse_settings checks every value and names the field; Gradio's preprocessing rounded a seed or batch
         # size of 2.5 without a word and answered text in a number field with its own error
         preprocess=False,
