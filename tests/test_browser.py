@@ -305,3 +305,14 @@ def test_a_run_the_queue_will_not_take_is_refused_in_a_toast(page, monkeypatch):
     # the button pressable again (a refusal by the queue's validator alone left it greyed out), nothing trained
     page.wait_for_function("() => !document.querySelector('#train-button').disabled", timeout=WAIT_MS)
     assert page.locator("#train-status").inner_text() == before
+
+
+def test_the_vaes_code_is_explained_under_its_plot(page, store):
+    if "vae" not in store.models:
+        pytest.skip("no VAE checkpoint")
+    page.click("button[role=tab]:has-text('Draw')")
+    page.locator("#draw-code").scroll_into_view_if_needed()
+    page.get_by_role("button", name="4", exact=True).click()  # a test digit; the code shown is the VAE's
+    page.wait_for_function("() => /dimensions? carr(y|ies) this digit/.test("
+                           "document.querySelector('#draw-code-note').innerText)", timeout=WAIT_MS)
+    assert "σ" not in page.locator("#draw-status").inner_text()  # not in the status line, read out at each change

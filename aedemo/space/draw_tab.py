@@ -16,7 +16,15 @@ from PIL import Image
 from ..models import Autoencoder
 from . import images
 from .inputs import UserInputError, as_batch, parse_int, to_mnist
-from .store import PERCENTILE_DIGITS, ModelStore, ModelUnavailable, display_name, short_name
+from .store import (
+    PERCENTILE_DIGITS,
+    ModelStore,
+    ModelUnavailable,
+    at_prior,
+    display_name,
+    has_posterior,
+    short_name,
+)
 from .ui import IMAGE_PX, PROBLEM_MARK, follow_session, problem, unchanged
 
 # The nine models of a stroke run two at a time: at batch 1 each is mostly waiting on its weights coming from
@@ -41,6 +49,10 @@ document.addEventListener('click', (event) => {
   if (event.target.closest('#draw-sketchpad button[aria-label="Clear canvas"]')) setTimeout(() => selectBrush(4), 150);
 }, true);
 """
+# The code's table: for a model with a posterior (VAE, CVAE) `value` is mu, SIGMA its sigma, and CARRIES whether the
+# dimension carries this digit (False: it sits at the prior, store.at_prior); any other model's dimensions all carry it.
+SIGMA = "σ"
+CARRIES = "carries this digit"
 
 
 @dataclass
@@ -49,6 +61,75 @@ class DrawTab:
 
     sketch: gr.Sketchpad
     digit: gr.State  # the last drawing as the models see it (float [28,28]), or None
+
+
+def posterior_note(carried: int, at_prior_here: int, collapsed: int, conditional: bool) -> str:
+    """The line under the code of a model with a posterior: of its `carried + at_prior_here` dimensions, how many carry
+    the digit and how many sit at the prior, `collapsed` of these for every test digit checked (posterior collapse)."""
+    n = carried + at_prior_here
+    head = "σ (hover or tap a bar): how unsure the encoder is."
+    if not at_prior_here:
+        return f"{head} {'Both' if n == 2 else f'All {n}'} dimensions carry this digit."
+    where = "μ and σ are those of its class's prior" if conditional else "σ≈1 and μ≈0, the prior itself"
+    them = "it" if at_prior_here == 1 else "them"
+    if carried:
+        other = "one" if at_prior_here == 1 else str(at_prior_here)
+        verb = "carries" if carried == 1 else "carry"
+        text = f"{head} {carried} of {n} dimensions {verb} this digit; in the other {other} (grey) {where}"
+    else:
+        text = f"{head} No dimension carries this digit: in all {n} {where}"
+    text += f": the decoder ignores {them}."
+    if collapsed:
+        if collapsed == at_prior_here:
+            who = "It sits" if collapsed == 1 else "They sit"
+        else:
+            who = f"{collapsed} of them {'sits' if collapsed == 1 else 'sit'}"
+        text += f" {who} there for each of {PERCENTILE_DIGITS:,} test digits: posterior collapse."
+    return text
+
+
+def code_table(
+    model: Autoencoder, z: torch.Tensor, logvar: torch.Tensor | None, labels: torch.Tensor | None
+) -> pd.DataFrame:
+    """The focus model's code of one digit as the plot takes it (dim, value, CARRIES; with a posterior, SIGMA too).
+    `z`: the code (mu), `logvar` its log-variance (None: the model has no posterior), both [latent_dim]."""
+    # one DataFrame built whole: adding columns one by one took 3x as long (~0.26 ms against 0.09)
+    table = {"dim": [f"z{i + 1:02d}" for i in range(len(z))], "value": z.cpu().numpy()}
+    if logvar is None:
+        return pd.DataFrame({**table, CARRIES: True})
+    prior = at_prior(model, z[None], logvar[None], labels)[0].cpu()
+    sigma = (0.5 * logvar).exp().cpu().double().numpy().round(3)
+    return pd.DataFrame({**table, SIGMA: sigma, CARRIES: ~prior.numpy()})
+
+
+def code_note(store: ModelStore, code: Any, focus: str | None, session_models: dict | None = None) -> str:
+    """The line under the code plot, from the table it shows (a DataFrame, or the plot's value as the browser sends it):
+    for a model with a posterior, how many dimensions carry the digit and how many sit at the prior (posterior_note);
+    "" for any other, or no code. A line of its own, not the status line's: that one is read out at every change."""
+    if isinstance(code, dict):  # the plot's value as the browser sends it back: {columns, data, ...}
+        code = pd.DataFrame(code.get("data") or [], columns=code.get("columns") or None)
+    if not isinstance(code, pd.DataFrame) or SIGMA not in code.columns or CARRIES not in code.columns or not focus:
+        return ""
+    try:
+        model = store.get(focus, session_models)
+    except ModelUnavailable:
+        return ""
+    if not has_posterior(model) or len(code) != model.latent_dim:  # a code from the model shown before it
+        return ""
+    prior = ~torch.as_tensor(code[CARRIES].to_numpy(dtype=bool))
+    collapsed = store.collapsed_dims(model)
+    n_collapsed = 0 if collapsed is None else int((prior & collapsed.cpu()).sum())
+    n_prior = int(prior.sum())
+    return posterior_note(len(code) - n_prior, n_prior, n_collapsed, model.conditional)
+
+
+def _encode(
+    model: Autoencoder, x: torch.Tensor, labels: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The code of digits x (on the model's device) and, for a model with a posterior, its log-variance (else None)."""
+    if has_posterior(model):
+        return model.posterior(x, labels)  # its code, encode()'s, is the mean: the same pass gives the spread
+    return model.encode(x, labels), None
 
 
 def _rank_html(score: float, focus: str) -> str:
@@ -80,7 +161,10 @@ def reconstruct(
     classifier's reading ({"label", "confidences"}), the reconstruction rank (HTML: the share of test digits
     reconstructed worse), the reconstructions as HTML (a grid of captioned 28x28 PNGs inline, each
     `<figure data-model=... data-mse=...>`; `aedemo.space.images.read_tiles` reads both back), the focus model's
-    code (a table of dim, value) and a status line (and, for the session only, the 28x28 digit). `uploads_only`:
+    code (a table of dim, value and "carries this digit"; for the VAE and CVAE value is the posterior mean μ, "σ"
+    its standard deviation, and "carries this digit" is false where the dimension sits at the prior: σ≈1 and μ≈0
+    for the VAE, the class's own prior for the CVAE; code_note says it in words) and a status line, and, for the
+    session only, the 28x28 digit. `uploads_only`:
     `image` came in a request, so a file is read only from Gradio's upload folder (see inputs.to_mnist).
     """
     try:
@@ -126,15 +210,15 @@ def reconstruct_digit(
         shown.append((name, f" (as {predicted})" if jobs[-1][0].conditional else ""))
 
     @torch.inference_mode()  # inference mode is per thread: the handler's own does not reach the pool's
-    def encode_decode(job: tuple[Autoencoder, torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_decode(job: tuple[Autoencoder, torch.Tensor | None]) -> tuple[torch.Tensor, Any, torch.Tensor]:
         model, labels = job
         # a model trained in this session may live elsewhere than the shipped ones (no copy when it does not)
-        z = model.encode(x.to(model.device), labels)  # kept: the focus model's code is shown without a second pass
-        return z[0], model.decode(z, labels).to(x.device)
+        z, logvar = _encode(model, x.to(model.device), labels)  # kept: the focus model's code is shown from it
+        return z[0], None if logvar is None else logvar[0], model.decode(z, labels).to(x.device)
 
     results = list(MODEL_THREADS.map(encode_decode, jobs))
-    codes = {name: z for (name, _), (z, _) in zip(shown, results, strict=True)}
-    outs = [out for _, out in results]
+    codes = {name: (z, logvar) for (name, _), (z, logvar, _) in zip(shown, results, strict=True)}
+    outs = [out for *_, out in results]
     errors: dict[str, float] = {}
     tiles = []
     if outs:  # one pass over all reconstructions: errors and 8-bit pictures for the nine at once
@@ -148,12 +232,16 @@ def reconstruct_digit(
     if focus:
         try:
             model, labels = store.get_for_digit(focus, session_models, predicted)
-            z = codes[focus] if focus in codes else model.encode(x.to(model.device), labels)[0]
-            code = pd.DataFrame({"dim": [f"z{i + 1:02d}" for i in range(len(z))], "value": z.cpu().numpy()})
+            if focus in codes:
+                z, logvar = codes[focus]
+            else:  # not among the reconstructions
+                z, logvar = _encode(model, x.to(model.device), labels)
+                z, logvar = z[0], None if logvar is None else logvar[0]
             error = errors.get(focus)
             if error is None:
                 error = float((model.reconstruct(x.to(model.device), labels).to(x.device) - x).square().mean())
             rank = _rank_html(store.reconstruction_rank(model, error), focus)
+            code = code_table(model, z, logvar, labels)
         except ModelUnavailable as e:
             if focus not in names:  # else already reported with the reconstructions
                 notes.append(str(e))
@@ -295,10 +383,12 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                     "Each squeezes the 784 pixels of a digit into a short code (of *code size* numbers) and redraws "
                     "the digit from it; they differ in what they are trained to do besides.\n\n"
                     + store.models_markdown(), elem_id="draw-models")
+            # no legend: for the VAE and CVAE the line under the plot (code_note) says what the grey bars are
             code = gr.BarPlot(x="dim", y="value",
                               label="Code of the digit shown (VAE, CVAE: the posterior mean μ; hover or tap a bar)",
                               sort="x", y_title="value", x_title="code dimension", x_axis_labels_visible=False,
-                              elem_id="draw-code")
+                              color=CARRIES, colors_in_legend=[], tooltip=[SIGMA], elem_id="draw-code")
+            code_words = gr.Markdown(elem_id="draw-code-note", elem_classes=["meter-text"])
             status = gr.Markdown(elem_classes=["status-line"], elem_id="draw-status")
 
     digit = gr.State(None)
@@ -331,6 +421,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
             partial(reconstruct_test_digit, store), [picked_index, variants, focus, session_models], outputs,
             show_progress="hidden", api_visibility="private")
     follow_session(session_models, store, [(focus, lambda s: store.choices(s))])
+    # the line under the code follows the plot, whichever event drew it; in the browser only (the API has the table)
+    code.change(partial(code_note, store), [code, focus, session_models], code_words, queue=False,
+                show_progress="hidden", api_visibility="private")
 
     # A model the visitor has just trained is what they want to see next: it joins the Models list ticked.
     offered = gr.State([])  # session models already in the list: one the visitor unticks stays unticked

@@ -176,6 +176,14 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
                           text-overflow: ellipsis; background: var(--background-fill-secondary);
                           color: var(--body-text-color); }
 /* the models table: words whole (Gradio's tables break them anywhere), names on one line where there is room */
+/* the Draw tab's code plot colours its bars by draw_tab.CARRIES, as a number: Gradio 6's plot fixes a colour
+   scale's categories when it draws its axes (its first value, a resize, coming back to the tab), and bars of a
+   category that came later were not drawn (the prior's went blank after a plain AE had been shown). A mix of both
+   values runs from the plot's --primary-100 (0: at the prior) to its --primary-900 (1: carries the digit); one value
+   alone takes --primary-500, the accent every bar had before. The ends: the prior's bars grey, the others strong in
+   both modes (Gradio's indigo 900 all but vanished on the dark page). */
+#draw-code { --primary-100: #94a3b8; --primary-900: #4f46e5; }
+.dark #draw-code { --primary-100: #64748b; --primary-900: #818cf8; }
 #draw-models td, #draw-models th { word-break: normal; overflow-wrap: break-word; }
 #draw-models td:first-child { white-space: nowrap; }
 #denoise-sample-averages td, #denoise-sample-averages th { word-break: normal; overflow-wrap: normal; }

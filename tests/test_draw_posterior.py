@@ -1,0 +1,181 @@
+"""The Draw tab's code of a VAE or CVAE: its posterior mean μ with its σ, which dimensions carry the digit and which
+sit at the prior, and the line under the plot that counts them (posterior collapse)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gradio_client import handle_file
+
+from aedemo.models import build_model
+from aedemo.space import draw_tab
+from aedemo.space.draw_tab import CARRIES, SIGMA, posterior_note
+from aedemo.space.store import PERCENTILE_DIGITS, PRIOR_MU, PRIOR_SIGMA, ModelStore, at_prior
+
+N_CODE, N_STATUS = 4, 5  # the code and the status line among the Draw tab's outputs
+HEAD = "σ (hover or tap a bar): how unsure the encoder is."
+
+
+def _posterior(model, digit: np.ndarray, labels=None) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.no_grad():
+        mu, logvar = model.posterior(torch.from_numpy(digit).view(1, 1, 28, 28), labels)
+    return mu[0], logvar[0]
+
+
+def _needs(store: ModelStore, *names: str) -> None:
+    missing = [n for n in names if n not in store.models]
+    if missing:
+        pytest.skip(f"no checkpoint for {', '.join(missing)}")
+
+
+@pytest.mark.parametrize("focus", ["vae", "cvae"])
+def test_the_code_of_a_model_with_a_posterior_is_its_mean_with_its_sigma(store, mnist_test, focus):
+    _needs(store, focus)
+    images, _ = mnist_test
+    digit = images[0].numpy() / np.float32(255)
+    out = draw_tab.reconstruct_digit(store, digit, None, focus)
+    code, status = out[N_CODE], draw_tab.code_note(store, out[N_CODE], focus)
+    assert HEAD not in out[N_STATUS]  # a line of its own: the status line is read out at every change
+    model = store.models[focus]
+    labels = None
+    if model.conditional:  # the CVAE is given the class the classifier reads
+        labels = torch.tensor([int(max(out[1], key=out[1].get))])
+    mu, logvar = _posterior(model, digit, labels)
+    assert list(code.columns) == ["dim", "value", SIGMA, CARRIES]  # dim and value as the API always gave them
+    assert code["dim"].tolist() == [f"z{i + 1:02d}" for i in range(model.latent_dim)]
+    assert np.allclose(code["value"].to_numpy(), mu.numpy(), atol=1e-5)
+    assert np.allclose(code[SIGMA].to_numpy(), (0.5 * logvar).exp().numpy(), atol=6e-4)  # to 3 decimals
+    prior = at_prior(model, mu[None], logvar[None], labels)[0].numpy()
+    assert code[CARRIES].dtype == bool and np.array_equal(code[CARRIES].to_numpy(), ~prior)
+    # the line under the plot counts what the table shows
+    carried, n = int(code[CARRIES].sum()), model.latent_dim
+    assert status.startswith(HEAD)
+    if prior.any():
+        assert f" {carried} of {n} dimensions carr" in status
+    else:
+        assert "Both dimensions carry this digit." in status or f"All {n} dimensions carry this digit." in status
+
+
+def test_the_shipped_vae_leaves_dimensions_at_the_prior_and_says_which_collapsed(store, mnist_test):
+    _needs(store, "vae")
+    images, _ = mnist_test
+    digit = images[0].numpy() / np.float32(255)
+    code = draw_tab.reconstruct_digit(store, digit, ["ae", "vae"], "vae")[N_CODE]
+    status = draw_tab.code_note(store, code, "vae")
+    at_the_prior = ~code[CARRIES].to_numpy()
+    assert at_the_prior.any() and code[CARRIES].any()
+    # there: sigma near 1 and mu near 0, as the line says
+    assert (code[SIGMA].to_numpy()[at_the_prior] >= PRIOR_SIGMA).all()
+    assert (np.abs(code["value"].to_numpy()[at_the_prior]) < PRIOR_MU).all()
+    collapsed = store.collapsed_dims(store.models["vae"]).numpy()
+    both = int((collapsed & at_the_prior).sum())
+    assert collapsed.any() and both == collapsed.sum()  # a test digit: every collapsed dimension is at the prior
+    assert status == posterior_note(int((~at_the_prior).sum()), int(at_the_prior.sum()), both, False)
+    assert "σ≈1 and μ≈0, the prior itself: the decoder ignores them." in status
+    assert f"for each of {PERCENTILE_DIGITS:,} test digits: posterior collapse." in status
+
+
+def test_collapsed_dimensions_are_found_in_the_error_ranks_pass_and_the_errors_stay_the_same(store):
+    _needs(store, "vae", "ae")
+    _, x, y = store.test_set
+    x = x[:PERCENTILE_DIGITS]
+    model = store.models["vae"]
+    with torch.no_grad():
+        mu, logvar = model.posterior(x)
+        errors = np.sort((model.reconstruct(x) - x).pow(2).flatten(1).mean(1).numpy())
+    assert np.array_equal(store.reconstruction_errors(model), errors)  # decoded from mu, as reconstruct() does
+    assert torch.equal(store.collapsed_dims(model), at_prior(model, mu, logvar).all(0))
+    assert store.collapsed_dims(store.models["ae"]) is None  # no posterior
+
+
+def test_a_model_without_a_posterior_keeps_its_code_and_gets_no_line(store, mnist_test):
+    _needs(store, "ae")
+    images, _ = mnist_test
+    digit = images[0].numpy() / np.float32(255)
+    code = draw_tab.reconstruct_digit(store, digit, None, "ae")[N_CODE]
+    assert list(code.columns) == ["dim", "value", CARRIES] and code[CARRIES].all()  # one colour, as before
+    with torch.no_grad():
+        z = store.models["ae"].encode(torch.from_numpy(digit).view(1, 1, 28, 28))[0]
+    assert np.allclose(code["value"].to_numpy(), z.numpy(), atol=1e-5)
+    assert draw_tab.code_note(store, code, "ae") == ""
+
+
+def test_a_focus_model_not_among_the_reconstructions_still_shows_its_sigma(store, mnist_test):
+    _needs(store, "ae", "vae")
+    images, _ = mnist_test
+    digit = images[0].numpy() / np.float32(255)
+    code = draw_tab.reconstruct_digit(store, digit, ["ae"], "vae")[N_CODE]
+    status = draw_tab.code_note(store, code, "vae")
+    mu, logvar = _posterior(store.models["vae"], digit)
+    assert np.allclose(code[SIGMA].to_numpy(), (0.5 * logvar).exp().numpy(), atol=6e-4)
+    assert status.startswith(HEAD)
+
+
+def test_a_vae_trained_in_the_session_gets_the_line_too(mnist_test):
+    store = ModelStore(root="/nonexistent")  # no shipped models: the session's own, collapse found on first use
+    model = build_model("vae", latent_dim=4, hidden=[16], channels=None).eval()
+    session = {"my VAE": model}
+    images, _ = mnist_test
+    digit = images[0].numpy() / np.float32(255)
+    out = draw_tab.reconstruct_digit(store, digit, ["my VAE"], "my VAE", session)
+    code, status = out[N_CODE], draw_tab.code_note(store, out[N_CODE], "my VAE", session)
+    assert len(code) == 4 and SIGMA in code.columns
+    assert HEAD in status and store.collapsed_dims(model).shape == (4,)
+
+
+def test_the_cvae_is_measured_against_its_class_prior():
+    model = build_model("cvae", latent_dim=2).eval()
+    with torch.no_grad():
+        model.prior_mu[3] = torch.tensor([2.0, -1.0])
+        model.prior_logvar[3] = torch.tensor([2 * np.log(3.0), 0.0])  # sigma 3 and 1
+    labels = torch.tensor([3, 3])
+    # digit 1: exactly the class prior; digit 2: N(0, 1), the plain VAE's prior, which is not this class's
+    mu = torch.tensor([[2.0, -1.0], [0.0, 0.0]])
+    logvar = torch.tensor([[2 * np.log(3.0), 0.0], [0.0, 0.0]])
+    assert at_prior(model, mu, logvar, labels).tolist() == [[True, True], [False, False]]
+    # within PRIOR_MU and PRIOR_SIGMA of it, in units of the class prior's sigma
+    near = torch.tensor([[2.0 + 0.45 * 3, -1.0]]), torch.tensor([[2 * np.log(0.95 * 3), 0.0]])
+    assert at_prior(model, *near, labels[:1]).tolist() == [[True, True]]
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((18, 14, 14, False), f"{HEAD} 18 of 32 dimensions carry this digit; in the other 14 (grey) σ≈1 and μ≈0, the prior "
+                          f"itself: the decoder ignores them. They sit there for each of {PERCENTILE_DIGITS:,} test "
+                          "digits: posterior collapse."),
+    ((11, 21, 14, False), f"{HEAD} 11 of 32 dimensions carry this digit; in the other 21 (grey) σ≈1 and μ≈0, the prior "
+                          f"itself: the decoder ignores them. 14 of them sit there for each of {PERCENTILE_DIGITS:,} "
+                          "test digits: posterior collapse."),
+    ((30, 2, 0, False), f"{HEAD} 30 of 32 dimensions carry this digit; in the other 2 (grey) σ≈1 and μ≈0, the prior "
+                        "itself: the decoder ignores them."),
+    ((1, 1, 1, True), f"{HEAD} 1 of 2 dimensions carries this digit; in the other one (grey) μ and σ are those of its "
+                      f"class's prior: the decoder ignores it. It sits there for each of {PERCENTILE_DIGITS:,} test "
+                      "digits: posterior collapse."),
+    ((2, 0, 0, True), f"{HEAD} Both dimensions carry this digit."),
+    ((32, 0, 0, False), f"{HEAD} All 32 dimensions carry this digit."),
+    ((0, 32, 1, False), f"{HEAD} No dimension carries this digit: in all 32 σ≈1 and μ≈0, the prior itself: the "
+                        f"decoder ignores them. 1 of them sits there for each of {PERCENTILE_DIGITS:,} test digits: "
+                        "posterior collapse."),
+])
+def test_the_line_under_the_code(args, expected):
+    assert posterior_note(*args) == expected
+
+
+def test_the_api_gives_the_vaes_sigma_beside_dim_and_value(client, store, mnist_test, canvas, png_file):
+    _needs(store, "vae")
+    images, _ = mnist_test
+    *_, code, _status = client.predict(handle_file(png_file(canvas(images[0].numpy(), style="white"))), ["vae"], "vae",
+                                      api_name="/reconstruct")
+    assert code["columns"] == ["dim", "value", SIGMA, CARRIES] and len(code["data"]) == store.models["vae"].latent_dim
+    assert all(isinstance(row[2], float) and isinstance(row[3], bool) for row in code["data"])
+
+
+def test_the_line_is_made_from_the_plots_value_as_the_browser_sends_it(store, mnist_test):
+    _needs(store, "vae", "ae")
+    images, _ = mnist_test
+    digit = images[0].numpy() / np.float32(255)
+    code = draw_tab.reconstruct_digit(store, digit, ["vae"], "vae")[N_CODE]
+    sent = {"columns": list(code.columns), "data": code.values.tolist(), "datatypes": {}, "mark": "bar"}
+    assert draw_tab.code_note(store, sent, "vae") == draw_tab.code_note(store, code, "vae") != ""
+    assert draw_tab.code_note(store, sent, "ae") == ""  # the VAE's code while the focus is already the AE
+    assert draw_tab.code_note(store, None, "vae") == draw_tab.code_note(store, {"columns": None}, "vae") == ""
