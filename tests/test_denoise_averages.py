@@ -188,3 +188,11 @@ def test_the_api_endpoint(client, store):
     assert list(_rows(table)) == [short_name(n) for n in names]
     table, status = client.predict(kind="gaussian", strength=1.5, seed=4, api_name="/denoise_averages")
     assert status.startswith("⚠️ Strength must be between 0 and 1") and table == SKIP  # left as it was
+
+
+@pytest.mark.parametrize("kind, strength", [("gaussian", 0.5), ("salt_pepper", 0.7), ("masking", 0.5)])
+def test_each_gain_is_the_difference_of_the_figures_it_sits_beside(store, kind, strength):
+    # rounded apart, "9.4 -> 9.3" sat beside a gain of +0.0
+    _compared(store)
+    for name, (before, after, gain) in _rows(denoise_tab.denoise_averages(store, kind, strength, 0)[0]).items():
+        assert f"{float(after) - float(before) + 0.0:+.1f}" == gain, name

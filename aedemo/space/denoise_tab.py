@@ -214,7 +214,8 @@ def denoise_averages(
         for name, db in restored.items():
             mark = "**" if name == best else ""
             before = "∞ (identical)" if noisy is None else f"{noisy:.1f}"
-            gain = "–" if noisy is None else f"{mark}{round(db - noisy, 1) + 0.0:+.1f}{mark}"  # + 0.0: no "-0.0"
+            # the difference of the figures shown: "9.4 → 9.3 | +0.0" read as a contradiction; + 0.0: no "-0.0"
+            gain = "–" if noisy is None else f"{mark}{round(db, 1) - round(noisy, 1) + 0.0:+.1f}{mark}"
             lines.append(f"| {mark}{short_name(name)}{mark} | {before} → {mark}{db:.1f}{mark} | {gain} |")
     return "\n".join(lines), " ".join(figures["notes"])
 
@@ -357,9 +358,10 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     score.click(partial(score_settings, store), [kind, strength, seed, extra, session_models],
                 [sample_table, status, scored], api_name="denoise_averages", preprocess=False,
                 concurrency_id="denoise_averages", concurrency_limit=1, show_progress_on=[sample_table])
+    # preprocess=False: a value out of a field's range is for the handlers to answer; Gradio's own check raised
     gr.on([kind.change, strength.change, seed.change, extra.change, scored.change], averages_note,
           [scored, kind, strength, seed, extra], sample_note, queue=False, show_progress="hidden",
-          api_visibility="private", trigger_mode="always_last")
+          api_visibility="private", trigger_mode="always_last", preprocess=False)
 
     def pick_gallery_digit(evt: gr.SelectData) -> tuple:
         return gallery_digits[evt.index], "Test digit"

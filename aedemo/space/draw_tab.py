@@ -63,11 +63,16 @@ class DrawTab:
     digit: gr.State  # the last drawing as the models see it (float [28,28]), or None
 
 
-def posterior_note(carried: int, at_prior_here: int, collapsed: int, conditional: bool) -> str:
+def posterior_note(
+    carried: int, at_prior_here: int, collapsed: int, conditional: bool, sigmas: tuple[float, float] | None = None
+) -> str:
     """The line under the code of a model with a posterior: of its `carried + at_prior_here` dimensions, how many carry
-    the digit and how many sit at the prior, `collapsed` of these for every test digit checked (posterior collapse)."""
+    the digit and how many sit at the prior, `collapsed` of these for every test digit checked (posterior collapse);
+    `sigmas`: the least and the largest σ of the dimensions that carry it. The plot shows μ alone: a tooltip naming
+    σ gave the models without one "σ NaN" (Gradio keeps a tooltip's columns for every value the plot shows)."""
     n = carried + at_prior_here
-    head = "σ (hover or tap a bar): how unsure the encoder is."
+    head = "σ is how unsure the encoder is" + (
+        f": {sigmas[0]:.2f}–{sigmas[1]:.2f} where the code carries the digit." if sigmas and carried else ".")
     if not at_prior_here:
         return f"{head} {'Both' if n == 2 else f'All {n}'} dimensions carry this digit."
     where = "μ and σ are those of its class's prior" if conditional else "σ≈1 and μ≈0, the prior itself"
@@ -116,11 +121,13 @@ def code_note(store: ModelStore, code: Any, focus: str | None, session_models: d
         return ""
     if not has_posterior(model) or len(code) != model.latent_dim:  # a code from the model shown before it
         return ""
-    prior = ~torch.as_tensor(code[CARRIES].to_numpy(dtype=bool))
+    prior = ~code[CARRIES].to_numpy(dtype=bool)
     collapsed = store.collapsed_dims(model)
-    n_collapsed = 0 if collapsed is None else int((prior & collapsed.cpu()).sum())
+    n_collapsed = 0 if collapsed is None else int((prior & collapsed.cpu().numpy()).sum())
     n_prior = int(prior.sum())
-    return posterior_note(len(code) - n_prior, n_prior, n_collapsed, model.conditional)
+    carrying = code[SIGMA].to_numpy(dtype=float)[~prior]
+    sigmas = (float(carrying.min()), float(carrying.max())) if len(carrying) else None
+    return posterior_note(len(code) - n_prior, n_prior, n_collapsed, model.conditional, sigmas)
 
 
 def _encode(
@@ -387,7 +394,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
             code = gr.BarPlot(x="dim", y="value",
                               label="Code of the digit shown (VAE, CVAE: the posterior mean μ; hover or tap a bar)",
                               sort="x", y_title="value", x_title="code dimension", x_axis_labels_visible=False,
-                              color=CARRIES, colors_in_legend=[], tooltip=[SIGMA], elem_id="draw-code")
+                              color=CARRIES, colors_in_legend=[], elem_id="draw-code")
             code_words = gr.Markdown(elem_id="draw-code-note", elem_classes=["meter-text"])
             status = gr.Markdown(elem_classes=["status-line"], elem_id="draw-status")
 
