@@ -87,6 +87,12 @@ def test_session_memory_prints_the_servers_memory_as_sessions_add_up():
     assert [int(n) for n in re.findall(r"^ +(\d+) +\d+$", out, re.MULTILINE)] == [1, 2, 4], out
 
 
+def test_soak_prints_the_servers_memory_as_rounds_of_calls_add_up():
+    out = run_benchmark("benchmarks/soak.py", "--rounds", "2", "--every", "1")
+    assert [int(n) for n in re.findall(r"^ +(\d+) +\d+ +\d+ +[\d.]+$", out, re.MULTILINE)] == [1, 2], out
+    assert "MiB per 1,000 rounds" in out, out
+
+
 def test_app_startup_launches_the_app_and_reconstructs():
     out = run_benchmark("benchmarks/app_startup.py", "--runs", "1")
     assert re.search(r"port answers after [\d.]+ s, first reconstruct back after [\d.]+ s", out), out
