@@ -3,7 +3,7 @@
 Starts `python app.py` on a free local port and makes `--rounds` rounds of calls, one to every computing endpoint
 but train (reconstruct with every model, denoise, generate, generate_all, interpolate, latent_map, latent: those of
 benchmarks/app_latency.py), over Gradio's plain-HTTP route from one session, as one visitor clicking through the
-tabs for hours would. Prints the server's resident memory every `--every` rounds, with those rounds' time, and the
+tabs for hours would. Prints the server's resident memory every `--every` rounds, with each endpoint's time, and the
 growth per 1,000 rounds from the first print on (the first rounds fill the caches, which is not growth). Prints
 figures only; the memory of sessions coming and going is benchmarks/session_memory.py's. `--endpoints` limits the
 rounds to some endpoints.
@@ -30,21 +30,26 @@ def main() -> None:
                    help="the endpoints a round calls (default: all of them), to find which one holds memory")
     args = p.parse_args()
     print(load_line())
-    calls = [endpoints[name][1] for name in args.endpoints]
+    calls = {name: endpoints[name][1] for name in args.endpoints}
     with served_app() as (url, proc):
         client = RawClient(url)
         marks: list[tuple[int, float]] = []
-        # the time of the rounds since the last print: a round that slows as calls add up holds on to something too
-        print(f"{'rounds':>7s} {'calls':>7s} {'resident MiB':>13s} {'s per round':>12s}")
-        since, last = time.perf_counter(), 0
+        # each endpoint's mean time over the rounds since the last print: one that slows as calls add up holds on to
+        # something too
+        print(f"{'rounds':>7s} {'calls':>7s} {'resident MiB':>13s}  mean ms per call since the last line: "
+              + " ".join(calls))
+        spent = dict.fromkeys(calls, 0.0)
+        last = 0
         for n in range(1, args.rounds + 1):
-            for call in calls:
+            for name, call in calls.items():
+                start = time.perf_counter()
                 call(client, n)
+                spent[name] += time.perf_counter() - start
             if n % args.every == 0 or n == args.rounds:
                 marks.append((n, memory_mb(proc.pid)[0]))
-                per_round = (time.perf_counter() - since) / (n - last)
-                print(f"{n:7d} {n * len(calls):7d} {marks[-1][1]:13.0f} {per_round:12.3f}", flush=True)
-                since, last = time.perf_counter(), n
+                means = " ".join(f"{1000 * t / (n - last):.0f}" for t in spent.values())
+                print(f"{n:7d} {n * len(calls):7d} {marks[-1][1]:13.0f}  {means}", flush=True)
+                spent, last = dict.fromkeys(calls, 0.0), n
         peak = memory_mb(proc.pid)[1]
     if len(marks) > 1:
         (n0, m0), (n1, m1) = marks[0], marks[-1]
