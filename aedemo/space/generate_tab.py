@@ -232,7 +232,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples", show_label=False,
                                        columns=2, height="auto", allow_preview=False, format="png", buttons=[],
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
-    gr.Markdown("### Interpolation\nUses the **Seed** (and, for the CVAE, the **Temperature**) above. CVAE: one "
+    # a second-level heading under the page's title: a third level skipped one (axe-core: heading-order)
+    gr.Markdown("## Interpolation\nUses the **Seed** (and, for the CVAE, the **Temperature**) above. CVAE: one "
                 "random style code is kept while the class and its prior change from one digit to the other. Other "
                 "models: the Seed picks a test digit of each class, shown at either end. **Top row:** their codes "
                 "mixed linearly (VAE: the posterior means), then decoded. **Bottom row:** their pixels mixed in the "
