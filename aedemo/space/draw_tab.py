@@ -68,8 +68,7 @@ def posterior_note(
 ) -> str:
     """The line under the code of a model with a posterior: of its `carried + at_prior_here` dimensions, how many carry
     the digit and how many sit at the prior, `collapsed` of these for every test digit checked (posterior collapse);
-    `sigmas`: the least and the largest σ of the dimensions that carry it. The plot shows μ alone: a tooltip naming
-    σ gave the models without one "σ NaN" (Gradio keeps a tooltip's columns for every value the plot shows)."""
+    `sigmas`: the least and the largest σ of the dimensions that carry it."""
     n = carried + at_prior_here
     head = "σ is how unsure the encoder is" + (
         f": {sigmas[0]:.2f}–{sigmas[1]:.2f} where the code carries the digit." if sigmas and carried else ".")
@@ -390,7 +389,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                     "Each squeezes the 784 pixels of a digit into a short code (of *code size* numbers) and redraws "
                     "the digit from it; they differ in what they are trained to do besides.\n\n"
                     + store.models_markdown(), elem_id="draw-models")
-            # no legend: for the VAE and CVAE the line under the plot (code_note) says what the grey bars are
+            # no legend: for the VAE and CVAE the line under the plot (code_note) says what the grey bars are and gives
+            # σ's range; no σ in the tooltip, which gave the models without one "σ NaN" (Gradio keeps a tooltip's
+            # columns for every value the plot shows)
             code = gr.BarPlot(x="dim", y="value",
                               label="Code of the digit shown (VAE, CVAE: the posterior mean μ; hover or tap a bar)",
                               sort="x", y_title="value", x_title="code dimension", x_axis_labels_visible=False,

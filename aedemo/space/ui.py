@@ -85,7 +85,6 @@ def digit_image(label: str, **kwargs) -> gr.Image:
     )
 
 
-
 # system fonts only: the default theme fonts would be fetched from Google Fonts by every visitor's browser
 THEME = gr.themes.Soft(
     primary_hue="indigo", secondary_hue="violet", neutral_hue="slate",
@@ -113,6 +112,7 @@ CSS = """
    one, under WCAG AA's 4.5; a darker indigo on light, a lighter one on dark */
 .tab-container button.selected { color: var(--primary-700); }
 .dark .tab-container button.selected { color: var(--primary-400); }
+/* UNSEEN_LABEL: a label kept for screen readers, off screen */
 .unseen-label label[data-testid=block-label] {
   position: absolute !important; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0;
@@ -175,7 +175,6 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
 .digit-tiles figcaption { font-size: 11px; padding: 2px 6px; white-space: nowrap; overflow: hidden;
                           text-overflow: ellipsis; background: var(--background-fill-secondary);
                           color: var(--body-text-color); }
-/* the models table: words whole (Gradio's tables break them anywhere), names on one line where there is room */
 /* the Draw tab's code plot colours its bars by draw_tab.CARRIES, as a number: Gradio 6's plot fixes a colour
    scale's categories when it draws its axes (its first value, a resize, coming back to the tab), and bars of a
    category that came later were not drawn (the prior's went blank after a plain AE had been shown). A mix of both
@@ -184,6 +183,7 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
    both modes (Gradio's indigo 900 all but vanished on the dark page). */
 #draw-code { --primary-100: #94a3b8; --primary-900: #4f46e5; }
 .dark #draw-code { --primary-100: #64748b; --primary-900: #818cf8; }
+/* the models table: words whole (Gradio's tables break them anywhere), names on one line where there is room */
 #draw-models td, #draw-models th { word-break: normal; overflow-wrap: break-word; }
 #draw-models td:first-child { white-space: nowrap; }
 #denoise-sample-averages td, #denoise-sample-averages th { word-break: normal; overflow-wrap: normal; }
