@@ -305,13 +305,10 @@ def decode_after_map(
 
 
 def _nearest_dot(
-    store: ModelStore, model_name: str | None, session_models: dict | None, view: Any, n_points: Any,
-    sliders: tuple[Any, Any, Any],
+    axes: torch.Tensor, view: Any, n_points: Any, sliders: tuple[Any, Any, Any]
 ) -> tuple[int, list[float]]:
-    """The plotted test digit nearest the sliders' place on the map's axes: (its index, its place there)."""
-    model = _model(store, model_name, session_models)
-    codes, projection = store.test_codes(model)
-    axes = projection.to_axes(codes)
+    """The plotted test digit nearest the sliders' place, given the test codes on the map's axes: (its index, its
+    place there)."""
     dims = min(2 if view == "2-D" else 3, axes.shape[1])
     n = parse_int(n_points, "Test digits shown", 100, LATENT_DIGITS)
     at = torch.tensor([parse_float(v, "Each coordinate") for v in sliders][:dims])
@@ -332,9 +329,15 @@ def pick(
     """
     data = getattr(evt, "_data", None)
     data = data if isinstance(data, dict) else {}  # the map's own script sends a dict; a request, anything
+    try:
+        model = _model(store, model_name, session_models)
+    except UserInputError as e:
+        return (*unchanged(5), problem(str(e)))
+    codes, projection = store.test_codes(model)
+    axes = projection.to_axes(codes)
     if data.get("nearest") is True:
         try:
-            index, coords = _nearest_dot(store, model_name, session_models, view, n_points, sliders)
+            index, coords = _nearest_dot(axes, view, n_points, sliders)
         except UserInputError as e:
             return (*unchanged(5), problem(str(e)))
         data = {"index": index, "coords": coords}
@@ -348,13 +351,7 @@ def pick(
         coords = [parse_float(v, "Each coordinate") for v in coords] + [0.0] * (3 - dims)
     except UserInputError:
         return (*unchanged(5), problem("Could not read the clicked point."))
-    try:
-        model = _model(store, model_name, session_models)
-    except UserInputError as e:
-        return (*unchanged(5), problem(str(e)))
-    codes, projection = store.test_codes(model)
     k = projection.components.shape[0]
-    axes = projection.to_axes(codes)
     sliders = _sliders(axes, _axis_names(projection, k), value=coords, dims=dims)
     if not (isinstance(index, int) and 0 <= index < len(codes)):  # empty space: the point itself
         # the axes the map does not show are where their hidden sliders sit, so a later slider move agrees (not
