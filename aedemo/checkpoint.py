@@ -136,6 +136,7 @@ def read_metrics(directory: str | os.PathLike) -> dict:
 LEGACY_DEFAULTS: dict[str, dict] = {
     "vae": {"blocks": 0},  # the conv VAE gained residual blocks (default 1) after the first checkpoints
     "cvae": {"class_into": "heads"},  # the CVAE's encoder took the class at its last layer until December 2026
+    "contractive": {"tied": False},  # the contractive AE had a decoder of its own until December 2026
 }
 
 

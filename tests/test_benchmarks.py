@@ -82,6 +82,12 @@ def test_code_neighbours_places_test_digits_among_each_model_s_codes():
         assert re.search(rf"^{name} +\d+ +[\d.]+% +[\d.]+%$", out, re.MULTILINE), out
 
 
+def test_contraction_measures_each_mlp_autoencoder_s_jacobian():
+    out = run_benchmark("benchmarks/contraction.py", "--digits", "20")
+    for name in ("ae", "dae", "sparse", "contractive"):
+        assert re.search(rf"checkpoints/{name} +[\d.]+ +[\d.]+ +[\d.]+$", out, re.MULTILINE), out
+
+
 def test_session_memory_prints_the_servers_memory_as_sessions_add_up():
     out = run_benchmark("benchmarks/session_memory.py", "--sessions", "4", "--every", "2")
     assert [int(n) for n in re.findall(r"^ +(\d+) +\d+$", out, re.MULTILINE)] == [1, 2, 4], out

@@ -72,6 +72,17 @@ def test_a_cvae_saved_before_the_class_entered_with_the_pixels_still_loads(tmp_p
     assert load_model(str(folder)).config["class_into"] == "input"
 
 
+def test_a_contractive_ae_saved_before_its_decoder_was_tied_still_loads(tmp_path):
+    # the shipped contractive AE of November 2026, and any pushed to the Hub then: their configs say nothing of tied
+    folder, model = saved(tmp_path, "contractive", tied=False)
+    edit_config(folder, tied=None)
+    loaded = load_model(str(folder))
+    assert loaded.config["tied"] is False
+    assert torch.equal(outputs(loaded), outputs(model))
+    folder, _ = saved(tmp_path / "new", "contractive")
+    assert load_model(str(folder)).config["tied"] is True
+
+
 @pytest.mark.parametrize("variant", [*VARIANTS, "classifier"])
 def test_save_then_load_gives_identical_outputs(tmp_path, variant):
     folder, model = saved(tmp_path, variant)

@@ -276,6 +276,30 @@ def test_contractive_penalty_is_the_exact_jacobian_norm():
     assert torch.allclose(m.loss_terms(x, None)["jacobian_fro2"], penalty.mean())
 
 
+def test_contractive_decoder_is_tied_so_the_penalty_cannot_be_paid_by_rescaling():
+    # Untied, shrinking the code layer 10x and growing the decoder's first layer 10x kept every reconstruction and
+    # cut ||J||^2 100x: the penalty paid without contracting anything. Tied, the decoder reads the encoder's own
+    # weights, so there is no decoder layer to grow.
+    for tied in (False, True):
+        m = fresh("contractive", tied=tied)
+        with torch.no_grad():
+            before, penalty = m.reconstruct(X), m.jacobian_penalty(X)
+            m.encoder[2].weight.mul_(0.1)
+            m.encoder[2].bias.mul_(0.1)
+            if not tied:
+                m.decoder[0].weight.mul_(10)
+            after = m.reconstruct(X)
+            assert torch.allclose(m.jacobian_penalty(X), penalty / 100, rtol=1e-4)
+        assert torch.allclose(after, before, atol=1e-5) is (not tied)
+    own = {name for name, _ in m.named_parameters() if name.startswith("decoder.")}
+    assert own == {"decoder.hidden_bias", "decoder.output_bias"}  # biases only: its weights are the encoder's
+
+
+def test_contractive_tied_must_be_true_or_false():
+    with pytest.raises(ValueError, match="tied must be true or false"):
+        build_model("contractive", tied="yes")
+
+
 def test_sparse_kl_matches_the_bernoulli_formula():
     rho, rho_hat = 0.05, torch.tensor([0.01, 0.05, 0.3, 0.9], dtype=torch.float64)
     direct = (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()

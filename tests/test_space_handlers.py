@@ -668,6 +668,8 @@ def test_the_models_table_says_what_each_model_is_built_from(store):
     assert built_from(build_model("vae")).startswith("Conv 32-64 channels, residual blocks")
     assert built_from(build_model("vae", blocks=0)) == "Conv 32-64 channels"
     assert built_from(build_model("sparse")).endswith("ρ = 0.05, β = 3")
+    assert built_from(build_model("contractive")) == "MLP 784-512-32, tied decoder, λ = 0.1"
+    assert built_from(build_model("contractive", tied=False)) == "MLP 784-512-32, λ = 0.1"
     rows = store.models_markdown().splitlines()
     assert len(rows) == 2 + len(store.models)
     assert all(row.count("|") - row.count("\\|") == 5 for row in rows)  # four cells each: no stray "|"
