@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from aedemo.models import build_model
+from aedemo.models import AUTOENCODERS, build_model
 from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_seed
@@ -670,6 +670,8 @@ def test_the_models_table_says_what_each_model_is_built_from(store):
     assert built_from(build_model("sparse")).endswith("ρ = 0.05, β = 3")
     assert built_from(build_model("contractive")) == "MLP 784-512-32, tied decoder, λ = 0.1"
     assert built_from(build_model("contractive", tied=False)) == "MLP 784-512-32, λ = 0.1"
+    # a variant names its own loss weights: the table does not have to know them
+    assert all(key in build_model(v).config for v, cls in AUTOENCODERS.items() for key in cls.loss_weights)
     rows = store.models_markdown().splitlines()
     assert len(rows) == 2 + len(store.models)
     assert all(row.count("|") - row.count("\\|") == 5 for row in rows)  # four cells each: no stray "|"

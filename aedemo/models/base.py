@@ -191,6 +191,8 @@ class Autoencoder(Trainable, nn.Module):
     reference: ClassVar[str] = ""  # the paper it comes from, "Kingma & Welling 2014"
     # what training minimises per image, short enough for a phone's axis title; {fields} come from the config
     loss_words: ClassVar[str] = "BCE (nats per image)"
+    # the config's loss weights, with the symbol the app shows each under: {"lam": "λ"}
+    loss_weights: ClassVar[dict[str, str]] = {}
     conditional: ClassVar[bool] = False  # encode/decode need labels
     generative: ClassVar[bool] = False  # has a prior to `sample` from
     # the term of loss_terms that pulls against the reconstruction, for a plot of its own; None for a model whose

@@ -27,6 +27,7 @@ class ContractiveAE(AE):
     )
     reference = "Rifai et al. 2011"
     loss_words = "BCE (nats per image) + {lam:g}×‖J‖²"
+    loss_weights = {"lam": "λ"}
     penalty = Penalty("jacobian_fro2", "The contractive penalty on the test digits: how much the code moves when "
                       "the input does", "‖J‖² (squared Frobenius norm)")
 

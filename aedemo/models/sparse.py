@@ -24,6 +24,7 @@ class SparseAE(AE):
     )
     reference = "Ng 2011"
     loss_words = "BCE (nats per image) + {beta:g}×sparsity KL"  # the KL is one per batch, of the mean activations
+    loss_weights = {"rho": "ρ", "beta": "β"}
     penalty = Penalty("kl_sparsity", "The sparsity penalty on the test digits: how far the hidden units' mean "
                       "activations sit from the target ρ", "KL(ρ‖ρ̂), summed over units")
 

@@ -100,7 +100,7 @@ def built_from(model: Autoencoder) -> str:
         inputs = f"{N_PIXELS}+{N_CLASSES}" if model.conditional and config.get("class_into") == "input" else N_PIXELS
         words = "MLP " + "-".join(map(str, [inputs, *config.get("hidden", []), model.latent_dim]))
         words += ", tied decoder" if config.get("tied") else ""
-    weights = {"rho": "ρ", "beta": "β", "lam": "λ"}
+    weights = type(model).loss_weights
     return ", ".join([words] + [f"{sign} = {config[k]:g}" for k, sign in weights.items() if k in config])
 
 
