@@ -82,15 +82,21 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(store) -> str:
-    """URL of the whole Space, launched once for the test session on a free port."""
+def served_demo(store):
+    """The whole Space, launched once for the test session on a free port (its gr.Blocks)."""
     from aedemo.space import build_demo, launch_kwargs
 
     demo = build_demo(store)
     demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True,
                 **launch_kwargs())
-    yield demo.local_url.rstrip("/") + "/"
+    yield demo
     demo.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(served_demo) -> str:
+    """URL of the whole Space, launched once for the test session."""
+    return served_demo.local_url.rstrip("/") + "/"
 
 
 @pytest.fixture(scope="session")

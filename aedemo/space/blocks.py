@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..models import AUTOENCODERS
+from . import gradio_fixes
 from .denoise_tab import build_denoise_tab
 from .draw_tab import build_draw_tab
 from .generate_tab import build_generate_tab
@@ -26,6 +27,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     """The app over `store` (by default: every checkpoint under checkpoints/, or the Hub repo in AEDEMO_HUB_REPO),
     with its queue set up: app.py, the tests and the screenshots serve the same configuration."""
     store = store or ModelStore()
+    gradio_fixes.install()
     # the pictures Gradio serves as files (generated grids, the 28x28 previews, downloads) go to its cache folder:
     # deleted hourly once an hour old, so a long-running Space does not fill its disk
     with gr.Blocks(title="Autoencoder playground", delete_cache=(3600, 3600)) as demo:
