@@ -29,6 +29,10 @@ PEN_WIDTHS = (2.1, 3.0)  # MNIST's middle half (quartiles) of stroke widths, in 
 MIN_CONTRAST = 0.08  # weaker ink than this (on a 0..1 scale) is taken for a blank picture
 ERODE_MAX = 0.4  # thinning by more than this fraction of the mean width would erase the thinner strokes
 INK_LEVEL = 0.5  # ink above this (relative to the strongest) is the stroke itself, not its anti-aliased edge
+# Strokes wider than this, in pixels of the 20-px box, make a dot or a blob rather than a digit: MNIST's widest test
+# digit measures 7.4 (median 2.5), a round dot 10.5-12.7 whatever its size. Scaled up into the box, a dot became a
+# filled disc that the classifier read as a 0 at 96 %.
+MAX_WIDTH = 9.0
 _HIGH_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 
@@ -317,6 +321,9 @@ def _mnist_layout(ink: np.ndarray) -> np.ndarray | None:
     work = _resize(ink, max(1, round(w * scale)), max(1, round(h * scale)))
     # renormalise: a hairline averaged down is faint, yet it is as much a stroke as a marker's
     work = np.pad(work / max(float(work.max()), 1e-6), WORK // 4)  # the padding leaves room to thicken
+    strokes = _tight(work)
+    if strokes is not None and _stroke_width(work) * BOX / max(strokes.shape) > MAX_WIDTH:
+        raise InvalidImageError("that is a dot or a blob, not a digit: draw the digit larger, in lines")
     work = _tight(_set_stroke_width(work, *PEN_WIDTHS))
     if work is None:
         return None

@@ -302,8 +302,10 @@ def test_a_photo_with_a_rotation_tag_is_read_upright(drawing):
 
 
 def test_strokes_covering_most_of_a_transparent_sheet_are_still_ink(digits):
-    ink = draw(digits[0][0], (120, 120), 80, stroke="thick")
-    blob = np.asarray(Image.fromarray(np.uint8(ink * 255)).filter(ImageFilter.MaxFilter(21)), np.float32) / 255
+    # a 3 in strokes broad enough to cover most of the sheet (broader still, it would be a blob: refused, no digit)
+    images, labels = digits
+    ink = draw(images[labels == 3][0], (120, 120), 84, stroke="thick")
+    blob = np.asarray(Image.fromarray(np.uint8(ink * 255)).filter(ImageFilter.MaxFilter(13)), np.float32) / 255
     sheet = as_style(blob, "transparent")
     assert (sheet[..., 3] > 127).mean() > 0.5  # the premise
     check_output(canvas_to_mnist(sheet))
@@ -333,6 +335,21 @@ def test_input_is_left_unchanged(drawing):
         "untouched sketchpad"])
 def test_a_blank_canvas_has_no_ink(blank):
     assert canvas_to_mnist(blank) is None
+
+
+@pytest.mark.parametrize("radius", [2, 6, 20, 60])
+def test_a_dot_is_refused_as_no_digit(radius):
+    # a tap on the canvas, scaled up into MNIST's box, became a filled disc the classifier read as a 0 at 96 %
+    yy, xx = np.mgrid[:400, :400]
+    dot = ((yy - 200) ** 2 + (xx - 230) ** 2 < radius**2).astype(np.float32)
+    with pytest.raises(InvalidImageError, match="a dot or a blob, not a digit"):
+        canvas_to_mnist(1 - dot)
+
+
+def test_no_test_digit_is_taken_for_a_dot(mnist):
+    images, _ = mnist
+    for image in images[:2000]:
+        assert canvas_to_mnist(1 - image) is not None
 
 
 def test_paper_noise_is_not_ink():

@@ -11,7 +11,7 @@ import torch
 from aedemo.models import AUTOENCODERS, build_model
 from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
-from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_seed
+from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_float, parse_seed
 from aedemo.space.store import ModelStore, built_from, display_name
 from aedemo.space.ui import unchanged
 
@@ -240,6 +240,15 @@ def test_seed_fields_take_whole_numbers_up_to_the_generators_limit():
     for bad in (MAX_SEED + 1, -3, 2.5, float("nan"), float("inf"), "", [1]):
         with pytest.raises(UserInputError):
             parse_seed(bad)
+
+
+def test_an_emptied_number_box_is_called_empty():
+    # the message read "The seed must be a whole number, not None."
+    for empty in (None, "", "  "):
+        with pytest.raises(UserInputError, match=r"^The seed is empty: enter a whole number from 0 to 4,294,967,295"):
+            parse_seed(empty)
+        with pytest.raises(UserInputError, match=r"^Each coordinate is empty: enter a number\.$"):
+            parse_float(empty, "Each coordinate")
 
 
 def test_denoise_from_the_current_drawing(store, mnist_test, canvas):

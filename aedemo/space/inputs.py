@@ -28,12 +28,19 @@ class UserInputError(ValueError):
 MAX_SEED = 2**32 - 1  # what numpy's and torch's generators both take
 
 
+def _blank(value: Any) -> bool:
+    """An emptied number box: Gradio sends None (the API may send "")."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def parse_int(value: Any, what: str, low: int, high: int) -> int:
     """A whole-number field's value (number or text, from the UI or the API) as an int in [low, high].
 
     `what` names the field in the message ("The seed"). 2.0 is 2; 2.5, NaN, infinity and text that is not a
     number are refused with a UserInputError, as is anything out of range.
     """
+    if _blank(value):
+        raise UserInputError(f"{what} is empty: enter a whole number from {low:,} to {high:,}.")
     try:
         number = float(value)
         whole = int(number)
@@ -49,6 +56,8 @@ def parse_float(value: Any, what: str) -> float:
 
     NaN, infinity, text that is not a number and integers too large for a float (JSON allows any) are refused with
     a UserInputError."""
+    if _blank(value):
+        raise UserInputError(f"{what} is empty: enter a number.")
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
