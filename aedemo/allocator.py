@@ -51,3 +51,19 @@ def return_freed_memory() -> None:
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                     "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def heap_in_use() -> int | None:
+    """Bytes malloc has handed out and not had back, over all its heaps and mmapped blocks (glibc's mallinfo2):
+    unlike resident memory, this leaves out the freed memory glibc keeps. None where malloc is not glibc's."""
+    libc = _glibc()
+    if libc is None or not hasattr(libc, "mallinfo2"):  # glibc < 2.33
+        return None
+    libc.mallinfo2.restype = _MallInfo2
+    info = libc.mallinfo2()
+    return info.uordblks + info.hblkhd

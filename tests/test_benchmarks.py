@@ -100,6 +100,16 @@ def test_soak_prints_the_servers_memory_as_rounds_of_calls_add_up():
     assert "MiB per 1,000 rounds" in out, out
 
 
+def test_soak_in_process_also_prints_the_heap_in_use_and_the_session_s_components():
+    out = run_benchmark("benchmarks/soak.py", "--rounds", "2", "--every", "1", "--in-process", "--endpoints",
+                        "latent_map", "latent")
+    rows = re.findall(r"^ +(\d+) +\d+ +\d+ +([\d.]+) +(\d+) +\d+ \d+$", out, re.MULTILINE)
+    assert [int(n) for n, _, _ in rows] == [1, 2], out
+    assert all(float(mib) > 0 for _, mib, _ in rows), out
+    assert rows[0][2] == rows[1][2], out  # a map redrawn keeps no extra components in the session (gradio_fixes)
+    assert re.search(r"^in use: [+-][\d.]+ MiB per 1,000 rounds", out, re.MULTILINE), out
+
+
 def test_app_startup_launches_the_app_and_reconstructs():
     out = run_benchmark("benchmarks/app_startup.py", "--runs", "1")
     assert re.search(r"port answers after [\d.]+ s, first reconstruct back after [\d.]+ s", out), out
