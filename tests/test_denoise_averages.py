@@ -76,7 +76,7 @@ def test_the_figures_are_the_librarys_on_every_10th_test_digit(store, kind, stre
         assert rows[short_name(name)] == (f"{figures['noisy']:.1f}", f"{db:.1f}",
                                           f"{round(db - figures['noisy'], 1) + 0.0:+.1f}")
     best = max(names, key=figures["restored"].get)
-    assert f"| **{short_name(best)}** |" in table  # the best restoration in bold, as in the one-digit table
+    assert f"| **{short_name(best)}** |" in table  # the best restoration in bold
     heading = table.splitlines()[0]
     assert heading.startswith(f"{denoise_tab.KIND_LABELS[kind]} {strength:g}, seed {seed}: mean PSNR in dB over "
                               "1,000 test digits")

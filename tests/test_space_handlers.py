@@ -314,6 +314,17 @@ def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):
     assert "∞ (identical)" in table and "100.00" not in table
 
 
+def test_the_denoise_table_bolds_the_best_figure_of_each_column(store):
+    # the whole row went bold by PSNR: at full masking that set the DAE's SSIM, the worst there, in bold
+    _, table, _ = denoise_tab.denoise(store, "Test digit", 5, kind="masking", strength=1.0)
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[3:]]  # the models
+    for column in (1, 2):
+        figures = [float(r[column].strip("*").split()[0].replace("∞", "inf")) for r in rows]
+        bold = [r[column].startswith("**") for r in rows]
+        assert bold == [f == max(figures) for f in figures], table
+    assert not any(r[0].startswith("**") for r in rows)
+
+
 def test_generate_is_reproducible_and_compares_priors(store):
     if "cvae" not in store.models:
         pytest.skip("no CVAE checkpoint")

@@ -113,7 +113,8 @@ def denoise(
     scores_ssim = images.ssim(outs, x.expand_as(outs)).tolist()
     tiles = []
     table = ["| Model | PSNR (dB) | SSIM |", "|---|---:|---:|"]
-    best = int(np.argmax(scores_psnr[2:])) + 2 if len(rows) > 2 else -1
+    # the best model in each column, apart: bolding a whole row by PSNR set SSIM's worst figure in bold
+    best_psnr, best_ssim = (int(np.argmax(col[2:])) + 2 if len(rows) > 2 else -1 for col in (scores_psnr, scores_ssim))
     pictures = images.to_uint8_batch(outs)
     for i, ((key, name, _), p, s) in enumerate(zip(rows, scores_psnr, scores_ssim, strict=True)):
         if i == 0:
@@ -123,10 +124,13 @@ def denoise(
         identical = p >= PSNR_CAP_DB - 1e-3
         shown = "identical" if identical else f"{p:.1f} dB"
         tiles.append((pictures[i], f"{name} · {shown}", {"model": key, "psnr": f"{p:.4f}", "ssim": f"{s:.4f}"}))
-        mark = "**" if i == best else ""
         cell = "∞ (identical)" if identical else f"{p:.2f}"
-        table.append(f"| {mark}{name}{mark} | {mark}{cell}{mark} | {mark}{s:.3f}{mark} |")
+        table.append(f"| {name} | {_bold(cell, i == best_psnr)} | {_bold(f'{s:.3f}', i == best_ssim)} |")
     return images.tiles_html(tiles), "\n".join(table), " ".join(notes)
+
+
+def _bold(text: str, bold: bool) -> str:
+    return f"**{text}**" if bold else text
 
 
 def averages_markdown(store: ModelStore, names: tuple[str, ...] = COMPARED) -> str:
