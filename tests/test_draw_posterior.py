@@ -164,6 +164,13 @@ def test_the_line_under_the_code(args, expected):
     assert posterior_note(*args) == expected
 
 
+def test_sigma_s_range_is_one_figure_when_its_ends_round_alike():
+    # the CVAE's two dimensions read "0.08–0.08"
+    assert posterior_note(2, 0, 0, True, (0.081, 0.084)).startswith(f"{HEAD}: 0.08 in each where the code carries")
+    assert posterior_note(1, 1, 0, True, (0.081, 0.081)).startswith(f"{HEAD}: 0.08 where the code carries")
+    assert posterior_note(18, 14, 14, False, (0.05, 0.31)).startswith(f"{HEAD}: 0.05–0.31 where the code carries")
+
+
 def test_the_api_gives_the_vaes_sigma_beside_dim_and_value(client, store, mnist_test, canvas, png_file):
     _needs(store, "vae")
     images, _ = mnist_test

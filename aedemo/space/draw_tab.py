@@ -70,8 +70,11 @@ def posterior_note(
     the digit and how many sit at the prior, `collapsed` of these for every test digit checked (posterior collapse);
     `sigmas`: the least and the largest σ of the dimensions that carry it."""
     n = carried + at_prior_here
-    head = "σ is how unsure the encoder is" + (
-        f": {sigmas[0]:.2f}–{sigmas[1]:.2f} where the code carries the digit." if sigmas and carried else ".")
+    head = "σ is how unsure the encoder is."
+    if sigmas and carried:
+        low, high = f"{sigmas[0]:.2f}", f"{sigmas[1]:.2f}"
+        span = f"{low}–{high}" if low != high else (low if carried == 1 else f"{low} in each")  # not "0.08–0.08"
+        head = f"σ is how unsure the encoder is: {span} where the code carries the digit."
     if not at_prior_here:
         return f"{head} {'Both' if n == 2 else f'All {n}'} dimensions carry this digit."
     where = "μ and σ are those of its class's prior" if conditional else "σ≈1 and μ≈0, the prior itself"
