@@ -58,10 +58,15 @@ def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_readi
 
 
 def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
+    # a test digit on show: no stroke will come to redraw the tiles (its model's tile waited for one)
+    page.get_by_role("button", name="5", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#draw-picked').innerText.includes('test digit')",
+                           timeout=WAIT_MS)
     assert "my ae #1" in train(page, "AE", WAIT_MS)  # an MLP: seconds per epoch
     trained = "my ae #1 (trained in this session)"
     page.get_by_role("tab", name="Draw", exact=True).click()
     assert page.get_by_label(trained, exact=True).is_checked()  # it joins the reconstructions, ticked
+    page.wait_for_selector('#draw-gallery figure[data-model="my ae #1"]', timeout=WAIT_MS)  # and its tile, at once
     for tab, menu in (("Latent", "#latent-model"), ("Denoise", "#denoise-extra")):
         page.get_by_role("tab", name=tab, exact=True).click()
         page.wait_for_selector(f"{menu} input", timeout=WAIT_MS)

@@ -448,6 +448,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
         demo.load(partial(first_view, store), [variants, focus], [*outputs, picked], show_progress="hidden",
                   api_visibility="private")
 
+    # and its reconstruction appears at once: a test digit on show (no stroke to come) kept the old tiles until the next
     session_models.change(offer_session_models, [session_models, variants, offered], [variants, offered],
-                          queue=False, show_progress="hidden", api_visibility="private")
+                          queue=False, show_progress="hidden", api_visibility="private").then(
+        partial(redraw, store), [digit, picked, variants, focus, session_models], outputs, show_progress="hidden",
+        api_visibility="private", trigger_mode="always_last")
     return DrawTab(sketch=sketch, digit=digit)
