@@ -188,6 +188,21 @@ def test_the_latent_map_opens_a_test_digit_from_the_keyboard(page):
     assert page.locator("#latent-original img").count() == 1
 
 
+def test_the_view_control_says_2d_when_a_2d_code_is_mapped(page, store):
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    page.get_by_role("tab", name="Latent", exact=True).click()
+    page.get_by_label("3-D", exact=True).check()
+    page.locator("#latent-model input").click()
+    page.get_by_role("option", name="CVAE", exact=True).click()
+    page.wait_for_selector('#latent-scatter canvas[aria-label^="CVAE: "]', timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelector('#latent-view input[value=\"2-D\"]').checked",
+                           timeout=WAIT_MS)  # the radio stayed on 3-D beside a map drawn in 2-D
+    page.locator("#latent-model input").click()
+    page.get_by_role("option", name="VAE", exact=True).click()  # back, for the tests after this one
+    page.wait_for_selector('#latent-scatter canvas[aria-label^="VAE: "]', timeout=WAIT_MS)
+
+
 def test_a_test_digit_put_on_the_canvas_is_named_until_the_visitor_draws(page):
     page.get_by_role("tab", name="Draw", exact=True).click()
     page.get_by_role("button", name="Random test digit").click()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import gradio as gr
 import numpy as np
 import pytest
 import torch
@@ -695,6 +696,16 @@ def test_the_models_table_says_what_each_model_is_built_from(store):
     rows = store.models_markdown().splitlines()
     assert len(rows) == 2 + len(store.models)
     assert all(row.count("|") - row.count("\\|") == 5 for row in rows)  # four cells each: no stray "|"
+
+
+def test_the_view_control_follows_a_2d_code_drawn_in_2d(store):
+    # the CVAE's map is drawn in 2-D whatever the View radio says: the radio stayed on 3-D
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    assert latent_tab.view_drawn(store, "cvae", "3-D", {}) == "2-D"
+    assert latent_tab.view_drawn(store, "cvae", "2-D", {}) == gr.skip()
+    assert latent_tab.view_drawn(store, "vae", "3-D", {}) == gr.skip()  # a bigger code is drawn as asked
+    assert latent_tab.view_drawn(store, "no such model", "3-D", {}) == gr.skip()
 
 
 def test_a_cvae_interpolation_between_a_digit_and_itself_says_to_pick_two(store):

@@ -379,6 +379,16 @@ def class_picker(store: ModelStore, model_name: str | None, session_models: dict
     return gr.Dropdown(visible=conditional)
 
 
+def view_drawn(store: ModelStore, model_name: str | None, view: Any, session_models: dict | None) -> Any:
+    """The View control after a map is drawn: 2-D for a model whose code has two dimensions (the CVAE), which is how
+    its map is drawn whatever the control said; the radio left on 3-D disagreed with the map."""
+    try:
+        k = _model(store, model_name, session_models).latent_dim
+    except UserInputError:
+        return gr.skip()
+    return "2-D" if k < 3 and view != "2-D" else gr.skip()
+
+
 def build_latent_tab(
     store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None, drawing: gr.State | None = None,
     tab: gr.Tab | None = None, tabs: gr.Tabs | None = None,
@@ -401,7 +411,7 @@ def build_latent_tab(
         with gr.Column(scale=8):
             with gr.Row():
                 model = gr.Dropdown(choices, value=first, label="Model", scale=2, elem_id="latent-model")
-                view = gr.Radio(list(VIEWS), value="3-D", label="View", scale=1)
+                view = gr.Radio(list(VIEWS), value="3-D", label="View", scale=1, elem_id="latent-view")
                 n_points = gr.Slider(100, LATENT_DIGITS, value=2000, step=100, label="Test digits shown", scale=2,
                                      elem_id="latent-n-points")
             scatter = latent_scatter(elem_id="latent-scatter")
@@ -423,11 +433,13 @@ def build_latent_tab(
     map_inputs, map_outputs = [model, view, n_points, session_models, drawing], [scatter, c1, c2, c3, status]
     decode_inputs = [model, c1, c2, c3, digit, session_models]
     # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
-    gr.on([model.change, view.input], partial(latent_map, store), map_inputs, map_outputs,
-          api_name="latent_map", trigger_mode="always_last", preprocess=False, concurrency_id=MAP_QUEUE,
-          concurrency_limit=1).then(
-        partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
-        api_visibility="private", preprocess=False)
+    drawn = gr.on([model.change, view.input], partial(latent_map, store), map_inputs, map_outputs,
+                  api_name="latent_map", trigger_mode="always_last", preprocess=False, concurrency_id=MAP_QUEUE,
+                  concurrency_limit=1)
+    drawn.then(partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
+               api_visibility="private", preprocess=False)
+    drawn.then(partial(view_drawn, store), [model, view, session_models], view, queue=False, show_progress="hidden",
+               api_visibility="private")
     # more or fewer dots redraw the map alone: a digit decoded or clicked on it stays, as do the sliders
     redraw_inputs = [model, view, n_points, c1, c2, c3, session_models, digit, status, drawing]
     n_points.input(partial(more_or_fewer_points, store), redraw_inputs, [scatter, status],
