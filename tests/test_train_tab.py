@@ -154,6 +154,14 @@ def test_a_cancelled_run_stops_even_when_the_next_starts_at_once(small_data, tmp
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(("stop", "running"))] == []
 
 
+def test_stop_cancels_a_run_waiting_for_its_turn_and_only_that_one(small_data, tmp_path):
+    # Stop while the run waited in the queue said "nothing of yours is training", and the run then trained anyway
+    assert "waiting for its turn is cancelled" in request_stop(tmp_path, waiting=True)
+    views = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))
+    assert len(views) == 1 and views[0].status.startswith("**Not trained:** you pressed Stop") and not views[0].models
+    assert "finished" in list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1].status
+
+
 def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_path):
     assert "Nothing of yours is training" in request_stop(tmp_path)
     last = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
@@ -525,6 +533,35 @@ def test_runs_waiting_are_capped_per_session_and_in_all(small_data, monkeypatch)
         for client, job in zip(clients, jobs, strict=False):
             job.cancel()
             client.predict(api_name="/stop_training")
+        demo.close()
+
+
+def test_stop_pressed_while_a_run_waits_in_the_queue_cancels_it(small_data, monkeypatch):
+    import gradio as gr
+    from gradio_client import Client
+    from gradio_client.utils import Status
+
+    monkeypatch.setattr(train_worker, "_data_cache", small_data)
+    with gr.Blocks() as demo:
+        models = gr.State({})
+        with gr.Tab("Train"):
+            train_tab.build_train_tab(None, models)
+    port = _free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                        show_error=True)
+    training, waiting = (Client(f"http://127.0.0.1:{port}/", verbose=False) for _ in range(2))
+    try:
+        first = training.submit("ae", 50, 0, 32, 1e-3, api_name="/train")
+        _wait_for(lambda: first.status().code == Status.ITERATING, "the first training to start")
+        second = waiting.submit("ae", 1, 0, 64, 1e-3, api_name="/train")
+        _wait_for(lambda: second.status().code == Status.IN_QUEUE, "the second training to queue")
+        waiting.predict(api_name="/stop_training")  # the waiting session's Stop: the one training trains on
+        assert first.status().code == Status.ITERATING
+        training.predict(api_name="/stop_training")
+        status = second.result(timeout=120)[0]
+        assert status.startswith("**Not trained:** you pressed Stop while this run waited"), status
+        assert "stopped" in first.result(timeout=120)[0]
+    finally:
         demo.close()
 
 

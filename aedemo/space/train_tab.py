@@ -43,6 +43,9 @@ MAX_BATCH = 4096
 UPDATE_EVERY_S = 0.5  # at most this often a streamed UI update (each one re-sends the curve)
 SESSION_ROOT = Path(tempfile.gettempdir()) / "aedemo-space" / "train"
 RUNNING = "running"  # marker file in the session folder while one of its runs trains; it names that run's stop flag
+# marker file in the session folder: Stop was pressed while a run of the session waited in the queue, which then
+# ends as it starts, untrained
+CANCELLED = "cancelled"
 # How long a session's trained models and files outlive its last run. Gradio deletes a session's state an hour after
 # its browser tab closes, but never that of a call without a page (a /call/train request, gradio_client without
 # its heartbeat): 36 such runs kept 299 MB on disk and 160 MB of models for good.
@@ -135,16 +138,26 @@ def sweep_sessions(root: Path = SESSION_ROOT, ttl: float = SESSION_TTL_SECONDS) 
             continue
 
 
-def request_stop(session_dir: str | os.PathLike) -> str:
-    """Ask this session's training to stop after its current step (the model trained so far is kept)."""
+def request_stop(session_dir: str | os.PathLike, waiting: bool = False) -> str:
+    """Ask this session's training to stop after its current step (the model trained so far is kept), and, when
+    `waiting` (a run of the session waits in the queue), that run to end untrained when its turn comes."""
+    folder = Path(session_dir)
     try:
-        flag = Path((Path(session_dir) / RUNNING).read_text()).name
+        flag = Path((folder / RUNNING).read_text()).name
     except OSError:
         flag = ""
-    if not flag:  # a run still waiting in the queue is left alone: it has no flag yet
-        return "Nothing of yours is training right now (a run waiting in the queue starts when its turn comes)."
-    StopFlag(Path(session_dir) / flag).set()
-    return "Stopping after the current step; the model trained so far is kept."
+    if flag:
+        StopFlag(folder / flag).set()
+    if waiting:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / CANCELLED).touch()
+    if flag and waiting:
+        return "Stopping after the current step (the model trained so far is kept); your run waiting is cancelled."
+    if flag:
+        return "Stopping after the current step; the model trained so far is kept."
+    if waiting:
+        return "Your run waiting for its turn is cancelled: it will not train."
+    return "Nothing of yours is training or waiting to train right now."
 
 
 # --- the handler: the worker's news -> what the tab shows ------------------------------------------------------
@@ -249,6 +262,13 @@ def run_training(
     folder = Path(session_dir) if session_dir is not None else Path(tempfile.mkdtemp(prefix="aedemo-train-"))
     sweep_sessions()
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        (folder / CANCELLED).unlink()
+    except FileNotFoundError:
+        pass
+    else:  # Stop was pressed while this run waited for its turn
+        yield TrainView("**Not trained:** you pressed Stop while this run waited for its turn.", models=models)
+        return
     # Each run has its own stop flag: a cancelled run's thread stops at its next step, even when the next run
     # of the session starts before that (a flag they shared was cleared by the new run, and both trained on).
     stop = StopFlag(folder / f"stop-{uuid.uuid4().hex}")
@@ -264,6 +284,8 @@ def run_training(
                 running.unlink()
         except OSError:
             pass
+        # a Stop pressed as this run left the queue cancelled it as a waiting run: it must not cancel the next one
+        (folder / CANCELLED).unlink(missing_ok=True)
         return_freed_memory()  # glibc keeps a run's freed buffers otherwise: the Space looks ~500 MB fatter
 
 
@@ -480,11 +502,16 @@ def admit_run(waiting: list[str | None], session: str | None) -> str | None:
     return None
 
 
-def _why_not_admitted(request: gr.Request | None) -> str | None:
-    """admit_run() for a request to the app, from Gradio's queue of Train runs."""
-    queue = getattr(LocalContext.blocks.get(None), "_queue", None)  # the app the request came to
+def _sessions_waiting() -> list[str | None]:
+    """The sessions of the runs waiting in Gradio's queue of Train runs, of the app the current request came to."""
+    queue = getattr(LocalContext.blocks.get(None), "_queue", None)
     runs = queue.event_queue_per_concurrency_id.get(TRAIN_QUEUE) if queue else None
-    return admit_run([e.session_hash for e in runs.queue] if runs else [], request.session_hash if request else None)
+    return [e.session_hash for e in runs.queue] if runs else []
+
+
+def _why_not_admitted(request: gr.Request | None) -> str | None:
+    """admit_run() for a request to the app."""
+    return admit_run(_sessions_waiting(), request.session_hash if request else None)
 
 
 def _admit_handler(variant, epochs, budget, batch_size, lr, seed, models, request: gr.Request) -> tuple:
@@ -506,7 +533,8 @@ def _press_train(request: gr.Request) -> tuple:
 
 
 def _stop_handler(request: gr.Request) -> None:
-    gr.Info(request_stop(session_folder(request.session_hash if request else None)))
+    session = request.session_hash if request else None
+    gr.Info(request_stop(session_folder(session), waiting=session is not None and session in _sessions_waiting()))
 
 
 def _push_handler(repo_id: str, token: str, private: bool, checkpoint: str | None) -> tuple[str, str]:
