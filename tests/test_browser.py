@@ -203,6 +203,27 @@ def test_the_view_control_says_2d_when_a_2d_code_is_mapped(page, store):
     page.wait_for_selector('#latent-scatter canvas[aria-label^="VAE: "]', timeout=WAIT_MS)
 
 
+def test_a_tap_on_the_map_on_a_phone_brings_the_decoded_digit_into_view(page, app_url):
+    # the map fills a phone's screen and the decoded digit is laid out below it: a tap seemed to do nothing
+    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        tab = phone.new_page()
+        tab.goto(app_url, timeout=WAIT_MS)
+        tab.get_by_role("tab", name="Latent", exact=True).click()
+        tab.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
+        tab.get_by_label("2-D", exact=True).check()  # in 2-D a tap anywhere decodes that place
+        tab.wait_for_selector('#latent-scatter canvas[aria-label*="top 2 principal axes"]', timeout=WAIT_MS)
+        canvas = tab.locator("#latent-scatter canvas")
+        canvas.scroll_into_view_if_needed()
+        tab.evaluate(f"window.scrollBy(0, {canvas.bounding_box()['y'] - 250})")  # the map low on the screen
+        box = canvas.bounding_box()
+        tab.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tab.wait_for_function("() => document.getElementById('latent-decoded').getBoundingClientRect().bottom"
+                              " <= window.innerHeight + 1", timeout=WAIT_MS)
+    finally:
+        phone.close()
+
+
 def test_a_test_digit_put_on_the_canvas_is_named_until_the_visitor_draws(page):
     page.get_by_role("tab", name="Draw", exact=True).click()
     page.get_by_role("button", name="Random test digit").click()

@@ -414,7 +414,7 @@ def build_latent_tab(
                 view = gr.Radio(list(VIEWS), value="3-D", label="View", scale=1, elem_id="latent-view")
                 n_points = gr.Slider(100, LATENT_DIGITS, value=2000, step=100, label="Test digits shown", scale=2,
                                      elem_id="latent-n-points")
-            scatter = latent_scatter(elem_id="latent-scatter")
+            scatter = latent_scatter(result_id="latent-decoded", elem_id="latent-scatter")
             grid_button = gr.Button(f"Decode a {GRID_SIDE}×{GRID_SIDE} grid across the map's first two axes",
                                     size="sm")
             grid = gr.Image(label="Decoded across the map", format="png", interactive=False, visible=False,

@@ -197,6 +197,11 @@ element.addEventListener('pointerup', e => {
   if (!moved && e.target.matches('canvas')) {
     const r = e.target.getBoundingClientRect();
     pickAt(e.clientX - r.left, e.clientY - r.top);
+    // on a phone the map fills the screen and what a tap opens is laid out below it: bring that into view
+    const result = props.result_id && document.getElementById(props.result_id);
+    if (result && e.pointerType === 'touch' && result.getBoundingClientRect().top > r.bottom) {
+      result.scrollIntoView({behavior: 'smooth', block: 'nearest'});
+    }
   }
 });
 // the keyboard: arrows rotate the 3-D view; Enter asks for the test digit nearest the sliders' place (the server
@@ -217,11 +222,13 @@ draw();
 """
 
 
-def latent_scatter(**kwargs: Any) -> gr.HTML:
+def latent_scatter(result_id: str | None = None, **kwargs: Any) -> gr.HTML:
     """The scatter component. Value: {"points": [[x, y, z, label, test index], ...], "dims": 2 or 3,
     "axes": [names], "title": str, "marker": [x, y, z] or None, "hint": str, "drawing": [x, y, z] or None (a
-    star), "drawing_note": str, "class_labels": bool (each class's digit where its dots gather)}.
+    star), "drawing_note": str, "class_labels": bool (each class's digit where its dots gather)}. `result_id`: the
+    element showing what a pick opens, scrolled into view after a tap when the layout put it below the map.
 
     A factory rather than a gr.HTML subclass: Gradio writes a .pyi stub next to the source of every subclass.
     """
-    return gr.HTML(value=None, html_template=HTML, css_template=CSS, js_on_load=JS, **kwargs)
+    return gr.HTML(value=None, html_template=HTML, css_template=CSS, js_on_load=JS, result_id=result_id,
+                   **kwargs)
