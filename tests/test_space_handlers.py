@@ -243,6 +243,13 @@ def test_seed_fields_take_whole_numbers_up_to_the_generators_limit():
             parse_seed(bad)
 
 
+def test_an_empty_canvas_says_so_where_the_reconstructions_were(store):
+    # emptied, the panels collapsed and the reason sat in the status line at the foot of the page
+    outputs = draw_tab.reconstruct(store, None, ["ae"], "ae")
+    assert draw_tab.EMPTY_CANVAS in outputs[3] and read_tiles(outputs[3]) == []
+    assert outputs[5] == draw_tab.EMPTY_CANVAS  # the status keeps it, for the API and screen readers
+
+
 def test_an_emptied_number_box_is_called_empty():
     # the message read "The seed must be a whole number, not None."
     for empty in (None, "", "  "):

@@ -192,7 +192,7 @@ def reconstruct_digit(
 
     The Models and code controls re-run this on the digit last shown, whichever source it came from."""
     if digit is None:
-        return "", None, "", "", None, empty, None
+        return "", None, "", images.note_html(empty), None, empty, None
 
     x = as_batch(digit).to(store.device)
     probs = store.classify(x)

@@ -71,6 +71,11 @@ def tiles_html(tiles: list[tuple[np.ndarray, str, dict[str, str]]]) -> str:
     return f'<div class="digit-tiles">{"".join(figures)}</div>' if figures else ""
 
 
+def note_html(text: str) -> str:
+    """A line of text where the tiles would be: the canvas emptied left a blank panel, its reason at the page's foot."""
+    return f'<p class="tiles-note">{html.escape(text)}</p>'
+
+
 _TILE = re.compile(r"<figure(?P<attrs>[^>]*)><img src=\"data:image/png;base64,(?P<png>[^\"]+)\"[^>]*>"
                    r"<figcaption>(?P<caption>.*?)</figcaption></figure>")
 _ATTR = re.compile(r'data-([\w-]+)="([^"]*)"')

@@ -153,6 +153,7 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
 }
 #draw-seen .digit-tiles { margin-top: 1.9rem; }  /* below the component's label */
 #draw-gallery-heading { margin-bottom: -0.5rem; }
+.tiles-note { color: var(--body-text-color-subdued); padding: var(--size-4) 0; }
 @media (max-width: 640px) {  /* a phone: rows of three, as in Denoise, not nine tiles over two screens */
   #draw-gallery .digit-tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); }
   /* a caption wraps rather than cutting off the error it exists to show ("Contractive …") */
