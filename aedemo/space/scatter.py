@@ -100,19 +100,28 @@ function draw() {
   // are faint on the light background
   const sums = Array.from({length: 10}, () => [0, 0, 0]);
   for (const s of screen) { const c = sums[s[3][3]]; c[0] += s[0]; c[1] += s[1]; c[2] += 1; }
+  // the text drawn so far, as [left, baseline, width]: a label that would cover some moves down a line (turned in
+  // 3-D, the axes' names landed on each other, on the class digits and under the star's caption)
+  const placed = [];
+  const free = (x, y, w) => !placed.some(([px, py, pw]) => x < px + pw && px < x + w && Math.abs(y - py) < 13);
+  const put = (text, x, y) => {  // kept inside the canvas: on a phone the axis name ran off its edge
+    const w = g.measureText(text).width, left = Math.max(2, Math.min(x, W - w - 2));
+    let top = y;
+    for (let i = 0; i < 4 && !free(left, top, w); i++) top = Math.min(top + 14, H - 2);
+    placed.push([left, top, w]);
+    g.strokeText(text, left, top); g.fillText(text, left, top);
+  };
   g.font = 'bold 16px sans-serif'; g.lineJoin = 'round';
   sums.forEach(([x, y, n], digit) => {
     if (!n || d.class_labels === false) return;
     g.lineWidth = 4; g.strokeStyle = paper; g.strokeText(String(digit), x / n - 5, y / n + 6);
     g.fillStyle = COLORS[digit]; g.fillText(String(digit), x / n - 5, y / n + 6);
     g.lineWidth = 0.8; g.strokeStyle = ink; g.strokeText(String(digit), x / n - 5, y / n + 6);
+    placed.push([x / n - 5, y / n + 6, 10]);
   });
   g.font = '12px sans-serif';
   g.fillStyle = ink; g.strokeStyle = paper; g.lineWidth = 3;
-  for (const [text, x, y] of labels) {  // kept inside the canvas: on a phone the axis name ran off its edge
-    const left = Math.max(2, Math.min(x, W - g.measureText(text).width - 2));
-    g.strokeText(text, left, y); g.fillText(text, left, y);
-  }
+  for (const [text, x, y] of labels) put(text, x, y);
   const m = marker || d.marker;
   if (m) {
     const s = project(m, d, geo, W, H);
@@ -132,9 +141,8 @@ function draw() {
     path.closePath();
     g.lineWidth = 3; g.strokeStyle = '#fff'; g.stroke(path); g.fillStyle = '#111'; g.fill(path);
     const text = s[0] === at[0] && s[1] === at[1] ? 'Draw tab' : 'Draw tab (off the map)';
-    const left = Math.max(2, Math.min(s[0] + 13, W - g.measureText(text).width - 2));
     g.fillStyle = ink; g.strokeStyle = paper; g.lineWidth = 3;
-    g.strokeText(text, left, s[1] + 4); g.fillText(text, left, s[1] + 4);
+    put(text, s[0] + 13, s[1] + 4);
   }
   // legend: one chip per class
   for (let i = 0; i < 10; i++) {
