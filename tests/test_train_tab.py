@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import socket
 import threading
@@ -159,6 +160,31 @@ def test_stop_cancels_a_run_waiting_for_its_turn_and_only_that_one(small_data, t
     assert "waiting for its turn is cancelled" in request_stop(tmp_path, waiting=True)
     views = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))
     assert len(views) == 1 and views[0].status.startswith("**Not trained:** you pressed Stop") and not views[0].models
+    assert "finished" in list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1].status
+
+
+def test_stop_while_training_with_a_run_waiting_stops_one_and_cancels_the_other(small_data, tmp_path):
+    # the run training ended by deleting the marker meant for the one waiting, which then trained anyway
+    first = run_training("ae", 50, 0, 32, 1e-3, {}, session_dir=tmp_path, data=small_data)
+    for view in first:
+        if view.loss is not None and len(view.loss) > 3:  # training
+            break
+    assert "your run waiting is cancelled" in request_stop(tmp_path, waiting=True)
+    assert "my ae #1** stopped" in list(first)[-1].status
+    waiting = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))
+    assert waiting[-1].status.startswith("**Not trained:** you pressed Stop")
+
+
+def test_a_cancelled_run_with_bad_settings_uses_up_the_cancel(small_data, tmp_path):
+    request_stop(tmp_path, waiting=True)
+    assert "you pressed Stop" in list(run_training("ae", 0, 0, 64, 1e-3, {}, session_dir=tmp_path))[-1].status
+    assert "finished" in list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1].status
+
+
+def test_a_cancel_left_by_a_run_that_never_came_is_ignored(small_data, tmp_path):
+    request_stop(tmp_path, waiting=True)
+    old = time.time() - 24 * 3600  # the waiting run was dropped from the queue, and the page left open for a day
+    os.utime(tmp_path / train_tab.CANCELLED, (old, old))
     assert "finished" in list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1].status
 
 

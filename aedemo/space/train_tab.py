@@ -138,19 +138,26 @@ def sweep_sessions(root: Path = SESSION_ROOT, ttl: float = SESSION_TTL_SECONDS) 
             continue
 
 
+def _running_flag(folder: Path) -> str:
+    """The stop flag's name of the session's run training now, or ""."""
+    try:
+        return Path((folder / RUNNING).read_text()).name
+    except OSError:
+        return ""
+
+
 def request_stop(session_dir: str | os.PathLike, waiting: bool = False) -> str:
     """Ask this session's training to stop after its current step (the model trained so far is kept), and, when
     `waiting` (a run of the session waits in the queue), that run to end untrained when its turn comes."""
     folder = Path(session_dir)
-    try:
-        flag = Path((folder / RUNNING).read_text()).name
-    except OSError:
-        flag = ""
-    if flag:
-        StopFlag(folder / flag).set()
+    flag = _running_flag(folder)
     if waiting:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / CANCELLED).touch()
+        # named after the run training now, whose end must leave the marker to the run waiting (see run_training)
+        (folder / CANCELLED).write_text(flag)
+        flag = flag or _running_flag(folder)  # the waiting run left the queue meanwhile: it is stopped instead
+    if flag:
+        StopFlag(folder / flag).set()
     if flag and waiting:
         return "Stopping after the current step (the model trained so far is kept); your run waiting is cancelled."
     if flag:
@@ -158,6 +165,18 @@ def request_stop(session_dir: str | os.PathLike, waiting: bool = False) -> str:
     if waiting:
         return "Your run waiting for its turn is cancelled: it will not train."
     return "Nothing of yours is training or waiting to train right now."
+
+
+def _cancelled_while_waiting(folder: Path) -> bool:
+    """Whether Stop was pressed while this run waited in the queue (the marker is used up). A marker older than the
+    longest a run can wait was left for a run that never came (dropped from the queue): not this one's."""
+    marker = folder / CANCELLED
+    try:
+        age = time.time() - marker.stat().st_mtime
+        marker.unlink()
+    except OSError:
+        return False
+    return age < (MAX_RUNS_WAITING + 1) * worker.CPU_MAX_SECONDS
 
 
 # --- the handler: the worker's news -> what the tab shows ------------------------------------------------------
@@ -254,6 +273,10 @@ def run_training(
     `training_data()`.
     """
     models = dict(session_models or {})
+    # before the settings are read: a run with settings it refuses would leave the marker to the next run
+    if session_dir is not None and _cancelled_while_waiting(Path(session_dir)):
+        yield TrainView("**Not trained:** you pressed Stop while this run waited for its turn.", models=models)
+        return
     try:
         s = parse_settings(variant, epochs, budget, batch_size, lr, seed)
     except SettingsError as e:
@@ -262,13 +285,6 @@ def run_training(
     folder = Path(session_dir) if session_dir is not None else Path(tempfile.mkdtemp(prefix="aedemo-train-"))
     sweep_sessions()
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        (folder / CANCELLED).unlink()
-    except FileNotFoundError:
-        pass
-    else:  # Stop was pressed while this run waited for its turn
-        yield TrainView("**Not trained:** you pressed Stop while this run waited for its turn.", models=models)
-        return
     # Each run has its own stop flag: a cancelled run's thread stops at its next step, even when the next run
     # of the session starts before that (a flag they shared was cleared by the new run, and both trained on).
     stop = StopFlag(folder / f"stop-{uuid.uuid4().hex}")
@@ -284,8 +300,11 @@ def run_training(
                 running.unlink()
         except OSError:
             pass
-        # a Stop pressed as this run left the queue cancelled it as a waiting run: it must not cancel the next one
-        (folder / CANCELLED).unlink(missing_ok=True)
+        try:  # a marker naming another run (or none) was written as this run left the queue: meant for this one
+            if (folder / CANCELLED).read_text() != stop.path.name:
+                (folder / CANCELLED).unlink()
+        except OSError:
+            pass
         return_freed_memory()  # glibc keeps a run's freed buffers otherwise: the Space looks ~500 MB fatter
 
 
