@@ -12,6 +12,7 @@ Resident memory counts the freed memory glibc keeps for reuse, which comes and g
 that from memory still held, `--in-process` serves the app in this process instead (as app.py builds it) and also
 prints malloc's bytes in use (`aedemo.allocator.heap_in_use`) and how many components Gradio keeps for the session;
 `--delete-cache S` then has Gradio delete its served files every S seconds once S seconds old (the app: hourly).
+In process the client shares the server's interpreter, so its times per call are not comparable with a plain run's.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from app_startup import digit_png, free_port, load_line, memory_mb, served_app  
 
 @contextmanager
 def served_here(delete_cache: int | None) -> Iterator[tuple[str, Any]]:
-    """The app as app.py builds it, served from this process on a free port: (its URL, its gr.Blocks)."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # as app.py sets it, before torch loads
+    """The app as app.py builds it, served from this process on a free port: (its URL, its gr.Blocks). One torch
+    thread per handler, as app.py has it, comes with app_latency's import above."""
     from aedemo.space import build_demo, launch_kwargs
 
     demo = build_demo()
@@ -59,24 +60,26 @@ def main() -> None:
     p.add_argument("--delete-cache", type=int, default=None, metavar="S",
                    help="with --in-process: delete served files every S seconds, once S seconds old")
     args = p.parse_args()
+    from aedemo.allocator import heap_in_use
+
+    if args.delete_cache and not args.in_process:
+        p.error("--delete-cache needs --in-process (app.py purges hourly)")
+    if args.in_process and heap_in_use() is None:
+        p.error("--in-process reads glibc's malloc figures: this system's malloc is not glibc's")
     print(load_line())
     calls = {name: endpoints[name][1] for name in args.endpoints}
-    if args.in_process:
-        from aedemo.allocator import heap_in_use
-        serving = served_here(args.delete_cache)
-    else:
-        serving = served_app()
+    serving = served_here(args.delete_cache) if args.in_process else served_app()
     with serving as (url, server):
         pid = os.getpid() if args.in_process else server.pid
         client = RawClient(url)
 
-        def held() -> str:  # what --in-process adds to each line
+        def held() -> tuple[float, int] | None:  # what --in-process adds: MiB in use, the session's components
             if not args.in_process:
-                return ""
-            components = len(server.state_holder.session_data[client.session_hash].blocks_config.blocks)
-            return f" {heap_in_use() / 2**20:11.1f} {components:10d}"
+                return None
+            session = server.state_holder.session_data[client.session_hash]
+            return heap_in_use() / 2**20, len(session.blocks_config.blocks)
 
-        marks: list[tuple[int, float, str]] = []
+        marks: list[tuple[int, float, tuple[float, int] | None]] = []
         # each endpoint's mean time over the rounds since the last print: one that slows as calls add up holds on to
         # something too
         extra = f" {'in use MiB':>11s} {'components':>10s}" if args.in_process else ""
@@ -92,7 +95,9 @@ def main() -> None:
             if n % args.every == 0 or n == args.rounds:
                 marks.append((n, memory_mb(pid)[0], held()))
                 means = " ".join(f"{1000 * t / (n - last):.0f}" for t in spent.values())
-                print(f"{n:7d} {n * len(calls):7d} {marks[-1][1]:13.0f}{marks[-1][2]}  {means}", flush=True)
+                kept = marks[-1][2]
+                extra = "" if kept is None else f" {kept[0]:11.1f} {kept[1]:10d}"
+                print(f"{n:7d} {n * len(calls):7d} {marks[-1][1]:13.0f}{extra}  {means}", flush=True)
                 spent, last = dict.fromkeys(calls, 0.0), n
         peak = memory_mb(pid)[1]
     if len(marks) > 1:
@@ -100,7 +105,7 @@ def main() -> None:
         print(f"growth after round {n0}: {(m1 - m0) / (n1 - n0) * 1000:+.1f} MiB per 1,000 rounds resident "
               f"({m0:.0f} -> {m1:.0f} MiB over {n1 - n0} rounds); peak {peak:.0f} MiB")
         if args.in_process:
-            u0, u1 = float(h0.split()[0]), float(h1.split()[0])
+            (u0, _), (u1, _) = h0, h1
             print(f"in use: {(u1 - u0) / (n1 - n0) * 1000:+.1f} MiB per 1,000 rounds ({u0:.1f} -> {u1:.1f} MiB)")
     print(load_line())
 

@@ -324,10 +324,11 @@ def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):
 
 def test_the_denoise_table_bolds_the_best_figure_of_each_column(store):
     # the whole row went bold by PSNR: at full masking that set the DAE's SSIM, the worst there, in bold
-    _, table, _ = denoise_tab.denoise(store, "Test digit", 5, kind="masking", strength=1.0)
+    gallery, table, _ = denoise_tab.denoise(store, "Test digit", 5, kind="masking", strength=1.0)
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[3:]]  # the models
-    for column in (1, 2):
-        figures = [float(r[column].strip("*").split()[0].replace("∞", "inf")) for r in rows]
+    models = [figures for _, _, figures in read_tiles(gallery)[2:]]  # their figures in full, in the same order
+    for column, key in ((1, "psnr"), (2, "ssim")):
+        figures = [float(m[key]) for m in models]
         bold = [r[column].startswith("**") for r in rows]
         assert bold == [f == max(figures) for f in figures], table
     assert not any(r[0].startswith("**") for r in rows)

@@ -221,6 +221,10 @@ class Autoencoder(Trainable, nn.Module):
         image)", with its own loss weights."""
         return self.loss_words.format(**self.config)
 
+    def build_notes(self) -> list[str]:
+        """What the Draw tab's models table adds to a model's layer sizes about how it is built: ["tied decoder"]."""
+        return []
+
     # --- the public interface: inputs are checked here, once; training calls the hooks below directly --------
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """The code of each image: float [B,1,28,28] in [0,1] -> [B, latent_dim]."""

@@ -48,6 +48,9 @@ class ContractiveAE(AE):
             self.decoder = nn.ParameterDict({"hidden_bias": nn.Parameter(torch.zeros(hidden[0])),
                                              "output_bias": nn.Parameter(torch.zeros(N_PIXELS))})
 
+    def build_notes(self) -> list[str]:
+        return ["tied decoder"] if self.tied else []
+
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if not self.tied:
             return super().decode_logits(z, labels)

@@ -436,7 +436,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     code.change(partial(code_note, store), [code, focus, session_models], code_words, queue=False,
                 show_progress="hidden", api_visibility="private")
 
-    # A model the visitor has just trained is what they want to see next: it joins the Models list ticked.
+    # A model the visitor has just trained is what they want to see next: it joins the Models list ticked, and its
+    # reconstruction appears at once (with a test digit on show, no stroke comes to redraw the tiles).
     offered = gr.State([])  # session models already in the list: one the visitor unticks stays unticked
 
     def offer_session_models(models: dict | None, ticked: list | None, seen: list | None) -> tuple:
@@ -448,7 +449,6 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
         demo.load(partial(first_view, store), [variants, focus], [*outputs, picked], show_progress="hidden",
                   api_visibility="private")
 
-    # and its reconstruction appears at once: a test digit on show (no stroke to come) kept the old tiles until the next
     session_models.change(offer_session_models, [session_models, variants, offered], [variants, offered],
                           queue=False, show_progress="hidden", api_visibility="private").then(
         partial(redraw, store), [digit, picked, variants, focus, session_models], outputs, show_progress="hidden",

@@ -17,10 +17,13 @@ piece of Gradio and has a test that fails if it stops taking effect (a Gradio re
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
+import warnings
 from typing import Any
 
+from gradio import __version__ as gr_version
 from gradio import route_utils
 from gradio.blocks import Block
 from gradio.state_holder import SessionState
@@ -61,7 +64,24 @@ def _set_keeping_ids(self: SessionState, key: int, value: Any) -> None:
     _set_in_session(self, key, value)
 
 
+def _same_call(replaced: Any, replacement: Any) -> bool:
+    """Whether Gradio still calls what is replaced as the replacement expects; if not, Gradio changed and the
+    replacement would break what it mends (in a background task, silently), so it is left out."""
+    names = [list(inspect.signature(f).parameters) for f in (replaced, replacement)]
+    return names[0] == names[1]
+
+
 def install() -> None:
-    """Put both work-arounds in place, for the whole process (idempotent)."""
-    route_utils.delete_files_created_by_app = delete_files_created_by_app
-    SessionState.__setitem__ = _set_keeping_ids
+    """Put both work-arounds in place, for the whole process (idempotent); one Gradio no longer fits is left out,
+    with a warning."""
+    fixes = ((route_utils, "delete_files_created_by_app", delete_files_created_by_app),
+             (SessionState, "__setitem__", _set_keeping_ids))
+    for owner, name, replacement in fixes:
+        replaced = getattr(owner, name, None)
+        if replaced is replacement:
+            continue
+        if replaced is None or not _same_call(replaced, replacement):
+            warnings.warn(f"aedemo: Gradio {gr_version} changed {owner.__name__}.{name}; its work-around is left out",
+                          stacklevel=2)
+            continue
+        setattr(owner, name, replacement)

@@ -161,9 +161,9 @@ function draw() {
   }
 }
 
-function pickAt(x, y) {
+function pickAt(x, y) {  // whether something was picked
   const d = props.value;
-  if (!d || !screen.length) return;
+  if (!d || !screen.length) return false;
   let best = null, bestDist = 100;  // squared px: within 10 px
   for (const s of screen) {
     const dist = (s[0] - x) ** 2 + (s[1] - y) ** 2;
@@ -183,6 +183,7 @@ function pickAt(x, y) {
     trigger('pick', {index: null, coords: coords});
   }
   draw();
+  return Boolean(best) || d.dims < 3;
 }
 
 element.addEventListener('pointerdown', e => {
@@ -204,10 +205,10 @@ element.addEventListener('pointerup', e => {
   const moved = drag.moved; drag = null;
   if (!moved && e.target.matches('canvas')) {
     const r = e.target.getBoundingClientRect();
-    pickAt(e.clientX - r.left, e.clientY - r.top);
+    const picked = pickAt(e.clientX - r.left, e.clientY - r.top);
     // on a phone the map fills the screen and what a tap opens is laid out below it: bring that into view
     const result = props.result_id && document.getElementById(props.result_id);
-    if (result && e.pointerType === 'touch' && result.getBoundingClientRect().top > r.bottom) {
+    if (picked && result && e.pointerType === 'touch' && result.getBoundingClientRect().top > r.bottom) {
       result.scrollIntoView({behavior: 'smooth', block: 'nearest'});
     }
   }

@@ -99,9 +99,8 @@ def built_from(model: Autoencoder) -> str:
     else:  # a conditional model's encoder takes the one-hot class beside the pixels
         inputs = f"{N_PIXELS}+{N_CLASSES}" if model.conditional and config.get("class_into") == "input" else N_PIXELS
         words = "MLP " + "-".join(map(str, [inputs, *config.get("hidden", []), model.latent_dim]))
-        words += ", tied decoder" if config.get("tied") else ""
-    weights = type(model).loss_weights
-    return ", ".join([words] + [f"{sign} = {config[k]:g}" for k, sign in weights.items() if k in config])
+    weights = [f"{sign} = {config[k]:g}" for k, sign in type(model).loss_weights.items() if k in config]
+    return ", ".join([words, *model.build_notes(), *weights])
 
 
 class ModelStore:
