@@ -10,6 +10,8 @@ import socket
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -397,25 +399,41 @@ def _wait_for(condition, what: str, timeout: float = 120.0) -> None:
         time.sleep(0.1)
 
 
-def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
-    """api_name="train" works from a client; a second visitor queues behind a running training; Stop ends it."""
+@contextmanager
+def served_train_tab(data: TrainingData, monkeypatch) -> Iterator[str]:
+    """The Train tab alone, served on a free port and training on `data`: its URL."""
     import gradio as gr
+
+    monkeypatch.setattr(train_worker, "_data_cache", data)
+    with gr.Blocks() as demo:
+        train_tab.build_train_tab(None, gr.State({}))
+    port = _free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                        show_error=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+def training_and_waiting(url: str) -> tuple[tuple, tuple]:
+    """Two visitors of the app at `url`, as (clients, jobs): the first's long run trains, the second's short one
+    waits in the queue behind it."""
     from gradio_client import Client
     from gradio_client.utils import Status
 
-    monkeypatch.setattr(train_worker, "_data_cache", small_data)
-    with gr.Blocks() as demo:
-        models = gr.State({})
-        with gr.Tab("Train"):
-            train_tab.build_train_tab(None, models)
-    port = _free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        first, second = (Client(f"http://127.0.0.1:{port}/", verbose=False) for _ in range(2))
-        long_run = first.submit("ae", 50, 0, 32, 1e-3, api_name="/train")
-        _wait_for(lambda: long_run.status().code == Status.ITERATING, "the first training to start")
-        queued = second.submit("ae", 1, 0, 64, 1e-3, api_name="/train")
-        _wait_for(lambda: queued.status().code == Status.IN_QUEUE, "the second training to queue")
+    clients = tuple(Client(url, verbose=False) for _ in range(2))
+    training = clients[0].submit("ae", 50, 0, 32, 1e-3, api_name="/train")
+    _wait_for(lambda: training.status().code == Status.ITERATING, "the first training to start")
+    waiting = clients[1].submit("ae", 1, 0, 64, 1e-3, api_name="/train")
+    _wait_for(lambda: waiting.status().code == Status.IN_QUEUE, "the second training to queue")
+    return clients, (training, waiting)
+
+
+def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
+    """api_name="train" works from a client; a second visitor queues behind a running training; Stop ends it."""
+    with served_train_tab(small_data, monkeypatch) as url:
+        (first, second), (long_run, queued) = training_and_waiting(url)
         assert not queued.done()
         first.predict(api_name="/stop_training")  # stops the first visitor's run, not the second's
 
@@ -433,8 +451,6 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
         # the seed: the Generate tab's message, not Gradio's rounding of it to 2 without a word
         bad_status, *_ = second.predict("ae", 1, 0, 64, 1e-3, 2.5, api_name="/train")
         assert "The seed must be a whole number from 0 to 4,294,967,295, not 2.5." in bad_status
-    finally:
-        demo.close()
 
 
 def test_the_default_run_finishes_well_inside_a_cpu_spaces_cap(monkeypatch):
@@ -528,67 +544,42 @@ def test_old_session_folders_are_swept_unless_training(tmp_path):
 def test_runs_waiting_are_capped_per_session_and_in_all(small_data, monkeypatch):
     """The queue is the whole app's: runs from callers without a page could fill it and hold every tab's events off.
     A session gets one run waiting at a time, and the Space MAX_RUNS_WAITING; a refused run never joins the queue."""
-    import gradio as gr
     from gradio_client import Client
     from gradio_client.exceptions import ValidationError
     from gradio_client.utils import Status
 
-    monkeypatch.setattr(train_worker, "_data_cache", small_data)
     monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 2)
-    with gr.Blocks() as demo:
-        models = gr.State({})
-        with gr.Tab("Train"):
-            train_tab.build_train_tab(None, models)
-    port = _free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                        show_error=True)
-    clients = [Client(f"http://127.0.0.1:{port}/", verbose=False) for _ in range(3)]
-    jobs = []
-    try:
-        jobs.append(clients[0].submit("ae", 50, 0, 32, 1e-3, api_name="/train"))  # trains
-        _wait_for(lambda: jobs[0].status().code == Status.ITERATING, "the first training to start")
-        jobs.append(clients[1].submit("ae", 1, 0, 64, 1e-3, api_name="/train"))  # waits
-        _wait_for(lambda: jobs[1].status().code == Status.IN_QUEUE, "the second training to queue")
-        with pytest.raises(ValidationError, match="already waiting"):  # the same session again
-            clients[1].predict("ae", 1, 0, 64, 1e-3, api_name="/train")
-        jobs.append(clients[2].submit("ae", 1, 0, 64, 1e-3, api_name="/train"))  # waits: two in all
-        _wait_for(lambda: jobs[2].status().code == Status.IN_QUEUE, "the third training to queue")
-        with pytest.raises(ValidationError, match="2 runs are waiting"):  # a new session, over the Space's cap
-            clients[0].predict("ae", 1, 0, 64, 1e-3, api_name="/train")
-    finally:
-        for client, job in zip(clients, jobs, strict=False):
-            job.cancel()
-            client.predict(api_name="/stop_training")
-        demo.close()
+    with served_train_tab(small_data, monkeypatch) as url:
+        clients = [Client(url, verbose=False) for _ in range(3)]
+        jobs = []
+        try:
+            jobs.append(clients[0].submit("ae", 50, 0, 32, 1e-3, api_name="/train"))  # trains
+            _wait_for(lambda: jobs[0].status().code == Status.ITERATING, "the first training to start")
+            jobs.append(clients[1].submit("ae", 1, 0, 64, 1e-3, api_name="/train"))  # waits
+            _wait_for(lambda: jobs[1].status().code == Status.IN_QUEUE, "the second training to queue")
+            with pytest.raises(ValidationError, match="already waiting"):  # the same session again
+                clients[1].predict("ae", 1, 0, 64, 1e-3, api_name="/train")
+            jobs.append(clients[2].submit("ae", 1, 0, 64, 1e-3, api_name="/train"))  # waits: two in all
+            _wait_for(lambda: jobs[2].status().code == Status.IN_QUEUE, "the third training to queue")
+            with pytest.raises(ValidationError, match="2 runs are waiting"):  # a new session, over the Space's cap
+                clients[0].predict("ae", 1, 0, 64, 1e-3, api_name="/train")
+        finally:
+            for client, job in zip(clients, jobs, strict=False):
+                job.cancel()
+                client.predict(api_name="/stop_training")
 
 
 def test_stop_pressed_while_a_run_waits_in_the_queue_cancels_it(small_data, monkeypatch):
-    import gradio as gr
-    from gradio_client import Client
     from gradio_client.utils import Status
 
-    monkeypatch.setattr(train_worker, "_data_cache", small_data)
-    with gr.Blocks() as demo:
-        models = gr.State({})
-        with gr.Tab("Train"):
-            train_tab.build_train_tab(None, models)
-    port = _free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                        show_error=True)
-    training, waiting = (Client(f"http://127.0.0.1:{port}/", verbose=False) for _ in range(2))
-    try:
-        first = training.submit("ae", 50, 0, 32, 1e-3, api_name="/train")
-        _wait_for(lambda: first.status().code == Status.ITERATING, "the first training to start")
-        second = waiting.submit("ae", 1, 0, 64, 1e-3, api_name="/train")
-        _wait_for(lambda: second.status().code == Status.IN_QUEUE, "the second training to queue")
+    with served_train_tab(small_data, monkeypatch) as url:
+        (training, waiting), (first, second) = training_and_waiting(url)
         waiting.predict(api_name="/stop_training")  # the waiting session's Stop: the one training trains on
         assert first.status().code == Status.ITERATING
         training.predict(api_name="/stop_training")
         status = second.result(timeout=120)[0]
         assert status.startswith("**Not trained:** you pressed Stop while this run waited"), status
         assert "stopped" in first.result(timeout=120)[0]
-    finally:
-        demo.close()
 
 
 def test_a_run_is_admitted_unless_its_session_has_one_waiting_or_the_queue_is_long(monkeypatch):
