@@ -113,8 +113,10 @@ def denoise(
     scores_ssim = images.ssim(outs, x.expand_as(outs)).tolist()
     tiles = []
     table = ["| Model | PSNR (dB) | SSIM |", "|---|---:|---:|"]
-    # the best model in each column, apart: bolding a whole row by PSNR set SSIM's worst figure in bold
-    best_psnr, best_ssim = (int(np.argmax(col[2:])) + 2 if len(rows) > 2 else -1 for col in (scores_psnr, scores_ssim))
+    # the best figure of each column, apart (bolding a whole row by PSNR set SSIM's worst figure in bold), as shown:
+    # models tied at the figures shown are all bold
+    best_psnr, best_ssim = (round(max(col[2:]), digits) if len(rows) > 2 else None
+                            for col, digits in ((scores_psnr, 2), (scores_ssim, 3)))
     pictures = images.to_uint8_batch(outs)
     for i, ((key, name, _), p, s) in enumerate(zip(rows, scores_psnr, scores_ssim, strict=True)):
         if i == 0:
@@ -125,7 +127,9 @@ def denoise(
         shown = "identical" if identical else f"{p:.1f} dB"
         tiles.append((pictures[i], f"{name} · {shown}", {"model": key, "psnr": f"{p:.4f}", "ssim": f"{s:.4f}"}))
         cell = "∞ (identical)" if identical else f"{p:.2f}"
-        table.append(f"| {name} | {_bold(cell, i == best_psnr)} | {_bold(f'{s:.3f}', i == best_ssim)} |")
+        model = i >= 2  # not the noisy input
+        table.append(f"| {name} | {_bold(cell, model and round(p, 2) == best_psnr)} | "
+                     f"{_bold(f'{s:.3f}', model and round(s, 3) == best_ssim)} |")
     return images.tiles_html(tiles), "\n".join(table), " ".join(notes)
 
 
