@@ -142,8 +142,8 @@ def test_a_digit_ranks_above_a_scribble(store, mnist_test, canvas):
 
 def test_blank_canvas_clears_the_outputs_and_says_why(store):
     out = draw_tab.reconstruct(store, np.zeros((400, 400, 4), dtype=np.uint8), None, "ae")
-    assert out[0] == "" and out[3] == "" and out[-1] is None
-    assert "empty" in out[N_STATUS]
+    assert out[0] == "" and read_tiles(out[3]) == [] and out[-1] is None  # no tiles: the reason stands in their place
+    assert "empty" in out[N_STATUS] and draw_tab.EMPTY_CANVAS in out[3]
 
 
 def test_example_buttons_put_the_test_digit_on_the_canvas(store, mnist_test):
