@@ -149,8 +149,9 @@ def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):
     page.mouse.up()
     page.wait_for_function("() => !document.querySelector('#latent-scatter canvas')"
                            ".getAttribute('aria-label').includes(' 2000 test digits')", timeout=WAIT_MS)
-    time.sleep(1)
-    assert page.evaluate(status) == clicked and page.locator("#latent-original img").count() == 1
+    # the drag sends several redraws: the status shows Gradio's timer until the last has run, then the click's line
+    page.wait_for_function(f"(clicked) => {status} === clicked", arg=clicked, timeout=WAIT_MS)
+    assert page.locator("#latent-original img").count() == 1
     page.get_by_label("3-D", exact=True).check()  # a new map: the digit clicked on the old one goes
     page.wait_for_function("() => document.querySelectorAll('#latent-original img').length === 0", timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0 and page.locator(".error").count() == 0
