@@ -570,12 +570,11 @@ def test_runs_waiting_are_capped_per_session_and_in_all(small_data, monkeypatch)
 
 
 def test_stop_pressed_while_a_run_waits_in_the_queue_cancels_it(small_data, monkeypatch):
-    from gradio_client.utils import Status
 
     with served_train_tab(small_data, monkeypatch) as url:
         (training, waiting), (first, second) = training_and_waiting(url)
         waiting.predict(api_name="/stop_training")  # the waiting session's Stop: the one training trains on
-        assert first.status().code == Status.ITERATING
+        assert not first.done()  # still training (its status reads ITERATING or PROGRESS)
         training.predict(api_name="/stop_training")
         status = second.result(timeout=120)[0]
         assert status.startswith("**Not trained:** you pressed Stop while this run waited"), status
