@@ -182,7 +182,9 @@ def test_cli_does_not_report_a_model_under_another_variant_s_name(tmp_path, caps
     torch.manual_seed(0)
     save_checkpoint(build_model("pca", latent_dim=4), tmp_path / "conv")  # a PCA where the conv AE should be
     save_checkpoint(build_model("ae", hidden=[32], latent_dim=4), tmp_path / "ae")
-    main(["--checkpoints", str(tmp_path), "--json"])
+    with pytest.raises(SystemExit) as exit_:  # a folder there that cannot be evaluated fails the run
+        main(["--checkpoints", str(tmp_path), "--json"])
+    assert exit_.value.code == 1
     results = json.loads(capsys.readouterr().out)
     assert results["conv"] == {"error": f"{tmp_path / 'conv'}: holds a model of variant 'pca', not 'conv'"}
     assert "mse" in results["ae"]
@@ -191,8 +193,45 @@ def test_cli_does_not_report_a_model_under_another_variant_s_name(tmp_path, caps
 def test_cli_evaluates_the_folders_it_is_given_such_as_a_training_run(tmp_path, capsys):
     torch.manual_seed(0)
     save_checkpoint(build_model("ae", hidden=[32], latent_dim=4), tmp_path / "ae-run")  # train.py's default out
-    main([str(tmp_path / "ae-run"), str(tmp_path / "nowhere"), "--json"])
+    with pytest.raises(SystemExit) as exit_:  # one of the folders named is not there: the exit status says so
+        main([str(tmp_path / "ae-run"), str(tmp_path / "nowhere"), "--json"])
+    assert exit_.value.code == 1
     results = json.loads(capsys.readouterr().out)
     assert set(results) == {f"{tmp_path / 'ae-run'} (ae)", str(tmp_path / "nowhere")}  # only those: no shipped rows
     assert "mse" in results[f"{tmp_path / 'ae-run'} (ae)"]
     assert results[str(tmp_path / "nowhere")] == {"error": f"{tmp_path / 'nowhere'}: no such checkpoint folder"}
+
+
+def test_cli_succeeds_when_every_folder_it_is_given_evaluates(tmp_path, capsys):
+    torch.manual_seed(0)
+    save_checkpoint(build_model("pca", latent_dim=4), tmp_path / "pca-run")
+    main([str(tmp_path / "pca-run")])  # no SystemExit
+    assert f"| {tmp_path / 'pca-run'} (pca) |" in capsys.readouterr().out
+
+
+def test_images_without_their_labels_are_refused_not_swapped_for_the_test_set():
+    model = build_model("ae", hidden=[32], latent_dim=4)
+    with pytest.raises(ValueError, match="x_test and y_test together"):
+        evaluate_model(model, X[:50])
+    with pytest.raises(ValueError, match="x_test and y_test together"):
+        evaluate_model(model, y_test=Y[:50])
+
+
+def test_a_bfloat16_model_is_scored_in_float32_and_left_as_it_was():
+    torch.manual_seed(0)
+    model = build_model("vae", hidden=[32], latent_dim=4, channels=None).to(torch.bfloat16)
+    figures = evaluate_model(model, X, Y)
+    assert next(model.parameters()).dtype == torch.bfloat16
+    assert figures == pytest.approx(evaluate_model(model.float(), X, Y))  # the same weights, already float32
+    assert {"mse", "bce", "nelbo"} <= set(figures)
+
+
+def test_a_vae_derived_under_a_new_name_is_scored_on_its_elbo():
+    from aedemo.models.vae import VAE
+
+    class BetaVAE(VAE):
+        variant = "beta_vae_test"
+
+    torch.manual_seed(0)
+    figures = evaluate_model(BetaVAE(latent_dim=4, hidden=[32], channels=None), X, Y)
+    assert figures["nelbo"] > figures["bce"] > 0
