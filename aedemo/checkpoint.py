@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
@@ -40,12 +41,16 @@ class CheckpointError(ValueError):
 
 
 def json_text(data: dict) -> str:
-    """config.json and metrics.json as a checkpoint holds them (and a Hub push sends them)."""
-    return json.dumps(data, indent=2) + "\n"
+    """config.json and metrics.json as a checkpoint holds them (and a Hub push sends them). numpy and 0-d torch
+    numbers are written as the plain numbers they hold."""
+    return json.dumps(data, indent=2, default=_plain_number) + "\n"
 
 
-def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json_text(data))
+def _plain_number(value: object) -> object:
+    if isinstance(value, torch.Tensor | np.generic) and value.ndim == 0:
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON: metrics and config values must be numbers, strings, "
+                    "lists or dicts")
 
 
 def _sha256(path: Path) -> str:
@@ -70,19 +75,25 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     weights, old config) is refused at load, and metrics.json is replaced before it, so a loaded model never
     comes with another model's figures.
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    if MODEL_CLASSES.get(getattr(model, "variant", None)) is not type(model):  # the loader could not rebuild it
+        raise TypeError(f"save_checkpoint saves the models of aedemo's registry (build_model, load_model), not "
+                        f"{type(model).__name__}: a new variant is registered in aedemo/models/__init__.py "
+                        "(docs/adding-a-variant.md)")
+    # everything serialised before anything is written: a metric JSON cannot hold leaves no folder behind
     # contiguous CPU copies: safetensors stores plain buffers, and views (shared storage) are not allowed
     state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    weights = save(state, metadata={"format": "pt"})
+    config = {**model.config, "format_version": FORMAT_VERSION, "weights_sha256": hashlib.sha256(weights).hexdigest()}
+    texts = {CONFIG_NAME: json_text(config), **({METRICS_NAME: json_text(metrics)} if metrics is not None else {})}
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=directory, prefix=".saving-"))
     try:
-        # serialised here and written with open(): safetensors' save_file creates its file private (0o600), and
-        # checkpoint files get the user's usual permissions, like the JSON files beside them
-        (staging / WEIGHTS_NAME).write_bytes(save(state, metadata={"format": "pt"}))
-        config = {**model.config, "format_version": FORMAT_VERSION, "weights_sha256": _sha256(staging / WEIGHTS_NAME)}
-        _write_json(staging / CONFIG_NAME, config)
-        if metrics is not None:
-            _write_json(staging / METRICS_NAME, metrics)
+        # written with open(): safetensors' save_file creates its file private (0o600), and checkpoint files get
+        # the user's usual permissions, like the JSON files beside them
+        (staging / WEIGHTS_NAME).write_bytes(weights)
+        for name, text in texts.items():
+            (staging / name).write_text(text)
         for path in staging.iterdir():
             _fsync(path)
         os.replace(staging / WEIGHTS_NAME, directory / WEIGHTS_NAME)
@@ -115,8 +126,9 @@ def read_config(directory: str | os.PathLike) -> dict:
         )
     version = config.get("format_version", FORMAT_VERSION)
     if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
-        raise CheckpointError(f"{path}: format_version {version!r}, but this aedemo reads versions 1 to "
-                              f"{FORMAT_VERSION} (a checkpoint from a newer aedemo? upgrade aedemo)")
+        readable = f"version {FORMAT_VERSION}" if FORMAT_VERSION == 1 else f"versions 1 to {FORMAT_VERSION}"
+        raise CheckpointError(f"{path}: format_version {version!r}, but this aedemo reads {readable} "
+                              "(a checkpoint from a newer aedemo? upgrade aedemo)")
     return config
 
 
@@ -154,6 +166,9 @@ def load_checkpoint(
     """Rebuild the model saved in `directory`, in eval mode on `device`. Raises CheckpointError if anything is off,
     including, when `variant` is given, a model of another variant (a folder named for one model holding another)."""
     directory = Path(directory)
+    if directory.is_file():
+        raise CheckpointError(f"{directory}: a file; a checkpoint is the folder holding {WEIGHTS_NAME} and "
+                              f"{CONFIG_NAME}: {directory.parent}")
     if not directory.is_dir():
         raise CheckpointError(f"{directory}: no such checkpoint folder")
     config = read_config(directory)
@@ -198,4 +213,8 @@ def load_checkpoint(
             raise CheckpointError(f"{weights}: tensor {name!r} holds NaN or infinite values")
     model = MODEL_CLASSES[config["variant"]](**arch)  # the shapes match the file's: as big as the file, no bigger
     model.load_state_dict(state)
+    # a model saved in another floating dtype (bfloat16, say) comes back in it, not widened to float32
+    dtypes = {t.dtype for t in state.values() if t.is_floating_point()}
+    if len(dtypes) == 1 and (dtype := dtypes.pop()) != torch.float32:
+        model = model.to(dtype)
     return model.to(device).eval()

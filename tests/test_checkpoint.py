@@ -292,3 +292,54 @@ def test_checkpoint_files_get_the_users_usual_permissions(tmp_path):
         os.umask(previous)
     assert {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()} == {
         "model.safetensors": 0o644, "config.json": 0o644, "metrics.json": 0o644}
+
+
+def test_a_newer_format_names_the_one_version_this_aedemo_reads(tmp_path):
+    folder, _ = saved(tmp_path)
+    edit_config(folder, format_version=2)
+    with pytest.raises(CheckpointError, match=r"reads version 1 \(a checkpoint from a newer aedemo"):
+        load_checkpoint(folder)
+
+
+def test_the_weights_file_itself_points_to_its_folder(tmp_path):
+    folder, _ = saved(tmp_path)
+    with pytest.raises(CheckpointError, match=f"a file; a checkpoint is the folder .*: {folder}$"):
+        load_model(str(folder / "model.safetensors"))
+
+
+def test_a_bfloat16_model_comes_back_in_bfloat16(tmp_path):
+    model = fresh("ae").to(torch.bfloat16)
+    loaded = load_checkpoint(save_checkpoint(model, tmp_path / "ck"))
+    assert {p.dtype for p in loaded.parameters()} == {torch.bfloat16}
+    assert torch.equal(outputs(loaded), outputs(model))
+
+
+def test_numpy_and_tensor_numbers_in_metrics_are_stored_as_plain_numbers(tmp_path):
+    import numpy as np
+
+    folder = save_checkpoint(fresh("ae"), tmp_path / "ck", {"mse": np.float32(0.25), "steps": torch.tensor(7)})
+    assert read_metrics(folder) == {"mse": 0.25, "steps": 7}
+
+
+@pytest.mark.parametrize("bad", [{"when": object()}, {"images": torch.zeros(3)}])
+def test_metrics_json_cannot_hold_leave_no_folder_and_no_old_checkpoint_changed(tmp_path, bad):
+    with pytest.raises(TypeError, match="is not JSON"):
+        save_checkpoint(fresh("ae"), tmp_path / "new", bad)
+    assert not (tmp_path / "new").exists()
+    folder, model = saved(tmp_path)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(TypeError, match="is not JSON"):
+        save_checkpoint(fresh("ae", seed=1), folder, bad)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_only_models_of_the_registry_are_saved(tmp_path):
+    from aedemo.models.vae import VAE
+
+    class Unregistered(VAE):
+        variant = "unregistered_test"
+
+    for model in (torch.nn.Linear(2, 2), Unregistered(latent_dim=2, hidden=[8], channels=None)):
+        with pytest.raises(TypeError, match="registered in aedemo/models/__init__.py"):
+            save_checkpoint(model, tmp_path / "ck")
+    assert not (tmp_path / "ck").exists()
