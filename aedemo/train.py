@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shlex
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -150,9 +152,13 @@ def train(
         data = (*load_mnist("train", config.data_dir), *load_mnist("test", config.data_dir))
     # The whole dataset lives on the training device, as uint8 (a quarter of float's memory): a batch is an index
     # gather and a conversion of 128 images, nothing more.
-    if data[0].dtype != torch.uint8 or data[2].dtype != torch.uint8:
-        raise TypeError("train() takes uint8 images [N,28,28], as load_mnist returns them")
     x_train, y_train, x_test, y_test = data
+    for images, labels, split in ((x_train, y_train, "train"), (x_test, y_test, "test")):
+        if images.dtype != torch.uint8 or images.dim() != 3 or images.shape[1:] != (28, 28):
+            raise TypeError(f"train() takes uint8 images [N,28,28], as load_mnist returns them; the {split} images "
+                            f"are {images.dtype} {list(images.shape)}")
+        if labels.shape != images.shape[:1]:
+            raise ValueError(f"the {split} labels must be one per image, [{images.shape[0]}], got {list(labels.shape)}")
     data = (x_train.to(device), y_train.to(device, torch.int64), x_test.to(device), y_test.to(device, torch.int64))
 
     model = model.to(device)
@@ -209,13 +215,31 @@ def check_config(config: TrainConfig) -> None:
             raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
     if not (isinstance(config.lr, int | float) and math.isfinite(config.lr) and config.lr > 0):
         raise ConfigError(f"lr must be a positive number, got {config.lr!r}")
-    if config.time_budget is not None and not (config.time_budget >= 0):  # 0: one step
+    budget = config.time_budget
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float) or not budget >= 0):
+        # 0: one step
         raise ConfigError(f"time_budget must be a number of seconds, at least 0 (or None), got {config.time_budget!r}")
     if config.out is not None and Path(config.out).exists() and not Path(config.out).is_dir():
         # found now rather than after the whole run, which would then be lost
         raise ConfigError(f"out: {config.out} exists and is not a folder; the checkpoint is a folder of files")
+    if config.out is not None:
+        _check_writable(Path(config.out))
     if not isinstance(config.model_config, dict):
         raise ConfigError(f"model_config must be a dict of architecture arguments, got {config.model_config!r}")
+
+
+def _check_writable(out: Path) -> None:
+    """Raise ConfigError unless a checkpoint can be saved into `out`: the save begins with a folder made inside it
+    (or in its nearest existing parent), so that is tried now, before a run that would be lost at the end."""
+    parent = out.absolute()
+    while not parent.exists():
+        parent = parent.parent
+    try:
+        if not parent.is_dir():
+            raise NotADirectoryError(f"{parent} is a file")
+        os.rmdir(tempfile.mkdtemp(dir=parent, prefix=".aedemo-check-"))
+    except OSError as e:
+        raise ConfigError(f"out: cannot save a checkpoint into {out} ({e.strerror or e})") from None
 
 
 def _fit(

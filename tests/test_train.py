@@ -24,6 +24,7 @@ from aedemo.train import (
     StepInfo,
     TrainConfig,
     TrainingDiverged,
+    check_config,
     float32_matmul_precision,
     main,
     parse_args,
@@ -213,6 +214,11 @@ def test_bad_requests_are_refused_clearly():
         train(config(matmul_precision="low"), data=TINY)
     with pytest.raises(TypeError, match="uint8"):  # floats would be divided by 255 a second time
         train(config(), data=(to_float(TINY[0]), *TINY[1:]))
+    flat = TINY[0].reshape(-1, 784)  # used to fail at the first step, in words about logits and targets
+    with pytest.raises(TypeError, match=r"uint8 images \[N,28,28\].*the train images are torch.uint8 \["):
+        train(config(), data=(flat, *TINY[1:]))
+    with pytest.raises(ValueError, match="the test labels must be one per image"):  # used to be an IndexError
+        train(config(), data=(*TINY[:3], TINY[3][:-1]))
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="CUDA"):
             train(config(device="cuda"), data=TINY)
@@ -229,6 +235,8 @@ def test_bad_requests_are_refused_clearly():
     ({"lr": float("nan")}, "lr must be a positive number"),
     ({"lr": float("inf")}, "lr must be a positive number"),
     ({"time_budget": -1.0}, "time_budget must be a number of seconds"),
+    ({"time_budget": "5"}, "time_budget must be a number of seconds"),  # used to fail in Python's words
+    ({"out": "/proc/aedemo/run"}, "out: cannot save a checkpoint into /proc/aedemo/run"),  # used to fail after the run
     ({"model_config": {"latnt_dim": 4}}, "no architecture argument 'latnt_dim'"),  # used to be saved and ignored
     ({"model_config": {"latent_dim": -2}}, "model_config: latent_dim must be a whole number of at least 1"),
     ({"model_config": {"latent_dim": 0}}, "latent_dim must be a whole number"),  # used to train a 0-D code
@@ -378,3 +386,11 @@ def test_cli_rejects_an_unknown_variant(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--variant", "transformer"])
     assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_an_out_folder_under_a_file_is_refused_before_training(tmp_path):
+    (tmp_path / "notes.txt").write_text("")
+    with pytest.raises(ConfigError, match="notes.txt is a file"):
+        check_config(config(out=str(tmp_path / "notes.txt" / "ae")))
+    check_config(config(out=str(tmp_path / "new" / "ae")))  # a folder yet to make is fine, and is not made yet
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
