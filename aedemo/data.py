@@ -44,14 +44,16 @@ def _from_folder(root: Path, split: str) -> tuple[torch.Tensor, torch.Tensor] | 
     return None
 
 
-def _from_torchvision(split: str) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """Download through torchvision; returns None when there is no network (or no torchvision)."""
+def _from_torchvision(split: str) -> tuple[torch.Tensor, torch.Tensor] | str:
+    """Download through torchvision; when that fails (no network, a full disk, no torchvision), why, in a few words."""
     try:
         from torchvision.datasets import MNIST
 
         ds = MNIST(str(DOWNLOAD_DIR), train=(split == "train"), download=True)
-    except Exception:  # any download failure means "this source has nothing": try the next one
-        return None
+    except Exception as e:  # any failure means "this source has nothing", and the error says why
+        reason = " ".join(str(e).split())  # torchvision's messages run over several lines
+        reason = reason if len(reason) <= 300 else reason[:300] + "…"
+        return f"{type(e).__name__}: {reason}" if reason else type(e).__name__
     return ds.data.clone(), ds.targets.to(torch.int64).clone()
 
 
@@ -86,9 +88,9 @@ def load_mnist(
     tried.append(f"bundled copy in {BUNDLED_DIR} (holds only the test split)")
     if download:
         found = _from_torchvision(split)
-        if found is not None:
+        if not isinstance(found, str):
             return found
-        tried.append(f"torchvision download into {DOWNLOAD_DIR} (failed: offline?)")
+        tried.append(f"torchvision download into {DOWNLOAD_DIR} (failed: {found})")
     raise DataNotFoundError(
         f"MNIST {split!r} split not found. Looked in: " + "; ".join(tried) + ". "
         "Fix: pass data_dir / --data-dir (or set AEDEMO_DATA_DIR) to a folder holding "

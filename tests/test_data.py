@@ -67,6 +67,7 @@ def test_missing_train_split_says_where_it_looked_and_how_to_fix(offline, tmp_pa
     assert str(empty) in message  # the folder it was asked to read
     assert str(tmp_path / "cache") in message  # the download cache
     assert "torchvision download" in message and "bundled" in message
+    assert "(failed: RuntimeError: Error downloading train-images-idx3-ubyte.gz: no network)" in message  # why
     assert "--data-dir" in message and "AEDEMO_DATA_DIR" in message  # how to fix it
     assert "train-images-idx3-ubyte.gz" in message
     assert offline == [True]  # the download was tried, and its failure did not escape as a traceback
