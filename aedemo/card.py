@@ -145,7 +145,8 @@ def file_url(repo_id: str, path: str) -> str:
 
 # aedemo is not on PyPI: a card can only say what to install from where
 INSTALL = ("Needs aedemo, which is not on PyPI: `pip install .` in a checkout of its source (it brings torch, "
-           "huggingface_hub and safetensors). The test digits below ship with it.\n")
+           "torchvision, huggingface_hub and safetensors; `pip install \".[space]\"` adds the Gradio app). The test "
+           "digits below ship with it.\n")
 
 
 def _usage(repo_id: str, variant: str, subfolder: str | None) -> str:

@@ -1,0 +1,36 @@
+"""The installable package: the library stands without the app's dependencies, and pyproject.toml and
+requirements.txt name the same ones."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_library_imports_without_the_app_s_dependencies():
+    # `pip install .` brings no Gradio or pandas: none of the library's modules may need them
+    code = ("import sys; import aedemo, aedemo.train, aedemo.evaluate, aedemo.hub, aedemo.card, aedemo.preprocess; "
+            "print(sorted(m for m in ('gradio', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=;\[ ]", r.strip(), maxsplit=1)[0].lower().replace("_", "-") for r in requirements}
+
+
+def test_pyproject_installs_what_the_space_installs():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = [line.split("#")[0] for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    space = _names([line for line in lines if line.strip()])
+    library = _names(project["dependencies"])
+    assert library | _names(project["optional-dependencies"]["space"]) == space
+    assert not {"gradio", "pandas"} & library
