@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
+import torch
+
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .models import VARIANTS, Autoencoder, MnistClassifier, build_model
 
 __version__ = "0.1.0"
 
 
-def load_model(path_or_repo_id: str, device: str = "cpu", **hub_kwargs) -> Autoencoder | MnistClassifier:
+# aedemo.hub.download_checkpoint's keywords, named here: a local load needs no huggingface_hub (a test keeps them equal)
+_HUB_KEYWORDS = ("subfolder", "revision", "token", "cache_dir", "local_files_only")
+
+
+def load_model(
+    path_or_repo_id: str | os.PathLike, device: str | torch.device = "cpu", **hub_kwargs: Any
+) -> Autoencoder | MnistClassifier:
     """Load a checkpoint, in eval mode on `device`, from a local folder or a Hub repo id ("user/name").
 
-    A path that exists locally is a folder (`subfolder=` applies inside it; the other keywords are ignored).
+    A path that exists locally is a folder (`subfolder=` applies inside it, `revision=` is refused, the other Hub
+    keywords are ignored).
     Anything else is a Hub id: `subfolder`, `revision`, `token`, `cache_dir`, `local_files_only` are passed to
     aedemo.hub.download_checkpoint, which fetches just the aedemo files through the huggingface_hub cache
     (offline from the cache with HF_HUB_OFFLINE=1). Failures raise CheckpointError (HubError for the Hub); a
@@ -19,9 +31,14 @@ def load_model(path_or_repo_id: str, device: str = "cpu", **hub_kwargs) -> Autoe
     """
     from pathlib import Path
 
-    name = str(path_or_repo_id)
+    unknown = sorted(set(hub_kwargs) - set(_HUB_KEYWORDS))
+    if unknown:  # a misspelt `subfolder` would otherwise load the repo's top folder, or fail far from the typo
+        raise TypeError(f"load_model() got unknown keywords {unknown}; it takes {', '.join(_HUB_KEYWORDS)}")
+    name = os.fspath(path_or_repo_id)
     path = Path(name).expanduser()
     if path.exists():
+        if hub_kwargs.get("revision") is not None:  # a local folder has one version: loading it would mislead
+            raise ValueError(f"revision applies to a Hub repo id; {name} is a local folder")
         return load_checkpoint(path / (hub_kwargs.get("subfolder") or ""), device=device)
     missing = f"{name}: no such checkpoint folder"  # never a listing of what is there: a Space shows this to visitors
     if _path_not_repo_id(name):
@@ -39,8 +56,6 @@ def load_model(path_or_repo_id: str, device: str = "cpu", **hub_kwargs) -> Autoe
 
 def _path_not_repo_id(name: str) -> bool:
     """A string only a path can be: a Hub id is one "owner/name" and begins with none of ".", "/", "~"."""
-    import os
-
     separators = {os.sep, os.altsep} - {None, "/"}  # a Windows path's backslashes
     return name.count("/") != 1 or name.startswith((".", "/", "~")) or any(sep in name for sep in separators)
 

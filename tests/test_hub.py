@@ -276,6 +276,23 @@ def test_index_card_carries_every_variant(checkpoints):
 def test_local_folders_still_load(checkpoints):
     assert aedemo.load_model(str(checkpoints / "vae")).variant == "vae"
     assert aedemo.load_model(checkpoints, subfolder="cvae").variant == "cvae"
+    assert aedemo.load_model(checkpoints / "ae", token=TOKEN, cache_dir="unused").variant == "ae"  # Hub-only: moot
+
+
+def test_misspelt_keywords_and_a_revision_of_a_local_folder_are_refused(checkpoints):
+    # both used to be dropped without a word: the folder's one version was loaded, or the repo's top folder
+    for where in (checkpoints, "user/aedemo"):
+        with pytest.raises(TypeError, match=r"unknown keywords \['sub_folder'\]; it takes subfolder, revision"):
+            aedemo.load_model(where, sub_folder="vae")
+    with pytest.raises(ValueError, match="revision applies to a Hub repo id; .* is a local folder"):
+        aedemo.load_model(checkpoints / "vae", revision="v1")
+
+
+def test_load_model_knows_every_keyword_of_the_hub_download():
+    import inspect
+
+    keywords = inspect.signature(hub.download_checkpoint).parameters
+    assert aedemo._HUB_KEYWORDS == tuple(k for k, p in keywords.items() if p.kind is p.KEYWORD_ONLY)
 
 
 def test_offline_load_from_cache_runs_the_cards_snippet(checkpoints, tmp_path):
