@@ -27,7 +27,7 @@ class AAE(AE):
         disc_hidden: list[int] | tuple[int, ...] = (512, 512),
         **config,
     ):
-        super().__init__(latent_dim, hidden, disc_hidden=list(disc_hidden), **config)
+        super().__init__(latent_dim, hidden, disc_hidden=disc_hidden, **config)  # which checks the sizes
         self.discriminator = mlp([latent_dim, *disc_hidden, 1])
 
     def discriminator_loss(self, z_fake: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

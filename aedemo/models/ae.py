@@ -17,8 +17,7 @@ class AE(Autoencoder):
     reference = "Hinton & Salakhutdinov 2006"
 
     def __init__(self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512, 256), **config):
-        hidden = list(hidden)
-        super().__init__(latent_dim, hidden=hidden, **config)
+        super().__init__(latent_dim, hidden=hidden, **config)  # which checks the sizes
         self.encoder = mlp([N_PIXELS, *hidden, latent_dim])
         self.decoder = mlp([latent_dim, *reversed(hidden), N_PIXELS])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import math
 import numbers
 from collections.abc import Iterable
 from typing import ClassVar, NamedTuple
@@ -36,26 +37,41 @@ def one_hot(labels: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.T
     return F.one_hot(labels.long(), N_CLASSES).to(dtype)
 
 
-def check_sizes(name: str, sizes: int | Iterable) -> int | list[int]:
-    """A layer size (or each of a list) is a whole number of at least 1: torch builds a layer of 0 units (a model
-    that cannot learn) and fails on "2" only deep inside, in words about strings. Returns them as plain ints (a
-    numpy integer is taken, and config.json could not store it)."""
-    single = not isinstance(sizes, list | tuple)
+def check_sizes(
+    name: str, sizes: object, minimum: int = 1, maximum: int | None = None, *,
+    min_count: int | None = None, max_count: int | None = None,
+) -> int | list[int]:
+    """A size (of a layer, a code, a batch) is a whole number of at least `minimum` (and at most `maximum`): torch
+    builds a layer of 0 units (a model that cannot learn) and fails on "2" only deep inside, in words about strings.
+
+    With `min_count`, `sizes` is a list of that many or more (at most `max_count`), as layer sizes are: a plain 512
+    or a missing layer would otherwise fail deep in torch or in an unpacking. Without it, `sizes` is one number.
+    Returns them as plain ints (a numpy integer is taken, and config.json could not store it).
+    """
+    single = min_count is None
+    if not single and not (
+        isinstance(sizes, list | tuple) and min_count <= len(sizes) and (max_count is None or len(sizes) <= max_count)
+    ):
+        many = f"{min_count} " if max_count == min_count else f"{min_count} or more " if min_count else ""
+        raise ValueError(f"{name} must be a list of {many}whole numbers of at least {minimum}, got {sizes!r}")
     for size in [sizes] if single else sizes:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        whole = isinstance(size, numbers.Integral) and not isinstance(size, bool)
+        if not (whole and size >= minimum and (maximum is None or size <= maximum)):
             what = "a whole number" if single else "whole numbers"
-            raise ValueError(f"{name} must be {what} of at least 1, got {size!r}")
+            bound = f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise ValueError(f"{name} must be {what} {bound}, got {size!r}")
     return int(sizes) if single else [int(size) for size in sizes]
 
 
 def check_range(name: str, value: object, low: float, high: float | None = None, *, open_low: bool = False) -> float:
-    """A weight or a target of a loss lies in its range: out of it the loss is NaN from the first step, or
-    rewards the opposite of what the model is for. Returns it as a plain float (for config.json)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
+    """A weight or a target of a loss (or a sampling temperature) lies in its range, and is finite: out of it the
+    loss is NaN from the first step, or rewards the opposite of what the model is for. Returns it as a plain float
+    (for config.json)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     ok = ok and (value > low if open_low else value >= low) and (high is None or value < high)
     if not ok:
         bound = f"above {low:g}" if open_low else f"at least {low:g}"
-        bound += f" and below {high:g}" if high is not None else ""
+        bound += f" and below {high:g}" if high is not None else " (finite)"
         raise ValueError(f"{name} must be a number {bound}, got {value!r}")
     return float(value)
 
@@ -97,6 +113,24 @@ def adam(params: Iterable[nn.Parameter], lr: float, **kwargs) -> torch.optim.Ada
     return torch.optim.Adam(params, lr=lr, fused=fused or None, **kwargs)
 
 
+def first_weight(model: nn.Module) -> torch.Tensor:
+    """A tensor of `model`'s, to read its device and dtype from: its buffers count too (PCA has no parameters)."""
+    return next(itertools.chain(model.parameters(), model.buffers()))
+
+
+class OnDevice:
+    """`.device` and `.dtype` of a model's weights, for the autoencoders and the classifier alike:
+    `x.to(model.device)`."""
+
+    @property
+    def device(self) -> torch.device:
+        return first_weight(self).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return first_weight(self).dtype
+
+
 def check_images(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
     """x checked and shaped as every model takes it, the classifier included: float [B,1,28,28] in [0,1], on
     `model`'s device and in its dtype.
@@ -117,22 +151,38 @@ def check_images(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
         lo, hi = torch.aminmax(x)
         if not (lo >= 0 and hi <= 1):  # also catches NaN, which fails every comparison
             raise ValueError(_out_of_range(x, lo.item(), hi.item()))
-    weight = next(itertools.chain(model.parameters(), model.buffers()))
+    weight = first_weight(model)
     return x.to(weight.device, weight.dtype)
+
+
+# Values at most this far outside [0, 1] are a resize's or a sum's rounding, not pixels of another convention.
+OVERSHOOT = 0.01
 
 
 def _out_of_range(x: torch.Tensor, lo: float, hi: float) -> str:
     """What is wrong with images whose values run from lo to hi, outside [0, 1], and the likely fix."""
     if not torch.isfinite(x).all():  # a min and max of NaN or inf say nothing of the rest
-        found = [name for name, bad in (("NaN", x.isnan()), ("infinite", x.isinf())) if bad.any()]
-        return f"image values must be finite numbers in [0, 1], got {' and '.join(found)} values"
-    if lo >= 0 and hi > 1.5:
+        return f"image values must be finite numbers in [0, 1], got {_non_finite(x)} values"
+    if lo >= -OVERSHOOT and hi <= 1 + OVERSHOOT:
+        hint = " (an overshoot of resizing or rounding? x.clamp(0, 1))"
+    elif lo >= 0 and hi > 1.5:
         hint = " (for 0-255 images: divide by 255)"
     elif lo < 0:  # torchvision's Normalize((0.1307,), (0.3081,)) gives -0.42 to 2.82; tanh-range images -1 to 1
         hint = " (normalised images? undo the normalisation; for [-1, 1] images: (x + 1) / 2)"
-    else:  # a little over 1: rounding or interpolation overshoot, for the caller to clamp or find
+    else:  # well over 1 but not 0-255: no guess at the cause
         hint = ""
-    return f"image values must lie in [0, 1], got {lo:.4g} to {hi:.4g}{hint}"
+    return f"image values must lie in [0, 1], got {_pixel_value(lo)} to {_pixel_value(hi)}{hint}"
+
+
+def _pixel_value(v: float) -> str:
+    """v to 4 significant digits, except where they would round a value just over 1 back to 1: "1 + 1.2e-07"."""
+    text = f"{v:.4g}"
+    return f"1 + {v - 1:.2g}" if v > 1 and float(text) <= 1 else text  # below 0, %g keeps the minus sign
+
+
+def _non_finite(x: torch.Tensor) -> str:
+    """The kinds of non-finite value x holds: "NaN", "infinite" or "NaN and infinite"."""
+    return " and ".join(name for name, bad in (("NaN", x.isnan()), ("infinite", x.isinf())) if bad.any())
 
 
 class Trainable:
@@ -177,7 +227,7 @@ class Penalty(NamedTuple):
     axis: str  # its axis title
 
 
-class Autoencoder(Trainable, nn.Module):
+class Autoencoder(OnDevice, Trainable, nn.Module):
     """Base class: an encoder to a code of `latent_dim`, a decoder back to [B,1,28,28] in [0,1].
 
     Subclasses implement `_encode`, `decode_logits` and `loss_terms` (the public methods check their inputs, then
@@ -212,7 +262,7 @@ class Autoencoder(Trainable, nn.Module):
         latent_dim = check_sizes("latent_dim", latent_dim)
         for name in ("hidden", "channels", "disc_hidden"):  # the layer sizes every family names alike
             if config.get(name) is not None:
-                config[name] = check_sizes(name, config[name])
+                config[name] = check_sizes(name, config[name], min_count=0)
         self.latent_dim = latent_dim
         self.config = {"variant": self.variant, "latent_dim": latent_dim, **config}
 
@@ -235,8 +285,9 @@ class Autoencoder(Trainable, nn.Module):
         return self._decode(self._codes(z), self._labels(labels, z.shape[0]))
 
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        x = self._images(x)  # first: x.shape of a list would fail before the message saying what x must be
         labels = self._labels(labels, x.shape[0])
-        return self._decode(self._encode(self._images(x), labels), labels)
+        return self._decode(self._encode(x, labels), labels)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """`model(x)`: reconstruct() without its input checks (x float [B,1,28,28] in [0,1], int64 labels).
@@ -257,25 +308,33 @@ class Autoencoder(Trainable, nn.Module):
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
+    @torch.no_grad()
     def sample(
         self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
         temperature: float = 1.0,
     ) -> torch.Tensor:
-        """Decode n draws from the prior N(0, temperature^2 I) (generative variants only)."""
+        """Decode n draws from the prior, its spread scaled by `temperature` (generative variants only).
+
+        Runs without autograd, like any inference: the images carry no graph (to backpropagate through a draw,
+        decode codes of your own).
+        """
         if not self.generative:
             from . import AUTOENCODERS  # the registry imports this module
 
             priors = [v for v, cls in AUTOENCODERS.items() if cls.generative]
             raise TypeError(f"{self.variant} has no prior to sample from; use {', '.join(priors)}")
-        device = self.device
-        z = temperature * torch.randn(n, self.latent_dim, generator=generator, device="cpu").to(device)
-        return self.decode(z, labels)
+        n = check_sizes("n", n, minimum=0)
+        temperature = check_range("temperature", temperature, 0)
+        labels = self._labels(labels, n)
+        return self._decode(self._codes(self._draw_codes(n, labels, generator, temperature)), labels)
+
+    def _draw_codes(
+        self, n: int, labels: torch.Tensor | None, generator: torch.Generator | None, temperature: float
+    ) -> torch.Tensor:
+        """sample()'s codes, [n, latent_dim]: draws from N(0, temperature^2 I); the CVAE's prior is per class."""
+        return temperature * torch.randn(n, self.latent_dim, generator=generator, device="cpu").to(self.device)
 
     # --- helpers ------------------------------------------------------------------------------------
-    @property
-    def device(self) -> torch.device:
-        return next(itertools.chain(self.parameters(), self.buffers())).device
-
     def _images(self, x: torch.Tensor) -> torch.Tensor:
         return check_images(x, self)
 
@@ -284,11 +343,9 @@ class Autoencoder(Trainable, nn.Module):
         if not shaped or not z.is_floating_point():
             got = f"{z.dtype} {list(z.shape)}" if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(f"{self.variant}'s codes must be floats shaped [B, {self.latent_dim}], got {got}")
+        if not torch.isfinite(z).all():  # they would decode to NaN images, drawn as blank ones without a word
+            raise ValueError(f"{self.variant}'s codes must be finite numbers, got {_non_finite(z)} values")
         return z.to(self.device, self.dtype)
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(itertools.chain(self.parameters(), self.buffers())).dtype
 
     def _labels(self, labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
         if not self.conditional and labels is not None:

@@ -8,18 +8,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Trainable, check_images
+from .base import OnDevice, Trainable, check_images, check_range, check_sizes
 
 
-class MnistClassifier(Trainable, nn.Module):
+class MnistClassifier(OnDevice, Trainable, nn.Module):
     variant: ClassVar[str] = "classifier"
     display_name: ClassVar[str] = "Classifier"
     description: ClassVar[str] = "a small CNN that reads MNIST digits (it scores the CVAE's samples)"
 
     def __init__(self, channels: list[int] | tuple[int, ...] = (16, 32), hidden: int = 128, dropout: float = 0.3):
         super().__init__()
+        channels = check_sizes("channels", channels, min_count=2, max_count=2)  # one per convolution
+        hidden = check_sizes("hidden", hidden)
+        dropout = check_range("dropout", dropout, 0, 1)  # at 1 every unit is dropped: nothing to learn from
         c1, c2 = channels
-        self.config = {"variant": self.variant, "channels": [c1, c2], "hidden": hidden, "dropout": dropout}
+        self.config = {"variant": self.variant, "channels": channels, "hidden": hidden, "dropout": dropout}
         # Small on purpose: it trains in minutes on a laptop CPU and reads a drawing in well under a millisecond.
         self.net = nn.Sequential(
             nn.Conv2d(1, c1, 5, padding=2), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),  # 28 -> 14

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .ae import AE
-from .base import N_PIXELS, Penalty, check_range, mean_bce_per_image
+from .base import N_PIXELS, Penalty, check_range, check_sizes, mean_bce_per_image
 
 
 class ContractiveAE(AE):
@@ -36,8 +36,10 @@ class ContractiveAE(AE):
         tied: bool = True, **config
     ):
         lam = check_range("lam", lam, 0)  # a negative weight would reward a code that moves with every pixel
+        hidden = check_sizes("hidden", hidden, min_count=0)
         if len(hidden) != 1:
-            raise ValueError("the contractive AE's encoder has exactly one hidden layer (its penalty is exact for it)")
+            raise ValueError("the contractive AE's encoder has exactly one hidden layer (its penalty is exact for "
+                             f"it), so hidden must be one size, got {hidden}")
         if not isinstance(tied, bool):
             raise ValueError(f"tied must be true or false, got {tied!r}")
         super().__init__(latent_dim, hidden, lam=lam, tied=tied, **config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Autoencoder, mean_bce_per_image
+from .base import Autoencoder, check_sizes, mean_bce_per_image
 
 
 class ResidualBlock(nn.Module):
@@ -56,7 +56,7 @@ class ConvAE(Autoencoder):
     reference = "Masci et al. 2011"
 
     def __init__(self, latent_dim: int = 32, channels: list[int] | tuple[int, ...] = (32, 64), **config):
-        channels = list(channels)
+        channels = check_sizes("channels", channels, min_count=2, max_count=2)  # one per strided convolution
         super().__init__(latent_dim, channels=channels, **config)
         self.encoder = conv_encoder(channels, latent_dim)
         self.decoder = conv_decoder(latent_dim, channels)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import N_CLASSES, one_hot
+from .base import N_CLASSES, check_range, check_sizes, one_hot
 from .vae import VAE, gaussian_kl
 
 CLASS_INTO = ("input", "heads")  # where the encoder takes the class: with the pixels, or at its last layer
@@ -84,13 +84,11 @@ class CVAE(VAE):
         """`steps` images [steps,1,28,28] turning class `start` into `end` in one style: the class input and the
         class prior's mean and log-variance slide from one class to the other together, while the standardised
         code `eps` ([latent_dim], as sample() draws it) stays fixed. The first and last frames are sample()'s."""
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-            raise ValueError(f"steps must be a whole number of at least 2, got {steps!r}")
+        steps = check_sizes("steps", steps, minimum=2)
         if not (isinstance(eps, torch.Tensor) and eps.shape in ((self.latent_dim,), (1, self.latent_dim))):
             got = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
             raise ValueError(f"eps must be one standardised code, shaped [{self.latent_dim}], got {got}")
-        if not (isinstance(temperature, int | float) and 0 <= temperature < float("inf")):
-            raise ValueError(f"temperature must be a finite number of at least 0, got {temperature!r}")
+        temperature = check_range("temperature", temperature, 0)  # sample()'s rule: the ends are sample()'s frames
         a, b = one_hot(self._labels(torch.tensor([start, end]), 2), self.dtype)
         t = torch.linspace(0, 1, steps, device=self.device, dtype=self.dtype).unsqueeze(1)
         weights = (1 - t) * a + t * b
@@ -98,10 +96,10 @@ class CVAE(VAE):
         z = mu + temperature * (0.5 * logvar).exp() * eps.reshape(1, -1).to(self.device, self.dtype)
         return self._decode(z, weights)
 
-    def sample(self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
-               temperature: float = 1.0) -> torch.Tensor:
-        """Decode n draws from p(z|y), with the prior's spread scaled by `temperature`."""
-        labels = self._labels(labels, n)
+    def _draw_codes(
+        self, n: int, labels: torch.Tensor | None, generator: torch.Generator | None, temperature: float
+    ) -> torch.Tensor:
+        """Draws from p(z|y), with the prior's spread scaled by `temperature`."""
         mu, logvar = self.prior(labels)
         eps = torch.randn(n, self.latent_dim, generator=generator, device="cpu").to(mu.device)
-        return self.decode(mu + temperature * (0.5 * logvar).exp() * eps, labels)
+        return mu + temperature * (0.5 * logvar).exp() * eps

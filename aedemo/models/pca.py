@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import N_PIXELS, PROB_EPS, Autoencoder, mean_bce_per_image
+from .base import N_PIXELS, PROB_EPS, Autoencoder, check_sizes, mean_bce_per_image
 
 
 class PCA(Autoencoder):
@@ -19,6 +19,8 @@ class PCA(Autoencoder):
     trainable = False
 
     def __init__(self, latent_dim: int = 32, **config):
+        # an image is 784 numbers, so it has no more principal directions than that
+        latent_dim = check_sizes("latent_dim", latent_dim, maximum=N_PIXELS)
         super().__init__(latent_dim, **config)
         self.register_buffer("mean", torch.zeros(N_PIXELS))
         self.register_buffer("components", torch.zeros(latent_dim, N_PIXELS))
@@ -26,6 +28,9 @@ class PCA(Autoencoder):
     @torch.no_grad()
     def fit(self, x: torch.Tensor) -> PCA:
         """Set the mean and the top `latent_dim` principal directions of x ([N,1,28,28] in [0,1])."""
+        if x.shape[0] < self.latent_dim:  # n images span at most n directions: the SVD would give too few
+            raise ValueError(f"a PCA of latent_dim {self.latent_dim} is fitted to at least {self.latent_dim} images, "
+                             f"got {x.shape[0]}")
         flat = x.flatten(1).to("cpu", torch.float64)  # float64 for the SVD's accuracy; Apple GPUs have none
         mean = flat.mean(0)
         _, _, vh = torch.linalg.svd(flat - mean, full_matrices=False)

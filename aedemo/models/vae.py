@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import N_PIXELS, Autoencoder, Penalty, mean_bce_per_image, mlp
+from .base import N_PIXELS, Autoencoder, Penalty, check_sizes, mean_bce_per_image, mlp
 from .conv import conv_decoder, conv_encoder
 
 
@@ -48,9 +48,11 @@ class VAE(Autoencoder):
         blocks: int = 1,
         **config,
     ):
-        hidden, channels = list(hidden), (list(channels) if channels else None)
-        if channels:  # residual blocks per resolution of the conv encoder/decoder; MLPs have none
-            config["blocks"] = blocks
+        hidden = check_sizes("hidden", hidden, min_count=1)  # at least one: the mean and log-variance heads read it
+        blocks = check_sizes("blocks", blocks, minimum=0)
+        if channels is not None:  # convolutional: one channel count per strided convolution
+            channels = check_sizes("channels", channels, min_count=2, max_count=2)
+            config["blocks"] = blocks  # residual blocks per resolution; MLPs have none
         super().__init__(latent_dim, hidden=hidden, channels=channels, **config)
         into_encoder, into_heads = self._class_widths()  # the CVAE's one-hot class, where it goes in
         into_decoder = into_encoder + into_heads  # the decoder takes it either way
