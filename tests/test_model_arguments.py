@@ -14,6 +14,7 @@ X = to_float(load_mnist("test", download=False)[0][:16])
 
 @pytest.mark.parametrize("variant, config, message", [
     ("vae", {"blocks": -1}, r"blocks must be a whole number of at least 0, got -1"),  # was written to config.json
+    ("vae", {"channels": None, "blocks": 3}, r"with channels=None \(MLPs\) there are none, got blocks=3"),  # dropped
     ("vae", {"hidden": ()}, r"hidden must be a list of 1 or more whole numbers .*, got \(\)"),  # was an IndexError
     ("cvae", {"hidden": []}, r"hidden must be a list of 1 or more whole numbers"),
     ("conv", {"channels": [8]}, r"channels must be a list of 2 whole numbers .*, got \[8\]"),  # "not enough values"

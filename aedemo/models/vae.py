@@ -22,9 +22,9 @@ def gaussian_kl(
 class VAE(Autoencoder):
     """Convolutional encoder/decoder by default; `channels=None` makes both MLPs of `hidden` sizes.
 
-    One residual block per resolution (`blocks=1`, the default) is what reached the 95-nat target: the plain
-    two-layer version stopped at a test -ELBO of 97.9 after 30 epochs; with the blocks it was 94.5 after 16 and
-    92.2 after 40 (checkpoints/vae/metrics.json), for ~2x the compute per step.
+    One residual block per resolution (`blocks=1`, the convolutional version's default) is what reached the 95-nat
+    target: the plain two-layer version stopped at a test -ELBO of 97.9 after 30 epochs; with the blocks it was 94.5
+    after 16 and 92.2 after 40 (checkpoints/vae/metrics.json), for ~2x the compute per step.
     """
 
     variant = "vae"
@@ -45,14 +45,17 @@ class VAE(Autoencoder):
         latent_dim: int = 32,
         hidden: list[int] | tuple[int, ...] = (512,),
         channels: list[int] | tuple[int, ...] | None = (32, 64),
-        blocks: int = 1,
+        blocks: int | None = None,
         **config,
     ):
         hidden = check_sizes("hidden", hidden, min_count=1)  # at least one: the mean and log-variance heads read it
-        blocks = check_sizes("blocks", blocks, minimum=0)
+        blocks = 1 if blocks is None and channels is not None else check_sizes("blocks", blocks or 0, minimum=0)
         if channels is not None:  # convolutional: one channel count per strided convolution
             channels = check_sizes("channels", channels, min_count=2, max_count=2)
-            config["blocks"] = blocks  # residual blocks per resolution; MLPs have none
+            config["blocks"] = blocks  # residual blocks per resolution
+        elif blocks:  # an MLP has no residual blocks: a request for some would be dropped without a word
+            raise ValueError(f"blocks are the convolutional VAE's residual blocks; with channels=None (MLPs) there "
+                             f"are none, got blocks={blocks}")
         super().__init__(latent_dim, hidden=hidden, channels=channels, **config)
         into_encoder, into_heads = self._class_widths()  # the CVAE's one-hot class, where it goes in
         into_decoder = into_encoder + into_heads  # the decoder takes it either way
