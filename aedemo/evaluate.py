@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from .checkpoint import ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint, on_cpu
 from .data import batches, load_mnist, to_float
 from .models import VARIANTS, Autoencoder, MnistClassifier
-from .models.base import PROB_EPS
+from .models.base import PROB_EPS, check_images
 from .models.vae import VAE
 from .noise import corrupt
 
@@ -107,6 +107,7 @@ def _figures(
     if x_test is None or y_test is None:  # evaluate_model let both through together
         images, y_test = load_mnist("test")
         x_test = to_float(images)
+    x_test = check_images(x_test, model)  # float64 or [N,28,28] images are scored like the rest, uint8 refused
     if isinstance(model, MnistClassifier):
         logits = torch.cat([model(x_test[i : i + 1000]) for i in range(0, len(x_test), 1000)])
         return {"accuracy": (logits.argmax(1) == y_test).float().mean().item()}
