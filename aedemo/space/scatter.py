@@ -8,6 +8,7 @@ map, with {nearest: true}.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import gradio as gr
@@ -207,7 +208,7 @@ element.addEventListener('pointerup', e => {
     const r = e.target.getBoundingClientRect();
     const picked = pickAt(e.clientX - r.left, e.clientY - r.top);
     // on a phone the map fills the screen and what a tap opens is laid out below it: bring that into view
-    const result = props.result_id && document.getElementById(props.result_id);
+    const result = RESULT_ID && document.getElementById(RESULT_ID);
     if (picked && result && e.pointerType === 'touch' && result.getBoundingClientRect().top > r.bottom) {
       result.scrollIntoView({behavior: 'smooth', block: 'nearest'});
     }
@@ -239,5 +240,8 @@ def latent_scatter(result_id: str | None = None, **kwargs: Any) -> gr.HTML:
 
     A factory rather than a gr.HTML subclass: Gradio writes a .pyi stub next to the source of every subclass.
     """
-    return gr.HTML(value=None, html_template=HTML, css_template=CSS, js_on_load=JS, result_id=result_id,
-                   **kwargs)
+    # the id is written into the script, not passed as a prop: Gradio 6.31 sends gr.skip() to a gr.HTML as
+    # props {"__type__": "update"}, which replace its own (the Latent tab skips the map while hidden whenever the
+    # Draw tab's digit changes): opened after that, the map had lost result_id, and a tap scrolled to nothing
+    js = f"const RESULT_ID = {json.dumps(result_id)};\n{JS}"
+    return gr.HTML(value=None, html_template=HTML, css_template=CSS, js_on_load=js, **kwargs)
