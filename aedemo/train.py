@@ -96,6 +96,13 @@ def resolve_device(name: str = "auto") -> torch.device:
 MATMUL_PRECISIONS = ("highest", "high", "medium")  # torch.set_float32_matmul_precision's values
 SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICE_NAMES = "auto, cpu, cuda, mps, or cuda:N for one GPU of several"
+
+
+def _is_device_name(name: object) -> bool:
+    kind, colon, index = name.partition(":") if isinstance(name, str) else ("", "", "")
+    return kind in DEVICES and (not colon or (kind == "cuda" and index.isdigit()))
+
 
 # The setting is process-wide and runs may overlap (threads, or a Space's run still stopping when the next
 # starts): the first run in saves the setting, the last one out restores it.
@@ -201,10 +208,14 @@ def check_config(config: TrainConfig) -> None:
     if config.matmul_precision not in MATMUL_PRECISIONS:  # torch itself only warns, and ignores the value
         known = ", ".join(MATMUL_PRECISIONS)
         raise ConfigError(f"unknown matmul_precision {config.matmul_precision!r}; known: {known}")
-    if config.device not in DEVICES:
-        raise ConfigError(f"unknown device {config.device!r}; known: {', '.join(DEVICES)}")
-    if config.device == "cuda" and not torch.cuda.is_available():
+    if not _is_device_name(config.device):
+        raise ConfigError(f"unknown device {config.device!r}; known: {DEVICE_NAMES}")
+    kind, _, index = config.device.partition(":")
+    if kind == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device: cuda asked for, but torch sees no CUDA device (--device auto picks what there is)")
+    if index and int(index) >= torch.cuda.device_count():
+        raise ConfigError(f"device: {config.device} asked for, but torch numbers its CUDA devices from 0 to "
+                          f"{torch.cuda.device_count() - 1}")
     if config.device == "mps" and not _mps_available():
         raise ConfigError("device: mps asked for, but torch sees no Apple GPU (--device auto picks what there is)")
     if config.schedule not in SCHEDULES:
@@ -413,7 +424,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--data-dir", default=None, help="folder with MNIST/raw/*.gz (default: download or cache)")
     p.add_argument("--out", default=None, help="checkpoint folder to write (default: checkpoints/<variant>-run)")
-    p.add_argument("--device", default="auto", choices=DEVICES)
+    p.add_argument("--device", default="auto", type=_device_name, metavar="{auto,cpu,cuda,cuda:N,mps}",
+                   help="where to train (default: auto, a GPU when torch sees one)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--schedule", default="cosine", choices=SCHEDULES,
                    help="learning-rate schedule; a --time-budget run keeps a constant rate")
@@ -430,6 +442,12 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         seed=args.seed, schedule=args.schedule, time_budget=args.time_budget, matmul_precision=args.matmul_precision,
         model_config=args.model_config,
     )
+
+
+def _device_name(text: str) -> str:
+    if not _is_device_name(text):
+        raise argparse.ArgumentTypeError(f"choose from {DEVICE_NAMES}")
+    return text
 
 
 def _json_object(text: str) -> dict:

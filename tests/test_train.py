@@ -224,6 +224,11 @@ def test_bad_requests_are_refused_clearly():
             train(config(device="cuda"), data=TINY)
     with pytest.raises(ConfigError, match="unknown device 'tpu'"):
         train(config(device="tpu"), data=TINY)
+    for name in ("cuda:", "cuda:first", "cpu:0"):  # one GPU of several is cuda:N, as load_model takes it
+        with pytest.raises(ConfigError, match=f"unknown device '{name}'.*cuda:N"):
+            train(config(device=name), data=TINY)
+    with pytest.raises(ConfigError, match="CUDA device"):
+        train(config(device=f"cuda:{torch.cuda.device_count()}"), data=TINY)  # one past the last, or none at all
 
 
 @pytest.mark.parametrize("settings, message", [
@@ -290,7 +295,7 @@ def test_the_cvae_trains_on_labels_of_any_integer_type():
     assert result.history[0]["test"]["loss"] > 0
 
 
-def test_cli_says_what_is_wrong_without_a_traceback(tmp_path, monkeypatch):
+def test_cli_says_what_is_wrong_without_a_traceback(tmp_path, monkeypatch, capsys):
     import aedemo.train
     from aedemo.data import DataNotFoundError
 
@@ -307,6 +312,9 @@ def test_cli_says_what_is_wrong_without_a_traceback(tmp_path, monkeypatch):
     with pytest.raises(SystemExit) as exit_:
         main(["--variant", "ae", "--model-config", "[2]"])
     assert exit_.value.code == 2
+    with pytest.raises(SystemExit) as exit_:
+        main(["--variant", "ae", "--device", "gpu"])
+    assert exit_.value.code == 2 and "cuda:N" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("variant", ["ae", "aae"])
