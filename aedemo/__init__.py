@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import torch
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .models import VARIANTS, Autoencoder, MnistClassifier, build_model
+from .devices import DeviceError, resolve_device
+from .models import VARIANTS, Autoencoder, MnistClassifier, Model, build_model
 
 __version__ = "0.1.0"
 
@@ -17,24 +18,51 @@ __version__ = "0.1.0"
 _HUB_KEYWORDS = ("subfolder", "revision", "token", "cache_dir", "local_files_only")
 
 
+M = TypeVar("M", bound=Model)
+
+
+@overload
 def load_model(
-    path_or_repo_id: str | os.PathLike, device: str | torch.device = "cpu", **hub_kwargs: Any
-) -> Autoencoder | MnistClassifier:
-    """Load a checkpoint, in eval mode on `device`, from a local folder or a Hub repo id ("user/name").
+    path_or_repo_id: str | os.PathLike, device: str | torch.device = ..., *, expect: type[M], **hub_kwargs: Any
+) -> M: ...
+@overload
+def load_model(
+    path_or_repo_id: str | os.PathLike, device: str | torch.device = ..., *, expect: None = ..., **hub_kwargs: Any
+) -> Model: ...
+def load_model(
+    path_or_repo_id: str | os.PathLike, device: str | torch.device = "cpu", *, expect: type[Model] | None = None,
+    **hub_kwargs: Any,
+) -> Model:
+    """Load a checkpoint, in eval mode on `device` ("auto": a GPU when torch sees one), from a local folder or a Hub
+    repo id ("user/name").
+
+    `expect` (Autoencoder, VAE, MnistClassifier, ...) refuses a checkpoint holding another kind of model, and tells
+    a type checker what comes back: `load_model("checkpoints/vae", expect=VAE)` is a VAE, with .posterior();
+    without it the result is an Autoencoder or the MnistClassifier.
 
     A path that exists locally is a folder (`subfolder=` applies inside it, `revision=` is refused, the other Hub
     keywords are ignored).
     Anything else is a Hub id: `subfolder`, `revision`, `token`, `cache_dir`, `local_files_only` are passed to
     aedemo.hub.download_checkpoint, which fetches just the aedemo files through the huggingface_hub cache
     (offline from the cache with HF_HUB_OFFLINE=1). Failures raise CheckpointError (HubError for the Hub); a
-    `device` torch cannot use raises torch's RuntimeError.
+    `device` this machine lacks raises aedemo.devices.DeviceError, before anything is read.
     """
-    from pathlib import Path
-
     unknown = sorted(set(hub_kwargs) - set(_HUB_KEYWORDS))
     if unknown:  # a misspelt `subfolder` would otherwise load the repo's top folder, or fail far from the typo
         raise TypeError(f"load_model() got unknown keywords {unknown}; it takes {', '.join(_HUB_KEYWORDS)}")
-    name = os.fspath(path_or_repo_id)
+    if expect is not None and not (isinstance(expect, type) and issubclass(expect, Autoencoder | MnistClassifier)):
+        raise TypeError(f"expect must be a model class such as aedemo.models.VAE, got {expect!r}")
+    resolve_device(device)  # a device this machine lacks is the first thing said, whatever else is wrong
+    model = _load(os.fspath(path_or_repo_id), device, hub_kwargs)
+    if expect is not None and not isinstance(model, expect):
+        raise CheckpointError(f"{os.fspath(path_or_repo_id)}: holds variant {model.variant!r} (class "
+                              f"{type(model).__name__}), not the {expect.__name__} that expect= asks for")
+    return model
+
+
+def _load(name: str, device: str | torch.device, hub_kwargs: dict[str, Any]) -> Model:
+    from pathlib import Path
+
     path = Path(name).expanduser()
     if path.exists():
         if hub_kwargs.get("revision") is not None:  # a local folder has one version: loading it would mislead
@@ -61,6 +89,6 @@ def _path_not_repo_id(name: str) -> bool:
 
 
 __all__ = [
-    "VARIANTS", "Autoencoder", "MnistClassifier", "CheckpointError", "build_model", "load_model",
-    "load_checkpoint", "save_checkpoint", "__version__",
+    "VARIANTS", "Autoencoder", "MnistClassifier", "Model", "CheckpointError", "DeviceError", "build_model",
+    "load_model", "load_checkpoint", "save_checkpoint", "__version__",
 ]

@@ -21,7 +21,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 from torch import nn
 
-from .models import MODEL_CLASSES
+from .devices import resolve_device
+from .models import MODEL_CLASSES, Model
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -67,7 +68,8 @@ def _fsync(path: Path) -> None:
 
 
 def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dict | None = None) -> Path:
-    """Save `model` into `directory` (created if needed): model.safetensors, config.json, metrics.json.
+    """Save `model` into `directory` (created if needed): model.safetensors, config.json and, when `metrics` is
+    given, metrics.json (a metrics.json already there is removed otherwise: it would describe other weights).
 
     Every file is first written whole into a staging folder beside them; only then are they renamed into place,
     so a save that dies while writing (a full disk, a killed process) leaves the old checkpoint as it was.
@@ -162,9 +164,11 @@ def on_cpu(model: nn.Module) -> nn.Module:
 
 def load_checkpoint(
     directory: str | os.PathLike, device: str | torch.device = "cpu", variant: str | None = None
-) -> nn.Module:
+) -> Model:
     """Rebuild the model saved in `directory`, in eval mode on `device`. Raises CheckpointError if anything is off,
-    including, when `variant` is given, a model of another variant (a folder named for one model holding another)."""
+    including, when `variant` is given, a model of another variant (a folder named for one model holding another);
+    DeviceError (aedemo.devices) for a device this machine lacks, before anything is read."""
+    device = resolve_device(device)
     directory = Path(directory)
     if directory.is_file():
         raise CheckpointError(f"{directory}: a file; a checkpoint is the folder holding {WEIGHTS_NAME} and "

@@ -63,19 +63,21 @@ def load_mnist(
     """Return MNIST `split` ("train" or "test") as uint8 images [N,28,28] and int64 labels [N].
 
     Sources, first that works: `data_dir` or env AEDEMO_DATA_DIR (torchvision layout), an earlier download in
-    ~/.cache/aedemo, the official 10k test set bundled with the package (test split only), then torchvision's
-    download (unless `download=False`). The bundle comes before the download because it holds the official
-    test files: downloading would fetch nothing new, and offline the attempt costs ~10 s of retries.
+    ~/.cache/aedemo (env AEDEMO_CACHE, read when aedemo.data is imported), the official 10k test set bundled with
+    the package (test split only), then torchvision's download (unless `download=False`). The bundle comes before
+    the download because it holds the official test files: downloading would fetch nothing new, and offline the
+    attempt costs ~10 s of retries.
     """
     if split not in _FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     tried: list[str] = []
     explicit = data_dir if data_dir is not None else os.environ.get("AEDEMO_DATA_DIR")
     if explicit:
-        found = _from_folder(Path(explicit), split)
+        folder = Path(explicit).expanduser()
+        found = _from_folder(folder, split)
         if found is not None:
             return found
-        tried.append(f"{Path(explicit) / 'MNIST' / 'raw'} (no {_FILES[split][0]})")
+        tried.append(f"{folder / 'MNIST' / 'raw'} (no {_FILES[split][0]})")
         if data_dir is not None:  # a folder the caller named, a typo perhaps: the next sources hold other data
             warnings.warn(f"MNIST {split!r} split not found in {tried[0]}; looking elsewhere", stacklevel=2)
     found = _from_folder(DOWNLOAD_DIR, split)
@@ -102,6 +104,9 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
     """uint8 [N,28,28] -> float32 [N,1,28,28] in [0,1], the layout every model takes."""
     if images.dtype != torch.uint8:  # a float tensor would be divided by 255 again, in place: the caller's own
         raise TypeError(f"to_float takes uint8 images (0-255), got {images.dtype}")
+    if images.dim() != 3 or images.shape[1:] != (28, 28):  # one [28,28] image would become [28,1,28]
+        hint = ": one image is images[None]" if images.shape == (28, 28) else ""
+        raise ValueError(f"to_float takes images [N,28,28], got {list(images.shape)}{hint}")
     return images.to(torch.float32).div_(255.0).unsqueeze(1)
 
 

@@ -47,17 +47,23 @@ def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
 def evaluate_terms(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000, seed: int = 0
 ) -> dict[str, float]:
-    """Mean loss terms over a dataset (float [N,1,28,28] or uint8 [N,28,28] images), in eval mode, with fixed
-    noise so repeated calls agree."""
+    """Mean loss terms over a dataset (float [N,1,28,28] or uint8 [N,28,28] images, and their labels), in eval
+    mode, with fixed noise so repeated calls agree. Images are checked and cast as encode() takes them."""
+    _check_pairs(x, y)
     generator = torch.Generator(device=x.device).manual_seed(seed)
     totals: dict[str, float] = {}
     with eval_mode(model):
         for xb, yb in batches(x, y, batch_size, shuffle=False):
-            if xb.dtype == torch.uint8:
-                xb = to_float(xb)
+            xb = check_images(to_float(xb) if xb.dtype == torch.uint8 else xb, model)
             for k, v in model.loss_terms(xb, yb, generator).items():
                 totals[k] = totals.get(k, 0.0) + v.item() * xb.shape[0]
     return {k: v / x.shape[0] for k, v in totals.items()}
+
+
+def _check_pairs(images: torch.Tensor, labels: torch.Tensor) -> None:
+    """Refuse labels that are not one per image: they would broadcast, or be cut short, without a word."""
+    if labels.dim() != 1 or len(labels) != len(images):
+        raise ValueError(f"the labels must be one per image: {len(images)} images, labels shaped {list(labels.shape)}")
 
 
 @torch.no_grad()
@@ -108,6 +114,7 @@ def _figures(
         images, y_test = load_mnist("test")
         x_test = to_float(images)
     x_test = check_images(x_test, model)  # float64 or [N,28,28] images are scored like the rest, uint8 refused
+    _check_pairs(x_test, y_test)
     if isinstance(model, MnistClassifier):
         logits = torch.cat([model(x_test[i : i + 1000]) for i in range(0, len(x_test), 1000)])
         return {"accuracy": (logits.argmax(1) == y_test).float().mean().item()}

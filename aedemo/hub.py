@@ -52,7 +52,8 @@ from .checkpoint import (
     read_config,
     read_metrics,
 )
-from .models import MODEL_CLASSES, VARIANTS
+from .devices import resolve_device
+from .models import MODEL_CLASSES, VARIANTS, Model
 
 AEDEMO_FILES = (WEIGHTS_NAME, CONFIG_NAME, METRICS_NAME)  # what loading needs; cards and pictures stay behind
 ALL_NAMES = (*VARIANTS, "classifier")
@@ -183,8 +184,9 @@ def download_checkpoint(
     return folder
 
 
-def load_from_hub(repo_id: str, device: str | torch.device = "cpu", **hub_kwargs) -> torch.nn.Module:
+def load_from_hub(repo_id: str, device: str | torch.device = "cpu", **hub_kwargs) -> Model:
     """Download (or find in the cache) a Hub checkpoint and load it like a local folder."""
+    resolve_device(device)  # a device this machine lacks is refused before the download, not after
     folder = download_checkpoint(repo_id, **hub_kwargs)
     try:
         return load_checkpoint(folder, device=device)
@@ -346,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="command", required=True)
     push = sub.add_parser("push", help="upload checkpoints (one commit)")
     what = push.add_mutually_exclusive_group(required=True)
-    what.add_argument("--variant", choices=list(MODEL_CLASSES), help="push checkpoints/<variant>")
+    what.add_argument("--variant", choices=list(MODEL_CLASSES),
+                      help="push <checkpoints>/<variant> (--checkpoints below)")
     what.add_argument("--all", action="store_true", help="push every checkpoint into one repo, a subfolder each")
     what.add_argument("--folder", help="push this checkpoint folder (e.g. your own training run)")
     push.add_argument("--repo-id", required=True, help="user/name (created if missing)")

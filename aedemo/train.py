@@ -25,8 +25,9 @@ from tqdm.auto import tqdm
 from .allocator import keep_freed_memory
 from .checkpoint import on_cpu, save_checkpoint
 from .data import DataNotFoundError, batches, load_mnist, to_float
+from .devices import DEVICE_NAMES, DeviceError, resolve_device
 from .evaluate import evaluate_model, evaluate_terms
-from .models import MODEL_CLASSES, build_model
+from .models import MODEL_CLASSES, Model, build_model
 
 
 @dataclass
@@ -35,8 +36,8 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 128
     lr: float = 1e-3
-    data_dir: str | None = None
-    out: str | None = None  # checkpoint folder to write at the end (nothing is written when None)
+    data_dir: str | os.PathLike | None = None
+    out: str | os.PathLike | None = None  # checkpoint folder to write at the end (nothing is written when None)
     device: str = "auto"
     seed: int = 0
     # seconds; training stops after the step that crosses it. A run with a budget cannot know its length in
@@ -49,6 +50,14 @@ class TrainConfig:
     matmul_precision: str = "medium"
     model_config: dict = field(default_factory=dict)  # architecture overrides, e.g. {"latent_dim": 2}
 
+    def __post_init__(self) -> None:
+        # paths become plain strings, with "~" meaning home as in load_model: a shell leaves "--out=~/run" as typed,
+        # and metrics.json records the command line these make
+        for name in ("data_dir", "out"):
+            value = getattr(self, name)
+            if isinstance(value, str | os.PathLike):
+                setattr(self, name, os.path.expanduser(os.fspath(value)))
+
 
 @dataclass
 class StepInfo:
@@ -56,7 +65,7 @@ class StepInfo:
     epoch: int
     epoch_fraction: float  # epochs done so far, fractional
     terms: dict[str, float]
-    model: torch.nn.Module | None = None  # the model being trained (in training mode), e.g. to evaluate it
+    model: Model | None = None  # the model being trained (in training mode), e.g. to evaluate it
 
 
 @dataclass
@@ -65,12 +74,12 @@ class EpochInfo:
     train: dict[str, float]  # mean of the step terms over the epoch
     test: dict[str, float]  # loss terms on the test set
     seconds: float  # training time of this epoch (evaluation excluded)
-    model: torch.nn.Module
+    model: Model
 
 
 @dataclass
 class TrainResult:
-    model: torch.nn.Module
+    model: Model
     history: list[dict]
     seconds: float  # training time, evaluation excluded
     device: str
@@ -78,30 +87,9 @@ class TrainResult:
     steps: int = 0  # optimisation steps taken (0 for PCA's closed-form fit)
 
 
-def _mps_available() -> bool:
-    return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """The torch device for a TrainConfig.device; check_config has refused one torch cannot use."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if _mps_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(name)
-
-
 MATMUL_PRECISIONS = ("highest", "high", "medium")  # torch.set_float32_matmul_precision's values
 SCHEDULES = ("cosine", "constant")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-DEVICE_NAMES = "auto, cpu, cuda, mps, or cuda:N for one GPU of several"
-
-
-def _is_device_name(name: object) -> bool:
-    kind, colon, index = name.partition(":") if isinstance(name, str) else ("", "", "")
-    return kind in DEVICES and (not colon or (kind == "cuda" and index.isdigit()))
+DEVICES = ("auto", "cpu", "cuda", "mps")  # the kinds the trainer is tested on; cuda:N names one GPU of several
 
 
 # The setting is process-wide and runs may overlap (threads, or a Space's run still stopping when the next
@@ -136,7 +124,8 @@ def train(
     data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
     progress: bool = False,
 ) -> TrainResult:
-    """Train `config.variant`; callbacks may return True to stop cleanly after the current step.
+    """Train `config.variant`; a callback may return True to stop cleanly: on_step's after that step (the epoch
+    begun is still evaluated and reported), on_epoch's after that epoch.
 
     `data` = (train_images, train_labels, test_images, test_labels) as uint8/int64 tensors; loaded from
     `config.data_dir` (see aedemo.data.load_mnist) when not given.
@@ -208,16 +197,12 @@ def check_config(config: TrainConfig) -> None:
     if config.matmul_precision not in MATMUL_PRECISIONS:  # torch itself only warns, and ignores the value
         known = ", ".join(MATMUL_PRECISIONS)
         raise ConfigError(f"unknown matmul_precision {config.matmul_precision!r}; known: {known}")
-    if not _is_device_name(config.device):
+    if not _is_trainer_device(config.device):
         raise ConfigError(f"unknown device {config.device!r}; known: {DEVICE_NAMES}")
-    kind, _, index = config.device.partition(":")
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device: cuda asked for, but torch sees no CUDA device (--device auto picks what there is)")
-    if index and int(index) >= torch.cuda.device_count():
-        raise ConfigError(f"device: {config.device} asked for, but torch numbers its CUDA devices from 0 to "
-                          f"{torch.cuda.device_count() - 1}")
-    if config.device == "mps" and not _mps_available():
-        raise ConfigError("device: mps asked for, but torch sees no Apple GPU (--device auto picks what there is)")
+    try:
+        resolve_device(config.device)
+    except DeviceError as e:
+        raise ConfigError(str(e)) from None
     if config.schedule not in SCHEDULES:
         raise ConfigError(f"unknown schedule {config.schedule!r}; known: {', '.join(SCHEDULES)}")
     for name in ("epochs", "batch_size"):
@@ -419,14 +404,15 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     """The command line's TrainConfig (`python -m aedemo.train ...`, without the `python -m aedemo.train`)."""
     p = argparse.ArgumentParser(prog="python -m aedemo.train", description=__doc__.splitlines()[0])
     p.add_argument("--variant", required=True, choices=list(MODEL_CLASSES))
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--epochs", type=int, default=10, help="passes over the training set (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=128, help="images per step (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (default: %(default)s)")
     p.add_argument("--data-dir", default=None, help="folder with MNIST/raw/*.gz (default: download or cache)")
     p.add_argument("--out", default=None, help="checkpoint folder to write (default: checkpoints/<variant>-run)")
     p.add_argument("--device", default="auto", type=_device_name, metavar="{auto,cpu,cuda,cuda:N,mps}",
                    help="where to train (default: auto, a GPU when torch sees one)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="torch's seed: the same seed repeats a CPU run (default: %(default)s)")
     p.add_argument("--schedule", default="cosine", choices=SCHEDULES,
                    help="learning-rate schedule; a --time-budget run keeps a constant rate")
     p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=MATMUL_PRECISIONS,
@@ -444,8 +430,13 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     )
 
 
+def _is_trainer_device(name: object) -> bool:
+    kind, colon, index = name.partition(":") if isinstance(name, str) else ("", "", "")
+    return kind in DEVICES and (not colon or (kind == "cuda" and index.isdigit()))
+
+
 def _device_name(text: str) -> str:
-    if not _is_device_name(text):
+    if not _is_trainer_device(text):
         raise argparse.ArgumentTypeError(f"choose from {DEVICE_NAMES}")
     return text
 

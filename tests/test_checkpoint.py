@@ -343,3 +343,32 @@ def test_only_models_of_the_registry_are_saved(tmp_path):
         with pytest.raises(TypeError, match="registered in aedemo/models/__init__.py"):
             save_checkpoint(model, tmp_path / "ck")
     assert not (tmp_path / "ck").exists()
+
+
+def test_load_model_expect_names_the_model_class_and_refuses_another(tmp_path):
+    from aedemo.models import VAE, Autoencoder, MnistClassifier
+
+    save_checkpoint(build_model("vae"), tmp_path / "vae")
+    save_checkpoint(build_model("classifier"), tmp_path / "classifier")
+    assert isinstance(load_model(tmp_path / "vae", expect=VAE), VAE)
+    assert isinstance(load_model(tmp_path / "vae", expect=Autoencoder), VAE)  # a subclass is what was asked for
+    assert isinstance(load_model(tmp_path / "classifier", expect=MnistClassifier), MnistClassifier)
+    with pytest.raises(CheckpointError, match=r"holds variant 'classifier' \(class MnistClassifier\), not the "
+                                              "Autoencoder that expect= asks for"):
+        load_model(tmp_path / "classifier", expect=Autoencoder)
+    with pytest.raises(TypeError, match="expect must be a model class"):
+        load_model(tmp_path / "vae", expect="vae")
+
+
+def test_a_device_this_machine_lacks_is_refused_before_anything_is_read(tmp_path):
+    from aedemo import DeviceError
+
+    # torch's own errors came after the model was built, and read as driver trouble ("Found no NVIDIA driver")
+    missing = tmp_path / "not-there"  # refused for the device, so the folder was never looked at
+    with pytest.raises(DeviceError, match="unknown device 'gpu'; known: auto, cpu, cuda, mps, or cuda:N"):
+        load_model(missing, device="gpu")
+    with pytest.raises(DeviceError, match="CUDA device"):  # one past the last GPU, or any GPU where there is none
+        load_checkpoint(missing, device=f"cuda:{torch.cuda.device_count()}")
+    save_checkpoint(build_model("ae"), tmp_path / "ae")
+    on = load_model(tmp_path / "ae", device="auto").device  # torch.device("auto") would raise
+    assert on.type == "cuda" if torch.cuda.is_available() else on.type in ("mps", "cpu")

@@ -130,6 +130,8 @@ def test_to_float_layout_and_range():
     with pytest.raises(TypeError, match="uint8"):  # it divides by 255 in place: a float input is the caller's own
         to_float(floats)
     assert floats.max() == 255.0
+    with pytest.raises(ValueError, match=r"images \[N,28,28\], got \[28, 28\]: one image is images\[None\]"):
+        to_float(images[0])  # came back [28,1,28], which encode then refused for its shape
 
 
 def test_shuffled_batches_cover_every_sample_once_and_follow_the_seed():

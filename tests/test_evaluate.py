@@ -244,3 +244,21 @@ def test_images_in_float64_or_without_their_channel_are_scored_alike():
     figures = evaluate_model(model, X, Y)
     assert evaluate_model(model, X.double(), Y) == pytest.approx(figures)  # used to fail in BCE's words
     assert evaluate_model(model, X[:, 0], Y) == pytest.approx(figures)
+
+
+def test_labels_that_are_not_one_per_image_are_refused_in_words():
+    # the classifier's score failed in broadcasting's words, an autoencoder's figures came out without a word
+    for model in (build_model("ae", hidden=[32], latent_dim=4), MnistClassifier()):
+        with pytest.raises(ValueError, match=r"one per image: 50 images, labels shaped \[20\]"):
+            evaluate_model(model, X[:50], Y[:20])
+    with pytest.raises(ValueError, match="one per image"):
+        evaluate_terms(build_model("ae", hidden=[32], latent_dim=4), X[:50], Y[:20])
+
+
+def test_loss_terms_of_a_bfloat16_model_are_computed_from_any_image_layout():
+    torch.manual_seed(0)
+    model = build_model("ae", hidden=[32], latent_dim=4).to(torch.bfloat16)  # used to fail: Float and BFloat16
+    terms = evaluate_terms(model, X, Y)
+    assert terms == pytest.approx(evaluate_terms(model, _images[:200], Y))  # the uint8 test set, as it is stored
+    assert terms["loss"] == pytest.approx(evaluate_terms(model.float(), X, Y)["loss"], rel=0.02)
+

@@ -288,6 +288,17 @@ def test_misspelt_keywords_and_a_revision_of_a_local_folder_are_refused(checkpoi
         aedemo.load_model(checkpoints / "vae", revision="v1")
 
 
+def test_a_device_this_machine_lacks_is_refused_before_the_download(monkeypatch):
+    from aedemo import DeviceError
+
+    def download(*args, **kwargs):
+        raise AssertionError("downloaded a checkpoint that could not be loaded on the device asked for")
+
+    monkeypatch.setattr(hub, "download_checkpoint", download)
+    with pytest.raises(DeviceError, match="unknown device 'gpu'"):
+        aedemo.load_model("user/aedemo", device="gpu", subfolder="vae")
+
+
 def test_load_model_knows_every_keyword_of_the_hub_download():
     import inspect
 

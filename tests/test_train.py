@@ -10,6 +10,7 @@ import resource
 import shlex
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -181,6 +182,16 @@ def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path):
     train(config(out=str(tmp_path / "ae")), on_step=lambda info: info.step == 2, data=TINY)
     training = json.loads((tmp_path / "ae" / "metrics.json").read_text())["training"]
     assert training["stopped_early"] is True and training["steps"] == 2  # what the command cannot say
+
+
+def test_out_and_data_dir_may_be_paths_and_start_with_a_tilde(tmp_path, monkeypatch):
+    # a Path used to fail after the whole run, at the recorded command line, and lose it; "~" made a folder named "~"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert config(out="~/run", data_dir="~/data").out == str(tmp_path / "run")
+    assert config(data_dir=Path("~/data")).data_dir == str(tmp_path / "data")
+    train(config(epochs=1, out=tmp_path / "ae"), data=TINY)
+    command = json.loads((tmp_path / "ae" / "metrics.json").read_text())["training"]["command"]
+    assert f"--out {tmp_path / 'ae'}" in command and load_model(tmp_path / "ae").variant == "ae"
 
 
 def test_save_trained_without_an_out_folder_says_to_name_one(tmp_path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from torch import nn
-
 from .aae import AAE
 from .ae import AE
 from .base import Autoencoder
@@ -20,14 +18,20 @@ AUTOENCODERS: dict[str, type[Autoencoder]] = {
     cls.variant: cls for cls in (AE, DAE, SparseAE, ContractiveAE, ConvAE, VAE, CVAE, AAE, PCA)
 }
 VARIANTS: tuple[str, ...] = tuple(AUTOENCODERS)
-MODEL_CLASSES: dict[str, type[nn.Module]] = {**AUTOENCODERS, MnistClassifier.variant: MnistClassifier}
+MODEL_CLASSES: dict[str, type[Autoencoder] | type[MnistClassifier]] = {
+    **AUTOENCODERS, MnistClassifier.variant: MnistClassifier,
+}
+Model = Autoencoder | MnistClassifier  # what a checkpoint holds
 
 
-def build_model(variant: str, **config) -> nn.Module:
+def build_model(variant: str, **config) -> Model:
     """A fresh, untrained model of `variant` with the given architecture arguments (defaults otherwise)."""
     if variant not in MODEL_CLASSES:
         raise ValueError(f"unknown variant {variant!r}; known: {', '.join(MODEL_CLASSES)}")
     return MODEL_CLASSES[variant](**config)
 
 
-__all__ = ["AUTOENCODERS", "VARIANTS", "MODEL_CLASSES", "Autoencoder", "MnistClassifier", "build_model"]
+__all__ = [
+    "AUTOENCODERS", "VARIANTS", "MODEL_CLASSES", "Autoencoder", "MnistClassifier", "Model", "build_model",
+    "AE", "DAE", "SparseAE", "ContractiveAE", "ConvAE", "VAE", "CVAE", "AAE", "PCA",
+]
