@@ -277,6 +277,26 @@ def test_changing_the_models_after_an_upload_keeps_the_uploaded_digit(page, stor
     assert page.locator(".toast-body.error").count() == 0
 
 
+def test_removing_the_upload_goes_back_to_the_canvas(page, mnist_test, canvas, png_file):
+    # the panels kept the removed upload under "Shown: your upload", and Denoise's "My drawing" denoised it
+    images, _ = mnist_test
+    page.get_by_role("tab", name="Draw", exact=True).click()
+    clear_canvas(page)
+    status = "document.querySelector('#draw-status').innerText"
+    page.wait_for_function(f"() => {status}.includes('The canvas is empty')", timeout=WAIT_MS)
+    upload = page.locator("#draw-upload")
+    if not upload.is_visible():
+        page.get_by_text("…or upload a picture of a digit").click()
+    upload.locator("input[type=file]").set_input_files(png_file(canvas(images[2].numpy(), style="white")))
+    page.wait_for_function("() => document.querySelector('#draw-picked').innerText.includes('your upload')",
+                           timeout=WAIT_MS)
+    page.wait_for_function(f"() => !{status}.includes('The canvas is empty')", timeout=WAIT_MS)
+    upload.get_by_role("button", name="Remove Image").click()
+    page.wait_for_function(f"() => {status}.includes('The canvas is empty')", timeout=WAIT_MS)
+    assert page.locator("#draw-gallery img").count() == 0
+    assert page.locator("#draw-picked").inner_text().strip() == ""
+
+
 def test_an_upload_in_the_denoise_tab_is_what_gets_denoised(page, mnist_test, canvas, png_file):
     # the source used to stay on "Test digit", and the upload was silently ignored
     images, _ = mnist_test

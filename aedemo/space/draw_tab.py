@@ -416,6 +416,10 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     upload.upload(partial(reconstruct, store, empty=EMPTY_UPLOAD, uploads_only=True),
                   [upload, variants, focus, session_models], outputs, api_name="reconstruct", preprocess=False).then(
         upload_note, status, picked, queue=False, show_progress="hidden", api_visibility="private")
+    # the upload removed: back to the canvas, so the panels and the drawing Denoise reads no longer hold it
+    upload.clear(handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
+                 api_visibility="private").then(lambda: "", None, picked, queue=False, show_progress="hidden",
+                                                api_visibility="private")
     # a stroke (a test digit put there by a button fires no .change): the test digit named is gone
     sketch.change(lambda: "", None, picked, queue=False, show_progress="hidden", api_visibility="private")
     for control in (variants, focus):
