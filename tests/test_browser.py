@@ -204,6 +204,31 @@ def test_the_view_control_says_2d_when_a_2d_code_is_mapped(page, store):
     page.wait_for_selector('#latent-scatter canvas[aria-label^="VAE: "]', timeout=WAIT_MS)
 
 
+def test_on_a_phone_the_reconstructions_show_under_the_canvas_too(page, app_url):
+    # the panels stack ~700 px below the canvas on a phone: a stroke changed nothing in view
+    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        tab = phone.new_page()
+        tab.goto(app_url, timeout=WAIT_MS)
+        tab.get_by_role("button", name="6", exact=True).click()
+        glance = "document.querySelector('#draw-glance')"
+        tab.wait_for_function(f"() => {glance}.innerText.includes('Reads 6')", timeout=WAIT_MS)
+        strip = [img.get_attribute("src") for img in tab.locator("#draw-glance img").all()]
+        tiles = [img.get_attribute("src") for img in tab.locator("#draw-gallery img").all()]
+        assert strip == tiles and len(strip) >= 9  # the same pictures, in the same order
+        assert tab.locator("#draw-reading").inner_text().split()[2] == "6"  # the reading it copies
+        canvas, strip_at = tab.locator("#draw-sketchpad canvas").first.bounding_box(), tab.locator(
+            "#draw-glance").bounding_box()
+        buttons = tab.get_by_role("button", name="0", exact=True).bounding_box()
+        assert canvas["y"] + canvas["height"] <= strip_at["y"] < buttons["y"]  # right under the canvas
+        assert strip_at["y"] + strip_at["height"] - canvas["y"] < 844  # on one screen with it
+        tab.get_by_role("button", name="Clear canvas").click()
+        tab.wait_for_function(f"() => {glance}.innerText.trim() === ''", timeout=WAIT_MS)
+    finally:
+        phone.close()
+    assert not page.locator("#draw-glance").is_visible()  # on a wide screen the panels beside the canvas say it
+
+
 def _tap_a_2d_map_on_a_phone(page, app_url, star: bool = False) -> None:
     """On a phone, tap the 2-D map laid out low on the screen (with `star`, after a test digit put on the Draw tab's
     canvas is starred there), and wait for the decoded digit below it to come into view."""

@@ -49,6 +49,32 @@ document.addEventListener('click', (event) => {
   if (event.target.closest('#draw-sketchpad button[aria-label="Clear canvas"]')) setTimeout(() => selectBrush(4), 150);
 }, true);
 """
+# On a phone the panels stack ~700 px under the canvas, so a stroke changed nothing in view: a strip of the
+# reconstructions (copied from the tiles, in the browser: no second request) and the reading sit under the canvas.
+GLANCE_JS = """
+(tiles, reading) => {
+  const figures = new DOMParser().parseFromString(tiles || '', 'text/html').querySelectorAll('figure');
+  if (!figures.length) return '';
+  const glance = document.createElement('div');
+  const strip = glance.appendChild(document.createElement('div'));
+  strip.className = 'glance-strip';
+  for (const figure of figures) {
+    const img = strip.appendChild(document.createElement('img'));
+    img.src = figure.querySelector('img').src;
+    img.alt = img.title = figure.querySelector('figcaption').textContent;
+  }
+  const line = glance.appendChild(document.createElement('p'));
+  if (reading && reading.label != null) {
+    line.append('Reads ');
+    line.appendChild(document.createElement('b')).textContent = reading.label;
+    line.append(' · ');
+  }
+  const link = line.appendChild(document.createElement('a'));
+  link.href = '#draw-gallery-heading';
+  link.textContent = 'each model, with its error ↓';
+  return glance.innerHTML;
+}
+"""
 # The code's table: for a model with a posterior (VAE, CVAE) `value` is mu, SIGMA its sigma, and CARRIES whether the
 # dimension carries this digit (False: it sits at the prior, store.at_prior); any other model's dimensions all carry it.
 SIGMA = "σ"
@@ -351,6 +377,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                 elem_id="draw-sketchpad",
             )
             gr.HTML("", js_on_load=SELECT_BRUSH_JS, elem_id="draw-select-brush")
+            glance = gr.HTML("", elem_id="draw-glance", padding=False)
             gr.Markdown("Put a real test digit on the canvas:")
             digit_buttons = []
             for row in (range(5), range(5, 10)):
@@ -420,6 +447,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     upload.clear(handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
                  api_visibility="private").then(lambda: "", None, picked, queue=False, show_progress="hidden",
                                                 api_visibility="private")
+    reconstructions.change(None, [reconstructions, reading], glance, js=GLANCE_JS, queue=False,
+                           show_progress="hidden", api_visibility="private")
     # a stroke (a test digit put there by a button fires no .change): the test digit named is gone
     sketch.change(lambda: "", None, picked, queue=False, show_progress="hidden", api_visibility="private")
     for control in (variants, focus):

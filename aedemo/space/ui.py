@@ -151,6 +151,13 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
 @media (max-width: 640px) {  /* a phone: rows of three, not six tiles too small to see */
   #denoise-gallery .digit-tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); grid-auto-flow: row; }
 }
+#draw-glance { display: none; }  /* a phone's view of the reconstructions under the canvas: draw_tab.GLANCE_JS */
+@media (max-width: 640px) {
+  #draw-glance { display: block; }
+  #draw-glance .glance-strip { display: grid; grid-auto-flow: column; grid-auto-columns: minmax(0, 44px); gap: 3px; }
+  #draw-glance .glance-strip img { width: 100%; aspect-ratio: 1; image-rendering: pixelated; background: #000; }
+  #draw-glance p { margin: 4px 0 0; font-size: var(--text-sm); }
+}
 #draw-seen .digit-tiles { margin-top: 1.9rem; }  /* below the component's label */
 #draw-gallery-heading { margin-bottom: -0.5rem; }
 .tiles-note { color: var(--body-text-color-subdued); padding: var(--size-4) 0; }
