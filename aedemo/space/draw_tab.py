@@ -410,7 +410,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
             reconstructions = gr.HTML("", show_label=False, container=True, elem_id="draw-gallery",
                                       min_height=IMAGE_PX)
             with gr.Row():
-                variants = gr.CheckboxGroup(store.choices(), value=all_names, label="Models", scale=3)
+                # min_width: on a phone the list takes the whole width, not half of it with a name a line
+                variants = gr.CheckboxGroup(store.choices(), value=all_names, label="Models", scale=3, min_width=320)
                 focus = gr.Dropdown(store.choices(), value=DEFAULT_FOCUS if DEFAULT_FOCUS in all_names else
                                     (all_names[0] if all_names else None), label="Show the code and rank of",
                                     scale=1)

@@ -616,7 +616,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     with gr.Accordion("Keep your model: download it, or push it to the Hub", open=True):
         download = gr.DownloadButton("Download the checkpoint (.zip: model.safetensors, config.json, metrics.json)",
                                      visible=False)
-        with gr.Row():
+        with gr.Row(elem_id="train-push-row"):  # on a phone, one field a line (ui.CSS)
             repo_id = gr.Textbox(label="Repository id", placeholder=f"your-name/aedemo-{first_variant}")
             token = gr.Textbox(label="Hugging Face token (write access)", type="password", placeholder="hf_…",
                                info="Used for this push only: never stored or logged.")

@@ -158,6 +158,8 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
   #draw-glance .glance-strip img { width: 100%; aspect-ratio: 1; image-rendering: pixelated; background: #000; }
   #draw-glance p { margin: 4px 0 0; font-size: var(--text-sm); }
 }
+/* the push form on a phone: Gradio puts the three fields in one flex row, and the token box got 200 px */
+@media (max-width: 640px) { #train-push-row .form { flex-direction: column; } }
 #draw-seen .digit-tiles { margin-top: 1.9rem; }  /* below the component's label */
 #draw-gallery-heading { margin-bottom: -0.5rem; }
 .tiles-note { color: var(--body-text-color-subdued); padding: var(--size-4) 0; }
