@@ -306,6 +306,7 @@ def test_removing_the_upload_goes_back_to_the_canvas(page, mnist_test, canvas, p
     # the panels kept the removed upload under "Shown: your upload", and Denoise's "My drawing" denoised it
     images, _ = mnist_test
     page.get_by_role("tab", name="Draw", exact=True).click()
+    draw(page, [[(0.3, 0.2), (0.7, 0.2), (0.4, 0.8)]])  # a drawing first: whatever came before, the canvas changes
     clear_canvas(page)
     status = "document.querySelector('#draw-status').innerText"
     page.wait_for_function(f"() => {status}.includes('The canvas is empty')", timeout=WAIT_MS)
@@ -313,9 +314,9 @@ def test_removing_the_upload_goes_back_to_the_canvas(page, mnist_test, canvas, p
     if not upload.is_visible():
         page.get_by_text("…or upload a picture of a digit").click()
     upload.locator("input[type=file]").set_input_files(png_file(canvas(images[2].numpy(), style="white")))
+    page.wait_for_function(f"() => !{status}.includes('The canvas is empty')", timeout=WAIT_MS)
     page.wait_for_function("() => document.querySelector('#draw-picked').innerText.includes('your upload')",
                            timeout=WAIT_MS)
-    page.wait_for_function(f"() => !{status}.includes('The canvas is empty')", timeout=WAIT_MS)
     upload.get_by_role("button", name="Remove Image").click()
     page.wait_for_function(f"() => {status}.includes('The canvas is empty')", timeout=WAIT_MS)
     assert page.locator("#draw-gallery img").count() == 0

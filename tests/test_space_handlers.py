@@ -785,6 +785,11 @@ def test_the_first_view_survives_a_change_of_models_or_focus(store):
     assert status.startswith("Nothing to reconstruct yet")
 
 
+def test_removing_the_upload_goes_back_to_the_canvas(store):
+    *_, status, digit, note = draw_tab.back_to_canvas(store, None, ["ae"], "ae")  # an empty canvas
+    assert status == draw_tab.EMPTY_CANVAS and digit is None and note == ""  # Denoise's "My drawing" has none
+
+
 def test_the_note_over_the_draw_panels_follows_an_upload(store):
     assert draw_tab.upload_note("") == draw_tab.UPLOAD_NOTE  # the panels show the upload, not the canvas
     assert draw_tab.upload_note(draw_tab.EMPTY_UPLOAD) == ""  # emptied: the status says why

@@ -346,6 +346,14 @@ def upload_note(status: str | None) -> Any:
     return "" if status == EMPTY_UPLOAD else UPLOAD_NOTE
 
 
+def back_to_canvas(
+    store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
+) -> tuple:
+    """The upload removed: the panels, and the drawing Denoise reads, go back to the canvas; the note over them
+    (which named the upload) goes."""
+    return (*reconstruct(store, image, variants, focus, session_models), "")
+
+
 def redraw(
     store: ModelStore, digit: np.ndarray | None, note: str | None, variants: list[str] | None, focus: str | None,
     session_models: dict | None = None,
@@ -444,10 +452,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     upload.upload(partial(reconstruct, store, empty=EMPTY_UPLOAD, uploads_only=True),
                   [upload, variants, focus, session_models], outputs, api_name="reconstruct", preprocess=False).then(
         upload_note, status, picked, queue=False, show_progress="hidden", api_visibility="private")
-    # the upload removed: back to the canvas, so the panels and the drawing Denoise reads no longer hold it
-    upload.clear(handler, [sketch, variants, focus, session_models], outputs, show_progress="hidden",
-                 api_visibility="private").then(lambda: "", None, picked, queue=False, show_progress="hidden",
-                                                api_visibility="private")
+    upload.clear(partial(back_to_canvas, store), [sketch, variants, focus, session_models], [*outputs, picked],
+                 show_progress="hidden", api_visibility="private")
     reconstructions.change(None, [reconstructions, reading], glance, js=GLANCE_JS, queue=False,
                            show_progress="hidden", api_visibility="private")
     # a stroke (a test digit put there by a button fires no .change): the test digit named is gone
