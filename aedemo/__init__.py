@@ -30,7 +30,7 @@ def load_model(
     path_or_repo_id: str | os.PathLike, device: str | torch.device = ..., *, expect: None = ..., **hub_kwargs: Any
 ) -> Model: ...
 def load_model(
-    path_or_repo_id: str | os.PathLike, device: str | torch.device = "cpu", *, expect: type[Model] | None = None,
+    path_or_repo_id: str | os.PathLike, device: str | torch.device = "cpu", *, expect: type[Any] | None = None,
     **hub_kwargs: Any,
 ) -> Model:
     """Load a checkpoint, in eval mode on `device` ("auto": a GPU when torch sees one), from a local folder or a Hub
@@ -51,12 +51,13 @@ def load_model(
     if unknown:  # a misspelt `subfolder` would otherwise load the repo's top folder, or fail far from the typo
         raise TypeError(f"load_model() got unknown keywords {unknown}; it takes {', '.join(_HUB_KEYWORDS)}")
     if expect is not None and not (isinstance(expect, type) and issubclass(expect, Autoencoder | MnistClassifier)):
-        raise TypeError(f"expect must be a model class such as aedemo.models.VAE, got {expect!r}")
-    resolve_device(device)  # a device this machine lacks is the first thing said, whatever else is wrong
+        raise TypeError(f"expect must be one model class, such as aedemo.models.VAE or Autoencoder, got {expect!r}")
+    resolve_device(device)  # a device this machine lacks is refused before anything is read or downloaded
     model = _load(os.fspath(path_or_repo_id), device, hub_kwargs)
     if expect is not None and not isinstance(model, expect):
-        raise CheckpointError(f"{os.fspath(path_or_repo_id)}: holds variant {model.variant!r} (class "
-                              f"{type(model).__name__}), not the {expect.__name__} that expect= asks for")
+        where = "/".join(filter(None, (os.fspath(path_or_repo_id).rstrip("/"), hub_kwargs.get("subfolder"))))
+        raise CheckpointError(f"{where}: holds variant {model.variant!r} (class {type(model).__name__}), not the "
+                              f"{expect.__name__} that expect= asks for")
     return model
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 BUNDLED_DIR = Path(__file__).parent / "assets" / "mnist"
-DOWNLOAD_DIR = Path(os.environ.get("AEDEMO_CACHE", Path.home() / ".cache" / "aedemo"))
+DOWNLOAD_DIR = Path(os.environ.get("AEDEMO_CACHE", Path.home() / ".cache" / "aedemo")).expanduser()
 
 _FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),

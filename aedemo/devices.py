@@ -28,6 +28,8 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
         device = torch.device(name)
     except (RuntimeError, TypeError):
         raise DeviceError(f"unknown device {name!r}; known: {DEVICE_NAMES}") from None
+    if device.type not in ("cpu", "cuda", "mps"):  # torch knows more (xpu, meta, ...); aedemo is tested on these
+        raise DeviceError(f"unknown device {name!r}; known: {DEVICE_NAMES}")
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:

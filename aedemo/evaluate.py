@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from .checkpoint import ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint, on_cpu
 from .data import batches, load_mnist, to_float
 from .models import VARIANTS, Autoencoder, MnistClassifier
-from .models.base import PROB_EPS, check_images
+from .models.base import PROB_EPS, check_images, first_weight
 from .models.vae import VAE
 from .noise import corrupt
 
@@ -50,11 +50,12 @@ def evaluate_terms(
     """Mean loss terms over a dataset (float [N,1,28,28] or uint8 [N,28,28] images, and their labels), in eval
     mode, with fixed noise so repeated calls agree. Images are checked and cast as encode() takes them."""
     _check_pairs(x, y)
-    generator = torch.Generator(device=x.device).manual_seed(seed)
+    device = first_weight(model).device
+    generator = torch.Generator(device=device).manual_seed(seed)  # the noise is drawn where the model runs
     totals: dict[str, float] = {}
     with eval_mode(model):
         for xb, yb in batches(x, y, batch_size, shuffle=False):
-            xb = check_images(to_float(xb) if xb.dtype == torch.uint8 else xb, model)
+            xb, yb = check_images(to_float(xb) if xb.dtype == torch.uint8 else xb, model), yb.to(device)
             for k, v in model.loss_terms(xb, yb, generator).items():
                 totals[k] = totals.get(k, 0.0) + v.item() * xb.shape[0]
     return {k: v / x.shape[0] for k, v in totals.items()}

@@ -396,7 +396,7 @@ def train_command(config: TrainConfig) -> str:
     if config.model_config:
         parts += ["--model-config", json.dumps(config.model_config, separators=(",", ":"))]
     if config.out:
-        parts += ["--out", config.out]
+        parts += ["--out", str(config.out)]
     return shlex.join(parts)
 
 

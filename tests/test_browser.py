@@ -226,7 +226,11 @@ def test_on_a_phone_the_reconstructions_show_under_the_canvas_too(page, app_url)
         tab.wait_for_function(f"() => {glance}.innerText.trim() === ''", timeout=WAIT_MS)
     finally:
         phone.close()
-    assert not page.locator("#draw-glance").is_visible()  # on a wide screen the panels beside the canvas say it
+    page.get_by_role("tab", name="Draw", exact=True).click()
+    page.get_by_role("button", name="6", exact=True).click()
+    page.wait_for_function("() => document.querySelectorAll('#draw-glance img').length >= 9", timeout=WAIT_MS)
+    # drawn there too, and hidden on a wide screen, where the panels beside the canvas say it
+    assert page.locator("#draw-glance").evaluate("e => getComputedStyle(e).display") == "none"
 
 
 def _tap_a_2d_map_on_a_phone(page, app_url, star: bool = False) -> None:

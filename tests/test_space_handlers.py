@@ -788,6 +788,11 @@ def test_the_first_view_survives_a_change_of_models_or_focus(store):
 def test_removing_the_upload_goes_back_to_the_canvas(store):
     *_, status, digit, note = draw_tab.back_to_canvas(store, None, ["ae"], "ae")  # an empty canvas
     assert status == draw_tab.EMPTY_CANVAS and digit is None and note == ""  # Denoise's "My drawing" has none
+    drawing = np.full((280, 280, 4), 0, np.uint8)
+    drawing[60:220, 130:150, 3] = 255  # a "1" in black ink on the transparent canvas
+    seen, _, _, tiles, _, status, digit, note = draw_tab.back_to_canvas(store, {"composite": drawing}, ["ae"], "ae")
+    assert digit is not None and digit.max() > 0.5 and [t[2]["model"] for t in read_tiles(tiles)] == ["ae"]
+    assert note == "" and status == ""
 
 
 def test_the_note_over_the_draw_panels_follows_an_upload(store):

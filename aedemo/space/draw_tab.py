@@ -350,8 +350,10 @@ def back_to_canvas(
     store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
 ) -> tuple:
     """The upload removed: the panels, and the drawing Denoise reads, go back to the canvas; the note over them
-    (which named the upload) goes."""
-    return (*reconstruct(store, image, variants, focus, session_models), "")
+    (which named the upload) goes, unless the canvas could not be read and the panels stay as they were."""
+    shown = reconstruct(store, image, variants, focus, session_models)
+    status = shown[N_OUTPUTS - 2]
+    return (*shown, gr.skip() if isinstance(status, str) and status.startswith(PROBLEM_MARK) else "")
 
 
 def redraw(
