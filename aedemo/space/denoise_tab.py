@@ -14,7 +14,7 @@ from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, as_batch, parse_float, parse_int, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, display_name, short_name
-from .ui import PROBLEM_MARK, follow_session, problem, unchanged
+from .ui import follow_session, problem, reports_problem, unchanged
 
 SOURCES = ("Test digit", "My drawing", "Upload")
 KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
@@ -242,7 +242,7 @@ def score_settings(
     """denoise_averages() in the tab: its table and status, and the settings the table is now for (kept in a
     gr.State, for averages_note), taken with the figures: the fields may change while they are computed."""
     table, status = denoise_averages(store, kind, strength, seed, extra, session_models)
-    refused = isinstance(status, str) and status.startswith(PROBLEM_MARK)
+    refused = reports_problem(status)
     # nothing to say: the status line keeps what it says of the digit denoised above
     return table, status or gr.skip(), gr.skip() if refused else _scored_settings(kind, strength, seed, extra)
 
@@ -278,7 +278,7 @@ def picker_look(source: str | None) -> tuple:
 def results_look(status: str | None) -> tuple:
     """The tiles and their table grey out while the status says why the chosen source gave none: they are the
     previous one's."""
-    greyed = ["not-in-use"] if isinstance(status, str) and status.startswith(PROBLEM_MARK) else []
+    greyed = ["not-in-use"] if reports_problem(status) else []
     return gr.HTML(elem_classes=greyed), gr.Markdown(elem_classes=greyed)
 
 

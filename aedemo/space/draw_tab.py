@@ -25,7 +25,7 @@ from .store import (
     has_posterior,
     short_name,
 )
-from .ui import IMAGE_PX, PROBLEM_MARK, follow_session, problem, unchanged
+from .ui import IMAGE_PX, follow_session, problem, reports_problem, unchanged
 
 # The nine models of a stroke run two at a time: at batch 1 each is mostly waiting on its weights coming from
 # memory, with the GIL released, so a second thread cuts their time by 12-34 % (two VMs, quiet and slow spells;
@@ -341,7 +341,7 @@ def first_view(store: ModelStore, variants: list[str] | None, focus: str | None)
 def upload_note(status: str | None) -> Any:
     """The note over the panels after an upload: they show it, unless it was refused (the panels and their note
     stay as they were) or held no ink (the panels are empty and the status says why)."""
-    if isinstance(status, str) and status.startswith(PROBLEM_MARK):
+    if reports_problem(status):
         return gr.skip()
     return "" if status == EMPTY_UPLOAD else UPLOAD_NOTE
 
@@ -352,8 +352,7 @@ def back_to_canvas(
     """The upload removed: the panels, and the drawing Denoise reads, go back to the canvas; the note over them
     (which named the upload) goes, unless the canvas could not be read and the panels stay as they were."""
     shown = reconstruct(store, image, variants, focus, session_models)
-    status = shown[N_OUTPUTS - 2]
-    return (*shown, gr.skip() if isinstance(status, str) and status.startswith(PROBLEM_MARK) else "")
+    return (*shown, gr.skip() if reports_problem(shown[N_OUTPUTS - 2]) else "")
 
 
 def redraw(

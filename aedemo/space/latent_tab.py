@@ -15,7 +15,7 @@ from . import images
 from .inputs import UserInputError, a_digit, as_batch, parse_digit, parse_float, parse_int
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
-from .ui import PROBLEM_MARK, UNSEEN_LABEL, digit_image, follow_session, problem, unchanged
+from .ui import UNSEEN_LABEL, digit_image, follow_session, problem, reports_problem, unchanged
 
 VIEWS = ("2-D", "3-D")
 DEFAULT_MODEL = "vae"
@@ -196,7 +196,7 @@ def more_or_fewer_points(
         value, _, _, dims, _ = _map(store, model_name, view, n_points, session_models, drawing)
     except UserInputError as e:
         return gr.skip(), problem(str(e))
-    if isinstance(status, str) and status.startswith(PROBLEM_MARK):  # a warning about a value no longer there
+    if reports_problem(status):  # a warning about a value no longer there
         status = decode_point(store, model_name, c1, c2, c3, digit, session_models)[1]
     else:
         status = gr.skip()
@@ -296,10 +296,10 @@ def decode_after_map(
 ) -> tuple:
     """decode_point after a map is drawn, and no test digit clicked (that was on the old map); unless the map was
     refused: then nothing changes, and its message stays in the status line."""
-    if isinstance(map_status, str) and map_status.startswith(PROBLEM_MARK):
+    if reports_problem(map_status):
         return unchanged(3)
     decoded, status = decode_point(store, model_name, c1, c2, c3, digit, session_models)
-    if isinstance(map_status, str) and map_status and not status.startswith(PROBLEM_MARK):
+    if isinstance(map_status, str) and map_status and not reports_problem(status):
         status = f"{map_status} {status}"  # the map's note (a 2-D code shown in 2-D, the CVAE's mixed classes) stays
     return decoded, None, status
 

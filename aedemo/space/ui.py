@@ -42,6 +42,11 @@ def problem(message: str) -> str:
     return f"{PROBLEM_MARK} {message}"
 
 
+def reports_problem(status: object) -> bool:
+    """Whether a status line (a component's value, so possibly None) is one problem() wrote."""
+    return isinstance(status, str) and status.startswith(PROBLEM_MARK)
+
+
 def unchanged(n: int) -> tuple:
     """n outputs left exactly as they are."""
     return tuple(gr.skip() for _ in range(n))
