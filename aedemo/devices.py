@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import torch
 
-DEVICE_NAMES = "auto, cpu, cuda, mps, or cuda:N for one GPU of several"
+DEVICES = ("auto", "cpu", "cuda", "mps")  # the kinds aedemo is tested on; torch knows more (xpu, meta, ...)
+DEVICE_NAMES = f"{', '.join(DEVICES)}, or cuda:N for one GPU of several"
 
 
 class DeviceError(ValueError):
     """A device this machine does not have, or a name that is no device; the message says which and why."""
+
+
+def is_device_name(name: object) -> bool:
+    """Whether `name` is written as DEVICE_NAMES says: one of DEVICES, or cuda:N."""
+    kind, colon, index = name.partition(":") if isinstance(name, str) else ("", "", "")
+    return kind in DEVICES and (not colon or (kind == "cuda" and index.isdigit()))
 
 
 def _mps_available() -> bool:
@@ -28,7 +35,7 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
         device = torch.device(name)
     except (RuntimeError, TypeError):
         raise DeviceError(f"unknown device {name!r}; known: {DEVICE_NAMES}") from None
-    if device.type not in ("cpu", "cuda", "mps"):  # torch knows more (xpu, meta, ...); aedemo is tested on these
+    if device.type not in DEVICES:
         raise DeviceError(f"unknown device {name!r}; known: {DEVICE_NAMES}")
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from .allocator import keep_freed_memory
 from .checkpoint import on_cpu, save_checkpoint
 from .data import DataNotFoundError, batches, load_mnist, to_float
-from .devices import DEVICE_NAMES, DeviceError, resolve_device
+from .devices import DEVICE_NAMES, DeviceError, is_device_name, resolve_device
 from .evaluate import evaluate_model, evaluate_terms
 from .models import MODEL_CLASSES, Model, build_model
 
@@ -89,7 +89,6 @@ class TrainResult:
 
 MATMUL_PRECISIONS = ("highest", "high", "medium")  # torch.set_float32_matmul_precision's values
 SCHEDULES = ("cosine", "constant")
-DEVICES = ("auto", "cpu", "cuda", "mps")  # the kinds the trainer is tested on; cuda:N names one GPU of several
 
 
 # The setting is process-wide and runs may overlap (threads, or a Space's run still stopping when the next
@@ -197,7 +196,7 @@ def check_config(config: TrainConfig) -> None:
     if config.matmul_precision not in MATMUL_PRECISIONS:  # torch itself only warns, and ignores the value
         known = ", ".join(MATMUL_PRECISIONS)
         raise ConfigError(f"unknown matmul_precision {config.matmul_precision!r}; known: {known}")
-    if not _is_trainer_device(config.device):
+    if not is_device_name(config.device):
         raise ConfigError(f"unknown device {config.device!r}; known: {DEVICE_NAMES}")
     try:
         resolve_device(config.device)
@@ -430,13 +429,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     )
 
 
-def _is_trainer_device(name: object) -> bool:
-    kind, colon, index = name.partition(":") if isinstance(name, str) else ("", "", "")
-    return kind in DEVICES and (not colon or (kind == "cuda" and index.isdigit()))
-
-
 def _device_name(text: str) -> str:
-    if not _is_trainer_device(text):
+    if not is_device_name(text):
         raise argparse.ArgumentTypeError(f"choose from {DEVICE_NAMES}")
     return text
 
