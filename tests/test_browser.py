@@ -6,6 +6,7 @@ Slow (a browser, a page of Gradio): marked `browser`; deselect with `pytest -m "
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -204,12 +205,21 @@ def test_the_view_control_says_2d_when_a_2d_code_is_mapped(page, store):
     page.wait_for_selector('#latent-scatter canvas[aria-label^="VAE: "]', timeout=WAIT_MS)
 
 
-def test_on_a_phone_the_reconstructions_show_under_the_canvas_too(page, app_url):
-    # the panels stack ~700 px below the canvas on a phone: a stroke changed nothing in view
+@contextmanager
+def phone_tab(page, app_url):
+    """The app in a new tab of a phone's size and touch, in the same browser; closed afterwards."""
     phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     try:
         tab = phone.new_page()
         tab.goto(app_url, timeout=WAIT_MS)
+        yield tab
+    finally:
+        phone.close()
+
+
+def test_on_a_phone_the_reconstructions_show_under_the_canvas_too(page, app_url):
+    # the panels stack ~700 px below the canvas on a phone: a stroke changed nothing in view
+    with phone_tab(page, app_url) as tab:
         tab.get_by_role("button", name="6", exact=True).click()
         glance = "document.querySelector('#draw-glance')"
         tab.wait_for_function(f"() => {glance}.innerText.includes('Reads 6')", timeout=WAIT_MS)
@@ -224,8 +234,6 @@ def test_on_a_phone_the_reconstructions_show_under_the_canvas_too(page, app_url)
         assert strip_at["y"] + strip_at["height"] - canvas["y"] < 844  # on one screen with it
         tab.get_by_role("button", name="Clear canvas").click()
         tab.wait_for_function(f"() => {glance}.innerText.trim() === ''", timeout=WAIT_MS)
-    finally:
-        phone.close()
     page.get_by_role("tab", name="Draw", exact=True).click()
     page.get_by_role("button", name="6", exact=True).click()
     page.wait_for_function("() => document.querySelectorAll('#draw-glance img').length >= 9", timeout=WAIT_MS)
@@ -236,10 +244,7 @@ def test_on_a_phone_the_reconstructions_show_under_the_canvas_too(page, app_url)
 def _tap_a_2d_map_on_a_phone(page, app_url, star: bool = False) -> None:
     """On a phone, tap the 2-D map laid out low on the screen (with `star`, after a test digit put on the Draw tab's
     canvas is starred there), and wait for the decoded digit below it to come into view."""
-    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    try:
-        tab = phone.new_page()
-        tab.goto(app_url, timeout=WAIT_MS)
+    with phone_tab(page, app_url) as tab:
         if star:
             seen = "(document.querySelector('#draw-seen img') || {}).src || ''"
             tab.wait_for_function(f"() => ({seen}) !== ''", timeout=WAIT_MS)
@@ -260,8 +265,6 @@ def _tap_a_2d_map_on_a_phone(page, app_url, star: bool = False) -> None:
         tab.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         tab.wait_for_function("() => document.getElementById('latent-decoded').getBoundingClientRect().bottom"
                               " <= window.innerHeight + 1", timeout=30_000)
-    finally:
-        phone.close()
 
 
 def test_a_tap_on_the_map_on_a_phone_brings_the_decoded_digit_into_view(page, app_url):
