@@ -330,6 +330,24 @@ def test_removing_the_upload_goes_back_to_the_canvas(page, mnist_test, canvas, p
     assert page.locator("#draw-picked").inner_text().strip() == ""
 
 
+def test_removing_the_upload_brings_back_the_test_digit_on_the_canvas(page, mnist_test, canvas, png_file):
+    # the test digit came back read from the canvas like a drawing, without the note that names it
+    images, _ = mnist_test
+    page.get_by_role("tab", name="Draw", exact=True).click()
+    page.get_by_role("button", name="4", exact=True).click()
+    picked = "document.querySelector('#draw-picked').innerText"
+    page.wait_for_function(f"() => {picked}.includes('On the canvas: test digit #')", timeout=WAIT_MS)
+    named = page.locator("#draw-picked").inner_text().strip()
+    upload = page.locator("#draw-upload")
+    if not upload.is_visible():
+        page.get_by_text("…or upload a picture of a digit").click()
+    upload.locator("input[type=file]").set_input_files(png_file(canvas(images[2].numpy(), style="white")))
+    page.wait_for_function(f"() => {picked}.includes('your upload')", timeout=WAIT_MS)
+    upload.get_by_role("button", name="Remove Image").click()
+    page.wait_for_function(f"() => {picked}.includes('On the canvas: test digit #')", timeout=WAIT_MS)
+    assert page.locator("#draw-picked").inner_text().strip() == named
+
+
 def test_an_upload_in_the_denoise_tab_is_what_gets_denoised(page, mnist_test, canvas, png_file):
     # the source used to stay on "Test digit", and the upload was silently ignored
     images, _ = mnist_test

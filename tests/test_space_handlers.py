@@ -786,13 +786,26 @@ def test_the_first_view_survives_a_change_of_models_or_focus(store):
 
 
 def test_removing_the_upload_goes_back_to_the_canvas(store):
-    *_, status, digit, note = draw_tab.back_to_canvas(store, None, ["ae"], "ae")  # an empty canvas
+    *_, status, digit, note = draw_tab.back_to_canvas(store, None, None, ["ae"], "ae")  # an empty canvas
     assert status == draw_tab.EMPTY_CANVAS and digit is None and note == ""  # Denoise's "My drawing" has none
     drawing = np.full((280, 280, 4), 0, np.uint8)
     drawing[60:220, 130:150, 3] = 255  # a "1" in black ink on the transparent canvas
-    seen, _, _, tiles, _, status, digit, note = draw_tab.back_to_canvas(store, {"composite": drawing}, ["ae"], "ae")
+    seen, _, _, tiles, _, status, digit, note = draw_tab.back_to_canvas(
+        store, {"composite": drawing}, None, ["ae"], "ae")
     assert digit is not None and digit.max() > 0.5 and [t[2]["model"] for t in read_tiles(tiles)] == ["ae"]
     assert note == "" and status == ""
+
+
+def test_removing_the_upload_goes_back_to_the_test_digit_a_button_put_on_the_canvas(store, mnist_test):
+    # it came back read from the canvas like a drawing (prepared again, so not as in MNIST) and without its note
+    images, labels = mnist_test
+    canvas_value, note_before, index = draw_tab.random_example(store, 4)
+    seen, _, _, tiles, _, status, digit, note = draw_tab.back_to_canvas(
+        store, {"composite": canvas_value}, index, ["ae"], "ae")
+    assert np.array_equal(digit, images[index].numpy() / np.float32(255))
+    assert np.array_equal(read_tiles(seen)[0][0], images[index].numpy())
+    assert note == note_before and note.startswith(f"On the canvas: test digit #{index}, labelled 4;")
+    assert status == "" and [t[2]["model"] for t in read_tiles(tiles)] == ["ae"]
 
 
 def test_the_note_over_the_draw_panels_follows_an_upload(store):

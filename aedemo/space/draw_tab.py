@@ -304,8 +304,13 @@ def random_example(store: ModelStore, digit: int | None = None) -> tuple[np.ndar
     _, _, labels = store.test_set
     pool = np.arange(len(labels)) if digit is None else np.flatnonzero(labels.numpy() == digit)
     index = int(np.random.default_rng().choice(pool))
-    note = f"On the canvas: test digit #{index}, labelled {int(labels[index])}; the models get it as it is in MNIST."
-    return test_digit_canvas(store, index), note, index
+    return test_digit_canvas(store, index), test_digit_note(store, index), index
+
+
+def test_digit_note(store: ModelStore, index: int) -> str:
+    """The note over the panels while test digit `index`, put there by a button, is what the canvas holds."""
+    label = int(store.test_set[2][index])
+    return f"On the canvas: test digit #{index}, labelled {label}; the models get it as it is in MNIST."
 
 
 @torch.inference_mode()
@@ -347,12 +352,19 @@ def upload_note(status: str | None) -> Any:
 
 
 def back_to_canvas(
-    store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
+    store: ModelStore, image: Any, index: int | None, variants: list[str] | None, focus: str | None,
+    session_models: dict | None = None,
 ) -> tuple:
     """The upload removed: the panels, and the drawing Denoise reads, go back to the canvas; the note over them
-    (which named the upload) goes, unless the canvas could not be read and the panels stay as they were."""
-    shown = reconstruct(store, image, variants, focus, session_models)
-    return (*shown, gr.skip() if reports_problem(shown[N_OUTPUTS - 2]) else "")
+    (which named the upload) goes, unless the canvas could not be read and the panels stay as they were. `index`:
+    the test digit a button put on the canvas, when no stroke has touched it since; it is shown as it is in MNIST
+    and named again, as before the upload (read back from the canvas it became a drawing, and lost its note)."""
+    if index is not None:
+        shown = reconstruct_test_digit(store, index, variants, focus, session_models)
+        note = test_digit_note(store, index)
+    else:
+        shown, note = reconstruct(store, image, variants, focus, session_models), ""
+    return (*shown, gr.skip() if reports_problem(shown[N_OUTPUTS - 2]) else note)
 
 
 def redraw(
@@ -453,19 +465,20 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     upload.upload(partial(reconstruct, store, empty=EMPTY_UPLOAD, uploads_only=True),
                   [upload, variants, focus, session_models], outputs, api_name="reconstruct", preprocess=False).then(
         upload_note, status, picked, queue=False, show_progress="hidden", api_visibility="private")
-    upload.clear(partial(back_to_canvas, store), [sketch, variants, focus, session_models], [*outputs, picked],
-                 show_progress="hidden", api_visibility="private")
+    picked_index = gr.State(None)  # the test digit a button put on the canvas, until a stroke or Clear
+    upload.clear(partial(back_to_canvas, store), [sketch, picked_index, variants, focus, session_models],
+                 [*outputs, picked], show_progress="hidden", api_visibility="private")
     reconstructions.change(None, [reconstructions, reading], glance, js=GLANCE_JS, queue=False,
                            show_progress="hidden", api_visibility="private")
     # a stroke (a test digit put there by a button fires no .change): the test digit named is gone
-    sketch.change(lambda: "", None, picked, queue=False, show_progress="hidden", api_visibility="private")
+    sketch.change(lambda: ("", None), None, [picked, picked_index], queue=False, show_progress="hidden",
+                  api_visibility="private")
     for control in (variants, focus):
         control.input(partial(redraw, store), [digit, picked, variants, focus, session_models], outputs,
                       show_progress="hidden", api_visibility="private", trigger_mode="always_last")
     # A value set by an event does not make the sketchpad fire .change, so each example chains the reconstruction.
     # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered
     # the canvas and its toolbar for good (the example itself is instant).
-    picked_index = gr.State(None)
     examples = [(b, partial(random_example, store, d)) for d, b in enumerate(digit_buttons)]
     for button, put_digit in [*examples, (random_button, partial(random_example, store))]:
         button.click(put_digit, None, [sketch, picked, picked_index], api_visibility="private", queue=False,
