@@ -128,8 +128,10 @@ def _figures(
         "bce": F.binary_cross_entropy(out.clamp(PROB_EPS, 1 - PROB_EPS), x_test, reduction="sum").item() / len(x_test),
         "psnr": psnr(out, x_test).mean().item(),
     }
-    if isinstance(model, VAE):  # the CVAE and any VAE a user derives: the ELBO is what they are trained on
-        figures["nelbo"] = evaluate_terms(model, x_test, y_test)["loss"]
+    if isinstance(model, VAE):  # the CVAE and any VAE a user derives
+        # its two terms, not the "loss" the model trains on: a derived VAE may weight them (a β-VAE: BCE + β·KL)
+        terms = evaluate_terms(model, x_test, y_test)
+        figures["nelbo"] = terms["bce"] + terms["kl"]
     if not model.conditional:
         generator = torch.Generator().manual_seed(0)
         for kind, strength in DENOISE_SETTINGS.items():

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from aedemo import VARIANTS, build_model, save_checkpoint
 from aedemo.data import load_mnist, to_float
 from aedemo.evaluate import evaluate_model, evaluate_terms, load_classifier, main, markdown_table, psnr
-from aedemo.models import Autoencoder, MnistClassifier
+from aedemo.models import VAE, Autoencoder, MnistClassifier
 from aedemo.space.store import ModelStore
 
 _images, _labels = load_mnist("test", download=False)
@@ -94,6 +94,22 @@ def test_vae_figures_include_the_negative_elbo():
     figures = evaluate_model(model, X, Y)
     assert figures["nelbo"] == pytest.approx(evaluate_terms(model, X, Y)["loss"])
     assert figures["nelbo"] > 0
+
+
+def test_a_vae_trained_on_a_weighted_kl_is_scored_on_the_elbo():
+    # a β-VAE's training loss is BCE + β·KL; its -ELBO column used to report that
+    class BetaVAE(VAE):
+        variant = "beta_vae_test"
+
+        def loss_terms(self, x, labels=None, generator=None):
+            terms = super().loss_terms(x, labels, generator)
+            return {**terms, "loss": terms["bce"] + 4 * terms["kl"]}
+
+    torch.manual_seed(0)
+    model = BetaVAE(latent_dim=4, hidden=[64]).eval()
+    terms = evaluate_terms(model, X, Y)
+    assert terms["loss"] != pytest.approx(terms["bce"] + terms["kl"])  # the weighting makes a difference to see
+    assert evaluate_model(model, X, Y)["nelbo"] == pytest.approx(terms["bce"] + terms["kl"])
 
 
 def test_cvae_samples_are_scored_by_the_classifier():
