@@ -40,11 +40,22 @@ def _model(store: ModelStore, name: str | None, session_models: dict | None, *, 
         raise UserInputError(str(e)) from None
     if not model.generative and not (conditional is False and name == NO_PRIOR_MODEL):
         also = " (or, to compare, the plain AE at random codes)" if conditional is False else ""
-        raise UserInputError(f"{display_name(name)} has no prior to sample from; choose the VAE, CVAE or AAE{also}.")
+        raise UserInputError(f"{display_name(name)} has no prior to sample from; choose "
+                             f"{_one_of(store, None)}{also}.")
     if conditional is not None and model.conditional != conditional:
-        kind = "a conditional model (CVAE)" if conditional else "an unconditional one (VAE, AAE)"
-        raise UserInputError(f"{display_name(name)} cannot be used here: choose {kind}.")
+        kind = "a conditional model" if conditional else "an unconditional one"
+        raise UserInputError(f"{display_name(name)} cannot be used here: choose {kind}, "
+                             f"{_one_of(store, conditional)}.")
     return model
+
+
+def _one_of(store: ModelStore, conditional: bool | None) -> str:
+    """The shipped models with a prior (of one kind, when `conditional` is given), in words: "the VAE, CVAE or
+    AAE", from what the Space loaded, so a variant added to the registry is named too."""
+    names = [label for label, _ in store.choices(generative=True, conditional=conditional)]
+    if not names:
+        return "a model with a prior (none is loaded)"
+    return "the " + (names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}")
 
 
 def _prior_choices(store: ModelStore, session_models: dict | None = None) -> list[tuple[str, str]]:
