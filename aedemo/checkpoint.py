@@ -140,9 +140,12 @@ def read_metrics(directory: str | os.PathLike) -> dict:
     if not path.is_file():
         return {}
     try:
-        return json.loads(path.read_text())
+        metrics = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(metrics, dict):  # its readers ask it for keys: a list stopped the Space's start-up
+        raise CheckpointError(f"{path}: not a JSON object of figures (a {type(metrics).__name__})")
+    return metrics
 
 
 # Architecture arguments whose default changed after checkpoints were saved without them: a config that lacks one

@@ -118,7 +118,7 @@ def _figures(
     _check_pairs(x_test, y_test)
     if isinstance(model, MnistClassifier):
         logits = torch.cat([model(x_test[i : i + 1000]) for i in range(0, len(x_test), 1000)])
-        return {"accuracy": (logits.argmax(1) == y_test).float().mean().item()}
+        return {"accuracy": (logits.argmax(1) == y_test.to(logits.device)).float().mean().item()}
 
     out = reconstruct_all(model, x_test, y_test)
     if not out.isfinite().all():  # binary_cross_entropy would fail on them, in words about its input's range

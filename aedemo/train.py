@@ -401,7 +401,8 @@ def train_command(config: TrainConfig) -> str:
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
     """The command line's TrainConfig (`python -m aedemo.train ...`, without the `python -m aedemo.train`)."""
-    p = argparse.ArgumentParser(prog="python -m aedemo.train", description=__doc__.splitlines()[0])
+    about = (__doc__ or "Train an aedemo model.").splitlines()[0]  # __doc__ is None under python -OO
+    p = argparse.ArgumentParser(prog="python -m aedemo.train", description=about)
     p.add_argument("--variant", required=True, choices=list(MODEL_CLASSES))
     p.add_argument("--epochs", type=int, default=10, help="passes over the training set (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=128, help="images per step (default: %(default)s)")

@@ -197,6 +197,15 @@ def test_invalid_metrics_json_names_the_file(tmp_path):
         read_metrics(folder)
 
 
+@pytest.mark.parametrize("text", ["[]", "3", '"figures"', "null"])
+def test_metrics_json_that_is_not_an_object_names_the_file(tmp_path, text):
+    # its readers ask it for keys: a list made the Space's start-up fail on .get
+    folder, _ = saved(tmp_path)
+    (folder / "metrics.json").write_text(text)
+    with pytest.raises(CheckpointError, match="metrics.json: not a JSON object"):
+        read_metrics(folder)
+
+
 # --- interrupted saves ---------------------------------------------------------------------------------------------
 
 

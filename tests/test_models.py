@@ -110,6 +110,8 @@ def test_cvae_needs_valid_labels_everywhere():
                  lambda: m.sample(4)):
         with pytest.raises(ValueError, match="labels"):
             call()
+    with pytest.raises(ValueError, match="needs labels"):
+        m(X)  # the unchecked forward too: it failed deep inside, on None's missing is_floating_point
     with pytest.raises(ValueError, match="one label per image"):
         m.reconstruct(X, Y[:3])
     with pytest.raises(ValueError, match="0-9"):

@@ -8,6 +8,8 @@ import json
 import platform
 import resource
 import shlex
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -418,3 +420,10 @@ def test_an_out_folder_under_a_file_is_refused_before_training(tmp_path):
         check_config(config(out=str(tmp_path / "notes.txt" / "ae")))
     check_config(config(out=str(tmp_path / "new" / "ae")))  # a folder yet to make is fine, and is not made yet
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_the_command_line_works_with_docstrings_stripped():
+    # python -OO sets __doc__ to None: the parser's description read it, and the CLI died before argparse ran
+    done = subprocess.run([sys.executable, "-OO", "-m", "aedemo.train", "--help"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "--variant" in done.stdout, done.stderr

@@ -294,6 +294,8 @@ class Autoencoder(OnDevice, Trainable, nn.Module):
 
         The checks branch in Python on the data's values, which torch.compile, torch.func and export cannot follow.
         """
+        if self.conditional and labels is None:  # on no value, so compilers follow it: the CVAE failed deep inside
+            raise ValueError(f"{self.variant} needs labels: an int64 tensor of {x.shape[0]} class ids (0-9)")
         return self._decode(self._encode(x, labels), labels)
 
     # --- what each model implements ----------------------------------------------------------------------

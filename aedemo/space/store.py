@@ -224,9 +224,10 @@ class ModelStore:
         if not source or source.startswith("hub:"):
             return {}
         try:
-            return dict(read_metrics(source).get("test", {}))
+            figures = read_metrics(source).get("test")
         except CheckpointError:
             return {}
+        return dict(figures) if isinstance(figures, dict) else {}
 
     def status_markdown(self) -> str:
         """One short paragraph: what is loaded, what is not and why."""
