@@ -49,14 +49,14 @@ def _clean_digit(
         if digit is None:
             raise UserInputError("No ink found in the uploaded image.")
         return as_batch(digit), None
-    raise UserInputError(f"Unknown source {source!r}; choose one of: {', '.join(SOURCES)}.")
+    raise UserInputError(f"Unknown source {source!r:.40}; choose one of: {', '.join(SOURCES)}.")
 
 
 def _noise_settings(kind: Any, strength: Any, seed: Any) -> tuple[str, float, int]:
     """The noise's kind, strength and seed as the Denoise tab's fields and its API give them, checked; a
     UserInputError says what is wrong."""
     if kind not in NOISE_KINDS:
-        raise UserInputError(f"Unknown noise kind {kind!r}; choose one of: {', '.join(NOISE_KINDS)}.")
+        raise UserInputError(f"Unknown noise kind {kind!r:.40}; choose one of: {', '.join(NOISE_KINDS)}.")
     strength = parse_float(strength, "Strength")
     seed = parse_seed(seed)
     if not 0.0 <= strength <= 1.0:

@@ -123,7 +123,7 @@ def _map(
     with `drawing` (the Draw tab's digit), a star where it lands."""
     model = _model(store, model_name, session_models)
     if view not in VIEWS:
-        raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {view!r}.")
+        raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {view!r:.40}.")
     n = parse_int(n_points, "Test digits shown", 100, LATENT_DIGITS)
     codes, projection = store.test_codes(model)
     k_all = projection.components.shape[0]

@@ -186,7 +186,7 @@ class ModelStore:
             return self.models[name]
         if name in self.errors:
             raise ModelUnavailable(f"{display_name(name)} is unavailable: {self.errors[name]}")
-        raise ModelUnavailable(f"Unknown model {name!r}; available: {', '.join(self.models) or 'none'}.")
+        raise ModelUnavailable(f"Unknown model {name!r:.40}; available: {', '.join(self.models) or 'none'}.")
 
     def get_for_digit(
         self, name: str | None, session_models: dict | None, label: int | None

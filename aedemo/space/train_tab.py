@@ -92,19 +92,19 @@ def parse_settings(
 ) -> TrainSettings:
     """Check the form's values (from the UI, or anything from the API); raise SettingsError saying what is wrong."""
     if variant not in VARIANTS:
-        raise SettingsError(f"Unknown model {variant!r}; choose one of: {', '.join(VARIANTS)}.")
+        raise SettingsError(f"Unknown model {variant!r:.40}; choose one of: {', '.join(VARIANTS)}.")
     n_epochs = _number(epochs, "Epochs")
     if n_epochs != int(n_epochs) or not 1 <= n_epochs <= MAX_EPOCHS:
-        raise SettingsError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}, not {epochs!r}.")
+        raise SettingsError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}, not {epochs!r:.40}.")
     seconds = None if budget in (None, "") else _number(budget, "Time budget")
     if seconds is not None and seconds < 0:
-        raise SettingsError(f"Time budget must be 0 (no limit) or a number of seconds, not {budget!r}.")
+        raise SettingsError(f"Time budget must be 0 (no limit) or a number of seconds, not {budget!r:.40}.")
     batch = _number(batch_size, "Batch size")
     if batch != int(batch) or not 1 <= batch <= MAX_BATCH:
-        raise SettingsError(f"Batch size must be a whole number from 1 to {MAX_BATCH}, not {batch_size!r}.")
+        raise SettingsError(f"Batch size must be a whole number from 1 to {MAX_BATCH}, not {batch_size!r:.40}.")
     rate = _number(lr, "Learning rate")
     if not 0 < rate <= 1:
-        raise SettingsError(f"Learning rate must be above 0 and at most 1 (1e-3 is a good start), not {lr!r}.")
+        raise SettingsError(f"Learning rate must be above 0 and at most 1 (1e-3 is a good start), not {lr!r:.40}.")
     try:
         seed = parse_seed(seed)  # the Generate and Denoise tabs' message
     except UserInputError as e:
