@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import uuid
+import zlib
 from types import SimpleNamespace
 
+import gradio as gr
 import httpx
 import pytest
 from gradio import route_utils
+from PIL import Image
 
 from aedemo.space import gradio_fixes
 
@@ -84,3 +89,58 @@ def test_a_work_around_gradio_no_longer_fits_is_left_out_with_a_warning(monkeypa
     with pytest.warns(UserWarning, match="changed gradio.route_utils.delete_files_created_by_app"):
         gradio_fixes.install()
     assert route_utils.delete_files_created_by_app is renamed
+
+
+def _png(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height over a few bytes of data, as a decompression bomb does."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def test_the_sketchpad_refuses_a_huge_picture_before_decoding_it():
+    # Gradio decoded every picture of a sketchpad value in full: a 0.5 MB PNG of 12000x12000 cost 2.2 GB
+    gradio_fixes.install()
+    sketch = gr.Sketchpad(type="numpy", image_mode="RGBA")
+    with pytest.raises(gr.Error, match="at most 25 megapixels; this one is 12000x12000"):
+        sketch.convert_and_format_image(_png(12000, 12000))  # decoded, its 64 bytes of data would be "truncated"
+    stroke = io.BytesIO()
+    Image.new("LA", (280, 280)).save(stroke, "png")  # the canvas's size
+    assert sketch.convert_and_format_image(stroke.getvalue()).shape == (280, 280, 4)
+
+
+def _blob(index: object, stroke: str) -> SimpleNamespace:
+    return SimpleNamespace(data={"type": "layer", "index": index, "id": stroke}, files=[("blob", b"png")])
+
+
+def test_the_sketchpad_s_blob_route_bounds_the_layer_index_and_the_strokes_it_keeps():
+    # a 250-byte request with index 10,000,000 kept a 77 MB list; strokes whose event never came were kept for good
+    gradio_fixes.install()
+    sketch = gr.Sketchpad()
+    assert getattr(sketch.accept_blobs, "_is_server_fn", False)  # Gradio's route calls only functions so marked
+    for index in (10_000_000, -1, "2**62", 2**62):
+        with pytest.raises(gr.Error, match="layer index"):
+            sketch.accept_blobs(_blob(str(index), "attack"))
+    assert "attack" not in sketch.blob_storage
+    for n in range(gradio_fixes.MAX_WAITING_STROKES + 10):
+        sketch.accept_blobs(_blob("0", f"stroke-{n}"))
+    assert len(sketch.blob_storage) == gradio_fixes.MAX_WAITING_STROKES
+    assert f"stroke-{gradio_fixes.MAX_WAITING_STROKES + 9}" in sketch.blob_storage  # the latest stay
+    assert "stroke-0" not in sketch.blob_storage
+    sketch.accept_blobs(SimpleNamespace(data={"type": "composite", "index": "null", "id": "s"}, files=[("b", b"p")]))
+    assert sketch.blob_storage["s"].composite == b"p"
+
+
+def test_the_served_app_refuses_a_huge_layer_index_and_files_past_its_upload_limit(served_demo, app_url):
+    sketch = next(i for i, b in served_demo.blocks.items() if isinstance(b, gr.Sketchpad))
+
+    def post(index: int, content: bytes = b"x") -> httpx.Response:
+        return httpx.post(f"{app_url}gradio_api/component_server", timeout=30, files={"file": ("blob", content)},
+                          data={"component_id": str(sketch), "session_hash": uuid.uuid4().hex,
+                                "fn_name": "accept_blobs", "type": "layer", "index": str(index), "id": "probe"})
+
+    assert post(0).status_code == 200
+    assert post(10_000_000).status_code != 200
+    assert post(0, b"\0" * (51 * 2**20)).status_code == 413  # launch_kwargs' max_file_size

@@ -59,6 +59,8 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
 # many newer ones push it out (least recently used first): 0.28 MiB a session here, so Gradio's default of 10,000 would
 # hold 2.8 GB (benchmarks/session_memory.py). A session pushed out loses its State: its drawing, its trained models.
 SESSIONS_KEPT = 1000
+# The largest file Gradio takes (an upload, a stroke): a 25-megapixel photo is a few MB as JPEG, a PNG up to ~50.
+MAX_UPLOAD = "50mb"
 
 
 def launch_kwargs() -> dict:
@@ -67,10 +69,13 @@ def launch_kwargs() -> dict:
     each call's inputs in the visitor's browser by default, the Hub token of a push included, in plain text, whatever
     the token field says; off, it also deletes what an earlier version of the app left there.
 
+    max_file_size: Gradio takes files of any size by default, and keeps them an hour (a 60 MB upload was stored in
+    0.3 s); a picture of a digit under the 25-megapixel limit fits in MAX_UPLOAD.
+
     show_error: a request Gradio refuses before any handler sees it (a sketchpad value of the wrong shape, a file
     not uploaded) gets Gradio's reason instead of a bare "Error"; the handlers themselves raise nothing a visitor
     could cause, they answer in their status lines."""
     from .ui import CSS, PAGE_JS, THEME
 
     return {"theme": THEME, "css": CSS, "js": PAGE_JS, "run_history": False,
-            "state_session_capacity": SESSIONS_KEPT, "show_error": True}
+            "state_session_capacity": SESSIONS_KEPT, "show_error": True, "max_file_size": MAX_UPLOAD}

@@ -1,7 +1,8 @@
-"""Two Gradio 6.31 bugs that a Space running for days meets, worked around until Gradio mends them.
+"""Gradio 6.31 bugs that a public Space meets, worked around until Gradio mends them.
 
-Both were found with benchmarks/soak.py (thousands of calls from one session). Each work-around replaces one small
-piece of Gradio and has a test that fails if it stops taking effect (a Gradio release that renames what is replaced).
+The first two were found with benchmarks/soak.py (thousands of calls from one session), the last two by probing the
+app's API as an attacker would. Each work-around replaces one small piece of Gradio and has a test that fails if it
+stops taking effect (a Gradio release that renames what is replaced).
 
 1. The scheduled deletion of served files (`delete_cache`) dies for good the first time a handler writes a file
    while it runs. `gradio.route_utils.delete_files_created_by_app` walks each live set of file paths while handler
@@ -13,20 +14,37 @@ piece of Gradio and has a test that fails if it stops taking effect (a Gradio re
    old one; the next event that takes it as input stores it again under the new id. The Latent tab's three
    sliders change range and label with every map drawn: three more components, with their configs, per map, kept
    as long as the session. The replacement gives an updated component the id of the one it replaces.
+3. The sketchpad's event decodes every picture its value names (background, each layer, composite) in full before
+   a handler can look at one: a 0.5 MB PNG declaring 12000x12000 pixels cost 2.2 GB for the 0.07 s it takes an
+   upload to be refused. The replacement reads each picture's size first and refuses one above the app's limit
+   for any picture (aedemo.preprocess.MAX_PIXELS).
+4. The sketchpad's blob route (`ImageEditor.accept_blobs`, which the browser posts strokes to before their event)
+   makes a list as long as the layer index it is sent, and keeps every stroke whose event never came (an event
+   that `trigger_mode="always_last"` dropped, or no event at all) for good: 77 MB per 250-byte request, kept. The
+   replacement refuses a layer index past MAX_LAYERS and keeps the MAX_WAITING_STROKES latest strokes.
 """
 
 from __future__ import annotations
 
 import inspect
+import io
 import os
 import time
 import warnings
 from typing import Any
 
+import PIL.Image
+from gradio import Error, route_utils
 from gradio import __version__ as gr_version
-from gradio import route_utils
 from gradio.blocks import Block
+from gradio.components.image_editor import ImageEditor
+from gradio.data_classes import FileData
 from gradio.state_holder import SessionState
+
+from ..preprocess import MAX_PIXELS
+
+MAX_LAYERS = 8  # the Draw tab's sketchpad has one layer; an editor with layers, a few
+MAX_WAITING_STROKES = 64  # per editor, all visitors together: strokes posted whose event has not come (yet)
 
 
 def delete_files_created_by_app(blocks: Any, age: float | None) -> None:
@@ -64,6 +82,42 @@ def _set_keeping_ids(self: SessionState, key: int, value: Any) -> None:
     _set_in_session(self, key, value)
 
 
+_convert_and_format_image = ImageEditor.convert_and_format_image
+
+
+def convert_and_format_image(self: ImageEditor, file: Any, flatten_on_white: bool = False) -> Any:
+    """ImageEditor.convert_and_format_image, refusing a picture above MAX_PIXELS before decoding it."""
+    if file is not None:
+        source = file.path if isinstance(file, FileData) else io.BytesIO(file)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL's decompression-bomb warning: the limit below is the one that counts
+            with PIL.Image.open(source) as im:  # the header only
+                width, height = im.size
+        if width * height > MAX_PIXELS:
+            raise Error(f"The sketchpad's pictures are at most {MAX_PIXELS // 1_000_000} megapixels; this one is "
+                        f"{width}x{height}.")
+    return _convert_and_format_image(self, file, flatten_on_white)
+
+
+_accept_blobs = ImageEditor.accept_blobs
+
+
+def accept_blobs(self: ImageEditor, data: Any) -> None:
+    """ImageEditor.accept_blobs, refusing a layer index past MAX_LAYERS, then forgetting all but the
+    MAX_WAITING_STROKES latest strokes."""
+    index = data.data.get("index")
+    if index not in (None, "", "null") and not (str(index).isdigit() and int(index) < MAX_LAYERS):
+        raise Error(f"A layer index is a whole number below {MAX_LAYERS}, not {str(index)[:20]!r}.")
+    _accept_blobs(self, data)
+    waiting = self.blob_storage
+    excess = len(waiting) - MAX_WAITING_STROKES
+    for key in list(waiting)[:max(excess, 0)]:  # the oldest: a dict keeps the order strokes came in
+        waiting.pop(key, None)  # popped meanwhile by its event, in another thread: gone either way
+
+
+accept_blobs._is_server_fn = True  # type: ignore[attr-defined]  # Gradio's route calls only functions so marked
+
+
 def _same_call(replaced: Any, replacement: Any) -> bool:
     """Whether Gradio still calls what is replaced as the replacement expects; if not, Gradio changed and the
     replacement would break what it mends (in a background task, silently), so it is left out."""
@@ -72,10 +126,12 @@ def _same_call(replaced: Any, replacement: Any) -> bool:
 
 
 def install() -> None:
-    """Put both work-arounds in place, for the whole process (idempotent); one Gradio no longer fits is left out,
+    """Put the work-arounds in place, for the whole process (idempotent); one Gradio no longer fits is left out,
     with a warning."""
     fixes = ((route_utils, "delete_files_created_by_app", delete_files_created_by_app),
-             (SessionState, "__setitem__", _set_keeping_ids))
+             (SessionState, "__setitem__", _set_keeping_ids),
+             (ImageEditor, "convert_and_format_image", convert_and_format_image),
+             (ImageEditor, "accept_blobs", accept_blobs))
     for owner, name, replacement in fixes:
         replaced = getattr(owner, name, None)
         if replaced is replacement:
