@@ -541,6 +541,20 @@ def test_old_session_folders_are_swept_unless_training(tmp_path):
     train_tab.sweep_sessions(tmp_path / "never-made")  # no folder yet: nothing to do, no error
 
 
+def test_only_the_newest_session_folders_are_kept(tmp_path):
+    # each /call/train is a new session: 15 MB of files a run, kept 6 hours, could fill a Space's disk
+    import os
+
+    folders = [tmp_path / f"session-{n}" for n in range(6)]
+    for folder in folders:
+        (folder / "aedemo-my-ae-1").mkdir(parents=True)
+    (folders[0] / train_tab.RUNNING).write_text("stop-flag")  # the oldest, but training now
+    for age, folder in enumerate(reversed(folders)):  # session-5 the newest
+        os.utime(folder, (time.time() - 60 * age, time.time() - 60 * age))
+    train_tab.sweep_sessions(tmp_path, keep=3)
+    assert [f.exists() for f in folders] == [True, False, False, True, True, True]
+
+
 def test_runs_waiting_are_capped_per_session_and_in_all(small_data, monkeypatch):
     """The queue is the whole app's: runs from callers without a page could fill it and hold every tab's events off.
     A session gets one run waiting at a time, and the Space MAX_RUNS_WAITING; a refused run never joins the queue."""

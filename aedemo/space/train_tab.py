@@ -50,6 +50,9 @@ CANCELLED = "cancelled"
 # its browser tab closes, but never that of a call without a page (a /call/train request, gradio_client without
 # its heartbeat): 36 such runs kept 299 MB on disk and 160 MB of models for good.
 SESSION_TTL_SECONDS = 6 * 3600
+# Session folders kept on disk, the newest by their last run: a run keeps ~8-15 MB of files, and callers without a
+# page, each call a new session, could otherwise add ~15 GB an hour for the 6 hours above.
+MAX_SESSION_FOLDERS = 100
 
 HELP = """\
 Train any of the models from scratch and watch it learn: the loss curve updates live, and after each epoch the
@@ -120,21 +123,31 @@ def session_folder(session_hash: str | None) -> Path:
     return SESSION_ROOT / key
 
 
-def sweep_sessions(root: Path = SESSION_ROOT, ttl: float = SESSION_TTL_SECONDS) -> None:
+def sweep_sessions(
+    root: Path = SESSION_ROOT, ttl: float = SESSION_TTL_SECONDS, keep: int = MAX_SESSION_FOLDERS
+) -> None:
     """Delete the session folders untouched for `ttl` seconds (a run adds its folder and its marker to the
-    session's folder, so that folder's time is its last run's), unless a run is training there: what the sessions'
-    states no longer hold, and what a server stopped by a signal left behind. A marker as old as that is one such a
-    server left (a run lasts minutes), not a run."""
+    session's folder, so that folder's time is its last run's), and all but the `keep` newest, unless a run is
+    training there: what the sessions' states no longer hold, and what a server stopped by a signal left behind. A
+    marker as old as that is one such a server left (a run lasts minutes), not a run."""
     if not root.is_dir():
         return
     oldest = time.time() - ttl
+    folders = []
     for folder in root.iterdir():
         try:
+            if folder.is_dir():
+                folders.append((folder.stat().st_mtime, folder))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    folders.sort(reverse=True)
+    for rank, (mtime, folder) in enumerate(folders):
+        try:
             marker = folder / RUNNING
-            if (folder.is_dir() and folder.stat().st_mtime < oldest
+            if ((mtime < oldest or rank >= keep)
                     and (not marker.exists() or marker.stat().st_mtime < oldest)):
                 shutil.rmtree(folder, ignore_errors=True)
-        except OSError:  # gone meanwhile, or not ours to read
+        except OSError:
             continue
 
 
