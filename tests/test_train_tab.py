@@ -12,6 +12,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -359,7 +360,19 @@ def test_push_refuses_without_a_trained_model_a_repo_id_or_a_token(tmp_path, mon
     assert "your-name/model-name" in push_to_hub(["me/model"], "hf_x", False, str(tmp_path))
     assert "paste a Hugging Face access token" in push_to_hub("me/model", 12345, False, str(tmp_path))
     assert "train a model first" in push_to_hub("me/model", "hf_x", False, 7)
+    # its files swept to make room while the session lived on: it said "train a model first" to one who had
+    assert "cleared to make room" in push_to_hub("me/model", "hf_x", False, str(tmp_path / "swept" / "my-ae-1"))
     assert calls == []
+
+
+def test_a_session_keeps_the_files_of_its_latest_run_only(small_data, tmp_path):
+    # Download and Push offer the latest run: the earlier runs' files only filled the disk
+    first = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
+    second = list(run_training("ae", 1, 0, 64, 1e-3, first.models, session_dir=tmp_path, data=small_data))[-1]
+    assert set(second.models) == {"my ae #1", "my ae #2"}  # both models stay in the session
+    kept = {p.name for p in tmp_path.iterdir() if p.is_dir() or p.suffix == ".zip"}
+    assert kept == {Path(second.checkpoint).name, Path(second.download).name}
+    assert not Path(first.checkpoint).exists()
 
 
 def test_push_sends_the_visitors_token_and_never_shows_it(tmp_path, monkeypatch):

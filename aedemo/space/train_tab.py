@@ -7,6 +7,7 @@ the tab shows, a TrainView at a time.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -50,9 +51,9 @@ CANCELLED = "cancelled"
 # its browser tab closes, but never that of a call without a page (a /call/train request, gradio_client without
 # its heartbeat): 36 such runs kept 299 MB on disk and 160 MB of models for good.
 SESSION_TTL_SECONDS = 6 * 3600
-# Session folders kept on disk, the newest by their last run: a run keeps ~8-15 MB of files, and callers without a
-# page, each call a new session, could otherwise add ~15 GB an hour for the 6 hours above.
-MAX_SESSION_FOLDERS = 100
+# Session folders kept on disk, the newest by their last run (or push), each with its latest run only (~8-15 MB):
+# callers without a page, each call a new session, could otherwise add ~15 GB an hour for the 6 hours above.
+MAX_SESSION_FOLDERS = 200
 
 HELP = """\
 Train any of the models from scratch and watch it learn: the loss curve updates live, and after each epoch the
@@ -267,6 +268,12 @@ def _keep_files(
         archive = save_run(model, run_folder, done, data)
     except Exception as e:  # the model still works in this session; only its files are missing
         return None, None, f"saving its files failed ({type(e).__name__}: {e}), so it cannot be downloaded"
+    # the earlier runs' files: Download and Push offer the latest run only (the models stay in the session)
+    for path in folder.iterdir():
+        if path.is_dir() and path != run_folder:
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.suffix == ".zip" and path != archive:
+            path.unlink(missing_ok=True)
     return str(run_folder), str(archive), "download it or push it to the Hub below"
 
 
@@ -448,8 +455,13 @@ def push_to_hub(repo_id: str, token: str, private: bool, checkpoint: str | None)
     # the Textbox sends text; a direct call may send anything, which gets the same messages as bad text
     repo_id = repo_id.strip() if isinstance(repo_id, str) else repo_id or ""
     token = token.strip() if isinstance(token, str) else ""
-    if not isinstance(checkpoint, str | os.PathLike) or not checkpoint or not Path(checkpoint).is_dir():
+    if not isinstance(checkpoint, str | os.PathLike) or not checkpoint:
         return "**Not pushed:** train a model first; the push sends the latest model trained in this session."
+    if not Path(checkpoint).is_dir():
+        return (f"**Not pushed:** the files of this session's latest model were cleared to make room (the Space "
+                f"keeps those of the {MAX_SESSION_FOLDERS} sessions that trained last); train it again to push it.")
+    with contextlib.suppress(OSError):  # the session's folder counts as its newest, so no sweep clears it meanwhile
+        os.utime(Path(checkpoint).parent)
     if not repo_id:
         return "**Not pushed:** enter a repository id, `your-name/model-name` (it is created if it does not exist)."
     try:
