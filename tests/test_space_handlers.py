@@ -384,12 +384,14 @@ def test_the_plain_ae_is_sampled_at_random_codes_beside_the_priors(store):
 
 def test_a_model_generate_cannot_use_is_refused_naming_the_ones_it_can(store):
     # named from the models loaded: a model a contributor adds to the registry is offered too
-    priors = [label for label, _ in store.choices(generative=True)]
-    if "cvae" not in store.models or not priors:
-        pytest.skip("no CVAE checkpoint")
-    status = generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, ["dae"])[-1]
-    assert "Denoising AE has no prior" in status and all(label in status for label in priors)
     unconditional = [label for label, _ in store.choices(generative=True, conditional=False)]
+    if "cvae" not in store.models or not unconditional:
+        pytest.skip("no CVAE checkpoint")
+    status = generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, ["dae"])[-1]  # a slot the CVAE cannot fill
+    assert "Denoising AE has no prior" in status and all(label in status for label in unconditional)
+    assert "CVAE" not in status
+    status = generate_tab.generate(store, "dae", 5, 9, 1.0, 3, [])[-1]
+    assert "Denoising AE has no prior to sample from; choose the CVAE." in status
     status = generate_tab.generate(store, "vae", 5, 9, 1.0, 3, [])[-1]
     assert "choose a conditional model, the CVAE." in status
     status = generate_tab.generate(store, "cvae", 5, 9, 1.0, 3, ["cvae"])[-1]

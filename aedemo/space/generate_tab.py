@@ -41,7 +41,7 @@ def _model(store: ModelStore, name: str | None, session_models: dict | None, *, 
     if not model.generative and not (conditional is False and name == NO_PRIOR_MODEL):
         also = " (or, to compare, the plain AE at random codes)" if conditional is False else ""
         raise UserInputError(f"{display_name(name)} has no prior to sample from; choose "
-                             f"{_one_of(store, None)}{also}.")
+                             f"{_one_of(store, conditional)}{also}.")
     if conditional is not None and model.conditional != conditional:
         kind = "a conditional model" if conditional else "an unconditional one"
         raise UserInputError(f"{display_name(name)} cannot be used here: choose {kind}, "
