@@ -134,9 +134,19 @@ def _check_size(width: int, height: int) -> None:
         raise InvalidImageError(f"the image is too small ({width}x{height} pixels) to hold a digit")
 
 
+def image_size(source: str | os.PathLike | bytes | bytearray | memoryview) -> tuple[int, int]:
+    """(width, height) of an image file or its bytes, read from its header without decoding it; InvalidImageError
+    for what cannot be read (or claims more pixels than PIL itself opens), in the words a whole read gives."""
+    with _decoding(), Image.open(_file_like(source)) as im:
+        return im.size
+
+
+def _file_like(source: str | os.PathLike | bytes | bytearray | memoryview) -> Any:
+    return io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source
+
+
 def _read_file(source: str | os.PathLike | bytes | bytearray | memoryview) -> tuple[Luminance, np.ndarray | None]:
-    fp = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source
-    with _decoding(), Image.open(fp) as im:  # reads the header only, so the size is checked before any decoding
+    with _decoding(), Image.open(_file_like(source)) as im:  # the header only: the size is checked before decoding
         _check_size(*im.size)
         im.load()
         # phone photos come sideways with a rotation tag; in place, as a copy of a 25-MP picture would cost its size

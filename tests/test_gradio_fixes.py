@@ -12,7 +12,10 @@ from types import SimpleNamespace
 import gradio as gr
 import httpx
 import pytest
+from fastapi import HTTPException
 from gradio import route_utils
+from gradio.components.image_editor import EditorData
+from gradio.data_classes import FileData
 from PIL import Image
 
 from aedemo.space import gradio_fixes
@@ -100,19 +103,43 @@ def _png(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
-def test_the_sketchpad_refuses_a_huge_picture_before_decoding_it():
+def _stroke_png() -> bytes:
+    stroke = io.BytesIO()
+    Image.new("LA", (280, 280)).save(stroke, "png")  # the canvas's size
+    return stroke.getvalue()
+
+
+def test_the_sketchpad_refuses_huge_or_many_pictures_before_decoding_them(tmp_path):
     # Gradio decoded every picture of a sketchpad value in full: a 0.5 MB PNG of 12000x12000 cost 2.2 GB
     gradio_fixes.install()
     sketch = gr.Sketchpad(type="numpy", image_mode="RGBA")
-    with pytest.raises(gr.Error, match="at most 25 megapixels; this one is 12000x12000"):
-        sketch.convert_and_format_image(_png(12000, 12000))  # decoded, its 64 bytes of data would be "truncated"
-    stroke = io.BytesIO()
-    Image.new("LA", (280, 280)).save(stroke, "png")  # the canvas's size
-    assert sketch.convert_and_format_image(stroke.getvalue()).shape == (280, 280, 4)
+
+    def picture(name: str, content: bytes) -> FileData:
+        (tmp_path / name).write_bytes(content)
+        return FileData(path=str(tmp_path / name))
+
+    bomb, big, stroke = picture("bomb.png", _png(12000, 12000)), picture("big.png", _png(4000, 4000)), picture(
+        "stroke.png", _stroke_png())
+    refusals = {  # decoded, these headers' 64 bytes of data would be "truncated": the message shows none was
+        "megapixels in all": EditorData(composite=bomb),
+        "48,000,000 pixels": EditorData(layers=[big, big, big]),  # each under the limit, not all together
+        "7 pictures": EditorData(background=stroke, layers=[stroke] * 5, composite=stroke),
+    }
+    for words, value in refusals.items():
+        with pytest.raises(gr.Error, match=words):
+            sketch.preprocess(value)
+    drawn = sketch.preprocess(EditorData(layers=[stroke], composite=stroke))
+    assert drawn["composite"].shape == (280, 280, 4) and len(drawn["layers"]) == 1
+    # strokes posted as blobs first are checked alike, and forgotten once refused
+    sketch.accept_blobs(SimpleNamespace(data={"type": "composite", "index": None, "id": "s1"},
+                                        files=[("blob", _png(12000, 12000))]))
+    with pytest.raises(gr.Error, match="megapixels in all"):
+        sketch.preprocess(EditorData(id="s1"))
+    assert "s1" not in sketch.blob_storage
 
 
-def _blob(index: object, stroke: str) -> SimpleNamespace:
-    return SimpleNamespace(data={"type": "layer", "index": index, "id": stroke}, files=[("blob", b"png")])
+def _blob(index: object, stroke: str, content: bytes = b"png") -> SimpleNamespace:
+    return SimpleNamespace(data={"type": "layer", "index": index, "id": stroke}, files=[("blob", content)])
 
 
 def test_the_sketchpad_s_blob_route_bounds_the_layer_index_and_the_strokes_it_keeps():
@@ -120,15 +147,25 @@ def test_the_sketchpad_s_blob_route_bounds_the_layer_index_and_the_strokes_it_ke
     gradio_fixes.install()
     sketch = gr.Sketchpad()
     assert getattr(sketch.accept_blobs, "_is_server_fn", False)  # Gradio's route calls only functions so marked
-    for index in (10_000_000, -1, "2**62", 2**62):
-        with pytest.raises(gr.Error, match="layer index"):
+    for index in (10_000_000, -1, "2**62", "²", gradio_fixes.MAX_LAYERS):
+        with pytest.raises(HTTPException) as refused:
             sketch.accept_blobs(_blob(str(index), "attack"))
+        assert refused.value.status_code == 400 and "layer index" in refused.value.detail
+    with pytest.raises(HTTPException) as refused:
+        sketch.accept_blobs(_blob("0", "attack", b"\0" * (gradio_fixes.MAX_STROKE_BYTES + 1)))
+    assert refused.value.status_code == 413
     assert "attack" not in sketch.blob_storage
     for n in range(gradio_fixes.MAX_WAITING_STROKES + 10):
         sketch.accept_blobs(_blob("0", f"stroke-{n}"))
     assert len(sketch.blob_storage) == gradio_fixes.MAX_WAITING_STROKES
     assert f"stroke-{gradio_fixes.MAX_WAITING_STROKES + 9}" in sketch.blob_storage  # the latest stay
     assert "stroke-0" not in sketch.blob_storage
+    # and their bytes: at most MAX_WAITING_BYTES wait, the latest stroke always kept
+    per_stroke = gradio_fixes.MAX_STROKE_BYTES
+    for n in range(gradio_fixes.MAX_WAITING_BYTES // per_stroke + 5):
+        sketch.accept_blobs(_blob("0", f"large-{n}", b"\0" * per_stroke))
+    waiting = sum(gradio_fixes._stroke_bytes(s) for s in sketch.blob_storage.values())
+    assert waiting <= gradio_fixes.MAX_WAITING_BYTES and f"large-{n}" in sketch.blob_storage
     sketch.accept_blobs(SimpleNamespace(data={"type": "composite", "index": "null", "id": "s"}, files=[("b", b"p")]))
     assert sketch.blob_storage["s"].composite == b"p"
 
@@ -142,5 +179,5 @@ def test_the_served_app_refuses_a_huge_layer_index_and_files_past_its_upload_lim
                                 "fn_name": "accept_blobs", "type": "layer", "index": str(index), "id": "probe"})
 
     assert post(0).status_code == 200
-    assert post(10_000_000).status_code != 200
+    assert post(10_000_000).status_code == 400
     assert post(0, b"\0" * (51 * 2**20)).status_code == 413  # launch_kwargs' max_file_size

@@ -59,7 +59,8 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
 # many newer ones push it out (least recently used first): 0.28 MiB a session here, so Gradio's default of 10,000 would
 # hold 2.8 GB (benchmarks/session_memory.py). A session pushed out loses its State: its drawing, its trained models.
 SESSIONS_KEPT = 1000
-# The largest file Gradio takes (an upload, a stroke): a 25-megapixel photo is a few MB as JPEG, a PNG up to ~50.
+# The largest file Gradio takes: a photo or scan of a digit under the 25-megapixel limit fits as JPEG or as a usual
+# PNG; a larger file gets Gradio's own "too large" message.
 MAX_UPLOAD = "50mb"
 
 
@@ -70,7 +71,7 @@ def launch_kwargs() -> dict:
     the token field says; off, it also deletes what an earlier version of the app left there.
 
     max_file_size: Gradio takes files of any size by default, and keeps them an hour (a 60 MB upload was stored in
-    0.3 s); a picture of a digit under the 25-megapixel limit fits in MAX_UPLOAD.
+    0.3 s).
 
     show_error: a request Gradio refuses before any handler sees it (a sketchpad value of the wrong shape, a file
     not uploaded) gets Gradio's reason instead of a bare "Error"; the handlers themselves raise nothing a visitor

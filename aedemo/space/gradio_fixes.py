@@ -15,25 +15,28 @@ stops taking effect (a Gradio release that renames what is replaced).
    sliders change range and label with every map drawn: three more components, with their configs, per map, kept
    as long as the session. The replacement gives an updated component the id of the one it replaces.
 3. The sketchpad's event decodes every picture its value names (background, each layer, composite) in full before
-   a handler can look at one: a 0.5 MB PNG declaring 12000x12000 pixels cost 2.2 GB for the 0.07 s it takes an
-   upload to be refused. The replacement reads each picture's size first and refuses one above the app's limit
-   for any picture (aedemo.preprocess.MAX_PIXELS).
-4. The sketchpad's blob route (`ImageEditor.accept_blobs`, which the browser posts strokes to before their event)
-   makes a list as long as the layer index it is sent, and keeps every stroke whose event never came (an event
-   that `trigger_mode="always_last"` dropped, or no event at all) for good: 77 MB per 250-byte request, kept. The
-   replacement refuses a layer index past MAX_LAYERS and keeps the MAX_WAITING_STROKES latest strokes.
+   a handler can look at one, and a value may name any number of them: a 0.5 MB PNG declaring 12000x12000 pixels
+   cost 2.2 GB for the 0.07 s it takes an upload to be refused. The replacement reads the pictures' headers first
+   and refuses more than MAX_PICTURES of them, or more than the app's limit for one image in all
+   (aedemo.preprocess.MAX_PIXELS).
+4. The sketchpad's blob route (`ImageEditor.accept_blobs`, which the browser posts a stroke's pictures to before
+   its event) makes a list as long as the layer index it is sent, and keeps every stroke whose event never came
+   (one that `trigger_mode="always_last"` dropped, or none at all) for good: 77 MB per 250-byte request, kept. The
+   replacement refuses a layer index of MAX_LAYERS or more and a picture over MAX_STROKE_BYTES (HTTP 400 and 413),
+   and forgets the oldest strokes waiting beyond MAX_WAITING_STROKES or MAX_WAITING_BYTES. The strokes of all
+   visitors wait together: a flood of posts can push out a visitor's stroke before its event reads it (that
+   stroke then reads as an empty canvas, and the next one is read again), but it cannot exhaust memory.
 """
 
 from __future__ import annotations
 
 import inspect
-import io
 import os
 import time
 import warnings
 from typing import Any
 
-import PIL.Image
+from fastapi import HTTPException
 from gradio import Error, route_utils
 from gradio import __version__ as gr_version
 from gradio.blocks import Block
@@ -41,10 +44,13 @@ from gradio.components.image_editor import ImageEditor
 from gradio.data_classes import FileData
 from gradio.state_holder import SessionState
 
-from ..preprocess import MAX_PIXELS
+from ..preprocess import MAX_PIXELS, InvalidImageError, image_size
 
-MAX_LAYERS = 8  # the Draw tab's sketchpad has one layer; an editor with layers, a few
-MAX_WAITING_STROKES = 64  # per editor, all visitors together: strokes posted whose event has not come (yet)
+MAX_LAYERS = 4  # the Draw tab's sketchpad has one layer
+MAX_PICTURES = MAX_LAYERS + 2  # and a background and a composite
+MAX_STROKE_BYTES = 2 * 2**20  # one picture of a stroke: the 280x280 canvas's PNG takes at most ~0.3 MB
+MAX_WAITING_STROKES = 256  # per editor, all visitors together: strokes posted whose event has not come (yet)
+MAX_WAITING_BYTES = 32 * 2**20
 
 
 def delete_files_created_by_app(blocks: Any, age: float | None) -> None:
@@ -82,37 +88,56 @@ def _set_keeping_ids(self: SessionState, key: int, value: Any) -> None:
     _set_in_session(self, key, value)
 
 
-_convert_and_format_image = ImageEditor.convert_and_format_image
+_preprocess = ImageEditor.preprocess
 
 
-def convert_and_format_image(self: ImageEditor, file: Any, flatten_on_white: bool = False) -> Any:
-    """ImageEditor.convert_and_format_image, refusing a picture above MAX_PIXELS before decoding it."""
-    if file is not None:
-        source = file.path if isinstance(file, FileData) else io.BytesIO(file)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # PIL's decompression-bomb warning: the limit below is the one that counts
-            with PIL.Image.open(source) as im:  # the header only
-                width, height = im.size
-        if width * height > MAX_PIXELS:
-            raise Error(f"The sketchpad's pictures are at most {MAX_PIXELS // 1_000_000} megapixels; this one is "
-                        f"{width}x{height}.")
-    return _convert_and_format_image(self, file, flatten_on_white)
+def preprocess(self: ImageEditor, payload: Any) -> Any:
+    """ImageEditor.preprocess, refusing a value of more than MAX_PICTURES pictures, or of more than MAX_PIXELS in
+    all, from their headers, before any is decoded."""
+    held = None if payload is None else self.blob_storage.get(payload.id) if payload.id is not None else payload
+    if held is not None:
+        pictures = [p for p in (held.background, *(held.layers or []), held.composite) if p is not None]
+        try:
+            if len(pictures) > MAX_PICTURES:
+                raise InvalidImageError(f"it holds {len(pictures)} pictures; a sketchpad sends at most {MAX_PICTURES}")
+            pixels = sum(w * h for w, h in (image_size(p.path if isinstance(p, FileData) else p) for p in pictures))
+            if pixels > MAX_PIXELS:
+                raise InvalidImageError(f"its pictures hold {pixels:,} pixels; the limit is "
+                                        f"{MAX_PIXELS // 1_000_000} megapixels in all")
+        except InvalidImageError as e:
+            if payload.id is not None:
+                self.blob_storage.pop(payload.id, None)  # as Gradio's preprocess does with the strokes it reads
+            raise Error(f"The sketchpad's value is refused: {e}.") from None
+    return _preprocess(self, payload)
 
 
 _accept_blobs = ImageEditor.accept_blobs
 
 
 def accept_blobs(self: ImageEditor, data: Any) -> None:
-    """ImageEditor.accept_blobs, refusing a layer index past MAX_LAYERS, then forgetting all but the
-    MAX_WAITING_STROKES latest strokes."""
+    """ImageEditor.accept_blobs, refusing a layer index of MAX_LAYERS or more and a picture over MAX_STROKE_BYTES,
+    then forgetting the oldest strokes past MAX_WAITING_STROKES or MAX_WAITING_BYTES."""
     index = data.data.get("index")
-    if index not in (None, "", "null") and not (str(index).isdigit() and int(index) < MAX_LAYERS):
-        raise Error(f"A layer index is a whole number below {MAX_LAYERS}, not {str(index)[:20]!r}.")
+    if index not in (None, "", "null") and not (str(index).isdecimal() and int(index) < MAX_LAYERS):
+        raise HTTPException(400, f"A layer index is a whole number below {MAX_LAYERS}, not {str(index)[:20]!r}.")
+    if any(len(content) > MAX_STROKE_BYTES for _, content in data.files):
+        raise HTTPException(413, f"A stroke's picture takes at most {MAX_STROKE_BYTES // 2**20} MB.")
     _accept_blobs(self, data)
-    waiting = self.blob_storage
-    excess = len(waiting) - MAX_WAITING_STROKES
-    for key in list(waiting)[:max(excess, 0)]:  # the oldest: a dict keeps the order strokes came in
-        waiting.pop(key, None)  # popped meanwhile by its event, in another thread: gone either way
+    _forget_oldest(self.blob_storage)
+
+
+def _stroke_bytes(stroke: Any) -> int:
+    return sum(len(p) for p in (stroke.background, stroke.composite, *stroke.layers) if p is not None)
+
+
+def _forget_oldest(waiting: dict) -> None:
+    strokes = list(waiting.items())  # a copy: their events pop them from other threads meanwhile
+    total, excess = sum(_stroke_bytes(stroke) for _, stroke in strokes), len(strokes) - MAX_WAITING_STROKES
+    for key, stroke in strokes:  # oldest first: a dict keeps the order strokes came in
+        if excess <= 0 and total <= MAX_WAITING_BYTES:
+            break
+        waiting.pop(key, None)
+        excess, total = excess - 1, total - _stroke_bytes(stroke)
 
 
 accept_blobs._is_server_fn = True  # type: ignore[attr-defined]  # Gradio's route calls only functions so marked
@@ -130,7 +155,7 @@ def install() -> None:
     with a warning."""
     fixes = ((route_utils, "delete_files_created_by_app", delete_files_created_by_app),
              (SessionState, "__setitem__", _set_keeping_ids),
-             (ImageEditor, "convert_and_format_image", convert_and_format_image),
+             (ImageEditor, "preprocess", preprocess),
              (ImageEditor, "accept_blobs", accept_blobs))
     for owner, name, replacement in fixes:
         replaced = getattr(owner, name, None)
