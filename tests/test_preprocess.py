@@ -13,7 +13,7 @@ from PIL import Image, ImageFilter
 
 from aedemo.data import load_mnist
 from aedemo.evaluate import load_classifier
-from aedemo.preprocess import MAX_PIXELS, InvalidImageError, canvas_to_mnist
+from aedemo.preprocess import MAX_PIXELS, InvalidImageError, canvas_to_mnist, image_size
 
 PER_CLASS = 2  # 20 digits: enough to see every shape, cheap enough for the suite
 
@@ -469,3 +469,12 @@ def test_big_16_bit_and_float_uploads_are_shrunk_first_like_8_bit_ones(mode):
         tracemalloc.stop()
     assert peak < 40 * 2**20, f"{peak / 2**20:.0f} MB of arrays for a {big.mode} picture"  # was 115-140 MB
     assert similarity(digit, eight_bit) > 0.95
+
+
+def test_image_size_reads_the_header_only():
+    # what the Space checks a sketchpad's pictures by, before Gradio decodes them
+    assert image_size(_png_claiming(12000, 9000)) == (12000, 9000)  # its data would not decode: never read
+    with pytest.raises(InvalidImageError, match="not a recognised image format"):
+        image_size(b"not a picture")
+    with pytest.raises(InvalidImageError, match="too large"):  # past PIL's own limit, refused by PIL at the header
+        image_size(_png_claiming(20000, 20000))
