@@ -284,4 +284,4 @@ def test_a_sketchpad_layer_that_is_no_image_is_told_so(client, tmp_path):
     with pytest.raises(AppError) as refused:
         client.predict({"background": None, "layers": [layer], "composite": layer}, ["ae"], "ae",
                        api_name="/reconstruct_drawing")
-    assert "cannot identify image file" in str(refused.value)
+    assert "could not read the image: not a recognised image format" in str(refused.value)
