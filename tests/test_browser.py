@@ -190,6 +190,22 @@ def test_the_latent_map_opens_a_test_digit_from_the_keyboard(page):
     assert page.locator("#latent-original img").count() == 1
 
 
+def test_a_value_typed_past_a_latent_sliders_end_is_decoded_at_the_end(page):
+    # Gradio clamps the box only on blur, after sending the value: 50 was refused in words of the map's wider range
+    # while the box then showed the slider's end beside the digit decoded before
+    page.get_by_role("tab", name="Latent", exact=True).click()
+    page.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
+    status = "document.querySelector('#latent-status').innerText"
+    number = page.locator("#latent-axis-1 input[type=number]")
+    end = float(number.get_attribute("max"))
+    number.fill("50")
+    number.press("Enter")
+    page.wait_for_function(f"() => {status}.startsWith('Decoded at ({end:.2f}, ')", timeout=WAIT_MS)
+    number.blur()
+    assert float(number.input_value()) == end
+    assert page.locator(".toast-body.warning").count() == 0
+
+
 def test_the_view_control_says_2d_when_a_2d_code_is_mapped(page, store):
     if "cvae" not in store.models:
         pytest.skip("no CVAE checkpoint")

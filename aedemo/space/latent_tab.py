@@ -21,6 +21,18 @@ VIEWS = ("2-D", "3-D")
 DEFAULT_MODEL = "vae"
 GRID_SIDE = 15  # places per side of the decoded grid: Kingma & Welling's figure 4 shows 20; 15 fit a phone
 SLIDER_RANGE = 4.0  # until a map is drawn, sliders span +-4 (a unit Gaussian prior's codes sit well inside)
+# Gradio 6.31's slider clamps a value typed past its end only when the box loses focus, after sending the value as
+# typed: the map refused 50 in words of its own wider range while the box went on to show the slider's end, beside
+# the digit decoded before. Clamped as it is typed, the digit decoded is the one at the place the box shows.
+CLAMP_TYPED_JS = """
+document.addEventListener('input', (event) => {
+  const box = event.target;
+  if (!box.matches || !box.matches('.latent-axis input[type=number]')) return;
+  const value = parseFloat(box.value), low = parseFloat(box.min), high = parseFloat(box.max);
+  if (Number.isFinite(value) && value > high) box.value = high;
+  else if (Number.isFinite(value) && value < low) box.value = low;
+}, true);
+"""
 # The events that redraw the map run one at a time, in the order they came: opening the tab (which redraws it for a
 # new Draw tab digit) and then picking another model left the first model's map on show when the two ran side by side.
 # The line is the whole server's, not a session's (Gradio has no other): a map takes 10-95 ms, so a visitor waits
@@ -422,9 +434,9 @@ def build_latent_tab(
         with gr.Column(scale=3, min_width=240):
             decoded = digit_image("Decoded", elem_id="latent-decoded")
             original = digit_image("Test digit clicked", elem_id="latent-original")
-            c1 = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label="axis 1")
-            c2 = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label="axis 2")
-            c3 = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label="axis 3")
+            c1, c2, c3 = (gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label=f"axis {a}",
+                                    elem_classes=["latent-axis"], elem_id=f"latent-axis-{a}") for a in (1, 2, 3))
+            gr.HTML("", js_on_load=CLAMP_TYPED_JS, elem_id="latent-clamp-typed")
             digit = gr.Dropdown(list(range(N_CLASSES)), value=0, label="Class the CVAE draws",
                                 visible=first is not None and store.get(first).conditional)
             status = gr.Markdown(elem_classes=["status-line"], elem_id="latent-status")
