@@ -616,3 +616,21 @@ def test_a_run_is_admitted_unless_its_session_has_one_waiting_or_the_queue_is_lo
     assert train_tab.admit_run(["b", "c", "d"], "a") == ("3 runs are waiting to train on this Space: try again in a "
                                                         "few minutes.")
     assert train_tab.admit_run([None, None], None) is None  # no session to tell apart: only the Space's cap
+
+
+def test_past_the_models_kept_in_memory_the_oldest_is_let_go_and_says_so(small_data, tmp_path, store, monkeypatch):
+    # each /call/train is a session of its own: a model in each of the 1,000 sessions kept could fill the memory
+    from aedemo.space import draw_tab
+    from aedemo.space import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_TRAINED_IN_MEMORY", 1)
+    monkeypatch.setattr(store_module, "_trained", [])
+    first = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path / "a", data=small_data))[-1].models
+    assert store.get("my ae #1", first) is first["my ae #1"]
+    second = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path / "b", data=small_data))[-1].models
+    assert store.get("my ae #1", second) is second["my ae #1"]  # the newest stays
+    with pytest.raises(store_module.ModelUnavailable, match="let go to free memory.*train it again"):
+        store.get("my ae #1", first)
+    digit = small_data.x_test[0].float().div(255).numpy()
+    *_, status, _ = draw_tab.reconstruct_digit(store, digit, ["my ae #1"], "my ae #1", first)
+    assert "let go to free memory" in status  # in words, in the tab that asked for it

@@ -78,6 +78,30 @@ class Projection:
         return coords @ self.components + self.mean
 
 
+# Models trained in the Train tab kept in memory, all sessions together. Each /call/train is a session of its own,
+# and a trained model (~8-12 MB) in each of the 1,000 sessions Gradio keeps could fill a Space's memory: past this
+# many, the oldest is let go (its weights freed; its name stays in its session's lists, and says so when chosen).
+MAX_TRAINED_IN_MEMORY = 100
+_trained: list[weakref.ref] = []
+_trained_lock = threading.Lock()
+
+
+def keep_trained(model: torch.nn.Module) -> None:
+    """Count `model` among the trained models kept in memory, letting go of the oldest past MAX_TRAINED_IN_MEMORY."""
+    with _trained_lock:
+        _trained.append(weakref.ref(model))
+        _trained[:] = [ref for ref in _trained if ref() is not None]  # sessions gone took theirs with them
+        while len(_trained) > MAX_TRAINED_IN_MEMORY:
+            oldest = _trained.pop(0)()
+            if oldest is not None:
+                oldest.to("meta")  # weights without storage: the memory goes, the object its session holds stays
+
+
+def let_go(model: torch.nn.Module) -> bool:
+    """Whether keep_trained() let go of `model` to free memory."""
+    return any(t.is_meta for t in model.parameters()) or any(t.is_meta for t in model.buffers())
+
+
 def display_name(name: str) -> str:
     """A shipped variant's name as the models name themselves ("Denoising AE"); a session model's as it is."""
     return AUTOENCODERS[name].display_name if name in AUTOENCODERS else name
@@ -181,6 +205,9 @@ class ModelStore:
         if not isinstance(name, str):  # an API call can send anything where a dropdown sends a name
             raise ModelUnavailable(f"A model is named by a string, not {type(name).__name__} {name!r:.40}.")
         if session_models and name in session_models:
+            if let_go(session_models[name]):
+                raise ModelUnavailable(f"{name} was let go to free memory (the Space keeps the {MAX_TRAINED_IN_MEMORY} "
+                                       "models trained last, by all visitors); train it again.")
             return session_models[name]
         if name in self.models:
             return self.models[name]

@@ -35,7 +35,7 @@ from ..models import AUTOENCODERS, VARIANTS, Autoencoder, build_model
 from ..train import TrainConfig
 from . import train_worker as worker
 from .inputs import MAX_SEED, UserInputError, parse_float, parse_seed
-from .store import display_name
+from .store import display_name, keep_trained
 from .train_worker import StopFlag, TrainingData
 from .ui import UNSEEN_LABEL
 
@@ -396,6 +396,7 @@ def _train_and_report(
                 model = build_model(**payload["config"])
                 model.load_state_dict(payload["state_dict"])
                 models[name] = model.eval()
+                keep_trained(model)
                 view.checkpoint, view.download, saved = _keep_files(model, folder, name, payload, data)
                 view.models, view.progress = dict(models), 1.0
                 # a run stopped mid-epoch says how far it got: its last, partial epoch counts as one in the history
