@@ -78,15 +78,19 @@ def _load(name: str, device: str | torch.device, hub_kwargs: dict[str, Any]) -> 
         return load_from_hub(name, device=device, **hub_kwargs)
     except HubError as e:
         if not Path(name.split("/")[0]).is_dir():
-            raise
+            # README's "checkpoints/vae" run from another folder reads as a Hub id: say the path was tried too
+            raise type(e)(f"{e}; nor is there a local folder {name} (a relative path starts from the working "
+                          "directory)") from None
         # "checkpoints/vea" beside a folder "checkpoints": far more likely a mistyped path than a Hub id
         raise type(e)(f"{missing}; as a Hub repo id: {e}") from None
 
 
 def _path_not_repo_id(name: str) -> bool:
-    """A string only a path can be: a Hub id is one "owner/name" and begins with none of ".", "/", "~"."""
+    """A string only a path can be: a Hub id is one "owner/name", begins with none of ".", "/", "~" and does not end
+    in "/"."""
     separators = {os.sep, os.altsep} - {None, "/"}  # a Windows path's backslashes
-    return name.count("/") != 1 or name.startswith((".", "/", "~")) or any(sep in name for sep in separators)
+    return (name.count("/") != 1 or name.startswith((".", "/", "~")) or name.endswith("/")
+            or any(sep in name for sep in separators))
 
 
 __all__ = [

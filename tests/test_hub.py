@@ -368,7 +368,8 @@ def test_malformed_id(repo_id, monkeypatch):
         aedemo.load_model(repo_id)
 
 
-@pytest.mark.parametrize("name", ["no-such-folder", "a/b/c", "./x/y", "./x", "../x", "/no-such-x", "~/no-such-x"])
+@pytest.mark.parametrize("name", ["no-such-folder", "a/b/c", "./x/y", "./x", "../x", "/no-such-x", "~/no-such-x",
+                                  "no-such-folder/"])
 def test_missing_folder_that_is_no_repo_id(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(hub, "snapshot_download", lambda *a, **k: pytest.fail("a local path reached the Hub"))
@@ -392,10 +393,12 @@ def test_a_mistyped_folder_shaped_like_a_repo_id_says_no_such_folder(checkpoints
         aedemo.load_model(f"{checkpoints.name}/vea")
     assert str(e.value).startswith(f"{checkpoints.name}/vea: no such checkpoint folder; as a Hub repo id: ")
     assert "cannot reach the Hub" in str(e.value) and "cvae" not in str(e.value)  # what the folder holds is not told
-    monkeypatch.chdir(tmp_path)  # no such folder here: an ordinary Hub failure
+    monkeypatch.chdir(tmp_path)  # no such folder here: the Hub's failure first, then that no path was found either
     with pytest.raises(hub.HubConnectionError) as e:
-        aedemo.load_model(f"{checkpoints.name}/vea")
-    assert "no such checkpoint folder" not in str(e.value)
+        aedemo.load_model(f"{checkpoints.name}/vae")
+    assert str(e.value).startswith(f"cannot reach the Hub for {checkpoints.name}/vae: OSError")
+    assert str(e.value).endswith(f"; nor is there a local folder {checkpoints.name}/vae (a relative path starts from "
+                                 "the working directory)")
 
 
 def fail_with(monkeypatch, error: Exception) -> None:
