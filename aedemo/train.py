@@ -127,7 +127,8 @@ def train(
     begun is still evaluated and reported), on_epoch's after that epoch.
 
     `data` = (train_images, train_labels, test_images, test_labels) as uint8/int64 tensors; loaded from
-    `config.data_dir` (see aedemo.data.load_mnist) when not given.
+    `config.data_dir` (see aedemo.data.load_mnist) when not given. A checkpoint saved from data given here says so
+    in its metrics.json and model card, with the sizes.
 
     On the CPU, training first sets glibc's malloc, for the whole process and for good, to keep freed memory for
     reuse (aedemo/allocator.py: each step would otherwise fault its activations in again); a long-lived program
@@ -143,6 +144,10 @@ def train(
     except (TypeError, ValueError, RuntimeError) as e:
         raise ConfigError(f"model_config: {e}") from None
 
+    # data given in code: the recorded command (which reads MNIST) does not reproduce it, and metrics.json says so
+    data_note = None if data is None else (
+        f"{len(data[0]):,} training digits given to train() in code; test figures on the {len(data[2]):,} test "
+        "digits given with them (the command records the settings, not this data)")
     if data is None:
         data = (*load_mnist("train", config.data_dir), *load_mnist("test", config.data_dir))
     # The whole dataset lives on the training device, as uint8 (a quarter of float's memory): a batch is an index
@@ -171,7 +176,7 @@ def train(
                                f"try a lower learning rate than {config.lr:g}", steps, history)
     result = TrainResult(model, history, seconds, str(device), stopped, steps)
     if config.out:
-        save_trained(result, config, x_test, y_test)
+        save_trained(result, config, x_test, y_test, data_note)
     return result
 
 
@@ -361,10 +366,12 @@ def _fit_closed_form(
 
 
 def save_trained(
-    result: TrainResult, config: TrainConfig, x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None
+    result: TrainResult, config: TrainConfig, x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
+    data_note: str | None = None,
 ) -> None:
     """Write the checkpoint with its metrics.json: figures on the run's test set (uint8 images [N,28,28] and labels,
-    as train() takes them; by default config.data_dir's) plus how it was trained."""
+    as train() takes them; by default config.data_dir's) plus how it was trained. `data_note`: what the data was,
+    when not the MNIST splits the command reads (its "data" field, which the model card shows)."""
     if not config.out:  # refused before the evaluation's time is spent, in words rather than os.fspath's TypeError
         raise ConfigError("out: config.out is None; save_trained writes the checkpoint to config.out, so name a "
                           "folder there (e.g. dataclasses.replace(config, out='checkpoints/my-run'))")
@@ -372,7 +379,8 @@ def save_trained(
         x_test, y_test = load_mnist("test", config.data_dir)
     model = on_cpu(result.model)  # evaluated and saved from the CPU
     test = evaluate_model(model, to_float(x_test.cpu()), y_test.cpu())
-    save_checkpoint(model, config.out, {"test": test, "training": training_record(result, config)})
+    training = {**training_record(result, config), **({"data": data_note} if data_note else {})}
+    save_checkpoint(model, config.out, {"test": test, "training": training})
 
 
 def train_command(config: TrainConfig) -> str:

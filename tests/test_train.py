@@ -201,6 +201,19 @@ def test_out_and_data_dir_may_be_paths_and_start_with_a_tilde(tmp_path, monkeypa
     assert f"--out {tmp_path / 'ae'}" in command and load_model(tmp_path / "ae").variant == "ae"
 
 
+def test_a_checkpoint_trained_on_data_given_in_code_says_so_and_its_card_claims_no_official_test_set(tmp_path):
+    from aedemo.card import model_card
+    from aedemo.checkpoint import read_config, read_metrics
+
+    train(config(epochs=1, out=str(tmp_path / "ae")), data=TINY)
+    metrics = read_metrics(tmp_path / "ae")
+    # the command reads MNIST: alone, it claimed to rebuild a run on 96 digits scored on 64
+    assert metrics["training"]["data"].startswith("96 training digits given to train() in code; test figures on "
+                                                  "the 64 test digits")
+    card = str(model_card(read_config(tmp_path / "ae"), metrics, "user/ae"))
+    assert "96 training digits given to train() in code" in card and "official MNIST test set" not in card
+
+
 def test_save_trained_without_an_out_folder_says_to_name_one(tmp_path):
     settings = config(epochs=1)
     result = train(settings, data=TINY)
