@@ -18,8 +18,9 @@ from torchvision.utils import make_grid, save_image
 
 from .checkpoint import on_cpu
 from .data import load_mnist, one_per_class, to_float
-from .evaluate import COLUMNS, eval_mode
+from .evaluate import COLUMNS
 from .models import MODEL_CLASSES, MnistClassifier
+from .models.base import eval_mode
 from .noise import corrupt
 
 GRID_NAME = "grid.png"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -15,7 +13,7 @@ import torch.nn.functional as F
 from .checkpoint import ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint, on_cpu
 from .data import batches, load_mnist, to_float
 from .models import VARIANTS, Autoencoder, MnistClassifier
-from .models.base import PROB_EPS, check_images, first_weight
+from .models.base import PROB_EPS, check_images, eval_mode, first_weight
 from .models.vae import VAE
 from .noise import corrupt
 
@@ -30,17 +28,6 @@ def psnr(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB per image (peak 1.0), shape [B]; PSNR_CAP_DB for identical images."""
     mse = (output - target).pow(2).flatten(1).mean(1).clamp_min(10 ** (-PSNR_CAP_DB / 10))
     return 10 * torch.log10(1.0 / mse)
-
-
-@contextmanager
-def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
-    """`model` in eval mode for the block, then back in the mode it was in: the caller may be mid-training."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
 
 
 @torch.no_grad()

@@ -339,6 +339,15 @@ def test_classifier_outputs_probabilities():
     assert torch.allclose(p.sum(1), torch.ones(16)) and p.min() >= 0
 
 
+def test_classifier_predicts_the_same_in_training_mode_and_leaves_its_batch_norm_statistics_alone():
+    clf = fresh("classifier")
+    expected = clf.predict_proba(X)
+    clf.train()  # mid-training, say: a caller checking predictions between steps
+    stats = {k: v.clone() for k, v in clf.state_dict().items()}
+    assert torch.allclose(clf.predict_proba(X[:4]), expected[:4], atol=1e-6)  # not this batch's own statistics
+    assert all(torch.equal(v, clf.state_dict()[k]) for k, v in stats.items()) and clf.training
+
+
 def test_classifier_checks_its_images_as_the_autoencoders_do():
     clf = fresh("classifier")
     for x, error, message in [

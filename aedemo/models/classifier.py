@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import OnDevice, Trainable, check_images, check_range, check_sizes
+from .base import OnDevice, Trainable, check_images, check_range, check_sizes, eval_mode
 
 
 class MnistClassifier(OnDevice, Trainable, nn.Module):
@@ -39,8 +39,10 @@ class MnistClassifier(OnDevice, Trainable, nn.Module):
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         """Class probabilities [B,10]; x is checked and shaped as the autoencoders take it (floats in [0, 1],
-        [B,1,28,28], [B,28,28] or [B,784])."""
-        return F.softmax(self(check_images(x, self)), dim=1)
+        [B,1,28,28], [B,28,28] or [B,784]). Always the eval-mode reading, the model left in the mode it was in: in
+        training mode, batch norm would read each batch by its own statistics, and update the running ones."""
+        with eval_mode(self):
+            return F.softmax(self(check_images(x, self)), dim=1)
 
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
