@@ -81,9 +81,10 @@ def evaluate_model(
     classifier: MnistClassifier | None = None,
 ) -> dict[str, float]:
     """The test-set figures of one model, as stored in its metrics.json, on the official test set or on
-    `x_test` (float [N,1,28,28] in [0,1]) with its labels `y_test` (int64 [N]: the CVAE and the classifier need
-    them). Computed on the CPU in float32 (a model elsewhere, or in another dtype, is copied: the test tensors, the
-    noise and the classifier are float32 on the CPU); the model's mode is left as it was."""
+    `x_test` (float [N,1,28,28] in [0,1], or uint8 [N,28,28] as load_mnist returns them) with its labels `y_test`
+    (int64 [N]: the CVAE and the classifier need them). Computed on the CPU in float32 (a model elsewhere, or in
+    another dtype, is copied: the test tensors, the noise and the classifier are float32 on the CPU); the model's
+    mode is left as it was."""
     if (x_test is None) != (y_test is None):  # the official labels would be paired with other images
         raise ValueError("give x_test and y_test together (images and their labels), or neither for the "
                          "official test set")
@@ -101,7 +102,9 @@ def _figures(
     if x_test is None or y_test is None:  # evaluate_model let both through together
         images, y_test = load_mnist("test")
         x_test = to_float(images)
-    x_test = check_images(x_test, model)  # float64 or [N,28,28] images are scored like the rest, uint8 refused
+    if isinstance(x_test, torch.Tensor) and x_test.dtype == torch.uint8:  # load_mnist's, as evaluate_terms takes
+        x_test = to_float(x_test)
+    x_test = check_images(x_test, model)  # float64 or [N,28,28] images are scored like the rest
     _check_pairs(x_test, y_test)
     if isinstance(model, MnistClassifier):
         logits = torch.cat([model(x_test[i : i + 1000]) for i in range(0, len(x_test), 1000)])

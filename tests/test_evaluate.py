@@ -271,6 +271,12 @@ def test_labels_that_are_not_one_per_image_are_refused_in_words():
         evaluate_terms(build_model("ae", hidden=[32], latent_dim=4), X[:50], Y[:20])
 
 
+def test_evaluate_model_takes_the_test_set_as_load_mnist_returns_it_as_evaluate_terms_does():
+    torch.manual_seed(0)
+    model = build_model("ae", hidden=[32], latent_dim=4)
+    assert evaluate_model(model, _images[:200], Y) == pytest.approx(evaluate_model(model, X, Y))
+
+
 def test_loss_terms_of_a_bfloat16_model_are_computed_from_any_image_layout():
     torch.manual_seed(0)
     model = build_model("ae", hidden=[32], latent_dim=4).to(torch.bfloat16)  # used to fail: Float and BFloat16
