@@ -70,6 +70,8 @@ def _fsync(path: Path) -> None:
 def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dict | None = None) -> Path:
     """Save `model` into `directory` (created if needed): model.safetensors, config.json and, when `metrics` is
     given, metrics.json (a metrics.json already there is removed otherwise: it would describe other weights).
+    A torch.compile'd model is saved as the model it wraps; one whose config no longer describes its weights is
+    refused (ValueError), as the loader would refuse the folder.
 
     Every file is first written whole into a staging folder beside them; only then are they renamed into place,
     so a save that dies while writing (a full disk, a killed process) leaves the old checkpoint as it was.
@@ -77,6 +79,8 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     weights, old config) is refused at load, and metrics.json is replaced before it, so a loaded model never
     comes with another model's figures.
     """
+    if isinstance(getattr(model, "_orig_mod", None), nn.Module):  # torch.compile's wrapper shares the model's weights
+        model = model._orig_mod
     if MODEL_CLASSES.get(getattr(model, "variant", None)) is not type(model):  # the loader could not rebuild it
         raise TypeError(f"save_checkpoint saves the models of aedemo's registry (build_model, load_model), not "
                         f"{type(model).__name__}: a new variant is registered in aedemo/models/__init__.py "
@@ -84,10 +88,21 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     # everything serialised before anything is written: a metric JSON cannot hold leaves no folder behind
     # contiguous CPU copies: safetensors stores plain buffers, and views (shared storage) are not allowed
     state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    arch = {k: v for k, v in model.config.items() if k != "variant"}
+    try:  # a config edited after the model was built would be saved, and then refused at every load
+        with torch.device("meta"):
+            problem = _mismatch(MODEL_CLASSES[model.variant](**arch), state)
+    except (TypeError, ValueError, RuntimeError) as e:
+        problem = f"cannot build {model.variant!r} from it ({e})"
+    if problem:
+        raise ValueError(f"not saved: model.config does not describe the model's weights, so the checkpoint would "
+                         f"not load: {problem}")
     weights = save(state, metadata={"format": "pt"})
     config = {**model.config, "format_version": FORMAT_VERSION, "weights_sha256": hashlib.sha256(weights).hexdigest()}
     texts = {CONFIG_NAME: json_text(config), **({METRICS_NAME: json_text(metrics)} if metrics is not None else {})}
     directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise FileExistsError(f"{directory}: a file is there; a checkpoint is a folder ({WEIGHTS_NAME}, {CONFIG_NAME})")
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=directory, prefix=".saving-"))
     try:
@@ -109,6 +124,19 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory
+
+
+def _mismatch(skeleton: nn.Module, state: dict[str, torch.Tensor]) -> str | None:
+    """Why `state` would not load into `skeleton` (the model its config describes), or None when it would."""
+    expected_keys, got_keys = set(skeleton.state_dict()), set(state)
+    if expected_keys != got_keys:
+        missing, extra = sorted(expected_keys - got_keys), sorted(got_keys - expected_keys)
+        return f"tensors do not match {CONFIG_NAME} (missing {missing[:5]}, unexpected {extra[:5]})"
+    for name, tensor in skeleton.state_dict().items():
+        if state[name].shape != tensor.shape:
+            return (f"tensor {name!r} has shape {tuple(state[name].shape)}, but {CONFIG_NAME} describes "
+                    f"{tuple(tensor.shape)}")
+    return None
 
 
 def read_config(directory: str | os.PathLike) -> dict:
@@ -204,19 +232,10 @@ def load_checkpoint(
             skeleton = MODEL_CLASSES[config["variant"]](**arch)
     except (TypeError, ValueError, RuntimeError) as e:  # torch raises RuntimeError for e.g. a negative size
         raise CheckpointError(f"{directory / CONFIG_NAME}: cannot build {config['variant']!r} from it ({e})") from None
-    expected_keys, got_keys = set(skeleton.state_dict()), set(state)
-    if expected_keys != got_keys:
-        missing, extra = sorted(expected_keys - got_keys), sorted(got_keys - expected_keys)
-        raise CheckpointError(
-            f"{weights}: tensors do not match {CONFIG_NAME} (missing {missing[:5]}, unexpected {extra[:5]})"
-        )
-    for name, tensor in skeleton.state_dict().items():
-        if state[name].shape != tensor.shape:
-            raise CheckpointError(
-                f"{weights}: tensor {name!r} has shape {tuple(state[name].shape)}, but {CONFIG_NAME} "
-                f"describes {tuple(tensor.shape)}"
-            )
-        if state[name].is_floating_point() and not torch.isfinite(state[name]).all():
+    if problem := _mismatch(skeleton, state):
+        raise CheckpointError(f"{weights}: {problem}")
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise CheckpointError(f"{weights}: tensor {name!r} holds NaN or infinite values")
     model = MODEL_CLASSES[config["variant"]](**arch)  # the shapes match the file's: as big as the file, no bigger
     model.load_state_dict(state)

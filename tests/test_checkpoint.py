@@ -354,6 +354,32 @@ def test_only_models_of_the_registry_are_saved(tmp_path):
     assert not (tmp_path / "ck").exists()
 
 
+def test_a_model_whose_config_no_longer_describes_its_weights_is_not_saved(tmp_path):
+    folder, _ = saved(tmp_path)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    model = fresh("ae", latent_dim=8)
+    model.config["latent_dim"] = 5  # saved, it was refused at every load afterwards
+    with pytest.raises(ValueError, match=r"not saved: .* tensor '.*' has shape .*8.*, but config.json describes .*5"):
+        save_checkpoint(model, folder)
+    model.config["latent_dim"] = "five"
+    with pytest.raises(ValueError, match="not saved: .*cannot build 'ae'"):
+        save_checkpoint(model, folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_compiled_model_is_saved_as_the_model_it_wraps(tmp_path):
+    model = fresh("ae")
+    save_checkpoint(torch.compile(model), tmp_path / "ck")  # said: "a new variant is registered in ..."
+    assert torch.equal(load_model(tmp_path / "ck").reconstruct(X), model.reconstruct(X))
+
+
+def test_saving_where_a_file_is_says_a_checkpoint_is_a_folder(tmp_path):
+    (tmp_path / "ck").write_text("notes")
+    with pytest.raises(FileExistsError, match="a file is there; a checkpoint is a folder"):
+        save_checkpoint(fresh("ae"), tmp_path / "ck")
+    assert (tmp_path / "ck").read_text() == "notes"
+
+
 def test_load_model_expect_names_the_model_class_and_refuses_another(tmp_path):
     from aedemo.models import VAE, Autoencoder, MnistClassifier
 
