@@ -415,8 +415,10 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument("--epochs", type=int, default=10, help="passes over the training set (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=128, help="images per step (default: %(default)s)")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (default: %(default)s)")
-    p.add_argument("--data-dir", default=None, help="folder with MNIST/raw/*.gz (default: download or cache)")
-    p.add_argument("--out", default=None, help="checkpoint folder to write (default: checkpoints/<variant>-run)")
+    p.add_argument("--data-dir", default=None, help="folder with MNIST/raw/*.gz (default: $AEDEMO_DATA_DIR, else "
+                   "an earlier download in ~/.cache/aedemo, else torchvision's download)")
+    p.add_argument("--out", default=None, help="checkpoint folder to write, replacing one there (default: "
+                   "checkpoints/<variant>-run, under the working directory)")
     p.add_argument("--device", default="auto", type=_device_name, metavar="{auto,cpu,cuda,cuda:N,mps}",
                    help="where to train (default: auto, a GPU when torch sees one)")
     p.add_argument("--seed", type=int, default=0,
