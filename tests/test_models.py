@@ -118,6 +118,15 @@ def test_cvae_needs_valid_labels_everywhere():
         m.decode(z, torch.tensor([0, 1, 2, 10]))
 
 
+def test_cvae_takes_one_class_id_for_the_whole_batch():
+    m = fresh("cvae")
+    seeded = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    assert torch.equal(m.sample(5, 3, generator=seeded()), m.sample(5, torch.full((5,), 3), generator=seeded()))
+    assert torch.equal(m.reconstruct(X[:4], torch.tensor(7)), m.reconstruct(X[:4], torch.full((4,), 7)))
+    with pytest.raises(ValueError, match="0-9"):
+        m.sample(2, 10)
+
+
 def test_cvae_labels_must_be_integer_class_ids():
     m = fresh("cvae")
     z = torch.zeros(3, m.latent_dim)

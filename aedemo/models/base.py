@@ -367,11 +367,14 @@ class Autoencoder(OnDevice, Trainable, nn.Module):
             raise TypeError(f"{self.variant} is not conditional: labels are for cvae")
         if self.conditional:
             if labels is None:
-                raise ValueError(f"{self.variant} needs labels: an int64 tensor of {n} class ids (0-9)")
+                raise ValueError(f"{self.variant} needs labels: an int64 tensor of {n} class ids (0-9), or one "
+                                 "class id for all")
             labels = torch.as_tensor(labels, device=self.device)
             if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
                 raise TypeError(f"{self.variant}'s labels must be integer class ids 0-9, got {labels.dtype}")
             labels = labels.to(torch.int64)
+            if labels.dim() == 0:  # one class id for the whole batch: sample(16, labels=3)
+                labels = labels.expand(n)
             if labels.shape != (n,):
                 raise ValueError(f"{self.variant} needs one label per image: got shape {tuple(labels.shape)} for {n}")
             if labels.numel() and (labels.min() < 0 or labels.max() >= N_CLASSES):

@@ -73,7 +73,8 @@ class CVAE(VAE):
         return torch.cat([h, weights], 1)
 
     def prior(self, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of p(z|y), each [B, latent_dim]."""
+        """Mean and log-variance of p(z|y), each [B, latent_dim], for int64 class ids [B], unchecked (training calls
+        it every step): encode(), decode() and sample() check labels first."""
         return self.prior_mu[labels], self.prior_logvar[labels]
 
     def kl(self, mu: torch.Tensor, logvar: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
