@@ -1,7 +1,9 @@
 """Checkpoints: a folder of model.safetensors + config.json (+ metrics.json), never a pickle.
 
-The layout is huggingface_hub's PyTorchModelHubMixin layout (weights in model.safetensors, the constructor's
-keyword arguments in config.json), plus the variant name so one loader rebuilds any model.
+The files are those of huggingface_hub's PyTorchModelHubMixin (weights in model.safetensors, the constructor's
+keyword arguments in config.json), and every model has the mixin's save_pretrained / from_pretrained / push_to_hub
+(aedemo/models/pretrained.py). config.json adds the variant name, so one loader rebuilds any model, a format
+version and the weights' SHA-256; so the mixin's own from_pretrained cannot read it: load_model does.
 """
 
 from __future__ import annotations

@@ -530,6 +530,24 @@ def test_push_sends_one_commit_with_exact_files(checkpoints, monkeypatch):
     assert commit["token"] == TOKEN and commit["repo_id"] == "user/aedemo-vae"
 
 
+def test_every_model_saves_loads_and_pushes_by_the_mixins_method_names(checkpoints, tmp_path, monkeypatch):
+    from aedemo.checkpoint import read_metrics
+    from aedemo.models import AE, VAE
+
+    vae = VAE.from_pretrained(checkpoints / "vae")  # what an engineer used to PyTorchModelHubMixin tries first
+    assert same_weights(vae, aedemo.load_model(checkpoints / "vae")) and not vae.training
+    with pytest.raises(CheckpointError, match="holds variant 'vae'"):
+        AE.from_pretrained(checkpoints / "vae")
+    vae.save_pretrained(tmp_path / "copy", read_metrics(checkpoints / "vae"))
+    assert folder_files(tmp_path / "copy") == folder_files(checkpoints / "vae")
+    rec = Recorder(monkeypatch)
+    url = vae.push_to_hub("user/aedemo-vae", token=TOKEN, subfolder="vae")
+    (commit,) = rec.commits
+    assert url.startswith("https://huggingface.co/user/aedemo-vae/commit/")
+    assert sorted(commit["files"]) == sorted(f"vae/{n}" for n in PUSHED if n != "metrics.json")  # none given
+    assert commit["files"]["vae/model.safetensors"] == (checkpoints / "vae" / "model.safetensors").read_bytes()
+
+
 def test_push_into_a_subfolder(checkpoints, monkeypatch):
     rec = Recorder(monkeypatch)
     hub.push_checkpoint(checkpoints / "cvae", "user/aedemo", token=TOKEN, subfolder="cvae", private=True)

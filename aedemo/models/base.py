@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .pretrained import Pretrained
+
 IMAGE_SHAPE = (1, 28, 28)
 N_PIXELS = 28 * 28
 N_CLASSES = 10
@@ -239,7 +241,7 @@ class Penalty(NamedTuple):
     axis: str  # its axis title
 
 
-class Autoencoder(OnDevice, Trainable, nn.Module):
+class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
     """Base class: an encoder to a code of `latent_dim`, a decoder back to [B,1,28,28] in [0,1].
 
     Subclasses implement `_encode`, `decode_logits` and `loss_terms` (the public methods check their inputs, then

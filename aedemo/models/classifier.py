@@ -9,9 +9,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import OnDevice, Trainable, check_images, check_range, check_sizes, eval_mode
+from .pretrained import Pretrained
 
 
-class MnistClassifier(OnDevice, Trainable, nn.Module):
+class MnistClassifier(OnDevice, Trainable, Pretrained, nn.Module):
     variant: ClassVar[str] = "classifier"
     display_name: ClassVar[str] = "Classifier"
     description: ClassVar[str] = "a small CNN that reads MNIST digits (it scores the CVAE's samples)"
