@@ -74,7 +74,7 @@ def test_the_figures_are_the_librarys_on_every_10th_test_digit(store, kind, stre
     for name in names:
         db = figures["restored"][name]
         assert rows[short_name(name)] == (f"{figures['noisy']:.1f}", f"{db:.1f}",
-                                          f"{round(db - figures['noisy'], 1) + 0.0:+.1f}")
+                                          f"{round(db, 1) - round(figures['noisy'], 1) + 0.0:+.1f}")
     best = max(names, key=figures["restored"].get)
     assert f"| **{short_name(best)}** |" in table  # the best restoration in bold
     heading = table.splitlines()[0]

@@ -438,7 +438,7 @@ def test_invalid_token(monkeypatch):
     fail_with(monkeypatch, hub_error(401, url="https://huggingface.co/api/whoami-v2", body=f"bad token {TOKEN}"))
     with pytest.raises(hub.HubError, match="refused the token") as e:
         aedemo.load_model("user/x", token=TOKEN)
-    assert TOKEN not in str(e.value)
+    assert TOKEN not in str(e.value) and "HF_TOKEN" in str(e.value) and "hf auth login" in str(e.value)
 
 
 def test_a_server_error_says_try_again_later(monkeypatch):
@@ -555,6 +555,8 @@ def test_push_into_a_subfolder(checkpoints, monkeypatch):
     (commit,) = rec.commits
     assert sorted(commit["files"]) == sorted(f"cvae/{n}" for n in PUSHED)
     assert commit["files"]["cvae/config.json"] == (checkpoints / "cvae" / "config.json").read_bytes()
+    hub.push_checkpoint(checkpoints / "cvae", "user/aedemo", token=TOKEN, subfolder="cvae")
+    assert rec.repos[1][1]["private"] is None  # not False: a push never makes an existing private repo public
 
 
 def test_push_all_is_one_commit_with_a_folder_each_and_an_index(checkpoints, monkeypatch):

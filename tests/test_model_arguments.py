@@ -37,8 +37,24 @@ def test_bad_architecture_arguments_are_refused_by_name(variant, config, message
     ("vae", {"blocks": 0}), ("vae", {"channels": None, "blocks": 0}),  # how a checkpoint without "blocks" loads
     ("pca", {"latent_dim": 784}), ("ae", {"hidden": []}), ("classifier", {"dropout": 0.0}),
 ])
-def test_arguments_at_the_edge_of_their_range_are_taken(variant, config):
-    build_model(variant, **config)
+def test_arguments_at_the_edge_of_their_range_build_a_working_model_of_that_shape(variant, config):
+    torch.manual_seed(0)
+    model = build_model(variant, **config).eval()
+    with torch.no_grad():
+        if variant == "classifier":
+            assert torch.allclose(model.predict_proba(X).sum(1), torch.ones(len(X)))
+            return
+        if variant == "pca":
+            model.fit(to_float(load_mnist("test", download=False)[0][:1000]))
+            assert torch.allclose(model.reconstruct(X), X, atol=1e-4)  # all 784 components: nothing is lost
+        assert model.encode(X).shape == (len(X), model.latent_dim) and model.reconstruct(X).shape == X.shape
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    if config.get("hidden") == []:  # no hidden layer: one linear map each way
+        assert [(m.in_features, m.out_features) for m in linears] == [(784, model.latent_dim), (model.latent_dim, 784)]
+    if config.get("blocks") == 0:  # no residual blocks anywhere
+        with_blocks = build_model(variant, **{**config, "blocks": 1}) if config.get("channels", 0) is not None else None
+        assert not any(name.endswith(".body") for name, _ in model.named_modules())
+        assert with_blocks is None or any(name.endswith(".body") for name, _ in with_blocks.named_modules())
 
 
 def test_pca_says_how_many_images_its_fit_takes():

@@ -13,7 +13,7 @@ from PIL import Image, ImageFilter
 
 from aedemo.data import load_mnist
 from aedemo.evaluate import load_classifier
-from aedemo.preprocess import MAX_PIXELS, InvalidImageError, canvas_to_mnist, image_size
+from aedemo.preprocess import MAX_PIXELS, MIN_SIDE, InvalidImageError, canvas_to_mnist, image_size
 
 PER_CLASS = 2  # 20 digits: enough to see every shape, cheap enough for the suite
 
@@ -400,6 +400,14 @@ def test_bad_input_gets_a_clear_message(name):
     make, message = BAD[name]
     with pytest.raises(InvalidImageError, match=message):
         canvas_to_mnist(make())
+
+
+def test_the_smallest_image_taken_is_min_side_pixels_square(mnist_test):
+    digit = Image.fromarray(mnist_test[0][0].numpy())
+    small = digit.resize((MIN_SIDE, MIN_SIDE), Image.LANCZOS)
+    assert canvas_to_mnist(small).shape == (28, 28)
+    with pytest.raises(InvalidImageError, match=rf"too small \({MIN_SIDE - 1}x{MIN_SIDE} pixels\)"):
+        canvas_to_mnist(digit.resize((MIN_SIDE - 1, MIN_SIDE), Image.LANCZOS))
 
 
 def test_size_limit_is_the_documented_one():

@@ -300,7 +300,11 @@ def test_cvae_draws_the_asked_class(store):
         samples = _cells(grid_image, scale, 16, 4)
         read = store.classify(samples).argmax(1)
         assert (read == digit).float().mean() >= 0.75, (digit, read.tolist())
-        assert "classifier reads" in status
+        assert f"The classifier reads {int((read == digit).sum())} of 16 samples as the asked class." in status
+
+
+def test_digits_are_named_with_the_article_they_are_read_with():
+    assert [a_digit(d) for d in (0, 1, 7, 8)] == ["a 0", "a 1", "a 7", "an 8"]
 
 
 def test_the_test_digit_picker_greys_out_while_another_source_is_denoised():

@@ -1,0 +1,51 @@
+"""The corruptions the denoising AE trains on, the evaluation scores and the Denoise tab shows: each does what its
+name and strength say."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from aedemo.noise import corrupt
+
+GREY = torch.full((64, 1, 28, 28), 0.5)
+
+
+def seeded(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def test_gaussian_noise_has_the_strength_as_its_standard_deviation():
+    noisy = corrupt(GREY, "gaussian", 0.1, seeded())
+    noise = noisy - GREY  # 0.5 +- 5 sigma: clipping never reached
+    assert noise.std().item() == pytest.approx(0.1, rel=0.02) and abs(noise.mean().item()) < 0.002
+    assert corrupt(GREY, "gaussian", 2.0, seeded()).aminmax() == (torch.tensor(0.0), torch.tensor(1.0))  # clipped
+
+
+def test_salt_and_pepper_sets_that_fraction_of_pixels_to_black_or_white_alike():
+    noisy = corrupt(GREY, "salt_pepper", 0.5, seeded())
+    n = noisy.numel()
+    assert (noisy == 0).sum().item() / n == pytest.approx(0.25, abs=0.01)
+    assert (noisy == 1).sum().item() / n == pytest.approx(0.25, abs=0.01)
+    assert ((noisy == 0) | (noisy == 1) | (noisy == 0.5)).all()
+
+
+def test_masking_blacks_out_one_square_of_the_strengths_side_per_image():
+    noisy = corrupt(torch.ones(8, 1, 28, 28), "masking", 0.25, seeded())
+    for image in noisy[:, 0]:
+        rows, cols = (image == 0).nonzero(as_tuple=True)
+        assert len(rows) == 7 * 7  # round(0.25 * 28)
+        assert rows.max() - rows.min() == 6 and cols.max() - cols.min() == 6  # one square, not scattered pixels
+
+
+def test_a_strength_per_image_and_the_generator_decide_the_result():
+    noisy = corrupt(GREY[:2], "salt_pepper", torch.tensor([0.0, 0.5]), seeded())
+    assert torch.equal(noisy[0], GREY[0]) and not torch.equal(noisy[1], GREY[1])
+    assert torch.equal(corrupt(GREY, "gaussian", 0.3, seeded(1)), corrupt(GREY, "gaussian", 0.3, seeded(1)))
+    assert not torch.equal(corrupt(GREY, "gaussian", 0.3, seeded(1)), corrupt(GREY, "gaussian", 0.3, seeded(2)))
+    assert torch.equal(GREY, torch.full((64, 1, 28, 28), 0.5))  # a copy: the input is left as it was
+
+
+def test_an_unknown_kind_names_the_known_ones():
+    with pytest.raises(ValueError, match="gaussian, salt_pepper, masking"):
+        corrupt(GREY, "blur", 0.5)
