@@ -14,7 +14,7 @@ from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_float, parse_seed
 from aedemo.space.store import ModelStore, built_from, display_name
-from aedemo.space.ui import unchanged
+from aedemo.space.ui import reports_problem, unchanged
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
 
@@ -807,6 +807,14 @@ def test_the_first_view_survives_a_change_of_models_or_focus(store):
     assert digit == unchanged(1)[0]
     *_, status, _ = draw_tab.redraw(store, None, "", ["ae"], "ae")  # nothing shown yet: it says so
     assert status.startswith("Nothing to reconstruct yet")
+
+
+def test_a_model_trained_while_the_first_view_is_up_joins_it(store):
+    # its tile was missing and the status said "Unknown model 'my ae #1'": the first view forgot the session's models
+    *_, note = draw_tab.first_view(store, None, "vae")
+    session = {"my ae #1": build_model("ae", latent_dim=5).eval()}
+    _, _, _, tiles, _, status, _ = draw_tab.redraw(store, None, note, ["ae", "my ae #1"], "ae", session)
+    assert [t[2]["model"] for t in read_tiles(tiles)] == ["ae", "my ae #1"] and not reports_problem(status)
 
 
 def test_removing_the_upload_goes_back_to_the_canvas(store):

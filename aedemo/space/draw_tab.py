@@ -333,10 +333,13 @@ FIRST_NOTE = "Shown: test digit"  # how the note over the panels begins while FI
 UPLOAD_NOTE = "Shown: your upload (the canvas is not used)."
 
 
-def first_view(store: ModelStore, variants: list[str] | None, focus: str | None) -> tuple:
+def first_view(
+    store: ModelStore, variants: list[str] | None, focus: str | None, session_models: dict | None = None
+) -> tuple:
     """What the tab shows when a page loads: test digit FIRST_SHOWN's reconstructions, beside an empty canvas, so
-    the first look is the models at work rather than empty panels; the drawing that Denoise offers stays unset."""
-    *shown, _ = reconstruct_test_digit(store, FIRST_SHOWN, variants, focus)
+    the first look is the models at work rather than empty panels; the drawing that Denoise offers stays unset.
+    Shown again with a model trained since (`session_models`) when the Models list gains it."""
+    *shown, _ = reconstruct_test_digit(store, FIRST_SHOWN, variants, focus, session_models)
     label = int(store.test_set[2][FIRST_SHOWN])
     note = f"{FIRST_NOTE} #{FIRST_SHOWN}, labelled {label}, until you draw one or pick one with the buttons above."
     return (*shown, gr.skip(), note)
@@ -375,7 +378,7 @@ def redraw(
     drop an upload for an empty canvas); while the first view is up, on its test digit, which first_view keeps out
     of the drawing state Denoise reads."""
     if digit is None and isinstance(note, str) and note.startswith(FIRST_NOTE):
-        return first_view(store, variants, focus)[:N_OUTPUTS]
+        return first_view(store, variants, focus, session_models)[:N_OUTPUTS]
     return reconstruct_digit(store, digit, variants, focus, session_models, empty=NOTHING_YET)
 
 
