@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from aedemo.models import AUTOENCODERS, build_model
-from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
+from aedemo.space import build_demo, denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_float, parse_seed
 from aedemo.space.store import ModelStore, built_from, display_name
@@ -120,6 +120,24 @@ def test_the_models_get_a_test_digit_put_on_the_canvas_as_it_is_in_mnist(store, 
         assert np.array_equal(read_tiles(seen)[0][0], images[index].numpy())
     *unchanged_outputs, status, kept = draw_tab.reconstruct_test_digit(store, 10**4, ["ae"], "ae")
     assert "index" in status and kept == unchanged(1)[0]
+
+
+def test_a_buttons_test_digit_is_shown_whatever_a_late_stroke_event_cleared(store):
+    # a stroke drawn just before a click could send its change after it: the reconstruction then read an index the
+    # stroke had cleared ("The test digit index is empty" on a tab with no such field)
+    demo = build_demo(store)
+    deps = demo.config["dependencies"]
+    comps = {c["id"]: c for c in demo.config["components"]}
+    sketch = next(i for i, c in comps.items() if c["props"].get("elem_id") == "draw-sketchpad")
+    stroke_events = [d for d in deps if [sketch, "change"] in map(list, d["targets"])]
+    written_by_strokes = {o for d in stroke_events for o in d["outputs"]}
+    index = next(i for d in stroke_events if not d["inputs"] for i in d["outputs"] if comps[i]["type"] == "state")
+    buttons = [d["id"] for d in deps if not d["trigger_after"] and sketch in d["outputs"]]
+    shown = [d for d in deps if d["trigger_after"] in buttons]  # each button's reconstruction
+    named = [d for d in deps if d["trigger_after"] in [s["id"] for s in shown]]  # then its index, set again
+    assert len(named) == len(shown) == len(buttons) == 11  # ten digits and Random
+    assert all(not written_by_strokes & set(d["inputs"]) for d in shown + named)
+    assert all(d["outputs"] == [index] for d in named)
 
 
 def test_a_digit_ranks_above_a_scribble(store, mnist_test, canvas):

@@ -482,12 +482,17 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # A value set by an event does not make the sketchpad fire .change, so each example chains the reconstruction.
     # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered
     # the canvas and its toolbar for good (the example itself is instant).
+    # The reconstruction reads the index from `clicked`, which only the buttons set: a stroke drawn just before the
+    # click can send its change event after it, and that clears picked_index, set again at the end. (Not the note:
+    # Gradio 6.31 shows its timer in a Markdown that a chained step writes, even with show_progress="hidden".)
+    clicked = gr.State(None)
     examples = [(b, partial(random_example, store, d)) for d, b in enumerate(digit_buttons)]
     for button, put_digit in [*examples, (random_button, partial(random_example, store))]:
-        button.click(put_digit, None, [sketch, picked, picked_index], api_visibility="private", queue=False,
+        button.click(put_digit, None, [sketch, picked, clicked], api_visibility="private", queue=False,
                      show_progress="hidden").then(
-            partial(reconstruct_test_digit, store), [picked_index, variants, focus, session_models], outputs,
-            show_progress="hidden", api_visibility="private")
+            partial(reconstruct_test_digit, store), [clicked, variants, focus, session_models], outputs,
+            show_progress="hidden", api_visibility="private").then(
+            lambda index: index, clicked, picked_index, queue=False, show_progress="hidden", api_visibility="private")
     follow_session(session_models, store, [(focus, lambda s: store.choices(s))])
     # the line under the code follows the plot, whichever event drew it; in the browser only (the API has the table)
     code.change(partial(code_note, store), [code, focus, session_models], code_words, queue=False,
