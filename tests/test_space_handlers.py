@@ -14,7 +14,7 @@ from aedemo.space import build_demo, denoise_tab, draw_tab, generate_tab, latent
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_float, parse_seed
 from aedemo.space.store import ModelStore, built_from, display_name
-from aedemo.space.ui import reports_problem, unchanged
+from aedemo.space.ui import problem, reports_problem, unchanged
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
 
@@ -277,6 +277,13 @@ def test_an_emptied_number_box_is_called_empty():
             parse_float(empty, "Each coordinate")
 
 
+def test_an_emptied_latent_slider_is_named_by_its_axis(store):
+    # "Each coordinate is empty" left the visitor to find which of three boxes it meant
+    assert latent_tab.decode_point(store, "vae", 0.5, "", 0.0)[1] == problem("PC2 is empty: enter a number.")
+    if "cvae" in store.models and store.models["cvae"].latent_dim == 2:  # its map is its code: axes z1, z2
+        assert latent_tab.decode_point(store, "cvae", None, 0.0, 0.0, 3)[1] == problem("z1 is empty: enter a number.")
+
+
 def test_denoise_from_the_current_drawing(store, mnist_test, canvas):
     images, _ = mnist_test
     digit = draw_tab.reconstruct(store, canvas(images[0].numpy()), [], None)[-1]
@@ -532,7 +539,7 @@ def test_enter_on_the_map_opens_the_test_digit_nearest_the_sliders(store):
     assert status.startswith(f"Test digit #{index} ") and original is not None
     assert [s1.value, s2.value] == pytest.approx([x, y], abs=1e-3)
     *_, refused = latent_tab.pick(store, name, 0, None, Enter(), "2-D", 300, ("nan", 0.0, 0.0))
-    assert refused.startswith("⚠️ Each coordinate")
+    assert refused.startswith("⚠️ PC1 must be")
 
 
 def test_a_click_on_empty_space_of_a_2d_map_decodes_there_as_gradio_runs_it(store):

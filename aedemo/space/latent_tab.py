@@ -55,6 +55,12 @@ def _axis_names(projection, k: int) -> list[str]:
     return [f"PC{i + 1} ({share:.0%} of variance)" for i, share in enumerate(projection.explained[:k])]
 
 
+def _coordinates(values: Any, projection) -> list[float]:
+    """The sliders' values as numbers; an emptied or bad one is named by its axis ("PC2 is empty: enter a number.")."""
+    axis = "z" if projection.direct else "PC"
+    return [parse_float(v, f"{axis}{i + 1}") for i, v in enumerate(values)]
+
+
 def _at_rest(coords: torch.Tensor, axis: int) -> float:
     """Where the slider of an axis the map does not show sits: the codes' mean along it (0 past the code's size)."""
     return round(float(coords[:, axis].mean()), 3) if axis < coords.shape[1] else 0.0
@@ -230,9 +236,9 @@ def decode_point(
     and a status line."""
     try:
         model = _model(store, model_name, session_models)
-        c = [parse_float(v, "Each coordinate") for v in (c1, c2, c3)]
-        d = parse_digit(digit)
         codes, projection = store.test_codes(model)
+        c = _coordinates((c1, c2, c3), projection)
+        d = parse_digit(digit)
         k = projection.components.shape[0]
         coords = projection.to_axes(codes)
         for a, name in enumerate(_axis_names(projection, k)):
@@ -317,13 +323,13 @@ def decode_after_map(
 
 
 def _nearest_dot(
-    axes: torch.Tensor, view: Any, n_points: Any, sliders: tuple[Any, Any, Any]
+    axes: torch.Tensor, view: Any, n_points: Any, sliders: tuple[Any, Any, Any], projection
 ) -> tuple[int, list[float]]:
     """The plotted test digit nearest the sliders' place, given the test codes on the map's axes: (its index, its
     place there)."""
     dims = min(2 if view == "2-D" else 3, axes.shape[1])
     n = parse_int(n_points, "Test digits shown", 100, LATENT_DIGITS)
-    at = torch.tensor([parse_float(v, "Each coordinate") for v in sliders][:dims])
+    at = torch.tensor(_coordinates(sliders, projection)[:dims])
     index = int((axes[:n, :dims] - at).square().sum(1).argmin())
     return index, axes[index, :dims].tolist()
 
@@ -349,7 +355,7 @@ def pick(
     axes = projection.to_axes(codes)
     if data.get("nearest") is True:
         try:
-            index, coords = _nearest_dot(axes, view, n_points, sliders)
+            index, coords = _nearest_dot(axes, view, n_points, sliders, projection)
         except UserInputError as e:
             return (*unchanged(5), problem(str(e)))
         data = {"index": index, "coords": coords}
