@@ -161,7 +161,8 @@ def _map(
         f"the top {dims} principal axes of its {model.latent_dim}-D code ({shown_share:.0%} of its variance)")
     hint = (("Drag (or the arrow keys) to rotate. " if dims == 3 else "") + "Click a point (or, in 2-D, anywhere) to "
             "decode it; Enter on the map opens the test digit nearest the sliders' place. Each axis is stretched to "
-            "fit: the numbers at its ends say where the codes stop (compare the AE's with the VAE's).")
+            "fit: the numbers at its ends say where the codes shown stop (compare the AE's with the VAE's); the "
+            f"sliders reach a little past all {LATENT_DIGITS:,} test digits' codes.")
     value = {
         "points": points, "dims": dims, "axes": names[:dims], "marker": None, "hint": hint,
         "title": f"{display_name(model_name)}: {n} test digits, {how}", "drawing": None, "drawing_note": "",
