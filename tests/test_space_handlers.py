@@ -328,6 +328,15 @@ def test_cvae_draws_the_asked_class(store):
         assert f"The classifier reads {int((read == digit).sum())} of 16 samples as the asked class." in status
 
 
+def test_unticking_a_prior_takes_its_samples_away_at_once(store):
+    # they stayed on show until the next Generate
+    demo = build_demo(store)
+    priors = next(c["id"] for c in demo.config["components"]
+                  if c["props"].get("label") == "Compare with random samples of")
+    generate = next(d for d in demo.config["dependencies"] if d["api_name"] == "generate")
+    assert [priors, "input"] in map(list, generate["targets"]) and priors in generate["inputs"]
+
+
 def test_digits_are_named_with_the_article_they_are_read_with():
     assert [a_digit(d) for d in (0, 1, 7, 8)] == ["a 0", "a 1", "a 7", "an 8"]
 

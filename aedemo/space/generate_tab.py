@@ -272,8 +272,9 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     gen_inputs = [model, digit, n, temperature, seed, priors, session_models]
     # preprocess=False: the handlers check every value themselves and say which field is wrong and what it takes;
     # Gradio's own range check would answer a bad one with a bare "Error" in every output.
-    # sliders on .input, as in the Denoise tab: a value typed in a slider's box and Enter fires only that
-    gr.on([go.click, digit.input, n.input, temperature.input, seed.submit], partial(generate, store),
+    # sliders on .input, as in the Denoise tab: a value typed in a slider's box and Enter fires only that; a prior
+    # unticked takes its samples away at once (they stayed until the next Generate)
+    gr.on([go.click, digit.input, n.input, temperature.input, seed.submit, priors.input], partial(generate, store),
           gen_inputs, [grid, prior_gallery, status], api_name="generate", trigger_mode="always_last",
           preprocess=False)
     # no prior ticked: no empty box where their samples would be
