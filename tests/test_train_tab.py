@@ -521,6 +521,9 @@ def test_a_model_that_draws_one_digit_for_every_input_is_called_collapsed(small_
     torch.nn.init.zeros_(flat.decoder[-1].weight)  # its output no longer depends on the input
     assert train_tab.collapsed(flat, small_data)
     assert not any(train_tab.collapsed(model, small_data) for model in store.models.values())  # the shipped ones
+    # the cause it suggests fits the learning rate used: at the default it asked "learning rate too high?"
+    assert "learning rate too high? 0.5 is above 1e-3" in train_tab.collapse_note(0.5)
+    assert "more epochs" in train_tab.collapse_note(1e-3) and "learning rate" not in train_tab.collapse_note(1e-3)
 
 
 def test_a_cancelled_run_has_stopped_before_the_next_one_starts(small_data, tmp_path):

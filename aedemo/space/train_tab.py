@@ -412,7 +412,7 @@ def _train_and_report(
                 view.status = (
                     f"**{name}** {how} on {payload['device']}, test loss {test:.1f}. It is now in the other tabs' "
                     f"model lists (for this browser session only); {saved}."
-                    + (f"\n\n*{COLLAPSED}*" if collapsed(model, data) else "")
+                    + (f"\n\n*{collapse_note(s.lr)}*" if collapsed(model, data) else "")
                     + (f"\n\n*Note:* {data.notice}" if data.notice else "")
                 )
             now = time.perf_counter()
@@ -426,8 +426,12 @@ def _train_and_report(
         yield snapshot()
 
 
-COLLAPSED = ("All ten reconstructions look alike: the model collapsed to an average digit (learning rate too high? "
-             "1e-3 is a good start).")
+def collapse_note(lr: float) -> str:
+    """What a collapsed model's status adds: the likely cause for the learning rate it was trained at. (At 1e-3 or
+    below, a short run leaves a model still drawing its average digit: "learning rate too high?" misled there.)"""
+    why = (f"learning rate too high? {lr:g} is above 1e-3, a good start" if lr > 1e-3
+           else "it has not learned the digits apart yet: train it for more epochs")
+    return f"All ten reconstructions look alike: the model draws an average digit whatever it is given ({why})."
 
 
 @torch.no_grad()
