@@ -131,7 +131,7 @@ def _check_size(width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
         raise _too_large(f"{width}x{height} pixels; ")
     if min(width, height) < MIN_SIDE:
-        raise InvalidImageError(f"the image is too small ({width}x{height} pixels) to hold a digit")
+        raise InvalidImageError(f"the image is too small ({width}x{height} pixels) to hold a digit.")
 
 
 def image_size(source: str | os.PathLike | bytes | bytearray | memoryview) -> tuple[int, int]:

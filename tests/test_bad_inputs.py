@@ -135,10 +135,10 @@ TAB_CASES = {  # name -> (handler call on the store, words its message must cont
     "latent: unknown view": (lambda s: latent_tab.latent_map(s, "vae", "4-D", 500), "View"),
     "latent: unknown model": (lambda s: latent_tab.latent_map(s, "nope", "2-D", 500), "Unknown model"),
     "decode: digit infinite": (lambda s: latent_tab.decode_point(s, "cvae", 0, 0, 0, INF), "Digit"),
-    "decode: NaN coordinate": (lambda s: latent_tab.decode_point(s, "vae", NAN, 0, 0, 0), "coordinate"),
-    "decode: text coordinate": (lambda s: latent_tab.decode_point(s, "vae", "x", 0, 0, 0), "coordinate"),
+    "decode: NaN coordinate": (lambda s: latent_tab.decode_point(s, "vae", NAN, 0, 0, 0), "PC1 must be a number"),
+    "decode: text coordinate": (lambda s: latent_tab.decode_point(s, "vae", "x", 0, 0, 0), "PC1 must be a number"),
     # JSON allows integers too large for a float: these used to end in OverflowError, "Error" in every output
-    "decode: coordinate past float": (lambda s: latent_tab.decode_point(s, "vae", HUGE, 0, 0, 0), "coordinate"),
+    "decode: coordinate past float": (lambda s: latent_tab.decode_point(s, "vae", HUGE, 0, 0, 0), "PC1 must be"),
     "generate: temperature past float": (lambda s: generate_tab.generate(s, "cvae", 3, 4, HUGE, 0, []), "temperature"),
     "denoise: strength past float": (lambda s: denoise_tab.denoise(s, "Test digit", 3, strength=HUGE), "Strength"),
     "generate: samples infinite": (lambda s: generate_tab.generate(s, "cvae", 3, INF, 1.0, 0, []), "Samples"),

@@ -326,6 +326,8 @@ def test_cvae_draws_the_asked_class(store):
         read = store.classify(samples).argmax(1)
         assert (read == digit).float().mean() >= 0.75, (digit, read.tolist())
         assert f"The classifier reads {int((read == digit).sum())} of 16 samples as the asked class." in status
+    _, _, one = generate_tab.generate(store, "cvae", 7, 1, 0.8, 0, [])
+    assert "The classifier reads the sample as the asked class." in one  # not "1 of 1 samples"
 
 
 def test_unticking_a_prior_takes_its_samples_away_at_once(store):

@@ -50,7 +50,7 @@ class ConvAE(Autoencoder):
     variant = "conv"
     display_name = "Conv AE"
     description = (
-        "convolutions instead of fully connected layers (28 -> 14 -> 7 pixels with strided "
+        "convolutions instead of fully connected layers (28 → 14 → 7 pixels with strided "
         "convolutions, mirrored by transposed ones)"
     )
     reference = "Masci et al. 2011"

@@ -60,7 +60,7 @@ def _noise_settings(kind: Any, strength: Any, seed: Any) -> tuple[str, float, in
     strength = parse_float(strength, "Strength")
     seed = parse_seed(seed)
     if not 0.0 <= strength <= 1.0:
-        raise UserInputError(f"Strength must be between 0 and 1, not {strength}.")
+        raise UserInputError(f"Strength must be between 0 and 1, not {strength:g}.")
     return kind, strength, seed
 
 

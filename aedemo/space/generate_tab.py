@@ -71,7 +71,8 @@ def _agreement(store: ModelStore, samples: torch.Tensor, wanted: torch.Tensor) -
     if probs is None:
         return ""
     hits = int((probs.argmax(1).cpu() == wanted).sum())
-    return f"The classifier reads {hits} of {len(wanted)} samples as the asked class."
+    of = f"{hits} of {len(wanted)} samples" if len(wanted) > 1 else ("the sample" if hits else "not the sample")
+    return f"The classifier reads {of} as the asked class."
 
 
 @torch.no_grad()
@@ -214,8 +215,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
         "Gaussian fitted to its test codes, and many fall between the codes of real digits and decode to smudges. "
         "The VAE's KL term and the AAE's discriminator pull the training digits' codes towards the prior, so most "
         "(not all) draws from it land near real digits. **Temperature** multiplies the spread of what the codes are "
-        "drawn from (VAE, AAE: N(0, T²I); CVAE: its class's prior; AE: the fitted Gaussian): 1 samples as trained, "
-        "lower gives cleaner but less varied digits."
+        "drawn from (VAE, AAE: N(0, T²I); CVAE: its class's prior; AE: the fitted Gaussian): at 1 it samples as "
+        "trained, lower gives cleaner but less varied digits."
     )
     conditional = store.choices(conditional=True, generative=True)
     unconditional = _prior_choices(store)

@@ -64,7 +64,8 @@ Hub to keep it. One training runs at a time: if someone else is training, you wa
 
 # measured with one training thread, as on a 2-core CPU Space (train_worker.default_run)
 EPOCH_SECONDS_ON_CPU = ("One epoch is a pass over the 60,000 training digits: on a 2-vCPU Space about 5-10 s for the "
-                        "MLP models, 25 s for the Conv AE and 80 s for the VAE (measured).")
+                        "MLP models, 25 s for the Conv AE and 80 s for the VAE (measured). Without a GPU a run stops "
+                        f"at {worker.CPU_MAX_SECONDS:.0f} s, whatever the epochs.")
 
 
 DEFAULT_SEED = TrainConfig.seed
