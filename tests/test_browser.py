@@ -346,6 +346,28 @@ def test_removing_the_upload_goes_back_to_the_canvas(page, mnist_test, canvas, p
     assert page.locator("#draw-picked").inner_text().strip() == ""
 
 
+def test_a_refused_upload_greys_out_the_results_it_did_not_change(page, mnist_test, canvas, png_file, tmp_path):
+    # the previous upload's panels stayed as they were under "Shown: your upload", the refusal only in the status
+    images, _ = mnist_test
+    page.get_by_role("tab", name="Draw", exact=True).click()
+    upload = page.locator("#draw-upload")
+    if not upload.is_visible():
+        page.get_by_text("…or upload a picture of a digit").click()
+    upload.locator("input[type=file]").set_input_files(png_file(canvas(images[2].numpy(), style="white")))
+    page.wait_for_function("() => document.querySelector('#draw-picked').innerText.includes('your upload')",
+                           timeout=WAIT_MS)
+    greyed = "() => ['draw-seen', 'draw-gallery', 'draw-rank'].every(id => document.getElementById(id)" \
+             ".classList.contains('not-in-use'))"
+    assert not page.evaluate(greyed)
+    upload.get_by_role("button", name="Remove Image").click()
+    (tmp_path / "notes.png").write_text("not a picture")
+    upload.locator("input[type=file]").set_input_files(str(tmp_path / "notes.png"))
+    page.wait_for_function("() => document.querySelector('#draw-status').innerText.includes('⚠️')", timeout=WAIT_MS)
+    page.wait_for_function(greyed, timeout=WAIT_MS)
+    draw(page, [[(0.3, 0.2), (0.7, 0.2), (0.4, 0.8)]])  # a drawing read: its results, no longer grey
+    page.wait_for_function(f"() => !({greyed})()", timeout=WAIT_MS)
+
+
 def test_removing_the_upload_brings_back_the_test_digit_on_the_canvas(page, mnist_test, canvas, png_file):
     # the test digit came back read from the canvas like a drawing, without the note that names it
     images, _ = mnist_test

@@ -14,7 +14,7 @@ from aedemo.space import build_demo, denoise_tab, draw_tab, generate_tab, latent
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_float, parse_seed
 from aedemo.space.store import ModelStore, built_from, display_name
-from aedemo.space.ui import problem, reports_problem, unchanged
+from aedemo.space.ui import problem, reports_problem, results_look, unchanged
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
 
@@ -350,9 +350,9 @@ def test_the_test_digit_picker_greys_out_while_another_source_is_denoised():
     assert denoise_tab.picker_look("Test digit")[0].elem_classes == denoise_tab.PICKER_CLASSES
     assert denoise_tab.picker_look("Upload")[1].open is True  # where to put the picture
     # a source that gives no digit: the tiles still on show are the previous one's, greyed out
-    tiles, table = denoise_tab.results_look("⚠️ Upload an image of a digit first.")
-    assert tiles.elem_classes == table.elem_classes == ["not-in-use"]
-    assert all(part.elem_classes == [] for part in denoise_tab.results_look(""))
+    tiles, table = results_look("⚠️ Upload an image of a digit first.", 2)
+    assert tiles["elem_classes"] == table["elem_classes"] == ["not-in-use"]
+    assert all(part["elem_classes"] == [] for part in results_look("", 2))
 
 
 def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):

@@ -14,7 +14,7 @@ from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, as_batch, parse_float, parse_int, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, display_name, short_name
-from .ui import follow_session, problem, reports_problem, unchanged
+from .ui import follow_session, problem, reports_problem, results_look, unchanged
 
 SOURCES = ("Test digit", "My drawing", "Upload")
 KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
@@ -275,13 +275,6 @@ def picker_look(source: str | None) -> tuple:
                                                               else gr.skip())
 
 
-def results_look(status: str | None) -> tuple:
-    """The tiles and their table grey out while the status says why the chosen source gave none: they are the
-    previous one's."""
-    greyed = ["not-in-use"] if reports_problem(status) else []
-    return gr.HTML(elem_classes=greyed), gr.Markdown(elem_classes=greyed)
-
-
 def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.State | None = None) -> None:
     """The tab's UI; `drawing` is the Draw tab's state holding the current drawing as a 28x28 digit."""
     gr.Markdown(
@@ -376,8 +369,8 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
 
     source.change(picker_look, source, [digits, upload_box], api_visibility="private", queue=False,
                   show_progress="hidden")
-    status.change(results_look, status, [results, table], api_visibility="private", queue=False,
-                  show_progress="hidden")
+    status.change(lambda line: results_look(line, 2), status, [results, table], api_visibility="private",
+                  queue=False, show_progress="hidden")
     pick = digits.select(pick_gallery_digit, None, [test_index, source], api_visibility="private", queue=False)
     rand = random_button.click(partial(random_index, store), None, [test_index, source], api_visibility="private",
                                queue=False)

@@ -25,7 +25,7 @@ from .store import (
     has_posterior,
     short_name,
 )
-from .ui import IMAGE_PX, follow_session, problem, reports_problem, unchanged
+from .ui import IMAGE_PX, follow_session, problem, reports_problem, results_look, unchanged
 
 # The nine models of a stroke run two at a time: at batch 1 each is mostly waiting on its weights coming from
 # memory, with the GIL released, so a second thread cuts their time by 12-34 % (two VMs, quiet and slow spells;
@@ -471,6 +471,10 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     picked_index = gr.State(None)  # the test digit a button put on the canvas, until a stroke or Clear
     upload.clear(partial(back_to_canvas, store), [sketch, picked_index, variants, focus, session_models],
                  [*outputs, picked], show_progress="hidden", api_visibility="private")
+    # a refused upload or value changes nothing: what is still on show is grey, as in the Denoise tab
+    results = [seen, reading, rank, reconstructions, code]
+    status.change(lambda line: results_look(line, len(results)), status, results, queue=False, show_progress="hidden",
+                  api_visibility="private")
     reconstructions.change(None, [reconstructions, reading], glance, js=GLANCE_JS, queue=False,
                            show_progress="hidden", api_visibility="private")
     # a stroke (a test digit put there by a button fires no .change): the test digit named is gone

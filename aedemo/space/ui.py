@@ -47,6 +47,13 @@ def reports_problem(status: object) -> bool:
     return isinstance(status, str) and status.startswith(PROBLEM_MARK)
 
 
+def results_look(status: str | None, n: int) -> tuple:
+    """Updates for `n` result components under a status line: greyed out while it reports a refusal (a refused input
+    changes nothing, so they are the previous one's), as usual otherwise."""
+    greyed = ["not-in-use"] if reports_problem(status) else []
+    return tuple(gr.update(elem_classes=greyed) for _ in range(n))
+
+
 def unchanged(n: int) -> tuple:
     """n outputs left exactly as they are."""
     return tuple(gr.skip() for _ in range(n))
@@ -180,7 +187,9 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
                                   grid-template-rows: none !important; grid-auto-rows: auto !important; gap: 4px; }
 #denoise-digits.not-in-use { opacity: 0.4; }  /* another source is denoised; a click on a digit switches back */
 #denoise-digits .caption-label { display: none; }  /* the picture says it; the caption is its alt text */
-#denoise-gallery.not-in-use, #denoise-table.not-in-use { opacity: 0.35; }  /* the previous source's results */
+/* a refused input's status over the previous input's results */
+#denoise-gallery.not-in-use, #denoise-table.not-in-use, #draw-seen.not-in-use, #draw-reading.not-in-use,
+#draw-rank.not-in-use, #draw-gallery.not-in-use, #draw-code.not-in-use { opacity: 0.35; }
 #denoise-digits.not-in-use:hover { opacity: 0.75; }
 /* reconstructions (Draw, Denoise): inline PNG tiles (images.tiles_html), laid out like a gallery */
 .digit-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 8px; }
