@@ -69,6 +69,8 @@ EPOCH_SECONDS_ON_CPU = ("One epoch is a pass over the 60,000 training digits: on
 
 
 DEFAULT_SEED = TrainConfig.seed
+# the epoch axis's numbers without trailing zeros (d3's "~g"): a one-epoch run's ticks read "0.000.05 ... 0.951.00"
+EPOCH_TICKS = "~g"
 
 
 class SettingsError(ValueError):
@@ -631,12 +633,13 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             curve = gr.LinePlot(None, x="epoch", y="loss", color="curve",
                                 label="Loss on training batches and on held-out test digits",
                                 x_title="epoch", y_title="loss per image", color_title="",
-                                color_map={"train": "#2563eb", "test": "#f97316"})
+                                color_map={"train": "#2563eb", "test": "#f97316"}, x_axis_format=EPOCH_TICKS)
             # a penalty pulls against the reconstruction (a VAE's KL term, say): on an axis of its own, where it
             # can be read; named for each run after the model's
             penalty_plot = gr.LinePlot(None, x="epoch", y="loss", color="curve", visible=False, x_title="epoch",
                                        label="The penalty term on the test digits", y_title="penalty",
-                                       color_title="", color_map={PENALTY_CURVE: "#16a34a"})
+                                       color_title="", color_map={PENALTY_CURVE: "#16a34a"},
+                                       x_axis_format=EPOCH_TICKS)
             # captioned above, not by Gradio's label, which sat over the first digits (and its buttons over the last)
             gr.Markdown("After each epoch, rows from the top: **ten test digits**, **their reconstructions** and, "
                         "for the generative models, **samples from the prior** (the same draws every epoch, so you "
