@@ -108,6 +108,9 @@ def test_a_random_test_digit_says_which_it_is(store):
     canvas_value, note, index = draw_tab.random_example(store, 7)
     assert note.startswith(f"On the canvas: test digit #{index}, labelled 7;")  # to hold the reading against
     assert np.array_equal(canvas_value, draw_tab.test_digit_canvas(store, index))
+    # opaque black on white, as the empty canvas looks: transparent, it showed as a checkerboard
+    assert (canvas_value[..., 3] == 255).all() and (canvas_value[0, 0, :3] == 255).all()
+    assert canvas_value[..., :3].min() == 0
 
 
 def test_the_models_get_a_test_digit_put_on_the_canvas_as_it_is_in_mnist(store, mnist_test):

@@ -287,14 +287,15 @@ def reconstruct_digit(
 
 
 def test_digit_canvas(store: ModelStore, index: int) -> np.ndarray:
-    """Test digit `index` drawn as the sketchpad would hold it: black ink on a transparent CANVAS x CANVAS."""
+    """Test digit `index` on the canvas: black ink on white, opaque, CANVAS x CANVAS RGBA. Gradio shows a value set
+    by the server as the canvas's background, where transparent pixels are drawn as a checkerboard."""
     images_u8, _, _ = store.test_set
     digit = Image.fromarray(images_u8[index].numpy()).resize((CANVAS * 7 // 10,) * 2, Image.BICUBIC)
-    alpha = np.zeros((CANVAS, CANVAS), dtype=np.uint8)
+    ink = np.zeros((CANVAS, CANVAS), dtype=np.uint8)
     offset = (CANVAS - digit.width) // 2
-    alpha[offset : offset + digit.height, offset : offset + digit.width] = np.asarray(digit)
-    rgba = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
-    rgba[..., 3] = alpha
+    ink[offset : offset + digit.height, offset : offset + digit.width] = np.asarray(digit)
+    rgba = np.full((CANVAS, CANVAS, 4), 255, dtype=np.uint8)
+    rgba[..., :3] = (255 - ink)[..., None]
     return rgba
 
 
