@@ -480,6 +480,23 @@ def test_a_run_the_queue_will_not_take_is_refused_in_a_toast(page, monkeypatch):
     assert page.locator("#train-status").inner_text() == before
 
 
+def test_on_a_phone_pressing_train_brings_the_status_into_view(page, app_url, monkeypatch):
+    # the status and the curve sit below the form on a phone: pressing Train seemed to change nothing
+    from aedemo.space import train_tab
+
+    monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 0)  # refused by the queue: the press is what counts here
+    with phone_tab(page, app_url) as tab:
+        tab.get_by_role("tab", name="Train", exact=True).click()
+        button = tab.locator("#train-button")
+        button.scroll_into_view_if_needed()
+        box = button.bounding_box()
+        tab.evaluate(f"window.scrollBy(0, {box['y'] + box['height'] - 844 + 8})")  # the button at the screen's foot
+        assert tab.locator("#train-status").bounding_box()["y"] > 844  # the status below it, off screen
+        button.click()
+        tab.wait_for_function("() => { const r = document.getElementById('train-status').getBoundingClientRect();"
+                              " return r.top >= 0 && r.top < window.innerHeight / 2; }", timeout=WAIT_MS)
+
+
 def test_the_vaes_code_is_explained_under_its_plot(page, store):
     if "vae" not in store.models:
         pytest.skip("no VAE checkpoint")

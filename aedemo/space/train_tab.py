@@ -69,6 +69,12 @@ EPOCH_SECONDS_ON_CPU = ("One epoch is a pass over the 60,000 training digits: on
 
 
 DEFAULT_SEED = TrainConfig.seed
+# brings the status into view when it lies below the screen (a phone's one column); beside the form, it is in view
+STATUS_INTO_VIEW_JS = """() => {
+  const status = document.getElementById('train-status');
+  if (status && status.getBoundingClientRect().top > window.innerHeight * 0.6)
+    status.scrollIntoView({behavior: 'smooth', block: 'start'});
+}"""
 # the epoch axis's numbers without trailing zeros (d3's "~g"): a one-epoch run's ticks read "0.000.05 ... 0.951.00"
 EPOCH_TICKS = "~g"
 
@@ -674,6 +680,8 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
         # size of 2.5 without a word and answered text in a number field with its own error
         preprocess=False,
     )
+    # on a phone the status and the curve sit below the form, off screen: pressing Train seemed to change nothing
+    train_btn.click(None, js=STATUS_INTO_VIEW_JS, queue=False, api_visibility="private")
     # .then follows a success only; .failure the rest (an exception, a full queue), or the button stayed grey
     for follow in (run.then, run.failure):
         follow(lambda: gr.Button(interactive=True), None, train_btn, queue=False, show_progress="hidden",
