@@ -491,9 +491,14 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # click can send its change event after it, and that clears picked_index, set again at the end. (Not the note:
     # Gradio 6.31 shows its timer in a Markdown that a chained step writes, even with show_progress="hidden".)
     clicked = gr.State(None)
-    examples = [(b, partial(random_example, store, d)) for d, b in enumerate(digit_buttons)]
-    for button, put_digit in [*examples, (random_button, partial(random_example, store))]:
-        button.click(put_digit, None, [sketch, picked, clicked], api_visibility="private", queue=False,
+
+    def put_test_digit(digit: int | None = None) -> tuple:
+        canvas_value, note, index = random_example(store, digit)
+        return canvas_value, note, index, index
+
+    examples = [(b, partial(put_test_digit, d)) for d, b in enumerate(digit_buttons)]
+    for button, put_digit in [*examples, (random_button, put_test_digit)]:
+        button.click(put_digit, None, [sketch, picked, picked_index, clicked], api_visibility="private", queue=False,
                      show_progress="hidden").then(
             partial(reconstruct_test_digit, store), [clicked, variants, focus, session_models], outputs,
             show_progress="hidden", api_visibility="private").then(
