@@ -144,10 +144,7 @@ def train(
     except (TypeError, ValueError, RuntimeError) as e:
         raise ConfigError(f"model_config: {e}") from None
 
-    # data given in code: the recorded command (which reads MNIST) does not reproduce it, and metrics.json says so
-    data_note = None if data is None else (
-        f"{len(data[0]):,} training digits given to train() in code; test figures on the {len(data[2]):,} test "
-        "digits given with them (the command records the settings, not this data)")
+    given = data is not None
     if data is None:
         data = (*load_mnist("train", config.data_dir), *load_mnist("test", config.data_dir))
     # The whole dataset lives on the training device, as uint8 (a quarter of float's memory): a batch is an index
@@ -159,6 +156,9 @@ def train(
                             f"are {images.dtype} {list(images.shape)}")
         if labels.shape != images.shape[:1]:
             raise ValueError(f"the {split} labels must be one per image, [{images.shape[0]}], got {list(labels.shape)}")
+    # data given in code: the recorded command (which reads MNIST) does not reproduce it, and metrics.json says so
+    data_note = (f"{len(x_train):,} training digits given to train() in code; test figures on the {len(x_test):,} "
+                 "test digits given with them (the command records the settings, not this data)") if given else None
     data = (x_train.to(device), y_train.to(device, torch.int64), x_test.to(device), y_test.to(device, torch.int64))
 
     model = model.to(device)

@@ -488,7 +488,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered
     # the canvas and its toolbar for good (the example itself is instant).
     # The reconstruction reads the index from `clicked`, which only the buttons set: a stroke drawn just before the
-    # click can send its change event after it, and that clears picked_index, set again at the end. (Not the note:
+    # click can send its change event after it, and that clears picked_index (set at the click, and again at the
+    # end). (Not the note:
     # Gradio 6.31 shows its timer in a Markdown that a chained step writes, even with show_progress="hidden".)
     clicked = gr.State(None)
 

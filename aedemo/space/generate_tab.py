@@ -71,8 +71,9 @@ def _agreement(store: ModelStore, samples: torch.Tensor, wanted: torch.Tensor) -
     if probs is None:
         return ""
     hits = int((probs.argmax(1).cpu() == wanted).sum())
-    of = f"{hits} of {len(wanted)} samples" if len(wanted) > 1 else ("the sample" if hits else "not the sample")
-    return f"The classifier reads {of} as the asked class."
+    if len(wanted) == 1:  # not "1 of 1 samples"
+        return f"The classifier {'reads' if hits else 'does not read'} the sample as the asked class."
+    return f"The classifier reads {hits} of {len(wanted)} samples as the asked class."
 
 
 @torch.no_grad()
