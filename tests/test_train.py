@@ -30,6 +30,7 @@ from aedemo.train import (
     TrainingDiverged,
     check_config,
     float32_matmul_precision,
+    flushing_denormals,
     main,
     parse_args,
     save_trained,
@@ -96,6 +97,18 @@ def test_matmul_precision_holds_while_training_and_is_restored_after(precision):
     with pytest.raises(RuntimeError):  # a run that fails midway restores it too
         train(config(matmul_precision=precision), data=TINY, on_step=failing_callback)
     assert torch.get_float32_matmul_precision() == before
+
+
+@pytest.mark.parametrize("before", [False, True])
+def test_denormals_are_flushed_while_training_and_the_thread_is_set_back_after(before):
+    torch.set_flush_denormal(before)
+    try:
+        seen: list[bool] = []
+        train(config(epochs=1), data=TINY, on_step=lambda info: seen.append(flushing_denormals()))
+        assert seen and all(seen)  # Adam's decaying averages would otherwise slow every step on an x86 CPU
+        assert flushing_denormals() == before
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def test_overlapping_runs_restore_the_setting_when_the_last_one_ends():

@@ -241,6 +241,8 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
 
     def run() -> None:
         threads = torch.get_num_threads()
+        # this thread is the run's own and ends with it; set first, so the OpenMP threads it starts copy it
+        torch.set_flush_denormal(True)  # (see aedemo.train.flushed_denormals)
         try:
             if device == "cpu":  # leave the other cores to the Space's other tabs
                 torch.set_num_threads(CPU_THREADS)
