@@ -129,9 +129,9 @@ def flushed_denormals() -> Iterator[None]:
 
     Adam's running mean of a gradient that stays 0 (a weight from a border pixel that few digits ink) decays by
     beta1 = 0.9 per step, through the denormal range for ~150 steps, and each multiply there costs an x86 CPU a
-    microcode assist: on the Intel Xeon (Sapphire Rapids) here the 784-400-20 VAE's optimiser step took 0.25 s per
-    epoch in the first epoch and 0.55 s by the third (0.95 s on one thread), 0.25 s throughout with denormals
-    flushed. Numbers under 1.2e-38 become 0, which changes no figure a run reports.
+    microcode assist: on the Intel Xeon (Sapphire Rapids) here the 784-400-20 VAE's optimiser steps took 0.25 s of
+    its first epoch and 0.55 s of its third, 0.25 s throughout with denormals flushed (on one thread 0.95 s against
+    0.38 s in the third). Numbers under 1.2e-38 become 0, which changes no figure a run reports.
     The setting is per thread. OpenMP's worker threads copy it from the thread that starts them, at torch's first
     parallel operation, so the CLI sets it for the whole process before that.
     """
