@@ -132,6 +132,18 @@ def aedemo_epoch(
     return Timing(result.seconds, cpu_marks[-1] - cpu_start, samples, epoch["train"]["loss"])
 
 
+def cpu_name() -> str:
+    """The CPU's model name, and whether it has AMX (there "medium" multiplies in bf16): runs on different machines
+    differ by more than their noise, and platform.processor() is empty on Linux."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    names = [line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")]
+    amx = any(line.startswith("flags") and " amx_bf16" in line for line in info.splitlines())
+    return f"{names[0] if names else platform.machine()}{', AMX' if amx else ''}"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help="folder holding MNIST/raw/*.gz")
@@ -147,7 +159,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     data = (*load_mnist("train", args.data_dir), *load_mnist("test", args.data_dir))
-    cpu = platform.processor() or platform.machine()
+    cpu = cpu_name()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads on {os.cpu_count()} cores ({cpu}), "
           f"load average before {os.getloadavg()[0]:.2f}")
     # The two loops take turns, so a slow spell of a shared machine hits both sides alike; each side's fastest
