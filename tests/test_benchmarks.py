@@ -46,6 +46,14 @@ def test_train_speed_times_both_loops_and_prints_the_ratio(tmp_path):
     assert re.search(r"speed-up: [\d.]+x", out), out
 
 
+def test_denormals_times_each_epoch_flushed_and_not(tmp_path):
+    # an empty data folder: the bundled 10k test digits stand in for the training set
+    out = run_benchmark("benchmarks/denormals.py", "--data-dir", str(tmp_path), "--epochs", "2", "--rounds", "1")
+    rows = re.findall(r"^ +(flushed \(trainer\)|not flushed) +([\d.]+) +([\d.]+) +total +([\d.]+)$", out, re.MULTILINE)
+    assert [r[0] for r in rows] == ["flushed (trainer)", "not flushed"], out
+    assert all(float(first) > 0 and float(second) > 0 for _, first, second, _ in rows), out
+
+
 def test_train_steps_times_each_variant_under_both_malloc_settings():
     out = run_benchmark("benchmarks/train_steps.py", "--variants", "ae", "--steps", "2", "--rounds", "1")
     rows = re.findall(r"^ +ae +(glibc default|kept \(trainer\)) +([\d.]+) ms/step .* page faults/step +\d+", out,
