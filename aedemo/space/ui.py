@@ -116,6 +116,8 @@ CSS = """
 .digit img, .pixels img { image-rendering: pixelated; }
 /* pictures shown without buttons: Gradio still draws their empty toolbar, a grey speck over the corner digit */
 .digit .icon-button-wrapper, #generate-strip .icon-button-wrapper, #train-grid .icon-button-wrapper { display: none; }
+/* the Latent grid's download button above the grid, not over its top-right tile */
+#latent-grid .icon-button-wrapper { position: static !important; justify-content: flex-end; margin-bottom: 2px; }
 .digit img { width: 100% !important; height: 100% !important; object-fit: contain !important; }
 .pixels img { object-fit: contain; }
 #intro { margin-bottom: 0.25rem; }
@@ -129,10 +131,14 @@ CSS = """
   position: absolute !important; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0;
 }
-/* keyboard focus on sliders and ticked boxes: the theme showed none */
-input[type=range]:focus-visible, input[type=checkbox]:focus-visible {
+/* keyboard focus on sliders, ticked boxes and radio buttons: the theme showed none (a radio's circle only turned
+   indigo) */
+input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=radio]:focus-visible {
   outline: 2px solid var(--color-accent); outline-offset: 2px;
 }
+/* a dropdown's list closes once focus leaves it: Gradio 6.31 closes it on a click outside but not on Tab, so a
+   keyboard user's list stayed open over the next fields, and Escape or a click did not take it away */
+.wrap:not(:focus-within) > .options:has(> [role=listbox]) { display: none; }
 .status-line { min-height: 1.5rem; }
 .meter { height: 14px; border-radius: 7px; background: var(--border-color-primary); overflow: hidden; margin: 6px 0; }
 .meter-fill { height: 100%; background: linear-gradient(90deg, #f97316, #eab308, #22c55e); }
