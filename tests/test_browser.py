@@ -207,6 +207,35 @@ def test_a_value_typed_past_a_latent_sliders_end_is_decoded_at_the_end(page):
     assert page.locator(".toast-body.warning").count() == 0
 
 
+# the contrast of each class's legend chip on the Latent map with the map's background, lowest first
+LEGEND_CONTRASTS_JS = """() => {
+  const canvas = document.querySelector('#latent-scatter canvas'), g = canvas.getContext('2d');
+  const scale = canvas.width / canvas.clientWidth, W = canvas.clientWidth;
+  const channel = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const paper = luminance(getComputedStyle(canvas).backgroundColor.match(/[\\d.]+/g).map(Number));
+  return [...Array(10).keys()].map(i => {
+    const chip = luminance(g.getImageData(Math.round((W - 30) * scale), Math.round((16 + i * 18) * scale), 1, 1).data);
+    const [hi, lo] = [chip, paper].sort((a, b) => b - a);
+    return (hi + 0.05) / (lo + 0.05);
+  }).sort((a, b) => a - b);
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_each_class_colour_on_the_latent_map_stands_out_from_its_background(page, app_url, theme):
+    # matplotlib's tab10 as it comes: olive and cyan read 1.9 and 2.2:1 on the light map, brown 3.0:1 on the dark
+    context = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        tab = context.new_page()
+        tab.goto(f"{app_url}?__theme={theme}", timeout=WAIT_MS)
+        tab.get_by_role("tab", name="Latent", exact=True).click(timeout=WAIT_MS)
+        tab.wait_for_selector('#latent-scatter canvas[aria-label*=": "]', timeout=WAIT_MS)
+        assert tab.evaluate(LEGEND_CONTRASTS_JS)[0] >= 3
+    finally:
+        context.close()
+
+
 def test_the_view_control_says_2d_when_a_2d_code_is_mapped(page, store):
     if "cvae" not in store.models:
         pytest.skip("no CVAE checkpoint")

@@ -30,8 +30,18 @@ CSS = """
 """
 
 JS = r"""
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f',
-                '#bcbd22', '#17becf'];
+// one colour per class, each 3:1 or more against the map's background (WCAG's minimum for graphics): matplotlib's
+// tab10, its orange 1, pink 6, olive 8 and cyan 9 darkened (1.9-2.6:1 on the light page as they come)
+const COLORS = ['#1f77b4', '#db6d0c', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#ca6aad', '#7f7f7f',
+                '#8f901a', '#139aa8'];
+// on a dark background tab10 mixed a quarter with white: there its brown 5, red 3 and blue 0 read 3.0-3.7:1, these 5:1
+// or more
+const COLORS_DARK = ['#5799c7', '#ff9f4a', '#61b861', '#e05d5e', '#af8dce', '#a98078', '#ea99d1', '#9f9f9f',
+                     '#cdce59', '#51cedb'];
+const isDark = colour => {
+  const [r, g, b] = (colour.match(/[\d.]+/g) || [255, 255, 255]).map(Number);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b < 128;
+};
 let yaw = 0.7, pitch = 0.35, drag = null, marker = null, screen = [];
 
 function geometry(d) {
@@ -78,6 +88,7 @@ function draw() {
   // each axis is stretched to the box, so its ends say where the codes stop: a model's scale shows only there
   const fmt = v => (Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(1));
   const paper = getComputedStyle(canvas).backgroundColor;
+  const colors = isDark(paper) ? COLORS_DARK : COLORS;
   const labels = [];  // drawn after the dots, haloed in the canvas's colour, so the dots never hide them
   const label = (text, x, y) => labels.push([text, x, y]);
   axisEnds.forEach((e, a) => {
@@ -93,7 +104,7 @@ function draw() {
   for (const s of order) {
     const near = d.dims < 3 ? 1 : 0.55 + 0.45 * (s[2] + 1) / 2;
     g.globalAlpha = 0.75 * near;
-    g.fillStyle = COLORS[s[3][3]];
+    g.fillStyle = colors[s[3][3]];
     g.beginPath(); g.arc(s[0], s[1], 2.6 * near + 0.4, 0, 2 * Math.PI); g.fill();
   }
   g.globalAlpha = 1;
@@ -116,7 +127,7 @@ function draw() {
   sums.forEach(([x, y, n], digit) => {
     if (!n || d.class_labels === false) return;
     g.lineWidth = 4; g.strokeStyle = paper; g.strokeText(String(digit), x / n - 5, y / n + 6);
-    g.fillStyle = COLORS[digit]; g.fillText(String(digit), x / n - 5, y / n + 6);
+    g.fillStyle = colors[digit]; g.fillText(String(digit), x / n - 5, y / n + 6);
     g.lineWidth = 0.8; g.strokeStyle = ink; g.strokeText(String(digit), x / n - 5, y / n + 6);
     placed.push([x / n - 5, y / n + 6, 10]);
   });
@@ -148,7 +159,7 @@ function draw() {
   // legend: one chip per class
   for (let i = 0; i < 10; i++) {
     const x = W - 30, y = 16 + i * 18;
-    g.fillStyle = COLORS[i]; g.beginPath(); g.arc(x, y, 5, 0, 2 * Math.PI); g.fill();
+    g.fillStyle = colors[i]; g.beginPath(); g.arc(x, y, 5, 0, 2 * Math.PI); g.fill();
     g.fillStyle = ink; g.fillText(String(i), x + 9, y + 4);
   }
   if (d.title) {  // wrapped to stay clear of the legend on a narrow (phone) screen
