@@ -569,6 +569,19 @@ def test_on_a_phone_pressing_train_brings_the_status_into_view(page, app_url, mo
                               " return r.top >= 0 && r.top < window.innerHeight / 2; }", timeout=WAIT_MS)
 
 
+def test_pressing_train_from_the_keyboard_leaves_the_focus_on_stop(page, monkeypatch):
+    # the Train button greys out while a run goes: focus fell to the page, and a screen reader said nothing
+    from aedemo.space import train_tab
+
+    monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 0)  # refused by the queue: the press is what counts here
+    page.get_by_role("tab", name="Train", exact=True).click()
+    page.locator("#train-button").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'train-stop'",
+                           timeout=WAIT_MS)
+    page.locator("#train-button:not([disabled])").wait_for(timeout=WAIT_MS)  # the refusal gives the button back
+
+
 def test_the_vaes_code_is_explained_under_its_plot(page, store):
     if "vae" not in store.models:
         pytest.skip("no VAE checkpoint")

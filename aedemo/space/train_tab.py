@@ -69,11 +69,14 @@ EPOCH_SECONDS_ON_CPU = ("One epoch is a pass over the 60,000 training digits: on
 
 
 DEFAULT_SEED = TrainConfig.seed
-# brings the status into view when it lies below the screen (a phone's one column); beside the form, it is in view
-STATUS_INTO_VIEW_JS = """() => {
+# On Train: the status into view when it lies below the screen (a phone's one column; beside the form it is in view),
+# and the keyboard's focus onto Stop, the next thing to press: the Train button greys out, and focus fell to the page
+TRAIN_PRESSED_JS = """() => {
   const status = document.getElementById('train-status');
   if (status && status.getBoundingClientRect().top > window.innerHeight * 0.6)
     status.scrollIntoView({behavior: 'smooth', block: 'start'});
+  const stop = document.getElementById('train-stop');
+  if (stop && document.activeElement && document.activeElement.id === 'train-button') stop.focus({preventScroll: true});
 }"""
 # Lines read at 3:1 or more (WCAG's minimum for graphics) on both the light and the dark plot (white, slate 800):
 # blue 600 read 2.8:1 on the dark one, orange 500 2.8:1 on the light one; green 600 reads 3.3 and 4.4
@@ -634,7 +637,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                              info="The same settings and seed give the same run on the CPU.")
             with gr.Row():
                 train_btn = gr.Button("Train", variant="primary", elem_id="train-button")
-                stop_btn = gr.Button("Stop", variant="stop")
+                stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
         with gr.Column(scale=3):
             status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status",
                                  elem_id="train-status")
@@ -685,7 +688,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
         preprocess=False,
     )
     # on a phone the status and the curve sit below the form, off screen: pressing Train seemed to change nothing
-    train_btn.click(None, js=STATUS_INTO_VIEW_JS, queue=False, api_visibility="private")
+    train_btn.click(None, js=TRAIN_PRESSED_JS, queue=False, api_visibility="private")
     # .then follows a success only; .failure the rest (an exception, a full queue), or the button stayed grey
     for follow in (run.then, run.failure):
         follow(lambda: gr.Button(interactive=True), None, train_btn, queue=False, show_progress="hidden",
