@@ -133,13 +133,7 @@ function draw() {
   });
   g.font = '12px sans-serif';
   g.fillStyle = ink; g.strokeStyle = paper; g.lineWidth = 3;
-  for (const [text, x, y] of labels) put(text, x, y);
-  const m = marker || d.marker;
-  if (m) {
-    const s = project(m, d, geo, W, H);
-    g.lineWidth = 3; g.strokeStyle = '#111'; g.beginPath(); g.arc(s[0], s[1], 9, 0, 2 * Math.PI); g.stroke();
-    g.lineWidth = 1.5; g.strokeStyle = '#fff'; g.beginPath(); g.arc(s[0], s[1], 9, 0, 2 * Math.PI); g.stroke();
-  }
+  // drawn before the axes' names, which then keep clear of it (PC3's name was written across it)
   if (d.drawing) {  // a star, and what it is, where the Draw tab's digit lands
     // the axes keep to the test digits' codes (their ends say where those stop): a digit beyond them is starred at
     // the canvas's edge, and says so
@@ -155,6 +149,14 @@ function draw() {
     const text = s[0] === at[0] && s[1] === at[1] ? 'Draw tab' : 'Draw tab (off the map)';
     g.fillStyle = ink; g.strokeStyle = paper; g.lineWidth = 3;
     put(text, s[0] + 13, s[1] + 4);
+    placed.push([s[0] - 11, s[1] + 6, 22]);  // the star itself: the axes' names keep off it too
+  }
+  for (const [text, x, y] of labels) put(text, x, y);
+  const m = marker || d.marker;
+  if (m) {
+    const s = project(m, d, geo, W, H);
+    g.lineWidth = 3; g.strokeStyle = '#111'; g.beginPath(); g.arc(s[0], s[1], 9, 0, 2 * Math.PI); g.stroke();
+    g.lineWidth = 1.5; g.strokeStyle = '#fff'; g.beginPath(); g.arc(s[0], s[1], 9, 0, 2 * Math.PI); g.stroke();
   }
   // legend: one chip per class
   for (let i = 0; i < 10; i++) {
