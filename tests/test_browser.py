@@ -260,6 +260,15 @@ def test_the_latent_grid_shows_whole_with_its_download_button_above_it(page):
     assert button.bounding_box()["y"] + button.bounding_box()["height"] <= picture.bounding_box()["y"] + 1
 
 
+def test_the_classifiers_rows_are_not_tab_stops(page):
+    # buttons in Gradio's Label for a select event the app does not use: Tab stopped at each and nothing happened
+    page.get_by_role("tab", name="Draw", exact=True).click()
+    page.get_by_role("button", name="3", exact=True).click()  # a reading on show
+    page.wait_for_function("() => document.querySelectorAll('#draw-reading button.confidence-set').length > 0 && "
+                           "[...document.querySelectorAll('#draw-reading button')].every(b => b.tabIndex < 0)",
+                           timeout=WAIT_MS)
+
+
 def test_a_dropdowns_list_closes_when_the_keyboard_moves_on(page):
     # Gradio 6.31 left it open over the next fields after Tab, and neither Escape nor a click took it away
     page.get_by_role("tab", name="Latent", exact=True).click()

@@ -27,6 +27,11 @@ const markUp = () => {
     const label = button.closest('.block')?.querySelector('[data-testid=block-label]')?.textContent.trim();
     if (label) button.setAttribute('aria-label', label);
   });
+  // the classifier's rows are buttons in Gradio's Label, for a select event the app does not use: three Tab stops
+  // that did nothing, on the way from the canvas to the test-digit buttons. Read out still, as text
+  document.querySelectorAll('#draw-reading button.confidence-set:not([tabindex])').forEach(row => {
+    row.setAttribute('tabindex', '-1');
+  });
 };
 markUp();
 let pending = false;  // tabs mount their content when first opened, pictures when they arrive: once per frame at most
