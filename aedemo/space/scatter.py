@@ -116,10 +116,17 @@ function draw() {
   // 3-D, the axes' names landed on each other, on the class digits and under the star's caption)
   const placed = [];
   const free = (x, y, w) => !placed.some(([px, py, pw]) => x < px + pw && px < x + w && Math.abs(y - py) < 13);
-  const put = (text, x, y) => {  // kept inside the canvas: on a phone the axis name ran off its edge
-    const w = g.measureText(text).width, left = Math.max(2, Math.min(x, W - w - 2));
-    let top = y;
-    for (let i = 0; i < 4 && !free(left, top, w); i++) top = Math.min(top + 14, H - 2);
+  // kept inside the canvas (on a phone the axis name ran off its edge), and out of the legend's column beside its
+  // ten rows (on a phone the PC2 name ran under it)
+  const legendBottom = 16 + 9 * 18 + 8, legendLeft = W - 38;
+  const leftFor = (x, w, top) => Math.max(2, Math.min(x, (top - 12 < legendBottom ? legendLeft : W - 2) - w));
+  const put = (text, x, y) => {
+    const w = g.measureText(text).width;
+    let top = y, left = leftFor(x, w, top);
+    for (let i = 0; i < 4 && !free(left, top, w); i++) {
+      top = Math.min(top + 14, H - 2);
+      left = leftFor(x, w, top);
+    }
     placed.push([left, top, w]);
     g.strokeText(text, left, top); g.fillText(text, left, top);
   };
