@@ -118,7 +118,8 @@ function draw() {
   const free = (x, y, w) => !placed.some(([px, py, pw]) => x < px + pw && px < x + w && Math.abs(y - py) < 13);
   // kept inside the canvas (on a phone the axis name ran off its edge), and out of the legend's column beside its
   // ten rows (on a phone the PC2 name ran under it)
-  const legendBottom = 16 + 9 * 18 + 8, legendLeft = W - 38;
+  const legendX = W - 30, legendY = i => 16 + i * 18;  // the legend's chips: drawn last, below
+  const legendBottom = legendY(9) + 8, legendLeft = legendX - 8;
   const leftFor = (x, w, top) => Math.max(2, Math.min(x, (top - 12 < legendBottom ? legendLeft : W - 2) - w));
   const put = (text, x, y) => {
     const w = g.measureText(text).width;
@@ -167,7 +168,7 @@ function draw() {
   }
   // legend: one chip per class
   for (let i = 0; i < 10; i++) {
-    const x = W - 30, y = 16 + i * 18;
+    const x = legendX, y = legendY(i);
     g.fillStyle = colors[i]; g.beginPath(); g.arc(x, y, 5, 0, 2 * Math.PI); g.fill();
     g.fillStyle = ink; g.fillText(String(i), x + 9, y + 4);
   }
