@@ -65,6 +65,14 @@ def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
     page.wait_for_function("() => document.querySelector('#draw-picked').innerText.includes('test digit')",
                            timeout=WAIT_MS)
     assert "my ae #1" in train(page, "AE", WAIT_MS)  # an MLP: seconds per epoch
+    # the epoch's grid (two rows for the AE) fills its frame: a fixed 280-px frame left a band of blank page above
+    # it, most of a phone's screen
+    page.wait_for_selector("#train-grid img", timeout=WAIT_MS)
+    drawn = page.evaluate("""() => {  // the picture's drawn height: the <img> box can be taller than its content
+        const img = document.querySelector('#train-grid img');
+        return Math.min(img.clientHeight, img.clientWidth * img.naturalHeight / img.naturalWidth);
+    }""")
+    assert page.locator("#train-grid").bounding_box()["height"] - drawn < 10
     trained = "my ae #1 (trained in this session)"
     page.get_by_role("tab", name="Draw", exact=True).click()
     assert page.get_by_label(trained, exact=True).is_checked()  # it joins the reconstructions, ticked

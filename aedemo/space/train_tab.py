@@ -658,7 +658,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                         "for the generative models, **samples from the prior** (the same draws every epoch, so you "
                         "see them sharpen):")
             grid = gr.Image(label="Test digits, their reconstructions and samples", buttons=[], format="png",
-                            type="numpy", interactive=False, height=280, elem_id="train-grid",
+                            type="numpy", interactive=False, elem_id="train-grid",
                             elem_classes=[UNSEEN_LABEL])
     with gr.Accordion("Keep your model: download it, or push it to the Hub", open=True):
         download = gr.DownloadButton("Download the checkpoint (.zip: model.safetensors, config.json, metrics.json)",
