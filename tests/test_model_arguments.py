@@ -62,6 +62,19 @@ def test_pca_says_how_many_images_its_fit_takes():
         build_model("pca", latent_dim=64).fit(X)
 
 
+@pytest.mark.parametrize("images, says", [
+    (load_mnist("test", download=False)[0][:100], r"floats in \[0, 1\], got torch.uint8 .*to_float"),
+    (to_float(load_mnist("test", download=False)[0][:100]) * 255, r"0-255"),
+    (torch.rand(100, 3, 28, 28), r"shaped \[B, 1, 28, 28\]"),
+])
+def test_pca_fits_only_images_the_models_take(images, says):
+    # a fit to raw uint8 MNIST used to succeed, its mean up to 143: a model that reconstructs nothing
+    pca = build_model("pca", latent_dim=16)
+    with pytest.raises((TypeError, ValueError), match=says):
+        pca.fit(images)
+    assert not pca.components.any()  # nothing fitted
+
+
 def generative(variant: str) -> tuple[torch.nn.Module, dict]:
     """A fresh model that samples, and the labels its sample() takes for n=3."""
     torch.manual_seed(0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import N_PIXELS, PROB_EPS, Autoencoder, check_sizes, mean_bce_per_image
+from .base import N_PIXELS, PROB_EPS, Autoencoder, check_images, check_sizes, mean_bce_per_image
 
 
 class PCA(Autoencoder):
@@ -27,7 +27,9 @@ class PCA(Autoencoder):
 
     @torch.no_grad()
     def fit(self, x: torch.Tensor) -> PCA:
-        """Set the mean and the top `latent_dim` principal directions of x ([N,1,28,28] in [0,1])."""
+        """Set the mean and the top `latent_dim` principal directions of x ([N,1,28,28] in [0,1]; [N,28,28] and
+        [N,784] too)."""
+        check_images(x, self)  # as encode checks: a fit to 0-255 pixels gave a model that reconstructs nothing
         if x.shape[0] < self.latent_dim:  # n images span at most n directions: the SVD would give too few
             raise ValueError(f"a PCA of latent_dim {self.latent_dim} is fitted to at least {self.latent_dim} images, "
                              f"got {x.shape[0]}")
