@@ -895,11 +895,18 @@ def test_denoise_shows_the_test_set_averages_beside_the_one_digit(store):
     assert denoise_tab.averages_markdown(ModelStore(root="/nonexistent")) == ""  # no figures: no table
 
 
-def test_a_decoded_place_counts_a_third_axis_at_its_mean_among_the_others(store):
-    # a 2-D map's status listed the hidden third axis and said "the other 29", where its grid said 30
+def test_a_decoded_place_names_the_axes_its_map_shows_and_counts_the_rest(store):
+    # a 2-D map's status listed the hidden third axis and said "the other 29", where its grid said 30; a 3-D map's
+    # left out its third axis whenever that sat at the codes' mean, as it does when the page opens
     if "vae" not in store.models:
         pytest.skip("no VAE checkpoint")
     _, _, _, hidden, _ = latent_tab.latent_map(store, "vae", "2-D", 500)
-    at_rest = latent_tab.decode_point(store, "vae", 0.5, -0.25, hidden.value)[1]
+    at_rest = latent_tab.decode_point(store, "vae", 0.5, -0.25, hidden.value, 0, None, "2-D")[1]
     assert at_rest.startswith("Decoded at (0.50, -0.25) (the other 30 code dimensions")
-    assert "(0.50, -0.25, 1.00) (the other 29" in latent_tab.decode_point(store, "vae", 0.5, -0.25, 1.0)[1]
+    _, _, _, third, _ = latent_tab.latent_map(store, "vae", "3-D", 500)
+    rest = f"{third.value:.2f}"
+    for c3, says in ((third.value, rest), (1.0, "1.00")):
+        status = latent_tab.decode_point(store, "vae", 0.5, -0.25, c3, 0, None, "3-D")[1]
+        assert f"(0.50, -0.25, {says}) (the other 29" in status
+    *_, after_map = latent_tab.decode_after_map(store, "vae", 0.5, -0.25, third.value, 0, None, "", "3-D")
+    assert f"(0.50, -0.25, {rest}) (the other 29" in after_map

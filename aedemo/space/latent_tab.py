@@ -216,7 +216,7 @@ def more_or_fewer_points(
     except UserInputError as e:
         return gr.skip(), problem(str(e))
     if reports_problem(status):  # a warning about a value no longer there
-        status = decode_point(store, model_name, c1, c2, c3, digit, session_models)[1]
+        status = decode_point(store, model_name, c1, c2, c3, digit, session_models, view)[1]
     else:
         status = gr.skip()
     try:
@@ -230,11 +230,12 @@ def more_or_fewer_points(
 @torch.no_grad()
 def decode_point(
     store: ModelStore, model_name: str | None, c1: Any, c2: Any, c3: Any, digit: Any = 0,
-    session_models: dict | None = None,
+    session_models: dict | None = None, view: Any = "3-D",
 ) -> tuple:
     """Decode the point (c1, c2, c3) of a model's latent map (the axes latent_map reports; c3 is ignored for 2-D
-    codes). `digit` (0-9) is the class a conditional model (CVAE) draws. Returns the decoded digit (28x28)
-    and a status line."""
+    codes). `digit` (0-9) is the class a conditional model (CVAE) draws; `view` ("2-D" or "3-D") is the map's,
+    which the status follows: a 2-D map's third axis is one of the dimensions at their mean. Returns the decoded
+    digit (28x28) and a status line."""
     try:
         model = _model(store, model_name, session_models)
         codes, projection = store.test_codes(model)
@@ -256,9 +257,9 @@ def decode_point(
     z = projection.to_code(torch.tensor([c[:k]], dtype=torch.float32))
     labels = torch.tensor([d]) if model.conditional else None
     out = model.decode(z.to(model.device), labels).cpu()
-    # a third principal axis at its mean (the hidden slider of a 2-D map, or one left at rest) is one of the
-    # dimensions at their mean: a 2-D map's status counted it as shown, unlike its grid's
-    shown = 2 if k == 3 and not projection.direct and c[2] == _at_rest(coords, 2) else k
+    # a 2-D map's third axis (its hidden slider, at the codes' mean) is one of the dimensions at their mean: its
+    # status counted it as shown, unlike its grid's
+    shown = 2 if k == 3 and view == "2-D" else k
     where = ", ".join(f"{v:.2f}".replace("-0.00", "0.00") for v in c[:shown])
     rest = _at_their_mean(model.latent_dim, shown)
     cls = f", drawn as {a_digit(d)}" if model.conditional else ""
@@ -311,13 +312,13 @@ def star_if_on_show(store: ModelStore, *inputs: Any) -> tuple:
 
 def decode_after_map(
     store: ModelStore, model_name: str | None, c1: Any, c2: Any, c3: Any, digit: Any, session_models: dict | None,
-    map_status: str | None,
+    map_status: str | None, view: Any = "3-D",
 ) -> tuple:
     """decode_point after a map is drawn, and no test digit clicked (that was on the old map); unless the map was
     refused: then nothing changes, and its message stays in the status line."""
     if reports_problem(map_status):
         return unchanged(3)
-    decoded, status = decode_point(store, model_name, c1, c2, c3, digit, session_models)
+    decoded, status = decode_point(store, model_name, c1, c2, c3, digit, session_models, view)
     if isinstance(map_status, str) and map_status and not reports_problem(status):
         status = f"{map_status} {status}"  # the map's note (a 2-D code shown in 2-D, the CVAE's mixed classes) stays
     return decoded, None, status
@@ -376,7 +377,7 @@ def pick(
         # the axes the map does not show are where their hidden sliders sit, so a later slider move agrees (not
         # read back from the sliders: a component made inside an event is only an update, without its value)
         coords = coords[:dims] + [_at_rest(axes, a) for a in range(dims, 3)]
-        decoded, status = decode_point(store, model_name, *coords, digit, session_models)
+        decoded, status = decode_point(store, model_name, *coords, digit, session_models, f"{dims}-D")
         return (*sliders, decoded, None, status)  # and no test digit, clearing one shown by an earlier click
     x, label = store.test_digit(index)
     with torch.no_grad():
@@ -450,12 +451,13 @@ def build_latent_tab(
 
     drawing = drawing if drawing is not None else gr.State(None)
     map_inputs, map_outputs = [model, view, n_points, session_models, drawing], [scatter, c1, c2, c3, status]
-    decode_inputs = [model, c1, c2, c3, digit, session_models]
+    decode_inputs = [model, c1, c2, c3, digit, session_models, view]
+    after_map_inputs = [model, c1, c2, c3, digit, session_models, status, view]
     # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
     drawn = gr.on([model.change, view.input], partial(latent_map, store), map_inputs, map_outputs,
                   api_name="latent_map", trigger_mode="always_last", preprocess=False, concurrency_id=MAP_QUEUE,
                   concurrency_limit=1)
-    drawn.then(partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
+    drawn.then(partial(decode_after_map, store), after_map_inputs, [decoded, original, status],
                api_visibility="private", preprocess=False)
     drawn.then(partial(view_drawn, store), [model, view, session_models], view, queue=False, show_progress="hidden",
                api_visibility="private")
@@ -487,7 +489,7 @@ def build_latent_tab(
     if demo is not None and first is not None:
         demo.load(partial(latent_map, store), map_inputs, map_outputs, api_visibility="private",
                   preprocess=False).then(
-            partial(decode_after_map, store), [*decode_inputs, status], [decoded, original, status],
+            partial(decode_after_map, store), after_map_inputs, [decoded, original, status],
             api_visibility="private", preprocess=False)
     def on_pick(model_name: str | None, digit: Any, models: dict | None, view_shown: Any, shown: Any, x1: Any,
                 x2: Any, x3: Any, evt: gr.EventData) -> tuple:  # a plain function: Gradio finds `evt` by its hint
