@@ -36,6 +36,7 @@ from huggingface_hub.errors import (
     HFValidationError,
     HTTPError,
     LocalEntryNotFoundError,
+    LocalTokenNotFoundError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
@@ -117,6 +118,18 @@ def _folders_with_checkpoints(repo_id: str, revision: str | None, cache_dir: str
     return sorted(f.path.rsplit("/", 1)[0] for f in files if f.path.endswith("/" + CONFIG_NAME))
 
 
+def _answered(error: HfHubHTTPError, repo_id: str, where: str, token: str | bool | None) -> HubError:
+    """The HubError for an error the Hub answered a download with (not one of the kinds named above)."""
+    status = error.response.status_code if error.response is not None else "?"
+    if status == 401:
+        msg = f"the Hub refused the token for {repo_id} (401: invalid or expired); {LOGIN_HINT}"
+    elif status == 403:
+        msg = f"the Hub answered 403 for {where}: the token used may not read it; {LOGIN_HINT} (with access to it)"
+    else:
+        msg = f"the Hub answered {status} for {where}; try again later"
+    return HubError(scrub_token(msg, token))
+
+
 def download_checkpoint(
     repo_id: str,
     *,
@@ -151,7 +164,11 @@ def download_checkpoint(
         raise HubError(f"Hub repo {repo_id} not found (nor a local folder of that name): check the id, {why}") from None
     except RevisionNotFoundError:
         raise HubError(f"{repo_id} has no revision {revision!r} (a branch, tag or commit hash)") from None
-    except LocalEntryNotFoundError:
+    except LocalTokenNotFoundError:
+        raise HubError(f"token=True asks for a saved login, and there is none: {LOGIN_HINT}") from None
+    except LocalEntryNotFoundError as e:
+        if isinstance(e.__cause__, HfHubHTTPError):  # the Hub answered with an error, and nothing is cached
+            raise _answered(e.__cause__, repo_id, where, token) from None
         cache = cache_dir or constants.HF_HUB_CACHE
         if local_files_only or constants.HF_HUB_OFFLINE:
             why = "offline mode is on (HF_HUB_OFFLINE=1 or local_files_only)"
@@ -162,12 +179,7 @@ def download_checkpoint(
             "load it once with network access"
         ) from None
     except HfHubHTTPError as e:
-        status = e.response.status_code if e.response is not None else "?"
-        if status == 401:
-            msg = f"the Hub refused the token for {repo_id} (401: invalid or expired); {LOGIN_HINT}"
-        else:
-            msg = f"the Hub answered {status} for {where}; try again later"
-        raise HubError(scrub_token(msg, token)) from None
+        raise _answered(e, repo_id, where, token) from None
     except (HTTPError, OSError) as e:  # proxy errors and other transport failures snapshot_download lets through
         message = f"cannot reach the Hub for {where}: {type(e).__name__}: {e}"
         raise HubConnectionError(scrub_token(message, token)) from None
@@ -231,13 +243,13 @@ def describe(operations: list[CommitOperationAdd]) -> str:
     )
 
 
-def _push_token(token: str | None) -> str:
+def _push_token(token: str | bool | None) -> str:
     """The token to push with, checked before any work is done.
 
     Only None falls back to HF_TOKEN / the cached login: a string, even empty, is the caller's choice. So the
     Space passes the visitor's (maybe empty) field and never pushes with its own HF_TOKEN secret.
     """
-    if token is None:
+    if token is None or token is True:  # True: huggingface_hub's "the saved login", which must exist
         token = get_token()
     if not token:
         raise HubError(f"no Hugging Face token to push with: {LOGIN_HINT} (a token with write access)")
@@ -273,16 +285,16 @@ def _commit(repo_id: str, operations: list[CommitOperationAdd], message: str, to
 def push_checkpoint(
     folder: str | Path,
     repo_id: str,
-    token: str | None = None,
+    token: str | bool | None = None,
     private: bool = False,
     subfolder: str | None = None,
     dry_run: bool = False,
 ) -> str:
     """Push one checkpoint folder as one commit; returns the commit URL (dry run: the files it would send).
 
-    `token=None` means HF_TOKEN or the cached login; a string (the Space's token field, even left empty) is used
-    as given and never replaced by them. Raises HubError with a clear message on a bad id, a folder that does not
-    load, no token or a refused one, or no network (HubConnectionError).
+    `token=None` (or True) means HF_TOKEN or the cached login; a string (the Space's token field, even left empty)
+    is used as given and never replaced by them. Raises HubError with a clear message on a bad id, a folder that
+    does not load, no token or a refused one, or no network (HubConnectionError).
     """
     check_repo_id(repo_id)
     token = token if dry_run else _push_token(token)
@@ -327,7 +339,7 @@ def all_operations(
 
 
 def push_all(
-    root: str | Path | None = None, repo_id: str = "", token: str | None = None, private: bool = False,
+    root: str | Path | None = None, repo_id: str = "", token: str | bool | None = None, private: bool = False,
     dry_run: bool = False,
 ) -> str:
     """Push every checkpoint under `root` (default: `checkpoints_root()`) into one repo, a subfolder each, as one

@@ -448,6 +448,35 @@ def test_a_server_error_says_try_again_later(monkeypatch):
     assert not isinstance(e.value, hub.HubConnectionError)  # the Hub answered: no silent local fallback
 
 
+@pytest.mark.parametrize("status, says", [(500, "try again later"), (503, "try again later"),
+                                          (403, "the token used may not read it")])
+def test_the_hubs_own_answer_is_said_not_a_network_failure(status, says, tmp_path, monkeypatch):
+    # huggingface_hub's snapshot_download itself, the Hub answering `status`: it wraps that answer in a
+    # LocalEntryNotFoundError when nothing is cached, which read as "the Hub cannot be reached (no network?)"
+    def answer(transport, request):
+        return http.Response(status, text="Internal Error", request=request)
+
+    monkeypatch.setattr(http.HTTPTransport, "handle_request", answer)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # online mode (conftest turns it on for the suite)
+    with pytest.raises(hub.HubError, match=f"the Hub answered {status} for user/x.*{says}") as e:
+        aedemo.load_model("user/x", cache_dir=tmp_path)
+    assert not isinstance(e.value, hub.HubConnectionError)
+
+
+def test_asking_for_the_saved_login_without_one_says_so(checkpoints, tmp_path, monkeypatch):
+    # token=True is huggingface_hub's "use the saved login": without one, a load and a push were each blamed on
+    # the network
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    with pytest.raises(hub.HubError, match="token=True asks for a saved login, and there is none: .*HF_TOKEN") as e:
+        aedemo.load_model("user/x", token=True, cache_dir=tmp_path)
+    assert not isinstance(e.value, hub.HubConnectionError)
+    rec = Recorder(monkeypatch)
+    with pytest.raises(hub.HubError, match="no Hugging Face token to push with") as e:
+        build_model("ae", **SMALL["ae"]).push_to_hub("user/x", token=True)
+    assert not isinstance(e.value, hub.HubConnectionError) and rec.commits == []
+
+
 def test_a_proxy_failure_is_a_connection_error(monkeypatch):
     fail_with(monkeypatch, OSError("Tunnel connection failed: 407 Proxy Authentication Required"))
     with pytest.raises(hub.HubConnectionError, match="cannot reach the Hub for user/x: OSError: Tunnel"):

@@ -33,11 +33,11 @@ class Pretrained:
         return load_model(path_or_repo_id, device, expect=cls, **hub_kwargs)  # type: ignore[type-var]
 
     def push_to_hub(
-        self, repo_id: str, token: str | None = None, private: bool = False, subfolder: str | None = None,
+        self, repo_id: str, token: str | bool | None = None, private: bool = False, subfolder: str | None = None,
         metrics: dict | None = None,
     ) -> str:
         """Save, then push as aedemo.hub.push_checkpoint does (weights, config, model card, sample grid) in one
-        commit; returns its URL. `token=None`: HF_TOKEN or the cached login."""
+        commit; returns its URL. `token=None` (or True): HF_TOKEN or the cached login."""
         from ..hub import push_checkpoint  # huggingface_hub only when pushing
 
         with tempfile.TemporaryDirectory(prefix="aedemo-push-") as folder:
