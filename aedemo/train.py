@@ -87,6 +87,9 @@ class TrainResult:
     device: str
     stopped_early: bool
     steps: int = 0  # optimisation steps taken (0 for PCA's closed-form fit)
+    # how many training digits were given to train() in code (None: the MNIST split the command reads); its
+    # recorded command does not reproduce such a run, and save_trained says so in metrics.json
+    digits_given: int | None = None
 
 
 MATMUL_PRECISIONS = ("highest", "high", "medium")  # torch.set_float32_matmul_precision's values
@@ -183,9 +186,6 @@ def train(
                             f"are {images.dtype} {list(images.shape)}")
         if labels.shape != images.shape[:1]:
             raise ValueError(f"the {split} labels must be one per image, [{images.shape[0]}], got {list(labels.shape)}")
-    # data given in code: the recorded command (which reads MNIST) does not reproduce it, and metrics.json says so
-    data_note = (f"{len(x_train):,} training digits given to train() in code; test figures on the {len(x_test):,} "
-                 "test digits given with them (the command records the settings, not this data)") if given else None
     data = (x_train.to(device), y_train.to(device, torch.int64), x_test.to(device), y_test.to(device, torch.int64))
 
     model = model.to(device)
@@ -200,9 +200,9 @@ def train(
         # the last step's update, after the last loss checked (_fit checks each step's loss)
         raise TrainingDiverged(f"training diverged: the weights hold NaN or infinite values after step {steps}; "
                                f"try a lower learning rate than {config.lr:g}", steps, history)
-    result = TrainResult(model, history, seconds, str(device), stopped, steps)
+    result = TrainResult(model, history, seconds, str(device), stopped, steps, len(x_train) if given else None)
     if config.out:
-        save_trained(result, config, x_test, y_test, data_note)
+        save_trained(result, config, x_test, y_test)
     return result
 
 
@@ -395,19 +395,25 @@ def _fit_closed_form(
 
 def save_trained(
     result: TrainResult, config: TrainConfig, x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
-    data_note: str | None = None,
 ) -> None:
     """Write the checkpoint with its metrics.json: figures on the run's test set (uint8 images [N,28,28] and labels,
-    as train() takes them; by default config.data_dir's) plus how it was trained. `data_note`: what the data was,
-    when not the MNIST splits the command reads (its "data" field, which the model card shows)."""
+    as train() takes them; by default config.data_dir's) plus how it was trained. A run on digits given to train()
+    in code says so in its "data" field, which the model card shows: its command reads MNIST, and would not
+    reproduce it."""
     if not config.out:  # refused before the evaluation's time is spent, in words rather than os.fspath's TypeError
         raise ConfigError("out: config.out is None; save_trained writes the checkpoint to config.out, so name a "
                           "folder there (e.g. dataclasses.replace(config, out='checkpoints/my-run'))")
+    scored_on = "the MNIST test set"
     if x_test is None or y_test is None:
         x_test, y_test = load_mnist("test", config.data_dir)
+    else:
+        scored_on = f"the {len(x_test):,} test digits given with them"
     model = on_cpu(result.model)  # evaluated and saved from the CPU
     test = evaluate_model(model, to_float(x_test.cpu()), y_test.cpu())
-    training = {**training_record(result, config), **({"data": data_note} if data_note else {})}
+    training = training_record(result, config)
+    if result.digits_given is not None:
+        training["data"] = (f"{result.digits_given:,} training digits given to train() in code; test figures on "
+                            f"{scored_on} (the command records the settings, not this data)")
     save_checkpoint(model, config.out, {"test": test, "training": training})
 
 

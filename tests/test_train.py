@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from aedemo import VARIANTS, build_model, load_model
+from aedemo.checkpoint import read_metrics
 from aedemo.data import load_mnist, to_float
 from aedemo.evaluate import evaluate_model, evaluate_terms
 from aedemo.models import AUTOENCODERS
@@ -221,7 +222,7 @@ def test_out_and_data_dir_may_be_paths_and_start_with_a_tilde(tmp_path, monkeypa
 
 def test_a_checkpoint_trained_on_data_given_in_code_says_so_and_its_card_claims_no_official_test_set(tmp_path):
     from aedemo.card import model_card
-    from aedemo.checkpoint import read_config, read_metrics
+    from aedemo.checkpoint import read_config
 
     train(config(epochs=1, out=str(tmp_path / "ae")), data=TINY)
     metrics = read_metrics(tmp_path / "ae")
@@ -230,6 +231,19 @@ def test_a_checkpoint_trained_on_data_given_in_code_says_so_and_its_card_claims_
                                                   "the 64 test digits")
     card = str(model_card(read_config(tmp_path / "ae"), metrics, "user/ae"))
     assert "96 training digits given to train() in code" in card and "official MNIST test set" not in card
+
+
+def test_a_run_on_digits_given_in_code_says_so_when_saved_afterwards(tmp_path):
+    # save_trained after train(): its metrics.json carried no data note, so the recorded command (which reads MNIST)
+    # looked as if it rebuilt a run on 96 digits
+    result = train(config(epochs=1), data=TINY)
+    save_trained(result, config(epochs=1, out=str(tmp_path / "given")), *TINY[2:])
+    assert read_metrics(tmp_path / "given")["training"]["data"].startswith(
+        "96 training digits given to train() in code; test figures on the 64 test digits given with them")
+    save_trained(result, config(epochs=1, out=str(tmp_path / "mnist")))  # scored on the test set the command reads
+    metrics = read_metrics(tmp_path / "mnist")
+    assert "test figures on the MNIST test set" in metrics["training"]["data"]
+    assert metrics["test"]["mse"] != read_metrics(tmp_path / "given")["test"]["mse"]
 
 
 def test_save_trained_without_an_out_folder_says_to_name_one(tmp_path):
