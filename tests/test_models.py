@@ -130,9 +130,12 @@ def test_cvae_takes_one_class_id_for_the_whole_batch():
 def test_cvae_labels_must_be_integer_class_ids():
     m = fresh("cvae")
     z = torch.zeros(3, m.latent_dim)
-    for labels in (torch.tensor([1.7, 2.0, 3.0]), torch.tensor([True, False, True])):
-        with pytest.raises(TypeError, match="integer class ids"):  # 1.7 used to be read as class 1
+    # 1.7 used to be read as class 1; "3" got torch's "new(): invalid data type 'str'"
+    for labels in (torch.tensor([1.7, 2.0, 3.0]), torch.tensor([True, False, True]), "3", [1, "2", 3]):
+        with pytest.raises(TypeError, match="integer class ids"):
             m.decode(z, labels)
+    with pytest.raises(TypeError, match="integer class ids .*got '3'"):
+        m.sample(3, labels="3")
     with torch.no_grad():  # any integer type or a list of ints is the same request
         expected = m.decode(z, torch.tensor([1, 2, 3]))
         assert torch.equal(m.decode(z, torch.tensor([1, 2, 3], dtype=torch.int32)), expected)

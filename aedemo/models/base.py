@@ -371,7 +371,11 @@ class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
             if labels is None:
                 raise ValueError(f"{self.variant} needs labels: an int64 tensor of {n} class ids (0-9), or one "
                                  "class id for all")
-            labels = torch.as_tensor(labels, device=self.device)
+            try:
+                labels = torch.as_tensor(labels, device=self.device)
+            except (TypeError, ValueError, RuntimeError):  # "3", [1, "2"], None inside: torch's own words are cryptic
+                raise TypeError(f"{self.variant}'s labels must be integer class ids 0-9 (an int64 tensor, a list of "
+                                f"ints or one int), got {labels!r:.60}") from None
             if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
                 raise TypeError(f"{self.variant}'s labels must be integer class ids 0-9, got {labels.dtype}")
             labels = labels.to(torch.int64)
