@@ -186,6 +186,11 @@ def train(
                             f"are {images.dtype} {list(images.shape)}")
         if labels.shape != images.shape[:1]:
             raise ValueError(f"the {split} labels must be one per image, [{images.shape[0]}], got {list(labels.shape)}")
+        if labels.is_floating_point() or labels.dtype == torch.bool:
+            raise TypeError(f"the {split} labels must be integer class ids 0-9, got {labels.dtype}")
+        if labels.numel() and (labels.min() < 0 or labels.max() > 9):  # the classifier's loss met them mid-run
+            bad = labels[(labels < 0) | (labels > 9)].unique()
+            raise ValueError(f"the {split} labels must be class ids 0-9, got {bad[:10].tolist()}")
     data = (x_train.to(device), y_train.to(device, torch.int64), x_test.to(device), y_test.to(device, torch.int64))
 
     model = model.to(device)
