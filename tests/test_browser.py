@@ -93,15 +93,22 @@ def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
 
 def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
     page.get_by_role("tab", name="Draw", exact=True).click()
+    page.wait_for_selector("#draw-gallery img", timeout=WAIT_MS)  # the first view's tiles, which a clear empties
     clear_canvas(page)
     page.wait_for_function(
         "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
     assert page.locator("#draw-gallery img").count() == 0
+    # said once on screen, where the reconstructions were (the status line, read out, said it a second time)
+    time.sleep(0.5)
+    page.locator("#draw-gallery .tiles-note", has_text="The canvas is empty").wait_for(timeout=WAIT_MS)
+    box = page.locator("#draw-status").bounding_box()
+    assert box["width"] <= 1 and box["height"] <= 1
     time.sleep(1)
     draw(page, SEVEN)  # no tool picked by hand: the brush must still (again) be selected
     page.wait_for_selector("#draw-gallery img", timeout=WAIT_MS)
     page.wait_for_selector("#draw-seen img", timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0
+    assert page.locator("#draw-status.unseen").count() == 0  # its next line shows
 
 
 def test_an_example_put_over_a_drawing_leaves_the_canvas_usable(page, store):

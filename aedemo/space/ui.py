@@ -32,6 +32,10 @@ const markUp = () => {
   document.querySelectorAll('#draw-reading button.confidence-set:not([tabindex])').forEach(row => {
     row.setAttribute('tabindex', '-1');
   });
+  // an emptied canvas or a blank upload: the note where the reconstructions were says why, and the status line at
+  // the foot of the tab said it a second time. Kept for a screen reader, which reads the status line out
+  const status = document.querySelector('#draw-status'), note = document.querySelector('#draw-gallery .tiles-note');
+  status?.classList.toggle('unseen', !!note && note.textContent.trim() === status.textContent.trim());
 };
 markUp();
 let pending = false;  // tabs mount their content when first opened, pictures when they arrive: once per frame at most
@@ -131,10 +135,10 @@ CSS = """
    one, under WCAG AA's 4.5; a darker indigo on light, a lighter one on dark */
 .tab-container button.selected { color: var(--primary-700); }
 .dark .tab-container button.selected { color: var(--primary-400); }
-/* UNSEEN_LABEL: a label kept for screen readers, off screen */
-.unseen-label label[data-testid=block-label] {
-  position: absolute !important; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
-  clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0;
+/* UNSEEN_LABEL: a label kept for screen readers, off screen; .unseen (set by PAGE_JS): a whole block */
+.unseen-label label[data-testid=block-label], .unseen {
+  position: absolute !important; width: 1px; height: 1px; min-height: 0 !important; margin: -1px; padding: 0;
+  overflow: hidden; clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0;
 }
 /* keyboard focus on sliders, ticked boxes and radio buttons: the theme showed none (a radio's circle only turned
    indigo) */
