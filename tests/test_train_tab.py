@@ -193,8 +193,11 @@ def test_a_cancel_left_by_a_run_that_never_came_is_ignored(small_data, tmp_path)
 
 def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_path):
     assert "Nothing of yours is training" in request_stop(tmp_path)
-    last = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
-    assert "finished" in last.status
+    views = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))
+    assert "finished" in views[-1].status
+    # the device in words, at the start and the end alike (the end said "on cpu")
+    assert any("on the CPU (1 thread)" in v.status for v in views[:3])
+    assert "s of training on the CPU, test loss" in views[-1].status
 
 
 def test_cpu_time_cap_stops_a_long_run(small_data, tmp_path, monkeypatch):

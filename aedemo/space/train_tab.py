@@ -63,12 +63,17 @@ Hub to keep it. One training runs at a time: if someone else is training, you wa
 
 
 # measured with one training thread, as on a 2-core CPU Space (train_worker.default_run)
+# (the 120-s cap without a GPU is the Time budget's to say, and the status's when a run starts)
 EPOCH_SECONDS_ON_CPU = ("One epoch is a pass over the 60,000 training digits: on a 2-vCPU Space about 5-10 s for the "
-                        "MLP models, 25 s for the Conv AE and 80 s for the VAE (measured). Without a GPU a run stops "
-                        f"at {worker.CPU_MAX_SECONDS:.0f} s, whatever the epochs.")
+                        "MLP models, 25 s for the Conv AE and 80 s for the VAE (measured).")
 
 
 DEFAULT_SEED = TrainConfig.seed
+
+
+def _device_words(device: str) -> str:
+    """A torch device ("cpu", "cuda", "cuda:0", "mps") as the Train tab's status names it."""
+    return "a GPU" if device.startswith(("cuda", "mps")) else "the CPU"
 # On Train: the status into view when it lies below the screen (a phone's one column; beside the form it is in view),
 # and the keyboard's focus onto Stop, the next thing to press: the Train button greys out, and focus fell to the page
 TRAIN_PRESSED_JS = """() => {
@@ -373,7 +378,8 @@ def _train_and_report(
         for kind, payload in news:
             if kind == "start":
                 limit = min(s.budget or payload["cap"], payload["cap"])
-                where = "a GPU" if payload["device"] == "cuda" else f"the CPU ({_count(worker.CPU_THREADS, 'thread')})"
+                where = _device_words(payload["device"])
+                where += f" ({_count(worker.CPU_THREADS, 'thread')})" if where == "the CPU" else ""
                 facts = [f"on {where}", f"until {_count(s.epochs, 'epoch')} or {limit:.0f} s, whichever comes first"]
                 if s.budget is None or s.budget > payload["cap"]:
                     facts.append(f"runs are capped at {payload['cap']:.0f} s on this Space")
@@ -426,8 +432,8 @@ def _train_and_report(
                 if not model.trainable:
                     how = f"{CLOSED_FORM}; it took {payload['seconds']:.0f} s"
                 view.status = (
-                    f"**{name}** {how} on {payload['device']}, test loss {test:.1f}. It is now in the other tabs' "
-                    f"model lists (for this browser session only); {saved}."
+                    f"**{name}** {how} on {_device_words(payload['device'])}, test loss {test:.1f}. It is now in "
+                    f"the other tabs' model lists (for this browser session only); {saved}."
                     + (f"\n\n*{collapse_note(s.lr)}*" if collapsed(model, data) else "")
                     + (f"\n\n*Note:* {data.notice}" if data.notice else "")
                 )
