@@ -212,9 +212,11 @@ def test_the_draw_tab_says_what_each_loaded_model_is(store):
     table = store.models_markdown().splitlines()
     assert len(table) == 2 + len(store.models)  # a header, its rule, a row per model
     for name, model in store.models.items():
-        row = next(line for line in table if f"**{display_name(name)}**" in line)
+        row = next(line for line in table if f"**{display_name(name)}" in line)
         what = type(model).description
         assert f"| {model.latent_dim} |" in row and what[1:] in row
+    if "dae" in store.models:  # the captions' abbreviation is spelled out where the model is described
+        assert any(line.startswith("| **Denoising AE (DAE)** |") for line in table)
 
 
 def test_denoising_ae_restores_gaussian_noise(store):

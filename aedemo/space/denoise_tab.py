@@ -278,8 +278,8 @@ def picker_look(source: str | None) -> tuple:
 def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.State | None = None) -> None:
     """The tab's UI; `drawing` is the Draw tab's state holding the current drawing as a 28x28 digit."""
     gr.Markdown(
-        "Corrupt a digit, then compare how the **denoising AE** (trained on corrupted inputs), the plain and "
-        "convolutional AEs and **PCA** restore it. Scores are against the clean digit: higher is better."
+        "Corrupt a digit, then compare how the **denoising AE** (DAE, trained on corrupted inputs), the plain AE, "
+        "the convolutional one (Conv) and **PCA** restore it. Scores are against the clean digit: higher is better."
     )
     test_images = store.test_set[0]
     gallery_digits = first_of_each_class(store)
@@ -297,7 +297,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
             with gr.Row():
                 test_index = gr.Number(value=gallery_digits[7], label="Test digit index (0-9999)", precision=0,
                                        minimum=0, maximum=len(store.test_set[2]) - 1, scale=2)
-                random_button = gr.Button("Random digit", scale=1)
+                random_button = gr.Button("Random test digit", scale=1)
             with gr.Accordion("Upload a picture", open=False) as upload_box:
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=180,
                                   elem_id="denoise-upload")

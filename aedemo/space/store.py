@@ -276,7 +276,9 @@ class ModelStore:
             what = type(model).description
             paper = type(model).reference
             what = (f"{what[:1].upper()}{what[1:]}" + (f" ({paper})" if paper else "")).replace("|", "\\|")
-            rows.append(f"| **{display_name(name)}** | {model.latent_dim} | {built_from(model)} | {what} |")
+            full, short = display_name(name), short_name(name)
+            named = full if full.startswith(short) else f"{full} ({short})"  # the captions' "DAE", spelled out once
+            rows.append(f"| **{named}** | {model.latent_dim} | {built_from(model)} | {what} |")
         return "\n".join(rows)
 
     def warm_up(self) -> None:
