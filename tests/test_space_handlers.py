@@ -499,6 +499,7 @@ def test_latent_map_plots_the_test_codes(store, mnist_test):
     codes, projection = store.test_codes(store.get(name))
     if not projection.direct:  # how much of the code the projection shows: a quarter, for the VAE
         assert f"({sum(projection.explained[:2]):.0%} of its variance)" in value["title"]
+    assert ": 2,000 test digits, " in latent_tab.latent_map(store, name, "2-D", 2000)[0]["title"]  # as elsewhere
 
 
 def test_decoding_a_point_of_a_direct_2d_code_matches_decode():

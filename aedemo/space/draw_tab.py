@@ -172,8 +172,8 @@ def _rank_html(score: float, focus: str) -> str:
         f'<div class="meter-big">{score:.0f}%</div>'
         f'<div class="meter"><div class="meter-fill" style="width:{score:.1f}%"></div></div>'
         f'<div class="meter-text">{display_name(focus)}\'s error on this digit is lower than on '
-        f"{score:.0f}% of {PERCENTILE_DIGITS:,} MNIST test digits. An autoencoder redraws well what resembles its "
-        "training digits, so a low rank flags an unusual input; but plain strokes with little ink (a 1, a bar) are "
+        f"{score:.0f}% of {PERCENTILE_DIGITS:,} MNIST test digits. A model redraws well what resembles its training "
+        "digits, so a low rank flags an unusual input; but plain strokes with little ink (a 1, a bar) are "
         "easy for every model.</div>"
     )
 

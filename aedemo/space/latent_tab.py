@@ -165,7 +165,7 @@ def _map(
             f"sliders reach a little past all {LATENT_DIGITS:,} test digits' codes.")
     value = {
         "points": points, "dims": dims, "axes": names[:dims], "marker": None, "hint": hint,
-        "title": f"{display_name(model_name)}: {n} test digits, {how}", "drawing": None, "drawing_note": "",
+        "title": f"{display_name(model_name)}: {n:,} test digits, {how}", "drawing": None, "drawing_note": "",
         "class_labels": not model.conditional,  # the CVAE's classes share one place: their digits piled up there
     }
     placed = _drawing_on_map(store, model, drawing)
