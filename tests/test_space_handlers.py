@@ -365,6 +365,9 @@ def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):
     noisy = read_tiles(gallery)[1]
     assert noisy[1] == "Noisy · identical" and float(noisy[2]["psnr"]) == pytest.approx(100.0)  # the cap, not dB
     assert "∞ (identical)" in table and "100.00" not in table
+    # a column of models' outputs and the input they start from, named as such: "Noisy" read as one more model
+    head, _, noisy_row, *_ = table.splitlines()
+    assert head.startswith("| Image |") and noisy_row.startswith("| Noisy input (no model) |")
 
 
 def test_the_denoise_table_bolds_the_best_figure_of_each_column(store):

@@ -112,7 +112,7 @@ def denoise(
     scores_psnr = psnr(outs, x.expand_as(outs)).tolist()
     scores_ssim = images.ssim(outs, x.expand_as(outs)).tolist()
     tiles = []
-    table = ["| Model | PSNR (dB) | SSIM |", "|---|---:|---:|"]
+    table = ["| Image | PSNR (dB) | SSIM |", "|---|---:|---:|"]
     # the best figure of each column, apart (bolding a whole row by PSNR set SSIM's worst figure in bold), as shown:
     # models tied at the figures shown are all bold
     best_psnr, best_ssim = (round(max(col[2:]), digits) if len(rows) > 2 else None
@@ -128,7 +128,8 @@ def denoise(
         tiles.append((pictures[i], f"{name} · {shown}", {"model": key, "psnr": f"{p:.4f}", "ssim": f"{s:.4f}"}))
         cell = "∞ (identical)" if identical else f"{p:.2f}"
         model = i >= 2  # not the noisy input
-        table.append(f"| {name} | {_bold(cell, model and round(p, 2) == best_psnr)} | "
+        row = name if model else "Noisy input (no model)"  # the figures to beat, in a column of models' outputs
+        table.append(f"| {row} | {_bold(cell, model and round(p, 2) == best_psnr)} | "
                      f"{_bold(f'{s:.3f}', model and round(s, 3) == best_ssim)} |")
     return images.tiles_html(tiles), "\n".join(table), " ".join(notes)
 
