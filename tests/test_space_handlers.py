@@ -344,6 +344,20 @@ def test_unticking_a_prior_takes_its_samples_away_at_once(store):
     assert [priors, "input"] in map(list, generate["targets"]) and priors in generate["inputs"]
 
 
+def test_a_number_typed_in_a_box_applies_when_the_box_is_left_as_on_enter(store):
+    # the Denoise tab's test digit index and seed, and the Generate tab's seed, applied on Enter only: a visitor who
+    # typed a number and clicked elsewhere saw nothing change, and nothing said why
+    demo = build_demo(store)
+    ids = {(c["props"].get("label"), c["type"]): c["id"] for c in demo.config["components"]}
+    deps = {d["api_name"]: d for d in demo.config["dependencies"] if d["api_name"]}
+    seeds = [c["id"] for c in demo.config["components"] if c["props"].get("label") == "Seed" and c["type"] == "number"]
+    index = ids[("Test digit index (0-9999)", "number")]
+    for api_name, boxes in (("denoise", [index, *seeds]), ("generate", seeds), ("interpolate", seeds)):
+        targets = list(map(list, deps[api_name]["targets"]))
+        typed = [box for box in boxes if box in deps[api_name]["inputs"]]
+        assert typed and all([box, "submit"] in targets and [box, "blur"] in targets for box in typed), api_name
+
+
 def test_digits_are_named_with_the_article_they_are_read_with():
     assert [a_digit(d) for d in (0, 1, 7, 8)] == ["a 0", "a 1", "a 7", "an 8"]
 

@@ -347,9 +347,11 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     drawing_input = drawing if drawing is not None else gr.State(None)
     inputs = [source, test_index, upload, drawing_input, kind, strength, seed, extra, session_models]
     # a slider's .input, not .release: a value typed in its box and Enter fires only .input, and was left unapplied
-    # (the tiles showed another strength than the box); while dragging, always_last runs only the latest value
+    # (the tiles showed another strength than the box); while dragging, always_last runs only the latest value.
+    # A number typed in a box applies on Enter or when the box is left: nothing said that Enter was needed
     gr.on(
-        [go.click, source.input, test_index.submit, kind.input, strength.input, seed.submit, extra.input],
+        [go.click, source.input, test_index.submit, test_index.blur, kind.input, strength.input, seed.submit,
+         seed.blur, extra.input],
         partial(denoise, store, uploads_only=True), inputs, [results, table, status], api_name="denoise",
         preprocess=False,
         trigger_mode="always_last",

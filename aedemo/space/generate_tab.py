@@ -276,7 +276,9 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     # Gradio's own range check would answer a bad one with a bare "Error" in every output.
     # sliders on .input, as in the Denoise tab: a value typed in a slider's box and Enter fires only that; a prior
     # unticked takes its samples away at once (they stayed until the next Generate)
-    gr.on([go.click, digit.input, n.input, temperature.input, seed.submit, priors.input], partial(generate, store),
+    # the Seed applies on Enter or when its box is left (as on the Denoise tab)
+    gr.on([go.click, digit.input, n.input, temperature.input, seed.submit, seed.blur, priors.input],
+          partial(generate, store),
           gen_inputs, [grid, prior_gallery, status], api_name="generate", trigger_mode="always_last",
           preprocess=False)
     # no prior ticked: no empty box where their samples would be
@@ -286,7 +288,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
                      api_name="generate_all", preprocess=False)
     # the seed and the temperature drive the strip too: it used to stay stale when they changed
     gr.on([interp_button.click, start.input, end.input, steps.input, interp_model.input, temperature.input,
-           seed.submit],
+           seed.submit, seed.blur],
           partial(interpolate, store), [interp_model, start, end, steps, temperature, seed, session_models],
           [strip, interp_status], api_name="interpolate", trigger_mode="always_last", preprocess=False)
     follow_session(session_models, store, [
