@@ -304,8 +304,9 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                                   elem_id="denoise-upload")
             kind = gr.Radio([(v, k) for k, v in KIND_LABELS.items()], value="gaussian", label="Noise")
             strength = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Strength",
-                                 info="Gaussian: std of the noise added, before clipping to [0, 1] · salt & pepper: "
-                                      "fraction of pixels set to black or white · masking: side of a black square at "
+                                 info="Gaussian: standard deviation of the noise added, before clipping to "
+                                      "[0, 1] · salt & pepper: fraction of pixels set to black or white · masking: "
+                                      "side of a black square at "
                                       "a random place, as a fraction of the image's 28 px (on background only, it "
                                       "changes nothing). The DAE trained on "
                                       f"strengths drawn evenly from 0 to {TRAIN_STRENGTH['gaussian']} / "

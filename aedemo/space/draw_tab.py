@@ -430,8 +430,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                       if len(sizes) > 1 else "")
             # a heading, not the component's label: Gradio lays a label over the content, and the longer text ran
             # over the first row of tiles on a phone
-            gr.Markdown(f"**Reconstructions** (MSE per pixel; {differ}the CVAE is given the class read)",
-                        elem_id="draw-gallery-heading")
+            gr.Markdown(f"**Reconstructions** (MSE per pixel; {differ}the CVAE is given the class the classifier "
+                        "reads)", elem_id="draw-gallery-heading")
             reconstructions = gr.HTML("", show_label=False, container=True, elem_id="draw-gallery",
                                       min_height=IMAGE_PX)
             with gr.Row():
