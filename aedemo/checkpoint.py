@@ -145,7 +145,11 @@ def read_config(directory: str | os.PathLike) -> dict:
     """config.json of a checkpoint folder, checked to name a known variant."""
     path = Path(directory) / CONFIG_NAME
     if not path.is_file():
-        raise CheckpointError(f"{path}: file missing (a checkpoint folder holds {CONFIG_NAME} and {WEIGHTS_NAME})")
+        # a folder of checkpoint folders, as checkpoints/ is: name them rather than leave the caller guessing
+        inner = sorted(p.parent.name for p in Path(directory).glob(f"*/{CONFIG_NAME}")) if path.parent.is_dir() else []
+        hint = f"; {path.parent} holds checkpoint folders: {', '.join(inner[:12])}" if inner else ""
+        raise CheckpointError(f"{path}: file missing (a checkpoint folder holds {CONFIG_NAME} and {WEIGHTS_NAME})"
+                              f"{hint}")
     try:
         config = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:

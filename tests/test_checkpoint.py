@@ -163,6 +163,15 @@ CASES = {  # name: (how to break the folder, the file the message must name, wor
 }
 
 
+def test_a_folder_of_checkpoints_names_the_ones_it_holds(tmp_path):
+    # load_model("checkpoints") said only "config.json: file missing"
+    for variant in ("vae", "ae"):
+        save_checkpoint(build_model(variant, latent_dim=2, hidden=[8], channels=None) if variant == "vae"
+                        else build_model(variant, latent_dim=2, hidden=[8]), tmp_path / variant)
+    with pytest.raises(CheckpointError, match=r"config.json: file missing .*holds checkpoint folders: ae, vae$"):
+        load_model(str(tmp_path))
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_broken_checkpoint_gives_a_clear_error_naming_the_file(tmp_path, case):
     breaks, culprit, words = CASES[case]

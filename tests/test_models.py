@@ -161,6 +161,9 @@ def test_bad_images_are_refused_with_what_the_models_take(variant):
         (X[:4].view(4, 1, 784), ValueError, r"\[B, 1, 28, 28\]"),
         (torch.full((4, 1, 28, 28), float("nan")), ValueError, r"finite numbers in \[0, 1\], got NaN values"),
         (X[:4].numpy(), TypeError, "torch.Tensor"),
+        (X[0, 0], ValueError, r"one image: add the batch dimension, x\[None\]"),
+        (X[0].flatten(), ValueError, r"one image: add the batch dimension"),
+        (X[:4].permute(0, 2, 3, 1), ValueError, r"channels last: x.permute\(0, 3, 1, 2\)"),
     ]
     for call in calls:
         for x, error, message in cases:
@@ -367,6 +370,9 @@ def test_classifier_checks_its_images_as_the_autoencoders_do():
         (X[:4] * 255, ValueError, "divide by 255"),
         (X[:4, :, :14], ValueError, r"\[B, 1, 28, 28\]"),
         (X[:4].numpy(), TypeError, "torch.Tensor"),
+        (X[0, 0], ValueError, r"one image: add the batch dimension, x\[None\]"),
+        (X[0].flatten(), ValueError, r"one image: add the batch dimension"),
+        (X[:4].permute(0, 2, 3, 1), ValueError, r"channels last: x.permute\(0, 3, 1, 2\)"),
     ]:
         with pytest.raises(error, match=message):
             clf.predict_proba(x)

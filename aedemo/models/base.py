@@ -160,7 +160,12 @@ def check_images(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
     if (x.dim() == 3 and x.shape[1:] == (28, 28)) or (x.dim() == 2 and x.shape[1] == N_PIXELS):
         x = x.reshape(x.shape[0], *IMAGE_SHAPE)  # not -1: an empty batch could be any shape
     elif x.dim() != 4 or x.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"images must be shaped [B, 1, 28, 28] (or [B, 28, 28], [B, 784]), got {list(x.shape)}")
+        hint = ""
+        if x.shape in ((28, 28), (N_PIXELS,)):
+            hint = " (one image: add the batch dimension, x[None])"
+        elif x.dim() == 4 and x.shape[1:] == (28, 28, 1):
+            hint = " (channels last: x.permute(0, 3, 1, 2))"
+        raise ValueError(f"images must be shaped [B, 1, 28, 28] (or [B, 28, 28], [B, 784]), got {list(x.shape)}{hint}")
     if x.numel():
         lo, hi = torch.aminmax(x)
         if not (lo >= 0 and hi <= 1):  # also catches NaN, which fails every comparison
