@@ -81,14 +81,23 @@ _TILE = re.compile(r"<figure(?P<attrs>[^>]*)><img src=\"data:image/png;base64,(?
 _ATTR = re.compile(r'data-([\w-]+)="([^"]*)"')
 
 
-def read_tiles(tiles: str) -> list[tuple[np.ndarray, str, dict[str, str]]]:
-    """The inverse of tiles_html: [(uint8 picture, caption, data attributes)], e.g. for an API caller."""
+def read_tiles(tiles: str) -> list[tuple[np.ndarray, str, dict[str, str | float]]]:
+    """The inverse of tiles_html: [(uint8 picture, caption, data attributes)], e.g. for an API caller; the figures
+    (mse, psnr, ssim) as floats, the model's name as text."""
     from PIL import Image
+
+    def value(key: str, text: str) -> str | float:
+        if key == "model":  # a name, whatever it looks like
+            return text
+        try:
+            return float(text)
+        except ValueError:
+            return text
 
     out = []
     for m in _TILE.finditer(tiles or ""):
         picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(m["png"]))))
-        attributes = {k: html.unescape(v) for k, v in _ATTR.findall(m["attrs"])}
+        attributes = {k: value(k, html.unescape(v)) for k, v in _ATTR.findall(m["attrs"])}
         out.append((picture, html.unescape(m["caption"]), attributes))
     return out
 
