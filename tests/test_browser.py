@@ -206,6 +206,27 @@ def test_the_latent_map_opens_a_test_digit_from_the_keyboard(page):
     assert page.locator("#latent-original img").count() == 1
 
 
+def test_a_decoded_places_status_names_as_many_coordinates_as_its_map_has_axes(page):
+    # a 3-D map's status gave two coordinates beside three sliders whenever the third sat at the codes' mean, as
+    # it does when the page opens
+    page.get_by_role("tab", name="Latent", exact=True).click()
+    page.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
+    status = "document.querySelector('#latent-status').innerText"
+    three, two = r"/Decoded at \(-?[\d.]+, -?[\d.]+, -?[\d.]+\)/", r"/Decoded at \(-?[\d.]+, -?[\d.]+\) /"
+    page.get_by_role("radio", name="3-D").check()
+    number = page.locator("#latent-axis-1 input[type=number]")
+    number.fill("0.5")
+    number.press("Enter")
+    page.wait_for_function(f"() => {three}.test({status}) && {status}.includes('(0.50, ')", timeout=WAIT_MS)
+    page.get_by_role("radio", name="2-D").check()  # the map redrawn in 2-D, and the sliders' place decoded
+    page.wait_for_function(f"() => {two}.test({status})", timeout=WAIT_MS)
+    number.fill("0.25")
+    number.press("Enter")  # a slider moved on the 2-D map
+    page.wait_for_function(f"() => {two}.test({status}) && {status}.includes('(0.25, ')", timeout=WAIT_MS)
+    page.get_by_role("radio", name="3-D").check()
+    page.wait_for_function(f"() => {three}.test({status})", timeout=WAIT_MS)
+
+
 def test_a_value_typed_past_a_latent_sliders_end_is_decoded_at_the_end(page):
     # Gradio clamps the box only on blur, after sending the value: 50 was refused in words of the map's wider range
     # while the box then showed the slider's end beside the digit decoded before

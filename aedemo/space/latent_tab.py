@@ -451,7 +451,10 @@ def build_latent_tab(
 
     drawing = drawing if drawing is not None else gr.State(None)
     map_inputs, map_outputs = [model, view, n_points, session_models, drawing], [scatter, c1, c2, c3, status]
-    decode_inputs = [model, c1, c2, c3, digit, session_models, view]
+    # the view of the map on show, which a decoded place's status follows: a State, so the API's "latent" takes the
+    # same values as before
+    drawn_view = gr.State("3-D")
+    decode_inputs = [model, c1, c2, c3, digit, session_models, drawn_view]
     after_map_inputs = [model, c1, c2, c3, digit, session_models, status, view]
     # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
     drawn = gr.on([model.change, view.input], partial(latent_map, store), map_inputs, map_outputs,
@@ -461,6 +464,7 @@ def build_latent_tab(
                api_visibility="private", preprocess=False)
     drawn.then(partial(view_drawn, store), [model, view, session_models], view, queue=False, show_progress="hidden",
                api_visibility="private")
+    drawn.then(lambda shown: shown, view, drawn_view, queue=False, show_progress="hidden", api_visibility="private")
     # more or fewer dots redraw the map alone: a digit decoded or clicked on it stays, as do the sliders
     redraw_inputs = [model, view, n_points, c1, c2, c3, session_models, digit, status, drawing]
     n_points.input(partial(more_or_fewer_points, store), redraw_inputs, [scatter, status],
