@@ -78,7 +78,7 @@ def test_a_session_keeps_one_record_per_component_however_often_the_map_redraws(
     sizes = []
     for view in ("3-D", "2-D", "3-D", "2-D"):
         call(app_url, "latent_map", ["vae", view, 500, {}, None], session)
-        call(app_url, "latent", ["vae", 0.1, -0.2, 0.3, 0, {}], session)
+        call(app_url, "latent", ["vae", 0.1, -0.2, 0.3, 0], session)  # its inputs but the two States
         sizes.append(components())
     assert sizes == [len(served_demo.blocks)] * 4
 
