@@ -383,7 +383,10 @@ def main(argv: list[str] | None = None) -> int:
             folder = args.folder or str(Path(args.checkpoints or checkpoints_root()) / args.variant)
             out = push_checkpoint(folder, args.repo_id, args.token, args.private, args.subfolder, args.dry_run)
     except CheckpointError as e:
-        print(f"error: {scrub_token(str(e), args.token)}", file=sys.stderr)
+        hint = ""
+        if args.variant and not Path(folder).is_dir():  # where --variant looked, and how to point it elsewhere
+            hint = " (--variant looks in --checkpoints DIR, else $AEDEMO_CHECKPOINTS, else the shipped checkpoints/)"
+        print(f"error: {scrub_token(str(e), args.token)}{hint}", file=sys.stderr)
         return 1
     print(("dry run, nothing uploaded; the commit would add:\n" if args.dry_run else "pushed: ") + out)
     return 0

@@ -612,6 +612,14 @@ def test_cli_dry_run_prints_the_operations_and_sends_nothing(checkpoints, monkey
     assert " grid.png " in out and " README.md " in out
 
 
+def test_cli_says_where_variant_looked_and_how_to_point_it_elsewhere(tmp_path, monkeypatch, capsys):
+    # an installed package ships no checkpoints: "no such checkpoint folder" alone left the way out unsaid
+    monkeypatch.setenv("AEDEMO_CHECKPOINTS", str(tmp_path))
+    assert hub.main(["push", "--variant", "vae", "--repo-id", "user/x", "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'vae'}: no such checkpoint folder" in err and "--checkpoints DIR" in err
+
+
 def test_cli_refuses_a_subfolder_with_all_and_pushes_nothing(checkpoints, monkeypatch, capsys):
     rec = Recorder(monkeypatch)
     with pytest.raises(SystemExit) as exit_:
