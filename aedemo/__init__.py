@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 
 # aedemo.hub.download_checkpoint's keywords, named here: a local load needs no huggingface_hub (a test keeps them equal)
-_HUB_KEYWORDS = ("subfolder", "revision", "token", "cache_dir", "local_files_only")
+_HUB_KEYWORDS = ("subfolder", "revision", "token", "cache_dir", "local_files_only", "force_download")
 
 
 M = TypeVar("M", bound=Model)
@@ -42,7 +42,8 @@ def load_model(
 
     A path that exists locally is a folder (`subfolder=` applies inside it, `revision=` is refused, the other Hub
     keywords are ignored).
-    Anything else is a Hub id: `subfolder`, `revision`, `token`, `cache_dir`, `local_files_only` are passed to
+    Anything else is a Hub id: `subfolder`, `revision`, `token`, `cache_dir`, `local_files_only`, `force_download`
+    are passed to
     aedemo.hub.download_checkpoint, which fetches just the aedemo files through the huggingface_hub cache
     (offline from the cache with HF_HUB_OFFLINE=1). Failures raise CheckpointError (HubError for the Hub); a
     `device` this machine lacks raises aedemo.devices.DeviceError, before anything is read.

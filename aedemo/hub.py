@@ -138,6 +138,7 @@ def download_checkpoint(
     token: str | bool | None = None,
     cache_dir: str | Path | None = None,
     local_files_only: bool = False,
+    force_download: bool = False,
 ) -> Path:
     """Fetch a checkpoint's files through the huggingface_hub cache; returns the local checkpoint folder."""
     check_repo_id(repo_id)
@@ -149,6 +150,7 @@ def download_checkpoint(
     try:
         snapshot = snapshot_download(
             repo_id, revision=revision, cache_dir=cache_dir, token=token, local_files_only=local_files_only,
+            force_download=force_download,
             allow_patterns=[prefix + name for name in AEDEMO_FILES], library_name="aedemo",
             library_version=__version__,
         )

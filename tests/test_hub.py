@@ -355,7 +355,12 @@ def test_download_asks_only_for_the_aedemo_files_of_its_subfolder(checkpoints, t
     model = aedemo.load_model("user/aedemo", subfolder="vae", revision="v1", token=TOKEN, cache_dir=tmp_path)
     assert model.variant == "vae"
     assert asked["repo_id"] == "user/aedemo" and asked["revision"] == "v1" and asked["token"] == TOKEN
-    assert asked["cache_dir"] == tmp_path and asked["library_name"] == "aedemo"
+    assert asked["cache_dir"] == tmp_path and asked["library_name"] == "aedemo" and not asked["force_download"]
+    # PyTorchModelHubMixin's keywords for a fresh copy and the device: "load_model() got unknown keywords"
+    from aedemo.models import VAE
+
+    assert VAE.from_pretrained("user/aedemo", subfolder="vae", force_download=True, map_location="cpu").variant == "vae"
+    assert asked["force_download"] is True
     # the library's own pattern matching picks exactly the three files of vae/ (not cvae/, no card, no picture)
     wanted = set(filter_repo_objects(in_repo, allow_patterns=asked["allow_patterns"]))
     assert wanted == {"vae/model.safetensors", "vae/config.json", "vae/metrics.json"}

@@ -24,12 +24,15 @@ class Pretrained:
 
     @classmethod
     def from_pretrained(
-        cls: type[P], path_or_repo_id: str | os.PathLike, device: str | torch.device = "cpu", **hub_kwargs: Any
+        cls: type[P], path_or_repo_id: str | os.PathLike, device: str | torch.device = "cpu", *,
+        map_location: str | torch.device | None = None, **hub_kwargs: Any,
     ) -> P:
         """aedemo.load_model(path_or_repo_id, device, expect=cls, **hub_kwargs): a local folder or a Hub id, in eval
-        mode; a checkpoint of another class is refused (`VAE.from_pretrained` takes a VAE or a CVAE)."""
+        mode; a checkpoint of another class is refused (`VAE.from_pretrained` takes a VAE or a CVAE).
+        `map_location`, PyTorchModelHubMixin's name for the device, is taken too."""
         from .. import load_model
 
+        device = map_location if map_location is not None else device
         return load_model(path_or_repo_id, device, expect=cls, **hub_kwargs)  # type: ignore[type-var]
 
     def push_to_hub(
