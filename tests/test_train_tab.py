@@ -100,6 +100,8 @@ def test_downloaded_zip_loads_with_load_model(small_data, tmp_path):
     assert kl_plot.y_title == "KL (nats per image)"
     without = last.loss[last.loss["curve"] != train_tab.PENALTY_CURVE]  # as an AE's curve is
     assert train_tab._penalty_update(without, "ae").visible is False
+    # the untrained model's point alone, for the whole of a run shorter than a test interval: an empty frame
+    assert train_tab._penalty_update(last.loss[last.loss["epoch"] == 0], "vae").visible is False
     with zipfile.ZipFile(last.download) as z:
         names = set(z.namelist())
         z.extractall(tmp_path / "unzipped")

@@ -546,12 +546,13 @@ def _curve_update(curve: pd.DataFrame | None, variant: str) -> Any:
 
 
 def _penalty_update(curve: pd.DataFrame | None, variant: str) -> Any:
-    """The penalty plot for a view: shown, named after the model's penalty, when the curve carries one; hidden for
-    a model without one."""
+    """The penalty plot for a view: shown, named after the model's penalty, once the curve carries two of its
+    points (as the loss plot waits for two epochs' worth: one point drew an empty frame with one tick, the whole of a
+    short run); hidden for a model without one."""
     if curve is None:
         return gr.skip()
     penalty = curve[curve["curve"] == PENALTY_CURVE]
-    if penalty.empty:
+    if penalty["epoch"].nunique() < 2:
         return gr.LinePlot(value=None, visible=False)
     named = AUTOENCODERS[variant].penalty
     return gr.LinePlot(value=penalty, visible=True, label=named.label, y_title=named.axis)
