@@ -19,6 +19,7 @@ import pytest
 import torch
 
 import aedemo
+from aedemo.checkpoint import read_metrics
 from aedemo.data import DataNotFoundError, load_mnist
 from aedemo.evaluate import evaluate_terms
 from aedemo.space import train_tab, train_worker
@@ -225,6 +226,16 @@ def test_pca_is_fitted_not_drawn_as_a_training_curve(small_data, tmp_path):
     said = "fitted in closed form (SVD): epochs, batch size and learning rate do not apply"
     assert said in views[2].status and said in last.status  # at the start, and with the result
     assert "1 epoch" not in last.status and "finished" not in last.status
+
+
+def test_a_pca_fitted_on_part_of_the_digits_says_so_in_its_checkpoint(small_data, tmp_path, monkeypatch):
+    # the fit takes the first PCA_MAX_SAMPLES digits (memory); its metrics.json said it had all of them
+    monkeypatch.setattr(train_worker, "PCA_MAX_SAMPLES", 1000)
+    last = list(run_training("pca", 1, 0, 128, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
+    metrics = read_metrics(last.checkpoint)
+    assert metrics["training"]["data"].startswith("the first 1,000 training digits of the MNIST train split; ")
+    ae = list(run_training("ae", 1, 0, 128, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1]
+    assert read_metrics(ae.checkpoint)["training"]["data"].startswith("1,200 training digits of the MNIST train")
 
 
 def test_a_train_curve_shows_even_with_batch_size_1(small_data, tmp_path, monkeypatch):

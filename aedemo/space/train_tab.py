@@ -266,8 +266,9 @@ def save_run(model: torch.nn.Module, folder: Path, done: dict, data: TrainingDat
         "training": {
             **done["training"],
             "source": "the aedemo Space's Train tab",
-            "data": f"{len(data.x_train):,} training digits"
-            + (" of the bundled test split (offline)" if data.notice else " (MNIST train split)")
+            "data": ("the first " if done["trained_on"] < len(data.x_train) else "")
+            + f"{done['trained_on']:,} training digits"
+            + (" of the bundled test split (offline)" if data.notice else " of the MNIST train split")
             + f"; test figures on {len(x_test):,} test digits it never saw",
         },
     }

@@ -257,6 +257,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
                 "stopped_by": ("stop" if stop.is_set() else "time") if result.stopped_early else None,
                 "epochs": last["fraction"] if result.model.trainable else 1.0,
                 "training": training_record(result, config),
+                "trained_on": len(x_train),  # PCA's fit takes the first PCA_MAX_SAMPLES of them
             }))
         except TrainingDiverged:
             news.put(("error", {"message": "Training diverged (the loss became NaN or infinite); "
