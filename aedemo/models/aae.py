@@ -17,7 +17,7 @@ class AAE(AE):
         "place of the VAE's KL term)"
     )
     reference = "Makhzani et al. 2016"
-    loss_words = "BCE (nats per image); not the GAN terms"  # the adversarial terms have their own optimisers
+    loss_words = "BCE (nats per image), no GAN terms"  # the adversarial terms have their own optimisers
     generative = True
 
     def __init__(
