@@ -43,9 +43,8 @@ def load_model(
     A path that exists locally is a folder (`subfolder=` applies inside it, `revision=` is refused, the other Hub
     keywords are ignored).
     Anything else is a Hub id: `subfolder`, `revision`, `token`, `cache_dir`, `local_files_only`, `force_download`
-    are passed to
-    aedemo.hub.download_checkpoint, which fetches just the aedemo files through the huggingface_hub cache
-    (offline from the cache with HF_HUB_OFFLINE=1). Failures raise CheckpointError (HubError for the Hub); a
+    are passed to aedemo.hub.download_checkpoint, which fetches just the aedemo files through the huggingface_hub
+    cache (offline from the cache with HF_HUB_OFFLINE=1). Failures raise CheckpointError (HubError for the Hub); a
     `device` this machine lacks raises aedemo.devices.DeviceError, before anything is read.
     """
     unknown = sorted(set(hub_kwargs) - set(_HUB_KEYWORDS))
