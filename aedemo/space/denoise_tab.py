@@ -298,7 +298,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
             with gr.Row():
                 test_index = gr.Number(value=gallery_digits[7], label="Test digit index (0-9999)", precision=0,
                                        minimum=0, maximum=len(store.test_set[2]) - 1, scale=2)
-                random_button = gr.Button("Random test digit", scale=1)
+                random_button = gr.Button("Random digit", scale=1)  # "test" wrapped it onto two lines
             with gr.Accordion("Upload a picture", open=False) as upload_box:
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=180,
                                   elem_id="denoise-upload")
