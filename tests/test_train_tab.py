@@ -226,6 +226,9 @@ def test_pca_is_fitted_not_drawn_as_a_training_curve(small_data, tmp_path):
     said = "fitted in closed form (SVD): epochs, batch size and learning rate do not apply"
     assert said in views[2].status and said in last.status  # at the start, and with the result
     assert "1 epoch" not in last.status and "finished" not in last.status
+    # nor an empty frame with a picture icon in it, for the whole run; the next model's run brings the plot back
+    assert train_tab._curve_update(last.loss, "pca").visible is False
+    assert train_tab._curve_update(last.loss.iloc[:0], "ae").visible is True
 
 
 def test_a_pca_fitted_on_part_of_the_digits_says_so_in_its_checkpoint(small_data, tmp_path, monkeypatch):

@@ -541,9 +541,9 @@ def _curve_update(curve: pd.DataFrame | None, variant: str) -> Any:
         return gr.skip()
     # the penalty on its own axis: a VAE's KL, ~20 nats, ran flat along the foot of this one
     curve = curve[curve["curve"] != PENALTY_CURVE]
-    if curve.empty:
-        return gr.LinePlot(value=None)
-    return gr.LinePlot(value=curve, y_title=loss_title(variant), y_lim=[None, loss_axis_top(curve)])
+    if curve.empty:  # PCA's fit draws no curve: no empty frame for the whole of its run either
+        return gr.LinePlot(value=None, visible=AUTOENCODERS[variant].trainable)
+    return gr.LinePlot(value=curve, visible=True, y_title=loss_title(variant), y_lim=[None, loss_axis_top(curve)])
 
 
 def _penalty_update(curve: pd.DataFrame | None, variant: str) -> Any:
