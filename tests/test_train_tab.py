@@ -231,6 +231,13 @@ def test_pca_is_fitted_not_drawn_as_a_training_curve(small_data, tmp_path):
     assert train_tab._curve_update(last.loss.iloc[:0], "ae").visible is True
 
 
+def test_a_run_clears_the_previous_runs_grid_when_it_starts(small_data, tmp_path):
+    views = list(run_training("ae", 1, 0, 128, 1e-3, {}, session_dir=tmp_path, data=small_data))
+    start = next(v for v in views if v.status.startswith("Training **AE**"))
+    assert start.grid is None and start.grid_version > 0  # an empty picture is sent, not the last run's left up
+    assert views[-1].grid is not None and views[-1].grid_version > start.grid_version
+
+
 def test_a_pca_fitted_on_part_of_the_digits_says_so_in_its_checkpoint(small_data, tmp_path, monkeypatch):
     # the fit takes the first PCA_MAX_SAMPLES digits (memory); its metrics.json said it had all of them
     monkeypatch.setattr(train_worker, "PCA_MAX_SAMPLES", 1000)

@@ -385,6 +385,8 @@ def _train_and_report(
                 if s.budget is None or s.budget > payload["cap"]:
                     facts.append(f"runs are capped at {payload['cap']:.0f} s on this Space")
                 view.status = f"Training **{title}** " + "; ".join(facts + payload["notices"]) + "."
+                # the previous run's digits (another model's, perhaps) stayed up until this run's first epoch ended
+                view.grid, view.grid_version = None, view.grid_version + 1
                 if not AUTOENCODERS[s.variant].trainable:
                     view.status = f"**{title}** is {CLOSED_FORM}. " + " ".join(payload["notices"])
             elif kind == "initial":
