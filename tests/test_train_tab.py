@@ -200,7 +200,23 @@ def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_pa
     assert "finished" in views[-1].status
     # the device in words, at the start and the end alike (the end said "on cpu")
     assert any("on the CPU (1 thread)" in v.status for v in views[:3])
-    assert "s of training on the CPU, test loss" in views[-1].status
+    end = r"\d+ s of training( \(\d+ s with the test evaluations\))? on the CPU, test loss"
+    assert re.search(end, views[-1].status)
+
+
+def test_the_end_status_counts_the_seconds_the_live_one_did(small_data, tmp_path, monkeypatch):
+    # the live status counts the run's wall time, its test evaluations included; the end status gave only the
+    # training's ("9 s", then "8 s of training")
+    slow = train_worker.evaluate_terms
+
+    def evaluated_slowly(*args, **kwargs):
+        time.sleep(0.6)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(train_worker, "evaluate_terms", evaluated_slowly)
+    end = list(run_training("ae", 1, 0, 128, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1].status
+    training, in_all = re.search(r"(\d+) s of training \((\d+) s with the test evaluations\)", end).groups()
+    assert int(in_all) > int(training)
 
 
 def test_cpu_time_cap_stops_a_long_run(small_data, tmp_path, monkeypatch):

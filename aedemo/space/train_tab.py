@@ -432,6 +432,8 @@ def _train_and_report(
                 )
                 test = payload["history"][-1]["test"]["loss"] if payload["history"] else float("nan")
                 how = f"{ended}: {trained}, {payload['seconds']:.0f} s of training"
+                if round(payload["elapsed"]) > round(payload["seconds"]):  # the live status counted these too
+                    how += f" ({payload['elapsed']:.0f} s with the test evaluations)"
                 if not model.trainable:
                     how = f"{CLOSED_FORM}; it took {payload['seconds']:.0f} s"
                 view.status = (

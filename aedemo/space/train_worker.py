@@ -258,6 +258,8 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
                 "epochs": last["fraction"] if result.model.trainable else 1.0,
                 "training": training_record(result, config),
                 "trained_on": len(x_train),  # PCA's fit takes the first PCA_MAX_SAMPLES of them
+                # the run's wall time, its test evaluations included: what the live status counted
+                "elapsed": time.perf_counter() - started,
             }))
         except TrainingDiverged:
             news.put(("error", {"message": "Training diverged (the loss became NaN or infinite); "
