@@ -28,6 +28,7 @@ from .data import DataNotFoundError, batches, load_mnist, to_float
 from .devices import DEVICE_NAMES, DeviceError, is_device_name, resolve_device
 from .evaluate import evaluate_model, evaluate_terms
 from .models import MODEL_CLASSES, Model, build_model
+from .models.base import check_class_ids
 
 
 @dataclass
@@ -186,11 +187,7 @@ def train(
                             f"are {images.dtype} {list(images.shape)}")
         if labels.shape != images.shape[:1]:
             raise ValueError(f"the {split} labels must be one per image, [{images.shape[0]}], got {list(labels.shape)}")
-        if labels.is_floating_point() or labels.dtype == torch.bool:
-            raise TypeError(f"the {split} labels must be integer class ids 0-9, got {labels.dtype}")
-        if labels.numel() and (labels.min() < 0 or labels.max() > 9):  # the classifier's loss met them mid-run
-            bad = labels[(labels < 0) | (labels > 9)].unique()
-            raise ValueError(f"the {split} labels must be class ids 0-9, got {bad[:10].tolist()}")
+        check_class_ids(labels, f"the {split} labels")  # the classifier's loss met bad ones mid-run
     data = (x_train.to(device), y_train.to(device, torch.int64), x_test.to(device), y_test.to(device, torch.int64))
 
     model = model.to(device)

@@ -66,6 +66,16 @@ def check_sizes(
     return int(sizes) if single else [int(size) for size in sizes]
 
 
+def check_class_ids(labels: torch.Tensor, name: str) -> None:
+    """Raise unless `labels` are integer class ids 0-9 (TypeError for floats or bools: 1.7 would be read as class
+    1; ValueError naming the ids out of range). `name` says whose they are: "cvae's labels", "the train labels"."""
+    if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
+        raise TypeError(f"{name} must be integer class ids 0-9, got {labels.dtype}")
+    if labels.numel() and (labels.min() < 0 or labels.max() >= N_CLASSES):
+        bad = labels[(labels < 0) | (labels >= N_CLASSES)].unique()
+        raise ValueError(f"{name} must be class ids 0-9, got {bad[:10].tolist()}")
+
+
 def check_range(name: str, value: object, low: float, high: float | None = None, *, open_low: bool = False) -> float:
     """A weight or a target of a loss (or a sampling temperature) lies in its range, and is finite: out of it the
     loss is NaN from the first step, or rewards the opposite of what the model is for. Returns it as a plain float
@@ -381,16 +391,12 @@ class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
             except (TypeError, ValueError, RuntimeError):  # "3", [1, "2"], None inside: torch's own words are cryptic
                 raise TypeError(f"{self.variant}'s labels must be integer class ids 0-9 (an int64 tensor, a list of "
                                 f"ints or one int), got {labels!r:.60}") from None
-            if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
-                raise TypeError(f"{self.variant}'s labels must be integer class ids 0-9, got {labels.dtype}")
+            check_class_ids(labels, f"{self.variant}'s labels")
             labels = labels.to(torch.int64)
             if labels.dim() == 0:  # one class id for the whole batch: sample(16, labels=3)
                 labels = labels.expand(n)
             if labels.shape != (n,):
                 raise ValueError(f"{self.variant} needs one label per image: got shape {tuple(labels.shape)} for {n}")
-            if labels.numel() and (labels.min() < 0 or labels.max() >= N_CLASSES):
-                bad = labels[(labels < 0) | (labels >= N_CLASSES)].unique()
-                raise ValueError(f"labels must be class ids 0-9, got {bad[:10].tolist()}")
         return labels
 
     def extra_repr(self) -> str:

@@ -74,6 +74,8 @@ DEFAULT_SEED = TrainConfig.seed
 def _device_words(device: str) -> str:
     """A torch device ("cpu", "cuda", "cuda:0", "mps") as the Train tab's status names it."""
     return "a GPU" if device.startswith(("cuda", "mps")) else "the CPU"
+
+
 # On Train: the status into view when it lies below the screen (a phone's one column; beside the form it is in view),
 # and the keyboard's focus onto Stop, the next thing to press: the Train button greys out, and focus fell to the page
 TRAIN_PRESSED_JS = """() => {
