@@ -99,8 +99,8 @@ def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
         "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
     assert page.locator("#draw-gallery img").count() == 0
     # said once on screen, where the reconstructions were (the status line, read out, said it a second time)
-    time.sleep(0.5)
     page.locator("#draw-gallery .tiles-note", has_text="The canvas is empty").wait_for(timeout=WAIT_MS)
+    page.locator("#draw-status.unseen").wait_for(state="attached", timeout=WAIT_MS)  # the page script's next frame
     box = page.locator("#draw-status").bounding_box()
     assert box["width"] <= 1 and box["height"] <= 1
     time.sleep(1)

@@ -165,9 +165,8 @@ CASES = {  # name: (how to break the folder, the file the message must name, wor
 
 def test_a_folder_of_checkpoints_names_the_ones_it_holds(tmp_path):
     # load_model("checkpoints") said only "config.json: file missing"
-    for variant in ("vae", "ae"):
-        save_checkpoint(build_model(variant, latent_dim=2, hidden=[8], channels=None) if variant == "vae"
-                        else build_model(variant, latent_dim=2, hidden=[8]), tmp_path / variant)
+    for variant, architecture in (("vae", {"channels": None}), ("ae", {})):  # the VAE as an MLP, as the AE is
+        save_checkpoint(build_model(variant, latent_dim=2, hidden=[8], **architecture), tmp_path / variant)
     with pytest.raises(CheckpointError, match=r"config.json: file missing .*holds checkpoint folders: ae, vae$"):
         load_model(str(tmp_path))
 
