@@ -27,6 +27,29 @@ def test_the_documented_endpoints_exist(client):
     assert API_NAMES <= names, API_NAMES - names
 
 
+def test_the_api_page_describes_each_endpoint_and_names_each_output(client):
+    # the handlers are bound to the model store: the page described ten endpoints with functools.partial's own
+    # docstring, and named the outputs without a label value_37, value_84...
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    for name in API_NAMES:
+        info = endpoints[f"/{name}"]
+        assert info["description"] and "partial(" not in info["description"], name
+        if name not in {"stop_training", "push_to_hub"}:  # their inputs are the whole story
+            assert "API inputs" in info["description"], name
+        unnamed = [r["label"] for r in info["returns"] if r["label"].startswith("value_")]
+        assert not unnamed, (name, unnamed)
+    # what an API caller does not pass is left out of what the page says
+    assert "uploads_only" not in endpoints["/reconstruct"]["description"]
+    assert "⚠️" in endpoints["/latent"]["description"]  # how a refusal comes back
+
+
+def test_reconstruct_without_an_image_says_none_was_given(client):
+    # it was "No ink found in the uploaded image", of an image never sent
+    *results, status = client.predict(None, ["ae"], "ae", api_name="/reconstruct")
+    assert status.startswith("⚠️ No image was given") and "handle_file" in status
+    assert all(r["__type__"] == "update" and "value" not in r for r in results)  # nothing changes
+
+
 def test_reconstruct_an_uploaded_image(client, store, mnist_test, canvas, png_file):
     images, labels = mnist_test
     path = png_file(canvas(images[0].numpy(), style="white"))  # dark ink on white, like a scan

@@ -73,6 +73,8 @@ def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
         return Math.min(img.clientHeight, img.clientWidth * img.naturalHeight / img.naturalWidth);
     }""")
     assert page.locator("#train-grid").bounding_box()["height"] - drawn < 10
+    # the checkpoint's download appears once the run has it (the step after the run shows the button)
+    page.wait_for_selector("#train-download", state="visible", timeout=WAIT_MS)
     trained = "my ae #1 (trained in this session)"
     page.get_by_role("tab", name="Draw", exact=True).click()
     assert page.get_by_label(trained, exact=True).is_checked()  # it joins the reconstructions, ticked

@@ -122,6 +122,9 @@ def test_the_sketchpad_refuses_huge_or_many_pictures_before_decoding_them(tmp_pa
         "stroke.png", _stroke_png())
     refusals = {  # decoded, these headers' 64 bytes of data would be "truncated": the message shows none was
         "megapixels in all": EditorData(composite=bomb),
+        # more than PIL opens at all: the image's own message, ended by one full stop (there were two)
+        r"the image is too large \(the limit is \d+ megapixels, e\.g\. \d+x\d+\)\. Crop it to the digit or scale "
+        r"it down\.(?!\.)": EditorData(composite=picture("vast.png", _png(20000, 20000))),
         "48,000,000 pixels": EditorData(layers=[big, big, big]),  # each under the limit, not all together
         "7 pictures": EditorData(background=stroke, layers=[stroke] * 5, composite=stroke),
     }

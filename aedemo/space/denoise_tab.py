@@ -14,7 +14,7 @@ from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, as_batch, parse_float, parse_int, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, display_name, short_name
-from .ui import follow_session, problem, reports_problem, results_look, unchanged
+from .ui import endpoint, follow_session, problem, reports_problem, results_look, unchanged
 
 SOURCES = ("Test digit", "My drawing", "Upload")
 KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
@@ -81,13 +81,18 @@ def denoise(
     """Corrupt a clean digit and restore it with the denoising AE, the plain AE, the conv AE and PCA.
 
     API inputs: `source` ("Test digit", "My drawing" or "Upload"), `test_index` (0-9999, for "Test digit"),
-    `upload` (an image file, for "Upload"), `drawing` (the Draw tab's digit, kept per session; not an API input), `kind`
-    ("gaussian", "salt_pepper" or "masking"), `strength` (0-1: noise std, fraction of pixels hit, or side of the
-    occluding square relative to the image), `seed` (integer), `extra` (one more model to compare, or None).
-    Returns clean | noisy | each model as HTML tiles (28x28 PNGs inline, each `<figure data-model=...
-    data-psnr=... data-ssim=...>`; `aedemo.space.images.read_tiles` reads them back), a Markdown table of PSNR
-    and SSIM against the clean digit, and a status line. `uploads_only`: `upload` came in a request, so a file
-    is read only from Gradio's upload folder (see inputs.to_mnist).
+    `upload` (an image file, for "Upload": `handle_file("digit.png")`), `kind` ("gaussian", "salt_pepper" or
+    "masking"), `strength` (0-1: noise std, fraction of pixels hit, or side of the occluding square relative to the
+    image), `seed` (integer), `extra` (one more model to compare, or None). Returns clean | noisy | each model as
+    HTML tiles (28x28 PNGs inline, each `<figure data-model=... data-psnr=... data-ssim=...>`;
+    `aedemo.space.images.read_tiles` reads them back), a Markdown table of PSNR and SSIM against the clean digit,
+    and a status line.
+
+    Args:
+        store: the models. session_models: the browser session's own (a gr.State).
+        drawing: the Draw tab's digit, kept per session (a gr.State): "My drawing" denoises it.
+        uploads_only: `upload` came in a request, so a file is read only from Gradio's upload folder (see
+            inputs.to_mnist).
     """
     try:
         x, label = _clean_digit(store, source, test_index, upload, drawing, uploads_only)
@@ -199,11 +204,9 @@ def denoise_averages(
     store: ModelStore, kind: str = "gaussian", strength: Any = 0.5, seed: Any = 0, extra: str | None = None,
     session_models: dict | None = None,
 ) -> tuple[str, str]:
-    """The Denoise tab's models on average at the chosen noise: sample_averages() as a Markdown table.
-
-    API inputs: `kind`, `strength`, `seed` and `extra` as for /denoise. Returns the table (per model: mean PSNR
-    noisy → restored and the gain, in dB, over 1,000 test digits, every 10th) and a status line; bad input leaves
-    the table as it is and says why in the status."""
+    """The Denoise tab's models on average at the chosen noise: sample_averages() as a Markdown table (per model:
+    mean PSNR noisy → restored and the gain, in dB), and a status line; bad input leaves the table as it is and says
+    why in the status. The /denoise_averages endpoint is score_settings()."""
     try:
         kind, strength, seed = _noise_settings(kind, strength, seed)
     except UserInputError as e:
@@ -240,8 +243,17 @@ def _scored_settings(kind: Any, strength: Any, seed: Any, extra: Any) -> tuple |
 def score_settings(
     store: ModelStore, kind: Any, strength: Any, seed: Any, extra: Any, session_models: dict | None = None
 ) -> tuple:
-    """denoise_averages() in the tab: its table and status, and the settings the table is now for (kept in a
-    gr.State, for averages_note), taken with the figures: the fields may change while they are computed."""
+    """The Denoise tab's models on average at the chosen noise, over 1,000 test digits (every 10th).
+
+    API inputs: `kind`, `strength`, `seed` and `extra` as for /denoise. Returns a Markdown table (per model: mean
+    PSNR noisy → restored and the gain, in dB) and the tab's status line, which the figures leave as it is: it
+    speaks of the digit denoised above (so an empty update when they come).
+
+    Args:
+        store: the models. session_models: the browser session's own (a gr.State).
+    Also returns, for the tab (a gr.State, for averages_note), the settings the table is now for, taken with the
+    figures: the fields may change while they are computed.
+    """
     table, status = denoise_averages(store, kind, strength, seed, extra, session_models)
     refused = reports_problem(status)
     # nothing to say: the status line keeps what it says of the digit denoised above
@@ -322,7 +334,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
             if not isinstance(first[0], str):  # nothing to show (no models): start empty, say why
                 first = ("", "", first[2])
             results = gr.HTML(first[0], label="Clean | noisy | restored", show_label=False, elem_id="denoise-gallery")
-            table = gr.Markdown(first[1], elem_id="denoise-table")
+            table = gr.Markdown(first[1], label="PSNR and SSIM", elem_id="denoise-table")
             gr.Markdown(
                 "PSNR = 10·log₁₀(1 / MSE) in dB, pixels in [0, 1]: 3 dB more is about half the squared error. SSIM "
                 "(structural similarity, Wang et al. 2004) compares local brightness, contrast and structure: 1 is "
@@ -337,12 +349,13 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                 score = gr.Button(f"Score these settings on {n_average:,} test digits", size="sm",
                                   elem_id="denoise-score")
                 sample_note = gr.Markdown("", elem_id="denoise-sample-note")
-                sample_table = gr.Markdown("", elem_id="denoise-sample-averages")
+                sample_table = gr.Markdown("", label="Averages over 1,000 test digits",
+                                           elem_id="denoise-sample-averages")
             averages = averages_markdown(store)
             if averages:
                 with gr.Accordion("Averages over the 10,000 test digits (PSNR)", open=False):
                     gr.Markdown(averages, elem_id="denoise-averages")
-            status = gr.Markdown(first[2], elem_classes=["status-line"], elem_id="denoise-status")
+            status = gr.Markdown(first[2], label="Status", elem_classes=["status-line"], elem_id="denoise-status")
     scored = gr.State(None)  # the settings sample_table is for: (kind, strength, seed, extra)
 
     drawing_input = drawing if drawing is not None else gr.State(None)
@@ -353,14 +366,14 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     gr.on(
         [go.click, source.input, test_index.submit, test_index.blur, kind.input, strength.input, seed.submit,
          seed.blur, extra.input],
-        partial(denoise, store, uploads_only=True), inputs, [results, table, status], api_name="denoise",
+        endpoint(denoise, store, uploads_only=True), inputs, [results, table, status], api_name="denoise",
         preprocess=False,
         trigger_mode="always_last",
     )
     # a button, not every change: on one core (the app's OMP_NUM_THREADS=1) the averages of the four compared models
     # take 0.16-0.19 s, 0.5-0.65 s with the VAE as the extra, where the one digit takes 3 ms; one scoring at a time,
     # so a crowd pressing it cannot starve the other tabs
-    score.click(partial(score_settings, store), [kind, strength, seed, extra, session_models],
+    score.click(endpoint(score_settings, store), [kind, strength, seed, extra, session_models],
                 [sample_table, status, scored], api_name="denoise_averages", preprocess=False,
                 concurrency_id="denoise_averages", concurrency_limit=1, show_progress_on=[sample_table])
     # preprocess=False: a value out of a field's range is for the handlers to answer; Gradio's own check raised

@@ -25,7 +25,7 @@ from .store import (
     has_posterior,
     short_name,
 )
-from .ui import IMAGE_PX, follow_session, problem, reports_problem, results_look, unchanged
+from .ui import IMAGE_PX, endpoint, follow_session, problem, reports_problem, results_look, unchanged
 
 # The nine models of a stroke run two at a time: at batch 1 each is mostly waiting on its weights coming from
 # memory, with the GIL released, so a second thread cuts their time by 12-34 % (two VMs, quiet and slow spells;
@@ -180,13 +180,14 @@ def _rank_html(score: float, focus: str) -> str:
 
 EMPTY_CANVAS = "The canvas is empty: draw a digit (0-9), large, in the middle."
 EMPTY_UPLOAD = "No ink found in the uploaded image: upload a picture of one digit, dark on light or light on dark."
+NO_UPLOAD = "No image was given: send a picture of one digit, e.g. handle_file(\"digit.png\") with gradio_client."
 NOTHING_YET = "Nothing to reconstruct yet: draw a digit (0-9), large, in the middle, or upload one."
 
 
 @torch.inference_mode()
 def reconstruct(
     store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
-    *, empty: str = EMPTY_CANVAS, uploads_only: bool = False,
+    *, empty: str = EMPTY_CANVAS, missing: str | None = None, uploads_only: bool = False,
 ) -> tuple:
     """Reconstruct a drawn or uploaded digit with each chosen model.
 
@@ -198,11 +199,19 @@ def reconstruct(
     `<figure data-model=... data-mse=...>`; `aedemo.space.images.read_tiles` reads both back), the focus model's
     code (a table of dim, value and "carries this digit"; for the VAE and CVAE value is the posterior mean μ, "σ"
     its standard deviation, and "carries this digit" is false where the dimension sits at the prior: σ≈1 and μ≈0
-    for the VAE, the class's own prior for the CVAE; code_note says it in words) and a status line, and, for the
-    session only, the 28x28 digit. `uploads_only`:
-    `image` came in a request, so a file is read only from Gradio's upload folder (see inputs.to_mnist).
+    for the VAE, the class's own prior for the CVAE) and a status line.
+
+    Args:
+        store: the models. session_models: the browser session's own (a gr.State).
+        empty: what the status says of an image without ink (a cleared canvas, a blank upload).
+        missing: what it says of no image at all, where that is a refusal (an upload event without its file).
+        uploads_only: `image` came in a request, so a file is read only from Gradio's upload folder (see
+            inputs.to_mnist).
+    Returns the outputs above and, for the session only (a gr.State), the 28x28 digit.
     """
     try:
+        if image is None and missing:
+            raise UserInputError(missing)
         digit = to_mnist(image, uploads_only)
     except UserInputError as e:
         return (*unchanged(N_OUTPUTS - 2), problem(str(e)), gr.skip())
@@ -432,8 +441,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
             # over the first row of tiles on a phone
             gr.Markdown(f"**Reconstructions** (MSE per pixel; {differ}the CVAE is given the class the classifier "
                         "reads)", elem_id="draw-gallery-heading")
-            reconstructions = gr.HTML("", show_label=False, container=True, elem_id="draw-gallery",
-                                      min_height=IMAGE_PX)
+            reconstructions = gr.HTML("", label="Reconstructions", show_label=False, container=True,
+                                      elem_id="draw-gallery", min_height=IMAGE_PX)
             with gr.Row():
                 # min_width: on a phone the list takes the whole width, not half of it with a name a line
                 variants = gr.CheckboxGroup(store.choices(), value=all_names, label="Models", scale=3, min_width=320)
@@ -453,11 +462,11 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                               sort="x", y_title="value", x_title="code dimension", x_axis_labels_visible=False,
                               color=CARRIES, colors_in_legend=[], elem_id="draw-code")
             code_words = gr.Markdown(elem_id="draw-code-note", elem_classes=["meter-text"])
-            status = gr.Markdown(elem_classes=["status-line"], elem_id="draw-status")
+            status = gr.Markdown(label="Status", elem_classes=["status-line"], elem_id="draw-status")
 
     digit = gr.State(None)
     outputs = [seen, reading, rank, reconstructions, code, status, digit]
-    handler = partial(reconstruct, store)
+    handler = endpoint(reconstruct, store)
     # the sketchpad sends its strokes as blobs that only Gradio's preprocessing can assemble, so this event keeps
     # it; uploads (which may be anything) skip it, and inputs.to_mnist reports what is wrong with them
     sketch.change(
@@ -466,7 +475,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     )
     # preprocess=False: an upload that is not an image gets the message inputs.to_mnist gives it, not "Error";
     # uploads_only: a request's file path is then read only from Gradio's upload folder
-    upload.upload(partial(reconstruct, store, empty=EMPTY_UPLOAD, uploads_only=True),
+    upload.upload(endpoint(reconstruct, store, empty=EMPTY_UPLOAD, missing=NO_UPLOAD, uploads_only=True),
                   [upload, variants, focus, session_models], outputs, api_name="reconstruct", preprocess=False).then(
         upload_note, status, picked, queue=False, show_progress="hidden", api_visibility="private")
     picked_index = gr.State(None)  # the test digit a button put on the canvas, until a stroke or Clear

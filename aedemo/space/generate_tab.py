@@ -3,7 +3,6 @@ codes, which has none), and interpolations."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -15,7 +14,7 @@ from ..models.cvae import CVAE
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, parse_digit, parse_float, parse_int, parse_seed
 from .store import ModelStore, ModelUnavailable, display_name
-from .ui import UNSEEN_LABEL, follow_session, problem, unchanged
+from .ui import UNSEEN_LABEL, endpoint, follow_session, problem, unchanged
 
 MAX_SAMPLES = 64
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
@@ -87,6 +86,9 @@ def generate(
     1.0; lower = cleaner, less varied), `seed` (integer), `priors` (unconditional models to compare, e.g.
     ["vae", "aae"]; "ae" for the plain AE at random codes). Returns the class-conditional grid, a gallery of
     (samples grid, caption) and a status line.
+
+    Args:
+        store: the models. session_models: the browser session's own (a gr.State).
     """
     try:
         n = parse_int(n, "Samples", 1, MAX_SAMPLES)
@@ -119,10 +121,13 @@ def generate(
 def generate_all(
     store: ModelStore, model_name: str | None, temperature: Any, seed: Any, session_models: dict | None = None
 ) -> tuple:
-    """A grid with one row per class 0-9 (PER_CLASS samples each) from a conditional model.
+    """A grid with one row per class 0-9 (8 samples each, PER_CLASS) from a conditional model.
 
-    API inputs: `model_name` ("cvae"), `temperature` (x the prior's std), `seed` (integer). Returns the grid and a
-    status.
+    API inputs: `model_name` ("cvae"), `temperature` (x the prior's std, 0.1-2), `seed` (integer). Returns the grid
+    and a status line.
+
+    Args:
+        store: the models. session_models: the browser session's own (a gr.State).
     """
     try:
         temperature, seed = _temperature_and_seed(temperature, seed)
@@ -170,8 +175,11 @@ def interpolate(
     `start` to `end` together with the class prior it is scaled into (temperature; CVAE.morph); with any other
     model a random test digit of each class (seed) is encoded and the code slides between the two (the real digits
     are shown at either end); under those frames, a second row mixes the two digits' pixels in the same proportions
-    (a cross-fade), frame for frame. API inputs: `model_name`, `start`, `end` (0-9), `steps` (3-16 frames),
-    `temperature`, `seed`. Returns the strip and a status line.
+    (a cross-fade), frame for frame. API inputs: `model_name` (any model, e.g. "cvae" or "vae"), `start`, `end`
+    (0-9), `steps` (3-16 frames), `temperature` (0.1-2), `seed` (integer). Returns the strip and a status line.
+
+    Args:
+        store: the models. session_models: the browser session's own (a gr.State).
     """
     try:
         a, b = parse_digit(start, "Start"), parse_digit(end, "End")
@@ -241,7 +249,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             ok = first is not None and isinstance(first[0], np.ndarray)
             grid = gr.Image(first[0] if ok else None, label="Samples", format="png", interactive=False,
                             height=440, elem_id="generate-grid", elem_classes=["pixels"])
-            status = gr.Markdown(first[2] if ok else "", elem_classes=["status-line"], elem_id="generate-status")
+            status = gr.Markdown(first[2] if ok else "", label="Status", elem_classes=["status-line"],
+                                 elem_id="generate-status")
             priors_heading = gr.Markdown("**Random samples** of models without class control, same seed and "
                                          "temperature:")
             prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples", show_label=False,
@@ -269,7 +278,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             strip = gr.Image(strip0[0] if ok else None, label="Interpolation frames", format="png",
                              interactive=False, buttons=[],  # Gradio's buttons sat over the last digit
                              elem_id="generate-strip", elem_classes=["pixels", UNSEEN_LABEL])
-            interp_status = gr.Markdown(strip0[1] if ok else "", elem_classes=["status-line"])
+            interp_status = gr.Markdown(strip0[1] if ok else "", label="Interpolation status",
+                                        elem_classes=["status-line"])
 
     gen_inputs = [model, digit, n, temperature, seed, priors, session_models]
     # preprocess=False: the handlers check every value themselves and say which field is wrong and what it takes;
@@ -278,18 +288,18 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     # unticked takes its samples away at once (they stayed until the next Generate)
     # the Seed applies on Enter or when its box is left (as on the Denoise tab)
     gr.on([go.click, digit.input, n.input, temperature.input, seed.submit, seed.blur, priors.input],
-          partial(generate, store),
+          endpoint(generate, store),
           gen_inputs, [grid, prior_gallery, status], api_name="generate", trigger_mode="always_last",
           preprocess=False)
     # no prior ticked: no empty box where their samples would be
     priors.input(lambda chosen: (gr.Markdown(visible=bool(chosen)), gr.Gallery(visible=bool(chosen))), priors,
                  [priors_heading, prior_gallery], queue=False, show_progress="hidden", api_visibility="private")
-    all_button.click(partial(generate_all, store), [model, temperature, seed, session_models], [grid, status],
+    all_button.click(endpoint(generate_all, store), [model, temperature, seed, session_models], [grid, status],
                      api_name="generate_all", preprocess=False)
     # the seed and the temperature drive the strip too: it used to stay stale when they changed
     gr.on([interp_button.click, start.input, end.input, steps.input, interp_model.input, temperature.input,
            seed.submit, seed.blur],
-          partial(interpolate, store), [interp_model, start, end, steps, temperature, seed, session_models],
+          endpoint(interpolate, store), [interp_model, start, end, steps, temperature, seed, session_models],
           [strip, interp_status], api_name="interpolate", trigger_mode="always_last", preprocess=False)
     follow_session(session_models, store, [
         (model, lambda s: store.choices(s, conditional=True, generative=True)),

@@ -107,7 +107,7 @@ def preprocess(self: ImageEditor, payload: Any) -> Any:
         except InvalidImageError as e:
             if payload.id is not None:
                 self.blob_storage.pop(payload.id, None)  # as Gradio's preprocess does with the strokes it reads
-            raise Error(f"The sketchpad's value is refused: {e}.") from None
+            raise Error(f"The sketchpad's value is refused: {str(e).rstrip('.')}.") from None
     return _preprocess(self, payload)
 
 

@@ -15,7 +15,7 @@ from . import images
 from .inputs import UserInputError, a_digit, as_batch, parse_digit, parse_float, parse_int
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
-from .ui import UNSEEN_LABEL, digit_image, follow_session, problem, reports_problem, unchanged
+from .ui import UNSEEN_LABEL, digit_image, endpoint, follow_session, problem, reports_problem, unchanged
 
 VIEWS = ("2-D", "3-D")
 DEFAULT_MODEL = "vae"
@@ -191,9 +191,13 @@ def latent_map(
 
     API inputs: `model_name` (e.g. "vae"), `view` ("2-D" or "3-D"), `n_points` (100-5000). Returns the scatter
     value {"points": [[x, y, z, label, test index], ...], "dims", "axes", "title", "hint", "drawing",
-    "drawing_note"}, the three axis sliders (ranges set to the data) and a status line. `drawing` (the Draw tab's
-    digit, kept per session; not an API input) is starred on the map ("drawing": [x, y, z]) with its nearest test
-    digits' classes ("drawing_note").
+    "drawing_note"}, the three axis sliders as Gradio updates ({"minimum", "maximum", "label", "value"}: the range
+    of the codes along each axis, the range /latent takes) and a status line.
+
+    Args:
+        store: the models. session_models: the browser session's own (a gr.State).
+        drawing: the Draw tab's digit, kept per session (a gr.State): starred on the map ("drawing": [x, y, z])
+            with its nearest test digits' classes ("drawing_note").
     """
     try:
         value, coords, names, dims, note = _map(store, model_name, view, n_points, session_models, drawing)
@@ -232,10 +236,18 @@ def decode_point(
     store: ModelStore, model_name: str | None, c1: Any, c2: Any, c3: Any, digit: Any = 0,
     session_models: dict | None = None, view: Any = "3-D",
 ) -> tuple:
-    """Decode the point (c1, c2, c3) of a model's latent map (the axes latent_map reports; c3 is ignored for 2-D
-    codes). `digit` (0-9) is the class a conditional model (CVAE) draws; `view` ("2-D" or "3-D") is the map's,
-    which the status follows: a 2-D map's third axis is one of the dimensions at their mean. Returns the decoded
-    digit (28x28) and a status line."""
+    """Decode the point (c1, c2, c3) of a model's latent map and show the digit there.
+
+    API inputs: `model_name` (e.g. "vae"), `c1`, `c2`, `c3` (coordinates along the map's axes: the code's
+    dimensions for a code of 2 or 3, else its top principal axes, as /latent_map reports them; the range each takes
+    is the one /latent_map gives its slider, which depends on the model; c3 is ignored for 2-D codes), `digit` (0-9:
+    the class a conditional model, the CVAE, draws). Returns the decoded digit (a 28x28 picture) and a status line.
+
+    Args:
+        store: the models. session_models: the browser session's own (a gr.State).
+        view: "2-D" or "3-D", the map's (a gr.State), which the status follows: a 2-D map's third axis is one of
+            the dimensions at their mean.
+    """
     try:
         model = _model(store, model_name, session_models)
         codes, projection = store.test_codes(model)
@@ -270,11 +282,17 @@ def decode_point(
 def decode_grid(
     store: ModelStore, model_name: str | None, digit: Any = 0, session_models: dict | None = None
 ) -> tuple:
-    """Decode a GRID_SIDE x GRID_SIDE grid of places spread over the map's first two axes, from the 2nd to the
+    """Decode a 15x15 grid (GRID_SIDE per side) of places spread over the map's first two axes, from the 2nd to the
     98th percentile of the test codes along each (any other dimension at the codes' mean): how the decoder's
     output changes across the map, as Kingma & Welling's figure 4 shows it for a VAE with a 2-D code. `digit` is
-    the class a conditional model draws, across the codes of that class's test digits. Returns the picture (uint8,
-    the top row at the second axis's high end) and a status line."""
+    the class a conditional model draws, across the codes of that class's test digits.
+
+    API inputs: `model_name` (a model with a code of 2 or more), `digit` (0-9, for the CVAE). Returns the picture
+    (the top row at the second axis's high end) and a status line that names each axis's range.
+
+    Args:
+        store: the models. session_models: the browser session's own (a gr.State).
+    """
     try:
         model = _model(store, model_name, session_models)
         d = parse_digit(digit)
@@ -434,7 +452,8 @@ def build_latent_tab(
                 view = gr.Radio(list(VIEWS), value="3-D", label="View", scale=1, elem_id="latent-view")
                 n_points = gr.Slider(100, LATENT_DIGITS, value=2000, step=100, label="Test digits shown", scale=2,
                                      elem_id="latent-n-points")
-            scatter = latent_scatter(result_id="latent-decoded", elem_id="latent-scatter")
+            scatter = latent_scatter(result_id="latent-decoded", label="Latent map", show_label=False,
+                                     elem_id="latent-scatter")
             grid_button = gr.Button(f"Decode a {GRID_SIDE}×{GRID_SIDE} grid across the map's first two axes",
                                     size="sm")
             grid = gr.Image(label="Decoded across the map", format="png", interactive=False, visible=False,
@@ -447,7 +466,7 @@ def build_latent_tab(
             gr.HTML("", js_on_load=CLAMP_TYPED_JS, elem_id="latent-clamp-typed")
             digit = gr.Dropdown(list(range(N_CLASSES)), value=0, label="Class the CVAE draws",
                                 visible=first is not None and store.get(first).conditional)
-            status = gr.Markdown(elem_classes=["status-line"], elem_id="latent-status")
+            status = gr.Markdown(label="Status", elem_classes=["status-line"], elem_id="latent-status")
 
     drawing = drawing if drawing is not None else gr.State(None)
     map_inputs, map_outputs = [model, view, n_points, session_models, drawing], [scatter, c1, c2, c3, status]
@@ -457,7 +476,7 @@ def build_latent_tab(
     decode_inputs = [model, c1, c2, c3, digit, session_models, drawn_view]
     after_map_inputs = [model, c1, c2, c3, digit, session_models, status, view]
     # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
-    drawn = gr.on([model.change, view.input], partial(latent_map, store), map_inputs, map_outputs,
+    drawn = gr.on([model.change, view.input], endpoint(latent_map, store), map_inputs, map_outputs,
                   api_name="latent_map", trigger_mode="always_last", preprocess=False, concurrency_id=MAP_QUEUE,
                   concurrency_limit=1)
     drawn.then(partial(decode_after_map, store), after_map_inputs, [decoded, original, status],
@@ -488,7 +507,7 @@ def build_latent_tab(
                            queue=False, show_progress="hidden", api_visibility="private", preprocess=False)
     # .input, not .change: a click on the map moves the sliders itself, and must not decode a second time; and not
     # .release, which a value typed in a slider's box and Enter does not fire
-    gr.on([c1.input, c2.input, c3.input, digit.input], partial(decode_point, store), decode_inputs,
+    gr.on([c1.input, c2.input, c3.input, digit.input], endpoint(decode_point, store), decode_inputs,
           [decoded, status], api_name="latent", trigger_mode="always_last", preprocess=False)
     if demo is not None and first is not None:
         demo.load(partial(latent_map, store), map_inputs, map_outputs, api_visibility="private",
@@ -503,7 +522,7 @@ def build_latent_tab(
                  [c1, c2, c3, decoded, original, status],
                  api_visibility="private", trigger_mode="always_last")
     # the picture itself for an API caller; shown (or kept hidden, after a refusal) by the step after
-    grid_button.click(partial(decode_grid, store), [model, digit, session_models], [grid, status],
+    grid_button.click(endpoint(decode_grid, store), [model, digit, session_models], [grid, status],
                       api_name="latent_grid", preprocess=False).then(
         lambda picture: gr.Image(visible=picture is not None), grid, grid, queue=False, show_progress="hidden",
         api_visibility="private")

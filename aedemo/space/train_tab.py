@@ -516,10 +516,14 @@ def push_to_hub(repo_id: str, token: str, private: bool, checkpoint: str | None)
 
 def _train_handler(variant, epochs, budget, batch_size, lr, seed, models, request: gr.Request,
                    progress=gr.Progress()):  # noqa: B008 (Gradio finds the progress tracker by this default)
-    """Stream run_training's views into the tab's components.
+    """Train a model from scratch, streaming the run's status, loss curve and pictures as it goes.
 
     API inputs: `variant` ("ae", "vae", ...), `epochs` (1-50), `budget` (seconds; 0 = none), `batch_size`
     (1-4096), `lr` (e.g. 1e-3), `seed` (integer, 0 to 2**32 - 1; gradio_client fills in the field's 0 when left out).
+    The last of the streamed results has the status line ("**Not trained:** ..." and why, for bad settings), the
+    loss curve (a Gradio update holding its table), the last epoch's picture (test digits, their reconstructions
+    and, for a generative model, samples) and the checkpoint (.zip: model.safetensors, config.json,
+    metrics.json). A second run from the same session, or a ninth waiting, is refused before it queues.
     """
     folder = str(session_folder(request.session_hash if request else None))
     sent_grid = 0
@@ -527,11 +531,14 @@ def _train_handler(variant, epochs, budget, batch_size, lr, seed, models, reques
         if view.error:
             gr.Warning(view.error)
         progress(view.progress, desc="training")
+        # the picture only when it is new, and again with the checkpoint: a caller that reads only the run's
+        # last result (gradio_client's predict) gets it there
         new_grid, sent_grid = view.grid_version != sent_grid, view.grid_version
         yield (
-            view.status, _curve_update(view.loss, variant), view.grid if new_grid else gr.skip(),
+            view.status, _curve_update(view.loss, variant),
+            view.grid if new_grid or (view.download and view.grid is not None) else gr.skip(),
             view.models, folder, view.checkpoint or gr.skip(),
-            gr.DownloadButton(value=view.download, visible=True) if view.download else gr.skip(),
+            view.download or gr.skip(),  # a file, not an update: gradio_client fetches it (the step after shows it)
             # the push sends the model just trained: suggest a repository named after it, and drop the message
             # of an earlier push (or of one refused for want of a model)
             gr.Textbox(placeholder=f"your-name/aedemo-{variant}") if view.checkpoint else gr.skip(),
@@ -612,11 +619,20 @@ def _press_train(request: gr.Request) -> tuple:
 
 
 def _stop_handler(request: gr.Request) -> None:
+    """Stop this session's run (an API caller's: the one its Client started with /train) at its next step; the model
+    is kept as trained so far and its checkpoint comes as the run's last result. A run still waiting for its turn ends
+    untrained when the turn comes. The answer is a Gradio info message; there are no outputs."""
     session = request.session_hash if request else None
     gr.Info(request_stop(session_folder(session), waiting=session is not None and session in _sessions_waiting()))
 
 
 def _push_handler(repo_id: str, token: str, private: bool, checkpoint: str | None) -> tuple[str, str]:
+    """Push the model this session trained last (an API caller's: its Client's last /train) to the Hugging Face Hub.
+
+    API inputs: `repo_id` ("your-name/aedemo-vae"; created if missing), `token` (a token with write access: used for
+    this push only, never stored or logged), `private` (create the repository private). Returns the push status
+    ("**Pushed** to ..." with the URL, or "**Not pushed:** ..." and why) and the token field, emptied.
+    """
     return push_to_hub(repo_id, token, private, checkpoint), ""  # and the token field is emptied
 
 
@@ -676,7 +692,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                             elem_classes=[UNSEEN_LABEL])
     with gr.Accordion("Keep your model: download it, or push it to the Hub", open=True):
         download = gr.DownloadButton("Download the checkpoint (.zip: model.safetensors, config.json, metrics.json)",
-                                     visible=False)
+                                     visible=False, elem_id="train-download")
         with gr.Row(elem_id="train-push-row"):  # on a phone, one field a line (ui.CSS)
             repo_id = gr.Textbox(label="Repository id", placeholder=f"your-name/aedemo-{first_variant}")
             token = gr.Textbox(label="Hugging Face token (write access)", type="password", placeholder="hf_…",
@@ -707,6 +723,8 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     for follow in (run.then, run.failure):
         follow(lambda: gr.Button(interactive=True), None, train_btn, queue=False, show_progress="hidden",
                api_visibility="private")
+    run.then(lambda zipped: gr.DownloadButton(visible=zipped is not None), download, download, queue=False,
+             show_progress="hidden", api_visibility="private")
     stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)
     push_btn.click(_push_handler, [repo_id, token, private, checkpoint], [push_status, token],
                    api_name="push_to_hub", concurrency_limit=2)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import gradio as gr
 
@@ -61,6 +63,25 @@ def results_look(status: str | None, n: int) -> tuple:
     changes nothing, so they are the previous one's), as usual otherwise."""
     greyed = ["not-in-use"] if reports_problem(status) else []
     return tuple(gr.update(elem_classes=greyed) for _ in range(n))
+
+
+# Said on the API page of every endpoint whose refusals problem() reports
+REFUSAL_NOTE = (f"Bad input changes nothing: the status line, the last output, starts with {PROBLEM_MARK} and says "
+                "what to fix, and each other output comes back as a Gradio update without a value (a dict whose "
+                "\"__type__\" is \"update\").")
+
+
+def endpoint(handler: Callable, *args: Any, **kwargs: Any) -> partial:
+    """`handler` with its first arguments bound (the model store, say), described on the API page as the handler.
+
+    Gradio describes an endpoint by its function's docstring, up to an "Args:" line (where the arguments an API
+    caller does not pass are explained), and a bare partial's docstring is functools.partial's own. REFUSAL_NOTE
+    follows the description.
+    """
+    bound = partial(handler, *args, **kwargs)
+    description, args_line, rest = (handler.__doc__ or "").partition("\n    Args:")
+    bound.__doc__ = f"{description.rstrip()}\n\n    {REFUSAL_NOTE}\n{args_line}{rest}"
+    return bound
 
 
 def unchanged(n: int) -> tuple:
