@@ -193,10 +193,10 @@ def reconstruct(
 
     API inputs: `image` (an image file: `handle_file("digit.png")`; any size or mode, light or dark background),
     `variants` (model names, e.g. ["ae", "vae", "pca"]; None = all), `focus` (the model whose code and
-    reconstruction rank are shown). Returns: the 28x28 the models see (HTML, one tile with data-model="input"), the
-    classifier's reading ({"label", "confidences"}), the reconstruction rank (HTML: the share of test digits
-    reconstructed worse), the reconstructions as HTML (a grid of captioned 28x28 PNGs inline, each
-    `<figure data-model=... data-mse=...>`; `aedemo.space.images.read_tiles` reads both back), the focus model's
+    reconstruction rank are shown; None: neither). Returns: the 28x28 the models see (HTML, one tile with
+    data-model="input"), the classifier's reading ({"label", "confidences"}), the reconstruction rank (HTML: the
+    share of test digits reconstructed worse), the reconstructions as HTML (a grid of captioned 28x28 PNGs inline,
+    each `<figure data-model=... data-mse=...>`; `aedemo.space.images.read_tiles` reads both back), the focus model's
     code (a table of dim, value and "carries this digit"; for the VAE and CVAE value is the posterior mean μ, "σ"
     its standard deviation, and "carries this digit" is false where the dimension sits at the prior: σ≈1 and μ≈0
     for the VAE, the class's own prior for the CVAE) and a status line.
