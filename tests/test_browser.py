@@ -612,6 +612,7 @@ def test_on_a_phone_pressing_train_brings_the_status_into_view(page, app_url, mo
         button.click()
         tab.wait_for_function("() => { const r = document.getElementById('train-status').getBoundingClientRect();"
                               " return r.top >= 0 && r.top < window.innerHeight / 2; }", timeout=WAIT_MS)
+        assert tab.locator("#train-stop").bounding_box()["y"] >= 0  # and Stop above it, on screen too
 
 
 def test_pressing_train_from_the_keyboard_leaves_the_focus_on_stop(page, monkeypatch):
@@ -625,6 +626,28 @@ def test_pressing_train_from_the_keyboard_leaves_the_focus_on_stop(page, monkeyp
     page.wait_for_function("() => document.activeElement && document.activeElement.id === 'train-stop'",
                            timeout=WAIT_MS)
     page.locator("#train-button:not([disabled])").wait_for(timeout=WAIT_MS)  # the refusal gives the button back
+
+
+def test_a_run_s_progress_bar_leaves_its_status_line_readable(page):
+    # Gradio's progress was drawn over the status: "training - 12.1%" and its bar across the line they reported
+    page.get_by_role("tab", name="Train", exact=True).click()
+    page.locator("#train-variant input").click()
+    page.get_by_role("option", name="Conv AE", exact=True).click()  # seconds an epoch: time to look
+    page.get_by_role("button", name="Train", exact=True).click()
+    try:
+        page.wait_for_function("() => /Training/.test(document.querySelector('#train-status').innerText)",
+                               timeout=WAIT_MS)
+        bar = page.locator("#train-progress .progress-bar")
+        bar.wait_for(timeout=WAIT_MS)
+        status = page.locator("#train-status").bounding_box()
+        assert bar.bounding_box()["y"] + bar.bounding_box()["height"] <= status["y"]
+        # nor faded, as an output waiting on a run is
+        assert page.evaluate("() => [...document.querySelectorAll('#train-status .prose, #train-status .prose *')]"
+                             ".every(e => getComputedStyle(e).opacity === '1')")
+    finally:
+        page.get_by_role("button", name="Stop", exact=True).click()
+        page.locator("#train-button:not([disabled])").wait_for(timeout=WAIT_MS)
+    assert not page.locator("#train-progress").is_visible()  # gone with the run
 
 
 def test_the_vaes_code_is_explained_under_its_plot(page, store):

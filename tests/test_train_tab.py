@@ -557,8 +557,11 @@ def test_the_train_button_is_enabled_again_however_the_run_ends():
     deps = demo.config["dependencies"]
     (run,) = [i for i, d in enumerate(deps) if d.get("api_name") == "train"]
     button = deps[deps[run]["trigger_after"]]["outputs"][0]  # what the press greys out
-    followers = [d for d in deps if d.get("trigger_after") == run and d["outputs"] == [button]]
+    followers = [d for d in deps if d.get("trigger_after") == run and button in d["outputs"]]
     assert sorted(bool(d["trigger_only_on_failure"]) for d in followers) == [False, True]
+    # the progress box the press shows goes with the run, however it ends
+    box = deps[deps[run]["trigger_after"]]["outputs"][2]
+    assert deps[run]["show_progress_on"] == [box] and all(box in d["outputs"] for d in followers)
 
 
 def test_a_model_that_draws_one_digit_for_every_input_is_called_collapsed(small_data, store):

@@ -77,12 +77,13 @@ def _device_words(device: str) -> str:
 
 
 # On Train: the status into view when it lies below the screen (a phone's one column; beside the form it is in view),
-# and the keyboard's focus onto Stop, the next thing to press: the Train button greys out, and focus fell to the page
+# with Stop above it at the screen's top (scrolled to the status itself, Stop went off screen above it); and the
+# keyboard's focus onto Stop, the next thing to press: the Train button greys out, and focus fell to the page
 TRAIN_PRESSED_JS = """() => {
   const status = document.getElementById('train-status');
-  if (status && status.getBoundingClientRect().top > window.innerHeight * 0.6)
-    status.scrollIntoView({behavior: 'smooth', block: 'start'});
   const stop = document.getElementById('train-stop');
+  if (status && status.getBoundingClientRect().top > window.innerHeight * 0.6)
+    (stop || status).scrollIntoView({behavior: 'smooth', block: 'start'});
   if (stop && document.activeElement && document.activeElement.id === 'train-button') stop.focus({preventScroll: true});
 }"""
 # Lines read at 3:1 or more (WCAG's minimum for graphics) on both the light and the dark plot (white, slate 800):
@@ -615,7 +616,7 @@ def _press_train(request: gr.Request) -> tuple:
     why = _why_not_admitted(request)
     if why:
         raise gr.Error(why)
-    return gr.Button(interactive=False), ""
+    return gr.Button(interactive=False), "", gr.HTML(visible=True)
 
 
 def _stop_handler(request: gr.Request) -> None:
@@ -669,6 +670,9 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                 train_btn = gr.Button("Train", variant="primary", elem_id="train-button")
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
         with gr.Column(scale=3):
+            # Gradio's progress (a bar, "queue: 1/2" while a run waits its turn) in a box of its own, shown from the
+            # press to the run's end: drawn over the status, it covered the line it was reporting, and faded it
+            progress_box = gr.HTML("", visible=False, padding=False, elem_id="train-progress")  # sized in ui.CSS
             status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status",
                                  elem_id="train-status")
             # no fixed height: with one, the plot clipped its legend, which sits below the axes
@@ -707,11 +711,11 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     # Train is greyed out from the press until the run ends, queued, trained or failed: a second press used to be
     # ignored without a word
     # (queued, though it waits for nothing: a refusal raised outside the queue showed no message)
-    run = train_btn.click(_press_train, None, [train_btn, push_status], concurrency_limit=None,
+    run = train_btn.click(_press_train, None, [train_btn, push_status, progress_box], concurrency_limit=None,
                           show_progress="hidden", api_visibility="private").then(
         _train_handler, [variant, epochs, budget, batch_size, lr, seed, session_models],
         [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status, penalty_plot],
-        api_name="train", concurrency_limit=1, concurrency_id=TRAIN_QUEUE, show_progress_on=[status],
+        api_name="train", concurrency_limit=1, concurrency_id=TRAIN_QUEUE, show_progress_on=[progress_box],
         validator=_admit_handler,
         # parse_settings checks every value and names the field; Gradio's preprocessing rounded a seed or batch
         # size of 2.5 without a word and answered text in a number field with its own error
@@ -721,8 +725,8 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     train_btn.click(None, js=TRAIN_PRESSED_JS, queue=False, api_visibility="private")
     # .then follows a success only; .failure the rest (an exception, a full queue), or the button stayed grey
     for follow in (run.then, run.failure):
-        follow(lambda: gr.Button(interactive=True), None, train_btn, queue=False, show_progress="hidden",
-               api_visibility="private")
+        follow(lambda: (gr.Button(interactive=True), gr.HTML(visible=False)), None, [train_btn, progress_box],
+               queue=False, show_progress="hidden", api_visibility="private")
     run.then(lambda zipped: gr.DownloadButton(visible=zipped is not None), download, download, queue=False,
              show_progress="hidden", api_visibility="private")
     stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)

@@ -208,6 +208,9 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=
 }
 /* the push form on a phone: Gradio puts the three fields in one flex row, and the token box got 200 px */
 @media (max-width: 640px) { #train-push-row .form { flex-direction: column; } }
+/* room for Gradio's progress (its words, bar and timer, 50 px): the empty box shrank to 20 px while a run was pending,
+   and the bar lay over the status line below it */
+#train-progress { min-height: 60px !important; }
 #draw-seen .digit-tiles { margin-top: 1.9rem; }  /* below the component's label */
 #draw-gallery-heading { margin-bottom: -0.5rem; }
 .tiles-note { color: var(--body-text-color-subdued); padding: var(--size-4) 0; }
