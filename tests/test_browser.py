@@ -628,6 +628,22 @@ def test_pressing_train_from_the_keyboard_leaves_the_focus_on_stop(page, monkeyp
     page.locator("#train-button:not([disabled])").wait_for(timeout=WAIT_MS)  # the refusal gives the button back
 
 
+def test_on_a_phone_all_classes_sit_below_the_grid_s_label_and_buttons(page, app_url, store):
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    with phone_tab(page, app_url) as tab:
+        tab.get_by_role("tab", name="Generate", exact=True).click()
+        tab.wait_for_selector("#generate-grid img", timeout=WAIT_MS)
+        before = tab.locator("#generate-grid img").get_attribute("src")
+        tab.get_by_role("button", name="All classes", exact=True).click()
+        tab.wait_for_function(f"() => document.querySelector('#generate-grid img').src !== {before!r}",
+                              timeout=WAIT_MS)
+        picture = tab.locator("#generate-grid img").bounding_box()
+        for covering in ("#generate-grid label", "#generate-grid .icon-button-wrapper"):
+            box = tab.locator(covering).first.bounding_box()
+            assert box["y"] + box["height"] <= picture["y"] + 1, covering
+
+
 def test_a_run_s_progress_bar_leaves_its_status_line_readable(page):
     # Gradio's progress was drawn over the status: "training - 12.1%" and its bar across the line they reported
     page.get_by_role("tab", name="Train", exact=True).click()

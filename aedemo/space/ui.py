@@ -191,6 +191,9 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=
 /* the interpolation strip: as wide as its column, as tall as that makes it (Gradio sizes a picture without a
    height from its container's, which is 0 once the columns stack on a phone: the strip did not show) */
 #generate-strip button, #generate-strip .image-frame { width: 100% !important; height: auto !important; }
+/* the samples below Gradio's label and buttons: the ten rows of "All classes", taller than wide, filled the frame's
+   height, and on a phone the label and buttons covered the row of 0s */
+#generate-grid .image-frame { padding-top: 36px; box-sizing: border-box; }
 #generate-strip img { width: 100% !important; height: auto !important; }
 /* one row however many tiles (six, seven with "Also compare"): a seventh used to wrap onto a row of its own */
 #denoise-gallery .digit-tiles {
