@@ -199,8 +199,14 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=
 #denoise-gallery .digit-tiles {
   grid-template-columns: none; grid-auto-flow: column; grid-auto-columns: minmax(0, 1fr);
 }
-@media (max-width: 640px) {  /* a phone: rows of three, not six tiles too small to see */
+/* rows of three where the column is narrow, not six tiles too small to see: on a phone, and on a tablet, where
+   the results column beside the controls gave each tile ~52 px and cut its score off ("Nois…"). (A container
+   query would say "narrow" better, but Gradio's stylesheet processing drops @container rules.) */
+@media (max-width: 1024px) {
   #denoise-gallery .digit-tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); grid-auto-flow: row; }
+  #denoise-gallery figcaption { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.25;
+                                flex-grow: 1; }
+  #denoise-gallery figure { display: flex; flex-direction: column; }
 }
 #draw-glance { display: none; }  /* a phone's view of the reconstructions under the canvas: draw_tab.GLANCE_JS */
 @media (max-width: 640px) {
@@ -220,9 +226,9 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=
 @media (max-width: 640px) {  /* a phone: rows of three, as in Denoise, not nine tiles over two screens */
   #draw-gallery .digit-tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); }
   /* a caption wraps rather than cutting off the error it exists to show ("Contractive …") */
-  #draw-gallery figcaption, #denoise-gallery figcaption { white-space: normal; overflow: visible;
-                                                          text-overflow: clip; line-height: 1.25; flex-grow: 1; }
-  #draw-gallery figure, #denoise-gallery figure { display: flex; flex-direction: column; }
+  #draw-gallery figcaption { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.25;
+                             flex-grow: 1; }
+  #draw-gallery figure { display: flex; flex-direction: column; }
 }
 #draw-seen .digit-tiles { grid-template-columns: minmax(0, 140px); justify-content: center; }
 #denoise-digits .grid-container { grid-template-columns: repeat(10, minmax(0, 1fr)) !important;
@@ -252,7 +258,8 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=
 /* the models table: words whole (Gradio's tables break them anywhere), names on one line where there is room */
 #draw-models td, #draw-models th { word-break: normal; overflow-wrap: break-word; }
 #draw-models td:first-child { white-space: nowrap; }
-#denoise-sample-averages td, #denoise-sample-averages th { word-break: normal; overflow-wrap: normal; }
+#denoise-sample-averages td, #denoise-sample-averages th, #denoise-table td, #denoise-table th {
+  word-break: normal; overflow-wrap: normal; }
 @media (max-width: 640px) {  /* a phone: one block per model, not four columns with five letters a line */
   #draw-models thead { display: none; }
   #draw-models table, #draw-models tbody, #draw-models tr, #draw-models td { display: block; width: auto; }
