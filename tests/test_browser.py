@@ -398,6 +398,37 @@ def test_a_tap_on_the_map_on_a_phone_brings_the_decoded_digit_into_view_with_a_s
     _tap_a_2d_map_on_a_phone(page, app_url, star=True)
 
 
+def _finger(tab, x: float, y: float, dx: float, dy: float) -> None:
+    """A finger's drag by (dx, dy) from (x, y), as a touch screen sends it (Playwright only taps)."""
+    cdp = tab.context.new_cdp_session(tab)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for i in range(1, 11):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
+                                              "touchPoints": [{"x": x + dx * i / 10, "y": y + dy * i / 10}]})
+        time.sleep(0.02)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    time.sleep(0.5)
+
+
+def test_on_a_phone_a_swipe_over_the_map_scrolls_and_a_sideways_drag_turns_it(page, app_url):
+    # the map is most of a phone's screen, and it held the page still: a swipe over it turned the view instead
+    with phone_tab(page, app_url) as tab:
+        tab.get_by_role("tab", name="Latent", exact=True).click()
+        tab.wait_for_selector('#latent-scatter canvas[aria-label*="top 3 principal axes"]', timeout=WAIT_MS)
+        canvas = tab.locator("#latent-scatter canvas")
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.7
+        scrolled = tab.evaluate("window.scrollY")
+        _finger(tab, x, y, 0, -200)
+        assert tab.evaluate("window.scrollY") > scrolled + 100
+        box = canvas.bounding_box()
+        picture, scrolled = canvas.evaluate("c => c.toDataURL()"), tab.evaluate("window.scrollY")
+        _finger(tab, box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2, 150, 0)
+        assert canvas.evaluate("c => c.toDataURL()") != picture  # turned
+        assert tab.evaluate("window.scrollY") == scrolled
+
+
 def test_a_test_digit_put_on_the_canvas_is_named_until_the_visitor_draws(page):
     page.get_by_role("tab", name="Draw", exact=True).click()
     page.get_by_role("button", name="Random test digit").click()

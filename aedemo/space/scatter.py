@@ -24,7 +24,7 @@ HTML = (
 CSS = """
 .ls-wrap { position: relative; width: 100%; }
 .ls-canvas { width: 100%; height: min(520px, 110vw); display: block; cursor: crosshair; border-radius: var(--radius-lg);
-             background: var(--background-fill-secondary); touch-action: none; }
+             background: var(--background-fill-secondary); touch-action: pan-y; }
 .ls-canvas:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 2px; }
 .ls-hint { font-size: var(--text-sm); color: var(--body-text-color-subdued); margin-top: 4px; min-height: 1.2em; }
 """
@@ -222,6 +222,9 @@ element.addEventListener('pointermove', e => {
     drag.x = e.clientX; drag.y = e.clientY; draw();
   }
 });
+// a finger's up-and-down swipe scrolls the page (touch-action: pan-y; the map is most of a phone's screen, and it
+// held the page still), so a touch turns the 3-D view about its upright axis only; the browser then cancels the drag
+element.addEventListener('pointercancel', () => { drag = null; });
 element.addEventListener('pointerup', e => {
   if (!drag) return;
   const moved = drag.moved; drag = null;
