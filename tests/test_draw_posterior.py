@@ -44,7 +44,9 @@ def test_the_code_of_a_model_with_a_posterior_is_its_mean_with_its_sigma(store, 
     mu, logvar = _posterior(model, digit, labels)
     assert list(code.columns) == ["dim", "value", SIGMA, CARRIES]  # dim and value as the API always gave them
     assert code["dim"].tolist() == [f"z{i + 1:02d}" for i in range(model.latent_dim)]
-    assert np.allclose(code["value"].to_numpy(), mu.numpy(), atol=1e-5)
+    assert np.allclose(code["value"].to_numpy(), mu.numpy(), atol=6e-4)  # to 3 decimals
+    # as the plot's hover box shows them: it read "-2.2268610001"
+    assert all(len(repr(v).partition(".")[2]) <= 3 for v in code["value"].tolist() + code[SIGMA].tolist())
     assert np.allclose(code[SIGMA].to_numpy(), (0.5 * logvar).exp().numpy(), atol=6e-4)  # to 3 decimals
     prior = at_prior(model, mu[None], logvar[None], labels)[0].numpy()
     assert code[CARRIES].dtype == bool and np.array_equal(code[CARRIES].to_numpy(), ~prior)
@@ -100,7 +102,7 @@ def test_a_model_without_a_posterior_keeps_its_code_and_gets_no_line(store, mnis
     assert list(code.columns) == ["dim", "value", CARRIES] and code[CARRIES].all()  # one colour, as before
     with torch.no_grad():
         z = store.models["ae"].encode(torch.from_numpy(digit).view(1, 1, 28, 28))[0]
-    assert np.allclose(code["value"].to_numpy(), z.numpy(), atol=1e-5)
+    assert np.allclose(code["value"].to_numpy(), z.numpy(), atol=6e-4)  # to 3 decimals
     assert draw_tab.code_note(store, code, "ae") == ""
 
 

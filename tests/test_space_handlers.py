@@ -94,7 +94,7 @@ def test_every_loaded_model_reconstructs_a_drawing_closer_to_it_than_to_another_
     if "ae" in store.models:
         with torch.no_grad():
             z = store.models["ae"].encode(x.view(1, 1, 28, 28))[0]
-        assert np.allclose(code["value"].to_numpy(), z.numpy(), atol=1e-5)  # the focus model's code
+        assert np.allclose(code["value"].to_numpy(), z.numpy(), atol=6e-4)  # the focus model's code, to 3 decimals
 
 
 def test_reconstructions_keep_the_models_list_order_whatever_order_they_were_ticked_in(store, mnist_test):

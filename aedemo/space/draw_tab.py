@@ -127,7 +127,8 @@ def code_table(
     """The focus model's code of one digit as the plot takes it (dim, value, CARRIES; with a posterior, SIGMA too).
     `z`: the code (mu), `logvar` its log-variance (None: the model has no posterior), both [latent_dim]."""
     # one DataFrame built whole: adding columns one by one took 3x as long (~0.26 ms against 0.09)
-    table = {"dim": [f"z{i + 1:02d}" for i in range(len(z))], "value": z.cpu().numpy()}
+    # to three decimals, as σ: the hover box showed ten ("-2.2268610001")
+    table = {"dim": [f"z{i + 1:02d}" for i in range(len(z))], "value": z.cpu().double().numpy().round(3)}
     if logvar is None:
         return pd.DataFrame({**table, CARRIES: True})
     prior = at_prior(model, z[None], logvar[None], labels)[0].cpu()
@@ -198,8 +199,8 @@ def reconstruct(
     share of test digits reconstructed worse), the reconstructions as HTML (a grid of captioned 28x28 PNGs inline,
     each `<figure data-model=... data-mse=...>`; `aedemo.space.images.read_tiles` reads both back), the focus model's
     code (a table of dim, value and "carries this digit"; for the VAE and CVAE value is the posterior mean μ, "σ"
-    its standard deviation, and "carries this digit" is false where the dimension sits at the prior: σ≈1 and μ≈0
-    for the VAE, the class's own prior for the CVAE) and a status line.
+    its standard deviation, both to 3 decimals, and "carries this digit" is false where the dimension sits at the
+    prior: σ≈1 and μ≈0 for the VAE, the class's own prior for the CVAE) and a status line.
 
     Args:
         store: the models. session_models: the browser session's own (a gr.State).
@@ -457,8 +458,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
             # no legend: for the VAE and CVAE the line under the plot (code_note) says what the grey bars are and gives
             # σ's range; no σ in the tooltip, which gave the models without one "σ NaN" (Gradio keeps a tooltip's
             # columns for every value the plot shows)
+            # "hover", not "tap": on a touch screen the plot shows no values
             code = gr.BarPlot(x="dim", y="value",
-                              label="Code of the digit shown (VAE, CVAE: the posterior mean μ; hover or tap a bar)",
+                              label="Code of the digit shown (VAE, CVAE: the posterior mean μ; hover over a bar)",
                               sort="x", y_title="value", x_title="code dimension", x_axis_labels_visible=False,
                               color=CARRIES, colors_in_legend=[], elem_id="draw-code")
             code_words = gr.Markdown(elem_id="draw-code-note", elem_classes=["meter-text"])
