@@ -683,6 +683,16 @@ def test_denoise_scores_are_whole_on_a_phone_and_a_tablet(page, app_url, width, 
         assert not clipped
 
 
+def test_on_a_phone_the_test_digits_are_big_enough_for_a_finger(page, app_url):
+    # 52x26 px buttons on Draw, 27x27 px pictures on Denoise
+    with phone_tab(page, app_url) as tab:
+        assert tab.get_by_role("button", name="3", exact=True).bounding_box()["height"] >= 40
+        tab.get_by_role("tab", name="Denoise", exact=True).click()
+        tab.wait_for_selector("#denoise-digits img", timeout=WAIT_MS)
+        box = tab.locator("#denoise-digits img").first.bounding_box()
+        assert min(box["width"], box["height"]) >= 44
+
+
 def test_on_a_phone_all_classes_sit_below_the_grid_s_label_and_buttons(page, app_url, store):
     if "cvae" not in store.models:
         pytest.skip("no CVAE checkpoint")

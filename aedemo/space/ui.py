@@ -239,6 +239,13 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=
 #denoise-gallery.not-in-use, #denoise-table.not-in-use, #draw-seen.not-in-use, #draw-reading.not-in-use,
 #draw-rank.not-in-use, #draw-gallery.not-in-use, #draw-code.not-in-use { opacity: 0.35; }
 #denoise-digits.not-in-use:hover { opacity: 0.75; }
+/* a finger's size of target on a phone (WCAG 2.5.8 asks 24 px at least; ~44 is comfortable): the test-digit
+   buttons were 52x26 px, Denoise's ten test digits in a row 27 px each (after the rule of ten columns above,
+   which this one overrides) */
+@media (max-width: 640px) {
+  .digit-buttons button { min-height: 40px; }
+  #denoise-digits .grid-container { grid-template-columns: repeat(5, minmax(0, 1fr)) !important; }
+}
 /* reconstructions (Draw, Denoise): inline PNG tiles (images.tiles_html), laid out like a gallery */
 .digit-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 8px; }
 .digit-tiles figure { margin: 0; border: 1px solid var(--border-color-primary); border-radius: var(--radius-md);
