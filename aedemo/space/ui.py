@@ -215,6 +215,9 @@ input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=
   #draw-glance .glance-strip img { width: 100%; aspect-ratio: 1; image-rendering: pixelated; background: #000; }
   #draw-glance p { margin: 4px 0 0; font-size: var(--text-sm); }
 }
+/* an accordion's title that wraps (on a phone) reads from the left, clear of its ▼: it was centred, the ▼ touching
+   its last word */
+button.label-wrap { text-align: left; gap: var(--size-2); }
 /* the push form on a phone: Gradio puts the three fields in one flex row, and the token box got 200 px */
 @media (max-width: 640px) { #train-push-row .form { flex-direction: column; } }
 /* room for Gradio's progress (its words, bar and timer, 50 px): the empty box shrank to 20 px while a run was pending,
