@@ -683,6 +683,20 @@ def test_denoise_scores_are_whole_on_a_phone_and_a_tablet(page, app_url, width, 
         assert not clipped
 
 
+def test_the_strength_slider_says_what_it_means_for_the_noise_chosen(page):
+    # one text for the three kinds of noise was eleven lines beside the slider's box on a phone
+    page.get_by_role("tab", name="Denoise", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#denoise-strength').innerText"
+                           ".includes('The standard deviation of the noise added')", timeout=WAIT_MS)
+    assert "fraction of pixels" not in page.locator("#denoise-strength").inner_text()
+    page.get_by_label("Salt & pepper", exact=True).check()
+    page.wait_for_function("() => document.querySelector('#denoise-strength').innerText"
+                           ".includes('fraction of pixels set to black or white')", timeout=WAIT_MS)
+    text = page.locator("#denoise-strength").inner_text()
+    assert "standard deviation" not in text and "0 to 0.4" in text
+    page.get_by_label("Gaussian", exact=True).check()  # as the other tests expect it
+
+
 def test_on_a_phone_the_test_digits_are_big_enough_for_a_finger(page, app_url):
     # 52x26 px buttons on Draw, 27x27 px pictures on Denoise
     with phone_tab(page, app_url) as tab:

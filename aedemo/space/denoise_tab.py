@@ -200,6 +200,21 @@ def sample_averages(
     }
 
 
+STRENGTH_MEANS = {
+    "gaussian": "the standard deviation of the noise added, before clipping to [0, 1]",
+    "salt_pepper": "the fraction of pixels set to black or white",
+    "masking": "the side of a black square at a random place, as a fraction of the image's 28 px (on background "
+               "only, it changes nothing)",
+}
+
+
+def strength_info(kind: str) -> str:
+    """What the Strength slider means for this kind of noise, and how far the DAE's training went: the three kinds
+    in one text were eleven lines beside the slider's box on a phone."""
+    return (f"{STRENGTH_MEANS[kind][:1].upper()}{STRENGTH_MEANS[kind][1:]}. The DAE trained on strengths from 0 to "
+            f"{TRAIN_STRENGTH[kind]}: past that it meets noise it never saw.")
+
+
 def denoise_averages(
     store: ModelStore, kind: str = "gaussian", strength: Any = 0.5, seed: Any = 0, extra: str | None = None,
     session_models: dict | None = None,
@@ -315,15 +330,8 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=180,
                                   elem_id="denoise-upload")
             kind = gr.Radio([(v, k) for k, v in KIND_LABELS.items()], value="gaussian", label="Noise")
-            strength = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Strength",
-                                 info="Gaussian: standard deviation of the noise added, before clipping to "
-                                      "[0, 1] · salt & pepper: fraction of pixels set to black or white · masking: "
-                                      "side of a black square at "
-                                      "a random place, as a fraction of the image's 28 px (on background only, it "
-                                      "changes nothing). The DAE trained on "
-                                      f"strengths drawn evenly from 0 to {TRAIN_STRENGTH['gaussian']} / "
-                                      f"{TRAIN_STRENGTH['salt_pepper']} / {TRAIN_STRENGTH['masking']}: past "
-                                      "them it meets noise it never saw.")
+            strength = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Strength", info=strength_info("gaussian"),
+                                 elem_id="denoise-strength")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                 extra = gr.Dropdown([("(none)", "")] + store.choices(), value="", label="Also compare",
@@ -376,6 +384,8 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     score.click(endpoint(score_settings, store), [kind, strength, seed, extra, session_models],
                 [sample_table, status, scored], api_name="denoise_averages", preprocess=False,
                 concurrency_id="denoise_averages", concurrency_limit=1, show_progress_on=[sample_table])
+    kind.change(lambda chosen: gr.Slider(info=strength_info(chosen)) if chosen in STRENGTH_MEANS else gr.skip(),
+                kind, strength, queue=False, show_progress="hidden", api_visibility="private")
     # preprocess=False: a value out of a field's range is for the handlers to answer; Gradio's own check raised
     gr.on([kind.change, strength.change, seed.change, extra.change, scored.change], averages_note,
           [scored, kind, strength, seed, extra], sample_note, queue=False, show_progress="hidden",
