@@ -30,7 +30,7 @@ def corrupt(
         salt = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) < 0.5
         return torch.where(hit, salt.to(x.dtype), x)
     if kind == "masking":
-        side = (s.view(b) * h).round().clamp(1, h).long()
+        side = (s.view(b) * h).round().clamp(0, h).long()  # 0: no square, as strength 0 of the others adds nothing
         top = (torch.rand(b, generator=generator, device=x.device) * (h - side + 1)).long()
         left = (torch.rand(b, generator=generator, device=x.device) * (w - side + 1)).long()
         rows = torch.arange(h, device=x.device).view(1, h, 1)

@@ -38,6 +38,14 @@ def test_masking_blacks_out_one_square_of_the_strengths_side_per_image():
         assert rows.max() - rows.min() == 6 and cols.max() - cols.min() == 6  # one square, not scattered pixels
 
 
+@pytest.mark.parametrize("kind", ["gaussian", "salt_pepper", "masking"])
+def test_strength_0_leaves_the_digit_as_it_was(kind):
+    # masking at 0 (and up to 1/56) blacked out one pixel: the Denoise slider at 0 showed a corrupted digit
+    white = torch.ones(8, 1, 28, 28)
+    assert torch.equal(corrupt(white, kind, 0.0, seeded()), white)
+    assert torch.equal(corrupt(white, kind, torch.tensor([0.0] * 4 + [0.5] * 4), seeded())[:4], white[:4])
+
+
 def test_a_strength_per_image_and_the_generator_decide_the_result():
     noisy = corrupt(GREY[:2], "salt_pepper", torch.tensor([0.0, 0.5]), seeded())
     assert torch.equal(noisy[0], GREY[0]) and not torch.equal(noisy[1], GREY[1])
