@@ -530,6 +530,8 @@ def test_decoding_a_point_of_a_direct_2d_code_matches_decode():
     with torch.no_grad():
         expected = model.decode(torch.tensor([[x, y]], dtype=torch.float32))
     assert np.abs(image.astype(int) - show(expected).astype(int)).max() <= 1
+    # a 2-D code has no third coordinate to read: an API caller's c3 of None was refused as "z3 is empty"
+    assert np.array_equal(latent_tab.decode_point(store, "flat", x, y, None, 0, session)[0], image)
 
 
 def test_clicking_a_point_decodes_it_and_shows_its_digit(store, mnist_test):

@@ -252,9 +252,9 @@ def decode_point(
     try:
         model = _model(store, model_name, session_models)
         codes, projection = store.test_codes(model)
-        c = _coordinates((c1, c2, c3), projection)
-        d = parse_digit(digit)
         k = projection.components.shape[0]
+        c = _coordinates((c1, c2, c3)[:k], projection)  # c3 of a 2-D code is not read: empty is fine
+        d = parse_digit(digit)
         coords = projection.to_axes(codes)
         for a, name in enumerate(_axis_names(projection, k)):
             # around the map: twice its spread past each side (at least 1), wider than the sliders and a click
@@ -350,7 +350,7 @@ def _nearest_dot(
     place there)."""
     dims = min(2 if view == "2-D" else 3, axes.shape[1])
     n = parse_int(n_points, "Test digits shown", 100, LATENT_DIGITS)
-    at = torch.tensor(_coordinates(sliders, projection)[:dims])
+    at = torch.tensor(_coordinates(sliders[:dims], projection))
     index = int((axes[:n, :dims] - at).square().sum(1).argmin())
     return index, axes[index, :dims].tolist()
 
