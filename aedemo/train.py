@@ -187,6 +187,9 @@ def train(
                             f"are {images.dtype} {list(images.shape)}")
         if labels.shape != images.shape[:1]:
             raise ValueError(f"the {split} labels must be one per image, [{images.shape[0]}], got {list(labels.shape)}")
+        if not len(images):  # an empty test split failed only at the save, after the whole run; an empty train split
+            # gave back an untrained model as if trained
+            raise ValueError(f"the {split} split holds no images: train() needs some to train on and to test on")
         check_class_ids(labels, f"the {split} labels")  # the classifier's loss met bad ones mid-run
     data = (x_train.to(device), y_train.to(device, torch.int64), x_test.to(device), y_test.to(device, torch.int64))
 

@@ -282,6 +282,11 @@ def test_bad_requests_are_refused_clearly():
         train(config(), data=(flat, *TINY[1:]))
     with pytest.raises(ValueError, match="the test labels must be one per image"):  # used to be an IndexError
         train(config(), data=(*TINY[:3], TINY[3][:-1]))
+    # an empty test split failed at the save, after the run; an empty train split "trained" without a step
+    with pytest.raises(ValueError, match="the test split holds no images"):
+        train(config(), data=(*TINY[:2], TINY[2][:0], TINY[3][:0]))
+    with pytest.raises(ValueError, match="the train split holds no images"):
+        train(config(), data=(TINY[0][:0], TINY[1][:0], *TINY[2:]))
     # the classifier's loss met such labels mid-run: "IndexError: Target 12 is out of bounds."
     with pytest.raises(ValueError, match=r"the train labels must be class ids 0-9, got \[10, 12\]"):
         train(config("classifier"), data=(TINY[0], torch.cat([torch.tensor([12, 10]), TINY[1][2:]]), *TINY[2:]))
