@@ -179,6 +179,15 @@ def read_metrics(directory: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(metrics, dict):  # its readers ask it for keys: a list stopped the Space's start-up
         raise CheckpointError(f"{path}: not a JSON object of figures (a {type(metrics).__name__})")
+    # and the model card asks these for theirs: a push met "'str' object has no attribute 'get'"
+    for key in ("test", "training"):
+        if not isinstance(metrics.get(key, {}), dict):
+            raise CheckpointError(f"{path}: {key!r} must be a JSON object, not a {type(metrics[key]).__name__}")
+    figures = metrics.get("test", {})
+    not_numbers = [k for k, v in figures.items() if isinstance(v, bool) or not isinstance(v, int | float)]
+    if not_numbers:
+        raise CheckpointError(f"{path}: the test figures must be numbers; {not_numbers[0]!r} is "
+                              f"{figures[not_numbers[0]]!r:.40}")
     return metrics
 
 

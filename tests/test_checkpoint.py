@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -212,6 +213,23 @@ def test_metrics_json_that_is_not_an_object_names_the_file(tmp_path, text):
     (folder / "metrics.json").write_text(text)
     with pytest.raises(CheckpointError, match="metrics.json: not a JSON object"):
         read_metrics(folder)
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"training": "a string"}', "'training' must be a JSON object, not a str"),
+    ('{"test": [1, 2]}', "'test' must be a JSON object, not a list"),
+    ('{"test": {"mse": "low"}}', "the test figures must be numbers; 'mse' is 'low'"),
+])
+def test_metrics_json_with_odd_sections_names_the_file_and_the_section(tmp_path, text, words):
+    # the model card asks these for keys and figures: a push (or its dry run) ended in an AttributeError
+    from aedemo.hub import push_checkpoint
+
+    folder, _ = saved(tmp_path)
+    (folder / "metrics.json").write_text(text)
+    with pytest.raises(CheckpointError, match=f"metrics.json: {re.escape(words)}"):
+        read_metrics(folder)
+    with pytest.raises(CheckpointError, match="metrics.json"):
+        push_checkpoint(folder, "someone/aedemo-test", dry_run=True)
 
 
 # --- interrupted saves ---------------------------------------------------------------------------------------------
