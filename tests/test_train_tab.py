@@ -182,6 +182,48 @@ def test_stop_while_training_with_a_run_waiting_stops_one_and_cancels_the_other(
     assert waiting[-1].status.startswith("**Not trained:** you pressed Stop")
 
 
+def test_a_stop_pressed_as_the_run_leaves_the_queue_stops_it(small_data, tmp_path, monkeypatch):
+    # the Stop handler saw the run in the queue; the run had checked for a cancel and not yet said it was
+    # training: Stop answered "cancelled: it will not train", and the run trained to its end
+    sweep = train_tab.sweep_sessions
+    said = []
+
+    def stop_pressed_meanwhile(*args, **kwargs):
+        said.append(request_stop(tmp_path, waiting=True))
+        return sweep(*args, **kwargs)
+
+    monkeypatch.setattr(train_tab, "sweep_sessions", stop_pressed_meanwhile)
+    views = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data,
+                              session_waits=lambda: False))
+    assert "Stopping after the current step" in said[0] and "stopped" in views[-1].status
+    monkeypatch.setattr(train_tab, "sweep_sessions", sweep)
+    # and the Stop is used up: the session's next run trains
+    again = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data,
+                              session_waits=lambda: False))
+    assert "finished" in again[-1].status
+
+
+def test_a_stop_meant_for_a_waiting_run_that_had_started_does_not_cancel_the_next_press(small_data, tmp_path,
+                                                                                       monkeypatch):
+    # Stop saw a run of the session waiting; by the time it read which run trained, that run had started: the
+    # marker named it, it was kept at its end (as if for a run still waiting), and the session's next press
+    # was refused "you pressed Stop while this run waited"
+    report = train_tab._train_and_report
+
+    def stop_pressed_meanwhile(*args, **kwargs):
+        monkeypatch.setattr(train_tab, "_train_and_report", report)
+        request_stop(tmp_path, waiting=True)
+        yield from report(*args, **kwargs)
+
+    monkeypatch.setattr(train_tab, "_train_and_report", stop_pressed_meanwhile)
+    stopped = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data,
+                                session_waits=lambda: False))
+    assert "stopped" in stopped[-1].status
+    pressed = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data,
+                                session_waits=lambda: False))
+    assert "finished" in pressed[-1].status
+
+
 def test_a_cancelled_run_with_bad_settings_uses_up_the_cancel(small_data, tmp_path):
     request_stop(tmp_path, waiting=True)
     assert "you pressed Stop" in list(run_training("ae", 0, 0, 64, 1e-3, {}, session_dir=tmp_path))[-1].status

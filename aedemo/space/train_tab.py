@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -309,26 +309,26 @@ def _count(n: int, noun: str) -> str:
 def run_training(
     variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any, session_models: dict | None,
     *, seed: Any = DEFAULT_SEED, session_dir: str | os.PathLike | None = None, data: TrainingData | None = None,
+    session_waits: Callable[[], bool] = lambda: True,
 ) -> Iterator[TrainView]:
     """Train one model, yielding a TrainView after each piece of news (throttled); the last one has the result.
 
     Bad settings give a single view with the message, and nothing else happens. `seed` fixes the initial weights,
     the batches' order and the model's noise: on the CPU the same settings and seed train the same model, step for
     step. `session_dir` holds the visitor's runs and stop flag (a new temp folder when None); `data` replaces
-    `training_data()`.
+    `training_data()`. `session_waits`: whether another run of the session waits in the queue now (asked at the
+    end, for the Stop pressed meanwhile; see request_stop).
     """
     models = dict(session_models or {})
-    # before the settings are read: a run with settings it refuses would leave the marker to the next run
-    if session_dir is not None and _cancelled_while_waiting(Path(session_dir)):
-        yield TrainView("**Not trained:** you pressed Stop while this run waited for its turn.", models=models)
-        return
+    cancelled = TrainView("**Not trained:** you pressed Stop while this run waited for its turn.", models=models)
     try:
         s = parse_settings(variant, epochs, budget, batch_size, lr, seed)
-    except SettingsError as e:
-        yield TrainView(f"**Not trained:** {e}", models=models, error=str(e))
+    except SettingsError as e:  # nothing written; a Stop pressed while it waited is used up all the same (it
+        # would have cancelled the session's next run)
+        cancel = session_dir is not None and _cancelled_while_waiting(Path(session_dir))
+        yield cancelled if cancel else TrainView(f"**Not trained:** {e}", models=models, error=str(e))
         return
     folder = Path(session_dir) if session_dir is not None else Path(tempfile.mkdtemp(prefix="aedemo-train-"))
-    sweep_sessions()
     folder.mkdir(parents=True, exist_ok=True)
     # Each run has its own stop flag: a cancelled run's thread stops at its next step, even when the next run
     # of the session starts before that (a flag they shared was cleared by the new run, and both trained on).
@@ -336,8 +336,15 @@ def run_training(
     running = folder / RUNNING
     pending = running.with_name(f".{stop.path.name}")
     pending.write_text(stop.path.name)
+    # Published before the Stop marker is read: a Stop pressed from now on finds this run's flag, one pressed
+    # before left the marker read next. (Read first, a Stop landing between the two found neither: "cancelled",
+    # it said, and the run trained to its end.)
     pending.replace(running)  # whole or not at all, for request_stop reading it
     try:
+        if session_dir is not None and _cancelled_while_waiting(folder):
+            yield cancelled
+            return
+        sweep_sessions()
         yield from _train_and_report(s, models, folder, stop, data)
     finally:
         try:
@@ -345,8 +352,12 @@ def run_training(
                 running.unlink()
         except OSError:
             pass
-        try:  # a marker naming another run (or none) was written as this run left the queue: meant for this one
-            if (folder / CANCELLED).read_text() != stop.path.name:
+        try:
+            # A marker naming this run was left by a Stop pressed while it trained with another run waiting: it is
+            # that run's, if one still waits (if the run that left the queue meanwhile was this one, it would
+            # have cancelled the session's next press). One naming another run (or none) was written as this run
+            # left the queue: meant for this one.
+            if (folder / CANCELLED).read_text() != stop.path.name or not session_waits():
                 (folder / CANCELLED).unlink()
         except OSError:
             pass
@@ -528,7 +539,9 @@ def _train_handler(variant, epochs, budget, batch_size, lr, seed, models, reques
     """
     folder = str(session_folder(request.session_hash if request else None))
     sent_grid = 0
-    for view in run_training(variant, epochs, budget, batch_size, lr, models, seed=seed, session_dir=folder):
+    session = request.session_hash if request else None
+    for view in run_training(variant, epochs, budget, batch_size, lr, models, seed=seed, session_dir=folder,
+                             session_waits=lambda: session is not None and session in _sessions_waiting()):
         if view.error:
             gr.Warning(view.error)
         progress(view.progress, desc="training")
