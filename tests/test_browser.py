@@ -732,10 +732,14 @@ def test_a_run_s_progress_bar_leaves_its_status_line_readable(page):
     try:
         page.wait_for_function("() => /Training/.test(document.querySelector('#train-status').innerText)",
                                timeout=WAIT_MS)
-        bar = page.locator("#train-progress .progress-bar")
-        bar.wait_for(timeout=WAIT_MS)
-        status = page.locator("#train-status").bounding_box()
-        assert bar.bounding_box()["y"] + bar.bounding_box()["height"] <= status["y"]
+        # measured in one go while the bar is up: Gradio takes it down and puts it back at each update
+        bar_foot, status_top = page.wait_for_function("""() => {
+          const bar = document.querySelector('#train-progress .progress-bar');
+          const box = bar && bar.getBoundingClientRect();
+          const status = document.querySelector('#train-status').getBoundingClientRect();
+          return box && box.height > 0 && [box.bottom, status.top];
+        }""", timeout=WAIT_MS).json_value()
+        assert bar_foot <= status_top
         # nor faded, as an output waiting on a run is
         assert page.evaluate("() => [...document.querySelectorAll('#train-status .prose, #train-status .prose *')]"
                              ".every(e => getComputedStyle(e).opacity === '1')")
