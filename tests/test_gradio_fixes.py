@@ -5,15 +5,18 @@ from __future__ import annotations
 import io
 import os
 import struct
+import threading
 import uuid
 import zlib
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
 import httpx
+import numpy as np
 import pytest
 from fastapi import HTTPException
-from gradio import route_utils
+from gradio import processing_utils, route_utils
 from gradio.components.image_editor import EditorData
 from gradio.data_classes import FileData
 from PIL import Image
@@ -184,3 +187,28 @@ def test_the_served_app_refuses_a_huge_layer_index_and_files_past_its_upload_lim
     assert post(0).status_code == 200
     assert post(10_000_000).status_code == 400
     assert post(0, b"\0" * (51 * 2**20)).status_code == 413  # launch_kwargs' max_file_size
+
+
+def test_a_picture_saved_again_is_never_served_empty_or_cut_off(tmp_path):
+    # a picture is saved under a name from its content, and saved again for each request giving the same one: the
+    # rewrite truncated the file first, and a request served it meanwhile got it empty (five API callers decoding
+    # the Latent tab's first place: 9 empty pictures in 585 calls)
+    gradio_fixes.install()
+    picture = Image.fromarray(np.random.default_rng(0).integers(0, 256, (280, 280), dtype=np.uint8))
+    path = Path(processing_utils.save_pil_to_cache(picture, str(tmp_path), format="png"))
+    whole = path.read_bytes()
+    done = threading.Event()
+
+    def save_again() -> None:
+        while not done.is_set():
+            processing_utils.save_pil_to_cache(picture, str(tmp_path), format="png")
+
+    saver = threading.Thread(target=save_again)
+    saver.start()
+    try:
+        served = [path.read_bytes() for _ in range(2000)]
+    finally:
+        done.set()
+        saver.join()
+    assert all(content == whole for content in served)
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind

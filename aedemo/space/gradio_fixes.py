@@ -26,6 +26,11 @@ stops taking effect (a Gradio release that renames what is replaced).
    and forgets the oldest strokes waiting beyond MAX_WAITING_STROKES or MAX_WAITING_BYTES. The strokes of all
    visitors wait together: a flood of posts can push out a visitor's stroke before its event reads it (that
    stroke then reads as an empty canvas, and the next one is read again), but it cannot exhaust memory.
+5. A picture output is saved to a file named after its content (`processing_utils.save_pil_to_cache`), written
+   again for every request that gives the same picture, and the write truncates the file first: a request served
+   that file meanwhile got it empty or cut off (found with five API callers decoding the Latent tab's first place,
+   which every visitor decodes). The replacement writes a temporary file and renames it over the old one, so a
+   file is always whole, and one being served keeps its content.
 """
 
 from __future__ import annotations
@@ -33,11 +38,13 @@ from __future__ import annotations
 import inspect
 import os
 import time
+import uuid
 import warnings
+from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException
-from gradio import Error, route_utils
+from gradio import Error, processing_utils, route_utils
 from gradio import __version__ as gr_version
 from gradio.blocks import Block
 from gradio.components.image_editor import ImageEditor
@@ -143,6 +150,17 @@ def _forget_oldest(waiting: dict) -> None:
 accept_blobs._is_server_fn = True  # type: ignore[attr-defined]  # Gradio's route calls only functions so marked
 
 
+def save_pil_to_cache(img: Any, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+    """processing_utils.save_pil_to_cache, writing the file whole or not at all (a temporary file renamed over it)."""
+    content = processing_utils.encode_pil_to_bytes(img, format)
+    path = (Path(cache_dir) / processing_utils.hash_bytes(content) / f"{name}.{format}").resolve()
+    path.parent.mkdir(exist_ok=True, parents=True)
+    temporary = path.with_name(f".{uuid.uuid4().hex}.{path.name}")
+    temporary.write_bytes(content)
+    os.replace(temporary, path)  # written again all the same: the purge of old files goes by the file's age
+    return str(path)
+
+
 def _same_call(replaced: Any, replacement: Any) -> bool:
     """Whether Gradio still calls what is replaced as the replacement expects; if not, Gradio changed and the
     replacement would break what it mends (in a background task, silently), so it is left out."""
@@ -156,7 +174,8 @@ def install() -> None:
     fixes = ((route_utils, "delete_files_created_by_app", delete_files_created_by_app),
              (SessionState, "__setitem__", _set_keeping_ids),
              (ImageEditor, "preprocess", preprocess),
-             (ImageEditor, "accept_blobs", accept_blobs))
+             (ImageEditor, "accept_blobs", accept_blobs),
+             (processing_utils, "save_pil_to_cache", save_pil_to_cache))
     for owner, name, replacement in fixes:
         replaced = getattr(owner, name, None)
         if replaced is replacement:
