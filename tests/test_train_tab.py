@@ -712,6 +712,23 @@ def test_a_run_is_admitted_unless_its_session_has_one_waiting_or_the_queue_is_lo
     assert train_tab.admit_run([None, None], None) is None  # no session to tell apart: only the Space's cap
 
 
+def test_a_model_a_handler_was_just_given_is_not_let_go_under_it(store, monkeypatch):
+    # let go mid-call, a session's model failed that call: "Tensor on device meta is not on the expected device cpu!"
+    from aedemo.space import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_TRAINED_IN_MEMORY", 1)
+    monkeypatch.setattr(store_module, "_trained", [])
+    oldest, newer, newest = (aedemo.build_model("ae").eval() for _ in range(3))
+    store_module.keep_trained(oldest)
+    store.get("mine", {"mine": oldest})  # handed to a handler just now
+    store_module.keep_trained(newer)
+    assert not store_module.let_go(oldest)  # over the count, for a while
+    clock = time.monotonic() + store_module.IN_USE_SECONDS + 1
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: clock)
+    store_module.keep_trained(newest)  # a minute on: the oldest goes, then the next, down to the count
+    assert store_module.let_go(oldest) and store_module.let_go(newer) and not store_module.let_go(newest)
+
+
 def test_past_the_models_kept_in_memory_the_oldest_is_let_go_and_says_so(small_data, tmp_path, store, monkeypatch):
     # each /call/train is a session of its own: a model in each of the 1,000 sessions kept could fill the memory
     from aedemo.space import draw_tab
@@ -721,6 +738,7 @@ def test_past_the_models_kept_in_memory_the_oldest_is_let_go_and_says_so(small_d
     monkeypatch.setattr(store_module, "_trained", [])
     first = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path / "a", data=small_data))[-1].models
     assert store.get("my ae #1", first) is first["my ae #1"]
+    monkeypatch.setattr(store_module, "IN_USE_SECONDS", -1.0)  # none counts as in use (see the next test)
     second = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path / "b", data=small_data))[-1].models
     assert store.get("my ae #1", second) is second["my ae #1"]  # the newest stays
     with pytest.raises(store_module.ModelUnavailable, match="let go to free memory.*train it again"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,17 +83,33 @@ class Projection:
 # and a trained model (~8-12 MB) in each of the 1,000 sessions Gradio keeps could fill a Space's memory: past this
 # many, the oldest is let go (its weights freed; its name stays in its session's lists, and says so when chosen).
 MAX_TRAINED_IN_MEMORY = 100
+# A model handed out this recently may still be in a handler's hands: let go of the next oldest instead (one moved
+# off its memory mid-call failed that call with "Tensor on device meta is not on the expected device cpu!")
+IN_USE_SECONDS = 60.0
 _trained: list[weakref.ref] = []
 _trained_lock = threading.Lock()
 
 
+def mark_used(model: torch.nn.Module) -> None:
+    """Note that `model` is being handed to a handler now (see IN_USE_SECONDS)."""
+    model._aedemo_used_at = time.monotonic()
+
+
 def keep_trained(model: torch.nn.Module) -> None:
-    """Count `model` among the trained models kept in memory, letting go of the oldest past MAX_TRAINED_IN_MEMORY."""
+    """Count `model` among the trained models kept in memory, letting go of the oldest past MAX_TRAINED_IN_MEMORY
+    that no handler was given in the last IN_USE_SECONDS (while every one was, the count stays over, for a while)."""
+    mark_used(model)
     with _trained_lock:
         _trained.append(weakref.ref(model))
         _trained[:] = [ref for ref in _trained if ref() is not None]  # sessions gone took theirs with them
         while len(_trained) > MAX_TRAINED_IN_MEMORY:
-            oldest = _trained.pop(0)()
+            now = time.monotonic()
+            idle = next((ref for ref in _trained
+                         if now - getattr(ref(), "_aedemo_used_at", 0.0) > IN_USE_SECONDS), None)
+            if idle is None:
+                break
+            _trained.remove(idle)
+            oldest = idle()
             if oldest is not None:
                 oldest.to("meta")  # weights without storage: the memory goes, the object its session holds stays
 
@@ -208,6 +225,7 @@ class ModelStore:
             if let_go(session_models[name]):
                 raise ModelUnavailable(f"{name} was let go to free memory (the Space keeps the {MAX_TRAINED_IN_MEMORY} "
                                        "models trained last, by all visitors); train it again.")
+            mark_used(session_models[name])
             return session_models[name]
         if name in self.models:
             return self.models[name]
