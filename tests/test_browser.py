@@ -697,6 +697,24 @@ def test_the_strength_slider_says_what_it_means_for_the_noise_chosen(page):
     page.get_by_label("Gaussian", exact=True).check()  # as the other tests expect it
 
 
+@pytest.mark.parametrize("tab_name, button, shown", [
+    ("Generate", "Generate", "generate-grid"), ("Generate", "All classes", "generate-grid"),
+    ("Generate", "Interpolate", "generate-strip"), ("Denoise", "Denoise", "denoise-gallery"),
+])
+def test_on_a_phone_a_press_brings_what_it_fills_into_view(page, app_url, tab_name, button, shown):
+    # the controls stack above the results on a phone: a press changed something off screen, and seemed to do nothing
+    with phone_tab(page, app_url) as tab:
+        tab.get_by_role("tab", name=tab_name, exact=True).click()
+        pressed = tab.get_by_role("button", name=button, exact=True)
+        pressed.scroll_into_view_if_needed()
+        box = pressed.bounding_box()
+        tab.evaluate(f"window.scrollBy(0, {box['y'] + box['height'] - 844 + 8})")  # the button at the screen's foot
+        assert tab.locator(f"#{shown}").bounding_box()["y"] > 844 * 0.6
+        pressed.click()
+        tab.wait_for_function(f"() => {{ const r = document.getElementById('{shown}').getBoundingClientRect();"
+                              " return r.top >= -1 && r.bottom <= window.innerHeight + 1; }", timeout=WAIT_MS)
+
+
 def test_on_a_phone_the_test_digits_are_big_enough_for_a_finger(page, app_url):
     # 52x26 px buttons on Draw, 27x27 px pictures on Denoise
     with phone_tab(page, app_url) as tab:

@@ -14,7 +14,7 @@ from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, as_batch, parse_float, parse_int, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, display_name, short_name
-from .ui import endpoint, follow_session, problem, reports_problem, results_look, unchanged
+from .ui import endpoint, follow_session, problem, reports_problem, results_look, reveal_on_click, unchanged
 
 SOURCES = ("Test digit", "My drawing", "Upload")
 KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
@@ -368,6 +368,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
 
     drawing_input = drawing if drawing is not None else gr.State(None)
     inputs = [source, test_index, upload, drawing_input, kind, strength, seed, extra, session_models]
+    reveal_on_click(go, "denoise-gallery")
     # a slider's .input, not .release: a value typed in its box and Enter fires only .input, and was left unapplied
     # (the tiles showed another strength than the box); while dragging, always_last runs only the latest value.
     # A number typed in a box applies on Enter or when the box is left: nothing said that Enter was needed

@@ -14,7 +14,7 @@ from ..models.cvae import CVAE
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, parse_digit, parse_float, parse_int, parse_seed
 from .store import ModelStore, ModelUnavailable, display_name
-from .ui import UNSEEN_LABEL, endpoint, follow_session, problem, unchanged
+from .ui import UNSEEN_LABEL, endpoint, follow_session, problem, reveal_on_click, unchanged
 
 MAX_SAMPLES = 64
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
@@ -294,6 +294,9 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     # no prior ticked: no empty box where their samples would be
     priors.input(lambda chosen: (gr.Markdown(visible=bool(chosen)), gr.Gallery(visible=bool(chosen))), priors,
                  [priors_heading, prior_gallery], queue=False, show_progress="hidden", api_visibility="private")
+    for button in (go, all_button):
+        reveal_on_click(button, "generate-grid")
+    reveal_on_click(interp_button, "generate-strip")
     all_button.click(endpoint(generate_all, store), [model, temperature, seed, session_models], [grid, status],
                      api_name="generate_all", preprocess=False)
     # the seed and the temperature drive the strip too: it used to stay stale when they changed

@@ -84,6 +84,17 @@ def endpoint(handler: Callable, *args: Any, **kwargs: Any) -> partial:
     return bound
 
 
+def reveal_on_click(button: gr.Button, element_id: str) -> None:
+    """After a press of `button`, scroll the element it fills into view when that lies low on the screen or below it:
+    on a phone the controls stack above the results, and a press seemed to change nothing. Beside the controls (a
+    wide screen) the element is in view, and nothing moves."""
+    button.click(None, js=f"""() => {{
+      const shown = document.getElementById({element_id!r});
+      if (shown && shown.getBoundingClientRect().top > window.innerHeight * 0.6)
+        shown.scrollIntoView({{behavior: 'smooth', block: 'start'}});
+    }}""", queue=False, api_visibility="private")
+
+
 def unchanged(n: int) -> tuple:
     """n outputs left exactly as they are."""
     return tuple(gr.skip() for _ in range(n))
