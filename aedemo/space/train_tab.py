@@ -537,9 +537,9 @@ def _train_handler(variant, epochs, budget, batch_size, lr, seed, models, reques
     and, for a generative model, samples) and the checkpoint (.zip: model.safetensors, config.json,
     metrics.json). A second run from the same session, or a ninth waiting, is refused before it queues.
     """
-    folder = str(session_folder(request.session_hash if request else None))
-    sent_grid = 0
     session = request.session_hash if request else None
+    folder = str(session_folder(session))
+    sent_grid = 0
     for view in run_training(variant, epochs, budget, batch_size, lr, models, seed=seed, session_dir=folder,
                              session_waits=lambda: session is not None and session in _sessions_waiting()):
         if view.error:
@@ -625,7 +625,7 @@ def _admit_handler(variant, epochs, budget, batch_size, lr, seed, models, reques
 def _press_train(request: gr.Request) -> tuple:
     """The Train button's first step: a run the queue will not take is refused here, in a toast (the validator's
     refusal showed clipped over the Model field and left the button greyed out); otherwise Train greys out until the
-    run ends, and an earlier push's message goes (it spoke of another model)."""
+    run ends, an earlier push's message goes (it spoke of another model), and the run's progress box shows."""
     why = _why_not_admitted(request)
     if why:
         raise gr.Error(why)
