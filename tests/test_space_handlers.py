@@ -344,6 +344,24 @@ def test_unticking_a_prior_takes_its_samples_away_at_once(store):
     assert [priors, "input"] in map(list, generate["targets"]) and priors in generate["inputs"]
 
 
+def test_a_prior_trained_in_the_session_joins_the_comparison_ticked_and_its_samples_come(store):
+    # it joined the list unticked, though the Draw tab ticks a model just trained; ticked, it said its samples were
+    # shown before the next Generate
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    demo = build_demo(store)
+    priors = next(c["id"] for c in demo.config["components"]
+                  if c["props"].get("label") == "Compare with random samples of")
+    (offer,) = [d for d in demo.config["dependencies"] if d["outputs"][:1] == [priors]]
+    (show,) = [d for d in demo.config["dependencies"] if d.get("trigger_after") == offer["id"]]
+    mine = {"my vae #1": build_model("vae").eval()}
+    choices, offered, fresh = demo.fns[offer["id"]].fn(mine, ["vae"], [])
+    assert choices.value == ["vae", "my vae #1"] and fresh
+    assert demo.fns[offer["id"]].fn(mine, ["vae"], offered)[0].value == ["vae"]  # unticked by the visitor: stays so
+    heading, gallery, grid, status = demo.fns[show["id"]].fn(fresh, "cvae", 3, 4, 1.0, 0, choices.value, mine)
+    assert gallery.visible and [item["caption"] for item in gallery.value] == ["VAE prior", "my vae #1 prior"]
+
+
 def test_a_number_typed_in_a_box_applies_when_the_box_is_left_as_on_enter(store):
     # the Denoise tab's test digit index and seed, and the Generate tab's seed, applied on Enter only: a visitor who
     # typed a number and clicked elsewhere saw nothing change, and nothing said why

@@ -25,7 +25,16 @@ from .store import (
     has_posterior,
     short_name,
 )
-from .ui import IMAGE_PX, endpoint, follow_session, problem, reports_problem, results_look, unchanged
+from .ui import (
+    IMAGE_PX,
+    endpoint,
+    follow_session,
+    problem,
+    reports_problem,
+    results_look,
+    tick_new_session_models,
+    unchanged,
+)
 
 # The nine models of a stroke run two at a time: at batch 1 each is mostly waiting on its weights coming from
 # memory, with the GIL released, so a second thread cuts their time by 12-34 % (two VMs, quiet and slow spells;
@@ -520,21 +529,14 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     code.change(partial(code_note, store), [code, focus, session_models], code_words, queue=False,
                 show_progress="hidden", api_visibility="private")
 
-    # A model the visitor has just trained is what they want to see next: it joins the Models list ticked, and its
-    # reconstruction appears at once (with a test digit on show, no stroke comes to redraw the tiles).
-    offered = gr.State([])  # session models already in the list: one the visitor unticks stays unticked
-
-    def offer_session_models(models: dict | None, ticked: list | None, seen: list | None) -> tuple:
-        ticked = list(ticked or [])
-        ticked += [name for name in (models or {}) if name not in (seen or []) and name not in ticked]
-        return gr.CheckboxGroup(choices=store.choices(models), value=ticked), list(models or {})
-
     if demo is not None and all_names:
         demo.load(partial(first_view, store), [variants, focus], [*outputs, picked], show_progress="hidden",
                   api_visibility="private")
 
-    session_models.change(offer_session_models, [session_models, variants, offered], [variants, offered],
-                          queue=False, show_progress="hidden", api_visibility="private").then(
+    # A model the visitor has just trained joins the Models list ticked, and its reconstruction appears at once (with
+    # a test digit on show, no stroke comes to redraw the tiles)
+    offered, _ = tick_new_session_models(session_models, variants, store.choices)
+    offered.then(
         partial(redraw, store), [digit, picked, variants, focus, session_models], outputs, show_progress="hidden",
         api_visibility="private", trigger_mode="always_last")
     return DrawTab(sketch=sketch, digit=digit)

@@ -14,7 +14,16 @@ from ..models.cvae import CVAE
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, parse_digit, parse_float, parse_int, parse_seed
 from .store import ModelStore, ModelUnavailable, display_name
-from .ui import UNSEEN_LABEL, endpoint, follow_session, problem, reveal_on_click, unchanged
+from .ui import (
+    UNSEEN_LABEL,
+    endpoint,
+    follow_session,
+    problem,
+    reports_problem,
+    reveal_on_click,
+    tick_new_session_models,
+    unchanged,
+)
 
 MAX_SAMPLES = 64
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
@@ -306,6 +315,19 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
           [strip, interp_status], api_name="interpolate", trigger_mode="always_last", preprocess=False)
     follow_session(session_models, store, [
         (model, lambda s: store.choices(s, conditional=True, generative=True)),
-        (priors, lambda s: _prior_choices(store, s)),
         (interp_model, lambda s: store.choices(s)),
     ])
+    # a VAE or AAE the visitor has just trained joins the comparison ticked (as it joins the Draw tab's models), and
+    # its samples come at once: ticked alone, it said they were shown
+    offered, ticked_any = tick_new_session_models(session_models, priors, lambda s: _prior_choices(store, s))
+
+    def show_new_priors(fresh: bool, *inputs: Any) -> tuple:
+        if not fresh:
+            return unchanged(4)
+        samples, gallery, status_line = generate(store, *inputs)
+        if reports_problem(status_line):  # a field the visitor left bad: that says so, and nothing else changes
+            return (*unchanged(3), status_line)
+        return gr.Markdown(visible=True), gr.Gallery(value=gallery, visible=True), samples, status_line
+
+    offered.then(show_new_priors, [ticked_any, *gen_inputs], [priors_heading, prior_gallery, grid, status],
+                 show_progress="hidden", api_visibility="private", preprocess=False)

@@ -120,6 +120,29 @@ def follow_session(
     )
 
 
+def tick_new_session_models(
+    session_models: gr.State, selector: gr.CheckboxGroup, choices_of: Callable[[dict], list],
+) -> tuple[Any, gr.State]:
+    """A model the visitor has just trained is what they want to see next: it joins `selector` (a CheckboxGroup whose
+    choices come from `choices_of(session_models)`) ticked, once: one the visitor unticks stays unticked.
+
+    Returns the event, for the step that shows the models ticked, and a State that says whether it ticked any.
+    """
+    offered = gr.State([])  # session models offered already
+    ticked_any = gr.State(False)
+
+    def offer(models: dict | None, ticked: list | None, seen: list | None) -> tuple:
+        models = models or {}
+        choices = choices_of(models)
+        ticked = list(ticked or [])
+        new = [v for _, v in choices if v in models and v not in (seen or []) and v not in ticked]
+        return gr.CheckboxGroup(choices=choices, value=ticked + new), list(models), bool(new)
+
+    event = session_models.change(offer, [session_models, selector, offered], [selector, offered, ticked_any],
+                                  queue=False, show_progress="hidden", api_visibility="private")
+    return event, ticked_any
+
+
 # A picture's label kept in the page but not shown (Gradio's label lies over the picture): it names the button Gradio
 # wraps the picture in (PAGE_JS). With show_label=False Gradio leaves the label's text out, and the button unnamed.
 UNSEEN_LABEL = "unseen-label"
