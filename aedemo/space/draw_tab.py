@@ -535,8 +535,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
 
     # A model the visitor has just trained joins the Models list ticked, and its reconstruction appears at once (with
     # a test digit on show, no stroke comes to redraw the tiles)
-    offered, _ = tick_new_session_models(session_models, variants, store.choices)
-    offered.then(
+    offer, _ = tick_new_session_models(session_models, variants, store.choices)
+    offer.then(
         partial(redraw, store), [digit, picked, variants, focus, session_models], outputs, show_progress="hidden",
         api_visibility="private", trigger_mode="always_last")
     return DrawTab(sketch=sketch, digit=digit)

@@ -319,7 +319,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     ])
     # a VAE or AAE the visitor has just trained joins the comparison ticked (as it joins the Draw tab's models), and
     # its samples come at once: ticked alone, it said they were shown
-    offered, ticked_any = tick_new_session_models(session_models, priors, lambda s: _prior_choices(store, s))
+    offer, ticked_any = tick_new_session_models(session_models, priors, lambda s: _prior_choices(store, s))
 
     def show_new_priors(fresh: bool, *inputs: Any) -> tuple:
         if not fresh:
@@ -329,5 +329,5 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             return (*unchanged(3), status_line)
         return gr.Markdown(visible=True), gr.Gallery(value=gallery, visible=True), samples, status_line
 
-    offered.then(show_new_priors, [ticked_any, *gen_inputs], [priors_heading, prior_gallery, grid, status],
-                 show_progress="hidden", api_visibility="private", preprocess=False)
+    offer.then(show_new_priors, [ticked_any, *gen_inputs], [priors_heading, prior_gallery, grid, status],
+               show_progress="hidden", api_visibility="private", preprocess=False)

@@ -102,14 +102,11 @@ def keep_trained(model: torch.nn.Module) -> None:
     with _trained_lock:
         _trained.append(weakref.ref(model))
         _trained[:] = [ref for ref in _trained if ref() is not None]  # sessions gone took theirs with them
-        while len(_trained) > MAX_TRAINED_IN_MEMORY:
-            now = time.monotonic()
-            idle = next((ref for ref in _trained
-                         if now - getattr(ref(), "_aedemo_used_at", 0.0) > IN_USE_SECONDS), None)
-            if idle is None:
-                break
-            _trained.remove(idle)
-            oldest = idle()
+        now = time.monotonic()
+        idle = [ref for ref in _trained if now - getattr(ref(), "_aedemo_used_at", 0.0) > IN_USE_SECONDS]
+        for ref in idle[:len(_trained) - MAX_TRAINED_IN_MEMORY]:  # the oldest first
+            _trained.remove(ref)
+            oldest = ref()
             if oldest is not None:
                 oldest.to("meta")  # weights without storage: the memory goes, the object its session holds stays
 
