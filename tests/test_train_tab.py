@@ -606,6 +606,25 @@ def test_the_train_button_is_enabled_again_however_the_run_ends():
     assert deps[run]["show_progress_on"] == [box] and all(box in d["outputs"] for d in followers)
 
 
+def test_the_previous_runs_download_hides_while_a_run_trains_and_comes_back_if_it_keeps_none():
+    # beside a new run, the last run's "Download the checkpoint" read as the new run's
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        train_tab.build_train_tab(None, gr.State({}))
+    deps = demo.config["dependencies"]
+    (run,) = [i for i, d in enumerate(deps) if d.get("api_name") == "train"]
+    press = deps[run]["trigger_after"]
+    download = deps[run]["outputs"][6]
+    pressed = train_tab._press_train(None)
+    assert pressed[deps[press]["outputs"].index(download)].visible is False
+    followers = [d for d in deps if d.get("trigger_after") == run and download in d["outputs"]]
+    assert sorted(bool(d["trigger_only_on_failure"]) for d in followers) == [False, True]
+    assert all(d["inputs"] == [download] for d in followers)  # shown again from what the button holds
+    ended = train_tab._run_ended
+    assert ended("run.zip")[2].visible is True and ended(None)[2].visible is False
+
+
 def test_a_model_that_draws_one_digit_for_every_input_is_called_collapsed(small_data, store):
     # a learning rate near 1 left the AE drawing one blurry digit whatever it was given, reported as "finished"
     flat = aedemo.build_model("ae").eval()

@@ -625,11 +625,18 @@ def _admit_handler(variant, epochs, budget, batch_size, lr, seed, models, reques
 def _press_train(request: gr.Request) -> tuple:
     """The Train button's first step: a run the queue will not take is refused here, in a toast (the validator's
     refusal showed clipped over the Model field and left the button greyed out); otherwise Train greys out until the
-    run ends, an earlier push's message goes (it spoke of another model), and the run's progress box shows."""
+    run ends, an earlier push's message goes (it spoke of another model), the run's progress box shows, and the
+    previous run's download hides (beside a new run it read as that run's checkpoint)."""
     why = _why_not_admitted(request)
     if why:
         raise gr.Error(why)
-    return gr.Button(interactive=False), "", gr.HTML(visible=True)
+    return gr.Button(interactive=False), "", gr.HTML(visible=True), gr.DownloadButton(visible=False)
+
+
+def _run_ended(zipped: str | None) -> tuple:
+    """After a run, however it ended: Train is enabled again, the progress box goes, and the download shows if
+    there is a checkpoint (this run's, or the previous run's when this one kept none)."""
+    return gr.Button(interactive=True), gr.HTML(visible=False), gr.DownloadButton(visible=zipped is not None)
 
 
 def _stop_handler(request: gr.Request) -> None:
@@ -724,7 +731,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     # Train is greyed out from the press until the run ends, queued, trained or failed: a second press used to be
     # ignored without a word
     # (queued, though it waits for nothing: a refusal raised outside the queue showed no message)
-    run = train_btn.click(_press_train, None, [train_btn, push_status, progress_box], concurrency_limit=None,
+    run = train_btn.click(_press_train, None, [train_btn, push_status, progress_box, download], concurrency_limit=None,
                           show_progress="hidden", api_visibility="private").then(
         _train_handler, [variant, epochs, budget, batch_size, lr, seed, session_models],
         [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status, penalty_plot],
@@ -738,10 +745,8 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     train_btn.click(None, js=TRAIN_PRESSED_JS, queue=False, api_visibility="private")
     # .then follows a success only; .failure the rest (an exception, a full queue), or the button stayed grey
     for follow in (run.then, run.failure):
-        follow(lambda: (gr.Button(interactive=True), gr.HTML(visible=False)), None, [train_btn, progress_box],
-               queue=False, show_progress="hidden", api_visibility="private")
-    run.then(lambda zipped: gr.DownloadButton(visible=zipped is not None), download, download, queue=False,
-             show_progress="hidden", api_visibility="private")
+        follow(_run_ended, download, [train_btn, progress_box, download], queue=False, show_progress="hidden",
+               api_visibility="private")
     stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)
     push_btn.click(_push_handler, [repo_id, token, private, checkpoint], [push_status, token],
                    api_name="push_to_hub", concurrency_limit=2)
