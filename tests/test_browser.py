@@ -617,9 +617,9 @@ def test_picture_outputs_are_named_for_screen_readers(page):
 
 
 def test_a_run_the_queue_will_not_take_is_refused_in_a_toast(page, monkeypatch):
-    from aedemo.space import train_tab
+    from aedemo.space import train_line
 
-    monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 0)  # as if the queue held as many runs as it takes
+    monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 0)  # as if the line held as many runs as it takes
     page.click("button[role=tab]:has-text('Train')")
     before = page.locator("#train-status").inner_text()
     page.get_by_role("button", name="Train", exact=True).click()
@@ -632,9 +632,9 @@ def test_a_run_the_queue_will_not_take_is_refused_in_a_toast(page, monkeypatch):
 
 def test_on_a_phone_pressing_train_brings_the_status_into_view(page, app_url, monkeypatch):
     # the status and the curve sit below the form on a phone: pressing Train seemed to change nothing
-    from aedemo.space import train_tab
+    from aedemo.space import train_line
 
-    monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 0)  # refused by the queue: the press is what counts here
+    monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 0)  # refused by the line: the press is what counts here
     with phone_tab(page, app_url) as tab:
         tab.get_by_role("tab", name="Train", exact=True).click()
         button = tab.locator("#train-button")
@@ -650,9 +650,9 @@ def test_on_a_phone_pressing_train_brings_the_status_into_view(page, app_url, mo
 
 def test_pressing_train_from_the_keyboard_leaves_the_focus_on_stop(page, monkeypatch):
     # the Train button greys out while a run goes: focus fell to the page, and a screen reader said nothing
-    from aedemo.space import train_tab
+    from aedemo.space import train_line
 
-    monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 0)  # refused by the queue: the press is what counts here
+    monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 0)  # refused by the line: the press is what counts here
     page.get_by_role("tab", name="Train", exact=True).click()
     page.locator("#train-button").focus()
     page.keyboard.press("Enter")

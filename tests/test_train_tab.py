@@ -23,8 +23,9 @@ import aedemo
 from aedemo.checkpoint import read_metrics
 from aedemo.data import DataNotFoundError, load_mnist
 from aedemo.evaluate import evaluate_terms
-from aedemo.space import train_tab, train_worker
+from aedemo.space import train_line, train_tab, train_worker
 from aedemo.space.inputs import UserInputError, parse_seed
+from aedemo.space.train_line import TrainingLine
 from aedemo.space.train_tab import push_to_hub, request_stop, run_training
 from aedemo.space.train_worker import TrainingData
 
@@ -162,79 +163,106 @@ def test_a_cancelled_run_stops_even_when_the_next_starts_at_once(small_data, tmp
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(("stop", "running"))] == []
 
 
-def test_stop_cancels_a_run_waiting_for_its_turn_and_only_that_one(small_data, tmp_path):
-    # Stop while the run waited in the queue said "nothing of yours is training", and the run then trained anyway
-    assert "waiting for its turn is cancelled" in request_stop(tmp_path, waiting=True)
-    views = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))
+def _waiting(run: Iterator) -> str:
+    """The first view's status of a run that should be waiting its turn."""
+    view = next(run)
+    assert view.waiting and not view.models, view
+    return view.status
+
+
+def test_a_run_waits_its_turn_and_says_how_many_are_ahead(small_data, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_tab, "WAIT_POLL_S", 0.05)
+    line = TrainingLine()
+    ahead = [line.join("a"), line.join("b")]  # one training, one waiting
+    run = run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line, session="me")
+    assert _waiting(run) == "**Waiting for its turn:** 2 runs ahead of yours; press **Stop** to cancel it."
+    line.leave(ahead.pop(0))
+    assert next(run).status.startswith("**Waiting for its turn:** 1 run ahead")
+    line.leave(ahead.pop(0))
+    assert "my ae #1** finished" in list(run)[-1].status
+    assert line.sessions_waiting() == [] and line.join("next") is not None  # it left the line
+
+
+def test_stop_ends_a_run_waiting_for_its_turn_at_once_and_only_that_one(small_data, tmp_path):
+    # a run cancelled in Gradio's queue waited there, its Train button greyed out, until the run ahead had ended
+    line = TrainingLine()
+    other = line.join("other")  # another visitor's run trains meanwhile
+    assert line.start(other)
+    run = run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line, session="me")
+    _waiting(run)
+    assert "waiting for its turn is cancelled" in request_stop(tmp_path, cancelled_waiting=line.cancel("me"))
+    views = list(run)
     assert len(views) == 1 and views[0].status.startswith("**Not trained:** you pressed Stop") and not views[0].models
-    assert "finished" in list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1].status
+    assert not line.cancel("other") and line.sessions_waiting() == []  # the other run trains on
+    line.leave(other)
+    # nothing is left behind: the session's next run trains
+    again = run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line, session="me")
+    assert "finished" in list(again)[-1].status
 
 
 def test_stop_while_training_with_a_run_waiting_stops_one_and_cancels_the_other(small_data, tmp_path):
-    # the run training ended by deleting the marker meant for the one waiting, which then trained anyway
-    first = run_training("ae", 50, 0, 32, 1e-3, {}, session_dir=tmp_path, data=small_data)
+    line = TrainingLine()
+    first = run_training("ae", 50, 0, 32, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line, session="me")
     for view in first:
         if view.loss is not None and len(view.loss) > 3:  # training
             break
-    assert "your run waiting is cancelled" in request_stop(tmp_path, waiting=True)
+    waiting = run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line, session="me")
+    _waiting(waiting)
+    said = request_stop(tmp_path, cancelled_waiting=line.cancel("me"))
+    assert said.startswith("Stopping after the current step") and "your run waiting is cancelled" in said
+    assert list(waiting)[-1].status.startswith("**Not trained:** you pressed Stop")
     assert "my ae #1** stopped" in list(first)[-1].status
-    waiting = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))
-    assert waiting[-1].status.startswith("**Not trained:** you pressed Stop")
 
 
-def test_a_stop_pressed_as_the_run_leaves_the_queue_stops_it(small_data, tmp_path, monkeypatch):
-    # the Stop handler saw the run in the queue; the run had checked for a cancel and not yet said it was
-    # training: Stop answered "cancelled: it will not train", and the run trained to its end
-    sweep = train_tab.sweep_sessions
-    said = []
+def test_a_stop_pressed_as_the_runs_turn_comes_cancels_it(small_data, tmp_path):
+    # between the turn coming and the run saying it trains: a Stop then must not miss it (it answered "nothing of
+    # yours is training" and the run trained to its end)
+    line = TrainingLine()
+    start, said = line.start, []
 
-    def stop_pressed_meanwhile(*args, **kwargs):
-        said.append(request_stop(tmp_path, waiting=True))
-        return sweep(*args, **kwargs)
+    def stop_pressed_meanwhile(place):
+        said.append(request_stop(tmp_path, cancelled_waiting=line.cancel("me")))
+        return start(place)
 
-    monkeypatch.setattr(train_tab, "sweep_sessions", stop_pressed_meanwhile)
-    views = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data,
-                              session_waits=lambda: False))
-    assert "Stopping after the current step" in said[0] and "stopped" in views[-1].status
-    monkeypatch.setattr(train_tab, "sweep_sessions", sweep)
-    # and the Stop is used up: the session's next run trains
-    again = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data,
-                              session_waits=lambda: False))
-    assert "finished" in again[-1].status
+    line.start = stop_pressed_meanwhile
+    views = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line,
+                              session="me"))
+    assert "cancelled" in said[0] and views[-1].status.startswith("**Not trained:** you pressed Stop")
+    assert not (tmp_path / train_tab.RUNNING).exists() and line.sessions_waiting() == []
 
 
-def test_a_stop_meant_for_a_waiting_run_that_had_started_does_not_cancel_the_next_press(small_data, tmp_path,
-                                                                                       monkeypatch):
-    # Stop saw a run of the session waiting; by the time it read which run trained, that run had started: the
-    # marker named it, it was kept at its end (as if for a run still waiting), and the session's next press
-    # was refused "you pressed Stop while this run waited"
-    report = train_tab._train_and_report
-
-    def stop_pressed_meanwhile(*args, **kwargs):
-        monkeypatch.setattr(train_tab, "_train_and_report", report)
-        request_stop(tmp_path, waiting=True)
-        yield from report(*args, **kwargs)
-
-    monkeypatch.setattr(train_tab, "_train_and_report", stop_pressed_meanwhile)
-    stopped = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data,
-                                session_waits=lambda: False))
-    assert "stopped" in stopped[-1].status
-    pressed = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data,
-                                session_waits=lambda: False))
-    assert "finished" in pressed[-1].status
+def test_a_visitor_who_leaves_while_waiting_gives_up_the_place(small_data, tmp_path):
+    # Gradio closes the handler's generator when the page goes: its place must not hold the line
+    line = TrainingLine()
+    other = line.join("other")
+    run = run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line, session="gone")
+    _waiting(run)
+    run.close()
+    assert line.sessions_waiting() == []
+    line.leave(other)
+    assert line.sessions_waiting() == [] and line.why_refused("gone") is None
 
 
-def test_a_cancelled_run_with_bad_settings_uses_up_the_cancel(small_data, tmp_path):
-    request_stop(tmp_path, waiting=True)
-    assert "you pressed Stop" in list(run_training("ae", 0, 0, 64, 1e-3, {}, session_dir=tmp_path))[-1].status
-    assert "finished" in list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1].status
+def test_bad_settings_are_refused_without_joining_the_line(tmp_path):
+    line = TrainingLine()
+    other = line.join("other")
+    views = list(run_training("ae", 0, 0, 64, 1e-3, {}, session_dir=tmp_path, line=line, session="me"))
+    assert len(views) == 1 and "Epochs" in views[0].error
+    assert line.sessions_waiting() == [] and not line.cancel("me")
+    line.leave(other)
 
 
-def test_a_cancel_left_by_a_run_that_never_came_is_ignored(small_data, tmp_path):
-    request_stop(tmp_path, waiting=True)
-    old = time.time() - 24 * 3600  # the waiting run was dropped from the queue, and the page left open for a day
-    os.utime(tmp_path / train_tab.CANCELLED, (old, old))
-    assert "finished" in list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))[-1].status
+def test_the_line_refuses_a_second_waiting_run_of_a_session_and_runs_past_its_cap(monkeypatch):
+    monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 2)
+    line = TrainingLine()
+    line.join("a")  # trains
+    line.join("b")  # waits
+    with pytest.raises(train_line.LineRefused, match="A run of yours is already waiting"):
+        line.join("b")
+    line.join("a")  # a session's second run may wait behind its first
+    with pytest.raises(train_line.LineRefused, match="^2 runs are waiting to train on this Space"):
+        line.join("c")
+    assert line.sessions_waiting() == ["b", "a"]
 
 
 def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_path):
@@ -504,6 +532,7 @@ def served_train_tab(data: TrainingData, monkeypatch) -> Iterator[str]:
     import gradio as gr
 
     monkeypatch.setattr(train_worker, "_data_cache", data)
+    monkeypatch.setattr(train_tab, "LINE", TrainingLine())  # a line of its own: runs of other tests are not in it
     with gr.Blocks() as demo:
         train_tab.build_train_tab(None, gr.State({}))
     port = _free_port()
@@ -515,17 +544,28 @@ def served_train_tab(data: TrainingData, monkeypatch) -> Iterator[str]:
         demo.close()
 
 
+def _training(job) -> bool:
+    """Whether a /train job's latest streamed status says it trains."""
+    outputs = job.outputs()
+    return bool(outputs) and outputs[-1][0].startswith("Training **")
+
+
+def _waiting_its_turn(job) -> bool:
+    """Whether a /train job's latest streamed status says it waits behind other runs."""
+    outputs = job.outputs()
+    return bool(outputs) and outputs[-1][0].startswith("**Waiting for its turn:**")
+
+
 def training_and_waiting(url: str) -> tuple[tuple, tuple]:
     """Two visitors of the app at `url`, as (clients, jobs): the first's long run trains, the second's short one
-    waits in the queue behind it."""
+    waits its turn behind it."""
     from gradio_client import Client
-    from gradio_client.utils import Status
 
     clients = tuple(Client(url, verbose=False) for _ in range(2))
     training = clients[0].submit("ae", 50, 0, 32, 1e-3, api_name="/train")
-    _wait_for(lambda: training.status().code == Status.ITERATING, "the first training to start")
+    _wait_for(lambda: _training(training), "the first training to start")
     waiting = clients[1].submit("ae", 1, 0, 64, 1e-3, api_name="/train")
-    _wait_for(lambda: waiting.status().code == Status.IN_QUEUE, "the second training to queue")
+    _wait_for(lambda: _waiting_its_turn(waiting), "the second training to wait its turn")
     return clients, (training, waiting)
 
 
@@ -652,7 +692,6 @@ def test_a_cancelled_run_has_stopped_before_the_next_one_starts(small_data, tmp_
 
 
 def test_old_session_folders_are_swept_unless_training(tmp_path):
-    import os
 
     old, fresh, busy, left = (tmp_path / n for n in ("old", "fresh", "busy", "left"))
     for folder in (old, fresh, busy, left):
@@ -669,7 +708,6 @@ def test_old_session_folders_are_swept_unless_training(tmp_path):
 
 def test_only_the_newest_session_folders_are_kept(tmp_path):
     # each /call/train is a new session: 15 MB of files a run, kept 6 hours, could fill a Space's disk
-    import os
 
     folders = [tmp_path / f"session-{n}" for n in range(6)]
     for folder in folders:
@@ -682,25 +720,24 @@ def test_only_the_newest_session_folders_are_kept(tmp_path):
 
 
 def test_runs_waiting_are_capped_per_session_and_in_all(small_data, monkeypatch):
-    """The queue is the whole app's: runs from callers without a page could fill it and hold every tab's events off.
-    A session gets one run waiting at a time, and the Space MAX_RUNS_WAITING; a refused run never joins the queue."""
+    """Runs from callers without a page could line up for hours. A session gets one run waiting at a time, and the
+    Space MAX_RUNS_WAITING; a refused run never starts."""
     from gradio_client import Client
     from gradio_client.exceptions import ValidationError
-    from gradio_client.utils import Status
 
-    monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 2)
+    monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 2)
     with served_train_tab(small_data, monkeypatch) as url:
         clients = [Client(url, verbose=False) for _ in range(3)]
         jobs = []
         try:
             jobs.append(clients[0].submit("ae", 50, 0, 32, 1e-3, api_name="/train"))  # trains
-            _wait_for(lambda: jobs[0].status().code == Status.ITERATING, "the first training to start")
+            _wait_for(lambda: _training(jobs[0]), "the first training to start")
             jobs.append(clients[1].submit("ae", 1, 0, 64, 1e-3, api_name="/train"))  # waits
-            _wait_for(lambda: jobs[1].status().code == Status.IN_QUEUE, "the second training to queue")
+            _wait_for(lambda: _waiting_its_turn(jobs[1]), "the second training to wait")
             with pytest.raises(ValidationError, match="already waiting"):  # the same session again
                 clients[1].predict("ae", 1, 0, 64, 1e-3, api_name="/train")
             jobs.append(clients[2].submit("ae", 1, 0, 64, 1e-3, api_name="/train"))  # waits: two in all
-            _wait_for(lambda: jobs[2].status().code == Status.IN_QUEUE, "the third training to queue")
+            _wait_for(lambda: _waiting_its_turn(jobs[2]), "the third training to wait")
             with pytest.raises(ValidationError, match="2 runs are waiting"):  # a new session, over the Space's cap
                 clients[0].predict("ae", 1, 0, 64, 1e-3, api_name="/train")
         finally:
@@ -709,26 +746,25 @@ def test_runs_waiting_are_capped_per_session_and_in_all(small_data, monkeypatch)
                 client.predict(api_name="/stop_training")
 
 
-def test_stop_pressed_while_a_run_waits_in_the_queue_cancels_it(small_data, monkeypatch):
-
+def test_stop_pressed_while_a_run_waits_its_turn_ends_it_at_once(small_data, monkeypatch):
     with served_train_tab(small_data, monkeypatch) as url:
         (training, waiting), (first, second) = training_and_waiting(url)
         waiting.predict(api_name="/stop_training")  # the waiting session's Stop: the one training trains on
-        assert not first.done()  # still training (its status reads ITERATING or PROGRESS)
-        training.predict(api_name="/stop_training")
-        status = second.result(timeout=120)[0]
+        status = second.result(timeout=30)[0]  # at once: it waited for the run ahead to end (up to 120 s)
         assert status.startswith("**Not trained:** you pressed Stop while this run waited"), status
+        assert not first.done()  # still training
+        training.predict(api_name="/stop_training")
         assert "stopped" in first.result(timeout=120)[0]
 
 
-def test_a_run_is_admitted_unless_its_session_has_one_waiting_or_the_queue_is_long(monkeypatch):
-    monkeypatch.setattr(train_tab, "MAX_RUNS_WAITING", 3)
-    assert train_tab.admit_run([], "a") is None
-    assert train_tab.admit_run(["b", "c"], "a") is None
-    assert "already waiting" in train_tab.admit_run(["b", "a"], "a")
-    assert train_tab.admit_run(["b", "c", "d"], "a") == ("3 runs are waiting to train on this Space: try again in a "
-                                                        "few minutes.")
-    assert train_tab.admit_run([None, None], None) is None  # no session to tell apart: only the Space's cap
+def test_a_run_is_admitted_unless_its_session_has_one_waiting_or_the_line_is_long(monkeypatch):
+    monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 3)
+    refusal = train_line.refusal
+    assert refusal([], "a") is None
+    assert refusal(["b", "c"], "a") is None
+    assert "already waiting" in refusal(["b", "a"], "a")
+    assert refusal(["b", "c", "d"], "a") == "3 runs are waiting to train on this Space: try again in a few minutes."
+    assert refusal([None, None], None) is None  # no session to tell apart: only the Space's cap
 
 
 def test_a_model_a_handler_was_just_given_is_not_let_go_under_it(store, monkeypatch):

@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 import torch
-from gradio.context import LocalContext
 
 from ..allocator import return_freed_memory
 from ..checkpoint import save_checkpoint
@@ -36,6 +35,7 @@ from ..train import TrainConfig
 from . import train_worker as worker
 from .inputs import MAX_SEED, UserInputError, parse_float, parse_seed
 from .store import display_name, keep_trained
+from .train_line import LineRefused, Place, TrainingLine
 from .train_worker import StopFlag, TrainingData
 from .ui import UNSEEN_LABEL
 
@@ -44,9 +44,7 @@ MAX_BATCH = 4096
 UPDATE_EVERY_S = 0.5  # at most this often a streamed UI update (each one re-sends the curve)
 SESSION_ROOT = Path(tempfile.gettempdir()) / "aedemo-space" / "train"
 RUNNING = "running"  # marker file in the session folder while one of its runs trains; it names that run's stop flag
-# marker file in the session folder: Stop was pressed while a run of the session waited in the queue, which then
-# ends as it starts, untrained
-CANCELLED = "cancelled"
+WAIT_POLL_S = 1.0  # a run waiting its turn says how many are ahead this often (and finds out its visitor left)
 # How long a session's trained models and files outlive its last run. Gradio deletes a session's state an hour after
 # its browser tab closes, but never that of a call without a page (a /call/train request, gradio_client without
 # its heartbeat): 36 such runs kept 299 MB on disk and 160 MB of models for good.
@@ -59,7 +57,8 @@ HELP = """\
 Train any of the models from scratch and watch it learn: the loss curve updates live, and after each epoch the
 grid shows ten test digits, their reconstructions and, for the generative models, samples from the prior. The
 result appears in the other tabs **for your browser session only**; download it or push it to the Hugging Face
-Hub to keep it. One training runs at a time: if someone else is training, you wait in the queue."""
+Hub to keep it. One training runs at a time: if someone else is training, yours waits its turn (the status says
+how many runs are ahead; Stop cancels it)."""
 
 
 # measured with one training thread, as on a 2-core CPU Space (train_worker.default_run)
@@ -184,37 +183,20 @@ def _running_flag(folder: Path) -> str:
         return ""
 
 
-def request_stop(session_dir: str | os.PathLike, waiting: bool = False) -> str:
-    """Ask this session's training to stop after its current step (the model trained so far is kept), and, when
-    `waiting` (a run of the session waits in the queue), that run to end untrained when its turn comes."""
+def request_stop(session_dir: str | os.PathLike, cancelled_waiting: bool = False) -> str:
+    """Ask this session's training to stop after its current step (the model trained so far is kept): what to tell
+    the visitor, who also had a run waiting its turn cancelled if `cancelled_waiting` (TrainingLine.cancel)."""
     folder = Path(session_dir)
     flag = _running_flag(folder)
-    if waiting:
-        folder.mkdir(parents=True, exist_ok=True)
-        # named after the run training now, whose end must leave the marker to the run waiting (see run_training)
-        (folder / CANCELLED).write_text(flag)
-        flag = flag or _running_flag(folder)  # the waiting run left the queue meanwhile: it is stopped instead
     if flag:
         StopFlag(folder / flag).set()
-    if flag and waiting:
+    if flag and cancelled_waiting:
         return "Stopping after the current step (the model trained so far is kept); your run waiting is cancelled."
     if flag:
         return "Stopping after the current step; the model trained so far is kept."
-    if waiting:
+    if cancelled_waiting:
         return "Your run waiting for its turn is cancelled: it will not train."
     return "Nothing of yours is training or waiting to train right now."
-
-
-def _cancelled_while_waiting(folder: Path) -> bool:
-    """Whether Stop was pressed while this run waited in the queue (the marker is used up). A marker older than the
-    longest a run can wait was left for a run that never came (dropped from the queue): not this one's."""
-    marker = folder / CANCELLED
-    try:
-        age = time.time() - marker.stat().st_mtime
-        marker.unlink()
-    except OSError:
-        return False
-    return age < (MAX_RUNS_WAITING + 1) * worker.CPU_MAX_SECONDS
 
 
 # --- the handler: the worker's news -> what the tab shows ------------------------------------------------------
@@ -253,6 +235,7 @@ class TrainView:
     checkpoint: str | None = None  # folder with model.safetensors, config.json, metrics.json
     download: str | None = None  # zip of that folder
     error: str | None = None  # why there is no model, for a pop-up
+    waiting: bool = False  # the run waits its turn behind others
 
 
 def run_name(variant: str, models: dict) -> str:
@@ -309,25 +292,41 @@ def _count(n: int, noun: str) -> str:
 def run_training(
     variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any, session_models: dict | None,
     *, seed: Any = DEFAULT_SEED, session_dir: str | os.PathLike | None = None, data: TrainingData | None = None,
-    session_waits: Callable[[], bool] = lambda: True,
+    line: TrainingLine | None = None, session: str | None = None,
 ) -> Iterator[TrainView]:
     """Train one model, yielding a TrainView after each piece of news (throttled); the last one has the result.
 
     Bad settings give a single view with the message, and nothing else happens. `seed` fixes the initial weights,
     the batches' order and the model's noise: on the CPU the same settings and seed train the same model, step for
     step. `session_dir` holds the visitor's runs and stop flag (a new temp folder when None); `data` replaces
-    `training_data()`. `session_waits`: whether another run of the session waits in the queue now (asked at the
-    end, for the Stop pressed meanwhile; see request_stop).
+    `training_data()`. With a `line`, the run of `session` first waits its turn there (a view every WAIT_POLL_S
+    seconds), and ends untrained if the line refuses it or Stop cancels it meanwhile.
     """
     models = dict(session_models or {})
-    cancelled = TrainView("**Not trained:** you pressed Stop while this run waited for its turn.", models=models)
     try:
         s = parse_settings(variant, epochs, budget, batch_size, lr, seed)
-    except SettingsError as e:  # nothing written; a Stop pressed while it waited is used up all the same (it
-        # would have cancelled the session's next run)
-        cancel = session_dir is not None and _cancelled_while_waiting(Path(session_dir))
-        yield cancelled if cancel else TrainView(f"**Not trained:** {e}", models=models, error=str(e))
+        place = line.join(session) if line is not None else None
+    except (SettingsError, LineRefused) as e:  # nothing written
+        yield TrainView(f"**Not trained:** {e}", models=models, error=str(e))
         return
+    try:
+        while place is not None and (ahead := line.wait(place, WAIT_POLL_S)):
+            yield TrainView(f"**Waiting for its turn:** {_count(ahead, 'run')} ahead of yours; "
+                            f"press **Stop** to cancel it.", models=models, waiting=True)
+        if place is not None and place.cancelled:
+            yield TrainView("**Not trained:** you pressed Stop while this run waited for its turn.", models=models)
+            return
+        yield from _run_in_turn(s, models, session_dir, data, line, place)
+    finally:
+        if place is not None:  # however it ended, the visitor's page closed included: the next run's turn
+            line.leave(place)
+
+
+def _run_in_turn(
+    s: TrainSettings, models: dict, session_dir: str | os.PathLike | None, data: TrainingData | None,
+    line: TrainingLine | None, place: Place | None,
+) -> Iterator[TrainView]:
+    """run_training's body once the run's turn has come: publish its stop flag, then train."""
     folder = Path(session_dir) if session_dir is not None else Path(tempfile.mkdtemp(prefix="aedemo-train-"))
     folder.mkdir(parents=True, exist_ok=True)
     # Each run has its own stop flag: a cancelled run's thread stops at its next step, even when the next run
@@ -336,13 +335,12 @@ def run_training(
     running = folder / RUNNING
     pending = running.with_name(f".{stop.path.name}")
     pending.write_text(stop.path.name)
-    # Published before the Stop marker is read: a Stop pressed from now on finds this run's flag, one pressed
-    # before left the marker read next. (Read first, a Stop landing between the two found neither: "cancelled",
-    # it said, and the run trained to its end.)
+    # Published before the run counts as started in the line: a Stop pressed from then on finds this run's flag, one
+    # pressed before cancelled it there. (The other way round, a Stop landing between the two found neither.)
     pending.replace(running)  # whole or not at all, for request_stop reading it
     try:
-        if session_dir is not None and _cancelled_while_waiting(folder):
-            yield cancelled
+        if place is not None and not line.start(place):
+            yield TrainView("**Not trained:** you pressed Stop while this run waited for its turn.", models=models)
             return
         sweep_sessions()
         yield from _train_and_report(s, models, folder, stop, data)
@@ -350,15 +348,6 @@ def run_training(
         try:
             if running.read_text() == stop.path.name:  # still this run's marker
                 running.unlink()
-        except OSError:
-            pass
-        try:
-            # A marker naming this run was left by a Stop pressed while it trained with another run waiting: it is
-            # that run's, if one still waits (if the run that left the queue meanwhile was this one, it would
-            # have cancelled the session's next press). One naming another run (or none) was written as this run
-            # left the queue: meant for this one.
-            if (folder / CANCELLED).read_text() != stop.path.name or not session_waits():
-                (folder / CANCELLED).unlink()
         except OSError:
             pass
         return_freed_memory()  # glibc keeps a run's freed buffers otherwise: the Space looks ~500 MB fatter
@@ -535,16 +524,17 @@ def _train_handler(variant, epochs, budget, batch_size, lr, seed, models, reques
     The last of the streamed results has the status line ("**Not trained:** ..." and why, for bad settings), the
     loss curve (a Gradio update holding its table), the last epoch's picture (test digits, their reconstructions
     and, for a generative model, samples) and the checkpoint (.zip: model.safetensors, config.json,
-    metrics.json). A second run from the same session, or a ninth waiting, is refused before it queues.
+    metrics.json). While other runs train first, the streamed status says "**Waiting for its turn:** ..."; a second
+    run from the same session, or a ninth waiting, is refused before it starts.
     """
     session = request.session_hash if request else None
     folder = str(session_folder(session))
     sent_grid = 0
     for view in run_training(variant, epochs, budget, batch_size, lr, models, seed=seed, session_dir=folder,
-                             session_waits=lambda: session is not None and session in _sessions_waiting()):
+                             line=LINE, session=session):
         if view.error:
             gr.Warning(view.error)
-        progress(view.progress, desc="training")
+        progress(view.progress, desc="waiting for its turn" if view.waiting else "training")
         # the picture only when it is new, and again with the checkpoint: a caller that reads only the run's
         # last result (gradio_client's predict) gets it there
         new_grid, sent_grid = view.grid_version != sent_grid, view.grid_version
@@ -586,36 +576,16 @@ def _penalty_update(curve: pd.DataFrame | None, variant: str) -> Any:
     return gr.LinePlot(value=penalty, visible=True, label=named.label, y_title=named.axis)
 
 
-TRAIN_QUEUE = "train"  # the Train event's concurrency id: one run trains at a time, the others wait in its queue
-# Runs that may wait behind the one training. Gradio's queue is the whole app's (256 events): a caller without a page
-# (gradio_client, /call/train) could fill it with runs of up to 120 s each and hold every tab's events off for hours.
-MAX_RUNS_WAITING = 8
-
-
-def admit_run(waiting: list[str | None], session: str | None) -> str | None:
-    """Why a run may not join the queue, given the sessions of the runs waiting (None: it may): a second one from a
-    session with one waiting already, or any while MAX_RUNS_WAITING wait."""
-    if session is not None and session in waiting:
-        return "A run of yours is already waiting for its turn: it starts when the one training now ends."
-    if len(waiting) >= MAX_RUNS_WAITING:
-        return f"{len(waiting)} runs are waiting to train on this Space: try again in a few minutes."
-    return None
-
-
-def _sessions_waiting() -> list[str | None]:
-    """The sessions of the runs waiting in Gradio's queue of Train runs, of the app the current request came to."""
-    queue = getattr(LocalContext.blocks.get(None), "_queue", None)
-    runs = queue.event_queue_per_concurrency_id.get(TRAIN_QUEUE) if queue else None
-    return [e.session_hash for e in runs.queue] if runs else []
+LINE = TrainingLine()  # the Space's one line of runs: one trains at a time, on whichever device
 
 
 def _why_not_admitted(request: gr.Request | None) -> str | None:
-    """admit_run() for a request to the app."""
-    return admit_run(_sessions_waiting(), request.session_hash if request else None)
+    """Why the line would refuse a run of the request's session now (None: it would take it)."""
+    return LINE.why_refused(request.session_hash if request else None)
 
 
 def _admit_handler(variant, epochs, budget, batch_size, lr, seed, models, request: gr.Request) -> tuple:
-    """The /train event's validator: Gradio runs it before queuing the run, with the run's inputs, and takes a
+    """The /train event's validator: Gradio runs it before starting the run, with the run's inputs, and takes a
     verdict on each (None: no objection). A refusal is set on the Model field; gradio_client raises it as a
     ValidationError (a gr.Error raised here reached a client as a bare HTTP 400)."""
     why = _why_not_admitted(request)
@@ -623,7 +593,7 @@ def _admit_handler(variant, epochs, budget, batch_size, lr, seed, models, reques
 
 
 def _press_train(request: gr.Request) -> tuple:
-    """The Train button's first step: a run the queue will not take is refused here, in a toast (the validator's
+    """The Train button's first step: a run the line will not take is refused here, in a toast (the validator's
     refusal showed clipped over the Model field and left the button greyed out); otherwise Train greys out until the
     run ends, an earlier push's message goes (it spoke of another model), the run's progress box shows, and the
     previous run's download hides (beside a new run it read as that run's checkpoint)."""
@@ -642,9 +612,9 @@ def _run_ended(zipped: str | None) -> tuple:
 def _stop_handler(request: gr.Request) -> None:
     """Stop this session's run (an API caller's: the one its Client started with /train) at its next step; the model
     is kept as trained so far and its checkpoint comes as the run's last result. A run still waiting for its turn ends
-    untrained when the turn comes. The answer is a Gradio info message; there are no outputs."""
+    at once, untrained. The answer is a Gradio info message; there are no outputs."""
     session = request.session_hash if request else None
-    gr.Info(request_stop(session_folder(session), waiting=session is not None and session in _sessions_waiting()))
+    gr.Info(request_stop(session_folder(session), cancelled_waiting=LINE.cancel(session)))
 
 
 def _push_handler(repo_id: str, token: str, private: bool, checkpoint: str | None) -> tuple[str, str]:
@@ -690,7 +660,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                 train_btn = gr.Button("Train", variant="primary", elem_id="train-button")
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
         with gr.Column(scale=3):
-            # Gradio's progress (a bar, "queue: 1/2" while a run waits its turn) in a box of its own, shown from the
+            # Gradio's progress (a bar, "waiting for its turn" while a run waits) in a box of its own, shown from the
             # press to the run's end: drawn over the status, it covered the line it was reporting, and faded it
             progress_box = gr.HTML("", visible=False, padding=False, elem_id="train-progress")  # sized in ui.CSS
             status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status",
@@ -735,7 +705,8 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                           show_progress="hidden", api_visibility="private").then(
         _train_handler, [variant, epochs, budget, batch_size, lr, seed, session_models],
         [status, curve, grid, session_models, session_dir, checkpoint, download, repo_id, push_status, penalty_plot],
-        api_name="train", concurrency_limit=1, concurrency_id=TRAIN_QUEUE, show_progress_on=[progress_box],
+        # no concurrency limit: the runs wait their turn in LINE, which Stop reaches (Gradio's queue it could not)
+        api_name="train", concurrency_limit=None, show_progress_on=[progress_box],
         validator=_admit_handler,
         # parse_settings checks every value and names the field; Gradio's preprocessing rounded a seed or batch
         # size of 2.5 without a word and answered text in a number field with its own error

@@ -1,0 +1,103 @@
+"""The Space's line of Train runs: one trains at a time, the others wait their turn in the order they came.
+
+Gradio's queue did this before (the Train event's concurrency limit of 1), but a run waiting there could not be
+reached: Stop could only leave a note for it, read when its turn came, and until then the visitor's Train button
+stayed greyed out behind someone else's run of up to two minutes. Here a waiting run is its handler, waiting on
+this line: Stop takes it out at once, and while it waits it can tell its visitor how many runs are ahead.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+# Runs that may wait behind the one training. Each waiting run is a handler that Gradio counts as running, so the
+# cap is this line's: a caller without a page (gradio_client, /call/train) could otherwise line up runs of up to
+# 120 s each for hours.
+MAX_RUNS_WAITING = 8
+
+
+@dataclass(eq=False)  # places compare by identity: two runs of one session are two places
+class Place:
+    """One run's place in the line."""
+
+    session: str | None
+    started: bool = False  # its turn came and it began to train: Stop stops it rather than cancelling it
+    cancelled: bool = False  # Stop was pressed before it started: it leaves the line untrained
+
+
+class LineRefused(Exception):
+    """A run the line will not take; the message says why, for the visitor."""
+
+
+def refusal(waiting: list[str | None], session: str | None) -> str | None:
+    """Why a run may not join the line, given the sessions of the runs waiting (None: it may): a second one from a
+    session with one waiting already, or any while MAX_RUNS_WAITING wait."""
+    if session is not None and session in waiting:
+        return "A run of yours is already waiting for its turn: it starts when the one training now ends."
+    if len(waiting) >= MAX_RUNS_WAITING:
+        return f"{len(waiting)} runs are waiting to train on this Space: try again in a few minutes."
+    return None
+
+
+class TrainingLine:
+    """Runs in the order they joined; the first one's turn is now. Thread-safe: Gradio runs each handler's steps
+    on worker threads."""
+
+    def __init__(self) -> None:
+        self._places: list[Place] = []
+        self._changed = threading.Condition()
+
+    def sessions_waiting(self) -> list[str | None]:
+        """The sessions of the runs waiting behind the first one."""
+        with self._changed:
+            return [p.session for p in self._places[1:]]
+
+    def why_refused(self, session: str | None) -> str | None:
+        """refusal() for a run of `session` joining now."""
+        return refusal(self.sessions_waiting(), session)
+
+    def join(self, session: str | None) -> Place:
+        """A place at the end of the line, or LineRefused with why_refused()'s message."""
+        with self._changed:
+            why = self.why_refused(session)
+            if why:
+                raise LineRefused(why)
+            place = Place(session)
+            self._places.append(place)
+            return place
+
+    def wait(self, place: Place, timeout: float) -> int:
+        """Wait up to `timeout` seconds for `place`'s turn, or its cancelling: the number of runs ahead of it then
+        (0: its turn, or it is cancelled; see `place.cancelled`)."""
+        with self._changed:
+            self._changed.wait_for(lambda: place.cancelled or self._ahead(place) == 0, timeout)
+            return 0 if place.cancelled else self._ahead(place)
+
+    def start(self, place: Place) -> bool:
+        """Mark the run started, if its turn has come and no Stop cancelled it (False: it must not train)."""
+        with self._changed:
+            if place.cancelled or self._ahead(place) != 0:
+                return False
+            place.started = True
+            return True
+
+    def cancel(self, session: str | None) -> bool:
+        """Cancel the session's runs that have not started (Stop): whether there were any."""
+        with self._changed:
+            mine = [p for p in self._places if p.session == session and not p.started]
+            for p in mine:
+                p.cancelled = True
+                self._places.remove(p)
+            self._changed.notify_all()
+            return bool(mine)
+
+    def leave(self, place: Place) -> None:
+        """The run is over (trained, cancelled, or its visitor gone): the next one's turn comes."""
+        with self._changed:
+            if place in self._places:
+                self._places.remove(place)
+            self._changed.notify_all()
+
+    def _ahead(self, place: Place) -> int:
+        return self._places.index(place) if place in self._places else 0
