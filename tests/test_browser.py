@@ -616,7 +616,36 @@ def test_picture_outputs_are_named_for_screen_readers(page):
         assert names.get(picture) == name and all(names.values()), names
 
 
-def test_a_run_the_queue_will_not_take_is_refused_in_a_toast(page, monkeypatch):
+def test_stop_ends_a_run_waiting_behind_another_visitors_at_once(page, app_url):
+    # in Gradio's queue a cancelled run waited on, Train greyed out, until the run ahead had ended (up to 120 s)
+    from aedemo.space.browser import VIEWPORT
+
+    other = page.context.browser.new_context(viewport=VIEWPORT)
+    try:
+        tab = other.new_page()
+        tab.goto(app_url, timeout=WAIT_MS)
+        tab.get_by_role("tab", name="Train", exact=True).click()
+        tab.locator("#train-variant input").click()
+        tab.get_by_role("option", name="VAE", exact=True).click()  # the slowest: it trains for a while
+        tab.locator("#train-button").click()
+        status = "document.querySelector('#train-status').innerText"
+        tab.wait_for_function(f"() => {status}.startsWith('Training VAE')", timeout=WAIT_MS)
+        page.get_by_role("tab", name="Train", exact=True).click()
+        page.locator("#train-button").click()
+        page.wait_for_function(f"() => {status}.startsWith('Waiting for its turn: 1 run ahead of yours')",
+                               timeout=WAIT_MS)
+        page.locator("#train-stop").click()
+        page.wait_for_function(f"() => {status}.startsWith('Not trained: you pressed Stop while this run waited')",
+                               timeout=15_000)
+        page.wait_for_function("() => !document.querySelector('#train-button').disabled", timeout=15_000)
+        assert tab.evaluate(f"() => {status}").startswith("Training VAE")  # the other visitor's run trains on
+        tab.locator("#train-stop").click()
+        tab.wait_for_function("() => !document.querySelector('#train-button').disabled", timeout=WAIT_MS)
+    finally:
+        other.close()
+
+
+def test_a_run_the_line_will_not_take_is_refused_in_a_toast(page, monkeypatch):
     from aedemo.space import train_line
 
     monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 0)  # as if the line held as many runs as it takes
