@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import warnings
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,12 +26,28 @@ class DataNotFoundError(FileNotFoundError):
     """No source could provide the requested MNIST split."""
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    """Read a gzipped IDX file (the format MNIST ships in)."""
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
+class DataError(ValueError):
+    """An MNIST file that is not what its name says: cut short (an interrupted download, say), corrupt, or another
+    file under its name. The message names the file."""
+
+
+def _read_idx(path: Path, shape_after_count: tuple[int, ...]) -> np.ndarray:
+    """Read a gzipped IDX file of uint8 values (the format MNIST ships in) whose items have `shape_after_count`
+    (28x28 for images, () for labels), checking its header against its length."""
+    fix = "delete it and download it again"
+    try:
+        with gzip.open(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError, zlib.error) as e:  # a torn download: gzip reads to where it ends, then fails
+        raise DataError(f"{path} is not a whole gzip file ({e}): {fix}") from None
+    ndim = 1 + len(shape_after_count)
+    if len(data) < 4 + 4 * ndim or data[:4] != bytes([0, 0, 0x08, ndim]):  # 0x08: unsigned bytes
+        raise DataError(f"{path} is not an MNIST {'image' if ndim > 1 else 'label'} file (its header is "
+                        f"{data[:4].hex() or 'missing'}, not 000008{ndim:02x}): {fix}")
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if shape[1:] != shape_after_count or len(data) != 4 + 4 * ndim + math.prod(shape):
+        raise DataError(f"{path} holds {len(data) - 4 - 4 * ndim:,} bytes for a header that says "
+                        f"{' x '.join(map(str, shape))}: {fix}")
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
@@ -38,8 +56,12 @@ def _from_folder(root: Path, split: str) -> tuple[torch.Tensor, torch.Tensor] | 
     for raw in (root / "MNIST" / "raw", root):
         paths = [raw / name for name in _FILES[split]]
         if all(p.is_file() for p in paths):
-            images = torch.from_numpy(_read_idx(paths[0]).copy())
-            labels = torch.from_numpy(_read_idx(paths[1]).astype(np.int64))
+            images = torch.from_numpy(_read_idx(paths[0], (28, 28)).copy())
+            labels = torch.from_numpy(_read_idx(paths[1], ()).astype(np.int64))
+            if len(images) != len(labels) or (len(labels) and int(labels.max()) > 9):
+                raise DataError(f"{paths[0]} ({len(images):,} images) and {paths[1]} ({len(labels):,} labels"
+                                f"{', some over 9' if len(labels) and int(labels.max()) > 9 else ''}) do not "
+                                "belong together: delete them and download them again")
             return images, labels
     return None
 

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from .allocator import keep_freed_memory
 from .checkpoint import on_cpu, save_checkpoint
-from .data import DataNotFoundError, batches, load_mnist, to_float
+from .data import DataError, DataNotFoundError, batches, load_mnist, to_float
 from .devices import DEVICE_NAMES, DeviceError, is_device_name, resolve_device
 from .evaluate import evaluate_model, evaluate_terms
 from .models import MODEL_CLASSES, Model, build_model
@@ -501,7 +501,8 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_flush_denormal(True)
     try:
         result = train(config, progress=True)
-    except (ConfigError, DataNotFoundError, TrainingDiverged) as e:  # what a user can fix: said, not a traceback
+    # what a user can fix: said, not a traceback
+    except (ConfigError, DataNotFoundError, DataError, TrainingDiverged) as e:
         raise SystemExit(f"error: {e}") from None
     print(f"saved {config.out} ({result.seconds:.1f}s of training on {result.device})")
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import aedemo.data as data
-from aedemo.data import DataNotFoundError, batches, load_mnist, one_per_class, to_float
+from aedemo.data import DataError, DataNotFoundError, batches, load_mnist, one_per_class, to_float
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
@@ -85,6 +85,46 @@ def test_explicit_folder_in_torchvision_layout(offline, tmp_path):
     assert torch.equal(x, torch.from_numpy(images))
     assert torch.equal(y, torch.from_numpy(labels.astype(np.int64)))
     assert y.dtype == torch.int64
+
+
+def _cut_short(path: Path) -> None:
+    """The file as an interrupted download leaves it: its first half."""
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _short_of_100_bytes(path: Path) -> None:
+    """A whole gzip file whose content lacks its last 100 bytes."""
+    path.write_bytes(gzip.compress(gzip.decompress(path.read_bytes())[:-100]))
+
+
+@pytest.mark.parametrize("damage, says", [
+    (lambda raw: _cut_short(raw / "train-images-idx3-ubyte.gz"), "train-images-idx3-ubyte.gz is not a whole gzip"),
+    (lambda raw: (raw / "train-labels-idx1-ubyte.gz").write_bytes(b"<html>Not found</html>"),
+     "train-labels-idx1-ubyte.gz is not a whole gzip"),
+    (lambda raw: _short_of_100_bytes(raw / "train-images-idx3-ubyte.gz"),
+     "holds 4,604 bytes for a header that says 6 x 28 x 28"),
+    (lambda raw: write_idx(raw / "train-images-idx3-ubyte.gz", np.zeros(6)), "is not an MNIST image file"),
+    (lambda raw: write_idx(raw / "train-labels-idx1-ubyte.gz", np.zeros((6, 28, 28))), "is not an MNIST label file"),
+    # the test split's images under the train split's name: 10 images, 6 labels
+    (lambda raw: write_idx(raw / "train-images-idx3-ubyte.gz", np.zeros((10, 28, 28))), "do not belong together"),
+    (lambda raw: write_idx(raw / "train-labels-idx1-ubyte.gz", np.full(6, 255)), "some over 9"),
+])
+def test_a_damaged_file_is_named_with_what_is_wrong_and_the_fix(offline, tmp_path, damage, says):
+    # they failed as EOFError / reshape tracebacks naming no file, or (other files under the names) loaded
+    make_split(tmp_path / "d", "train")
+    damage(tmp_path / "d" / "MNIST" / "raw")
+    with pytest.raises(DataError, match=re.escape(says)) as e:
+        load_mnist("train", tmp_path / "d")
+    assert str(tmp_path / "d" / "MNIST" / "raw") in str(e.value) and "download" in str(e.value)
+
+
+def test_the_trainer_says_a_damaged_file_is_damaged_without_a_traceback(offline, tmp_path, capsys):
+    from aedemo.train import main
+
+    make_split(tmp_path / "d", "train")
+    _cut_short(tmp_path / "d" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz")
+    with pytest.raises(SystemExit, match="^error: .*train-images-idx3-ubyte.gz is not a whole gzip file"):
+        main(["--variant", "ae", "--epochs", "1", "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o")])
 
 
 def test_env_folder_and_explicit_folder_win_over_the_bundle(offline, tmp_path, monkeypatch):

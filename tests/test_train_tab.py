@@ -21,7 +21,7 @@ from PIL import Image
 
 import aedemo
 from aedemo.checkpoint import read_metrics
-from aedemo.data import DataNotFoundError, load_mnist
+from aedemo.data import DataError, DataNotFoundError, load_mnist
 from aedemo.evaluate import evaluate_terms
 from aedemo.space import train_line, train_tab, train_worker
 from aedemo.space.inputs import UserInputError, parse_seed
@@ -442,18 +442,22 @@ def test_diverging_run_is_reported_not_kept(small_data, tmp_path, monkeypatch):
     assert last.models == {} and last.download is None
 
 
-def test_offline_training_data_falls_back_to_the_bundled_test_set(monkeypatch):
+@pytest.mark.parametrize("error, says", [
+    (DataNotFoundError("no network"), "could not be downloaded (offline?)"),
+    (DataError("/cache/MNIST/raw/train-images-idx3-ubyte.gz is not a whole gzip file"), "is damaged (/cache/MNIST"),
+])
+def test_offline_training_data_falls_back_to_the_bundled_test_set(monkeypatch, error, says):
     real = load_mnist
 
     def offline(split, *args, **kwargs):
         if split == "train":
-            raise DataNotFoundError("no network")
+            raise error
         return real(split, *args, **kwargs)
 
     monkeypatch.setattr(train_worker, "load_mnist", offline)
     monkeypatch.setattr(train_worker, "_data_cache", None)
     data = train_worker.training_data()
-    assert data.notice and "offline" in data.notice
+    assert data.notice and says in data.notice
     assert len(data.x_train) == 9000 and len(data.x_test) == 1000
     x, _ = real("test")
     assert torch.equal(torch.cat([data.x_train, data.x_test]), x)  # disjoint: the test loss stays honest

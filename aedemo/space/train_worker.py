@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..allocator import return_freed_memory
-from ..data import DataNotFoundError, load_mnist, one_per_class, to_float
+from ..data import DataError, DataNotFoundError, load_mnist, one_per_class, to_float
 from ..evaluate import evaluate_terms
 from ..models import AUTOENCODERS, Autoencoder, build_model
 from ..train import EpochInfo, StepInfo, TrainConfig, TrainingDiverged, train, training_record
@@ -97,12 +97,13 @@ def training_data() -> TrainingData:
             x_test, y_test = load_mnist("test")
             try:
                 _data_cache = TrainingData(*load_mnist("train"), x_test, y_test)
-            except DataNotFoundError:
+            except (DataNotFoundError, DataError) as e:
+                why = "could not be downloaded (offline?)" if isinstance(e, DataNotFoundError) else f"is damaged ({e})"
                 # 9,000 of the bundled test digits to train on, 1,000 unseen ones so the test loss stays honest
                 _data_cache = TrainingData(
                     x_test[:9000], y_test[:9000], x_test[9000:], y_test[9000:],
-                    notice="MNIST's training split could not be downloaded (offline?), so this Space trains on "
-                    "9,000 digits of the bundled test set and measures the test loss on the other 1,000.",
+                    notice=f"MNIST's training split {why}, so this Space trains on 9,000 digits of the bundled "
+                    "test set and measures the test loss on the other 1,000.",
                 )
             return_freed_memory()  # the decompression buffers: ~100 MB the process would otherwise keep
     return _data_cache
