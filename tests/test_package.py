@@ -34,3 +34,24 @@ def test_pyproject_installs_what_the_space_installs():
     library = _names(project["dependencies"])
     assert library | _names(project["optional-dependencies"]["space"]) == space
     assert not {"gradio", "pandas"} & library
+
+
+def test_the_wheel_carries_the_bundled_digits_with_their_license_and_the_code_s(tmp_path):
+    # the MNIST files are CC BY-SA 3.0, not the code's MIT: a wheel without their notice passed them on unattributed
+    import shutil
+    import zipfile
+
+    pytest.importorskip("setuptools", minversion="77")
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "aedemo", source / "aedemo", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "wheel")], check=True, capture_output=True, cwd=tmp_path)
+    (wheel,) = (tmp_path / "wheel").glob("aedemo-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    bundled = {"aedemo/assets/mnist/t10k-images-idx3-ubyte.gz", "aedemo/assets/mnist/t10k-labels-idx1-ubyte.gz",
+               "aedemo/assets/mnist/NOTICE.md"}
+    assert bundled <= names
+    licenses = {n.split("/licenses/", 1)[1] for n in names if ".dist-info/licenses/" in n}
+    assert licenses == {"LICENSE", "aedemo/assets/mnist/NOTICE.md"}
