@@ -109,13 +109,12 @@ def _where(repo_id: str, subfolder: str, revision: str | None) -> str:
 
 
 # --- loading -------------------------------------------------------------------------------------------
-def _folders_with_checkpoints(repo_id: str, revision: str | None, cache_dir: str | Path | None) -> list[str]:
-    """Folders of the repo that hold a config.json, from the tree listing snapshot_download cached (no network)."""
+def _cached_listing(repo_id: str, revision: str | None, cache_dir: str | Path | None) -> list[str] | None:
+    """The repo's files as snapshot_download listed them online and cached the list (no network); None: unknown."""
     try:
-        files = get_cached_repo_tree(repo_id, revision=revision, cache_dir=cache_dir)
-    except Exception:  # a hint only: any failure just means no hint
-        return []
-    return sorted(f.path.rsplit("/", 1)[0] for f in files if f.path.endswith("/" + CONFIG_NAME))
+        return [f.path for f in get_cached_repo_tree(repo_id, revision=revision, cache_dir=cache_dir)]
+    except Exception:  # no listing cached (never loaded online, or a huggingface_hub that keeps none)
+        return None
 
 
 def _answered(error: HfHubHTTPError, repo_id: str, where: str, token: str | bool | None) -> HubError:
@@ -128,6 +127,18 @@ def _answered(error: HfHubHTTPError, repo_id: str, where: str, token: str | bool
     else:
         msg = f"the Hub answered {status} for {where}; try again later"
     return HubError(scrub_token(msg, token))
+
+
+def _not_cached(where: str, local_files_only: bool, cache_dir: str | Path | None) -> HubConnectionError:
+    """The error for a checkpoint the Hub could not be asked for and the cache does not hold whole."""
+    if local_files_only or constants.HF_HUB_OFFLINE:
+        why = "offline mode is on (HF_HUB_OFFLINE=1 or local_files_only)"
+    else:
+        why = "the Hub cannot be reached (no network?)"
+    return HubConnectionError(
+        f"cannot load {where}: {why}, and the Hugging Face cache ({cache_dir or constants.HF_HUB_CACHE}) holds no "
+        "complete copy of it; load it once with network access"
+    )
 
 
 def download_checkpoint(
@@ -171,15 +182,7 @@ def download_checkpoint(
     except LocalEntryNotFoundError as e:
         if isinstance(e.__cause__, HfHubHTTPError):  # the Hub answered with an error, and nothing is cached
             raise _answered(e.__cause__, repo_id, where, token) from None
-        cache = cache_dir or constants.HF_HUB_CACHE
-        if local_files_only or constants.HF_HUB_OFFLINE:
-            why = "offline mode is on (HF_HUB_OFFLINE=1 or local_files_only)"
-        else:
-            why = "the Hub cannot be reached (no network?)"
-        raise HubConnectionError(
-            f"cannot load {where}: {why}, and the Hugging Face cache ({cache}) holds no complete copy of it; "
-            "load it once with network access"
-        ) from None
+        raise _not_cached(where, local_files_only, cache_dir) from None
     except HfHubHTTPError as e:
         raise _answered(e, repo_id, where, token) from None
     except (HTTPError, OSError) as e:  # proxy errors and other transport failures snapshot_download lets through
@@ -188,8 +191,13 @@ def download_checkpoint(
 
     folder = Path(snapshot) / sub if sub else Path(snapshot)
     missing = [name for name in (CONFIG_NAME, WEIGHTS_NAME) if not (folder / name).is_file()]
+    listing = _cached_listing(repo_id, revision, cache_dir) if missing else None
+    if missing and listing is None and (local_files_only or constants.HF_HUB_OFFLINE):
+        # offline and without the repo's listing, snapshot_download returns the cached snapshot as it is: it may
+        # hold another subfolder's checkpoint only, while the Hub has this one
+        raise _not_cached(where, local_files_only, cache_dir)
     if missing:
-        found = _folders_with_checkpoints(repo_id, revision, cache_dir)
+        found = sorted(path.rsplit("/", 1)[0] for path in listing or [] if path.endswith("/" + CONFIG_NAME))
         hint = f"; its checkpoints are in subfolders: pass subfolder= one of {found}" if found else ""
         raise HubError(
             f"{where} holds no aedemo checkpoint ({' and '.join(missing)} missing; an aedemo checkpoint is "

@@ -510,11 +510,24 @@ def test_offline_mode_and_no_cache(tmp_path, monkeypatch):
 
 def test_repo_without_aedemo_files(tmp_path, monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    cache_snapshot(tmp_path, "user/other", {"README.md": b"# hello\n", "pytorch_model.bin": b"\0" * 16})
+    files = {"README.md": b"# hello\n", "pytorch_model.bin": b"\0" * 16}
+    cache_snapshot(tmp_path, "user/other", files, tree=files)  # listed online earlier: it is all the repo holds
     with pytest.raises(hub.HubError, match="holds no aedemo checkpoint"):
         aedemo.load_model("user/other", cache_dir=tmp_path)
     with pytest.raises(hub.HubError, match="subfolder 'vae'.*holds no aedemo checkpoint"):
         aedemo.load_model("user/other", subfolder="vae", cache_dir=tmp_path)
+
+
+def test_offline_a_checkpoint_missing_from_a_cached_snapshot_is_a_connection_error(checkpoints, tmp_path,
+                                                                                   monkeypatch):
+    # the cache holds the repo's vae only, and no listing of the repo: the Hub may well have the cvae. It said
+    # "holds no aedemo checkpoint", a HubError a caller's fallback on HubConnectionError let through
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    cache_snapshot(tmp_path, "user/aedemo", folder_files(checkpoints / "vae", "vae/"))
+    assert aedemo.load_model("user/aedemo", subfolder="vae", cache_dir=tmp_path).variant == "vae"
+    with pytest.raises(hub.HubConnectionError, match=r"user/aedemo \(subfolder 'cvae'\): offline mode is on.*holds "
+                                                     r"no complete copy"):
+        aedemo.load_model("user/aedemo", subfolder="cvae", cache_dir=tmp_path)
 
 
 def test_repo_of_subfolders_names_them(checkpoints, tmp_path, monkeypatch):
