@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import sys
 from pathlib import Path
 
 import torch
@@ -135,6 +136,18 @@ def _figures(
     return figures
 
 
+def _classifier_for(root: Path) -> MnistClassifier | None:
+    """The classifier that reads a CVAE's samples in `main`: the root's, else the shipped one, saying so on stderr
+    (a root without one was scored by the shipped classifier without a word)."""
+    classifier = load_classifier(root)
+    if classifier is None and (root / "classifier").resolve() != (Path(checkpoints_root()) / "classifier").resolve():
+        classifier = load_classifier()
+        where = (f"the one in {Path(checkpoints_root()) / 'classifier'} reads them" if classifier is not None
+                 else "they are not scored")
+        print(f"note: {root} holds no classifier for the CVAE's samples; {where}", file=sys.stderr)
+    return classifier
+
+
 def load_classifier(root: str | Path | None = None) -> MnistClassifier | None:
     """The MNIST classifier under `root` (default: `checkpoints_root()`), or None when it is missing or broken."""
     try:
@@ -178,9 +191,9 @@ def main(argv: list[str] | None = None) -> None:
     root = Path(args.checkpoints or checkpoints_root())
     images, labels = load_mnist("test")
     x = to_float(images)
-    classifier = load_classifier(root)
     results: dict[str, dict[str, float]] = {}
     folders = {str(f): (f, None) for f in args.folders} or {n: (root / n, n) for n in (*VARIANTS, "classifier")}
+    classifier = _classifier_for(root)
     for name, (folder, variant) in folders.items():
         try:
             model = load_checkpoint(folder, variant=variant)

@@ -292,3 +292,17 @@ def test_loss_terms_of_a_bfloat16_model_are_computed_from_any_image_layout():
     assert terms == pytest.approx(evaluate_terms(model, _images[:200], Y))  # the uint8 test set, as it is stored
     assert terms["loss"] == pytest.approx(evaluate_terms(model.float(), X, Y)["loss"], rel=0.02)
 
+
+
+def test_the_cli_says_whose_classifier_reads_a_cvae_from_a_root_without_one(tmp_path, capsys):
+    # the shipped classifier scored it without a word
+    torch.manual_seed(0)
+    save_checkpoint(build_model("cvae"), tmp_path / "cvae")
+    main(["--checkpoints", str(tmp_path), "--json"])
+    out = capsys.readouterr()
+    assert "sample_class_accuracy" in json.loads(out.out)["cvae"]
+    assert f"note: {tmp_path} holds no classifier for the CVAE's samples; the one in " in out.err
+    save_checkpoint(always(3), tmp_path / "classifier")
+    main(["--checkpoints", str(tmp_path), "--json"])
+    out = capsys.readouterr()
+    assert json.loads(out.out)["cvae"]["sample_class_accuracy"] == pytest.approx(0.1) and out.err == ""
