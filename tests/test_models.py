@@ -156,7 +156,10 @@ def test_bad_images_are_refused_with_what_the_models_take(variant):
     calls = [m.encode, m.reconstruct] + ([m.posterior] if hasattr(m, "posterior") else [])
     cases = [
         (X[:4] * 255, ValueError, r"\[0, 1\].*divide by 255"),  # 0-255 floats used to come back as nonsense
-        (_images[:4].unsqueeze(1), TypeError, "to_float"),  # uint8
+        # uint8: each hint takes the images it is given (to_float refuses [B,1,28,28])
+        (_images[:4], TypeError, r"aedemo.data.to_float\(x\)"),
+        (_images[:4].unsqueeze(1), TypeError, r"x.float\(\) / 255"),
+        (_images[:4].flatten(1), TypeError, r"x.float\(\) / 255"),
         (X[:4, :, :14], ValueError, r"\[B, 1, 28, 28\]"),
         (X[:4].view(4, 1, 784), ValueError, r"\[B, 1, 28, 28\]"),
         (torch.full((4, 1, 28, 28), float("nan")), ValueError, r"finite numbers in \[0, 1\], got NaN values"),

@@ -165,7 +165,10 @@ def check_images(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"images must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point():
-        hint = " (for uint8 images: aedemo.data.to_float(x))" if x.dtype == torch.uint8 else ""
+        hint = ""
+        if x.dtype == torch.uint8:  # to_float takes load_mnist's [N,28,28] only
+            hint = (" (for uint8 images: aedemo.data.to_float(x))" if x.dim() == 3 and x.shape[1:] == (28, 28)
+                    else " (for uint8 images: x.float() / 255)")
         raise TypeError(f"images must be floats in [0, 1], got {x.dtype}{hint}")
     if (x.dim() == 3 and x.shape[1:] == (28, 28)) or (x.dim() == 2 and x.shape[1] == N_PIXELS):
         x = x.reshape(x.shape[0], *IMAGE_SHAPE)  # not -1: an empty batch could be any shape
