@@ -60,6 +60,8 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, str | os.PathLike):
                 setattr(self, name, os.path.expanduser(os.fspath(value)))
+        if isinstance(self.device, torch.device):  # as load_model takes it; kept as its name, for the command line
+            self.device = str(self.device)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class TrainResult:
 
 
 MATMUL_PRECISIONS = ("highest", "high", "medium")  # torch.set_float32_matmul_precision's values
+MAX_SEED = 2**64 - 2  # torch's generators take up to 2**64 - 1, and the noise's is seeded with seed + 1
 SCHEDULES = ("cosine", "constant")
 
 
@@ -244,8 +247,13 @@ def check_config(config: TrainConfig) -> None:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
-    if not (isinstance(config.lr, int | float) and math.isfinite(config.lr) and config.lr > 0):
+    if isinstance(config.lr, bool) or not (isinstance(config.lr, int | float) and math.isfinite(config.lr)
+                                           and config.lr > 0):
         raise ConfigError(f"lr must be a positive number, got {config.lr!r}")
+    seed = config.seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:  # torch's own error was
+        # "Overflow when unpacking long" or a TypeError from deep inside, after the data had loaded
+        raise ConfigError(f"seed must be a whole number from 0 to 2**64 - 2, got {seed!r}")
     budget = config.time_budget
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float) or not budget >= 0):
         # 0: one step

@@ -302,6 +302,9 @@ def test_bad_requests_are_refused_clearly():
             train(config(device=name), data=TINY)
     with pytest.raises(ConfigError, match="CUDA device"):
         train(config(device=f"cuda:{torch.cuda.device_count()}"), data=TINY)  # one past the last, or none at all
+    # a torch.device, as load_model takes it: it was "unknown device device(type='cpu')"
+    assert config(device=torch.device("cpu")).device == "cpu"
+    assert train(config(device=torch.device("cpu"), epochs=1), data=TINY).device == "cpu"
 
 
 @pytest.mark.parametrize("settings, message", [
@@ -312,6 +315,12 @@ def test_bad_requests_are_refused_clearly():
     ({"lr": 0.0}, "lr must be a positive number"),
     ({"lr": float("nan")}, "lr must be a positive number"),
     ({"lr": float("inf")}, "lr must be a positive number"),
+    ({"lr": True}, "lr must be a positive number"),  # used to train at 1.0
+    # these failed in torch's words ("Overflow when unpacking long", a TypeError), after the data had loaded
+    ({"seed": "0"}, r"seed must be a whole number from 0 to 2\*\*64 - 2, got '0'"),
+    ({"seed": 1.5}, "seed must be a whole number"),
+    ({"seed": -1}, "seed must be a whole number"),
+    ({"seed": 2**64 - 1}, "seed must be a whole number"),  # the noise's generator gets seed + 1
     ({"time_budget": -1.0}, "time_budget must be a number of seconds"),
     ({"time_budget": "5"}, "time_budget must be a number of seconds"),  # used to fail in Python's words
     ({"out": "/proc/aedemo/run"}, "out: cannot save a checkpoint into /proc/aedemo/run"),  # used to fail after the run
