@@ -75,6 +75,9 @@ def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
     assert page.locator("#train-grid").bounding_box()["height"] - drawn < 10
     # the checkpoint's download appears once the run has it (the step after the run shows the button)
     page.wait_for_selector("#train-download", state="visible", timeout=WAIT_MS)
+    # and a screen reader hears how the run ended (the status line, which changes at every step, is no live region)
+    said = page.locator("#train-said-at-end [role=status]").inner_text()
+    assert "my ae #1** finished" in said or "my ae #1 finished" in said, said
     trained = "my ae #1 (trained in this session)"
     page.get_by_role("tab", name="Draw", exact=True).click()
     assert page.get_by_label(trained, exact=True).is_checked()  # it joins the reconstructions, ticked
@@ -183,7 +186,9 @@ def test_opening_the_latent_tab_stars_the_draw_tabs_digit_until_the_canvas_is_cl
     page.get_by_role("button", name="3", exact=True).click()
     # the chained reconstruction has stored the digit the Latent tab reads once the 28x28 shown changes
     page.wait_for_function(f"() => ({seen}) !== '' && ({seen}) !== {shown!r}", timeout=WAIT_MS)
-    assert page.locator("#draw-status[role=status][aria-live=polite]").count() == 1  # read out when it changes
+    # read out when it changes: its text, once (the block around it also read out Gradio's progress timer)
+    assert page.locator("#draw-status [role=status][aria-live=polite]").count() == 1
+    assert page.locator("#draw-status[role=status]").count() == 0
     page.get_by_role("tab", name="Latent", exact=True).click()
     note = "document.querySelector('#latent-scatter .ls-drawing').innerText"
     page.wait_for_function(f"() => /^★ The Draw tab's digit(, read as an? \\d)?\\. /.test({note})", timeout=WAIT_MS)
@@ -675,6 +680,37 @@ def test_on_a_phone_pressing_train_brings_the_status_into_view(page, app_url, mo
         tab.wait_for_function("() => { const r = document.getElementById('train-status').getBoundingClientRect();"
                               " return r.top >= 0 && r.top < window.innerHeight / 2; }", timeout=WAIT_MS)
         assert tab.locator("#train-stop").bounding_box()["y"] >= 0  # and Stop above it, on screen too
+
+
+def test_a_screen_reader_hears_each_status_once_and_digits_by_their_captions(page, app_url, monkeypatch):
+    # on a page of its own: the first press of Train is the one that lost the focus
+    from aedemo.space import train_line
+    from aedemo.space.browser import VIEWPORT
+
+    monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 0)  # refused by the line: the press is what counts here
+    context = page.context.browser.new_context(viewport=VIEWPORT)
+    try:
+        tab = context.new_page()
+        tab.goto(app_url, timeout=WAIT_MS)
+        tab.wait_for_selector("#draw-status [role=status]", timeout=WAIT_MS)
+        # each live region is a status line's text: its block (with Gradio's progress timer in it) was one too, and
+        # Gradio's own region said "common.complete" after every event
+        live = tab.evaluate("() => [...document.querySelectorAll('[aria-live]:not([aria-live=off])')]"
+                            ".map(e => e.className)")
+        assert live and all("prose" in c and "status-line" in c for c in live), live
+        tab.get_by_role("tab", name="Denoise", exact=True).click()
+        tab.wait_for_selector("#denoise-digits .thumbnail-item img", timeout=WAIT_MS)
+        tab.wait_for_timeout(300)  # named on the next frame
+        names = tab.evaluate("() => [...document.querySelectorAll('#denoise-digits .thumbnail-item')]"
+                             ".map(b => b.getAttribute('aria-label'))")
+        assert len(names) == 10 and all(n and n.startswith("Test digit #") for n in names), names  # not "Thumbnail 1"
+        tab.get_by_role("tab", name="Train", exact=True).click()
+        tab.locator("#train-button").focus()
+        tab.keyboard.press("Enter")
+        tab.wait_for_function("() => document.activeElement && document.activeElement.id === 'train-stop'",
+                              timeout=WAIT_MS)
+    finally:
+        context.close()
 
 
 def test_pressing_train_from_the_keyboard_leaves_the_focus_on_stop(page, monkeypatch):

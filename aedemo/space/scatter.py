@@ -13,6 +13,8 @@ from typing import Any
 
 import gradio as gr
 
+from .ui import SCROLL_BEHAVIOUR
+
 HTML = (
     # the canvas says what it shows, for screen readers (and for tests, which cannot read its pixels)
     '<div class="ls-wrap"><canvas class="ls-canvas" role="img" tabindex="0"'
@@ -234,7 +236,7 @@ element.addEventListener('pointerup', e => {
     // on a phone the map fills the screen and what a tap opens is laid out below it: bring that into view
     const result = RESULT_ID && document.getElementById(RESULT_ID);
     if (picked && result && e.pointerType === 'touch' && result.getBoundingClientRect().top > r.bottom) {
-      result.scrollIntoView({behavior: 'smooth', block: 'nearest'});
+      result.scrollIntoView({behavior: SCROLL_BEHAVIOUR(), block: 'nearest'});
     }
   }
 });
@@ -248,6 +250,12 @@ element.addEventListener('keydown', e => {
     yaw += turn[0]; pitch = Math.max(-1.5, Math.min(1.5, pitch + turn[1])); draw(); e.preventDefault();
   } else if (e.key === 'Enter' || e.key === ' ') {
     marker = null; trigger('pick', {index: null, coords: null, nearest: true}); draw(); e.preventDefault();
+  }
+});
+// a screen reader activates the map with a click that no pointer made (detail 0), not with Enter: the same ask
+element.addEventListener('click', e => {
+  if (e.detail === 0 && props.value && e.target.matches('canvas')) {
+    marker = null; trigger('pick', {index: null, coords: null, nearest: true}); draw();
   }
 });
 watch('value', () => { marker = null; draw(); });
@@ -267,5 +275,5 @@ def latent_scatter(result_id: str | None = None, **kwargs: Any) -> gr.HTML:
     # the id is written into the script, not passed as a prop: Gradio 6.31 sends gr.skip() to a gr.HTML as
     # props {"__type__": "update"}, which replace its own (the Latent tab skips the map while hidden whenever the
     # Draw tab's digit changes): opened after that, the map had lost result_id, and a tap scrolled to nothing
-    js = f"const RESULT_ID = {json.dumps(result_id)};\n{JS}"
+    js = f"const RESULT_ID = {json.dumps(result_id)};\nconst SCROLL_BEHAVIOUR = () => {SCROLL_BEHAVIOUR};\n{JS}"
     return gr.HTML(value=None, html_template=HTML, css_template=CSS, js_on_load=js, **kwargs)

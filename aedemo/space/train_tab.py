@@ -37,7 +37,7 @@ from .inputs import MAX_SEED, UserInputError, parse_float, parse_seed
 from .store import display_name, keep_trained
 from .train_line import LineRefused, Place, TrainingLine
 from .train_worker import StopFlag, TrainingData
-from .ui import UNSEEN_LABEL
+from .ui import SCROLL_BEHAVIOUR, UNSEEN_LABEL
 
 MAX_EPOCHS = 50
 MAX_BATCH = 4096
@@ -76,15 +76,14 @@ def _device_words(device: str) -> str:
 
 
 # On Train: the status into view when it lies below the screen (a phone's one column; beside the form it is in view),
-# with Stop above it at the screen's top (scrolled to the status itself, Stop went off screen above it); and the
-# keyboard's focus onto Stop, the next thing to press: the Train button greys out, and focus fell to the page
-TRAIN_PRESSED_JS = """() => {
+# with Stop above it at the screen's top (scrolled to the status itself, Stop went off screen above it). Focus goes
+# to Stop as the button is pressed (ui.PAGE_JS)
+TRAIN_PRESSED_JS = f"""() => {{
   const status = document.getElementById('train-status');
   const stop = document.getElementById('train-stop');
   if (status && status.getBoundingClientRect().top > window.innerHeight * 0.6)
-    (stop || status).scrollIntoView({behavior: 'smooth', block: 'start'});
-  if (stop && document.activeElement && document.activeElement.id === 'train-button') stop.focus({preventScroll: true});
-}"""
+    (stop || status).scrollIntoView({{behavior: {SCROLL_BEHAVIOUR}, block: 'start'}});
+}}"""
 # Lines read at 3:1 or more (WCAG's minimum for graphics) on both the light and the dark plot (white, slate 800):
 # blue 600 read 2.8:1 on the dark one, orange 500 2.8:1 on the light one; green 600 reads 3.3 and 4.4
 CURVE_COLORS = {"train": "#3b82f6", "test": "#ea580c"}  # 3.7 and 4.0; 3.6 and 4.1
@@ -665,6 +664,9 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             progress_box = gr.HTML("", visible=False, padding=False, elem_id="train-progress")  # sized in ui.CSS
             status = gr.Markdown("Choose a model and the settings, then press **Train**.", label="Status",
                                  elem_id="train-status")
+            # the run's last status, read out by a screen reader (the status line changes at every step, so it is
+            # no live region): how the run ended, or why it did not train
+            said_at_end = gr.Markdown("", elem_classes=["status-line", "unseen"], elem_id="train-said-at-end")
             # no fixed height: with one, the plot clipped its legend, which sits below the axes
             # what the curves are goes in the label: a long title squeezed the plot to a sliver on a phone
             curve = gr.LinePlot(None, x="epoch", y="loss", color="curve",
@@ -718,6 +720,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     for follow in (run.then, run.failure):
         follow(_run_ended, download, [train_btn, progress_box, download], queue=False, show_progress="hidden",
                api_visibility="private")
+    run.then(lambda said: said, status, said_at_end, queue=False, show_progress="hidden", api_visibility="private")
     stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)
     push_btn.click(_push_handler, [repo_id, token, private, checkpoint], [push_status, token],
                    api_name="push_to_hub", concurrency_limit=2)

@@ -21,13 +21,28 @@ PROBLEM_MARK = "⚠️"  # what a status line reporting bad input starts with
 # not the Train tab's, which changes at every training step. A picture output is a button around an image without alt
 # text: it is named after its component's label, or a screen reader calls it only "button" (axe-core: button-name).
 PAGE_JS = """
+// a picture that is only shown (no select event, no buttons): out of the Tab order, where Enter on it did nothing
+const SHOWN_ONLY = ['generate-grid', 'generate-strip', 'latent-decoded', 'latent-original', 'latent-grid',
+                    'train-grid'].map(id => `#${id} .image-container > button`).join(', ');
 const markUp = () => {
-  document.querySelectorAll('.status-line:not([role])').forEach(line => {
+  // the Markdown's text only: Gradio gives its outer block the class too, and as a live region that block also
+  // read out Gradio's progress timer ("0.1s", "processing | 0.1/0.1s") and said the message a second time
+  document.querySelectorAll('.prose.status-line:not([role])').forEach(line => {
     line.setAttribute('role', 'status'); line.setAttribute('aria-live', 'polite');
   });
+  // Gradio's own announcement after every event is an untranslated key ("common.complete"); the status lines say
+  // what happened
+  document.querySelectorAll('.sr-only[aria-live=polite]').forEach(region => region.setAttribute('aria-live', 'off'));
   document.querySelectorAll('.image-container > button:not([aria-label])').forEach(button => {
     const label = button.closest('.block')?.querySelector('[data-testid=block-label]')?.textContent.trim();
     if (label) button.setAttribute('aria-label', label);
+  });
+  document.querySelectorAll(SHOWN_ONLY).forEach(button => button.setAttribute('tabindex', '-1'));
+  // a gallery's thumbnail is a button Gradio names "Thumbnail 3 of 10", which a screen reader says instead of the
+  // picture's alt text (the caption: "Test digit #3, a 0")
+  document.querySelectorAll('.thumbnail-item').forEach(thumb => {
+    const alt = thumb.querySelector('img')?.alt;
+    if (alt && thumb.getAttribute('aria-label') !== alt) thumb.setAttribute('aria-label', alt);
   });
   // the classifier's rows are buttons in Gradio's Label, for a select event the app does not use: three Tab stops
   // that did nothing, on the way from the canvas to the test-digit buttons. Read out still, as text
@@ -40,6 +55,11 @@ const markUp = () => {
   status?.classList.toggle('unseen', !!note && note.textContent.trim() === status.textContent.trim());
 };
 markUp();
+// Train greys out as it is pressed, and focus fell to the page (on the first press of a page, before the pressed
+// step's script ran): Stop, the next thing to press, takes it as the press happens
+document.addEventListener('click', e => {
+  if (e.target.closest('#train-button')) document.getElementById('train-stop')?.focus({preventScroll: true});
+}, true);
 let pending = false;  // tabs mount their content when first opened, pictures when they arrive: once per frame at most
 new MutationObserver(() => {
   if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; markUp(); }); }
@@ -63,6 +83,10 @@ def results_look(status: str | None, n: int) -> tuple:
     changes nothing, so they are the previous one's), as usual otherwise."""
     greyed = ["not-in-use"] if reports_problem(status) else []
     return tuple(gr.update(elem_classes=greyed) for _ in range(n))
+
+
+# how a script scrolls something into view: at once where the visitor asks for reduced motion
+SCROLL_BEHAVIOUR = "matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth'"
 
 
 # Said on the API page of every endpoint whose refusals problem() reports
@@ -91,7 +115,7 @@ def reveal_on_click(button: gr.Button, element_id: str) -> None:
     button.click(None, js=f"""() => {{
       const shown = document.getElementById({element_id!r});
       if (shown && shown.getBoundingClientRect().top > window.innerHeight * 0.6)
-        shown.scrollIntoView({{behavior: 'smooth', block: 'start'}});
+        shown.scrollIntoView({{behavior: {SCROLL_BEHAVIOUR}, block: 'start'}});
     }}""", queue=False, api_visibility="private")
 
 
@@ -200,6 +224,11 @@ CSS = """
 input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=radio]:focus-visible {
   outline: 2px solid var(--color-accent); outline-offset: 2px;
 }
+/* and in number and text boxes (the theme's: a shadow at 10 % opacity) and on a gallery's digits (a 1-px dark ring
+   on a black tile) */
+input[type=number]:focus-visible, input[type=text]:focus-visible, .thumbnail-item:focus-visible {
+  outline: 3px solid var(--color-accent) !important; outline-offset: 2px;
+}
 /* a dropdown's list closes once focus leaves it: Gradio 6.31 closes it on a click outside but not on Tab, so a
    keyboard user's list stayed open over the next fields, and Escape or a click did not take it away */
 .wrap:not(:focus-within) > .options:has(> [role=listbox]) { display: none; }
@@ -274,7 +303,7 @@ button.label-wrap { text-align: left; gap: var(--size-2); }
 #denoise-digits .caption-label { display: none; }  /* the picture says it; the caption is its alt text */
 /* a refused input's status over the previous input's results */
 #denoise-gallery.not-in-use, #denoise-table.not-in-use, #draw-seen.not-in-use, #draw-reading.not-in-use,
-#draw-rank.not-in-use, #draw-gallery.not-in-use, #draw-code.not-in-use { opacity: 0.35; }
+#draw-rank.not-in-use, #draw-gallery.not-in-use, #draw-code.not-in-use { opacity: 0.5; }  /* still legible */
 #denoise-digits.not-in-use:hover { opacity: 0.75; }
 /* a finger's size of target on a phone (WCAG 2.5.8 asks 24 px at least; ~44 is comfortable): the test-digit
    buttons were 52x26 px, Denoise's ten test digits in a row 27 px each (after the rule of ten columns above,
