@@ -392,6 +392,23 @@ def test_the_test_digit_picker_greys_out_while_another_source_is_denoised():
     assert all(part["elem_classes"] == [] for part in results_look("", 2))
 
 
+def test_the_picker_highlights_the_digit_denoised_or_none(store):
+    # the last digit clicked stayed highlighted beside a random or typed digit's results
+    shown = denoise_tab.first_of_each_class(store)
+    assert denoise_tab.picked_in_gallery(shown[4], shown).selected_index == 4
+    other = next(i for i in range(100) if i not in shown)
+    assert denoise_tab.picked_in_gallery(other, shown).selected_index is None
+    assert denoise_tab.picked_in_gallery(None, shown).selected_index is None  # an emptied box
+
+
+def test_also_compare_offers_only_models_not_compared_already(store):
+    # picking the DAE there showed the same tiles again, without a word
+    session = {"my ae #1": build_model("ae", hidden=[16], latent_dim=2)}
+    values = [v for _, v in denoise_tab.extra_choices(store, session)]
+    assert values[0] == "" and "my ae #1" in values and "vae" in values
+    assert not set(denoise_tab.COMPARED) & set(values)
+
+
 def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):
     gallery, table, _ = denoise_tab.denoise(store, "Test digit", 3, kind="gaussian", strength=0)
     noisy = read_tiles(gallery)[1]

@@ -282,6 +282,17 @@ def averages_note(scored: Any, kind: Any, strength: Any, seed: Any, extra: Any) 
     return "These averages are for other settings: press the button to score the current ones."
 
 
+def extra_choices(store: ModelStore, session_models: dict | None = None) -> list[tuple[str, str]]:
+    """The "Also compare" menu: (none), then every model not compared already (picking one of those did nothing)."""
+    return [("(none)", "")] + [c for c in store.choices(session_models) if c[1] not in COMPARED]
+
+
+def picked_in_gallery(index: Any, gallery_digits: list[int]) -> gr.Gallery:
+    """The picker's highlight on the digit denoised, or on none when that is not one of the gallery's (an index
+    typed, a random one): the highlight stayed on the last digit clicked, beside another digit's results."""
+    return gr.Gallery(selected_index=gallery_digits.index(index) if index in gallery_digits else None)
+
+
 def first_of_each_class(store: ModelStore) -> list[int]:
     """Index of the first test digit of each class 0-9: the gallery to pick from."""
     labels = store.test_set[2].numpy()
@@ -320,7 +331,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                 [(images.show(test_images[i], 2), f"Test digit #{i}, {a_digit(int(store.test_set[2][i]))}")
                  for i in gallery_digits], label="Test digits", object_fit="contain",
                 columns=10, height="auto", allow_preview=False, format="png", show_label=False, buttons=[],
-                elem_classes=PICKER_CLASSES, elem_id="denoise-digits", interactive=False,
+                elem_classes=PICKER_CLASSES, elem_id="denoise-digits", interactive=False, selected_index=7,
             )
             with gr.Row():
                 test_index = gr.Number(value=gallery_digits[7], label="Test digit index (0-9999)", precision=0,
@@ -334,7 +345,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                                  elem_id="denoise-strength")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
-                extra = gr.Dropdown([("(none)", "")] + store.choices(), value="", label="Also compare",
+                extra = gr.Dropdown(extra_choices(store), value="", label="Also compare",
                                     elem_id="denoise-extra")
             go = gr.Button("Denoise", variant="primary")
         with gr.Column(scale=7):
@@ -407,4 +418,6 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     for event in (pick, rand, uploaded):
         event.then(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,
                    api_visibility="private")
-    follow_session(session_models, store, [(extra, lambda s: [("(none)", "")] + store.choices(s))])
+    follow_session(session_models, store, [(extra, partial(extra_choices, store))])
+    test_index.change(partial(picked_in_gallery, gallery_digits=gallery_digits), test_index, digits,
+                      api_visibility="private", queue=False, show_progress="hidden", preprocess=False)
