@@ -109,6 +109,13 @@ def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
     box = page.locator("#draw-status").bounding_box()
     assert box["width"] <= 1 and box["height"] <= 1
     time.sleep(1)
+    # a dot is refused: the refusal takes the note's place ("The canvas is empty" stayed beside the dot)
+    draw(page, [[(0.5, 0.5), (0.51, 0.5)]])
+    page.locator("#draw-gallery .tiles-note", has_text="not a digit").wait_for(timeout=WAIT_MS)
+    assert "empty" not in page.locator("#draw-gallery").inner_text()
+    clear_canvas(page)
+    page.locator("#draw-gallery .tiles-note", has_text="The canvas is empty").wait_for(timeout=WAIT_MS)
+    time.sleep(1)
     draw(page, SEVEN)  # no tool picked by hand: the brush must still (again) be selected
     page.wait_for_selector("#draw-gallery img", timeout=WAIT_MS)
     page.wait_for_selector("#draw-seen img", timeout=WAIT_MS)

@@ -366,6 +366,15 @@ def first_view(
 
 
 
+def refused_look(status: str | None, shown: Any) -> tuple:
+    """results_look() for the tab's five result panels; where the reconstructions' panel held only a note (an
+    emptied canvas), the refusal takes its place: "The canvas is empty" stayed beside the dot that was refused."""
+    looks = list(results_look(status, 5))
+    if reports_problem(status) and images.is_note(shown):
+        looks[3] = gr.update(elem_classes=[], value=images.note_html(status))  # the status line then hides (PAGE_JS)
+    return tuple(looks)
+
+
 def upload_note(status: str | None) -> Any:
     """The note over the panels after an upload: they show it, unless it was refused (the panels and their note
     stay as they were) or held no ink (the panels are empty and the status says why)."""
@@ -494,7 +503,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                  [*outputs, picked], show_progress="hidden", api_visibility="private")
     # a refused upload or value changes nothing: what is still on show is grey, as in the Denoise tab
     results = [seen, reading, rank, reconstructions, code]
-    status.change(lambda line: results_look(line, len(results)), status, results, queue=False, show_progress="hidden",
+    status.change(refused_look, [status, reconstructions], results, queue=False, show_progress="hidden",
                   api_visibility="private")
     reconstructions.change(None, [reconstructions, reading], glance, js=GLANCE_JS, queue=False,
                            show_progress="hidden", api_visibility="private")

@@ -71,9 +71,17 @@ def tiles_html(tiles: list[tuple[np.ndarray, str, dict[str, str]]]) -> str:
     return f'<div class="digit-tiles">{"".join(figures)}</div>' if figures else ""
 
 
+NOTE_START = '<p class="tiles-note">'
+
+
 def note_html(text: str) -> str:
     """A line of text where the tiles would be: the canvas emptied left a blank panel, its reason at the page's foot."""
-    return f'<p class="tiles-note">{html.escape(text)}</p>'
+    return f"{NOTE_START}{html.escape(text)}</p>"
+
+
+def is_note(shown: object) -> bool:
+    """Whether a panel's value is a note_html() rather than tiles."""
+    return isinstance(shown, str) and shown.startswith(NOTE_START)
 
 
 _TILE = re.compile(r"<figure(?P<attrs>[^>]*)><img src=\"data:image/png;base64,(?P<png>[^\"]+)\"[^>]*>"
