@@ -598,6 +598,28 @@ def test_train_endpoint_through_gradio_client(small_data, monkeypatch):
         assert "The seed must be a whole number from 0 to 4,294,967,295, not 2.5." in bad_status
 
 
+def test_the_epochs_help_says_how_many_epochs_of_the_chosen_model_fit_and_pca_greys_out_what_it_ignores(monkeypatch):
+    # a VAE left at the AE's 3 epochs stopped at the cap a third of the way; PCA's status said only after the run
+    # that epochs, batch size and learning rate do not apply
+    import gradio as gr
+
+    monkeypatch.setattr(train_worker, "gpu_expected", lambda: False)
+    assert "about 80 s for the VAE" in train_tab.epochs_info("vae") and "so 1 epoch fits in the 120 s" in \
+        train_tab.epochs_info("vae")
+    assert "so 4 epochs fit" in train_tab.epochs_info("conv")
+    assert "5-10 s for this model" in train_tab.epochs_info("ae")
+    epochs, batch, lr = train_tab.settings_look("pca")
+    assert "do not apply" in epochs.info and not (epochs.interactive or batch.interactive or lr.interactive)
+    assert all(c.interactive for c in train_tab.settings_look("ae"))
+    monkeypatch.setattr(train_worker, "gpu_expected", lambda: True)  # seconds an epoch there: no CPU figures
+    assert train_tab.epochs_info("vae") is None
+    with gr.Blocks() as demo:
+        train_tab.build_train_tab(None, gr.State({}))
+    ids = {c["props"].get("label"): c["id"] for c in demo.config["components"]}
+    (change,) = [d for d in demo.config["dependencies"] if list(map(tuple, d["targets"])) == [(ids["Model"], "change")]]
+    assert change["outputs"] == [ids["Epochs"], ids["Batch size"], ids["Learning rate"]]
+
+
 def test_the_default_run_finishes_well_inside_a_cpu_spaces_cap(monkeypatch):
     """Every student's first run used to end "stopped at the time limit" (the VAE, 3 epochs, 60 s: 0.78 epoch)."""
     import gradio as gr

@@ -61,10 +61,37 @@ Hub to keep it. One training runs at a time: if someone else is training, yours 
 how many runs are ahead; Stop cancels it)."""
 
 
-# measured with one training thread, as on a 2-core CPU Space (train_worker.default_run)
-# (the 120-s cap without a GPU is the Time budget's to say, and the status's when a run starts)
-EPOCH_SECONDS_ON_CPU = ("One epoch is a pass over the 60,000 training digits: on a 2-vCPU Space about 5-10 s for the "
-                        "MLP models, 25 s for the Conv AE and 80 s for the VAE (measured).")
+# seconds an epoch of the 60k digits takes, measured with one training thread as on a 2-core CPU Space
+# (train_worker.default_run); the MLP models take 5-10 s
+EPOCH_SECONDS_ON_CPU = {"conv": 25, "vae": 80}
+MLP_EPOCH_SECONDS_ON_CPU = "5-10"
+
+
+def epochs_info(variant: Any) -> str | None:
+    """The Epochs field's help for `variant`: how long an epoch takes here, and how many fit a CPU Space's cap (a VAE
+    left at the AE's 3 epochs was stopped at the cap, a third of the way)."""
+    if variant in AUTOENCODERS and not AUTOENCODERS[variant].trainable:
+        return f"{display_name(variant)} is {CLOSED_FORM}."
+    if worker.gpu_expected():
+        return None
+    seconds = EPOCH_SECONDS_ON_CPU.get(variant)
+    if seconds is None:
+        return (f"One epoch is a pass over the 60,000 training digits: about {MLP_EPOCH_SECONDS_ON_CPU} s for this "
+                f"model on a 2-vCPU Space (the Conv AE {EPOCH_SECONDS_ON_CPU['conv']} s, the VAE "
+                f"{EPOCH_SECONDS_ON_CPU['vae']} s; measured).")
+    fits = int(worker.CPU_MAX_SECONDS // seconds)
+    return (f"One epoch is a pass over the 60,000 training digits: about {seconds} s for the {display_name(variant)} "
+            f"on a 2-vCPU Space (measured), so "
+            + (f"{_count(fits, 'epoch')} {'fits' if fits == 1 else 'fit'}" if fits else "not one epoch fits")
+            + f" in the {worker.CPU_MAX_SECONDS:.0f} s a run may take here.")
+
+
+def settings_look(variant: Any) -> tuple:
+    """Epochs' help for the chosen model; Epochs, Batch size and Learning rate greyed out for PCA, which they do not
+    apply to (its status said so only after the run)."""
+    trains = not (variant in AUTOENCODERS and not AUTOENCODERS[variant].trainable)
+    return gr.Slider(info=epochs_info(variant), interactive=trains), gr.Number(interactive=trains), gr.Number(
+        interactive=trains)
 
 
 DEFAULT_SEED = TrainConfig.seed
@@ -643,14 +670,15 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             first_variant, first_epochs = worker.default_run()
             variant = gr.Dropdown([(display_name(v), v) for v in VARIANTS], value=first_variant, label="Model",
                                   elem_id="train-variant")
-            epochs = gr.Slider(1, MAX_EPOCHS, value=first_epochs, step=1, label="Epochs", info=None
-                               if worker.gpu_expected() else EPOCH_SECONDS_ON_CPU)
+            epochs = gr.Slider(1, MAX_EPOCHS, value=first_epochs, step=1, label="Epochs",
+                               info=epochs_info(first_variant))
             # parse_settings checks every field (the event runs with preprocess=False): its messages name the
             # field, Gradio's range check's did not. The Seed's minimum / maximum only guide the browser.
             # No budget at first: a run with one keeps a constant learning rate (it cannot know its length), and
             # the default run ends well before the Space's cap
             budget = gr.Number(value=0, label="Time budget (seconds, 0 = none)",
-                               info=f"Without a GPU, runs stop at {worker.CPU_MAX_SECONDS:.0f} s.")
+                               info=f"0: no budget of your own; without a GPU every run still stops at "
+                                    f"{worker.CPU_MAX_SECONDS:.0f} s.")
             batch_size = gr.Number(value=128, precision=0, label="Batch size")
             lr = gr.Number(value=1e-3, label="Learning rate")
             seed = gr.Number(value=DEFAULT_SEED, precision=0, label="Seed", minimum=0, maximum=MAX_SEED,
@@ -721,6 +749,8 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
         follow(_run_ended, download, [train_btn, progress_box, download], queue=False, show_progress="hidden",
                api_visibility="private")
     run.then(lambda said: said, status, said_at_end, queue=False, show_progress="hidden", api_visibility="private")
+    variant.change(settings_look, variant, [epochs, batch_size, lr], queue=False, show_progress="hidden",
+                   api_visibility="private")
     stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)
     push_btn.click(_push_handler, [repo_id, token, private, checkpoint], [push_status, token],
                    api_name="push_to_hub", concurrency_limit=2)
