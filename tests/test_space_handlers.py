@@ -191,7 +191,17 @@ def test_session_models_are_offered_and_used(store, mnist_test, canvas):
 def test_unknown_model_is_reported_not_raised(store, mnist_test, canvas):
     images, _ = mnist_test
     out = draw_tab.reconstruct(store, canvas(images[0].numpy()), ["nope"], None)
-    assert "Unknown model" in out[N_STATUS] and out[3] == ""
+    assert "Unknown model" in out[N_STATUS] and read_tiles(out[3]) == []
+
+
+def test_with_no_model_ticked_the_reconstructions_panel_says_why(store, mnist_test, canvas):
+    # the panel was blank, and the reason at the page's foot, under the code plot
+    images, _ = mnist_test
+    out = draw_tab.reconstruct(store, canvas(images[0].numpy()), [], None)
+    assert out[N_STATUS] == "Tick at least one model to see reconstructions."
+    assert out[3] == draw_tab.images.note_html(out[N_STATUS])
+    shown = draw_tab.reconstruct(store, canvas(images[0].numpy()), ["ae", "nope"], None)
+    assert len(read_tiles(shown[3])) == 1 and "Unknown model" in shown[N_STATUS]  # tiles, with the note below
 
 
 # --- Denoise ----------------------------------------------------------------------------------------------------

@@ -302,7 +302,10 @@ def reconstruct_digit(
     if probs is None:
         notes.append("The classifier is unavailable: " + store.errors.get("classifier", "not loaded"))
     seen = images.tiles_html([(images.show(digit), "28×28, as MNIST", {"model": "input"})])
-    return seen, reading, rank, images.tiles_html(tiles), code, " ".join(notes), digit
+    status = " ".join(notes)
+    # no tile (every model unticked, or none available): why, where the tiles would be, not only at the page's foot
+    shown = images.tiles_html(tiles) if tiles or not status else images.note_html(status)
+    return seen, reading, rank, shown, code, status, digit
 
 
 def test_digit_canvas(store: ModelStore, index: int) -> np.ndarray:
