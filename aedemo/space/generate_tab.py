@@ -147,7 +147,8 @@ def generate_all(
     samples = model.sample(len(labels), labels, generator=torch.Generator().manual_seed(seed),
                            temperature=temperature).cpu()
     grid = images.grid(samples, PER_CLASS, scale=images.fit_scale(PER_CLASS))
-    return grid, "Rows: classes 0 to 9. " + _agreement(store, samples, labels)
+    # the Samples slider is one class's: say how many each row holds (a visitor asked for 16 saw 8)
+    return grid, f"Rows: classes 0 to 9, {PER_CLASS} samples each. " + _agreement(store, samples, labels)
 
 
 def _strip(
@@ -266,11 +267,12 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
                                        columns=2, height="auto", allow_preview=False, format="png", buttons=[],
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
     # a second-level heading under the page's title: a third level skipped one (axe-core: heading-order)
-    gr.Markdown("## Interpolation\nUses the **Seed** (and, for the CVAE, the **Temperature**) above. CVAE: one "
-                "random style code is kept while the class and its prior change from one digit to the other. Other "
-                "models: the Seed picks a test digit of each class, shown at either end. **Top row:** their codes "
-                "mixed linearly (VAE: the posterior means), then decoded. **Bottom row:** their pixels mixed in the "
-                "same proportions, a cross-fade: two faint digits overlaid.")
+    # which rows belong to which models, said first: the CVAE's one row was read against "top row, bottom row"
+    gr.Markdown("## Interpolation\nUses the **Seed** (and, for the CVAE, the **Temperature**) above. **CVAE**, one "
+                "row: one random style code is kept while the class and its prior change from one digit to the "
+                "other. **Other models**, two rows between a test digit of each class (picked by the Seed, shown at "
+                "either end): on top, their codes mixed linearly (VAE: the posterior means), then decoded; below, "
+                "their pixels mixed in the same proportions, a cross-fade: two faint digits overlaid.")
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=300):
             interp_model = gr.Dropdown(any_model, value=first_cond or (any_model[0][1] if any_model else None),
