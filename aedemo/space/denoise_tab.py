@@ -318,7 +318,9 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     """The tab's UI; `drawing` is the Draw tab's state holding the current drawing as a 28x28 digit."""
     gr.Markdown(
         "Corrupt a digit, then compare how the **denoising AE** (DAE, trained on corrupted inputs), the plain AE, "
-        "the convolutional one (Conv) and **PCA** restore it. Scores are against the clean digit: higher is better."
+        "the convolutional one (Conv) and **PCA** restore it. Scores are against the clean digit: higher is better. "
+        "Only the DAE saw noise in training: the others redraw much of it as ink, and may score below the noisy "
+        "input itself."
     )
     test_images = store.test_set[0]
     gallery_digits = first_of_each_class(store)
@@ -357,7 +359,8 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
             gr.Markdown(
                 "PSNR = 10·log₁₀(1 / MSE) in dB, pixels in [0, 1]: 3 dB more is about half the squared error. SSIM "
                 "(structural similarity, Wang et al. 2004) compares local brightness, contrast and structure: 1 is "
-                "identical, 0 no resemblance. One digit can mislead: try others, and other seeds.",
+                "identical, 0 no resemblance (a little below 0: none, and slightly opposed). One digit can mislead: "
+                "try others, and other seeds.",
                 elem_classes=["meter-text"])
             with gr.Accordion("Averages at these settings (PSNR)", open=True):
                 n_average = len(average_digits(store)[0])
