@@ -203,8 +203,8 @@ def sample_averages(
 STRENGTH_MEANS = {
     "gaussian": "the standard deviation of the noise added, before clipping to [0, 1]",
     "salt_pepper": "the fraction of pixels set to black or white",
-    "masking": "the side of a black square at a random place, as a fraction of the image's 28 px (on background "
-               "only, it changes nothing)",
+    "masking": "the side of a black square at a random place, as a fraction of the image's 28 px (a square that "
+               "falls on background only changes nothing)",
 }
 
 

@@ -267,10 +267,11 @@ input[type=number]:focus-visible, input[type=text]:focus-visible, .thumbnail-ite
    query would say "narrow" better, but Gradio's stylesheet processing drops @container rules.) */
 @media (max-width: 1024px) {
   #denoise-gallery .digit-tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); grid-auto-flow: row; }
-  #denoise-gallery figcaption { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.25;
-                                flex-grow: 1; }
-  #denoise-gallery figure { display: flex; flex-direction: column; }
 }
+/* captions wrap rather than cut their scores off: seven tiles in a row at 1280 px showed "Sparse · 11.1…" */
+#denoise-gallery figcaption { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.25;
+                              flex-grow: 1; }
+#denoise-gallery figure { display: flex; flex-direction: column; }
 #draw-glance { display: none; }  /* a phone's view of the reconstructions under the canvas: draw_tab.GLANCE_JS */
 @media (max-width: 640px) {
   #draw-glance { display: block; }
