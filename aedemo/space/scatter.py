@@ -83,9 +83,10 @@ function draw() {
     g.fillStyle = ink; g.fillText('Choose a model to map its codes.', 20, 30); screen = []; return;
   }
   const geo = geometry(d);
-  // axes through the centre of the cloud
-  const axisEnds = d.dims < 3 ? [[[-1, 0, 0], [1, 0, 0]], [[0, -1, 0], [0, 1, 0]]]
-    : [[[-1, 0, 0], [1, 0, 0]], [[0, -1, 0], [0, 1, 0]], [[0, 0, -1], [0, 0, 1]]];
+  // axes through the codes' origin, where the cloud holds it (else along the edge nearest it): drawn through the
+  // cloud's centre, their crossing read as 0 (a CVAE's z1 crossed at 1.3), and "decoded at (0, 0)" lay elsewhere
+  const origin = [0, 1, 2].map(i => (i < d.dims ? Math.max(-1, Math.min(1, -geo.c[i] / geo.half[i])) : 0));
+  const axisEnds = Array.from({length: d.dims}, (_, a) => [-1, 1].map(t => origin.map((o, i) => (i === a ? t : o))));
   g.strokeStyle = 'rgba(128,128,128,0.6)'; g.fillStyle = ink; g.lineWidth = 1;
   // each axis is stretched to the box, so its ends say where the codes stop: a model's scale shows only there
   const fmt = v => (Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(1));
