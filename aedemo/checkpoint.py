@@ -71,7 +71,8 @@ def _fsync(path: Path) -> None:
 
 def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dict | None = None) -> Path:
     """Save `model` into `directory` (created if needed): model.safetensors, config.json and, when `metrics` is
-    given, metrics.json (a metrics.json already there is removed otherwise: it would describe other weights).
+    given, metrics.json (a metrics.json already there is removed otherwise, as it would describe other weights,
+    unless the weights there are these, byte for byte).
     A torch.compile'd model is saved as the model it wraps; one whose config no longer describes its weights is
     refused (ValueError), as the loader would refuse the folder.
 
@@ -118,7 +119,9 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
         os.replace(staging / WEIGHTS_NAME, directory / WEIGHTS_NAME)
         if metrics is not None:
             os.replace(staging / METRICS_NAME, directory / METRICS_NAME)
-        else:  # figures of the previous model would describe the wrong one
+        elif _saved_weights_sha256(directory) != config["weights_sha256"]:
+            # figures of the previous model would describe the wrong one; the same weights, byte for byte (a model
+            # loaded and saved back where it came from), keep theirs: they were deleted
             (directory / METRICS_NAME).unlink(missing_ok=True)
         os.replace(staging / CONFIG_NAME, directory / CONFIG_NAME)
         if os.name == "posix":  # a folder cannot be opened for fsync on Windows
@@ -126,6 +129,14 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory
+
+
+def _saved_weights_sha256(directory: Path) -> str | None:
+    """The weights' SHA-256 that the checkpoint in `directory` records (None: no readable record)."""
+    try:
+        return json.loads((directory / CONFIG_NAME).read_text()).get("weights_sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _mismatch(skeleton: nn.Module, state: dict[str, torch.Tensor]) -> str | None:

@@ -115,6 +115,18 @@ def test_saving_again_replaces_the_checkpoint(tmp_path):
     assert not (folder / "metrics.json").exists() and read_metrics(folder) == {}
 
 
+def test_a_model_saved_back_where_it_was_loaded_from_keeps_its_figures(tmp_path):
+    # load_model(folder).save_pretrained(folder) deleted the shipped metrics.json of the very same weights
+    folder, _ = saved(tmp_path, "ae", seed=0)
+    load_checkpoint(folder).save_pretrained(folder)
+    assert read_metrics(folder) == METRICS
+    changed = load_checkpoint(folder)
+    with torch.no_grad():
+        next(changed.parameters()).add_(0.01)
+    changed.save_pretrained(folder)
+    assert read_metrics(folder) == {}
+
+
 # --- broken checkpoints: each error names the file at fault ---------------------------------------------------------
 
 
