@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         where = "those folders" if args.folders else root
         print(markdown_table(evaluated) if evaluated else f"No checkpoint could be loaded from {where}.{hint}")
         for name, r in results.items():
-            if "error" in r:
+            if "error" in r and not hint:  # with no such root, ten lines saying each folder is missing add nothing
                 print(f"\n{name}: unavailable: {r['error']}")
     # a script checking the exit status should know: a folder named that failed, a broken one under the root, or
     # nothing evaluated at all (a root holding only some of the variants is fine)
