@@ -299,8 +299,10 @@ def push_checkpoint(
     private: bool = False,
     subfolder: str | None = None,
     dry_run: bool = False,
+    commit_message: str | None = None,
 ) -> str:
     """Push one checkpoint folder as one commit; returns the commit URL (dry run: the files it would send).
+    `commit_message` replaces the default, "aedemo: upload the <variant> checkpoint".
 
     `token=None` (or True) means HF_TOKEN or the cached login; a string (the Space's token field, even left empty)
     is used as given and never replaced by them. Raises HubError with a clear message on a bad id, a folder that
@@ -317,7 +319,8 @@ def push_checkpoint(
     if dry_run:
         return describe(operations)
     where = f" into {subfolder}/" if subfolder else ""
-    return _commit(repo_id, operations, f"aedemo: upload the {config['variant']} checkpoint{where}", token, private)
+    message = commit_message or f"aedemo: upload the {config['variant']} checkpoint{where}"
+    return _commit(repo_id, operations, message, token, private)
 
 
 def all_operations(

@@ -593,6 +593,9 @@ def test_every_model_saves_loads_and_pushes_by_the_mixins_method_names(checkpoin
     assert url.startswith("https://huggingface.co/user/aedemo-vae/commit/")
     assert sorted(commit["files"]) == sorted(f"vae/{n}" for n in PUSHED if n != "metrics.json")  # none given
     assert commit["files"]["vae/model.safetensors"] == (checkpoints / "vae" / "model.safetensors").read_bytes()
+    assert commit["commit_message"] == "aedemo: upload the vae checkpoint into vae/"
+    vae.push_to_hub("user/aedemo-vae", token=TOKEN, commit_message="VAE, 40 epochs")  # the mixin's keyword
+    assert rec.commits[1]["commit_message"] == "VAE, 40 epochs"
 
 
 def test_push_into_a_subfolder(checkpoints, monkeypatch):

@@ -37,12 +37,14 @@ class Pretrained:
 
     def push_to_hub(
         self, repo_id: str, token: str | bool | None = None, private: bool = False, subfolder: str | None = None,
-        metrics: dict | None = None,
+        metrics: dict | None = None, commit_message: str | None = None,
     ) -> str:
         """Save, then push as aedemo.hub.push_checkpoint does (weights, config, model card, sample grid) in one
-        commit; returns its URL. `token=None` (or True): HF_TOKEN or the cached login."""
+        commit; returns its URL. `token=None` (or True): HF_TOKEN or the cached login. `commit_message`, as
+        PyTorchModelHubMixin takes it, replaces aedemo's default."""
         from ..hub import push_checkpoint  # huggingface_hub only when pushing
 
         with tempfile.TemporaryDirectory(prefix="aedemo-push-") as folder:
             self.save_pretrained(folder, metrics)
-            return push_checkpoint(folder, repo_id, token=token, private=private, subfolder=subfolder)
+            return push_checkpoint(folder, repo_id, token=token, private=private, subfolder=subfolder,
+                                   commit_message=commit_message)
