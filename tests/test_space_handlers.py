@@ -528,6 +528,18 @@ def test_generate_refuses_unconditional_model_as_class_model(store):
     assert "conditional" in status
 
 
+def test_a_bad_seed_is_toasted_once_though_the_samples_and_the_strip_both_use_it(store):
+    # the Seed and the Temperature drive both events: a bad value gave two identical toasts
+    with pytest.warns(UserWarning, match="seed"):
+        generate_tab.generate(store, "cvae", 3, 16, 1.0, "", [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a toast, outside a request, is a warning
+        strip, status = generate_tab.interpolate_on_shared_field(store, "cvae", 1, 7, 10, 1.0, "", None)
+        assert reports_problem(status) and "seed" in status.lower() and isinstance(strip, dict)
+        strip, status = generate_tab.interpolate_on_shared_field(store, "cvae", 1, 7, 10, 1.0, 3, None)
+    assert isinstance(strip, np.ndarray) and not reports_problem(status)
+
+
 def test_interpolation_goes_from_one_class_to_the_other(store):
     if store.classifier is None:
         pytest.skip("no classifier checkpoint")

@@ -3,6 +3,7 @@ codes, which has none), and interpolations."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -149,6 +150,16 @@ def generate_all(
     grid = images.grid(samples, PER_CLASS, scale=images.fit_scale(PER_CLASS))
     # the Samples slider is one class's: say how many each row holds (a visitor asked for 16 saw 8)
     return grid, f"Rows: classes 0 to 9, {PER_CLASS} samples each. " + _agreement(store, samples, labels)
+
+
+def interpolate_on_shared_field(store: ModelStore, *inputs: Any) -> tuple:
+    """interpolate() after a change to the Seed or the Temperature, which the samples above use too: a bad value is
+    said in the strip's status without a toast of its own (the samples' event toasts it: the visitor got two)."""
+    try:
+        _temperature_and_seed(*inputs[4:6])
+    except UserInputError as e:
+        return unchanged(1) + (problem(str(e), toast=False),)
+    return interpolate(store, *inputs)
 
 
 def _strip(
@@ -310,11 +321,13 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     reveal_on_click(interp_button, "generate-strip")
     all_button.click(endpoint(generate_all, store), [model, temperature, seed, session_models], [grid, status],
                      api_name="generate_all", preprocess=False)
+    interp_inputs = [interp_model, start, end, steps, temperature, seed, session_models]
+    gr.on([interp_button.click, start.input, end.input, steps.input, interp_model.input],
+          endpoint(interpolate, store), interp_inputs, [strip, interp_status], api_name="interpolate",
+          trigger_mode="always_last", preprocess=False)
     # the seed and the temperature drive the strip too: it used to stay stale when they changed
-    gr.on([interp_button.click, start.input, end.input, steps.input, interp_model.input, temperature.input,
-           seed.submit, seed.blur],
-          endpoint(interpolate, store), [interp_model, start, end, steps, temperature, seed, session_models],
-          [strip, interp_status], api_name="interpolate", trigger_mode="always_last", preprocess=False)
+    gr.on([temperature.input, seed.submit, seed.blur], partial(interpolate_on_shared_field, store), interp_inputs,
+          [strip, interp_status], api_visibility="private", trigger_mode="always_last", preprocess=False)
     follow_session(session_models, store, [
         (model, lambda s: store.choices(s, conditional=True, generative=True)),
         (interp_model, lambda s: store.choices(s)),

@@ -67,9 +67,11 @@ new MutationObserver(() => {
 """
 
 
-def problem(message: str) -> str:
-    """Report bad input: a toast in the browser, a line in the tab's status; the caller leaves outputs as they are."""
-    gr.Warning(message)
+def problem(message: str, *, toast: bool = True) -> str:
+    """Report bad input: a toast in the browser (unless another event reports the same field), a line in the tab's
+    status; the caller leaves outputs as they are."""
+    if toast:
+        gr.Warning(message)
     return f"{PROBLEM_MARK} {message}"
 
 
