@@ -369,7 +369,8 @@ def test_classifier_predicts_the_same_in_training_mode_and_leaves_its_batch_norm
 def test_classifier_checks_its_images_as_the_autoencoders_do():
     clf = fresh("classifier")
     for x, error, message in [
-        (_images[:4].unsqueeze(1), TypeError, "to_float"),  # was torch's "Input type (unsigned char) and bias type"
+        (_images[:4].unsqueeze(1), TypeError, r"x.float\(\) / 255"),  # was torch's "Input type (unsigned char)..."
+        (_images[:4], TypeError, r"aedemo.data.to_float\(x\)"),
         (X[:4] * 255, ValueError, "divide by 255"),
         (X[:4, :, :14], ValueError, r"\[B, 1, 28, 28\]"),
         (X[:4].numpy(), TypeError, "torch.Tensor"),
