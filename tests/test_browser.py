@@ -110,12 +110,11 @@ def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
     assert box["width"] <= 1 and box["height"] <= 1
     time.sleep(1)
     # a dot is refused: the refusal takes the note's place ("The canvas is empty" stayed beside the dot)
-    draw(page, [[(0.5, 0.5), (0.51, 0.5)]])
+    draw(page, [[(0.3, 0.6), (0.31, 0.6)]])  # away from the seven drawn next, over it
     page.locator("#draw-gallery .tiles-note", has_text="not a digit").wait_for(timeout=WAIT_MS)
     assert "empty" not in page.locator("#draw-gallery").inner_text()
-    clear_canvas(page)
-    page.locator("#draw-gallery .tiles-note", has_text="The canvas is empty").wait_for(timeout=WAIT_MS)
-    time.sleep(1)
+    # (no second Clear: Gradio's sketchpad re-sends an earlier drawing some seconds after one, a known race, and the
+    # next test's digit was then overwritten)
     draw(page, SEVEN)  # no tool picked by hand: the brush must still (again) be selected
     page.wait_for_selector("#draw-gallery img", timeout=WAIT_MS)
     page.wait_for_selector("#draw-seen img", timeout=WAIT_MS)
@@ -710,6 +709,10 @@ def test_a_screen_reader_hears_each_status_once_and_digits_by_their_captions(pag
         live = tab.evaluate("() => [...document.querySelectorAll('[aria-live]:not([aria-live=off])')]"
                             ".map(e => e.className)")
         assert live and all("prose" in c and "status-line" in c for c in live), live
+        # after a reconstruction that went well (the status line then says nothing): the reading, and the closest
+        tab.get_by_role("button", name="5", exact=True).click()
+        tab.wait_for_function("() => /^Read as 5 \\(\\d+ %\\)\\. \\d+ reconstructions; the closest to it: \\S/"
+                              ".test(document.querySelector('#draw-said [role=status]').innerText)", timeout=WAIT_MS)
         tab.get_by_role("tab", name="Denoise", exact=True).click()
         tab.wait_for_selector("#denoise-digits .thumbnail-item img", timeout=WAIT_MS)
         tab.wait_for_timeout(300)  # named on the next frame

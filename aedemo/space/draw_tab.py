@@ -84,6 +84,22 @@ GLANCE_JS = """
   return glance.innerHTML;
 }
 """
+# What a screen reader hears after each reconstruction (the status line says nothing when all went well, and the
+# pictures nothing to it): the classifier's reading and which model redrew the digit closest
+SAID_JS = """
+(tiles, reading) => {
+  const figures = [...new DOMParser().parseFromString(tiles || '', 'text/html').querySelectorAll('figure[data-mse]')];
+  if (!figures.length) return '';
+  let said = '';
+  if (reading && reading.label != null) {
+    const top = (reading.confidences || []).find(c => String(c.label) === String(reading.label));
+    said = `Read as ${reading.label}` + (top ? ` (${Math.round(top.confidence * 100)} %)` : '') + '. ';
+  }
+  const best = figures.reduce((a, b) => (Number(b.dataset.mse) < Number(a.dataset.mse) ? b : a));
+  const name = best.querySelector('figcaption').textContent.split(' · ')[0];
+  return said + `${figures.length} reconstructions; the closest to it: ${name}.`;
+}
+"""
 # The code's table: for a model with a posterior (VAE, CVAE) `value` is mu, SIGMA its sigma, and CARRIES whether the
 # dimension carries this digit (False: it sits at the prior, store.at_prior); any other model's dimensions all carry it.
 SIGMA = "σ"
@@ -486,6 +502,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                               color=CARRIES, colors_in_legend=[], elem_id="draw-code")
             code_words = gr.Markdown(elem_id="draw-code-note", elem_classes=["meter-text"])
             status = gr.Markdown(label="Status", elem_classes=["status-line"], elem_id="draw-status")
+            said = gr.Markdown("", elem_classes=["status-line", "unseen"], elem_id="draw-said")  # SAID_JS
 
     digit = gr.State(None)
     outputs = [seen, reading, rank, reconstructions, code, status, digit]
@@ -508,6 +525,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     results = [seen, reading, rank, reconstructions, code]
     status.change(refused_look, [status, reconstructions], results, queue=False, show_progress="hidden",
                   api_visibility="private")
+    reconstructions.change(None, [reconstructions, reading], said, js=SAID_JS, queue=False, show_progress="hidden",
+                           api_visibility="private")
     reconstructions.change(None, [reconstructions, reading], glance, js=GLANCE_JS, queue=False,
                            show_progress="hidden", api_visibility="private")
     # a stroke (a test digit put there by a button fires no .change): the test digit named is gone
