@@ -26,7 +26,7 @@ from aedemo.evaluate import evaluate_terms
 from aedemo.space import train_line, train_tab, train_worker
 from aedemo.space.inputs import UserInputError, parse_seed
 from aedemo.space.train_line import TrainingLine
-from aedemo.space.train_tab import push_to_hub, request_stop, run_training
+from aedemo.space.train_tab import push_to_hub, request_stop, run_training, stop_runs
 from aedemo.space.train_worker import TrainingData
 
 
@@ -190,27 +190,26 @@ def test_stop_ends_a_run_waiting_for_its_turn_at_once_and_only_that_one(small_da
     assert line.start(other)
     run = run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line, session="me")
     _waiting(run)
-    assert "waiting for its turn is cancelled" in request_stop(tmp_path, cancelled_waiting=line.cancel("me"))
+    assert stop_runs(line, "me", tmp_path) == "Your run waiting for its turn is cancelled: it will not train."
     views = list(run)
     assert len(views) == 1 and views[0].status.startswith("**Not trained:** you pressed Stop") and not views[0].models
-    assert not line.cancel("other") and line.sessions_waiting() == []  # the other run trains on
+    assert line.cancel("other") == (False, True) and line.sessions_waiting() == []  # the other run trains on
     line.leave(other)
     # nothing is left behind: the session's next run trains
     again = run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line, session="me")
     assert "finished" in list(again)[-1].status
 
 
-def test_stop_while_training_with_a_run_waiting_stops_one_and_cancels_the_other(small_data, tmp_path):
+def test_a_second_run_of_a_session_is_refused_while_its_first_trains_and_stop_stops_that_one(small_data, tmp_path):
     line = TrainingLine()
     first = run_training("ae", 50, 0, 32, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line, session="me")
     for view in first:
         if view.loss is not None and len(view.loss) > 3:  # training
             break
-    waiting = run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line, session="me")
-    _waiting(waiting)
-    said = request_stop(tmp_path, cancelled_waiting=line.cancel("me"))
-    assert said.startswith("Stopping after the current step") and "your run waiting is cancelled" in said
-    assert list(waiting)[-1].status.startswith("**Not trained:** you pressed Stop")
+    second = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line,
+                               session="me"))
+    assert len(second) == 1 and second[0].status.startswith("**Not trained:** A run of yours is already training")
+    assert stop_runs(line, "me", tmp_path) == "Stopping after the current step; the model trained so far is kept."
     assert "my ae #1** stopped" in list(first)[-1].status
 
 
@@ -221,14 +220,33 @@ def test_a_stop_pressed_as_the_runs_turn_comes_cancels_it(small_data, tmp_path):
     start, said = line.start, []
 
     def stop_pressed_meanwhile(place):
-        said.append(request_stop(tmp_path, cancelled_waiting=line.cancel("me")))
+        said.append(stop_runs(line, "me", tmp_path))
         return start(place)
 
     line.start = stop_pressed_meanwhile
     views = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line,
                               session="me"))
-    assert "cancelled" in said[0] and views[-1].status.startswith("**Not trained:** you pressed Stop")
-    assert not (tmp_path / train_tab.RUNNING).exists() and line.sessions_waiting() == []
+    # not "Stopping after the current step (the model trained so far is kept)": nothing trained
+    assert said == ["Your run waiting for its turn is cancelled: it will not train."]
+    assert views[-1].status.startswith("**Not trained:** you pressed Stop")
+    assert list(tmp_path.iterdir()) == [] and line.sessions_waiting() == []  # no stop flag left behind
+
+
+def test_a_stop_pressed_before_the_run_reaches_the_line_cancels_it(small_data, tmp_path):
+    # Train, then Stop at once (focus goes to Stop as Train is pressed): the run had not yet joined the line, Stop
+    # said "Nothing of yours is training", and the run trained
+    line = TrainingLine()
+    line.expect("me")
+    assert stop_runs(line, "me", tmp_path) == "Your run waiting for its turn is cancelled: it will not train."
+    views = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line,
+                              session="me"))
+    assert len(views) == 1 and views[0].status.startswith("**Not trained:** you pressed Stop")
+    # used up: the next press trains, and a press long ago is not on its way any more
+    assert "finished" in list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data,
+                                           line=line, session="me"))[-1].status
+    line.expect("me")
+    line._pressed["me"][0] -= TrainingLine.PRESS_SECONDS
+    assert stop_runs(line, "me", tmp_path).startswith("Nothing of yours is training")
 
 
 def test_a_visitor_who_leaves_while_waiting_gives_up_the_place(small_data, tmp_path):
@@ -248,21 +266,24 @@ def test_bad_settings_are_refused_without_joining_the_line(tmp_path):
     other = line.join("other")
     views = list(run_training("ae", 0, 0, 64, 1e-3, {}, session_dir=tmp_path, line=line, session="me"))
     assert len(views) == 1 and "Epochs" in views[0].error
-    assert line.sessions_waiting() == [] and not line.cancel("me")
+    assert line.sessions_waiting() == [] and line.cancel("me") == (False, False)
     line.leave(other)
 
 
-def test_the_line_refuses_a_second_waiting_run_of_a_session_and_runs_past_its_cap(monkeypatch):
+def test_the_line_refuses_a_second_run_of_a_session_and_runs_past_its_cap(monkeypatch):
+    # a session's second run, let in behind its first, started from the session's models as they were before the
+    # first one's model joined them: that model was dropped, and the second took its name
     monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 2)
     line = TrainingLine()
     line.join("a")  # trains
     line.join("b")  # waits
-    with pytest.raises(train_line.LineRefused, match="A run of yours is already waiting"):
-        line.join("b")
-    line.join("a")  # a session's second run may wait behind its first
+    for session in ("a", "b"):
+        with pytest.raises(train_line.LineRefused, match="A run of yours is already training or waiting"):
+            line.join(session)
+    line.join("c")  # waits: two in all
     with pytest.raises(train_line.LineRefused, match="^2 runs are waiting to train on this Space"):
-        line.join("c")
-    assert line.sessions_waiting() == ["b", "a"]
+        line.join("d")
+    assert line.sessions_waiting() == ["b", "c"]
 
 
 def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_path):
@@ -760,12 +781,12 @@ def test_runs_waiting_are_capped_per_session_and_in_all(small_data, monkeypatch)
             _wait_for(lambda: _training(jobs[0]), "the first training to start")
             jobs.append(clients[1].submit("ae", 1, 0, 64, 1e-3, api_name="/train"))  # waits
             _wait_for(lambda: _waiting_its_turn(jobs[1]), "the second training to wait")
-            with pytest.raises(ValidationError, match="already waiting"):  # the same session again
+            with pytest.raises(ValidationError, match="already training or waiting"):  # the same session
                 clients[1].predict("ae", 1, 0, 64, 1e-3, api_name="/train")
             jobs.append(clients[2].submit("ae", 1, 0, 64, 1e-3, api_name="/train"))  # waits: two in all
             _wait_for(lambda: _waiting_its_turn(jobs[2]), "the third training to wait")
             with pytest.raises(ValidationError, match="2 runs are waiting"):  # a new session, over the Space's cap
-                clients[0].predict("ae", 1, 0, 64, 1e-3, api_name="/train")
+                Client(url, verbose=False).predict("ae", 1, 0, 64, 1e-3, api_name="/train")
         finally:
             for client, job in zip(clients, jobs, strict=False):
                 job.cancel()
@@ -783,14 +804,16 @@ def test_stop_pressed_while_a_run_waits_its_turn_ends_it_at_once(small_data, mon
         assert "stopped" in first.result(timeout=120)[0]
 
 
-def test_a_run_is_admitted_unless_its_session_has_one_waiting_or_the_line_is_long(monkeypatch):
+def test_a_run_is_admitted_unless_its_session_has_one_in_the_line_or_the_line_is_long(monkeypatch):
     monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 3)
-    refusal = train_line.refusal
+    refusal = train_line.refusal  # given the sessions in the line, the first one's run training
     assert refusal([], "a") is None
     assert refusal(["b", "c"], "a") is None
-    assert "already waiting" in refusal(["b", "a"], "a")
-    assert refusal(["b", "c", "d"], "a") == "3 runs are waiting to train on this Space: try again in a few minutes."
-    assert refusal([None, None], None) is None  # no session to tell apart: only the Space's cap
+    assert "already training or waiting" in refusal(["b", "a"], "a")
+    assert "already training or waiting" in refusal(["a", "b"], "a")
+    assert refusal(["t", "b", "c", "d"], "a") == ("3 runs are waiting to train on this Space: try again in a few "
+                                                  "minutes.")
+    assert refusal(["t", None, None], None) is None  # no session to tell apart: only the Space's cap
 
 
 def test_a_model_a_handler_was_just_given_is_not_let_go_under_it(store, monkeypatch):

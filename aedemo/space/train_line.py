@@ -9,6 +9,7 @@ this line: Stop takes it out at once, and while it waits it can tell its visitor
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 # Runs that may wait behind the one training. Each waiting run is a handler that Gradio counts as running, so the
@@ -30,13 +31,16 @@ class LineRefused(Exception):
     """A run the line will not take; the message says why, for the visitor."""
 
 
-def refusal(waiting: list[str | None], session: str | None) -> str | None:
-    """Why a run may not join the line, given the sessions of the runs waiting (None: it may): a second one from a
-    session with one waiting already, or any while MAX_RUNS_WAITING wait."""
-    if session is not None and session in waiting:
-        return "A run of yours is already waiting for its turn: it starts when the one training now ends."
-    if len(waiting) >= MAX_RUNS_WAITING:
-        return f"{len(waiting)} runs are waiting to train on this Space: try again in a few minutes."
+def refusal(in_line: list[str | None], session: str | None) -> str | None:
+    """Why a run may not join the line, given the sessions of the runs in it, the first one's training (None: it
+    may): a second one from a session with one in the line already, or any while MAX_RUNS_WAITING wait. (A second run
+    of a session would start from the session's models as they were before its first run's model joined them: that
+    model was dropped, and the second took its name.)"""
+    if session is not None and session in in_line:
+        return "A run of yours is already training or waiting for its turn: press Train again once it has ended."
+    waiting = len(in_line[1:])
+    if waiting >= MAX_RUNS_WAITING:
+        return f"{waiting} runs are waiting to train on this Space: try again in a few minutes."
     return None
 
 
@@ -44,8 +48,12 @@ class TrainingLine:
     """Runs in the order they joined; the first one's turn is now. Thread-safe: Gradio runs each handler's steps
     on worker threads."""
 
+    PRESS_SECONDS = 30.0  # how long a press of Train is expected to take to reach the line (a press refused later
+    # leaves its record behind: it must not cancel a run pressed for long after)
+
     def __init__(self) -> None:
         self._places: list[Place] = []
+        self._pressed: dict[str, list] = {}  # session -> [when Train was pressed, cancelled since], until its run joins
         self._changed = threading.Condition()
 
     def sessions_waiting(self) -> list[str | None]:
@@ -55,16 +63,29 @@ class TrainingLine:
 
     def why_refused(self, session: str | None) -> str | None:
         """refusal() for a run of `session` joining now."""
-        return refusal(self.sessions_waiting(), session)
+        with self._changed:
+            return refusal([p.session for p in self._places], session)
+
+    def expect(self, session: str | None) -> None:
+        """Train was pressed in `session`: its run is on its way (Gradio's steps before the run's handler take a
+        round trip or two), and a Stop pressed meanwhile cancels it. It found nothing to stop, and the run trained."""
+        if session is not None:
+            with self._changed:
+                self._pressed[session] = [time.monotonic(), False]
 
     def join(self, session: str | None) -> Place:
-        """A place at the end of the line, or LineRefused with why_refused()'s message."""
+        """A place at the end of the line, or LineRefused with why_refused()'s message. A run cancelled on its way
+        gets a place that is not in the line, cancelled."""
         with self._changed:
             why = self.why_refused(session)
             if why:
                 raise LineRefused(why)
             place = Place(session)
-            self._places.append(place)
+            pressed = self._pressed.pop(session, None) if session is not None else None
+            if pressed and pressed[1] and time.monotonic() - pressed[0] < self.PRESS_SECONDS:
+                place.cancelled = True
+            else:
+                self._places.append(place)
             return place
 
     def wait(self, place: Place, timeout: float) -> int:
@@ -82,15 +103,21 @@ class TrainingLine:
             place.started = True
             return True
 
-    def cancel(self, session: str | None) -> bool:
-        """Cancel the session's runs that have not started (Stop): whether there were any."""
+    def cancel(self, session: str | None) -> tuple[bool, bool]:
+        """Stop, for the line: cancel the session's runs that have not started, those on their way to it included.
+        Returns (whether any was cancelled, whether a run of the session has started: the caller stops that one)."""
         with self._changed:
             mine = [p for p in self._places if p.session == session and not p.started]
             for p in mine:
                 p.cancelled = True
                 self._places.remove(p)
+            pressed = self._pressed.get(session) if session is not None else None
+            on_its_way = bool(pressed) and time.monotonic() - pressed[0] < self.PRESS_SECONDS
+            if on_its_way:
+                pressed[1] = True
             self._changed.notify_all()
-            return bool(mine)
+            started = any(p.session == session and p.started for p in self._places)
+            return bool(mine) or on_its_way, started
 
     def leave(self, place: Place) -> None:
         """The run is over (trained, cancelled, or its visitor gone): the next one's turn comes."""

@@ -209,11 +209,13 @@ def _running_flag(folder: Path) -> str:
         return ""
 
 
-def request_stop(session_dir: str | os.PathLike, cancelled_waiting: bool = False) -> str:
+def request_stop(session_dir: str | os.PathLike, cancelled_waiting: bool = False, training: bool = True) -> str:
     """Ask this session's training to stop after its current step (the model trained so far is kept): what to tell
-    the visitor, who also had a run waiting its turn cancelled if `cancelled_waiting` (TrainingLine.cancel)."""
+    the visitor, who also had a run waiting its turn cancelled if `cancelled_waiting` (TrainingLine.cancel).
+    `training=False`: the line says no run of the session has started, so none is stopped (a run whose turn had just
+    come, cancelled there, had already published its flag)."""
     folder = Path(session_dir)
-    flag = _running_flag(folder)
+    flag = _running_flag(folder) if training else ""
     if flag:
         StopFlag(folder / flag).set()
     if flag and cancelled_waiting:
@@ -223,6 +225,13 @@ def request_stop(session_dir: str | os.PathLike, cancelled_waiting: bool = False
     if cancelled_waiting:
         return "Your run waiting for its turn is cancelled: it will not train."
     return "Nothing of yours is training or waiting to train right now."
+
+
+def stop_runs(line: TrainingLine, session: str | None, session_dir: str | os.PathLike) -> str:
+    """Stop: the session's runs that have not started leave `line` untrained, the one training stops after its
+    step. What to tell the visitor."""
+    cancelled, training = line.cancel(session)
+    return request_stop(session_dir, cancelled_waiting=cancelled, training=training)
 
 
 # --- the handler: the worker's news -> what the tab shows ------------------------------------------------------
@@ -366,6 +375,7 @@ def _run_in_turn(
     pending.replace(running)  # whole or not at all, for request_stop reading it
     try:
         if place is not None and not line.start(place):
+            stop.path.unlink(missing_ok=True)  # no worker will come to it
             yield TrainView("**Not trained:** you pressed Stop while this run waited for its turn.", models=models)
             return
         sweep_sessions()
@@ -626,6 +636,7 @@ def _press_train(request: gr.Request) -> tuple:
     why = _why_not_admitted(request)
     if why:
         raise gr.Error(why)
+    LINE.expect(request.session_hash if request else None)  # a Stop before the run reaches the line cancels it
     return gr.Button(interactive=False), "", gr.HTML(visible=True), gr.DownloadButton(visible=False)
 
 
@@ -640,7 +651,7 @@ def _stop_handler(request: gr.Request) -> None:
     is kept as trained so far and its checkpoint comes as the run's last result. A run still waiting for its turn ends
     at once, untrained. The answer is a Gradio info message; there are no outputs."""
     session = request.session_hash if request else None
-    gr.Info(request_stop(session_folder(session), cancelled_waiting=LINE.cancel(session)))
+    gr.Info(stop_runs(LINE, session, session_folder(session)))
 
 
 def _push_handler(repo_id: str, token: str, private: bool, checkpoint: str | None) -> tuple[str, str]:
