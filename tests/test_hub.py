@@ -518,6 +518,19 @@ def test_repo_without_aedemo_files(tmp_path, monkeypatch):
         aedemo.load_model("user/other", subfolder="vae", cache_dir=tmp_path)
 
 
+def test_a_checkpoint_missing_from_a_cached_snapshot_with_the_hub_unreachable_is_a_connection_error(
+        checkpoints, tmp_path, monkeypatch):
+    # online mode, no network: snapshot_download falls back to the cached snapshot, which holds the vae only
+    def no_route(transport, request):
+        raise http.ConnectError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(http.HTTPTransport, "handle_request", no_route)
+    cache_snapshot(tmp_path, "user/aedemo", folder_files(checkpoints / "vae", "vae/"))
+    with pytest.raises(hub.HubConnectionError, match=r"subfolder 'cvae'\): the Hub cannot be reached"):
+        aedemo.load_model("user/aedemo", subfolder="cvae", cache_dir=tmp_path)
+
+
 def test_offline_a_checkpoint_missing_from_a_cached_snapshot_is_a_connection_error(checkpoints, tmp_path,
                                                                                    monkeypatch):
     # the cache holds the repo's vae only, and no listing of the repo: the Hub may well have the cvae. It said
