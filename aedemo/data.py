@@ -88,7 +88,8 @@ def load_mnist(
     ~/.cache/aedemo (env AEDEMO_CACHE, read when aedemo.data is imported), the official 10k test set bundled with
     the package (test split only), then torchvision's download (unless `download=False`). The bundle comes before
     the download because it holds the official test files: downloading would fetch nothing new, and offline the
-    attempt costs ~10 s of retries.
+    attempt costs ~10 s of retries. A damaged file (DataError, naming it) in a folder the caller named is raised; one
+    in the download cache is warned of, and the next source tried.
     """
     if split not in _FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
@@ -102,10 +103,16 @@ def load_mnist(
         tried.append(f"{folder / 'MNIST' / 'raw'} (no {_FILES[split][0]})")
         if data_dir is not None:  # a folder the caller named, a typo perhaps: the next sources hold other data
             warnings.warn(f"MNIST {split!r} split not found in {tried[0]}; looking elsewhere", stacklevel=2)
-    found = _from_folder(DOWNLOAD_DIR, split)
+    try:
+        found = _from_folder(DOWNLOAD_DIR, split)
+    except DataError as e:  # an interrupted download, say: not a folder the caller named, so on to the next source
+        warnings.warn(f"{e}; looking elsewhere", stacklevel=2)
+        found = None
+        tried.append(f"download cache {DOWNLOAD_DIR} (damaged: {e})")
+    else:
+        tried.append(f"download cache {DOWNLOAD_DIR}")
     if found is not None:
         return found
-    tried.append(f"download cache {DOWNLOAD_DIR}")
     found = _from_folder(BUNDLED_DIR, split)
     if found is not None:
         return found

@@ -118,6 +118,18 @@ def test_a_damaged_file_is_named_with_what_is_wrong_and_the_fix(offline, tmp_pat
     assert str(tmp_path / "d" / "MNIST" / "raw") in str(e.value) and "download" in str(e.value)
 
 
+def test_a_damaged_file_in_the_download_cache_is_warned_of_and_the_next_source_used(offline, tmp_path):
+    # a torn download there hid the bundled test set behind it, and every tab of the Space that shows test digits
+    cache = tmp_path / "cache" / "MNIST" / "raw"
+    cache.mkdir(parents=True)
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (cache / name).write_bytes((data.BUNDLED_DIR / name).read_bytes())
+    _cut_short(cache / "t10k-images-idx3-ubyte.gz")
+    with pytest.warns(UserWarning, match=r"t10k-images-idx3-ubyte.gz is not a whole gzip file.*looking elsewhere"):
+        x, y = load_mnist("test")
+    assert len(x) == len(y) == 10_000  # the bundled copy
+
+
 def test_the_trainer_says_a_damaged_file_is_damaged_without_a_traceback(offline, tmp_path, capsys):
     from aedemo.train import main
 
