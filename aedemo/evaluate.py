@@ -140,7 +140,8 @@ def _classifier_for(root: Path) -> MnistClassifier | None:
     """The classifier that reads a CVAE's samples in `main`: the root's, else the shipped one, saying so on stderr
     (a root without one was scored by the shipped classifier without a word)."""
     classifier = load_classifier(root)
-    if classifier is None and (root / "classifier").resolve() != (Path(checkpoints_root()) / "classifier").resolve():
+    if classifier is None and (root / "cvae").is_dir() and (root / "classifier").resolve() != (
+            Path(checkpoints_root()) / "classifier").resolve():  # a root with a CVAE to score, and no classifier
         classifier = load_classifier()
         where = (f"the one in {Path(checkpoints_root()) / 'classifier'} reads them" if classifier is not None
                  else "they are not scored")

@@ -200,9 +200,10 @@ def test_cli_with_no_checkpoint_says_so_and_fails(tmp_path, capsys):
     assert out.startswith(f"No checkpoint could be loaded from {tmp_path}.") and "|" not in out
     with pytest.raises(SystemExit):
         main(["--checkpoints", str(tmp_path / "nowhere")])
-    out = capsys.readouterr().out  # once, not followed by ten lines saying each folder is missing
+    out, err = capsys.readouterr()  # once, not followed by ten lines saying each folder is missing
     assert out.strip() == (f"No checkpoint could be loaded from {tmp_path / 'nowhere'}. There is no such folder: name "
                            "one with --checkpoints or $AEDEMO_CHECKPOINTS.")
+    assert err == ""  # nor by a note on whose classifier reads a CVAE there is none of
 
 
 def test_cli_does_not_report_a_model_under_another_variant_s_name(tmp_path, capsys):
