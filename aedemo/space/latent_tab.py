@@ -162,7 +162,7 @@ def _map(
     hint = (("Drag, or use the arrow keys, to rotate; on a touch screen, drag sideways: a swipe up or down "
              "scrolls. " if dims == 3 else "") + "Click a point (or, in 2-D, anywhere) to "
             "decode it; Enter on the map opens the test digit nearest the place the sliders set. The axes cross at "
-            "0. Each axis is stretched to "
+            "0 (on an edge, where the codes do not reach it). Each axis is stretched to "
             "fit: the numbers at its ends say where the codes shown stop (compare the AE's with the VAE's); the "
             f"sliders reach a little past all {LATENT_DIGITS:,} test digits' codes.")
     value = {

@@ -30,9 +30,10 @@ const markUp = () => {
   document.querySelectorAll('.prose.status-line:not([role])').forEach(line => {
     line.setAttribute('role', 'status'); line.setAttribute('aria-live', 'polite');
   });
-  // Gradio's own announcement after every event is an untranslated key ("common.complete"); the status lines say
-  // what happened
-  document.querySelectorAll('.sr-only[aria-live=polite]').forEach(region => region.setAttribute('aria-live', 'off'));
+  // Gradio's own announcement after every event (its status tracker's region) is an untranslated key
+  // ("common.complete"); the status lines say what happened. A dropdown's count of choices is left to speak
+  document.querySelectorAll('div.sr-only[role=status][aria-atomic=true][aria-live=polite]')
+    .forEach(region => region.setAttribute('aria-live', 'off'));
   document.querySelectorAll('.image-container > button:not([aria-label])').forEach(button => {
     const label = button.closest('.block')?.querySelector('[data-testid=block-label]')?.textContent.trim();
     if (label) button.setAttribute('aria-label', label);
