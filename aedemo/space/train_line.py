@@ -18,7 +18,7 @@ from dataclasses import dataclass
 MAX_RUNS_WAITING = 8
 
 
-@dataclass(eq=False)  # places compare by identity: two runs of one session are two places
+@dataclass(eq=False)  # places compare by identity: list.remove and index find this run's, not an equal one
 class Place:
     """One run's place in the line."""
 

@@ -370,8 +370,8 @@ def _run_in_turn(
     running = folder / RUNNING
     pending = running.with_name(f".{stop.path.name}")
     pending.write_text(stop.path.name)
-    # Published before the run counts as started in the line: a Stop pressed from then on finds this run's flag, one
-    # pressed before cancelled it there. (The other way round, a Stop landing between the two found neither.)
+    # Published before the run counts as started in the line: once it has started a Stop finds this run's flag, and
+    # before that cancels it in the line. (The other way round, a Stop landing between the two found neither.)
     pending.replace(running)  # whole or not at all, for request_stop reading it
     try:
         if place is not None and not line.start(place):
