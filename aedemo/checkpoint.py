@@ -72,7 +72,8 @@ def _fsync(path: Path) -> None:
 def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dict | None = None) -> Path:
     """Save `model` into `directory` (created if needed): model.safetensors, config.json and, when `metrics` is
     given, metrics.json (a metrics.json already there is removed otherwise, as it would describe other weights,
-    unless the weights there are these, byte for byte).
+    unless the weights there are these, byte for byte). A model that load_checkpoint read, saved with its weights
+    unchanged, takes along the metrics.json it was loaded with.
     A torch.compile'd model is saved as the model it wraps; one whose config no longer describes its weights is
     refused (ValueError), as the loader would refuse the folder.
 
@@ -102,6 +103,11 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
                          f"not load: {problem}")
     weights = save(state, metadata={"format": "pt"})
     config = {**model.config, "format_version": FORMAT_VERSION, "weights_sha256": hashlib.sha256(weights).hexdigest()}
+    loaded_sha, loaded_figures = getattr(model, "_loaded_figures", (None, None))
+    if metrics is None and loaded_figures and loaded_sha == config["weights_sha256"]:
+        # a loaded model saved or pushed unchanged, anywhere: its checkpoint's figures describe these very weights
+        # (model.push_to_hub() of a shipped checkpoint gave a model card without them)
+        metrics = loaded_figures
     texts = {CONFIG_NAME: json_text(config), **({METRICS_NAME: json_text(metrics)} if metrics is not None else {})}
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
@@ -265,6 +271,11 @@ def load_checkpoint(
             raise CheckpointError(f"{weights}: tensor {name!r} holds NaN or infinite values")
     model = MODEL_CLASSES[config["variant"]](**arch)  # the shapes match the file's: as big as the file, no bigger
     model.load_state_dict(state)
+    if expected is not None:  # for save_checkpoint: figures that go with these weights while they stay unchanged
+        try:
+            model._loaded_figures = (expected, read_metrics(directory))
+        except CheckpointError:  # an unreadable metrics.json spoils nothing here: the model just has no figures
+            pass
     # a model saved in another floating dtype (bfloat16, say) comes back in it, not widened to float32
     dtypes = {t.dtype for t in state.values() if t.is_floating_point()}
     if len(dtypes) == 1 and (dtype := dtypes.pop()) != torch.float32:

@@ -115,6 +115,20 @@ def test_saving_again_replaces_the_checkpoint(tmp_path):
     assert not (folder / "metrics.json").exists() and read_metrics(folder) == {}
 
 
+def test_a_loaded_model_saved_elsewhere_unchanged_takes_its_figures_along(tmp_path):
+    # its figures describe these very weights; changed weights are another model's
+    folder, _ = saved(tmp_path, "ae", seed=0)
+    loaded = load_checkpoint(folder)
+    loaded.save_pretrained(tmp_path / "copy")
+    assert read_metrics(tmp_path / "copy") == METRICS
+    save_checkpoint(loaded, tmp_path / "given", {"test": {"mse": 1.0}})  # figures given win
+    assert read_metrics(tmp_path / "given") == {"test": {"mse": 1.0}}
+    with torch.no_grad():
+        next(loaded.parameters()).add_(0.01)
+    loaded.save_pretrained(tmp_path / "changed")
+    assert read_metrics(tmp_path / "changed") == {}
+
+
 def test_a_model_saved_back_where_it_was_loaded_from_keeps_its_figures(tmp_path):
     # load_model(folder).save_pretrained(folder) deleted the shipped metrics.json of the very same weights
     folder, _ = saved(tmp_path, "ae", seed=0)

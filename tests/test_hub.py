@@ -604,7 +604,9 @@ def test_every_model_saves_loads_and_pushes_by_the_mixins_method_names(checkpoin
     url = vae.push_to_hub("user/aedemo-vae", token=TOKEN, subfolder="vae")
     (commit,) = rec.commits
     assert url.startswith("https://huggingface.co/user/aedemo-vae/commit/")
-    assert sorted(commit["files"]) == sorted(f"vae/{n}" for n in PUSHED if n != "metrics.json")  # none given
+    # the figures it was loaded with, its weights unchanged: the card shows them (it had none)
+    assert sorted(commit["files"]) == sorted(f"vae/{n}" for n in PUSHED)
+    assert commit["files"]["vae/metrics.json"] == (checkpoints / "vae" / "metrics.json").read_bytes()
     assert commit["files"]["vae/model.safetensors"] == (checkpoints / "vae" / "model.safetensors").read_bytes()
     assert commit["commit_message"] == "aedemo: upload the vae checkpoint into vae/"
     vae.push_to_hub("user/aedemo-vae", token=TOKEN, commit_message="VAE, 40 epochs")  # the mixin's keyword
