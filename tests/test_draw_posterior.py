@@ -191,3 +191,23 @@ def test_the_line_is_made_from_the_plots_value_as_the_browser_sends_it(store, mn
     assert draw_tab.code_note(store, sent, "vae") == draw_tab.code_note(store, code, "vae") != ""
     assert draw_tab.code_note(store, sent, "ae") == ""  # the VAE's code while the focus is already the AE
     assert draw_tab.code_note(store, None, "vae") == draw_tab.code_note(store, {"columns": None}, "vae") == ""
+
+
+def test_the_codes_numbers_are_a_table_too_whatever_form_the_plot_sends(store, mnist_test):
+    # the plot showed its values only in a hover box: none on a touch screen, "Vega visualization" to a screen reader
+    _needs(store, "vae")
+    images, _ = mnist_test
+    code = draw_tab.reconstruct_digit(store, images[0].numpy() / np.float32(255), None, "vae")[N_CODE]
+    table = draw_tab.code_numbers_table(code)
+    assert list(table.columns) == ["dim", "value", SIGMA, CARRIES] and len(table) == store.models["vae"].latent_dim
+    assert set(table[CARRIES]) <= {"yes", "no"} and (table[CARRIES] == "yes").sum() == code[CARRIES].sum()
+    sent = {"columns": list(code.columns), "data": code.to_numpy().tolist()}  # the plot's value from the browser
+    assert draw_tab.code_numbers_table(sent).equals(table)
+    assert draw_tab.code_numbers_table(None).empty
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        draw_tab.build_draw_tab(store, gr.State({}))
+    ids = {c["props"].get("elem_id"): c["id"] for c in demo.config["components"]}
+    assert any(d["inputs"] == [ids["draw-code"]] and d["outputs"] == [ids["draw-code-numbers"]]
+               for d in demo.config["dependencies"])

@@ -161,13 +161,30 @@ def code_table(
     return pd.DataFrame({**table, SIGMA: sigma, CARRIES: ~prior.numpy()})
 
 
+def _as_frame(code: Any) -> pd.DataFrame | None:
+    """The code plot's value as a DataFrame (the browser sends it back as {columns, data, ...}); None: no code."""
+    if isinstance(code, dict):
+        code = pd.DataFrame(code.get("data") or [], columns=code.get("columns") or None)
+    return code if isinstance(code, pd.DataFrame) else None
+
+
+def code_numbers_table(code: Any) -> pd.DataFrame:
+    """The code plot's values as a table, in words: "carries this digit" yes or no."""
+    table = _as_frame(code)
+    if table is None or table.empty:
+        return pd.DataFrame()
+    table = table.copy()
+    if CARRIES in table.columns:
+        table[CARRIES] = ["yes" if carries else "no" for carries in table[CARRIES].astype(bool)]
+    return table
+
+
 def code_note(store: ModelStore, code: Any, focus: str | None, session_models: dict | None = None) -> str:
     """The line under the code plot, from the table it shows (a DataFrame, or the plot's value as the browser sends it):
     for a model with a posterior, how many dimensions carry the digit and how many sit at the prior (posterior_note);
     "" for any other, or no code. A line of its own, not the status line's: that one is read out at every change."""
-    if isinstance(code, dict):  # the plot's value as the browser sends it back: {columns, data, ...}
-        code = pd.DataFrame(code.get("data") or [], columns=code.get("columns") or None)
-    if not isinstance(code, pd.DataFrame) or SIGMA not in code.columns or CARRIES not in code.columns or not focus:
+    code = _as_frame(code)
+    if code is None or SIGMA not in code.columns or CARRIES not in code.columns or not focus:
         return ""
     try:
         model = store.get(focus, session_models)
@@ -501,6 +518,10 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                               sort="x", y_title="value", x_title="code dimension", x_axis_labels_visible=False,
                               color=CARRIES, colors_in_legend=[], elem_id="draw-code")
             code_words = gr.Markdown(elem_id="draw-code-note", elem_classes=["meter-text"])
+            # the plot's values without a mouse: a touch screen shows no hover box, a screen reader only "Vega
+            # visualization"
+            with gr.Accordion("The code's numbers", open=False):
+                code_numbers = gr.Dataframe(interactive=False, show_label=False, elem_id="draw-code-numbers")
             status = gr.Markdown(label="Status", elem_classes=["status-line"], elem_id="draw-status")
             said = gr.Markdown("", elem_classes=["status-line", "unseen"], elem_id="draw-said")  # SAID_JS
 
@@ -559,6 +580,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # the line under the code follows the plot, whichever event drew it; in the browser only (the API has the table)
     code.change(partial(code_note, store), [code, focus, session_models], code_words, queue=False,
                 show_progress="hidden", api_visibility="private")
+    code.change(code_numbers_table, code, code_numbers, queue=False, show_progress="hidden", api_visibility="private")
 
     if demo is not None and all_names:
         demo.load(partial(first_view, store), [variants, focus], [*outputs, picked], show_progress="hidden",
