@@ -140,11 +140,10 @@ def _classifier_for(root: Path) -> MnistClassifier | None:
     """The classifier that reads a CVAE's samples in `main`: the root's, else the shipped one, saying so on stderr
     (a root without one was scored by the shipped classifier without a word)."""
     classifier = load_classifier(root)
-    if classifier is None and (root / "cvae").is_dir() and (root / "classifier").resolve() != (
-            Path(checkpoints_root()) / "classifier").resolve():  # a root with a CVAE to score, and no classifier
-        classifier = load_classifier()
-        where = (f"the one in {Path(checkpoints_root()) / 'classifier'} reads them" if classifier is not None
-                 else "they are not scored")
+    shipped = Path(checkpoints_root()) / "classifier"
+    if classifier is None and (root / "cvae").is_dir() and (root / "classifier").resolve() != shipped.resolve():
+        classifier = load_classifier()  # a root with a CVAE to score, and no classifier
+        where = f"the one in {shipped} reads them" if classifier is not None else "they are not scored"
         print(f"note: {root} holds no classifier for the CVAE's samples; {where}", file=sys.stderr)
     return classifier
 

@@ -191,14 +191,14 @@ def download_checkpoint(
 
     folder = Path(snapshot) / sub if sub else Path(snapshot)
     missing = [name for name in (CONFIG_NAME, WEIGHTS_NAME) if not (folder / name).is_file()]
-    listing = _cached_listing(repo_id, revision, cache_dir) if missing else None
-    if missing and listing is None:
-        # the Hub not asked (offline mode) or not reached (no network, a 5xx), and without the repo's listing:
-        # snapshot_download returns the cached snapshot as it is, which may hold another subfolder's checkpoint
-        # only while the Hub has this one. (Online it caches the listing, and a file it lacks is the repo's.)
-        raise _not_cached(where, local_files_only, cache_dir)
     if missing:
-        found = sorted(path.rsplit("/", 1)[0] for path in listing or [] if path.endswith("/" + CONFIG_NAME))
+        listing = _cached_listing(repo_id, revision, cache_dir)
+        if listing is None:
+            # the Hub not asked (offline mode) or not reached (no network, a 5xx), and without the repo's listing:
+            # snapshot_download returns the cached snapshot as it is, which may hold another subfolder's checkpoint
+            # only while the Hub has this one. (Online it caches the listing, and a file it lacks is the repo's.)
+            raise _not_cached(where, local_files_only, cache_dir)
+        found = sorted(path.rsplit("/", 1)[0] for path in listing if path.endswith("/" + CONFIG_NAME))
         hint = f"; its checkpoints are in subfolders: pass subfolder= one of {found}" if found else ""
         raise HubError(
             f"{where} holds no aedemo checkpoint ({' and '.join(missing)} missing; an aedemo checkpoint is "

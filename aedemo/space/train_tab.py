@@ -67,10 +67,15 @@ EPOCH_SECONDS_ON_CPU = {"conv": 25, "vae": 80}
 MLP_EPOCH_SECONDS_ON_CPU = "5-10"
 
 
+def _fitted_in_closed_form(variant: Any) -> bool:
+    """Whether `variant` (a name the visitor chose, or anything) is fitted rather than trained: PCA."""
+    return variant in AUTOENCODERS and not AUTOENCODERS[variant].trainable
+
+
 def epochs_info(variant: Any) -> str | None:
     """The Epochs field's help for `variant`: how long an epoch takes here, and how many fit a CPU Space's cap (a VAE
     left at the AE's 3 epochs was stopped at the cap, a third of the way)."""
-    if variant in AUTOENCODERS and not AUTOENCODERS[variant].trainable:
+    if _fitted_in_closed_form(variant):
         return f"{display_name(variant)} is {CLOSED_FORM}."
     if worker.gpu_expected():
         return None
@@ -89,7 +94,7 @@ def epochs_info(variant: Any) -> str | None:
 def settings_look(variant: Any) -> tuple:
     """Epochs' help for the chosen model; Epochs, Batch size and Learning rate greyed out for PCA, which they do not
     apply to (its status said so only after the run)."""
-    trains = not (variant in AUTOENCODERS and not AUTOENCODERS[variant].trainable)
+    trains = not _fitted_in_closed_form(variant)
     return gr.Slider(info=epochs_info(variant), interactive=trains), gr.Number(interactive=trains), gr.Number(
         interactive=trains)
 
