@@ -58,12 +58,16 @@ document.addEventListener('click', (event) => {
   if (event.target.closest('#draw-sketchpad button[aria-label="Clear canvas"]')) setTimeout(() => selectBrush(4), 150);
 }, true);
 """
-# On a phone the panels stack ~700 px under the canvas, so a stroke changed nothing in view: a strip of the
-# reconstructions (copied from the tiles, in the browser: no second request) and the reading sit under the canvas.
-GLANCE_JS = """
+# After each reconstruction, in the browser from the tiles and the reading (no second request), parsed once:
+# - the glance: on a phone the panels stack ~700 px under the canvas, so a stroke changed nothing in view: a strip of
+#   the reconstructions and the reading sit under the canvas;
+# - what a screen reader hears (the status line says nothing when all went well, and the pictures nothing to it): the
+#   classifier's reading and which model redrew the digit closest.
+TILES_JS = """
 (tiles, reading) => {
-  const figures = new DOMParser().parseFromString(tiles || '', 'text/html').querySelectorAll('figure');
-  if (!figures.length) return '';
+  const figures = [...new DOMParser().parseFromString(tiles || '', 'text/html').querySelectorAll('figure')];
+  if (!figures.length) return ['', ''];
+  const read = reading && reading.label != null;
   const glance = document.createElement('div');
   const strip = glance.appendChild(document.createElement('div'));
   strip.className = 'glance-strip';
@@ -73,7 +77,7 @@ GLANCE_JS = """
     img.alt = img.title = figure.querySelector('figcaption').textContent;
   }
   const line = glance.appendChild(document.createElement('p'));
-  if (reading && reading.label != null) {
+  if (read) {
     line.append('Reads ');
     line.appendChild(document.createElement('b')).textContent = reading.label;
     line.append(' · ');
@@ -81,23 +85,16 @@ GLANCE_JS = """
   const link = line.appendChild(document.createElement('a'));
   link.href = '#draw-gallery-heading';
   link.textContent = 'each model, with its error ↓';
-  return glance.innerHTML;
-}
-"""
-# What a screen reader hears after each reconstruction (the status line says nothing when all went well, and the
-# pictures nothing to it): the classifier's reading and which model redrew the digit closest
-SAID_JS = """
-(tiles, reading) => {
-  const figures = [...new DOMParser().parseFromString(tiles || '', 'text/html').querySelectorAll('figure[data-mse]')];
-  if (!figures.length) return '';
+  const scored = figures.filter(figure => figure.dataset.mse !== undefined);
+  if (!scored.length) return [glance.innerHTML, ''];
   let said = '';
-  if (reading && reading.label != null) {
+  if (read) {
     const top = (reading.confidences || []).find(c => String(c.label) === String(reading.label));
     said = `Read as ${reading.label}` + (top ? ` (${Math.round(top.confidence * 100)} %)` : '') + '. ';
   }
-  const best = figures.reduce((a, b) => (Number(b.dataset.mse) < Number(a.dataset.mse) ? b : a));
+  const best = scored.reduce((a, b) => (Number(b.dataset.mse) < Number(a.dataset.mse) ? b : a));
   const name = best.querySelector('figcaption').textContent.split(' · ')[0];
-  return said + `${figures.length} reconstructions; the closest to it: ${name}.`;
+  return [glance.innerHTML, said + `${scored.length} reconstructions; the closest to it: ${name}.`];
 }
 """
 # The code's table: for a model with a posterior (VAE, CVAE) `value` is mu, SIGMA its sigma, and CARRIES whether the
@@ -523,7 +520,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
             with gr.Accordion("The code's numbers", open=False):
                 code_numbers = gr.Dataframe(interactive=False, show_label=False, elem_id="draw-code-numbers")
             status = gr.Markdown(label="Status", elem_classes=["status-line"], elem_id="draw-status")
-            said = gr.Markdown("", elem_classes=["status-line", "unseen"], elem_id="draw-said")  # SAID_JS
+            said = gr.Markdown("", elem_classes=["status-line", "unseen"], elem_id="draw-said")  # TILES_JS
 
     digit = gr.State(None)
     outputs = [seen, reading, rank, reconstructions, code, status, digit]
@@ -546,9 +543,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     results = [seen, reading, rank, reconstructions, code]
     status.change(refused_look, [status, reconstructions], results, queue=False, show_progress="hidden",
                   api_visibility="private")
-    reconstructions.change(None, [reconstructions, reading], said, js=SAID_JS, queue=False, show_progress="hidden",
-                           api_visibility="private")
-    reconstructions.change(None, [reconstructions, reading], glance, js=GLANCE_JS, queue=False,
+    reconstructions.change(None, [reconstructions, reading], [glance, said], js=TILES_JS, queue=False,
                            show_progress="hidden", api_visibility="private")
     # a stroke (a test digit put there by a button fires no .change): the test digit named is gone
     sketch.change(lambda: ("", None), None, [picked, picked_index], queue=False, show_progress="hidden",

@@ -275,7 +275,7 @@ input[type=number]:focus-visible, input[type=text]:focus-visible, .thumbnail-ite
 #denoise-gallery figcaption { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.25;
                               flex-grow: 1; }
 #denoise-gallery figure { display: flex; flex-direction: column; }
-#draw-glance { display: none; }  /* a phone's view of the reconstructions under the canvas: draw_tab.GLANCE_JS */
+#draw-glance { display: none; }  /* a phone's view of the reconstructions under the canvas: draw_tab.TILES_JS */
 @media (max-width: 640px) {
   #draw-glance { display: block; }
   #draw-glance .glance-strip { display: grid; grid-auto-flow: column; grid-auto-columns: minmax(0, 44px); gap: 3px; }
