@@ -255,6 +255,27 @@ def test_a_value_typed_past_a_latent_sliders_end_is_decoded_at_the_end(page):
     assert float(number.input_value()) == end
     assert page.locator(".toast-body.warning").count() == 0
 
+def test_a_latent_sliders_box_emptied_and_left_gets_its_number_back(page):
+    # Gradio turns an emptied box into 0 on blur without sending it: the box showed 0 beside the digit decoded at the
+    # last number, and a move of another slider then decoded at 0
+    page.get_by_role("tab", name="Latent", exact=True).click()
+    page.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
+    status = "document.querySelector('#latent-status').innerText"
+    number = page.locator("#latent-axis-1 input[type=number]")
+    number.fill("1.5")
+    number.press("Enter")
+    page.wait_for_function(f"() => {status}.startsWith('Decoded at (1.50, ')", timeout=WAIT_MS)
+    number.fill("")
+    page.wait_for_function(f"() => {status}.includes('is empty')", timeout=WAIT_MS)
+    number.blur()
+    page.wait_for_function(f"() => {status}.startsWith('Decoded at (1.50, ')", timeout=WAIT_MS)
+    assert float(number.input_value()) == 1.5
+    other = page.locator("#latent-axis-2 input[type=number]")
+    other.fill("0.5")
+    other.press("Enter")
+    page.wait_for_function(f"() => {status}.startsWith('Decoded at (1.50, 0.50')", timeout=WAIT_MS)
+
+
 
 # the colour of each class's legend chip on the Latent map, as "rgb(r, g, b)", read off the canvas
 LEGEND_CHIPS_JS = """() => {
