@@ -372,6 +372,18 @@ def test_a_prior_trained_in_the_session_joins_the_comparison_ticked_and_its_samp
     assert gallery.visible and [item["caption"] for item in gallery.value] == ["VAE prior", "my vae #1 prior"]
 
 
+def test_prior_samples_come_in_the_order_of_the_tick_boxes(store):
+    # a box ticked again goes to the end of the value, as does a model trained meanwhile: the samples came in that
+    # order, under boxes listed in another
+    if not {"cvae", "vae", "ae"} <= set(store.models):
+        pytest.skip("no CVAE, VAE or AE checkpoint")
+    mine = {"my vae #1": build_model("vae").eval()}
+    listed = [name for _, name in generate_tab._prior_choices(store, mine)]
+    assert listed.index("vae") < listed.index("my vae #1") < listed.index("ae")
+    _, gallery, _ = generate_tab.generate(store, "cvae", 3, 4, 1.0, 0, ["ae", "my vae #1", "vae"], mine)
+    assert [caption for _, caption in gallery] == ["VAE prior", "my vae #1 prior", "AE random codes"]
+
+
 def test_a_number_typed_in_a_box_applies_when_the_box_is_left_as_on_enter(store):
     # the Denoise tab's test digit index and seed, and the Generate tab's seed, applied on Enter only: a visitor who
     # typed a number and clicked elsewhere saw nothing change, and nothing said why

@@ -95,7 +95,7 @@ def generate(
     API inputs: `model_name` ("cvae"), `digit` (0-9), `n` (1-64 samples), `temperature` (x the prior's std, 0.1-2, e.g.
     1.0; lower = cleaner, less varied), `seed` (integer), `priors` (unconditional models to compare, e.g.
     ["vae", "aae"]; "ae" for the plain AE at random codes). Returns the class-conditional grid, a gallery of
-    (samples grid, caption) and a status line.
+    (samples grid, caption), one per model in the order the tab lists them, and a status line.
 
     Args:
         store: the models. session_models: the browser session's own (a gr.State).
@@ -107,9 +107,11 @@ def generate(
         model = _model(store, model_name, session_models, conditional=True)
         if priors is not None and not (isinstance(priors, list) and all(isinstance(p, str) for p in priors)):
             raise UserInputError(f"Priors must be a list of model names, such as ['vae', 'aae'], not {priors!r:.40}.")
-        # each model once: a name repeated a thousand times sampled a thousand grids (14 s of a worker)
-        prior_models = [(name, _model(store, name, session_models, conditional=False))
-                        for name in dict.fromkeys(priors or [])]
+        # each model once: a name repeated a thousand times sampled a thousand grids (14 s of a worker); and in the
+        # tick boxes' order, which a box ticked again, or a model trained meanwhile, put at the end of the value
+        listed = [name for _, name in _prior_choices(store, session_models)]
+        wanted = sorted(dict.fromkeys(priors or []), key=lambda n: listed.index(n) if n in listed else len(listed))
+        prior_models = [(name, _model(store, name, session_models, conditional=False)) for name in wanted]
     except UserInputError as e:
         return (*unchanged(2), problem(str(e)))
     labels = torch.full((n,), digit, dtype=torch.int64)
