@@ -270,6 +270,22 @@ def test_bad_settings_are_refused_without_joining_the_line(tmp_path):
     line.leave(other)
 
 
+@pytest.mark.parametrize("refused_by", ["settings", "line"])
+def test_a_stop_after_a_refused_run_says_nothing_is_training(small_data, tmp_path, refused_by):
+    # the press's record of a run on its way stayed: for 30 s a Stop said the run was cancelled, and a second press
+    # of Train within them was cancelled at once
+    line = TrainingLine()
+    first = line.join("me") if refused_by == "line" else None  # a run of this session trains: a second is refused
+    line.expect("me")
+    epochs = 0 if refused_by == "settings" else 1
+    views = list(run_training("ae", epochs, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line,
+                              session="me"))
+    assert len(views) == 1 and views[0].status.startswith("**Not trained:**")
+    if first is not None:
+        line.leave(first)
+    assert stop_runs(line, "me", tmp_path).startswith("Nothing of yours is training")
+
+
 def test_the_line_refuses_a_second_run_of_a_session_and_runs_past_its_cap(monkeypatch):
     # a session's second run, let in behind its first, started from the session's models as they were before the
     # first one's model joined them: that model was dropped, and the second took its name

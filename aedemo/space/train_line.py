@@ -48,8 +48,8 @@ class TrainingLine:
     """Runs in the order they joined; the first one's turn is now. Thread-safe: Gradio runs each handler's steps
     on worker threads."""
 
-    PRESS_SECONDS = 30.0  # how long a press of Train is expected to take to reach the line (a press refused later
-    # leaves its record behind: it must not cancel a run pressed for long after)
+    PRESS_SECONDS = 30.0  # how long a press of Train is expected to take to reach the line (a press that never
+    # reaches it, its run refused by Gradio's validator, leaves its record: it must not cancel a run pressed later)
 
     def __init__(self) -> None:
         self._places: list[Place] = []
@@ -72,6 +72,12 @@ class TrainingLine:
         if session is not None:
             with self._changed:
                 self._pressed[session] = [time.monotonic(), False]
+
+    def forget(self, session: str | None) -> None:
+        """The run of the session's press will not come (refused: its settings, or by the line): a Stop pressed next has no
+        run on its way to cancel."""
+        with self._changed:
+            self._pressed.pop(session, None)
 
     def join(self, session: str | None) -> Place:
         """A place at the end of the line, or LineRefused with why_refused()'s message. A run cancelled on its way

@@ -347,6 +347,8 @@ def run_training(
         s = parse_settings(variant, epochs, budget, batch_size, lr, seed)
         place = line.join(session) if line is not None else None
     except (SettingsError, LineRefused) as e:  # nothing written
+        if line is not None:  # a Stop pressed now must not say it cancelled this run
+            line.forget(session)
         yield TrainView(f"**Not trained:** {e}", models=models, error=str(e))
         return
     try:
