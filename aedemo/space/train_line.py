@@ -74,8 +74,8 @@ class TrainingLine:
                 self._pressed[session] = [time.monotonic(), False]
 
     def forget(self, session: str | None) -> None:
-        """The run of the session's press will not come (refused: its settings, or by the line): a Stop pressed next has no
-        run on its way to cancel."""
+        """The run of the session's press will not come (refused: its settings, or by the line): a Stop pressed
+        next has no run on its way to cancel."""
         with self._changed:
             self._pressed.pop(session, None)
 
