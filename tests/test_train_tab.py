@@ -272,8 +272,8 @@ def test_bad_settings_are_refused_without_joining_the_line(tmp_path):
 
 @pytest.mark.parametrize("refused_by", ["settings", "line"])
 def test_a_stop_after_a_refused_run_says_nothing_is_training(small_data, tmp_path, refused_by):
-    # the press's record of a run on its way stayed: for 30 s a Stop said the run was cancelled, and a second press
-    # of Train within them was cancelled at once
+    # the press's record of a run on its way stayed: for 30 s a Stop said "Your run waiting for its turn is
+    # cancelled" of a run that had been refused
     line = TrainingLine()
     first = line.join("me") if refused_by == "line" else None  # a run of this session trains: a second is refused
     line.expect("me")
