@@ -255,6 +255,41 @@ def test_a_value_typed_past_a_latent_sliders_end_is_decoded_at_the_end(page):
     assert float(number.input_value()) == end
     assert page.locator(".toast-body.warning").count() == 0
 
+# every class digit the Latent map writes (bold 16 px), as [text, left, baseline], recorded by wrapping fillText
+RECORD_CLASS_DIGITS_JS = """() => {
+  window.classDigits = [];
+  const fill = CanvasRenderingContext2D.prototype.fillText;
+  if (fill.recording) return;
+  CanvasRenderingContext2D.prototype.fillText = function (text, x, y, ...rest) {
+    if (this.font.startsWith('bold 16px') && /^[0-9]$/.test(text)) window.classDigits.push([text, x, y]);
+    return fill.call(this, text, x, y, ...rest);
+  };
+  CanvasRenderingContext2D.prototype.fillText.recording = true;
+}"""
+
+
+@pytest.mark.parametrize("model", ["AAE", "PCA"])
+def test_the_latent_maps_class_digits_are_not_written_over_each_other(page, model):
+    # classes whose codes gather in one place had their digits drawn on top of each other ("76" read as neither)
+    page.get_by_role("tab", name="Latent", exact=True).click()
+    page.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
+    page.evaluate(RECORD_CLASS_DIGITS_JS)
+    page.locator("#latent-model input").click()
+    page.get_by_role("option", name=model, exact=True).click()
+    page.wait_for_selector(f'#latent-scatter canvas[aria-label^="{model}"]', timeout=WAIT_MS)
+    page.get_by_role("radio", name="2-D").check()
+    page.wait_for_function("() => window.classDigits.length >= 10 && "
+                           "document.querySelector('#latent-scatter canvas').getAttribute('aria-label')"
+                           ".includes('top 2 principal axes')", timeout=WAIT_MS)
+    page.wait_for_timeout(500)
+    digits = {text: (x, y) for text, x, y in page.evaluate("() => window.classDigits")}  # the last map's
+    assert sorted(digits) == [str(d) for d in range(10)]
+    crowded = [(a, b) for a in digits for b in digits if a < b
+               and abs(digits[a][0] - digits[b][0]) < 10 and abs(digits[a][1] - digits[b][1]) < 13]
+    assert crowded == []
+    page.get_by_role("radio", name="3-D").check()
+
+
 def test_a_latent_sliders_box_emptied_and_left_gets_its_number_back(page):
     # Gradio turns an emptied box into 0 on blur without sending it: the box showed 0 beside the digit decoded at the
     # last number, and a move of another slider then decoded at 0

@@ -135,12 +135,17 @@ function draw() {
     g.strokeText(text, left, top); g.fillText(text, left, top);
   };
   g.font = 'bold 16px sans-serif'; g.lineJoin = 'round';
+  // two classes gathering in one place had their digits written over each other ("76" read as neither): the later
+  // one moves beside the earlier, to the first free place of a few around its own
+  const nudges = [[0, 0], [11, 0], [-11, 0], [0, 14], [0, -14], [11, 14], [-11, -14], [11, -14], [-11, 14]];
   sums.forEach(([x, y, n], digit) => {
     if (!n || d.class_labels === false) return;
-    g.lineWidth = 4; g.strokeStyle = paper; g.strokeText(String(digit), x / n - 5, y / n + 6);
-    g.fillStyle = colors[digit]; g.fillText(String(digit), x / n - 5, y / n + 6);
-    g.lineWidth = 0.8; g.strokeStyle = ink; g.strokeText(String(digit), x / n - 5, y / n + 6);
-    placed.push([x / n - 5, y / n + 6, 10]);
+    const [dx, dy] = nudges.find(([a, b]) => free(x / n - 5 + a, y / n + 6 + b, 10)) || nudges[0];
+    const left = x / n - 5 + dx, top = y / n + 6 + dy;
+    g.lineWidth = 4; g.strokeStyle = paper; g.strokeText(String(digit), left, top);
+    g.fillStyle = colors[digit]; g.fillText(String(digit), left, top);
+    g.lineWidth = 0.8; g.strokeStyle = ink; g.strokeText(String(digit), left, top);
+    placed.push([left, top, 10]);
   });
   g.font = '12px sans-serif';
   g.fillStyle = ink; g.strokeStyle = paper; g.lineWidth = 3;
