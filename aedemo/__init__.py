@@ -16,6 +16,11 @@ __version__ = "0.1.0"
 
 # aedemo.hub.download_checkpoint's keywords, named here: a local load needs no huggingface_hub (a test keeps them equal)
 _HUB_KEYWORDS = ("subfolder", "revision", "token", "cache_dir", "local_files_only", "force_download")
+# from_pretrained keywords that huggingface_hub 1.0 dropped, which code written for an older mixin still passes
+_DROPPED_HUB_KEYWORDS = {
+    "proxies": "huggingface_hub (1.0 on) takes proxies only from the HTTP_PROXY / HTTPS_PROXY environment variables",
+    "resume_download": "huggingface_hub (1.0 on) always resumes an interrupted download",
+}
 
 
 M = TypeVar("M", bound=Model)
@@ -49,7 +54,8 @@ def load_model(
     """
     unknown = sorted(set(hub_kwargs) - set(_HUB_KEYWORDS))
     if unknown:  # a misspelt `subfolder` would otherwise load the repo's top folder, or fail far from the typo
-        raise TypeError(f"load_model() got unknown keywords {unknown}; it takes {', '.join(_HUB_KEYWORDS)}")
+        dropped = "".join(f"; {k}: {why}" for k, why in _DROPPED_HUB_KEYWORDS.items() if k in unknown)
+        raise TypeError(f"load_model() got unknown keywords {unknown}; it takes {', '.join(_HUB_KEYWORDS)}{dropped}")
     if expect is not None and not (isinstance(expect, type) and issubclass(expect, Autoencoder | MnistClassifier)):
         raise TypeError(f"expect must be one model class, such as aedemo.models.VAE or Autoencoder, got {expect!r}")
     resolve_device(device)  # a device this machine lacks is refused before anything is read or downloaded

@@ -71,7 +71,7 @@ def _rows(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[tor
         # Row d: the first ten test images the classifier calls d; a misread digit stands out in its row.
         # The first 1,000 test images hold ~100 of each digit: plenty, at a tenth of the cost of all 10,000.
         x = x[:1000]
-        predicted = model(x).argmax(1)
+        predicted = model.predict(x)
         blank = torch.zeros(10, *x.shape[1:])
         # a row with fewer than ten images is padded with blanks, so that row d stays row d
         rows = [torch.cat([x[predicted == d][:10], blank])[:10] for d in range(10)]

@@ -3,6 +3,7 @@
     python -m aedemo.hub push --variant vae --repo-id user/aedemo-vae     # checkpoints/vae at the repo root
     python -m aedemo.hub push --all --repo-id user/aedemo                 # every checkpoint, one subfolder each
     python -m aedemo.hub push --folder checkpoints/vae-run --repo-id user/my-vae --dry-run
+    python -m aedemo.hub push --variant vae --repo-id user/aedemo-vae --create-pr       # or --branch dev (existing)
 
 Each push is one commit (HfApi.create_commit) of model.safetensors, config.json, metrics.json, grid.png (test
 digits, reconstructions, samples, drawn by the model) and a README.md model card (aedemo.card). The token comes
@@ -267,15 +268,62 @@ def _push_token(token: str | bool | None) -> str:
     return token
 
 
-def _commit(repo_id: str, operations: list[CommitOperationAdd], message: str, token: str, private: bool) -> str:
-    """Create the repo if needed and upload `operations` as one commit; returns the commit URL."""
+def owner_repo_id(name: str, token: str | bool | None = None) -> str:
+    """'owner/name' for a bare repo `name`, the owner being the token's: where PyTorchModelHubMixin's push to a bare
+    name lands (create_repo puts it there). aedemo needs the whole id before pushing: the model card names it."""
+    try:
+        validate_repo_id(name)
+    except HFValidationError as e:
+        raise HubError(f"cannot push to a repo named {name!r} ({e}): pass repo_id='user/name'") from None
+    token = _push_token(token)
+    from . import __version__
+
+    try:
+        owner = HfApi(token=token, library_name="aedemo", library_version=__version__).whoami()["name"]
+    except HfHubHTTPError as e:
+        status = e.response.status_code if e.response is not None else "?"
+        why = "refused the token (401: invalid or expired)" if status == 401 else f"answered {status}"
+        raise HubError(scrub_token(f"the Hub {why} when asked whose token it is, to push {name}; {LOGIN_HINT}, "
+                                   "or pass repo_id='user/name'", token)) from None
+    except (HTTPError, OSError) as e:
+        raise HubConnectionError(scrub_token(f"cannot reach the Hub to learn whose token it is, to push {name} "
+                                             f"({type(e).__name__}): check the network connection", token)) from None
+    return f"{owner}/{name}"
+
+
+def _check_target(branch: str | None, create_pr: bool | None) -> None:
+    """Refuse a pull request onto another branch than main, before any work is done.
+
+    PyTorchModelHubMixin.push_to_hub (through upload_folder) refuses it too: its pull requests always go to the
+    default branch. A push to an existing pull request is branch="refs/pr/N" without create_pr.
+    """
+    if create_pr and branch not in (None, constants.DEFAULT_REVISION):
+        raise HubError(f"create_pr opens a pull request against {constants.DEFAULT_REVISION!r}, as "
+                       f"PyTorchModelHubMixin.push_to_hub does, not against branch {branch!r}: leave branch unset "
+                       "to open one, or push to the branch itself without create_pr")
+
+
+def _commit(
+    repo_id: str, operations: list[CommitOperationAdd], message: str, token: str, private: bool,
+    branch: str | None = None, create_pr: bool | None = False,
+) -> str:
+    """Create the repo if needed and upload `operations` as one commit to `branch` (None: main), or as a pull
+    request when `create_pr`; returns the commit URL, or the pull request's URL."""
     from . import __version__
 
     api = HfApi(token=token, library_name="aedemo", library_version=__version__)
     try:
         # private=None (not False) for an existing repo: pushing never makes a private repo public
         api.create_repo(repo_id, private=private or None, exist_ok=True)
-        info = api.create_commit(repo_id, operations, commit_message=message)
+        info = api.create_commit(repo_id, operations, commit_message=message, revision=branch,
+                                 create_pr=bool(create_pr))
+    except RevisionNotFoundError:
+        # the mixin's push_to_hub does not create a missing branch either: a typo would otherwise start a new one
+        branch = branch or constants.DEFAULT_REVISION
+        raise HubError(
+            f"{repo_id} has no branch {branch!r}: create it first (`hf repos branch create {repo_id} {branch}`, or "
+            "HfApi().create_branch), then push again"
+        ) from None
     except HfHubHTTPError as e:
         status = e.response.status_code if e.response is not None else None
         if status == 401:
@@ -290,7 +338,8 @@ def _commit(repo_id: str, operations: list[CommitOperationAdd], message: str, to
         message = (f"cannot reach the Hub to push {repo_id} ({type(e).__name__}): check the network connection "
                    "and try again")
         raise HubConnectionError(scrub_token(message, token)) from None
-    return info.commit_url
+    # a pull request's page, not its commit's: where the reviewer goes (none when nothing changed: no PR is opened)
+    return info.pr_url if create_pr and info.pr_url else info.commit_url
 
 
 def push_checkpoint(
@@ -301,15 +350,21 @@ def push_checkpoint(
     subfolder: str | None = None,
     dry_run: bool = False,
     commit_message: str | None = None,
+    *,
+    branch: str | None = None,
+    create_pr: bool | None = False,
 ) -> str:
     """Push one checkpoint folder as one commit; returns the commit URL (dry run: the files it would send).
     `commit_message` replaces the default, "aedemo: upload the <variant> checkpoint".
 
     `token=None` (or True) means HF_TOKEN or the cached login; a string (the Space's token field, even left empty)
-    is used as given and never replaced by them. Raises HubError with a clear message on a bad id, a folder that
-    does not load, no token or a refused one, or no network (HubConnectionError).
+    is used as given and never replaced by them. `branch` (an existing one; default main) and `create_pr` (open a
+    pull request against main; returns its URL) are huggingface_hub's create_commit `revision` and `create_pr`.
+    Raises HubError with a clear message on a bad id, a folder that does not load, no token or a refused one, a
+    branch the repo lacks, or no network (HubConnectionError).
     """
     check_repo_id(repo_id)
+    _check_target(branch, create_pr)
     token = token if dry_run else _push_token(token)
     try:
         operations, config, _ = checkpoint_operations(folder, repo_id, subfolder)
@@ -321,7 +376,7 @@ def push_checkpoint(
         return describe(operations)
     where = f" into {subfolder}/" if subfolder else ""
     message = commit_message or f"aedemo: upload the {config['variant']} checkpoint{where}"
-    return _commit(repo_id, operations, message, token, private)
+    return _commit(repo_id, operations, message, token, private, branch, create_pr)
 
 
 def all_operations(
@@ -355,17 +410,21 @@ def all_operations(
 def push_all(
     root: str | Path | None = None, repo_id: str = "", token: str | bool | None = None, private: bool = False,
     dry_run: bool = False,
+    *,
+    branch: str | None = None,
+    create_pr: bool | None = False,
 ) -> str:
     """Push every checkpoint under `root` (default: `checkpoints_root()`) into one repo, a subfolder each, as one
-    commit."""
+    commit (to `branch`, or as a pull request: as push_checkpoint)."""
     check_repo_id(repo_id)
+    _check_target(branch, create_pr)
     token = token if dry_run else _push_token(token)
     operations, skipped = all_operations(root or checkpoints_root(), repo_id)
     note = f"\n(skipped, no folder: {', '.join(skipped)})" if skipped else ""
     if dry_run:
         return describe(operations) + note
     pushed = sorted({op.path_in_repo.split("/")[0] for op in operations if "/" in op.path_in_repo})
-    return _commit(repo_id, operations, f"aedemo: upload {', '.join(pushed)}", token, private) + note
+    return _commit(repo_id, operations, f"aedemo: upload {', '.join(pushed)}", token, private, branch, create_pr) + note
 
 
 # --- CLI -----------------------------------------------------------------------------------------------
@@ -384,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
                       help="folder holding one folder per variant (default: $AEDEMO_CHECKPOINTS or the shipped ones)")
     push.add_argument("--private", action="store_true", help="create the repo private (an existing one is unchanged)")
     push.add_argument("--dry-run", action="store_true", help="list the files of the commit; upload nothing")
+    push.add_argument("--branch", default=None, help="commit to this branch, which must exist (default: main)")
+    push.add_argument("--create-pr", action="store_true", help="open a pull request against main with the commit")
     push.add_argument("--token", default=None, help="write token (default: HF_TOKEN, then the cached login; "
                       "prefer those: an argument shows in `ps` and in shell history)")
     args = p.parse_args(argv)
@@ -392,17 +453,20 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--subfolder does not go with --all (each checkpoint goes to the subfolder named after it)")
     try:
         if args.all:
-            out = push_all(args.checkpoints, args.repo_id, args.token, args.private, args.dry_run)
+            out = push_all(args.checkpoints, args.repo_id, args.token, args.private, args.dry_run,
+                           branch=args.branch, create_pr=args.create_pr)
         else:
             folder = args.folder or str(Path(args.checkpoints or checkpoints_root()) / args.variant)
-            out = push_checkpoint(folder, args.repo_id, args.token, args.private, args.subfolder, args.dry_run)
+            out = push_checkpoint(folder, args.repo_id, args.token, args.private, args.subfolder, args.dry_run,
+                                  branch=args.branch, create_pr=args.create_pr)
     except CheckpointError as e:
         hint = ""
         if args.variant and not Path(folder).is_dir():  # where --variant looked, and how to point it elsewhere
             hint = " (--variant looks in --checkpoints DIR, else $AEDEMO_CHECKPOINTS, else the shipped checkpoints/)"
         print(f"error: {scrub_token(str(e), args.token)}{hint}", file=sys.stderr)
         return 1
-    print(("dry run, nothing uploaded; the commit would add:\n" if args.dry_run else "pushed: ") + out)
+    done = "opened a pull request: " if args.create_pr else "pushed: "
+    print(("dry run, nothing uploaded; the commit would add:\n" if args.dry_run else done) + out)
     return 0
 
 

@@ -143,7 +143,9 @@ class Recorder:
         if self.commit_error:
             raise self.commit_error
         url = f"https://huggingface.co/{repo_id}/commit/{SHA}"
-        return CommitInfo(commit_url=url, commit_message=kw["commit_message"], commit_description="", oid=SHA)
+        pr_url = f"https://huggingface.co/{repo_id}/discussions/7" if kw.get("create_pr") else None
+        return CommitInfo(commit_url=url, commit_message=kw["commit_message"], commit_description="", oid=SHA,
+                          pr_url=pr_url)
 
 
 # --- the model card ------------------------------------------------------------------------------------
@@ -286,6 +288,39 @@ def test_misspelt_keywords_and_a_revision_of_a_local_folder_are_refused(checkpoi
             aedemo.load_model(where, sub_folder="vae")
     with pytest.raises(ValueError, match="revision applies to a Hub repo id; .* is a local folder"):
         aedemo.load_model(checkpoints / "vae", revision="v1")
+
+
+def test_from_pretrained_takes_the_mixins_keywords_and_refuses_a_loose_load(checkpoints, monkeypatch):
+    from aedemo.models import VAE
+
+    asked = []
+
+    def download(repo_id, **kwargs):
+        asked.append((repo_id, kwargs))
+        return checkpoints / "vae"
+
+    monkeypatch.setattr(hub, "download_checkpoint", download)
+    mixin = {"force_download": True, "token": TOKEN, "cache_dir": "/tmp/hf", "local_files_only": True,
+             "revision": "v1"}
+    vae = VAE.from_pretrained("user/aedemo-vae", map_location="cpu", strict=True, **mixin)
+    assert same_weights(vae, aedemo.load_model(checkpoints / "vae"))
+    assert asked == [("user/aedemo-vae", mixin)]  # every one of them reaches the download
+    # the mixin's default: aedemo has no partial load, and says so rather than load half a model
+    with pytest.raises(ValueError, match="strict=False is not supported: aedemo loads strictly.*reconstructs garbage"):
+        VAE.from_pretrained("user/aedemo-vae", strict=False)
+    with pytest.raises(ValueError, match="strict=False is not supported"):
+        VAE.from_pretrained(checkpoints / "vae", strict=False)
+    assert len(asked) == 1
+
+
+def test_keywords_huggingface_hub_dropped_are_refused_with_what_replaced_them(checkpoints, monkeypatch):
+    from aedemo.models import VAE
+
+    monkeypatch.setattr(hub, "download_checkpoint", lambda *a, **k: pytest.fail("reached the download"))
+    with pytest.raises(TypeError, match=r"unknown keywords \['proxies'\].*HTTP_PROXY / HTTPS_PROXY environment"):
+        VAE.from_pretrained("user/aedemo-vae", proxies={"https": "http://proxy:3128"})
+    with pytest.raises(TypeError, match=r"\['resume_download'\].*always resumes an interrupted download"):
+        aedemo.load_model(checkpoints / "vae", resume_download=True)
 
 
 def test_a_device_this_machine_lacks_is_refused_before_the_download(monkeypatch):
@@ -611,6 +646,96 @@ def test_every_model_saves_loads_and_pushes_by_the_mixins_method_names(checkpoin
     assert commit["commit_message"] == "aedemo: upload the vae checkpoint into vae/"
     vae.push_to_hub("user/aedemo-vae", token=TOKEN, commit_message="VAE, 40 epochs")  # the mixin's keyword
     assert rec.commits[1]["commit_message"] == "VAE, 40 epochs"
+
+
+def test_save_pretrained_pushes_the_saved_folder_as_the_mixin_does(checkpoints, tmp_path, monkeypatch):
+    from aedemo.checkpoint import read_metrics
+    from aedemo.models import VAE
+
+    rec = Recorder(monkeypatch)
+    tokens = []
+    monkeypatch.setattr(hub.HfApi, "whoami", lambda api, *a, **kw: tokens.append(api.token) or {"name": "me"})
+    vae, metrics = VAE.from_pretrained(checkpoints / "vae"), read_metrics(checkpoints / "vae")
+    # no repo_id: the folder's name, in the token owner's namespace (where the mixin's create_repo puts it)
+    url = vae.save_pretrained(tmp_path / "aedemo-vae", metrics, push_to_hub=True, token=TOKEN, branch="dev")
+    (commit,) = rec.commits
+    assert url == f"https://huggingface.co/me/aedemo-vae/commit/{SHA}" and tokens == [TOKEN]
+    assert commit["repo_id"] == "me/aedemo-vae" and commit["revision"] == "dev" and commit["token"] == TOKEN
+    assert folder_files(tmp_path / "aedemo-vae") == folder_files(checkpoints / "vae")  # saved, metrics kept
+    for name, data in folder_files(tmp_path / "aedemo-vae").items():
+        assert commit["files"][name] == data  # ...and that folder is what was pushed
+    vae.save_pretrained(tmp_path / "elsewhere", push_to_hub=True, repo_id="org/named", token=TOKEN, subfolder="v",
+                        commit_message="the 30-epoch run")
+    assert rec.commits[1]["repo_id"] == "org/named" and "v/model.safetensors" in rec.commits[1]["files"]
+    assert rec.commits[1]["commit_message"] == "the 30-epoch run"
+    assert tokens == [TOKEN]  # a repo_id given: no question to the Hub about whose token it is
+    assert vae.save_pretrained(tmp_path / "local") == tmp_path / "local" and len(rec.commits) == 2  # no push
+
+
+def test_save_pretrained_and_push_to_hub_refuse_a_config_and_misspelt_keywords_writing_nothing(
+    checkpoints, tmp_path, monkeypatch
+):
+    from aedemo.models import VAE
+
+    rec = Recorder(monkeypatch)
+    vae = VAE.from_pretrained(checkpoints / "vae")
+    # the mixin's config= would be written into config.json; aedemo's is the model's own, or it would not load
+    with pytest.raises(TypeError, match=r"save_pretrained\(\) takes no config: aedemo writes config.json from the"):
+        vae.save_pretrained(tmp_path / "a", config={"lr": 1e-3})
+    with pytest.raises(TypeError, match=r"push_to_hub\(\) takes no config"):
+        vae.push_to_hub("user/x", token=TOKEN, config={"lr": 1e-3})
+    with pytest.raises(TypeError, match=r"unknown keywords \['brnach'\]; with push_to_hub=True it passes on token"):
+        vae.save_pretrained(tmp_path / "b", push_to_hub=True, repo_id="user/x", token=TOKEN, brnach="dev")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists() and rec.repos == rec.commits == []
+
+
+def test_push_to_a_branch_or_as_a_pull_request(checkpoints, monkeypatch):
+    from aedemo.models import AE
+
+    rec = Recorder(monkeypatch)
+    url = hub.push_checkpoint(checkpoints / "ae", "user/x", token=TOKEN, branch="dev")
+    assert rec.commits[0]["revision"] == "dev" and not rec.commits[0]["create_pr"]
+    assert url == f"https://huggingface.co/user/x/commit/{SHA}"
+    url = AE.from_pretrained(checkpoints / "ae").push_to_hub("user/x", token=TOKEN, create_pr=True)
+    assert rec.commits[1]["create_pr"] is True and rec.commits[1]["revision"] is None
+    assert url == "https://huggingface.co/user/x/discussions/7"  # the pull request, where a reviewer goes
+    hub.push_all(checkpoints, "user/x", token=TOKEN, branch="refs/pr/7")  # more commits into that pull request
+    assert rec.commits[2]["revision"] == "refs/pr/7"
+
+
+def test_a_branch_the_repo_lacks_is_said_with_how_to_create_it(checkpoints, monkeypatch):
+    # as with the mixin's push_to_hub, the push does not create it: a mistyped branch would start a new one
+    missing = hub_error(404, "RevisionNotFound", url="https://huggingface.co/api/models/user/x/preupload/dve")
+    Recorder(monkeypatch, commit_error=missing)
+    with pytest.raises(hub.HubError, match=r"user/x has no branch 'dve': create it first \(`hf repos branch create"):
+        hub.push_checkpoint(checkpoints / "ae", "user/x", token=TOKEN, branch="dve")
+
+
+def test_a_pull_request_onto_another_branch_is_refused_before_anything_is_sent(checkpoints, monkeypatch):
+    from aedemo.models import AE
+
+    rec = Recorder(monkeypatch)
+    with pytest.raises(hub.HubError, match="create_pr opens a pull request against 'main'.*not against branch 'dev'"):
+        hub.push_checkpoint(checkpoints / "ae", "user/x", token=TOKEN, branch="dev", create_pr=True)
+    with pytest.raises(hub.HubError, match="not against branch 'dev'"):
+        AE.from_pretrained(checkpoints / "ae").push_to_hub("user/x", token=TOKEN, branch="dev", create_pr=True)
+    assert rec.repos == rec.commits == []
+    hub.push_checkpoint(checkpoints / "ae", "user/x", token=TOKEN, branch="main", create_pr=True)  # main is fine
+    assert rec.commits[0]["create_pr"] is True
+
+
+def test_cli_pushes_to_a_branch_or_opens_a_pull_request(checkpoints, monkeypatch, capsys):
+    rec = Recorder(monkeypatch)
+    args = ["push", "--variant", "vae", "--checkpoints", str(checkpoints), "--repo-id", "user/x", "--token", TOKEN]
+    assert hub.main([*args, "--branch", "dev"]) == 0
+    assert rec.commits[0]["revision"] == "dev"
+    assert "pushed: https://huggingface.co/user/x/commit/" in capsys.readouterr().out
+    assert hub.main([*args, "--create-pr"]) == 0
+    assert rec.commits[1]["create_pr"] is True
+    assert "opened a pull request: https://huggingface.co/user/x/discussions/7" in capsys.readouterr().out
+    assert hub.main(["push", "--all", "--checkpoints", str(checkpoints), "--repo-id", "user/x", "--token", TOKEN,
+                     "--create-pr"]) == 0
+    assert rec.commits[2]["create_pr"] is True and "cvae/config.json" in rec.commits[2]["files"]
 
 
 def test_push_into_a_subfolder(checkpoints, monkeypatch):

@@ -366,6 +366,17 @@ def test_classifier_predicts_the_same_in_training_mode_and_leaves_its_batch_norm
     assert all(torch.equal(v, clf.state_dict()[k]) for k, v in stats.items()) and clf.training
 
 
+def test_classifier_predict_gives_class_ids_as_scikit_learn_does():
+    clf = fresh("classifier")
+    expected = clf.predict_proba(X).argmax(1)
+    clf.train()  # read in eval mode, as predict_proba is
+    predicted = clf.predict(X)
+    assert predicted.dtype == torch.int64 and predicted.shape == (len(X),) and torch.equal(predicted, expected)
+    assert clf.training and torch.equal(clf.predict(X[:2, 0]), expected[:2])  # [B,28,28] too
+    with pytest.raises(ValueError, match="255"):
+        clf.predict(X * 255)  # checked as predict_proba checks
+
+
 def test_classifier_checks_its_images_as_the_autoencoders_do():
     clf = fresh("classifier")
     for x, error, message in [

@@ -45,6 +45,12 @@ class MnistClassifier(OnDevice, Trainable, Pretrained, nn.Module):
         with eval_mode(self):
             return F.softmax(self(check_images(x, self)), dim=1)
 
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Class ids, int64 [B]: the most probable class of each image, as scikit-learn's predict; x is checked, and
+        read in eval mode, as predict_proba does."""
+        return self.predict_proba(x).argmax(1)
+
     def loss_terms(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:

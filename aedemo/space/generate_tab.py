@@ -76,10 +76,10 @@ def _prior_choices(store: ModelStore, session_models: dict | None = None) -> lis
 
 
 def _agreement(store: ModelStore, samples: torch.Tensor, wanted: torch.Tensor) -> str:
-    probs = store.classify(samples)
-    if probs is None:
+    predicted = store.predict(samples)
+    if predicted is None:
         return ""
-    hits = int((probs.argmax(1).cpu() == wanted).sum())
+    hits = int((predicted.cpu() == wanted).sum())
     if len(wanted) == 1:  # not "1 of 1 samples"
         return f"The classifier {'reads' if hits else 'does not read'} the sample as the asked class."
     return f"The classifier reads {hits} of {len(wanted)} samples as the asked class."

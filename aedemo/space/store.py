@@ -328,10 +328,17 @@ class ModelStore:
             return None
         return self.classifier.predict_proba(x.to(self.device))
 
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Class ids int64 [B] from the shipped classifier, or None without one."""
+        if self.classifier is None:
+            return None
+        return self.classifier.predict(x.to(self.device))
+
     def predicted_label(self, x: torch.Tensor) -> int | None:
         """The classifier's reading of one digit [1,1,28,28], or None without a classifier."""
-        probs = self.classify(x)
-        return None if probs is None else int(probs[0].argmax())
+        predicted = self.predict(x)
+        return None if predicted is None else int(predicted[0])
 
     def _cached(
         self, cache: weakref.WeakKeyDictionary, model: Autoencoder, compute: Callable[[Autoencoder], Any]
