@@ -675,6 +675,22 @@ def test_the_loss_curves_stand_out_from_the_plot_in_light_and_dark_mode(page):
         page.evaluate("() => document.body.classList.remove('dark')")
 
 
+def test_each_tab_opens_with_a_heading_for_screen_readers(page):
+    # a screen reader's list of headings went from the page's title to nothing: Gradio's tab panel has no name
+    headings = "() => [...document.querySelectorAll('h1, h2, h3')].filter(h => h.getClientRects().length)" \
+               ".map(h => h.tagName + ' ' + h.textContent.trim())"
+    for tab, heading in (("Draw", "Draw a digit"), ("Denoise", "Denoise a digit"), ("Generate", "Generate digits"),
+                         ("Latent", "Latent space"), ("Train", "Train a model")):
+        page.get_by_role("tab", name=tab, exact=True).click()
+        page.wait_for_function(f"() => ({headings})().includes('H2 {heading}')", timeout=WAIT_MS)
+        found = page.evaluate(headings)
+        assert found[:2] == ["H1 The autoencoder playground", f"H2 {heading}"], found
+        assert page.get_by_role("heading", name=heading, level=2).bounding_box()["width"] <= 1  # not on screen
+        if tab == "Generate":  # a section of the tab's, a level below it
+            assert "H3 Interpolation" in found
+    page.get_by_role("tab", name="Draw", exact=True).click()
+
+
 def test_picture_outputs_are_named_for_screen_readers(page):
     # Gradio wraps a picture output in a button, its image without alt text: unnamed, a screen reader said "button"
     named = "() => Object.fromEntries([...document.querySelectorAll('.image-container > button')].map(b => " \

@@ -23,6 +23,12 @@ your own.
 """
 
 
+def tab_heading(text: str) -> gr.Markdown:
+    """A tab's heading, for screen readers only (the tab's name is on screen above it): Gradio's tab panel has no
+    name, so a screen reader's list of headings went from the page's title to nothing, and its panel was unnamed."""
+    return gr.Markdown(f"## {text}", elem_classes=["unseen"])
+
+
 def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     """The app over `store` (by default: every checkpoint under checkpoints/, or the Hub repo in AEDEMO_HUB_REPO),
     with its queue set up: app.py, the tests and the screenshots serve the same configuration."""
@@ -41,14 +47,19 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
         session_models = gr.State({}, time_to_live=SESSION_TTL_SECONDS)
         with gr.Tabs() as tabs:
             with gr.Tab("Draw", id="draw"):
+                tab_heading("Draw a digit")
                 draw = build_draw_tab(store, session_models, demo=demo)
             with gr.Tab("Denoise", id="denoise"):
+                tab_heading("Denoise a digit")
                 build_denoise_tab(store, session_models, drawing=draw.digit)
             with gr.Tab("Generate", id="generate"):
+                tab_heading("Generate digits")
                 build_generate_tab(store, session_models)
             with gr.Tab("Latent", id="latent") as latent:
+                tab_heading("Latent space")
                 build_latent_tab(store, session_models, demo=demo, drawing=draw.digit, tab=latent, tabs=tabs)
             with gr.Tab("Train", id="train"):
+                tab_heading("Train a model")
                 build_train_tab(store, session_models)
     demo.store = store  # tests and benchmarks reach the loaded models through the app
     # one queue for every tab; small handlers may run side by side (the Train tab limits itself to one run)

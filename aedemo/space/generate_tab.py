@@ -281,7 +281,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
     # a second-level heading under the page's title: a third level skipped one (axe-core: heading-order)
     # which rows belong to which models, said first: the CVAE's one row was read against "top row, bottom row"
-    gr.Markdown("## Interpolation\nUses the **Seed** (and, for the CVAE, the **Temperature**) above. **CVAE**, one "
+    gr.Markdown("### Interpolation\nUses the **Seed** (and, for the CVAE, the **Temperature**) above. **CVAE**, one "
                 "row: one random style code is kept while the class and its prior change from one digit to the "
                 "other. **Other models**, two rows between a test digit of each class (picked by the Seed, shown at "
                 "either end): on top, their codes mixed linearly (VAE: the posterior means), then decoded; below, "
