@@ -200,12 +200,14 @@ def main(argv: list[str] | None = None) -> None:
         except CheckpointError as e:
             results[name] = {"error": str(e)}
             continue
-        # a folder named on the command line says what it holds: "runs/a (vae)"
-        results[name if variant else f"{name} ({model.variant})"] = evaluate_model(model, x, labels, classifier)
+        # keyed as named (a script looks a folder up by the path it gave), and saying what it holds
+        results[name] = {"variant": model.variant, **evaluate_model(model, x, labels, classifier)}
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        evaluated = {k: v for k, v in results.items() if "error" not in v}
+        # a folder named on the command line says what it holds in its row: "runs/a (vae)"
+        evaluated = {(f"{k} ({r['variant']})" if args.folders else k): r for k, r in results.items()
+                     if "error" not in r}
         hint = ""
         if not args.folders and not root.is_dir():  # e.g. aedemo installed with pip: the package carries no checkpoints
             hint = f" There is no such folder: name one with --checkpoints or ${ROOT_ENV}."

@@ -160,7 +160,7 @@ def test_the_classifier_and_the_cli_follow_aedemo_checkpoints(tmp_path, monkeypa
     main(["--json"])
     results = json.loads(capsys.readouterr().out)
     threes = (load_mnist("test")[1] == 3).float().mean().item()
-    assert results["classifier"] == {"accuracy": pytest.approx(threes)}  # it always says 3
+    assert results["classifier"] == {"variant": "classifier", "accuracy": pytest.approx(threes)}  # it always says 3
     assert str(tmp_path / "vae") in results["vae"]["error"]
 
 
@@ -225,8 +225,9 @@ def test_cli_evaluates_the_folders_it_is_given_such_as_a_training_run(tmp_path, 
         main([str(tmp_path / "ae-run"), str(tmp_path / "nowhere"), "--json"])
     assert exit_.value.code == 1
     results = json.loads(capsys.readouterr().out)
-    assert set(results) == {f"{tmp_path / 'ae-run'} (ae)", str(tmp_path / "nowhere")}  # only those: no shipped rows
-    assert "mse" in results[f"{tmp_path / 'ae-run'} (ae)"]
+    # only those, keyed by the paths given (the one that loaded was "<path> (ae)": a script could not look it up)
+    assert set(results) == {str(tmp_path / "ae-run"), str(tmp_path / "nowhere")}
+    assert "mse" in results[str(tmp_path / "ae-run")] and results[str(tmp_path / "ae-run")]["variant"] == "ae"
     assert results[str(tmp_path / "nowhere")] == {"error": f"{tmp_path / 'nowhere'}: no such checkpoint folder"}
 
 
