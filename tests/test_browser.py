@@ -255,6 +255,32 @@ def test_a_value_typed_past_a_latent_sliders_end_is_decoded_at_the_end(page):
     assert float(number.input_value()) == end
     assert page.locator(".toast-body.warning").count() == 0
 
+def test_a_sliders_box_left_empty_or_past_its_end_sends_what_it_then_shows(page):
+    # Gradio turns such a box into its minimum or its end as it loses focus, without sending it: the samples beside
+    # it stayed those of the number before, under "is empty" or "must be a number from 0.1 to 2"
+    page.get_by_role("tab", name="Generate", exact=True).click()
+    status = "document.querySelector('#generate-status').innerText"
+    box = page.get_by_label("number input for Temperature (× the prior's std)")
+    box.fill("1.5")
+    box.press("Enter")
+    page.wait_for_function(f"() => {status}.startsWith('The classifier reads')", timeout=WAIT_MS)
+    grid = page.locator("#generate-grid img").get_attribute("src")
+    box.fill("")
+    page.wait_for_function(f"() => {status}.includes('is empty')", timeout=WAIT_MS)
+    box.blur()
+    page.wait_for_function(f"() => {status}.startsWith('The classifier reads')", timeout=WAIT_MS)
+    assert box.input_value() == "1.5"
+    box.fill("7")
+    page.wait_for_function(f"() => {status}.includes('from 0.1 to 2, not 7')", timeout=WAIT_MS)
+    box.blur()
+    page.wait_for_function(f"() => {status}.startsWith('The classifier reads')", timeout=WAIT_MS)
+    assert box.input_value() == "2"
+    page.wait_for_function(f"() => document.querySelector('#generate-grid img').src !== {grid!r}", timeout=WAIT_MS)
+    box.fill("1")
+    box.press("Enter")
+    page.wait_for_function(f"() => {status}.startsWith('The classifier reads')", timeout=WAIT_MS)
+
+
 # every class digit the Latent map writes (bold 16 px), as [text, left, baseline], recorded by wrapping fillText
 RECORD_CLASS_DIGITS_JS = """() => {
   window.classDigits = [];

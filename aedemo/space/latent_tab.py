@@ -23,30 +23,16 @@ GRID_SIDE = 15  # places per side of the decoded grid: Kingma & Welling's figure
 SLIDER_RANGE = 4.0  # until a map is drawn, sliders span +-4 (a unit Gaussian prior's codes sit well inside)
 # Gradio 6.31's slider clamps a value typed past its end only when the box loses focus, after sending the value as
 # typed: the map refused 50 in words of its own wider range while the box went on to show the slider's end, beside
-# the digit decoded before. Clamped as it is typed, the digit decoded is the one at the place the box shows.
-# A box emptied and left shows 0 (the same clamp, of nothing) without sending it, beside the digit decoded at the
-# last number: the box gets that number back, sent again, so the status says where the digit shown was decoded.
+# the digit decoded before. Clamped as it is typed, the digit decoded is the one at the place the box shows. (Not on
+# every slider: one whose range stops short of 0 would turn the first digit typed into its end. A box left empty or
+# past an end is mended for every slider, in ui.PAGE_JS.)
 CLAMP_TYPED_JS = """
-const lastNumber = new WeakMap();
-const isAxisBox = (box) => box.matches && box.matches('.latent-axis input[type=number]');
-const remember = (box) => {
-  if (box.value !== '' && Number.isFinite(parseFloat(box.value))) lastNumber.set(box, box.value);
-};
-document.addEventListener('focusin', (event) => { if (isAxisBox(event.target)) remember(event.target); }, true);
 document.addEventListener('input', (event) => {
   const box = event.target;
-  if (!isAxisBox(box)) return;
+  if (!box.matches || !box.matches('.latent-axis input[type=number]')) return;
   const value = parseFloat(box.value), low = parseFloat(box.min), high = parseFloat(box.max);
   if (Number.isFinite(value) && value > high) box.value = high;
   else if (Number.isFinite(value) && value < low) box.value = low;
-  remember(box);
-}, true);
-// capture: before the slider's own blur handler turns the empty box into 0
-document.addEventListener('blur', (event) => {
-  const box = event.target;
-  if (!isAxisBox(box) || box.value !== '' || !lastNumber.has(box)) return;
-  box.value = lastNumber.get(box);
-  box.dispatchEvent(new Event('input', {bubbles: true}));
 }, true);
 """
 # The events that redraw the map run one at a time, in the order they came: opening the tab (which redraws it for a

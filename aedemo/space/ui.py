@@ -61,6 +61,32 @@ markUp();
 document.addEventListener('click', e => {
   if (e.target.closest('#train-button')) document.getElementById('train-stop')?.focus({preventScroll: true});
 }, true);
+// A slider's box left empty or past an end: Gradio 6.31 turns it into 0 or the end as it loses focus (the clamp,
+// of nothing or of the number) without sending that, so the box disagreed with what was shown beside it, computed
+// at the number before (and said "is empty" or "must be from ... to ..." of a box that no longer was). The box gets
+// back the last number it held, or the end, and sends it, as if typed.
+const sliderBox = box => box.matches?.('input[type=number]') &&
+  box.closest('.block')?.querySelector('input[type=range]');
+const lastNumber = new WeakMap();  // the last number each box held within its slider's range
+const remember = box => {
+  const value = +box.value;
+  if (box.value !== '' && value >= parseFloat(box.min) && value <= parseFloat(box.max)) lastNumber.set(box, box.value);
+};
+document.addEventListener('focusin', e => { if (sliderBox(e.target)) remember(e.target); }, true);
+document.addEventListener('input', e => { if (sliderBox(e.target)) remember(e.target); }, true);
+// capture: before the slider's own handler clamps the box
+document.addEventListener('blur', e => {
+  const box = e.target;
+  if (!sliderBox(box)) return;
+  const value = +box.value, low = parseFloat(box.min), high = parseFloat(box.max);
+  let fixed = null;
+  if (box.value === '' || !Number.isFinite(value)) fixed = lastNumber.get(box) ?? null;
+  else if (value > high) fixed = String(high);
+  else if (value < low) fixed = String(low);
+  if (fixed === null) return;
+  box.value = fixed;
+  box.dispatchEvent(new Event('input', {bubbles: true}));
+}, true);
 let pending = false;  // tabs mount their content when first opened, pictures when they arrive: once per frame at most
 new MutationObserver(() => {
   if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; markUp(); }); }
