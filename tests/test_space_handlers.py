@@ -1000,11 +1000,14 @@ def test_a_decoded_place_names_the_axes_its_map_shows_and_counts_the_rest(store)
         pytest.skip("no VAE checkpoint")
     _, _, _, hidden, _ = latent_tab.latent_map(store, "vae", "2-D", 500)
     at_rest = latent_tab.decode_point(store, "vae", 0.5, -0.25, hidden.value, 0, None, "2-D")[1]
-    assert at_rest.startswith("Decoded at (0.50, -0.25) (the other 30 code dimensions")
+    # the sliders move every one of the code's 32 dimensions (they set principal axes): "the other 30 code
+    # dimensions at their mean" told a student that z3..z32 stayed put
+    assert at_rest.startswith("Decoded at (0.50, -0.25) (the code along its other 30 principal axes at the test "
+                              "codes' mean)")
     _, _, _, third, _ = latent_tab.latent_map(store, "vae", "3-D", 500)
     rest = f"{third.value:.2f}"
     for c3, says in ((third.value, rest), (1.0, "1.00")):
         status = latent_tab.decode_point(store, "vae", 0.5, -0.25, c3, 0, None, "3-D")[1]
-        assert f"(0.50, -0.25, {says}) (the other 29" in status
+        assert f"(0.50, -0.25, {says}) (the code along its other 29 principal axes" in status
     *_, after_map = latent_tab.decode_after_map(store, "vae", 0.5, -0.25, third.value, 0, None, "", "3-D")
-    assert f"(0.50, -0.25, {rest}) (the other 29" in after_map
+    assert f"(0.50, -0.25, {rest}) (the code along its other 29 principal axes" in after_map

@@ -68,11 +68,16 @@ def _at_rest(coords: torch.Tensor, axis: int) -> float:
     return round(float(coords[:, axis].mean()), 3) if axis < coords.shape[1] else 0.0
 
 
-def _at_their_mean(latent_dim: int, shown: int) -> str:
-    """What a decoded place's status says of the code dimensions it does not name: they sit at their mean."""
+def _at_their_mean(latent_dim: int, shown: int, direct: bool) -> str:
+    """What a decoded place's status says of the directions of the code it does not name: the codes' mean along
+    them. On a map of principal axes those are the other principal axes, not code dimensions: each of the code's
+    dimensions moves with the sliders there."""
     others = latent_dim - shown
     if others <= 0:
         return ""
+    if not direct:
+        return f" (the code along its other {others} principal axes at the test codes' mean)" if others > 1 else (
+            " (the code along its other principal axis at the test codes' mean)")
     return f" (the other {others} code dimensions at their mean)" if others > 1 else (
         " (the other code dimension at its mean)")
 
@@ -250,7 +255,7 @@ def decode_point(
     Args:
         store: the models. session_models: the browser session's own (a gr.State).
         view: "2-D" or "3-D", the map's (a gr.State), which the status follows: a 2-D map's third axis is one of
-            the dimensions at their mean.
+            those at the codes' mean.
     """
     try:
         model = _model(store, model_name, session_models)
@@ -277,7 +282,7 @@ def decode_point(
     # status counted it as shown, unlike its grid's
     shown = 2 if k == 3 and view == "2-D" else k
     where = ", ".join(f"{v:.2f}".replace("-0.00", "0.00") for v in c[:shown])
-    rest = _at_their_mean(model.latent_dim, shown)
+    rest = _at_their_mean(model.latent_dim, shown, projection.direct)
     cls = f", drawn as {a_digit(d)}" if model.conditional else ""
     return images.show(out), f"Decoded at ({where}){rest}{cls}."
 
@@ -287,7 +292,7 @@ def decode_grid(
     store: ModelStore, model_name: str | None, digit: Any = 0, session_models: dict | None = None
 ) -> tuple:
     """Decode a 15x15 grid (GRID_SIDE per side) of places spread over the map's first two axes, from the 2nd to the
-    98th percentile of the test codes along each (any other dimension at the codes' mean): how the decoder's
+    98th percentile of the test codes along each (the code along any other axis at the codes' mean): how the decoder's
     output changes across the map, as Kingma & Welling's figure 4 shows it for a VAE with a 2-D code. `digit` is
     the class a conditional model draws, across the codes of that class's test digits.
 
@@ -317,7 +322,7 @@ def decode_grid(
     labels = torch.full((len(places),), d, device=model.device) if model.conditional else None
     out = model.decode(projection.to_code(places).to(model.device), labels).cpu()
     names = _axis_names(projection, k)
-    rest = _at_their_mean(model.latent_dim, 2)
+    rest = _at_their_mean(model.latent_dim, 2, projection.direct)
     cls = f", all drawn as {a_digit(d)}, across the test {d}s' codes" if model.conditional else ""
     return images.grid(out, ncol=GRID_SIDE, scale=1), (
         f"{display_name(model_name)} decoded at {GRID_SIDE}×{GRID_SIDE} places: {names[0]} from "
@@ -366,8 +371,8 @@ def pick(
     on the map ({"nearest": true}) picks the dot nearest the sliders' place (`view`, `n_points`: the map's).
 
     A dot is decoded from the digit's whole code, so the picture is the model's reconstruction of that digit. A
-    map of a bigger code shows only its top principal axes: decoding the plotted point instead (the other
-    dimensions at their mean) could draw a different digit from the one clicked.
+    map of a bigger code shows only its top principal axes: decoding the plotted point instead (the code along the
+    other principal axes at the mean) could draw a different digit from the one clicked.
     """
     data = getattr(evt, "_data", None)
     data = data if isinstance(data, dict) else {}  # the map's own script sends a dict; a request, anything
@@ -407,7 +412,7 @@ def pick(
         decoded = model.decode(z, torch.tensor([label], device=model.device) if model.conditional else None)
     whole = "its code" if projection.direct else (
         f"its whole {model.latent_dim}-D code; the sliders show where it sits on the map, and moving them decodes "
-        "the map's points (the other dimensions at their mean)")
+        "the map's points (the code along the other principal axes at the test codes' mean)")
     status = f"Test digit #{index} ({a_digit(label)}), decoded from {whole}."
     return (*sliders, images.show(decoded.cpu()), images.show(x), status)
 
