@@ -77,7 +77,7 @@ def test_the_shipped_vae_leaves_dimensions_at_the_prior_and_says_which_collapsed
     assert status == posterior_note(int((~at_the_prior).sum()), int(at_the_prior.sum()), both, False,
                                     (carrying.min(), carrying.max()))
     assert status.startswith(f"{HEAD}: {carrying.min():.2f}–{carrying.max():.2f} where the code carries the digit.")
-    assert "σ≈1 and μ≈0, the prior itself: the decoder ignores them." in status
+    assert "σ≈1 and μ≈0, the prior itself: the decoder hardly reads them." in status
     assert f"for each of {PERCENTILE_DIGITS:,} test digits: posterior collapse." in status
 
 
@@ -146,21 +146,21 @@ def test_the_cvae_is_measured_against_its_class_prior():
 
 @pytest.mark.parametrize("args, expected", [
     ((18, 14, 14, False), f"{HEAD}. 18 of 32 dimensions carry this digit; in the other 14 (grey) σ≈1 and μ≈0, the "
-                          f"prior itself: the decoder ignores them. They sit there for each of {PERCENTILE_DIGITS:,} "
-                          "test digits: posterior collapse."),
+                          "prior itself: the decoder hardly reads them. They sit there for each of "
+                          f"{PERCENTILE_DIGITS:,} test digits: posterior collapse."),
     ((11, 21, 14, False), f"{HEAD}. 11 of 32 dimensions carry this digit; in the other 21 (grey) σ≈1 and μ≈0, the "
-                          f"prior itself: the decoder ignores them. 14 of them sit there for each of "
+                          f"prior itself: the decoder hardly reads them. 14 of them sit there for each of "
                           f"{PERCENTILE_DIGITS:,} test digits: posterior collapse."),
     ((30, 2, 0, False), f"{HEAD}. 30 of 32 dimensions carry this digit; in the other 2 (grey) σ≈1 and μ≈0, the prior "
-                        "itself: the decoder ignores them."),
+                        "itself: the decoder hardly reads them."),
     ((1, 1, 1, True), f"{HEAD}. 1 of 2 dimensions carries this digit; in the other one (grey) μ and σ are those of its "
-                      f"class's prior: the decoder ignores it. It sits there for each of {PERCENTILE_DIGITS:,} test "
-                      "digits: posterior collapse."),
+                      "class's prior: the decoder hardly reads it. It sits there for each of "
+                      f"{PERCENTILE_DIGITS:,} test digits: posterior collapse."),
     ((2, 0, 0, True), f"{HEAD}. Both dimensions carry this digit."),
     ((32, 0, 0, False), f"{HEAD}. All 32 dimensions carry this digit."),
     ((0, 32, 1, False), f"{HEAD}. No dimension carries this digit: in all 32 σ≈1 and μ≈0, the prior itself: the "
-                        f"decoder ignores them. 1 of them sits there for each of {PERCENTILE_DIGITS:,} test digits: "
-                        "posterior collapse."),
+                        "decoder hardly reads them. 1 of them sits there for each of "
+                        f"{PERCENTILE_DIGITS:,} test digits: posterior collapse."),
 ])
 def test_the_line_under_the_code(args, expected):
     assert posterior_note(*args) == expected

@@ -19,13 +19,14 @@ class SparseAE(AE):
     variant = "sparse"
     display_name = "Sparse AE"
     description = (
-        "a wide code of sigmoid units; a penalty (β times the KL divergence between a small target ρ and each "
-        "unit's mean activation over a batch) pushes those means towards ρ, so each unit responds to few digits"
+        "a wider code than the others' (128 sigmoid units, still fewer than the 784 pixels); a penalty (β times the "
+        "KL divergence between a small target ρ and each unit's mean activation over a batch) pushes those means "
+        "towards ρ, so each unit responds to few digits"
     )
     reference = "Ng 2011"
     loss_words = "BCE (nats per image) + {beta:g}×sparsity KL"  # the KL is one per batch, of the mean activations
     loss_weights = {"rho": "ρ", "beta": "β"}
-    penalty = Penalty("kl_sparsity", "The sparsity penalty on the test digits: how far the hidden units' mean "
+    penalty = Penalty("kl_sparsity", "The sparsity penalty on the test digits: how far the code units' mean "
                       "activations sit from the target ρ", "KL(ρ‖ρ̂), summed over units")
 
     def __init__(

@@ -133,7 +133,7 @@ def posterior_note(
         text = f"{head} {carried} of {n} dimensions {verb} this digit; in the other {other} (grey) {where}"
     else:
         text = f"{head} No dimension carries this digit: in all {n} {where}"
-    text += f": the decoder ignores {them}."
+    text += f": the decoder hardly reads {them}."
     if collapsed:
         if collapsed == at_prior_here:
             who = "It sits" if collapsed == 1 else "They sit"
@@ -451,8 +451,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     span = f"{sizes[0]} to {sizes[-1]} numbers" if len(sizes) > 1 else f"{sizes[0]} numbers"
     gr.Markdown(
         f"Draw a digit: every autoencoder squeezes it through its code ({span}, against 784 pixels) and "
-        "redraws it. The drawing is first prepared the way MNIST prepared its digits: cropped, scaled so its longer "
-        "side is 20 px, its stroke brought to MNIST's pen width, and centred by mass in a 28×28 frame."
+        "redraws it. The drawing is first prepared as MNIST prepared its digits (cropped, scaled so its longer side "
+        "is 20 px, centred by mass in a 28×28 frame), with one step more for a hand on a screen: its stroke is "
+        "brought to the usual pen width of MNIST's digits."
     )
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=300):

@@ -247,8 +247,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
         "Gaussian fitted to its test codes, and many fall between the codes of real digits and decode to smudges. "
         "The VAE's KL term and the AAE's discriminator pull the training digits' codes towards the prior, so most "
         "(not all) draws from it land near real digits. **Temperature** multiplies the spread of what the codes are "
-        "drawn from (VAE, AAE: N(0, T²I); CVAE: its class's prior; AE: the fitted Gaussian): at 1 it samples as "
-        "trained, lower gives cleaner but less varied digits."
+        "drawn from (VAE, AAE: N(0, T²I); CVAE: its class's prior; AE: the fitted Gaussian): at 1 the priors sample "
+        "as trained (and the AE's Gaussian as fitted), lower gives cleaner but less varied digits."
     )
     conditional = store.choices(conditional=True, generative=True)
     unconditional = _prior_choices(store)
