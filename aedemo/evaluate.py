@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint, on_cpu
+from .checkpoint import CHECKPOINTS, ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint, on_cpu
 from .data import batches, load_mnist, to_float
 from .models import VARIANTS, Autoencoder, MnistClassifier
 from .models.base import PROB_EPS, check_images, eval_mode, first_weight
@@ -138,11 +138,13 @@ def _figures(
 
 def _classifier_for(root: Path) -> MnistClassifier | None:
     """The classifier that reads a CVAE's samples in `main`: the root's, else the shipped one, saying so on stderr
-    (a root without one was scored by the shipped classifier without a word)."""
+    (a root without one was scored by the shipped classifier without a word; a root named by $AEDEMO_CHECKPOINTS,
+    by none, and its CVAE's column went missing without a word)."""
     classifier = load_classifier(root)
-    shipped = Path(checkpoints_root()) / "classifier"
-    if classifier is None and (root / "cvae").is_dir() and (root / "classifier").resolve() != shipped.resolve():
-        classifier = load_classifier()  # a root with a CVAE to score, and no classifier
+    if classifier is None and (root / "cvae").is_dir():  # a root with a CVAE to score, and no classifier
+        shipped = CHECKPOINTS / "classifier"
+        if (root / "classifier").resolve() != shipped.resolve():
+            classifier = load_classifier(CHECKPOINTS)
         where = f"the one in {shipped} reads them" if classifier is not None else "they are not scored"
         print(f"note: {root} holds no classifier for the CVAE's samples; {where}", file=sys.stderr)
     return classifier

@@ -298,11 +298,17 @@ def test_loss_terms_of_a_bfloat16_model_are_computed_from_any_image_layout():
 
 
 
-def test_the_cli_says_whose_classifier_reads_a_cvae_from_a_root_without_one(tmp_path, capsys):
+def test_the_cli_says_whose_classifier_reads_a_cvae_from_a_root_without_one(tmp_path, capsys, monkeypatch):
     # the shipped classifier scored it without a word
     torch.manual_seed(0)
     save_checkpoint(build_model("cvae"), tmp_path / "cvae")
     main(["--checkpoints", str(tmp_path), "--json"])
+    out = capsys.readouterr()
+    assert "sample_class_accuracy" in json.loads(out.out)["cvae"]
+    assert f"note: {tmp_path} holds no classifier for the CVAE's samples; the one in " in out.err
+    # the same root named by $AEDEMO_CHECKPOINTS: its CVAE's column went missing, without a word
+    monkeypatch.setenv("AEDEMO_CHECKPOINTS", str(tmp_path))
+    main(["--json"])
     out = capsys.readouterr()
     assert "sample_class_accuracy" in json.loads(out.out)["cvae"]
     assert f"note: {tmp_path} holds no classifier for the CVAE's samples; the one in " in out.err
