@@ -91,6 +91,11 @@ def test_denoise(client, store):
     assert captions[0] == "Clean" and captions[1].startswith("Noisy")
     assert "PSNR" in table and "SSIM" in table
     assert len(captions) == 2 + len([n for n in ("dae", "ae", "conv", "pca") if n in store.models])
+    # README's call, as written there
+    averages, status = client.predict(kind="masking", strength=0.5, seed=0, api_name="/denoise_averages")
+    assert "PSNR" in averages and "1,000" in averages and not str(status).startswith("⚠️")
+    if "dae" in store.models:
+        assert "DAE" in averages
 
 
 def test_generate_and_all_classes(client, store):
@@ -101,6 +106,10 @@ def test_generate_and_all_classes(client, store):
     )
     assert _image(grid).shape[0] == _image(grid).shape[1]  # 3x3
     assert priors == []
+    wanted = [n for n in ("vae", "aae") if n in store.models]
+    _, priors, _ = client.predict(model_name="cvae", digit=7, n=16, temperature=0.8, seed=0, priors=wanted,
+                                  api_name="/generate")  # README's call
+    assert [item["caption"] for item in priors] == [f"{n.upper()} prior" for n in wanted]
     grid_all, status = client.predict(model_name="cvae", temperature=1.0, seed=0, api_name="/generate_all")
     assert _image(grid_all).shape[0] > _image(grid_all).shape[1]  # 10 rows of 8
 
