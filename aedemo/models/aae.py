@@ -13,8 +13,8 @@ class AAE(AE):
     variant = "aae"
     display_name = "AAE"
     description = (
-        "a discriminator on the codes pushes them towards a Gaussian prior (adversarial training in "
-        "place of the VAE's KL term)"
+        "a discriminator on the codes pushes them towards a Gaussian prior (adversarial training in place of the "
+        "VAE's KL term, and on the codes of all digits together, where the KL term pulls each digit's own)"
     )
     reference = "Makhzani et al. 2016"
     loss_words = "BCE (nats per image), no GAN terms"  # the adversarial terms have their own optimisers

@@ -12,8 +12,8 @@ class PCA(Autoencoder):
     variant = "pca"
     display_name = "PCA"
     description = (
-        "the linear baseline: the best linear encoder and decoder of its code size under squared error, "
-        "fitted by SVD (no training loop); compare it with the models of the same code size"
+        "the linear baseline: the best linear encoder and decoder (about the data's mean) of its code size under "
+        "squared error, fitted by SVD (no training loop); compare it with the models of the same code size"
     )
     reference = "Pearson 1901"
     trainable = False
