@@ -993,6 +993,17 @@ def test_denoise_shows_the_test_set_averages_beside_the_one_digit(store):
     assert denoise_tab.averages_markdown(ModelStore(root="/nonexistent")) == ""  # no figures: no table
 
 
+def test_sliders_that_recompute_as_they_move_have_no_reset_button(store):
+    # Gradio's reset button sends no input event: it put the box back to its first value beside results computed at
+    # the value before
+    demo = build_demo(store)
+    sliders = {c["id"]: c for c in demo.config["components"] if c["type"] == "slider"}
+    live = {target for d in demo.config["dependencies"] for target, event in d["targets"] if event == "input"}
+    moving = [sliders[i] for i in live if i in sliders]
+    assert len(moving) >= 7  # Denoise's strength; Generate's samples, temperature and frames; Latent's four
+    assert all(c["props"].get("buttons") == [] for c in moving), [c["props"].get("label") for c in moving]
+
+
 def test_a_decoded_place_names_the_axes_its_map_shows_and_counts_the_rest(store):
     # a 2-D map's status listed the hidden third axis and said "the other 29", where its grid said 30; a 3-D map's
     # left out its third axis whenever that sat at the codes' mean, as it does when the page opens

@@ -14,7 +14,16 @@ from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, as_batch, parse_float, parse_int, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, display_name, short_name
-from .ui import endpoint, follow_session, problem, reports_problem, results_look, reveal_on_click, unchanged
+from .ui import (
+    endpoint,
+    follow_session,
+    live_slider,
+    problem,
+    reports_problem,
+    results_look,
+    reveal_on_click,
+    unchanged,
+)
 
 SOURCES = ("Test digit", "My drawing", "Upload")
 KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
@@ -343,8 +352,8 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=180,
                                   elem_id="denoise-upload")
             kind = gr.Radio([(v, k) for k, v in KIND_LABELS.items()], value="gaussian", label="Noise")
-            strength = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Strength", info=strength_info("gaussian"),
-                                 elem_id="denoise-strength")
+            strength = live_slider(0.0, 1.0, value=0.5, step=0.05, label="Strength", info=strength_info("gaussian"),
+                                   elem_id="denoise-strength")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                 extra = gr.Dropdown(extra_choices(store), value="", label="Also compare",

@@ -19,6 +19,7 @@ from .ui import (
     UNSEEN_LABEL,
     endpoint,
     follow_session,
+    live_slider,
     problem,
     reports_problem,
     reveal_on_click,
@@ -258,9 +259,9 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
         with gr.Column(scale=4, min_width=300):
             model = gr.Dropdown(conditional, value=first_cond, label="Conditional model")
             digit = gr.Radio([(str(d), d) for d in range(N_CLASSES)], value=3, label="Digit")
-            n = gr.Slider(1, MAX_SAMPLES, value=16, step=1, label="Samples")
-            temperature = gr.Slider(MIN_TEMPERATURE, MAX_TEMPERATURE, value=1.0, step=0.05,
-                                    label="Temperature (× the prior's std)")
+            n = live_slider(1, MAX_SAMPLES, value=16, step=1, label="Samples")
+            temperature = live_slider(MIN_TEMPERATURE, MAX_TEMPERATURE, value=1.0, step=0.05,
+                                      label="Temperature (× the prior's std)")
             seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
             priors = gr.CheckboxGroup(unconditional, value=[v for _, v in unconditional],
                                       label="Compare with random samples of")
@@ -294,7 +295,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             with gr.Row():
                 start = gr.Dropdown(list(range(N_CLASSES)), value=1, label="From")
                 end = gr.Dropdown(list(range(N_CLASSES)), value=7, label="To")
-            steps = gr.Slider(3, 16, value=10, step=1, label="Frames")
+            steps = live_slider(3, 16, value=10, step=1, label="Frames")
             interp_button = gr.Button("Interpolate", variant="primary")
         with gr.Column(scale=7):
             strip0 = interpolate(store, first_cond, 1, 7, 10, 1.0, 0) if first_cond else None

@@ -15,7 +15,16 @@ from . import images
 from .inputs import UserInputError, a_digit, as_batch, parse_digit, parse_float, parse_int
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
-from .ui import UNSEEN_LABEL, digit_image, endpoint, follow_session, problem, reports_problem, unchanged
+from .ui import (
+    UNSEEN_LABEL,
+    digit_image,
+    endpoint,
+    follow_session,
+    live_slider,
+    problem,
+    reports_problem,
+    unchanged,
+)
 
 VIEWS = ("2-D", "3-D")
 DEFAULT_MODEL = "vae"
@@ -459,8 +468,8 @@ def build_latent_tab(
             with gr.Row():
                 model = gr.Dropdown(choices, value=first, label="Model", scale=2, elem_id="latent-model")
                 view = gr.Radio(list(VIEWS), value="3-D", label="View", scale=1, elem_id="latent-view")
-                n_points = gr.Slider(100, LATENT_DIGITS, value=2000, step=100, label="Test digits shown", scale=2,
-                                     elem_id="latent-n-points")
+                n_points = live_slider(100, LATENT_DIGITS, value=2000, step=100, label="Test digits shown", scale=2,
+                                       elem_id="latent-n-points")
             scatter = latent_scatter(result_id="latent-decoded", label="Latent map", show_label=False,
                                      elem_id="latent-scatter")
             grid_button = gr.Button(f"Decode a {GRID_SIDE}×{GRID_SIDE} grid across the map's first two axes",
@@ -470,8 +479,8 @@ def build_latent_tab(
         with gr.Column(scale=3, min_width=240):
             decoded = digit_image("Decoded", elem_id="latent-decoded")
             original = digit_image("Test digit clicked", elem_id="latent-original")
-            c1, c2, c3 = (gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label=f"axis {a}",
-                                    elem_classes=["latent-axis"], elem_id=f"latent-axis-{a}") for a in (1, 2, 3))
+            c1, c2, c3 = (live_slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label=f"axis {a}",
+                                       elem_classes=["latent-axis"], elem_id=f"latent-axis-{a}") for a in (1, 2, 3))
             gr.HTML("", js_on_load=CLAMP_TYPED_JS, elem_id="latent-clamp-typed")
             digit = gr.Dropdown(list(range(N_CLASSES)), value=0, label="Class the CVAE draws",
                                 visible=first is not None and store.get(first).conditional)

@@ -72,7 +72,9 @@ const remember = box => {
   const value = +box.value;
   if (box.value !== '' && value >= parseFloat(box.min) && value <= parseFloat(box.max)) lastNumber.set(box, box.value);
 };
+// on focus, and before each key: a number the server wrote while the box had focus (a new map's) is the one kept
 document.addEventListener('focusin', e => { if (sliderBox(e.target)) remember(e.target); }, true);
+document.addEventListener('keydown', e => { if (sliderBox(e.target)) remember(e.target); }, true);
 document.addEventListener('input', e => { if (sliderBox(e.target)) remember(e.target); }, true);
 // capture: before the slider's own handler clamps the box
 document.addEventListener('blur', e => {
@@ -194,6 +196,13 @@ def tick_new_session_models(
     event = session_models.change(offer, [session_models, selector, offered], [selector, offered, ticked_any],
                                   queue=False, show_progress="hidden", api_visibility="private")
     return event, ticked_any
+
+
+def live_slider(*args: Any, **kwargs: Any) -> gr.Slider:
+    """A slider whose moves recompute at once (its events on .input), without Gradio's reset button: in Gradio 6.31
+    that button sends no input event, so it put the box back to its first value beside results computed at the
+    value before (and a Latent axis back to 0, not to where its map rests)."""
+    return gr.Slider(*args, buttons=[], **kwargs)
 
 
 # A picture's label kept in the page but not shown (Gradio's label lies over the picture): it names the button Gradio
