@@ -11,7 +11,15 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import CHECKPOINTS, ROOT_ENV, CheckpointError, checkpoints_root, load_checkpoint, on_cpu
+from .checkpoint import (
+    CHECKPOINTS,
+    ROOT_ENV,
+    CheckpointError,
+    checkpoints_root,
+    load_checkpoint,
+    on_cpu,
+    read_config,
+)
 from .data import batches, load_mnist, to_float
 from .models import VARIANTS, Autoencoder, MnistClassifier
 from .models.base import PROB_EPS, check_images, eval_mode, first_weight
@@ -136,17 +144,24 @@ def _figures(
     return figures
 
 
-def _classifier_for(root: Path) -> MnistClassifier | None:
+def _holds_cvae(folder: Path) -> bool:
+    try:
+        return read_config(folder).get("variant") == "cvae"
+    except CheckpointError:
+        return False
+
+
+def _classifier_for(root: Path, scoring_a_cvae: bool) -> MnistClassifier | None:
     """The classifier that reads a CVAE's samples in `main`: the root's, else the shipped one, saying so on stderr
     (a root without one was scored by the shipped classifier without a word; a root named by $AEDEMO_CHECKPOINTS,
-    by none, and its CVAE's column went missing without a word)."""
+    by none, and the CVAE's column went missing without a word)."""
     classifier = load_classifier(root)
-    if classifier is None and (root / "cvae").is_dir():  # a root with a CVAE to score, and no classifier
+    if classifier is None and scoring_a_cvae:
         shipped = CHECKPOINTS / "classifier"
         if (root / "classifier").resolve() != shipped.resolve():
             classifier = load_classifier(CHECKPOINTS)
         where = f"the one in {shipped} reads them" if classifier is not None else "they are not scored"
-        print(f"note: {root} holds no classifier for the CVAE's samples; {where}", file=sys.stderr)
+        print(f"note: {root} holds no classifier that loads, for the CVAE's samples; {where}", file=sys.stderr)
     return classifier
 
 
@@ -183,7 +198,7 @@ def markdown_table(results: dict[str, dict[str, float]]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m aedemo.evaluate", description=__doc__)
-    p.add_argument("folders", nargs="*", type=Path,
+    p.add_argument("folders", nargs="*",
                    help="checkpoint folders to evaluate instead, e.g. a run of `python -m aedemo.train` "
                         "(checkpoints/vae-run); a row each, named by its path and variant")
     p.add_argument("--checkpoints", default=None,
@@ -194,8 +209,10 @@ def main(argv: list[str] | None = None) -> None:
     images, labels = load_mnist("test")
     x = to_float(images)
     results: dict[str, dict[str, float]] = {}
-    folders = {str(f): (f, None) for f in args.folders} or {n: (root / n, n) for n in (*VARIANTS, "classifier")}
-    classifier = _classifier_for(root)
+    # keyed by each folder as typed ("./runs/a/" too: a script looks up what it passed)
+    folders = {f: (Path(f), None) for f in args.folders} or {n: (root / n, n) for n in (*VARIANTS, "classifier")}
+    # the folders named are scored by the root's classifier too
+    classifier = _classifier_for(root, any(_holds_cvae(folder) for folder, _ in folders.values()))
     for name, (folder, variant) in folders.items():
         try:
             model = load_checkpoint(folder, variant=variant)

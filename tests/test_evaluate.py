@@ -222,12 +222,13 @@ def test_cli_evaluates_the_folders_it_is_given_such_as_a_training_run(tmp_path, 
     torch.manual_seed(0)
     save_checkpoint(build_model("ae", hidden=[32], latent_dim=4), tmp_path / "ae-run")  # train.py's default out
     with pytest.raises(SystemExit) as exit_:  # one of the folders named is not there: the exit status says so
-        main([str(tmp_path / "ae-run"), str(tmp_path / "nowhere"), "--json"])
+        main([f"{tmp_path / 'ae-run'}/", str(tmp_path / "nowhere"), "--json"])
     assert exit_.value.code == 1
     results = json.loads(capsys.readouterr().out)
-    # only those, keyed by the paths given (the one that loaded was "<path> (ae)": a script could not look it up)
-    assert set(results) == {str(tmp_path / "ae-run"), str(tmp_path / "nowhere")}
-    assert "mse" in results[str(tmp_path / "ae-run")] and results[str(tmp_path / "ae-run")]["variant"] == "ae"
+    # only those, keyed by the paths as given (the one that loaded was "<path> (ae)", its trailing / dropped: a
+    # script could not look it up)
+    assert set(results) == {f"{tmp_path / 'ae-run'}/", str(tmp_path / "nowhere")}
+    assert "mse" in results[f"{tmp_path / 'ae-run'}/"] and results[f"{tmp_path / 'ae-run'}/"]["variant"] == "ae"
     assert results[str(tmp_path / "nowhere")] == {"error": f"{tmp_path / 'nowhere'}: no such checkpoint folder"}
 
 
@@ -305,13 +306,21 @@ def test_the_cli_says_whose_classifier_reads_a_cvae_from_a_root_without_one(tmp_
     main(["--checkpoints", str(tmp_path), "--json"])
     out = capsys.readouterr()
     assert "sample_class_accuracy" in json.loads(out.out)["cvae"]
-    assert f"note: {tmp_path} holds no classifier for the CVAE's samples; the one in " in out.err
+    assert f"note: {tmp_path} holds no classifier that loads, for the CVAE's samples; the one in " in out.err
     # the same root named by $AEDEMO_CHECKPOINTS: its CVAE's column went missing, without a word
     monkeypatch.setenv("AEDEMO_CHECKPOINTS", str(tmp_path))
     main(["--json"])
     out = capsys.readouterr()
     assert "sample_class_accuracy" in json.loads(out.out)["cvae"]
-    assert f"note: {tmp_path} holds no classifier for the CVAE's samples; the one in " in out.err
+    assert f"note: {tmp_path} holds no classifier that loads, for the CVAE's samples; the one in " in out.err
+    # and a CVAE folder named on the command line, with that root: its column went missing too
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("AEDEMO_CHECKPOINTS", str(empty))
+    main([str(tmp_path / "cvae"), "--json"])
+    out = capsys.readouterr()
+    assert "sample_class_accuracy" in json.loads(out.out)[str(tmp_path / "cvae")]
+    assert f"note: {empty} holds no classifier that loads, for the CVAE's samples; the one in " in out.err
     save_checkpoint(always(3), tmp_path / "classifier")
     main(["--checkpoints", str(tmp_path), "--json"])
     out = capsys.readouterr()
