@@ -676,6 +676,10 @@ def test_save_pretrained_pushes_the_saved_folder_as_the_mixin_does(checkpoints, 
     assert rec.commits[1]["commit_message"] == "the 30-epoch run"
     assert tokens == [TOKEN]  # a repo_id given: no question to the Hub about whose token it is
     assert vae.save_pretrained(tmp_path / "local") == tmp_path / "local" and len(rec.commits) == 2  # no push
+    # a bare name, as the mixin takes it, in either method: the token owner's (it was refused as not "user/name")
+    vae.save_pretrained(tmp_path / "third", push_to_hub=True, repo_id="bare-name", token=TOKEN)
+    vae.push_to_hub("other-name", token=TOKEN)
+    assert [c["repo_id"] for c in rec.commits[2:]] == ["me/bare-name", "me/other-name"] and tokens == [TOKEN] * 3
 
 
 def test_save_pretrained_and_push_to_hub_refuse_a_config_and_misspelt_keywords_writing_nothing(

@@ -66,6 +66,8 @@ class Pretrained:
 
         if repo_id is None:  # resolved: "." has no name of its own
             repo_id = owner_repo_id(folder.resolve().name, push_to_hub_kwargs.get("token"))
+        elif "/" not in repo_id:  # a bare name: the token owner's, as with the mixin
+            repo_id = owner_repo_id(repo_id, push_to_hub_kwargs.get("token"))
         return push_checkpoint(folder, repo_id, **push_to_hub_kwargs)
 
     @classmethod
@@ -95,13 +97,16 @@ class Pretrained:
         create_pr: bool | None = False, config: None = None,
     ) -> str:
         """Save, then push as aedemo.hub.push_checkpoint does (weights, config, model card, sample grid) in one
-        commit; returns its URL. `token=None` (or True): HF_TOKEN or the cached login. As PyTorchModelHubMixin
-        takes them: `commit_message` replaces aedemo's default, `branch` commits to that branch (it must exist;
-        default main) and `create_pr=True` opens a pull request against main instead, returning the pull request's
-        URL. `config=` is refused: config.json is derived from the model."""
-        from ..hub import push_checkpoint  # huggingface_hub only when pushing
+        commit; returns its URL. `repo_id` "user/name", or a bare "name" in the namespace of the token's owner.
+        `token=None` (or True): HF_TOKEN or the cached login. As PyTorchModelHubMixin takes them: `commit_message`
+        replaces aedemo's default, `branch` commits to that branch (it must exist; default main) and
+        `create_pr=True` opens a pull request against main instead, returning the pull request's URL. `config=` is
+        refused: config.json is derived from the model."""
+        from ..hub import owner_repo_id, push_checkpoint  # huggingface_hub only when pushing
 
         _refuse_config(config, "push_to_hub")
+        if "/" not in repo_id:  # a bare name: the token owner's, as with the mixin (asked before any work)
+            repo_id = owner_repo_id(repo_id, token)
         with tempfile.TemporaryDirectory(prefix="aedemo-push-") as folder:
             self.save_pretrained(folder, metrics)
             return push_checkpoint(folder, repo_id, token=token, private=private, subfolder=subfolder,
