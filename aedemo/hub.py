@@ -320,6 +320,9 @@ def _commit(
     except RevisionNotFoundError:
         # the mixin's push_to_hub does not create a missing branch either: a typo would otherwise start a new one
         branch = branch or constants.DEFAULT_REVISION
+        if branch.startswith("refs/pr/"):  # a pull request's ref is no branch to create
+            raise HubError(f"{repo_id} has no open pull request {branch!r}: open one with create_pr=True "
+                           "(--create-pr), then push to its ref") from None
         raise HubError(
             f"{repo_id} has no branch {branch!r}: create it first (`hf repos branch create {repo_id} {branch}`, or "
             "HfApi().create_branch), then push again"
@@ -465,8 +468,11 @@ def main(argv: list[str] | None = None) -> int:
             hint = " (--variant looks in --checkpoints DIR, else $AEDEMO_CHECKPOINTS, else the shipped checkpoints/)"
         print(f"error: {scrub_token(str(e), args.token)}{hint}", file=sys.stderr)
         return 1
-    done = "opened a pull request: " if args.create_pr else "pushed: "
-    print(("dry run, nothing uploaded; the commit would add:\n" if args.dry_run else done) + out)
+    done = "pushed: "
+    if args.create_pr:  # the Hub opens none for a commit that changes nothing, and gives the latest commit's URL
+        done = "opened a pull request: " if "/discussions/" in out else "nothing changed, no pull request opened: "
+    target = " as a pull request against main" if args.create_pr else f" to branch {args.branch}" if args.branch else ""
+    print((f"dry run, nothing uploaded; the commit{target} would add:\n" if args.dry_run else done) + out)
     return 0
 
 

@@ -719,6 +719,9 @@ def test_a_branch_the_repo_lacks_is_said_with_how_to_create_it(checkpoints, monk
     Recorder(monkeypatch, commit_error=missing)
     with pytest.raises(hub.HubError, match=r"user/x has no branch 'dve': create it first \(`hf repos branch create"):
         hub.push_checkpoint(checkpoints / "ae", "user/x", token=TOKEN, branch="dve")
+    # a pull request's ref is not a branch to create (that advice was given for it)
+    with pytest.raises(hub.HubError, match=r"user/x has no open pull request 'refs/pr/9': open one with create_pr"):
+        hub.push_checkpoint(checkpoints / "ae", "user/x", token=TOKEN, branch="refs/pr/9")
 
 
 def test_a_pull_request_onto_another_branch_is_refused_before_anything_is_sent(checkpoints, monkeypatch):
@@ -740,12 +743,24 @@ def test_cli_pushes_to_a_branch_or_opens_a_pull_request(checkpoints, monkeypatch
     assert hub.main([*args, "--branch", "dev"]) == 0
     assert rec.commits[0]["revision"] == "dev"
     assert "pushed: https://huggingface.co/user/x/commit/" in capsys.readouterr().out
+    for flag, says in (("--branch=dev", "the commit to branch dev would add"),
+                       ("--create-pr", "the commit as a pull request against main would add")):
+        assert hub.main([*args, flag, "--dry-run"]) == 0 and says in capsys.readouterr().out
     assert hub.main([*args, "--create-pr"]) == 0
     assert rec.commits[1]["create_pr"] is True
     assert "opened a pull request: https://huggingface.co/user/x/discussions/7" in capsys.readouterr().out
     assert hub.main(["push", "--all", "--checkpoints", str(checkpoints), "--repo-id", "user/x", "--token", TOKEN,
                      "--create-pr"]) == 0
     assert rec.commits[2]["create_pr"] is True and "cvae/config.json" in rec.commits[2]["files"]
+    # nothing changed: the Hub makes no commit and opens no pull request, and gives the latest commit's URL
+    def unchanged(api, repo_id, operations, **kw):
+        return CommitInfo(commit_url=f"https://huggingface.co/{repo_id}/commit/{SHA}", commit_message="",
+                          commit_description="", oid=SHA, pr_url=None)
+
+    monkeypatch.setattr(hub.HfApi, "create_commit", unchanged)
+    capsys.readouterr()
+    assert hub.main([*args, "--create-pr"]) == 0
+    assert "nothing changed, no pull request opened: https://huggingface.co/user/x/commit/" in capsys.readouterr().out
 
 
 def test_push_into_a_subfolder(checkpoints, monkeypatch):
