@@ -107,9 +107,9 @@ def test_generate_and_all_classes(client, store):
     assert _image(grid).shape[0] == _image(grid).shape[1]  # 3x3
     assert priors == []
     wanted = [n for n in ("vae", "aae") if n in store.models]
-    _, priors, _ = client.predict(model_name="cvae", digit=7, n=16, temperature=0.8, seed=0, priors=wanted,
-                                  api_name="/generate")  # README's call
-    assert [item["caption"] for item in priors] == [f"{n.upper()} prior" for n in wanted]
+    _, priors, _ = client.predict(model_name="cvae", digit=7, n=16, temperature=0.8, seed=0, priors=wanted[::-1],
+                                  api_name="/generate")  # README's call, its priors in another order
+    assert [item["caption"] for item in priors] == [f"{n.upper()} prior" for n in wanted]  # the tab's order
     grid_all, status = client.predict(model_name="cvae", temperature=1.0, seed=0, api_name="/generate_all")
     assert _image(grid_all).shape[0] > _image(grid_all).shape[1]  # 10 rows of 8
 

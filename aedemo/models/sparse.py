@@ -19,9 +19,9 @@ class SparseAE(AE):
     variant = "sparse"
     display_name = "Sparse AE"
     description = (
-        "a wider code than the others' (128 sigmoid units, still fewer than the 784 pixels); a penalty (β times the "
-        "KL divergence between a small target ρ and each unit's mean activation over a batch) pushes those means "
-        "towards ρ, so each unit responds to few digits"
+        "a wide code of sigmoid units (the shipped model's 128, against 32 for most others: still fewer than the 784 "
+        "pixels); a penalty (β times the KL divergence between a small target ρ and each unit's mean activation over "
+        "a batch) pushes those means towards ρ, so each unit responds to few digits"
     )
     reference = "Ng 2011"
     loss_words = "BCE (nats per image) + {beta:g}×sparsity KL"  # the KL is one per batch, of the mean activations

@@ -280,7 +280,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             prior_gallery = gr.Gallery(first[1] if ok else None, label="Prior samples", show_label=False,
                                        columns=2, height="auto", allow_preview=False, format="png", buttons=[],
                                        elem_id="generate-priors", elem_classes=["pixels", "digit-gallery"])
-    # a second-level heading under the page's title: a third level skipped one (axe-core: heading-order)
+    # a section of the tab, a level under its heading (blocks.tab_heading; axe-core's heading-order)
     # which rows belong to which models, said first: the CVAE's one row was read against "top row, bottom row"
     gr.Markdown("### Interpolation\nUses the **Seed** (and, for the CVAE, the **Temperature**) above. **CVAE**, one "
                 "row: one random style code is kept while the class and its prior change from one digit to the "

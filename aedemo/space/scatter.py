@@ -141,7 +141,7 @@ function draw() {
   sums.forEach(([x, y, n], digit) => {
     if (!n || d.class_labels === false) return;
     const [dx, dy] = nudges.find(([a, b]) => free(x / n - 5 + a, y / n + 6 + b, 10)) || nudges[0];
-    const left = x / n - 5 + dx, top = y / n + 6 + dy;
+    const left = Math.max(2, Math.min(x / n - 5 + dx, W - 12)), top = Math.max(16, Math.min(y / n + 6 + dy, H - 2));
     g.lineWidth = 4; g.strokeStyle = paper; g.strokeText(String(digit), left, top);
     g.fillStyle = colors[digit]; g.fillText(String(digit), left, top);
     g.lineWidth = 0.8; g.strokeStyle = ink; g.strokeText(String(digit), left, top);
