@@ -168,7 +168,7 @@ def test_card_metadata_passes_huggingface_hub_parsing(checkpoints, tmp_path):
     assert name and all(r.dataset_type == "ylecun/mnist" and r.dataset_split == "test" for r in results)
     reported = {r.metric_type: r.metric_value for r in results}
     expected = {k: v for k, v in metrics["test"].items() if k not in BASELINE_METRICS}
-    assert "BCE: summed over the 784 pixels" in text and "-ELBO:" not in text  # only the figures it has
+    assert "BCE: summed over the 784 pixels" in card.text and "-ELBO:" not in card.text  # only the figures it has
     # the -ELBO of grey levels is in the table, with its caveat, and not beside binarised-MNIST likelihoods
     metrics["test"]["nelbo"] = 92.2
     path.write_text(str(model_card(config, metrics, "user/aedemo", "vae", ["test images", "reconstructions"])))
