@@ -64,10 +64,8 @@ class Pretrained:
             return folder
         from ..hub import owner_repo_id, push_checkpoint  # huggingface_hub only when pushing
 
-        if repo_id is None:  # resolved: "." has no name of its own
-            repo_id = owner_repo_id(folder.resolve().name, push_to_hub_kwargs.get("token"))
-        elif "/" not in repo_id:  # a bare name: the token owner's, as with the mixin
-            repo_id = owner_repo_id(repo_id, push_to_hub_kwargs.get("token"))
+        if repo_id is None or "/" not in repo_id:  # a bare name, or the folder's ("." resolved): the token owner's
+            repo_id = owner_repo_id(repo_id or folder.resolve().name, push_to_hub_kwargs.get("token"))
         return push_checkpoint(folder, repo_id, **push_to_hub_kwargs)
 
     @classmethod
