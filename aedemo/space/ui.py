@@ -23,7 +23,8 @@ PROBLEM_MARK = "⚠️"  # what a status line reporting bad input starts with
 PAGE_JS = """
 // a picture that is only shown (no select event, no buttons): out of the Tab order, where Enter on it did nothing
 const SHOWN_ONLY = ['generate-grid', 'generate-strip', 'latent-decoded', 'latent-original', 'latent-grid',
-                    'train-grid'].map(id => `#${id} .image-container > button`).join(', ');
+                    'train-grid'].map(id => `#${id} .image-container > button`)
+  .concat('#generate-priors .thumbnail-item').join(', ');  // the priors' grids: a gallery without a preview
 const markUp = () => {
   // the Markdown's text only: Gradio gives its outer block the class too, and as a live region that block also
   // read out Gradio's progress timer ("0.1s", "processing | 0.1/0.1s") and said the message a second time
@@ -49,6 +50,12 @@ const markUp = () => {
   // that did nothing, on the way from the canvas to the test-digit buttons. Read out still, as text
   document.querySelectorAll('#draw-reading button.confidence-set:not([tabindex])').forEach(row => {
     row.setAttribute('tabindex', '-1');
+  });
+  // the class read is an <h2> in Gradio's Label: a heading "3" in the page's outline, beside the tab's own ones
+  document.querySelectorAll('#draw-reading h2.output-class:not([role])').forEach(h => h.setAttribute('role', 'none'));
+  // the test-digit buttons say only "3": what they put on the canvas is in a line of text a screen reader may skip
+  document.querySelectorAll('.digit-buttons button:not([aria-label])').forEach(button => {
+    button.setAttribute('aria-label', `Test digit ${button.textContent.trim()}`);
   });
   // an emptied canvas or a blank upload: the note where the reconstructions were says why, and the status line at
   // the foot of the tab said it a second time. Kept for a screen reader, which reads the status line out
@@ -262,9 +269,10 @@ CSS = """
 input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=radio]:focus-visible {
   outline: 2px solid var(--color-accent); outline-offset: 2px;
 }
-/* and in number and text boxes (the theme's: a shadow at 10 % opacity) and on a gallery's digits (a 1-px dark ring
-   on a black tile) */
-input[type=number]:focus-visible, input[type=text]:focus-visible, .thumbnail-item:focus-visible {
+/* and in number and password boxes, a dropdown's (an input without a type) and a gr.Textbox (a text area) (the
+   theme's: a shadow at 10 % opacity), and on a gallery's digits (a 1-px dark ring on a black tile) */
+input[type=number]:focus-visible, input[type=text]:focus-visible, input[type=password]:focus-visible,
+input:not([type]):focus-visible, textarea:focus-visible, .thumbnail-item:focus-visible {
   outline: 3px solid var(--color-accent) !important; outline-offset: 2px;
 }
 /* a dropdown's list closes once focus leaves it: Gradio 6.31 closes it on a click outside but not on Tab, so a
