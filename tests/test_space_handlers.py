@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import gradio as gr
@@ -13,7 +14,7 @@ from aedemo.models import AUTOENCODERS, build_model
 from aedemo.space import build_demo, denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_float, parse_seed
-from aedemo.space.store import ModelStore, built_from, display_name
+from aedemo.space.store import ModelStore, built_from, display_name, short_name
 from aedemo.space.ui import problem, reports_problem, results_look, unchanged
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
@@ -991,6 +992,17 @@ def test_denoise_shows_the_test_set_averages_beside_the_one_digit(store):
         figures = store.test_figures("dae")
         assert f"**{figures['gaussian_denoised_psnr']:.1f}** dB" in table.splitlines()[2]
     assert denoise_tab.averages_markdown(ModelStore(root="/nonexistent")) == ""  # no figures: no table
+
+
+def test_the_test_set_averages_name_the_models_as_the_tabs_other_tables_and_bold_only_the_best(store):
+    # the table named them "Denoising AE" and "Conv AE" under a table saying "DAE" and "Conv", and bolded every figure
+    rows = [line.split(" | ") for line in denoise_tab.averages_markdown(store).splitlines()[2:]]
+    names = [row[0].strip("| ") for row in rows]
+    assert names == [short_name(n) for n in denoise_tab.COMPARED if store.test_figures(n)]
+    for column in (1, 2):
+        restored = [float(re.search(r"→ \**([\d.]+)", row[column]).group(1)) for row in rows]
+        bold = ["**" in row[column] for row in rows]
+        assert bold == [r == max(restored) for r in restored], (column, rows)
 
 
 def test_sliders_that_recompute_as_they_move_have_no_reset_button(store):

@@ -13,7 +13,7 @@ from ..evaluate import DENOISE_SETTINGS, PSNR_CAP_DB, psnr, reconstruct_all
 from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, as_batch, parse_float, parse_int, parse_seed, to_mnist
-from .store import ModelStore, ModelUnavailable, display_name, short_name
+from .store import ModelStore, ModelUnavailable, short_name
 from .ui import (
     endpoint,
     follow_session,
@@ -157,14 +157,18 @@ def averages_markdown(store: ModelStore, names: tuple[str, ...] = COMPARED) -> s
     their metrics.json: one digit can mislead. Empty when no model has the figures."""
     settings = list(DENOISE_SETTINGS.items())
     heads = [f"{KIND_LABELS[k]} {s:g}: noisy → restored" for k, s in settings]
-    rows = []
-    for name in names:
-        f = store.test_figures(name)
-        if all(f"{k}_denoised_psnr" in f for k, _ in settings):
-            cells = [f"{f[k + '_noisy_psnr']:.1f} → **{f[k + '_denoised_psnr']:.1f}** dB" for k, _ in settings]
-            rows.append(f"| {display_name(name)} | " + " | ".join(cells) + " |")
-    if not rows:
+    figures = {name: store.test_figures(name) for name in names}
+    figures = {n: f for n, f in figures.items() if all(f"{k}_denoised_psnr" in f for k, _ in settings)}
+    if not figures:
         return ""
+    # each column's best in bold, as shown (as in the tables above it): a tie at the figure shown is bold twice
+    best = {k: max(round(f[f"{k}_denoised_psnr"], 1) for f in figures.values()) for k, _ in settings}
+    rows = []
+    for name, f in figures.items():
+        restored = {k: f[f"{k}_denoised_psnr"] for k, _ in settings}
+        cells = [f"{f[k + '_noisy_psnr']:.1f} → {_bold(f'{restored[k]:.1f}', round(restored[k], 1) == best[k])} dB"
+                 for k, _ in settings]
+        rows.append(f"| {short_name(name)} | " + " | ".join(cells) + " |")
     return "\n".join([f"| Model | {' | '.join(heads)} |", "|---|" + "---|" * len(heads), *rows])
 
 
