@@ -263,22 +263,22 @@ def test_a_sliders_box_left_empty_or_past_its_end_sends_what_it_then_shows(page)
     box = page.get_by_label("number input for Temperature (× the prior's std)")
     box.fill("1.5")
     box.press("Enter")
-    page.wait_for_function(f"() => {status}.startsWith('The classifier reads')", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {status}.includes('temperature 1.5.')", timeout=WAIT_MS)
     grid = page.locator("#generate-grid img").get_attribute("src")
     box.fill("")
     page.wait_for_function(f"() => {status}.includes('is empty')", timeout=WAIT_MS)
     box.blur()
-    page.wait_for_function(f"() => {status}.startsWith('The classifier reads')", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {status}.includes('temperature 1.5.')", timeout=WAIT_MS)
     assert box.input_value() == "1.5"
     box.fill("7")
     page.wait_for_function(f"() => {status}.includes('from 0.1 to 2, not 7')", timeout=WAIT_MS)
     box.blur()
-    page.wait_for_function(f"() => {status}.startsWith('The classifier reads')", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {status}.includes('temperature 2.')", timeout=WAIT_MS)
     assert box.input_value() == "2"
     page.wait_for_function(f"() => document.querySelector('#generate-grid img').src !== {grid!r}", timeout=WAIT_MS)
     box.fill("1")
     box.press("Enter")
-    page.wait_for_function(f"() => {status}.startsWith('The classifier reads')", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {status}.includes('temperature 1.')", timeout=WAIT_MS)
 
 
 # every class digit the Latent map writes (bold 16 px), as [text, left, baseline], recorded by wrapping fillText

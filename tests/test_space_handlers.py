@@ -346,6 +346,20 @@ def test_cvae_draws_the_asked_class(store):
     assert "The classifier reads the sample as the asked class." in one  # not "1 of 1 samples"
 
 
+def test_the_generate_status_changes_with_the_digit_and_the_seed(store):
+    # it read "16 of 16 samples as the asked class" for every digit: a screen reader, which reads a status line when
+    # its text changes, said nothing of the new samples
+    if "cvae" not in store.models:
+        pytest.skip("needs the CVAE")
+    said = {generate_tab.generate(store, "cvae", digit, 16, 0.8, seed, [])[2]
+            for digit, seed in ((2, 0), (3, 0), (3, 1))}
+    assert len(said) == 3 and all(not reports_problem(s) for s in said), said
+    one = generate_tab.generate(store, "cvae", 3, 1, 0.8, 5, [])[2]
+    assert one.startswith("1 sample of a 3, seed 5, temperature 0.8."), one
+    everything = {generate_tab.generate_all(store, "cvae", 0.8, seed)[1] for seed in (0, 1)}
+    assert len(everything) == 2, everything
+
+
 def test_unticking_a_prior_takes_its_samples_away_at_once(store):
     # they stayed on show until the next Generate
     demo = build_demo(store)

@@ -86,6 +86,12 @@ def _agreement(store: ModelStore, samples: torch.Tensor, wanted: torch.Tensor) -
     return f"The classifier reads {hits} of {len(wanted)} samples as the asked class."
 
 
+def _settings_said(temperature: float, seed: int) -> str:
+    """The sampling settings, in the status line: a status read the same for another digit or seed ("16 of 16"), and
+    a screen reader, which reads a live region when its text changes, said nothing of the new samples."""
+    return f"seed {seed}, temperature {temperature:g}"
+
+
 @torch.no_grad()
 def generate(
     store: ModelStore, model_name: str | None, digit: Any, n: Any, temperature: Any, seed: Any,
@@ -127,7 +133,8 @@ def generate(
         else:
             s, caption = store.random_codes_decoded(prior, n, generator, temperature), "random codes"
         gallery.append((images.grid(s, ncol, scale=images.fit_scale(ncol, 300)), f"{display_name(name)} {caption}"))
-    return grid, gallery, _agreement(store, samples, labels)
+    said = f"{n} sample{'s' if n > 1 else ''} of a {digit}, {_settings_said(temperature, seed)}."
+    return grid, gallery, f"{said} {_agreement(store, samples, labels)}".strip()
 
 
 @torch.no_grad()
@@ -152,7 +159,8 @@ def generate_all(
                            temperature=temperature).cpu()
     grid = images.grid(samples, PER_CLASS, scale=images.fit_scale(PER_CLASS))
     # the Samples slider is one class's: say how many each row holds (a visitor asked for 16 saw 8)
-    return grid, f"Rows: classes 0 to 9, {PER_CLASS} samples each. " + _agreement(store, samples, labels)
+    said = f"Rows: classes 0 to 9, {PER_CLASS} samples each, {_settings_said(temperature, seed)}."
+    return grid, f"{said} {_agreement(store, samples, labels)}".strip()
 
 
 def interpolate_on_shared_field(store: ModelStore, *inputs: Any) -> tuple:
