@@ -458,6 +458,19 @@ def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):
     assert head.startswith("| Image |") and noisy_row.startswith("| Noisy input (no model) |")
 
 
+@pytest.mark.parametrize("index, kind, strength", [(3, "gaussian", 0.5), (5, "masking", 1.0), (3, "gaussian", 0)])
+def test_a_screen_reader_hears_which_model_restored_the_digit_best(store, index, kind, strength):
+    # the tiles and the table say nothing to it, and the status line stays empty while all goes well
+    gallery, table, _ = denoise_tab.denoise(store, "Test digit", index, kind=kind, strength=strength)
+    tiles = [(figures["model"], figures["psnr"]) for _, _, figures in read_tiles(gallery)[1:]]
+    (_, noisy), models = tiles[0], tiles[1:]
+    best, db = max(models, key=lambda tile: tile[1])
+    said = denoise_tab.results_said(table)
+    assert said.startswith(f"Restored best by {short_name(best)}: {db:.2f} dB PSNR;"), said
+    assert said.endswith("identical to the clean digit." if strength == 0 else f"{noisy:.2f} dB."), said
+    assert denoise_tab.results_said("") == ""  # no table, nothing to say
+
+
 def test_the_denoise_table_bolds_the_best_figure_of_each_column(store):
     # the whole row went bold by PSNR: at full masking that set the DAE's SSIM, the worst there, in bold
     gallery, table, _ = denoise_tab.denoise(store, "Test digit", 5, kind="masking", strength=1.0)

@@ -148,6 +148,22 @@ def denoise(
     return images.tiles_html(tiles), "\n".join(table), " ".join(notes)
 
 
+def results_said(table: str | None) -> str:
+    """denoise()'s table in a sentence, for a screen reader (a hidden live line): the tiles and the table say nothing
+    to it as they change, and the status line is empty while all goes well, so a Denoise pressed was silent."""
+    rows = [[cell.strip().strip("*") for cell in line.strip().strip("|").split("|")]
+            for line in (table or "").splitlines()[2:]]
+    if len(rows) < 2:
+        return ""
+
+    def score(cell: str) -> str:
+        return "identical to the clean digit" if cell.startswith("∞") else f"{cell} dB"
+
+    noisy, models = rows[0], rows[1:]
+    best = max(models, key=lambda row: float("inf") if row[1].startswith("∞") else float(row[1]))
+    return f"Restored best by {best[0]}: {score(best[1])} PSNR; the noisy input: {score(noisy[1])}."
+
+
 def _bold(text: str, bold: bool) -> str:
     return f"**{text}**" if bold else text
 
@@ -391,6 +407,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                 with gr.Accordion("Averages over the 10,000 test digits (PSNR)", open=False):
                     gr.Markdown(averages, elem_id="denoise-averages")
             status = gr.Markdown(first[2], label="Status", elem_classes=["status-line"], elem_id="denoise-status")
+            said = gr.Markdown(results_said(first[1]), elem_classes=["status-line", "unseen"], elem_id="denoise-said")
     scored = gr.State(None)  # the settings sample_table is for: (kind, strength, seed, extra)
 
     drawing_input = drawing if drawing is not None else gr.State(None)
@@ -426,6 +443,7 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
                   show_progress="hidden")
     status.change(lambda line: results_look(line, 2), status, [results, table], api_visibility="private",
                   queue=False, show_progress="hidden")
+    table.change(results_said, table, said, api_visibility="private", queue=False, show_progress="hidden")
     pick = digits.select(pick_gallery_digit, None, [test_index, source], api_visibility="private", queue=False)
     rand = random_button.click(partial(random_index, store), None, [test_index, source], api_visibility="private",
                                queue=False)
