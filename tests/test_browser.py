@@ -211,6 +211,11 @@ def test_the_latent_map_opens_a_test_digit_from_the_keyboard(page):
     # the canvas took clicks only: without a mouse no test digit could be opened from the map
     page.get_by_role("tab", name="Latent", exact=True).click()
     page.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
+    # how to use it, read out as it takes the focus: the hint under it is its description
+    hint = page.locator("#latent-scatter .ls-hint").first.inner_text()
+    described = page.evaluate("() => document.querySelector('#latent-scatter canvas').getAttribute('aria-describedby')"
+                              ".split(' ').map(id => document.getElementById(id).textContent).join(' ')")
+    assert "Enter" in hint and hint in described
     status = "document.querySelector('#latent-status').innerText"
     before = page.evaluate(status)
     page.locator("#latent-scatter canvas").focus()
@@ -839,10 +844,18 @@ def test_a_screen_reader_hears_each_status_once_and_digits_by_their_captions(pag
         assert live and all("prose" in c and "status-line" in c for c in live), live
         # after a reconstruction that went well (the status line then says nothing): the reading, and the closest
         tab.get_by_role("button", name="Test digit 5", exact=True).click()
-        tab.wait_for_function("() => /^Read as 5 \\(\\d+ %\\)\\. \\d+ reconstructions; the closest to it: \\S/"
+        tab.wait_for_function("() => /^Read as 5 \\(\\d+ %\\)\\. \\d+ reconstructions; the closest to it: \\S.*"
+                              "\\. .+'s error on this digit is lower than on \\d+% of [\\d,]+ MNIST test digits\\.$/"
                               ".test(document.querySelector('#draw-said [role=status]').innerText)", timeout=WAIT_MS)
         tab.get_by_role("tab", name="Denoise", exact=True).click()
         tab.wait_for_selector("#denoise-digits .thumbnail-item img", timeout=WAIT_MS)
+        # a press of Denoise (which leaves the status line empty) is heard too
+        denoise_said = "document.querySelector('#denoise-said [role=status]').innerText"
+        tab.wait_for_function(f"() => /^Restored best by \\S/.test({denoise_said})", timeout=WAIT_MS)
+        before = tab.evaluate(f"() => {denoise_said}")
+        tab.locator("#denoise-digits .thumbnail-item").nth(2).click()
+        tab.wait_for_function(f"() => /^Restored best by \\S/.test({denoise_said}) && {denoise_said} !== {before!r}",
+                              timeout=WAIT_MS)
         tab.wait_for_timeout(300)  # named on the next frame
         names = tab.evaluate("() => [...document.querySelectorAll('#denoise-digits .thumbnail-item')]"
                              ".map(b => b.getAttribute('aria-label'))")

@@ -62,9 +62,10 @@ document.addEventListener('click', (event) => {
 # - the glance: on a phone the panels stack ~700 px under the canvas, so a stroke changed nothing in view: a strip of
 #   the reconstructions and the reading sit under the canvas;
 # - what a screen reader hears (the status line says nothing when all went well, and the pictures nothing to it): the
-#   classifier's reading and which model redrew the digit closest.
+#   classifier's reading, which model redrew the digit closest, and the reconstruction rank's sentence (a change of
+#   the model it is for changes nothing else).
 TILES_JS = """
-(tiles, reading) => {
+(tiles, reading, rank) => {
   const figures = [...new DOMParser().parseFromString(tiles || '', 'text/html').querySelectorAll('figure')];
   if (!figures.length) return ['', ''];
   const read = reading && reading.label != null;
@@ -94,7 +95,10 @@ TILES_JS = """
   }
   const best = scored.reduce((a, b) => (Number(b.dataset.mse) < Number(a.dataset.mse) ? b : a));
   const name = best.querySelector('figcaption').textContent.split(' · ')[0];
-  return [glance.innerHTML, said + `${scored.length} reconstructions; the closest to it: ${name}.`];
+  said += `${scored.length} reconstructions; the closest to it: ${name}.`;
+  const ranked = new DOMParser().parseFromString(rank || '', 'text/html').querySelector('.meter-text');
+  if (ranked) said += ' ' + ranked.textContent.split('. ')[0] + '.';
+  return [glance.innerHTML, said];
 }
 """
 # The code's table: for a model with a posterior (VAE, CVAE) `value` is mu, SIGMA its sigma, and CARRIES whether the
@@ -544,8 +548,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     results = [seen, reading, rank, reconstructions, code]
     status.change(refused_look, [status, reconstructions], results, queue=False, show_progress="hidden",
                   api_visibility="private")
-    reconstructions.change(None, [reconstructions, reading], [glance, said], js=TILES_JS, queue=False,
-                           show_progress="hidden", api_visibility="private")
+    gr.on([reconstructions.change, rank.change], None, [reconstructions, reading, rank], [glance, said],
+          js=TILES_JS, queue=False, show_progress="hidden", api_visibility="private")
     # a stroke (a test digit put there by a button fires no .change): the test digit named is gone
     sketch.change(lambda: ("", None), None, [picked, picked_index], queue=False, show_progress="hidden",
                   api_visibility="private")

@@ -17,10 +17,12 @@ from .ui import SCROLL_BEHAVIOUR
 
 HTML = (
     # the canvas says what it shows, for screen readers (and for tests, which cannot read its pixels)
-    '<div class="ls-wrap"><canvas class="ls-canvas" role="img" tabindex="0"'
+    # and how to use it: the hint under it was not read out as the map took the keyboard's focus
+    '<div class="ls-wrap"><canvas class="ls-canvas" role="img" tabindex="0" aria-describedby="ls-hint ls-drawing"'
     ' aria-label="${value && value.title ? value.title : \'Latent space map\'}"></canvas>'
-    '<div class="ls-hint">${value && value.hint ? value.hint : ""}</div>'
-    '<div class="ls-hint ls-drawing">${value && value.drawing_note ? value.drawing_note : ""}</div></div>'
+    '<div class="ls-hint" id="ls-hint">${value && value.hint ? value.hint : ""}</div>'
+    '<div class="ls-hint ls-drawing" id="ls-drawing">${value && value.drawing_note ? value.drawing_note : ""}</div>'
+    '</div>'
 )
 
 CSS = """
