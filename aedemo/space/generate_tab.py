@@ -69,11 +69,13 @@ def _one_of(store: ModelStore, conditional: bool | None) -> str:
 
 
 def _prior_choices(store: ModelStore, session_models: dict | None = None) -> list[tuple[str, str]]:
-    """The models whose random samples the Generate tab compares: the unconditional priors, and the plain AE."""
-    out = store.choices(session_models, conditional=False, generative=True)
-    if NO_PRIOR_MODEL in store.models:
-        out.append((f"{display_name(NO_PRIOR_MODEL)} (no prior: random codes)", NO_PRIOR_MODEL))
-    return out
+    """The models whose random samples the Generate tab compares: the shipped unconditional priors and the plain AE
+    beside them, then the session's own (which came before the AE)."""
+    priors = store.choices(conditional=False, generative=True)
+    no_prior = ([(f"{display_name(NO_PRIOR_MODEL)} (no prior: random codes)", NO_PRIOR_MODEL)]
+                if NO_PRIOR_MODEL in store.models else [])
+    session = store.choices(session_models, conditional=False, generative=True)[len(priors):]  # listed after
+    return priors + no_prior + session
 
 
 def _agreement(store: ModelStore, samples: torch.Tensor, wanted: torch.Tensor) -> str:
