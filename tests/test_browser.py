@@ -856,6 +856,9 @@ def test_a_screen_reader_hears_each_status_once_and_digits_by_their_captions(pag
         tab.locator("#denoise-digits .thumbnail-item").nth(2).click()
         tab.wait_for_function(f"() => /^Restored best by \\S/.test({denoise_said}) && {denoise_said} !== {before!r}",
                               timeout=WAIT_MS)
+        # and the digit denoised is the current one of the ten (only highlighted, it was not said)
+        tab.wait_for_function("() => [...document.querySelectorAll('#denoise-digits .thumbnail-item')]"
+                              ".map(t => t.getAttribute('aria-current')).join() === ',,true,,,,,,,'", timeout=WAIT_MS)
         tab.wait_for_timeout(300)  # named on the next frame
         names = tab.evaluate("() => [...document.querySelectorAll('#denoise-digits .thumbnail-item')]"
                              ".map(b => b.getAttribute('aria-label'))")

@@ -51,6 +51,18 @@ const markUp = () => {
   document.querySelectorAll('#draw-reading button.confidence-set:not([tabindex])').forEach(row => {
     row.setAttribute('tabindex', '-1');
   });
+  // Denoise's test digits: the one denoised is highlighted (Gradio's class "selected"), which a screen reader did not
+  // say. Its own observer: the page's (below) sees only elements coming and going, not a class that changes
+  const picker = document.querySelector('#denoise-digits');
+  if (picker && !picker.dataset.currentWatched) {
+    picker.dataset.currentWatched = 'yes';
+    const markCurrent = () => picker.querySelectorAll('.thumbnail-item').forEach(thumb => {
+      if (thumb.classList.contains('selected')) thumb.setAttribute('aria-current', 'true');
+      else thumb.removeAttribute('aria-current');
+    });
+    new MutationObserver(markCurrent).observe(picker, {subtree: true, childList: true, attributeFilter: ['class']});
+    markCurrent();
+  }
   // the class read is an <h2> in Gradio's Label: a heading "3" in the page's outline, beside the tab's own ones
   document.querySelectorAll('#draw-reading h2.output-class:not([role])').forEach(h => h.setAttribute('role', 'none'));
   // the test-digit buttons say only "3": what they put on the canvas is in a line of text a screen reader may skip
