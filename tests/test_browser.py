@@ -695,6 +695,12 @@ def test_a_hub_token_typed_for_a_push_is_not_kept_in_the_browser(page):
         timeout=WAIT_MS)
     stored = page.evaluate("() => JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
     assert token not in stored
+    # Enter in the token box pushes too, as a form's field would: the push forgets the token, and the box empties
+    box = page.get_by_label("Hugging Face token (write access)")
+    box.fill(token)
+    box.press("Enter")
+    page.wait_for_function("() => document.querySelector('#train-push-row input[type=password]').value === ''",
+                           timeout=WAIT_MS)
 
 
 # the contrast of an element's text colour (or of `colour`, "rgb(r, g, b)") with the first opaque background behind it

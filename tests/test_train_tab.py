@@ -532,6 +532,17 @@ def test_a_session_keeps_the_files_of_its_latest_run_only(small_data, tmp_path):
     assert not Path(first.checkpoint).exists()
 
 
+def test_enter_in_the_repository_or_token_box_pushes():
+    from aedemo.space import build_demo
+    from aedemo.space.store import ModelStore
+
+    demo = build_demo(ModelStore(root="/nonexistent"))
+    boxes = [c["id"] for c in demo.config["components"]
+             if c["props"].get("label") in ("Repository id", "Hugging Face token (write access)")]
+    (push,) = [d for d in demo.config["dependencies"] if d["api_name"] == "push_to_hub"]
+    assert len(boxes) == 2 and all([box, "submit"] in [list(t) for t in push["targets"]] for box in boxes)
+
+
 def test_push_sends_the_visitors_token_and_never_shows_it(tmp_path, monkeypatch):
     from aedemo.hub import HubError
 

@@ -772,5 +772,6 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     variant.change(settings_look, variant, [epochs, batch_size, lr], queue=False, show_progress="hidden",
                    api_visibility="private")
     stop_btn.click(_stop_handler, None, None, api_name="stop_training", concurrency_limit=None)
-    push_btn.click(_push_handler, [repo_id, token, private, checkpoint], [push_status, token],
-                   api_name="push_to_hub", concurrency_limit=2)
+    # Enter in either box pushes, as a form's fields submit it: a keyboard user had to Tab on to the button
+    gr.on([push_btn.click, repo_id.submit, token.submit], _push_handler, [repo_id, token, private, checkpoint],
+          [push_status, token], api_name="push_to_hub", concurrency_limit=2)
