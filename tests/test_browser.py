@@ -61,7 +61,7 @@ def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_readi
 
 def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
     # a test digit on show: no stroke will come to redraw the tiles (its model's tile waited for one)
-    page.get_by_role("button", name="Test digit 5", exact=True).click()
+    page.get_by_role("button", name="Random test digit of class 5", exact=True).click()
     page.wait_for_function("() => document.querySelector('#draw-picked').innerText.includes('test digit')",
                            timeout=WAIT_MS)
     assert "my ae #1" in train(page, "AE", WAIT_MS)  # an MLP: seconds per epoch
@@ -126,7 +126,7 @@ def test_an_example_put_over_a_drawing_leaves_the_canvas_usable(page, store):
     page.get_by_role("tab", name="Draw", exact=True).click()
     draw(page, [[(0.2, 0.9), (0.4, 0.9)]])  # whatever is on the canvas, one more stroke
     time.sleep(2)
-    page.get_by_role("button", name="Test digit 3", exact=True).click()
+    page.get_by_role("button", name="Random test digit of class 3", exact=True).click()
     if store.classifier is not None:
         page.wait_for_function(
             "() => { const e = document.querySelector(\"#draw-reading [data-testid='label-output-value']\");"
@@ -189,7 +189,7 @@ def test_opening_the_latent_tab_stars_the_draw_tabs_digit_until_the_canvas_is_cl
     page.get_by_role("tab", name="Draw", exact=True).click()
     seen = "(document.querySelector('#draw-seen img') || {}).src || ''"  # none after a cleared canvas
     shown = page.evaluate(seen)
-    page.get_by_role("button", name="Test digit 3", exact=True).click()
+    page.get_by_role("button", name="Random test digit of class 3", exact=True).click()
     # the chained reconstruction has stored the digit the Latent tab reads once the 28x28 shown changes
     page.wait_for_function(f"() => ({seen}) !== '' && ({seen}) !== {shown!r}", timeout=WAIT_MS)
     # read out when it changes: its text, once (the block around it also read out Gradio's progress timer)
@@ -397,7 +397,7 @@ def test_the_latent_grid_shows_whole_with_its_download_button_above_it(page):
 def test_the_classifiers_rows_are_not_tab_stops(page):
     # buttons in Gradio's Label for a select event the app does not use: Tab stopped at each and nothing happened
     page.get_by_role("tab", name="Draw", exact=True).click()
-    page.get_by_role("button", name="Test digit 3", exact=True).click()  # a reading on show
+    page.get_by_role("button", name="Random test digit of class 3", exact=True).click()  # a reading on show
     page.wait_for_function("() => document.querySelectorAll('#draw-reading button.confidence-set').length > 0 && "
                            "[...document.querySelectorAll('#draw-reading button')].every(b => b.tabIndex < 0)",
                            timeout=WAIT_MS)
@@ -406,7 +406,7 @@ def test_the_classifiers_rows_are_not_tab_stops(page):
 def test_the_classifiers_reading_is_not_a_heading(page):
     # Gradio's Label writes the class read as an <h2>: a screen reader's list of headings went "Draw a digit", "3"
     page.get_by_role("tab", name="Draw", exact=True).click()
-    page.get_by_role("button", name="Test digit 3", exact=True).click()
+    page.get_by_role("button", name="Random test digit of class 3", exact=True).click()
     page.locator("#draw-reading .output-class").filter(has_text="3").wait_for(timeout=WAIT_MS)
     page.wait_for_timeout(300)  # the page's script marks it up on the next frame
     assert page.locator("#draw-reading").get_by_role("heading").count() == 0
@@ -468,7 +468,7 @@ def phone_tab(page, app_url, width: int = 390, height: int = 844):
 def test_on_a_phone_the_reconstructions_show_under_the_canvas_too(page, app_url):
     # the panels stack ~700 px below the canvas on a phone: a stroke changed nothing in view
     with phone_tab(page, app_url) as tab:
-        tab.get_by_role("button", name="Test digit 6", exact=True).click()
+        tab.get_by_role("button", name="Random test digit of class 6", exact=True).click()
         glance = "document.querySelector('#draw-glance')"
         tab.wait_for_function(f"() => {glance}.innerText.includes('Reads 6')", timeout=WAIT_MS)
         strip = [img.get_attribute("src") for img in tab.locator("#draw-glance img").all()]
@@ -477,13 +477,13 @@ def test_on_a_phone_the_reconstructions_show_under_the_canvas_too(page, app_url)
         assert tab.locator("#draw-reading").inner_text().split()[2] == "6"  # the reading it copies
         canvas, strip_at = tab.locator("#draw-sketchpad canvas").first.bounding_box(), tab.locator(
             "#draw-glance").bounding_box()
-        buttons = tab.get_by_role("button", name="Test digit 0", exact=True).bounding_box()
+        buttons = tab.get_by_role("button", name="Random test digit of class 0", exact=True).bounding_box()
         assert canvas["y"] + canvas["height"] <= strip_at["y"] < buttons["y"]  # right under the canvas
         assert strip_at["y"] + strip_at["height"] - canvas["y"] < 844  # on one screen with it
         tab.get_by_role("button", name="Clear canvas").click()
         tab.wait_for_function(f"() => {glance}.innerText.trim() === ''", timeout=WAIT_MS)
     page.get_by_role("tab", name="Draw", exact=True).click()
-    page.get_by_role("button", name="Test digit 6", exact=True).click()
+    page.get_by_role("button", name="Random test digit of class 6", exact=True).click()
     page.wait_for_function("() => document.querySelectorAll('#draw-glance img').length >= 9", timeout=WAIT_MS)
     # drawn there too, and hidden on a wide screen, where the panels beside the canvas say it
     assert page.locator("#draw-glance").evaluate("e => getComputedStyle(e).display") == "none"
@@ -497,7 +497,7 @@ def _tap_a_2d_map_on_a_phone(page, app_url, star: bool = False) -> None:
             seen = "(document.querySelector('#draw-seen img') || {}).src || ''"
             tab.wait_for_function(f"() => ({seen}) !== ''", timeout=WAIT_MS)
             shown = tab.evaluate(seen)
-            tab.get_by_role("button", name="Test digit 3", exact=True).click()
+            tab.get_by_role("button", name="Random test digit of class 3", exact=True).click()
             tab.wait_for_function(f"() => ({seen}) !== {shown!r}", timeout=WAIT_MS)
         tab.get_by_role("tab", name="Latent", exact=True).click()
         tab.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
@@ -640,7 +640,7 @@ def test_removing_the_upload_brings_back_the_test_digit_on_the_canvas(page, mnis
     # the test digit came back read from the canvas like a drawing, without the note that names it
     images, _ = mnist_test
     page.get_by_role("tab", name="Draw", exact=True).click()
-    page.get_by_role("button", name="Test digit 4", exact=True).click()
+    page.get_by_role("button", name="Random test digit of class 4", exact=True).click()
     picked = "document.querySelector('#draw-picked').innerText"
     page.wait_for_function(f"() => {picked}.includes('On the canvas: test digit #')", timeout=WAIT_MS)
     named = page.locator("#draw-picked").inner_text().strip()
@@ -849,7 +849,7 @@ def test_a_screen_reader_hears_each_status_once_and_digits_by_their_captions(pag
                             ".map(e => e.className)")
         assert live and all("prose" in c and "status-line" in c for c in live), live
         # after a reconstruction that went well (the status line then says nothing): the reading, and the closest
-        tab.get_by_role("button", name="Test digit 5", exact=True).click()
+        tab.get_by_role("button", name="Random test digit of class 5", exact=True).click()
         tab.wait_for_function("() => /^Read as 5 \\(\\d+ %\\)\\. \\d+ reconstructions; the closest to it: \\S.*"
                               "\\. .+'s error on this digit is lower than on \\d+% of [\\d,]+ MNIST test digits\\.$/"
                               ".test(document.querySelector('#draw-said [role=status]').innerText)", timeout=WAIT_MS)
@@ -857,11 +857,11 @@ def test_a_screen_reader_hears_each_status_once_and_digits_by_their_captions(pag
         tab.wait_for_selector("#denoise-digits .thumbnail-item img", timeout=WAIT_MS)
         # a press of Denoise (which leaves the status line empty) is heard too
         denoise_said = "document.querySelector('#denoise-said [role=status]').innerText"
-        tab.wait_for_function(f"() => /^Restored best by \\S/.test({denoise_said})", timeout=WAIT_MS)
+        tab.wait_for_function(f"() => /^Closest to the clean digit: \\S/.test({denoise_said})", timeout=WAIT_MS)
         before = tab.evaluate(f"() => {denoise_said}")
         tab.locator("#denoise-digits .thumbnail-item").nth(2).click()
-        tab.wait_for_function(f"() => /^Restored best by \\S/.test({denoise_said}) && {denoise_said} !== {before!r}",
-                              timeout=WAIT_MS)
+        tab.wait_for_function(f"() => /^Closest to the clean digit: \\S/.test({denoise_said}) && "
+                              f"{denoise_said} !== {before!r}", timeout=WAIT_MS)
         # and the digit denoised is the current one of the ten (only highlighted, it was not said)
         tab.wait_for_function("() => [...document.querySelectorAll('#denoise-digits .thumbnail-item')]"
                               ".map(t => t.getAttribute('aria-current')).join() === ',,true,,,,,,,'", timeout=WAIT_MS)
@@ -948,7 +948,7 @@ def test_on_a_phone_a_press_brings_what_it_fills_into_view(page, app_url, tab_na
 def test_on_a_phone_the_test_digits_are_big_enough_for_a_finger(page, app_url):
     # 52x26 px buttons on Draw, 27x27 px pictures on Denoise
     with phone_tab(page, app_url) as tab:
-        assert tab.get_by_role("button", name="Test digit 3", exact=True).bounding_box()["height"] >= 40
+        assert tab.get_by_role("button", name="Random test digit of class 3", exact=True).bounding_box()["height"] >= 40
         tab.get_by_role("tab", name="Denoise", exact=True).click()
         tab.wait_for_selector("#denoise-digits img", timeout=WAIT_MS)
         box = tab.locator("#denoise-digits img").first.bounding_box()
@@ -1002,7 +1002,7 @@ def test_the_vaes_code_is_explained_under_its_plot(page, store):
         pytest.skip("no VAE checkpoint")
     page.click("button[role=tab]:has-text('Draw')")
     page.locator("#draw-code").scroll_into_view_if_needed()
-    page.get_by_role("button", name="Test digit 4", exact=True).click()  # a test digit; the code shown is the VAE's
+    page.get_by_role("button", name="Random test digit of class 4", exact=True).click()  # the code shown: the VAE's
     page.wait_for_function("() => /dimensions? carr(y|ies) this digit/.test("
                            "document.querySelector('#draw-code-note').innerText)", timeout=WAIT_MS)
     assert "σ" not in page.locator("#draw-status").inner_text()  # not in the status line, read out at each change

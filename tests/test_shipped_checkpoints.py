@@ -96,7 +96,9 @@ def test_the_rebuild_commands_train_as_each_model_was_trained(name):
     table = (REPO / "checkpoints" / "README.md").read_text()
     documented = dict(re.findall(r"^\| `(\w+)/` \|.*\| `(python -m aedemo\.train [^`]*)` \|$", table, re.M))
     script = (REPO / "scripts" / "train_checkpoints.sh").read_text()
-    runs = {v: (int(epochs), precision) for v, epochs, precision in re.findall(r"\b(\w+):(\d+):(\w+)\b", script)}
+    entries = re.search(r"^RUNS=\(([^)]*)\)", script, re.M)[1].split()  # name:epochs[:precision], medium by default
+    runs = {v: (int(epochs), precision or "medium")
+            for v, epochs, precision in (re.fullmatch(r"(\w+):(\d+)(?::(\w+))?", e).groups() for e in entries)}
 
     def config(command: str) -> dict:
         parsed = asdict(parse_args(shlex.split(command)[3:]))

@@ -352,8 +352,9 @@ def test_the_generate_status_changes_with_the_digit_and_the_seed(store):
     if "cvae" not in store.models:
         pytest.skip("needs the CVAE")
     said = {generate_tab.generate(store, "cvae", digit, 16, 0.8, seed, [])[2]
-            for digit, seed in ((2, 0), (3, 0), (3, 1))}
-    assert len(said) == 3 and all(not reports_problem(s) for s in said), said
+            for digit, seed in ((2, 0), (3, 0), (3, 1), (8, 0))}
+    assert len(said) == 4 and all(not reports_problem(s) for s in said), said
+    assert any(s.startswith("16 samples of an 8,") for s in said), said  # not "a 8"
     one = generate_tab.generate(store, "cvae", 3, 1, 0.8, 5, [])[2]
     assert one.startswith("1 sample of a 3, seed 5, temperature 0.8."), one
     everything = {generate_tab.generate_all(store, "cvae", 0.8, seed)[1] for seed in (0, 1)}
@@ -459,16 +460,18 @@ def test_denoise_at_strength_zero_calls_the_noisy_input_identical(store):
     assert head.startswith("| Image |") and noisy_row.startswith("| Noisy input (no model) |")
 
 
-@pytest.mark.parametrize("index, kind, strength", [(3, "gaussian", 0.5), (5, "masking", 1.0), (3, "gaussian", 0)])
-def test_a_screen_reader_hears_which_model_restored_the_digit_best(store, index, kind, strength):
+# the last: a light mask, where every model lands further from the clean digit than the noisy input
+@pytest.mark.parametrize("index, kind, strength", [(3, "gaussian", 0.5), (5, "masking", 1.0), (3, "gaussian", 0),
+                                                   (0, "masking", 0.1)])
+def test_a_screen_reader_hears_which_model_came_closest_to_the_clean_digit(store, index, kind, strength):
     # the tiles and the table say nothing to it, and the status line stays empty while all goes well
     gallery, table, _ = denoise_tab.denoise(store, "Test digit", index, kind=kind, strength=strength)
     tiles = [(figures["model"], figures["psnr"]) for _, _, figures in read_tiles(gallery)[1:]]
     (_, noisy), models = tiles[0], tiles[1:]
     best, db = max(models, key=lambda tile: tile[1])
     said = denoise_tab.results_said(table)
-    assert said.startswith(f"Restored best by {short_name(best)}: {db:.2f} dB PSNR;"), said
-    assert said.endswith("identical to the clean digit." if strength == 0 else f"{noisy:.2f} dB."), said
+    assert said.startswith(f"Closest to the clean digit: {short_name(best)}, {db:.2f} dB PSNR;"), said
+    assert said.endswith("the noisy input, " + ("identical to it." if strength == 0 else f"{noisy:.2f} dB PSNR.")), said
     assert denoise_tab.results_said("") == ""  # no table, nothing to say
 
 

@@ -308,7 +308,7 @@ def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_pa
     assert "finished" in views[-1].status
     # the device in words, at the start and the end alike (the end said "on cpu")
     assert any("on the CPU (1 thread)" in v.status for v in views[:3])
-    end = r"\d+ s of training( \(\d+ s with the test evaluations\))? on the CPU, test loss [\d.]+ per image"
+    end = r"\d+ s of training( \(\d+ s with the test evaluations\))? on the CPU, test loss [\d.]+ on "
     assert re.search(end, views[-1].status)
     # the digits its figure comes from: a subset of the test split, not all of it
     assert f" on {len(train_worker.test_subset(small_data)[0]):,} test digits." in views[-1].status

@@ -157,11 +157,12 @@ def results_said(table: str | None) -> str:
         return ""
 
     def score(cell: str) -> str:
-        return "identical to the clean digit" if cell.startswith("∞") else f"{cell} dB"
+        return "identical to it" if cell.startswith("∞") else f"{cell} dB PSNR"
 
     noisy, models = rows[0], rows[1:]
     best = max(models, key=lambda row: float("inf") if row[1].startswith("∞") else float(row[1]))
-    return f"Restored best by {best[0]}: {score(best[1])} PSNR; the noisy input: {score(noisy[1])}."
+    # "closest", not "restored best": under a light mask every model lands further from it than the noisy input
+    return f"Closest to the clean digit: {best[0]}, {score(best[1])}; the noisy input, {score(noisy[1])}."
 
 
 def _bold(text: str, bold: bool) -> str:

@@ -135,7 +135,7 @@ def generate(
         else:
             s, caption = store.random_codes_decoded(prior, n, generator, temperature), "random codes"
         gallery.append((images.grid(s, ncol, scale=images.fit_scale(ncol, 300)), f"{display_name(name)} {caption}"))
-    said = f"{n} sample{'s' if n > 1 else ''} of a {digit}, {_settings_said(temperature, seed)}."
+    said = f"{n} sample{'s' if n > 1 else ''} of {a_digit(digit)}, {_settings_said(temperature, seed)}."
     return grid, gallery, f"{said} {_agreement(store, samples, labels)}".strip()
 
 

@@ -482,8 +482,8 @@ def _train_and_report(
                     how += f" ({payload['elapsed']:.0f} s with the test evaluations)"
                 if not model.trainable:
                     how = f"{CLOSED_FORM}; it took {payload['seconds']:.0f} s"
-                # the loss's name is on the curve's axis; its scale and the digits it was measured on are not
-                on_test = f"{test:.1f} per image on {len(worker.test_subset(data)[0]):,} test digits"
+                # the loss is named on the curve's axis; the digits it was measured on are not
+                on_test = f"{test:.1f} on {len(worker.test_subset(data)[0]):,} test digits"
                 view.status = (
                     f"**{name}** {how} on {_device_words(payload['device'])}, test loss {on_test}. It is now in "
                     f"the other tabs' model lists (for this browser session only); {saved}."

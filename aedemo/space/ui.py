@@ -65,9 +65,10 @@ const markUp = () => {
   }
   // the class read is an <h2> in Gradio's Label: a heading "3" in the page's outline, beside the tab's own ones
   document.querySelectorAll('#draw-reading h2.output-class:not([role])').forEach(h => h.setAttribute('role', 'none'));
-  // the test-digit buttons say only "3": what they put on the canvas is in a line of text a screen reader may skip
+  // the test-digit buttons say only "3": what they put on the canvas (a test digit of that class, at random) is in a
+  // line of text a screen reader may skip; "test digit #3" is the app's name for the test set's digit number 3
   document.querySelectorAll('.digit-buttons button:not([aria-label])').forEach(button => {
-    button.setAttribute('aria-label', `Test digit ${button.textContent.trim()}`);
+    button.setAttribute('aria-label', `Random test digit of class ${button.textContent.trim()}`);
   });
   // an emptied canvas or a blank upload: the note where the reconstructions were says why, and the status line at
   // the foot of the tab said it a second time. Kept for a screen reader, which reads the status line out
