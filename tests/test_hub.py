@@ -320,6 +320,8 @@ def test_from_pretrained_takes_the_mixins_keywords_and_refuses_a_loose_load(chec
         VAE.from_pretrained("user/aedemo-vae", strict=False)
     with pytest.raises(ValueError, match="strict=False is not supported"):
         VAE.from_pretrained(checkpoints / "vae", strict=False)
+    with pytest.raises(ValueError, match="strict=None is not supported"):  # not "strict=False": what was passed
+        VAE.from_pretrained(checkpoints / "vae", strict=None)
     assert len(asked) == 1
 
 

@@ -80,9 +80,9 @@ class Pretrained:
         mixin's default) is refused."""
         from .. import load_model
 
-        if not strict:
+        if strict is not True:
             raise ValueError(
-                "strict=False is not supported: aedemo loads strictly, refusing a checkpoint whose weights do not "
+                f"strict={strict!r} is not supported: aedemo loads strictly, refusing a checkpoint whose weights do not "
                 "match its config.json (missing, unexpected or misshapen tensors), because a half-loaded autoencoder "
                 "reconstructs garbage without a word. Load with strict=True (the default here)"
             )
