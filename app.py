@@ -25,8 +25,8 @@ class _NoStubRewrite(importlib.abc.MetaPathFinder):
     """Load gradio.component_meta with its create_or_modify_pyi made a no-op.
 
     On every import Gradio re-derives the .pyi stub of each of its ~80 component classes (parsing their source,
-    rendering templates) and rewrites the file if it differs: ~1.8 s of the 3.7-4.3 s `import gradio` takes
-    here (benchmarks/app_startup.py). The stubs serve only editors, and Gradio's wheel ships them. When Gradio is
+    rendering templates) and rewrites the file if it differs: 1.0-1.4 s of the 2.2-2.8 s `import gradio` took on
+    the AMD EPYC of docs/performance.md (benchmarks/app_startup.py). The stubs serve only editors, and Gradio's wheel ships them. When Gradio is
     loaded some other way (already imported, an editable install), this finds nothing and Gradio starts as usual.
     """
 

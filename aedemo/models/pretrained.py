@@ -82,9 +82,9 @@ class Pretrained:
 
         if strict is not True:
             raise ValueError(
-                f"strict={strict!r} is not supported: aedemo loads strictly, refusing a checkpoint whose weights do not "
-                "match its config.json (missing, unexpected or misshapen tensors), because a half-loaded autoencoder "
-                "reconstructs garbage without a word. Load with strict=True (the default here)"
+                f"strict={strict!r} is not supported: aedemo loads strictly, refusing a checkpoint whose weights do "
+                "not match its config.json (missing, unexpected or misshapen tensors), because a half-loaded "
+                "autoencoder reconstructs garbage without a word. Load with strict=True (the default here)"
             )
         device = map_location if map_location is not None else device
         return load_model(path_or_repo_id, device, expect=cls, **hub_kwargs)  # type: ignore[type-var]

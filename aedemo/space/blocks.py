@@ -30,8 +30,9 @@ def tab_heading(text: str) -> gr.Markdown:
 
 
 def build_demo(store: ModelStore | None = None) -> gr.Blocks:
-    """The app over `store` (by default: every checkpoint under checkpoints/, or the Hub repo in AEDEMO_HUB_REPO),
-    with its queue set up: app.py, the tests and the screenshots serve the same configuration."""
+    """The app over `store` (by default: every checkpoint under checkpoints/, or under AEDEMO_CHECKPOINTS when set, or
+    the Hub repo in AEDEMO_HUB_REPO), with its queue set up: app.py, the tests and the screenshots serve the same
+    configuration."""
     store = store or ModelStore()
     gradio_fixes.install()
     # the pictures Gradio serves as files (generated grids, the 28x28 previews, downloads) go to its cache folder:

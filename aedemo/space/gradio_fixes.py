@@ -1,8 +1,9 @@
 """Gradio 6.31 bugs that a public Space meets, worked around until Gradio mends them.
 
-The first two were found with benchmarks/soak.py (thousands of calls from one session), the last two by probing the
-app's API as an attacker would. Each work-around replaces one small piece of Gradio and has a test that fails if it
-stops taking effect (a Gradio release that renames what is replaced).
+The first two were found with benchmarks/soak.py (thousands of calls from one session), the third and fourth by
+probing the app's API as an attacker would, the fifth with five API callers at once. Each work-around replaces one
+small piece of Gradio and has a test that fails if it stops taking effect (a Gradio release that renames what is
+replaced).
 
 1. The scheduled deletion of served files (`delete_cache`) dies for good the first time a handler writes a file
    while it runs. `gradio.route_utils.delete_files_created_by_app` walks each live set of file paths while handler
@@ -55,7 +56,7 @@ from ..preprocess import MAX_PIXELS, InvalidImageError, image_size
 
 MAX_LAYERS = 4  # the Draw tab's sketchpad has one layer
 MAX_PICTURES = MAX_LAYERS + 2  # and a background and a composite
-MAX_STROKE_BYTES = 2 * 2**20  # one picture of a stroke: the 280x280 canvas's PNG takes at most ~0.3 MB
+MAX_STROKE_BYTES = 2 * 2**20  # one picture of a stroke: the 400x400 canvas's PNG, pure noise in RGBA, is 0.64 MB
 MAX_WAITING_STROKES = 256  # per editor, all visitors together: strokes posted whose event has not come (yet)
 MAX_WAITING_BYTES = 32 * 2**20
 

@@ -37,7 +37,7 @@ def show(x: torch.Tensor | np.ndarray, scale: int = 1) -> np.ndarray:
     """One digit as a uint8 picture, `scale` times its size.
 
     The tabs send digits at their true 28x28 and let the browser enlarge them (CSS `image-rendering: pixelated`
-    in ui.CSS): a 28x28 PNG is ~30x fewer pixels to encode per image than a 140x140 one, and an API caller gets
+    in ui.CSS): a 28x28 PNG is 25x fewer pixels to encode per image than a 140x140 one, and an API caller gets
     the model's output pixel for pixel.
     """
     return to_uint8(x) if scale == 1 else upscale(to_uint8(x), scale)
