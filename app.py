@@ -26,8 +26,9 @@ class _NoStubRewrite(importlib.abc.MetaPathFinder):
 
     On every import Gradio re-derives the .pyi stub of each of its ~80 component classes (parsing their source,
     rendering templates) and rewrites the file if it differs: 1.0-1.4 s of the 2.2-2.8 s `import gradio` took on
-    the AMD EPYC of docs/performance.md (benchmarks/app_startup.py). The stubs serve only editors, and Gradio's wheel ships them. When Gradio is
-    loaded some other way (already imported, an editable install), this finds nothing and Gradio starts as usual.
+    the AMD EPYC of docs/performance.md (benchmarks/app_startup.py). The stubs serve only editors, and Gradio's
+    wheel ships them. When Gradio is loaded some other way (already imported, an editable install), this finds
+    nothing and Gradio starts as usual.
     """
 
     def find_spec(self, name, path, target=None):
