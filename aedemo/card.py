@@ -129,7 +129,7 @@ def _value(v: float) -> float:
     return float(f"{v:.6g}")  # keep the YAML short; six digits is more than the test set resolves
 
 
-def eval_results(variant: str, test: dict, name_prefix: str = "") -> list[EvalResult]:
+def eval_results(test: dict, name_prefix: str = "") -> list[EvalResult]:
     """metrics.json's test figures as model-index entries, but for TABLE_ONLY_METRICS."""
     return [
         EvalResult(
@@ -207,7 +207,7 @@ def model_card(
     variant = config["variant"]
     test, training = metrics.get("test", {}), metrics.get("training", {})
     name = repo_id.split("/")[-1] + (f"-{subfolder}" if subfolder else "")
-    data = card_data([variant], eval_results(variant, test), name, PIPELINE_TAGS.get(variant, DEFAULT_PIPELINE_TAG))
+    data = card_data([variant], eval_results(test), name, PIPELINE_TAGS.get(variant, DEFAULT_PIPELINE_TAG))
     prefix = f"{subfolder}/" if subfolder else ""
     rows = grid_caption or []
     # the grid shows rows in pairs (or ten single rows for the classifier): describe each distinct group once
@@ -259,7 +259,7 @@ def index_card(repo_id: str, entries: dict[str, tuple[dict, dict]]) -> ModelCard
     The Hub reads metadata only from the root card, so it carries every variant's results (each metric named
     after its variant) and every variant's tag.
     """
-    results = [r for v, (_, m) in entries.items() for r in eval_results(v, m.get("test", {}), f"{v}: ")]
+    results = [r for v, (_, m) in entries.items() for r in eval_results(m.get("test", {}), f"{v}: ")]
     # the repo's task: its models' (the classifier is there to score the CVAE's samples)
     data = card_data(list(entries), results, repo_id.split("/")[-1], DEFAULT_PIPELINE_TAG)
     rows = ["| variant | what it is | load it |", "|---|---|---|"]

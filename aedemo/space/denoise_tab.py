@@ -453,6 +453,6 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     for event in (pick, rand, uploaded):
         event.then(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,
                    api_visibility="private")
-    follow_session(session_models, store, [(extra, partial(extra_choices, store))])
+    follow_session(session_models, [(extra, partial(extra_choices, store))])
     test_index.change(partial(picked_in_gallery, gallery_digits=gallery_digits), test_index, digits,
                       api_visibility="private", queue=False, show_progress="hidden", preprocess=False)

@@ -576,7 +576,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
             partial(reconstruct_test_digit, store), [clicked, variants, focus, session_models], outputs,
             show_progress="hidden", api_visibility="private").then(
             lambda index: index, clicked, picked_index, queue=False, show_progress="hidden", api_visibility="private")
-    follow_session(session_models, store, [(focus, lambda s: store.choices(s))])
+    follow_session(session_models, [(focus, lambda s: store.choices(s))])
     # the line under the code follows the plot, whichever event drew it; in the browser only (the API has the table)
     code.change(partial(code_note, store), [code, focus, session_models], code_words, queue=False,
                 show_progress="hidden", api_visibility="private")

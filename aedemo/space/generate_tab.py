@@ -341,7 +341,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
     # the seed and the temperature drive the strip too: it used to stay stale when they changed
     gr.on([temperature.input, seed.submit, seed.blur], partial(interpolate_on_shared_field, store), interp_inputs,
           [strip, interp_status], api_visibility="private", trigger_mode="always_last", preprocess=False)
-    follow_session(session_models, store, [
+    follow_session(session_models, [
         (model, lambda s: store.choices(s, conditional=True, generative=True)),
         (interp_model, lambda s: store.choices(s)),
     ])

@@ -555,4 +555,4 @@ def build_latent_tab(
 
     digit.input(regrid, [model, digit, session_models, grid], [grid, status], preprocess=False,
                 show_progress="hidden", api_visibility="private", trigger_mode="always_last")
-    follow_session(session_models, store, [(model, lambda s: store.choices(s))])
+    follow_session(session_models, [(model, lambda s: store.choices(s))])

@@ -8,8 +8,6 @@ from typing import Any
 
 import gradio as gr
 
-from .store import ModelStore
-
 IMAGE_PX = 140  # every single digit is shown at this size: its 28 px enlarged 5x by the browser
 
 
@@ -176,9 +174,7 @@ def unchanged(n: int) -> tuple:
 
 
 def follow_session(
-    session_models: gr.State,
-    store: ModelStore,
-    selectors: list[tuple[gr.components.Component, Callable[[dict], list]]],
+    session_models: gr.State, selectors: list[tuple[gr.components.Component, Callable[[dict], list]]],
 ) -> None:
     """Refresh each selector's choices whenever the Train tab adds a model to this browser session.
 
