@@ -21,8 +21,8 @@ from .checkpoint import (
     read_config,
 )
 from .data import batches, load_mnist, to_float
-from .models import VARIANTS, Autoencoder, MnistClassifier
-from .models.base import PROB_EPS, check_images, eval_mode, first_weight
+from .models import MODEL_CLASSES, Autoencoder, MnistClassifier
+from .models.base import N_CLASSES, PROB_EPS, check_images, eval_mode, first_weight
 from .models.vae import VAE
 from .noise import corrupt
 
@@ -77,9 +77,9 @@ def reconstruct_all(model: Autoencoder, x: torch.Tensor, y: torch.Tensor, batch_
 def sample_class_accuracy(model: Autoencoder, classifier: MnistClassifier, per_class: int = SAMPLES_PER_CLASS,
                           seed: int = 0) -> float:
     """Fraction of the CVAE's samples (per_class for each digit) that the classifier puts in the asked class."""
-    labels = torch.arange(10).repeat_interleave(per_class)
+    labels = torch.arange(N_CLASSES).repeat_interleave(per_class)
     samples = model.sample(len(labels), labels, generator=torch.Generator().manual_seed(seed))
-    return (classifier(samples).argmax(1) == labels).float().mean().item()
+    return (classifier.predict(samples) == labels).float().mean().item()
 
 
 @torch.no_grad()
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     x = to_float(images)
     results: dict[str, dict[str, float]] = {}
     # keyed by each folder as typed ("./runs/a/" too: a script looks up what it passed)
-    folders = {f: (Path(f), None) for f in args.folders} or {n: (root / n, n) for n in (*VARIANTS, "classifier")}
+    folders = {f: (Path(f), None) for f in args.folders} or {n: (root / n, n) for n in MODEL_CLASSES}
     # the folders named are scored by the root's classifier too
     classifier = _classifier_for(root, any(_holds_cvae(folder) for folder, _ in folders.values()))
     for name, (folder, variant) in folders.items():

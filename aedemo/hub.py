@@ -55,10 +55,10 @@ from .checkpoint import (
     read_metrics,
 )
 from .devices import resolve_device
-from .models import MODEL_CLASSES, VARIANTS, Model
+from .models import MODEL_CLASSES, Model
 
 AEDEMO_FILES = (WEIGHTS_NAME, CONFIG_NAME, METRICS_NAME)  # what loading needs; cards and pictures stay behind
-ALL_NAMES = (*VARIANTS, "classifier")
+ALL_NAMES = tuple(MODEL_CLASSES)  # every checkpoint folder aedemo ships: the variants, then the classifier
 LOGIN_HINT = "pass a token (--token / token=...), set HF_TOKEN, or log in with `hf auth login`"
 
 

@@ -9,6 +9,7 @@ import gradio as gr
 import numpy as np
 import torch
 
+from ..data import one_per_class
 from ..evaluate import DENOISE_SETTINGS, PSNR_CAP_DB, psnr, reconstruct_all
 from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
@@ -325,8 +326,7 @@ def picked_in_gallery(index: Any, gallery_digits: list[int]) -> gr.Gallery:
 
 def first_of_each_class(store: ModelStore) -> list[int]:
     """Index of the first test digit of each class 0-9: the gallery to pick from."""
-    labels = store.test_set[2].numpy()
-    return [int(np.flatnonzero(labels == d)[0]) for d in range(10)]
+    return one_per_class(store.test_set[2]).tolist()
 
 
 def random_index(store: ModelStore) -> tuple:

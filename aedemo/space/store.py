@@ -21,7 +21,7 @@ import torch
 
 from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint, read_metrics
 from ..data import load_mnist, to_float
-from ..models import AUTOENCODERS, VARIANTS, Autoencoder, MnistClassifier
+from ..models import AUTOENCODERS, MODEL_CLASSES, Autoencoder, MnistClassifier
 from ..models.base import N_CLASSES, N_PIXELS
 
 HUB_ENV = "AEDEMO_HUB_REPO"
@@ -182,7 +182,7 @@ class ModelStore:
 
     def _load_all(self) -> None:
         self._hub_fallbacks: list[tuple[str, str]] = []
-        for name in (*VARIANTS, "classifier"):
+        for name in MODEL_CLASSES:  # the variants, then the classifier
             try:
                 model = self._load_one(name)
             except CheckpointError as e:

@@ -24,6 +24,7 @@ from ..allocator import return_freed_memory
 from ..data import DataError, DataNotFoundError, load_mnist, one_per_class, to_float
 from ..evaluate import evaluate_terms
 from ..models import AUTOENCODERS, Autoencoder, build_model
+from ..models.base import eval_mode
 from ..train import EpochInfo, StepInfo, TrainConfig, TrainingDiverged, train, training_record
 from .images import grid as image_grid
 
@@ -138,15 +139,12 @@ class StopFlag:
 
 def preview_grid(model: Autoencoder, digits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
     """uint8 picture: the digits, their reconstructions and (generative models) prior samples, a row each."""
-    was_training = model.training
-    model.eval()
     x, y = digits.to(model.device), labels.to(model.device)
-    with torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         cond = y if model.conditional else None
         rows = [x, model.reconstruct(x, cond)]
         if model.generative:  # the same draws every epoch, so the samples visibly sharpen as it learns
             rows.append(model.sample(len(x), cond, generator=torch.Generator().manual_seed(0)))
-    model.train(was_training)
     return image_grid(torch.cat(rows).float().cpu(), ncol=len(x), scale=GRID_SCALE)
 
 
