@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 from huggingface_hub import CommitOperationAdd, HfApi, constants, get_cached_repo_tree, get_token, snapshot_download
@@ -208,7 +209,7 @@ def download_checkpoint(
     return folder
 
 
-def load_from_hub(repo_id: str, device: str | torch.device = "cpu", **hub_kwargs) -> Model:
+def load_from_hub(repo_id: str, device: str | torch.device = "cpu", **hub_kwargs: Any) -> Model:
     """Download (or find in the cache) a Hub checkpoint and load it like a local folder."""
     resolve_device(device)  # a device this machine lacks is refused before the download, not after
     folder = download_checkpoint(repo_id, **hub_kwargs)

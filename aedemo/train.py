@@ -222,7 +222,7 @@ class TrainingDiverged(RuntimeError):
     """A loss term became NaN or infinite: the run stops there (every later step would be NaN too, and its
     weights are no model). `history` holds the epochs finished before it."""
 
-    def __init__(self, message: str, step: int, history: list[dict]):
+    def __init__(self, message: str, step: int, history: list[dict]) -> None:
         super().__init__(message)
         self.step, self.history = step, history
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .aae import AAE
 from .ae import AE
 from .base import Autoencoder
@@ -24,7 +26,7 @@ MODEL_CLASSES: dict[str, type[Autoencoder] | type[MnistClassifier]] = {
 Model = Autoencoder | MnistClassifier  # what a checkpoint holds
 
 
-def build_model(variant: str, **config) -> Model:
+def build_model(variant: str, **config: Any) -> Model:
     """A fresh, untrained model of `variant` with the given architecture arguments (defaults otherwise)."""
     if variant not in MODEL_CLASSES:
         raise ValueError(f"unknown variant {variant!r}; known: {', '.join(MODEL_CLASSES)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
@@ -25,8 +27,8 @@ class AAE(AE):
         latent_dim: int = 8,
         hidden: list[int] | tuple[int, ...] = (512, 256),
         disc_hidden: list[int] | tuple[int, ...] = (512, 512),
-        **config,
-    ):
+        **config: Any,
+    ) -> None:
         super().__init__(latent_dim, hidden, disc_hidden=disc_hidden, **config)  # which checks the sizes
         self.discriminator = mlp([latent_dim, *disc_hidden, 1])
 

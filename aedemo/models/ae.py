@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from .base import N_PIXELS, Autoencoder, mean_bce_per_image, mlp
@@ -16,7 +18,7 @@ class AE(Autoencoder):
     )
     reference = "Hinton & Salakhutdinov 2006"
 
-    def __init__(self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512, 256), **config):
+    def __init__(self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512, 256), **config: Any) -> None:
         super().__init__(latent_dim, hidden=hidden, **config)  # which checks the sizes
         self.encoder = mlp([N_PIXELS, *hidden, latent_dim])
         self.decoder = mlp([latent_dim, *reversed(hidden), N_PIXELS])

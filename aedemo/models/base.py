@@ -9,7 +9,7 @@ import itertools
 import math
 import numbers
 from collections.abc import Iterable, Iterator
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -119,7 +119,7 @@ def mean_bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return (F.relu(logits) - logits * x - torch.log(torch.sigmoid(logits.abs()))).sum() / x.shape[0]
 
 
-def adam(params: Iterable[nn.Parameter], lr: float, **kwargs) -> torch.optim.Adam:
+def adam(params: Iterable[nn.Parameter], lr: float, **kwargs: Any) -> torch.optim.Adam:
     """Adam, with the fused kernel where torch has one: the for-loop version was ~40 % of a small model's step."""
     params = list(params)
     fused = all(p.device.type in ("cpu", "cuda") for p in params)
@@ -281,7 +281,7 @@ class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
     # loss is the reconstruction alone
     penalty: ClassVar[Penalty | None] = None
 
-    def __init__(self, latent_dim: int, **config):
+    def __init__(self, latent_dim: int, **config: Any) -> None:
         super().__init__()
         # Every subclass passes its own arguments on in **config, so a misspelt one would otherwise be stored in
         # config.json and ignored.

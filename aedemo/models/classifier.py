@@ -17,7 +17,9 @@ class MnistClassifier(OnDevice, Trainable, Pretrained, nn.Module):
     display_name: ClassVar[str] = "Classifier"
     description: ClassVar[str] = "a small CNN that reads MNIST digits (it scores the CVAE's samples)"
 
-    def __init__(self, channels: list[int] | tuple[int, ...] = (16, 32), hidden: int = 128, dropout: float = 0.3):
+    def __init__(
+        self, channels: list[int] | tuple[int, ...] = (16, 32), hidden: int = 128, dropout: float = 0.3
+    ) -> None:
         super().__init__()
         channels = check_sizes("channels", channels, min_count=2, max_count=2)  # one per convolution
         hidden = check_sizes("hidden", hidden)

@@ -9,6 +9,8 @@ its mean ||J||^2 from 14.9 to 0.149 with reconstructions equal to 2e-6); `tied=F
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,8 +35,8 @@ class ContractiveAE(AE):
 
     def __init__(
         self, latent_dim: int = 32, hidden: list[int] | tuple[int, ...] = (512,), lam: float = 0.1,
-        tied: bool = True, **config
-    ):
+        tied: bool = True, **config: Any
+    ) -> None:
         lam = check_range("lam", lam, 0)  # a negative weight would reward a code that moves with every pixel
         hidden = check_sizes("hidden", hidden, min_count=0)
         if len(hidden) != 1:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -11,7 +13,7 @@ from .base import Autoencoder, check_sizes, mean_bce_per_image
 class ResidualBlock(nn.Module):
     """x + conv(relu(conv(relu(x)))), 3x3, same size: depth at one resolution without hurting gradient flow."""
 
-    def __init__(self, channels: int):
+    def __init__(self, channels: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
             nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1),
@@ -55,7 +57,7 @@ class ConvAE(Autoencoder):
     )
     reference = "Masci et al. 2011"
 
-    def __init__(self, latent_dim: int = 32, channels: list[int] | tuple[int, ...] = (32, 64), **config):
+    def __init__(self, latent_dim: int = 32, channels: list[int] | tuple[int, ...] = (32, 64), **config: Any) -> None:
         channels = check_sizes("channels", channels, min_count=2, max_count=2)  # one per strided convolution
         super().__init__(latent_dim, channels=channels, **config)
         self.encoder = conv_encoder(channels, latent_dim)

@@ -14,6 +14,8 @@ others ran at highest: checkpoints/cvae/metrics.json). The price is reconstructi
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -39,8 +41,8 @@ class CVAE(VAE):
         hidden: list[int] | tuple[int, ...] = (512, 256),
         channels: list[int] | tuple[int, ...] | None = None,
         class_into: str = "input",
-        **config,
-    ):
+        **config: Any,
+    ) -> None:
         # "input": the class enters the encoder with the pixels (Sohn et al.). "heads": it joins only at the mean
         # and log-variance heads, as in checkpoints saved before December 2026 (they load with it, see
         # aedemo.checkpoint.LEGACY_DEFAULTS); there it shifts every image's code alike.

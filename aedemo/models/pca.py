@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
@@ -18,7 +20,7 @@ class PCA(Autoencoder):
     reference = "Pearson 1901"
     trainable = False
 
-    def __init__(self, latent_dim: int = 32, **config):
+    def __init__(self, latent_dim: int = 32, **config: Any) -> None:
         # an image is 784 numbers, so it has no more principal directions than that
         latent_dim = check_sizes("latent_dim", latent_dim, maximum=N_PIXELS)
         super().__init__(latent_dim, **config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -35,8 +37,8 @@ class SparseAE(AE):
         hidden: list[int] | tuple[int, ...] = (512,),
         rho: float = 0.05,
         beta: float = 3.0,
-        **config,
-    ):
+        **config: Any,
+    ) -> None:
         rho = check_range("rho", rho, 0, 1, open_low=True)  # a target firing rate: KL(rho || rho_hat) needs 0 < rho < 1
         beta = check_range("beta", beta, 0)
         super().__init__(latent_dim, hidden, rho=rho, beta=beta, **config)

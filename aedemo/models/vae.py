@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -46,8 +48,8 @@ class VAE(Autoencoder):
         hidden: list[int] | tuple[int, ...] = (512,),
         channels: list[int] | tuple[int, ...] | None = (32, 64),
         blocks: int | None = None,
-        **config,
-    ):
+        **config: Any,
+    ) -> None:
         hidden = check_sizes("hidden", hidden, min_count=1)  # at least one: the mean and log-variance heads read it
         blocks = 1 if blocks is None and channels is not None else check_sizes("blocks", blocks or 0, minimum=0)
         if channels is not None:  # convolutional: one channel count per strided convolution
