@@ -459,18 +459,21 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     about = (__doc__ or "Train an aedemo model.").splitlines()[0]  # __doc__ is None under python -OO
     p = argparse.ArgumentParser(prog="python -m aedemo.train", description=about)
     p.add_argument("--variant", required=True, choices=list(MODEL_CLASSES))
-    p.add_argument("--epochs", type=int, default=10, help="passes over the training set (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=128, help="images per step (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (default: %(default)s)")
+    # the defaults are TrainConfig's: a run from Python and one from the command line train alike
+    p.add_argument("--epochs", type=int, default=TrainConfig.epochs,
+                   help="passes over the training set (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size,
+                   help="images per step (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=TrainConfig.lr, help="Adam's learning rate (default: %(default)s)")
     p.add_argument("--data-dir", default=None, help="folder with MNIST/raw/*.gz (default: $AEDEMO_DATA_DIR, else "
                    "an earlier download in ~/.cache/aedemo, else torchvision's download)")
     p.add_argument("--out", default=None, help="checkpoint folder to write, replacing one there (default: "
                    "checkpoints/<variant>-run, under the working directory)")
-    p.add_argument("--device", default="auto", type=_device_name, metavar="{auto,cpu,cuda,cuda:N,mps}",
+    p.add_argument("--device", default=TrainConfig.device, type=_device_name, metavar="{auto,cpu,cuda,cuda:N,mps}",
                    help="where to train (default: auto, a GPU when torch sees one)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=int, default=TrainConfig.seed,
                    help="torch's seed: the same seed repeats a CPU run (default: %(default)s)")
-    p.add_argument("--schedule", default="cosine", choices=SCHEDULES,
+    p.add_argument("--schedule", default=TrainConfig.schedule, choices=SCHEDULES,
                    help="learning-rate schedule; a --time-budget run keeps a constant rate")
     p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=MATMUL_PRECISIONS,
                    help="torch.set_float32_matmul_precision while training (default: %(default)s)")

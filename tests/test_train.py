@@ -472,6 +472,11 @@ def test_recorded_training_command_rebuilds_the_same_configuration(settings):
     assert rebuilt.out == (trained.out or f"checkpoints/{trained.variant}-run")
 
 
+def test_the_command_lines_defaults_are_train_configs():
+    # written twice, they could drift apart: a run from Python and one from the command line would train differently
+    assert parse_args(["--variant", "vae"]) == TrainConfig("vae", out="checkpoints/vae-run")
+
+
 def test_cli_rejects_an_unknown_variant(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--variant", "transformer"])
