@@ -119,11 +119,26 @@ def _cached_listing(repo_id: str, revision: str | None, cache_dir: str | Path | 
         return None
 
 
+_REFUSED_TOKEN = "(401: invalid or expired)"  # what the Hub's 401 means, wherever it answers one
+
+
+def _status(error: HfHubHTTPError) -> int | str:
+    """The HTTP status the Hub answered with, "?" when the error carries no response."""
+    return error.response.status_code if error.response is not None else "?"
+
+
+def _api(token: str | bool | None) -> HfApi:
+    """The Hub's client, naming aedemo in its user agent."""
+    from . import __version__
+
+    return HfApi(token=token, library_name="aedemo", library_version=__version__)
+
+
 def _answered(error: HfHubHTTPError, repo_id: str, where: str, token: str | bool | None) -> HubError:
     """The HubError for an error the Hub answered a download with (not one of the kinds named above)."""
-    status = error.response.status_code if error.response is not None else "?"
+    status = _status(error)
     if status == 401:
-        msg = f"the Hub refused the token for {repo_id} (401: invalid or expired); {LOGIN_HINT}"
+        msg = f"the Hub refused the token for {repo_id} {_REFUSED_TOKEN}; {LOGIN_HINT}"
     elif status == 403:
         msg = f"the Hub answered 403 for {where}: the token used may not read it; {LOGIN_HINT} (with access to it)"
     else:
@@ -277,13 +292,11 @@ def owner_repo_id(name: str, token: str | bool | None = None) -> str:
     except HFValidationError as e:
         raise HubError(f"cannot push to a repo named {name!r} ({e}): pass repo_id='user/name'") from None
     token = _push_token(token)
-    from . import __version__
-
     try:
-        owner = HfApi(token=token, library_name="aedemo", library_version=__version__).whoami()["name"]
+        owner = _api(token).whoami()["name"]
     except HfHubHTTPError as e:
-        status = e.response.status_code if e.response is not None else "?"
-        why = "refused the token (401: invalid or expired)" if status == 401 else f"answered {status}"
+        status = _status(e)
+        why = f"refused the token {_REFUSED_TOKEN}" if status == 401 else f"answered {status}"
         raise HubError(scrub_token(f"the Hub {why} when asked whose token it is, to push {name}; {LOGIN_HINT}, "
                                    "or pass repo_id='user/name'", token)) from None
     except (HTTPError, OSError) as e:
@@ -310,9 +323,7 @@ def _commit(
 ) -> str:
     """Create the repo if needed and upload `operations` as one commit to `branch` (None: main), or as a pull
     request when `create_pr`; returns the commit URL, or the pull request's URL."""
-    from . import __version__
-
-    api = HfApi(token=token, library_name="aedemo", library_version=__version__)
+    api = _api(token)
     try:
         # private=None (not False) for an existing repo: pushing never makes a private repo public
         api.create_repo(repo_id, private=private or None, exist_ok=True)
@@ -329,9 +340,9 @@ def _commit(
             "HfApi().create_branch), then push again"
         ) from None
     except HfHubHTTPError as e:
-        status = e.response.status_code if e.response is not None else None
+        status = _status(e)
         if status == 401:
-            msg = f"the Hub refused the token (401: invalid or expired); {LOGIN_HINT}"
+            msg = f"the Hub refused the token {_REFUSED_TOKEN}; {LOGIN_HINT}"
         elif status == 403 or isinstance(e, RepositoryNotFoundError):
             msg = (f"the token may not write to {repo_id} ({status}): use a token with write access to that "
                    "user or organisation")
