@@ -14,7 +14,7 @@ from ..models.base import N_CLASSES
 from ..models.cvae import CVAE
 from . import images
 from .inputs import MAX_SEED, UserInputError, a_digit, parse_digit, parse_float, parse_int, parse_seed
-from .store import ModelStore, ModelUnavailable, display_name
+from .store import ModelStore, display_name
 from .ui import (
     UNSEEN_LABEL,
     endpoint,
@@ -44,10 +44,7 @@ def _temperature_and_seed(temperature: Any, seed: Any) -> tuple[float, int]:
 
 
 def _model(store: ModelStore, name: str | None, session_models: dict | None, *, conditional: bool | None):
-    try:
-        model = store.get(name, session_models)
-    except ModelUnavailable as e:
-        raise UserInputError(str(e)) from None
+    model = store.get(name, session_models)
     if not model.generative and not (conditional is False and name == NO_PRIOR_MODEL):
         also = " (or, to compare, the plain AE at random codes)" if conditional is False else ""
         raise UserInputError(f"{display_name(name)} has no prior to sample from; choose "
@@ -219,10 +216,7 @@ def interpolate(
         a, b = parse_digit(start, "Start"), parse_digit(end, "End")
         steps_i = parse_int(steps, "Frames", 3, 16)
         temperature, seed = _temperature_and_seed(temperature, seed)
-        try:
-            model = store.get(model_name, session_models)
-        except ModelUnavailable as e:
-            raise UserInputError(str(e)) from None
+        model = store.get(model_name, session_models)
     except UserInputError as e:
         return unchanged(1) + (problem(str(e)),)
     t = torch.linspace(0, 1, steps_i).unsqueeze(1)

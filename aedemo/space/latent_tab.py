@@ -14,7 +14,7 @@ from ..models.base import N_CLASSES
 from . import images
 from .inputs import UserInputError, a_digit, as_batch, parse_digit, parse_float, parse_int
 from .scatter import latent_scatter
-from .store import LATENT_DIGITS, ModelStore, ModelUnavailable, display_name
+from .store import LATENT_DIGITS, ModelStore, display_name
 from .ui import (
     UNSEEN_LABEL,
     digit_image,
@@ -51,13 +51,6 @@ document.addEventListener('input', (event) => {
 # visitor cannot reach the tab's controls before it.
 MAP_QUEUE = "latent-map"
 NEIGHBOURS = 10  # test digits whose codes lie nearest the Draw tab's digit, counted by class
-
-
-def _model(store: ModelStore, name: str | None, session_models: dict | None):
-    try:
-        return store.get(name, session_models)
-    except ModelUnavailable as e:
-        raise UserInputError(str(e)) from None
 
 
 def _axis_names(projection, k: int) -> list[str]:
@@ -155,7 +148,7 @@ def _map(
 ) -> tuple:
     """The checked inputs' map: (scatter value, the codes on the map's axes, the axes' names, dims shown, note);
     with `drawing` (the Draw tab's digit), a star where it lands."""
-    model = _model(store, model_name, session_models)
+    model = store.get(model_name, session_models)
     if view not in VIEWS:
         raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {view!r:.40}.")
     n = parse_int(n_points, "Test digits shown", 100, LATENT_DIGITS)
@@ -267,7 +260,7 @@ def decode_point(
             those at the codes' mean.
     """
     try:
-        model = _model(store, model_name, session_models)
+        model = store.get(model_name, session_models)
         codes, projection = store.test_codes(model)
         k = projection.components.shape[0]
         c = _coordinates((c1, c2, c3)[:k], projection)  # c3 of a 2-D code is not read: empty is fine
@@ -312,7 +305,7 @@ def decode_grid(
         store: the models. session_models: the browser session's own (a gr.State).
     """
     try:
-        model = _model(store, model_name, session_models)
+        model = store.get(model_name, session_models)
         d = parse_digit(digit)
     except UserInputError as e:
         return unchanged(1) + (problem(str(e)),)
@@ -386,7 +379,7 @@ def pick(
     data = getattr(evt, "_data", None)
     data = data if isinstance(data, dict) else {}  # the map's own script sends a dict; a request, anything
     try:
-        model = _model(store, model_name, session_models)
+        model = store.get(model_name, session_models)
     except UserInputError as e:
         return (*unchanged(5), problem(str(e)))
     codes, projection = store.test_codes(model)
@@ -429,7 +422,7 @@ def pick(
 def class_picker(store: ModelStore, model_name: str | None, session_models: dict | None = None) -> gr.Dropdown:
     """The class control shows only for a conditional model (the CVAE): the others draw no class."""
     try:
-        conditional = _model(store, model_name, session_models).conditional
+        conditional = store.get(model_name, session_models).conditional
     except UserInputError:
         conditional = False
     return gr.Dropdown(visible=conditional)
@@ -439,7 +432,7 @@ def view_drawn(store: ModelStore, model_name: str | None, view: Any, session_mod
     """The View control after a map is drawn: 2-D for a model whose code has two dimensions (the CVAE), which is how
     its map is drawn whatever the control said; the radio left on 3-D disagreed with the map."""
     try:
-        k = _model(store, model_name, session_models).latent_dim
+        k = store.get(model_name, session_models).latent_dim
     except UserInputError:
         return gr.skip()
     return "2-D" if k < 3 and view != "2-D" else gr.skip()

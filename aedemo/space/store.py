@@ -23,6 +23,7 @@ from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint, rea
 from ..data import load_mnist, to_float
 from ..models import AUTOENCODERS, MODEL_CLASSES, Autoencoder, MnistClassifier
 from ..models.base import N_CLASSES, N_PIXELS
+from .inputs import UserInputError
 
 HUB_ENV = "AEDEMO_HUB_REPO"
 PERCENTILE_DIGITS = 2000  # test digits whose reconstruction errors rank a drawing; plenty for a percentile
@@ -59,8 +60,9 @@ def at_prior(model: Autoencoder, mu: torch.Tensor, logvar: torch.Tensor, labels:
     return (sigma >= PRIOR_SIGMA) & (mu.abs() < PRIOR_MU)
 
 
-class ModelUnavailable(ValueError):
-    """The asked-for model is not loaded; the message says why, for the user."""
+class ModelUnavailable(UserInputError):
+    """The asked-for model is not loaded; the message says why, for the user (a handler that asked for one model
+    reports it as any bad input; one that shows several catches it and shows the rest)."""
 
 
 @dataclass
