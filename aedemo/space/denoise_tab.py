@@ -13,7 +13,7 @@ from ..data import one_per_class
 from ..evaluate import DENOISE_SETTINGS, PSNR_CAP_DB, psnr, reconstruct_all
 from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
-from .inputs import MAX_SEED, UserInputError, a_digit, as_batch, parse_float, parse_int, parse_seed, to_mnist
+from .inputs import MAX_SEED, UserInputError, a_digit, as_batch, parse_float, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, short_name
 from .ui import (
     endpoint,
@@ -43,8 +43,7 @@ def _clean_digit(
 ) -> tuple[torch.Tensor, int | None]:
     """The clean [1,1,28,28] digit from the chosen source and its label when known."""
     if source == "Test digit":
-        index = parse_int(test_index, "The test digit index", 0, len(store.test_set[2]) - 1)
-        return store.test_digit(index)
+        return store.test_digit(test_index)
     if source == "My drawing":
         if isinstance(drawing, np.ndarray) and drawing.shape == (28, 28):  # the Draw tab's digit, already 28x28
             return as_batch(drawing), None

@@ -15,7 +15,7 @@ from PIL import Image
 
 from ..models import Autoencoder
 from . import images
-from .inputs import UserInputError, as_batch, parse_int, to_mnist
+from .inputs import UserInputError, as_batch, to_mnist
 from .store import (
     PERCENTILE_DIGITS,
     ModelStore,
@@ -378,10 +378,9 @@ def reconstruct_test_digit(
     would be prepared again like a drawing (its stroke brought into MNIST's range of pen widths, among others), which
     moved the VAE's reconstruction rank of test digits from about 50 % to 64 %."""
     try:
-        index = parse_int(index, "The test digit index", 0, len(store.test_set[2]) - 1)
+        digit = store.test_digit(index)[0][0, 0].numpy()
     except UserInputError as e:
         return (*unchanged(N_OUTPUTS - 2), problem(str(e)), gr.skip())
-    digit = store.test_set[1][index, 0].numpy()
     return reconstruct_digit(store, digit, variants, focus, session_models)
 
 

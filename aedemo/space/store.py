@@ -23,7 +23,7 @@ from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint, rea
 from ..data import load_mnist, to_float
 from ..models import AUTOENCODERS, MODEL_CLASSES, Autoencoder, MnistClassifier
 from ..models.base import N_CLASSES, N_PIXELS
-from .inputs import UserInputError
+from .inputs import UserInputError, parse_int
 
 HUB_ENV = "AEDEMO_HUB_REPO"
 PERCENTILE_DIGITS = 2000  # test digits whose reconstruction errors rank a drawing; plenty for a percentile
@@ -316,11 +316,11 @@ class ModelStore:
                     self._test = (images, to_float(images), labels)
         return self._test
 
-    def test_digit(self, index: int) -> tuple[torch.Tensor, int]:
-        """Test digit `index` as float [1,1,28,28] and its label."""
+    def test_digit(self, index: Any) -> tuple[torch.Tensor, int]:
+        """Test digit `index` as float [1,1,28,28] and its label; an index that is no whole number from 0 to the last
+        is a UserInputError saying so."""
         _, x, y = self.test_set
-        if not 0 <= index < len(y):
-            raise ModelUnavailable(f"Test digit index must be between 0 and {len(y) - 1}, not {index}.")
+        index = parse_int(index, "The test digit index", 0, len(y) - 1)
         return x[index : index + 1], int(y[index])
 
     @torch.no_grad()
