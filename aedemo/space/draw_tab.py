@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from ..evaluate import mse_per_image
 from ..models import Autoencoder
 from . import images
 from .inputs import UserInputError, as_batch, to_mnist
@@ -311,7 +312,7 @@ def reconstruct_digit(
     tiles = []
     if outs:  # one pass over all reconstructions: errors and 8-bit pictures for the nine at once
         recon = torch.cat(outs)
-        errors = dict(zip([n for n, _ in shown], (recon - x).square().flatten(1).mean(1).tolist(), strict=True))
+        errors = dict(zip([n for n, _ in shown], mse_per_image(recon, x).tolist(), strict=True))
         for (name, suffix), picture in zip(shown, images.to_uint8_batch(recon), strict=True):
             tiles.append((picture, f"{short_name(name)}{suffix} · {errors[name]:.4f}",
                           {"model": name, "mse": f"{errors[name]:.6f}"}))
@@ -327,7 +328,7 @@ def reconstruct_digit(
                 z, logvar = z[0], None if logvar is None else logvar[0]
             error = errors.get(focus)
             if error is None:
-                error = float((model.reconstruct(x.to(model.device), labels).to(x.device) - x).square().mean())
+                error = float(mse_per_image(model.reconstruct(x.to(model.device), labels).to(x.device), x)[0])
             rank = _rank_html(store.reconstruction_rank(model, error), focus)
             code = code_table(model, z, logvar, labels)
         except ModelUnavailable as e:

@@ -21,6 +21,7 @@ import torch
 
 from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint, read_metrics
 from ..data import load_mnist, to_float
+from ..evaluate import mse_per_image
 from ..models import AUTOENCODERS, MODEL_CLASSES, Autoencoder, MnistClassifier
 from ..models.base import N_CLASSES, N_PIXELS
 from .inputs import UserInputError, parse_int
@@ -368,7 +369,7 @@ class ModelStore:
                 self._collapsed_cache[model] = at_prior(model, mu, logvar, labels).all(0).cpu()
             else:
                 out = model.reconstruct(x, labels)
-            return np.sort((out - x).pow(2).flatten(1).mean(1).cpu().numpy())
+            return np.sort(mse_per_image(out, x).cpu().numpy())
 
         return self._cached(self._errors_cache, model, compute)
 
