@@ -33,7 +33,7 @@ from ..evaluate import evaluate_model
 from ..models import AUTOENCODERS, VARIANTS, Autoencoder, build_model
 from ..train import TrainConfig
 from . import train_worker as worker
-from .inputs import MAX_SEED, UserInputError, parse_float, parse_seed
+from .inputs import MAX_SEED, UserInputError, parse_float, parse_int, parse_seed
 from .store import display_name, keep_trained
 from .train_line import LineRefused, Place, TrainingLine
 from .train_worker import StopFlag, TrainingData
@@ -138,9 +138,11 @@ class TrainSettings:
     seed: int = DEFAULT_SEED  # the initial weights, the order of the batches, the noise the model draws
 
 
-def _number(value: Any, name: str) -> float:
+def _number(value: Any, name: str, whole_from_1_to: int | None = None) -> float:
+    """The field's value as parse_float (or, given the largest it may be, parse_int from 1) reads it, its error a
+    SettingsError."""
     try:
-        return parse_float(value, name)
+        return parse_float(value, name) if whole_from_1_to is None else parse_int(value, name, 1, whole_from_1_to)
     except UserInputError as e:
         raise SettingsError(str(e)) from None
 
@@ -151,15 +153,11 @@ def parse_settings(
     """Check the form's values (from the UI, or anything from the API); raise SettingsError saying what is wrong."""
     if variant not in VARIANTS:
         raise SettingsError(f"Unknown model {variant!r:.40}; choose one of: {', '.join(VARIANTS)}.")
-    n_epochs = _number(epochs, "Epochs")
-    if n_epochs != int(n_epochs) or not 1 <= n_epochs <= MAX_EPOCHS:
-        raise SettingsError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}, not {epochs!r:.40}.")
+    n_epochs = _number(epochs, "Epochs", MAX_EPOCHS)
     seconds = None if budget in (None, "") else _number(budget, "Time budget")
     if seconds is not None and seconds < 0:
         raise SettingsError(f"Time budget must be 0 (no limit) or a number of seconds, not {budget!r:.40}.")
-    batch = _number(batch_size, "Batch size")
-    if batch != int(batch) or not 1 <= batch <= MAX_BATCH:
-        raise SettingsError(f"Batch size must be a whole number from 1 to {MAX_BATCH}, not {batch_size!r:.40}.")
+    batch = _number(batch_size, "Batch size", MAX_BATCH)
     rate = _number(lr, "Learning rate")
     if not 0 < rate <= 1:
         raise SettingsError(f"Learning rate must be above 0 and at most 1 (1e-3 is a good start), not {lr!r:.40}.")
