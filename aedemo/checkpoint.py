@@ -80,8 +80,9 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     Every file is first written whole into a staging folder beside them; only then are they renamed into place,
     so a save that dies while writing (a full disk, a killed process) leaves the old checkpoint as it was.
     config.json is renamed last: it records the weights' SHA-256, so a folder caught between two renames (new
-    weights, old config) is refused at load, and metrics.json is replaced before it, so a loaded model never
-    comes with another model's figures.
+    weights, old config) is refused at load, the error saying how to finish that save from the staging folder a
+    killed process leaves, and metrics.json is replaced before it, so a loaded model never comes with another
+    model's figures. (Two files cannot be swapped as one by renames: in that moment the old checkpoint is gone.)
     """
     if isinstance(getattr(model, "_orig_mod", None), nn.Module):  # torch.compile's wrapper shares the model's weights
         model = model._orig_mod
@@ -135,6 +136,18 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory
+
+
+def _interrupted_save(directory: Path, weights_sha256: str) -> str:
+    """What to do when a save died between its renames (killed, power lost: its staging folder was never removed)
+    and that save's config.json, still staged, records these weights: moving it (and its metrics.json, if staged
+    too) into the folder finishes the save. The old weights are gone by then; the new checkpoint is whole."""
+    for staging in sorted(directory.glob(".saving-*")):
+        if _saved_weights_sha256(staging) == weights_sha256:
+            also = f" and {METRICS_NAME}" if (staging / METRICS_NAME).is_file() else ""
+            return (f"; a save into this folder was interrupted between its renames, and {staging.name}/ holds the "
+                    f"rest of it: move its {CONFIG_NAME}{also} here to finish that save")
+    return ""
 
 
 def _saved_weights_sha256(directory: Path) -> str | None:
@@ -245,10 +258,10 @@ def load_checkpoint(
     if not weights.is_file():
         raise CheckpointError(f"{weights}: file missing")
     expected = config.get("weights_sha256")
-    if expected is not None and _sha256(weights) != expected:
+    if expected is not None and (found := _sha256(weights)) != expected:
         raise CheckpointError(
             f"{weights}: contents do not match the SHA-256 recorded in {CONFIG_NAME} "
-            "(the file was changed, corrupted, or comes from another save)"
+            "(the file was changed, corrupted, or comes from another save)" + _interrupted_save(directory, found)
         )
     try:
         state = load_file(weights)

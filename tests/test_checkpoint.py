@@ -345,6 +345,37 @@ def test_a_save_killed_between_renames_never_loads_a_mix(tmp_path, monkeypatch, 
     assert_old_checkpoint_or_refused(folder, old)
 
 
+@pytest.mark.parametrize("with_metrics", [True, False], ids=["new metrics", "no metrics"])
+def test_a_folder_left_by_a_save_killed_after_its_weights_says_how_to_finish_it(tmp_path, monkeypatch, with_metrics):
+    # per-file renames leave a moment where the new weights sit beside the old config: refused, and nothing said
+    # that the rest of the new checkpoint waited in the staging folder a killed process never removed
+    folder, _ = saved(tmp_path, "vae", seed=0)
+    new = fresh("vae", seed=1)
+    new_metrics = {"test": {"loss": 1.0}} if with_metrics else None
+    real_replace, moves = os.replace, []
+
+    def killed_after_the_weights(source, target):
+        if moves:
+            raise KeyboardInterrupt  # the process dies here
+        moves.append(target)
+        return real_replace(source, target)
+
+    monkeypatch.setattr(checkpoint.os, "replace", killed_after_the_weights)
+    monkeypatch.setattr(checkpoint.shutil, "rmtree", lambda *a, **k: None)  # a killed process cleans nothing up
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(new, folder, new_metrics)
+    monkeypatch.undo()
+    (staging,) = folder.glob(".saving-*")
+    with pytest.raises(CheckpointError, match=f"interrupted between its renames, and {staging.name}/ holds the rest"):
+        load_checkpoint(folder)
+    for name in ("config.json", "metrics.json"):  # as the message says
+        if (staging / name).exists():
+            os.replace(staging / name, folder / name)
+    assert torch.equal(outputs(load_checkpoint(folder)), outputs(new))
+    if with_metrics:
+        assert read_metrics(folder) == new_metrics
+
+
 def test_checkpoint_files_get_the_users_usual_permissions(tmp_path):
     previous = os.umask(0o022)
     try:
