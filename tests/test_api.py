@@ -9,7 +9,8 @@ from gradio_client import handle_file
 from PIL import Image
 
 from aedemo.space import latent_tab
-from aedemo.space.images import read_tiles
+from aedemo.space.generate_tab import STRIP_GAP
+from aedemo.space.images import fit_scale, read_tiles
 
 API_NAMES = {"reconstruct", "reconstruct_drawing", "denoise", "denoise_averages", "generate", "generate_all",
              "interpolate", "latent_map", "latent", "latent_grid", "train", "stop_training", "push_to_hub"}
@@ -78,7 +79,12 @@ def test_reconstruct_a_sketchpad_value(client, store, mnist_test, canvas, png_fi
     images, labels = mnist_test
     layer = handle_file(png_file(canvas(images[1].numpy(), style="rgba"), "layer.png"))
     editor = {"background": None, "layers": [layer], "composite": layer, "id": None}
-    seen, reading, *_ = client.predict(editor, ["ae"], "ae", api_name="/reconstruct_drawing")
+    seen, reading, rank, gallery, code, status = client.predict(editor, ["ae"], "ae", api_name="/reconstruct_drawing")
+    (picture, _, figures), = read_tiles(seen)
+    assert picture.shape == (28, 28) and picture.std() > 0 and figures["model"] == "input"
+    tiles = read_tiles(gallery)
+    assert [t[2]["model"] for t in tiles] == (["ae"] if "ae" in store.models else [])
+    assert all(picture.shape == (28, 28) and picture.std() > 0 for picture, _, _ in tiles)
     if store.classifier is not None:
         assert reading["label"] == str(int(labels[1]))
 
@@ -104,7 +110,9 @@ def test_generate_and_all_classes(client, store):
     grid, priors, status = client.predict(
         model_name="cvae", digit=4, n=9, temperature=0.8, seed=0, priors=[], api_name="/generate"
     )
-    assert _image(grid).shape[0] == _image(grid).shape[1]  # 3x3
+    side = 3 * 29 + 1  # 3x3 digits of 28 px, a line of 1 px around each
+    assert _image(grid).shape == (side * fit_scale(3), side * fit_scale(3))
+    assert status.startswith("9 samples of a 4, seed 0, temperature 0.8.")
     assert priors == []
     wanted = [n for n in ("vae", "aae") if n in store.models]
     _, priors, _ = client.predict(model_name="cvae", digit=7, n=16, temperature=0.8, seed=0, priors=wanted[::-1],
@@ -119,8 +127,10 @@ def test_interpolate(client, store):
     strip, note = client.predict(model_name=name, start=2, end=5, steps=6, temperature=1.0, seed=0,
                                  api_name="/interpolate")
     h, w = _image(strip).shape
-    # six frames side by side, the two real digits beside them; two rows: the codes mixed, the pixels mixed
-    assert 3 * h < w < 5 * h
+    # six frames side by side, the two real digits beside them, set apart by a gap; two rows (the codes mixed, the
+    # pixels mixed), a gap between them; all enlarged by one whole factor
+    width, height = 30 + STRIP_GAP + (6 * 29 + 1) + STRIP_GAP + 30, 30 + STRIP_GAP + 30
+    assert w % width == 0 and (h, w) == (height * (w // width), width * (w // width))
     assert "Top: their codes mixed" in note and "Bottom: their pixels mixed" in note
 
 
@@ -130,7 +140,9 @@ def test_latent_map_and_decode(client, store):
     assert len(value["points"]) == 200 and value["dims"] == 2
     x, y, z = value["points"][0][:3]
     image, status = client.predict(model_name=name, c1=x, c2=y, c3=z, digit=0, api_name="/latent")
-    assert _image(image).shape == (28, 28) and "Decoded" in status
+    assert _image(image).shape == (28, 28) and status.startswith(f"Decoded at ({x:.2f}, {y:.2f}")  # the place asked
+    other, _ = client.predict(model_name=name, c1=x + 1, c2=y - 1, c3=z, digit=0, api_name="/latent")
+    assert not np.array_equal(_image(other), _image(image))  # another place, another digit
     grid, status = client.predict(model_name=name, digit=0, api_name="/latent_grid")
     side = latent_tab.GRID_SIDE
     assert _image(grid).shape == (side * 29 + 1, side * 29 + 1) and f"decoded at {side}×{side} places" in status

@@ -493,3 +493,13 @@ def test_a_device_this_machine_lacks_is_refused_before_anything_is_read(tmp_path
     save_checkpoint(build_model("ae"), tmp_path / "ae")
     on = load_model(tmp_path / "ae", device="auto").device  # torch.device("auto") would raise
     assert on.type == "cuda" if torch.cuda.is_available() else on.type in ("mps", "cpu")
+
+
+@pytest.mark.parametrize("cuda, mps, chosen", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_auto_picks_a_cuda_gpu_then_an_apple_one_then_the_cpu(monkeypatch, cuda, mps, chosen):
+    # on a machine without a GPU the test above cannot see "auto" pass one by
+    from aedemo import devices
+
+    monkeypatch.setattr(devices.torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(devices, "_mps_available", lambda: mps)
+    assert devices.resolve_device("auto") == torch.device(chosen)

@@ -11,6 +11,7 @@ from gradio_client import handle_file
 from aedemo.models import build_model
 from aedemo.space import draw_tab
 from aedemo.space.draw_tab import CARRIES, SIGMA, posterior_note
+from aedemo.space.images import read_tiles
 from aedemo.space.store import PERCENTILE_DIGITS, PRIOR_MU, PRIOR_SIGMA, ModelStore, at_prior
 
 N_CODE, N_STATUS = 4, 5  # the code and the status line among the Draw tab's outputs
@@ -176,10 +177,17 @@ def test_sigma_s_range_is_one_figure_when_its_ends_round_alike():
 def test_the_api_gives_the_vaes_sigma_beside_dim_and_value(client, store, mnist_test, canvas, png_file):
     _needs(store, "vae")
     images, _ = mnist_test
-    *_, code, _status = client.predict(handle_file(png_file(canvas(images[0].numpy(), style="white"))), ["vae"], "vae",
-                                      api_name="/reconstruct")
+    _seen, *_, code, _status = client.predict(handle_file(png_file(canvas(images[0].numpy(), style="white"))), ["vae"],
+                                             "vae", api_name="/reconstruct")
     assert code["columns"] == ["dim", "value", SIGMA, CARRIES] and len(code["data"]) == store.models["vae"].latent_dim
     assert all(isinstance(row[2], float) and isinstance(row[3], bool) for row in code["data"])
+    # the posterior's sigma, exp(logvar / 2), of the digit the model saw (not its variance, nor another digit's)
+    (seen, _, _), = read_tiles(_seen)
+    with torch.no_grad():
+        mu, logvar = store.models["vae"].posterior(torch.from_numpy(seen / np.float32(255))[None, None])
+    # to 0.01: the picture sent back is the model's input rounded to 8 bits (a variance for sigma is 0.25 off)
+    assert np.allclose([row[1] for row in code["data"]], mu[0].numpy(), atol=0.01)
+    assert np.allclose([row[2] for row in code["data"]], (0.5 * logvar[0]).exp().numpy(), atol=0.01)
 
 
 def test_the_line_is_made_from_the_plots_value_as_the_browser_sends_it(store, mnist_test):

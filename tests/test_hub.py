@@ -855,10 +855,13 @@ def test_push_errors(checkpoints, tmp_path, monkeypatch):
 def test_token_never_printed_or_logged(checkpoints, monkeypatch, capsys, caplog):
     """The token, from --token or HF_TOKEN, appears in no output or log, even when the server echoes it back."""
     caplog.set_level(logging.DEBUG)
-    echo = hub_error(401, url="https://huggingface.co/api/repos/create", body=f'{{"error": "bad token {TOKEN}"}}')
-    rec = Recorder(monkeypatch, repo_error=echo)
+    # a 500 passes the server's words on (a 401's message is aedemo's own): only scrubbing keeps the token out
+    echo_500 = hub_error(500, url="https://huggingface.co/api/models/user/x/commit/main",
+                         body=json.dumps({"error": f"internal error for token {TOKEN}"}))
+    rec = Recorder(monkeypatch, commit_error=echo_500)
     assert hub.main(["push", "--variant", "vae", "--checkpoints", str(checkpoints), "--repo-id", "user/x",
                      "--token", TOKEN]) == 1
+    echo = hub_error(401, url="https://huggingface.co/api/repos/create", body=f'{{"error": "bad token {TOKEN}"}}')
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     monkeypatch.setattr(hub, "get_token", lambda: os.environ.get("HF_TOKEN"))
     Recorder(monkeypatch)
@@ -869,7 +872,8 @@ def test_token_never_printed_or_logged(checkpoints, monkeypatch, capsys, caplog)
     captured = capsys.readouterr()
     assert rec.repos[0][2] == TOKEN  # it was used...
     assert TOKEN not in captured.out + captured.err + caplog.text + str(e.value)  # ...and never shown
-    assert "refused the token" in captured.err and "pushed: https://huggingface.co/user/x/commit/" in captured.out
+    assert "answered 500" in captured.err and "internal error for token" in captured.err  # the server's words...
+    assert "refused the token" in str(e.value) and "pushed: https://huggingface.co/user/x/commit/" in captured.out
 
 
 def test_a_server_error_echoing_the_token_is_scrubbed(checkpoints, monkeypatch):
