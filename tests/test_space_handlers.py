@@ -310,6 +310,22 @@ def test_denoise_from_the_current_drawing(store, mnist_test, canvas):
     assert "draw a digit" in nothing[-1]
 
 
+def test_the_drawing_is_denoised_again_as_the_tab_comes_into_view(store, mnist_test, canvas):
+    # a digit drawn after "My drawing" was chosen: the tab kept showing the one before until Denoise was pressed
+    images, _ = mnist_test
+    demo = build_demo(store)
+    (tab,) = [c["id"] for c in demo.config["components"] if c["type"] == "tabitem" and c["props"].get("label") ==
+              "Denoise"]
+    (again,) = [d for d in demo.config["dependencies"] if [tab, "select"] in [list(t) for t in d["targets"]]]
+    for index in (0, 1):
+        digit = draw_tab.reconstruct(store, canvas(images[index].numpy()), [], None)[-1]
+        gallery, *_ = demo.fns[again["id"]].fn("My drawing", 0, None, digit, "masking", 0.4, 0, "", {})
+        assert np.array_equal(read_tiles(gallery)[0][0], show(digit))  # the drawing of now
+    # another source: what is on show stays
+    assert all(isinstance(out, dict) and out.get("__type__") == "update" and "value" not in out
+               for out in demo.fns[again["id"]].fn("Test digit", 3, None, digit, "masking", 0.4, 0, "", {}))
+
+
 def test_ssim_properties():
     g = torch.Generator().manual_seed(0)
     x = torch.rand(4, 1, 28, 28, generator=g)

@@ -50,9 +50,9 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
             with gr.Tab("Draw", id="draw"):
                 tab_heading("Draw a digit")
                 draw = build_draw_tab(store, session_models, demo=demo)
-            with gr.Tab("Denoise", id="denoise"):
+            with gr.Tab("Denoise", id="denoise") as denoise:
                 tab_heading("Denoise a digit")
-                build_denoise_tab(store, session_models, drawing=draw.digit)
+                build_denoise_tab(store, session_models, drawing=draw.digit, tab=denoise)
             with gr.Tab("Generate", id="generate"):
                 tab_heading("Generate digits")
                 build_generate_tab(store, session_models)

@@ -343,8 +343,20 @@ def picker_look(source: str | None) -> tuple:
                                                               else gr.skip())
 
 
-def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.State | None = None) -> None:
-    """The tab's UI; `drawing` is the Draw tab's state holding the current drawing as a 28x28 digit."""
+def denoise_drawing_again(store: ModelStore, source: Any, *inputs: Any) -> tuple:
+    """denoise() of the Draw tab's digit when that is the source, as the tab comes into view: the visitor may have
+    drawn another digit meanwhile, and the tab showed the one before (under its scores) until Denoise was pressed.
+    Any other source: nothing changes."""
+    if source != "My drawing":
+        return unchanged(N_OUTPUTS)
+    return denoise(store, source, *inputs, uploads_only=True)
+
+
+def build_denoise_tab(
+    store: ModelStore, session_models: gr.State, drawing: gr.State | None = None, tab: gr.Tab | None = None
+) -> None:
+    """The tab's UI; `drawing` is the Draw tab's state holding the current drawing as a 28x28 digit, denoised again
+    as `tab` comes into view when it is the source."""
     gr.Markdown(
         "Corrupt a digit, then compare how the **denoising AE** (DAE, trained on corrupted inputs), the plain AE, "
         "the convolutional one (Conv) and **PCA** restore it. Scores are against the clean digit: higher is better. "
@@ -452,6 +464,9 @@ def build_denoise_tab(store: ModelStore, session_models: gr.State, drawing: gr.S
     for event in (pick, rand, uploaded):
         event.then(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,
                    api_visibility="private")
+    if tab is not None:
+        tab.select(partial(denoise_drawing_again, store), inputs, [results, table, status], preprocess=False,
+                   api_visibility="private", show_progress="hidden")
     follow_session(session_models, [(extra, partial(extra_choices, store))])
     test_index.change(partial(picked_in_gallery, gallery_digits=gallery_digits), test_index, digits,
                       api_visibility="private", queue=False, show_progress="hidden", preprocess=False)
