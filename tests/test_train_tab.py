@@ -308,10 +308,11 @@ def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_pa
     assert "finished" in views[-1].status
     # the device in words, at the start and the end alike (the end said "on cpu")
     assert any("on the CPU (1 thread)" in v.status for v in views[:3])
-    end = r"\d+ s of training( \(\d+ s with the test evaluations\))? on the CPU, test loss [\d.]+ on "
+    end = r"\d+ s of training( \(\d+ s with the test evaluations\))? on the CPU; its test loss"
     assert re.search(end, views[-1].status)
-    # the digits its figure comes from: a subset of the test split, not all of it
-    assert f" on {len(train_worker.test_subset(small_data)[0]):,} test digits." in views[-1].status
+    # what the loss is (the Draw tab shows MSE per pixel) and the digits it comes from: a subset of the test split
+    n = len(train_worker.test_subset(small_data)[0])
+    assert re.search(rf"; its test loss, BCE \(nats per image\), is [\d.]+ on {n:,} test digits\.", views[-1].status)
 
 
 def test_the_end_status_counts_the_seconds_the_live_one_did(small_data, tmp_path, monkeypatch):

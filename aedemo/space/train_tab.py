@@ -480,10 +480,12 @@ def _train_and_report(
                     how += f" ({payload['elapsed']:.0f} s with the test evaluations)"
                 if not model.trainable:
                     how = f"{CLOSED_FORM}; it took {payload['seconds']:.0f} s"
-                # the loss is named on the curve's axis; the digits it was measured on are not
-                on_test = f"{test:.1f} on {len(worker.test_subset(data)[0]):,} test digits"
+                # what the loss is and the digits it was measured on: the Draw tab gives MSE per pixel (0.02 where
+                # this says 124), and a student could not connect the two
+                on_test = (f"its test loss, {loss_title(s.variant)}, is {test:.1f} on "
+                           f"{len(worker.test_subset(data)[0]):,} test digits")
                 view.status = (
-                    f"**{name}** {how} on {_device_words(payload['device'])}, test loss {on_test}. It is now in "
+                    f"**{name}** {how} on {_device_words(payload['device'])}; {on_test}. It is now in "
                     f"the other tabs' model lists (for this browser session only); {saved}."
                     + (f"\n\n*{collapse_note(s.lr)}*" if collapsed(model, data) else "")
                     + (f"\n\n*Note:* {data.notice}" if data.notice else "")
