@@ -77,7 +77,8 @@ def test_the_shipped_vae_leaves_dimensions_at_the_prior_and_says_which_collapsed
     carrying = code[SIGMA].to_numpy()[~at_the_prior]
     assert status == posterior_note(int((~at_the_prior).sum()), int(at_the_prior.sum()), both, False,
                                     (carrying.min(), carrying.max()))
-    assert status.startswith(f"{HEAD}: {carrying.min():.2f}–{carrying.max():.2f} where the code carries the digit.")
+    assert status.startswith(f"{HEAD}: {carrying.min():.2f}–{carrying.max():.2f} where the code carries the digit "
+                             f"(σ under {PRIOR_SIGMA:g}, or μ {PRIOR_MU:g} or more from the prior's).")
     assert "σ≈1 and μ≈0, the prior itself: the decoder hardly reads them." in status
     assert f"for each of {PERCENTILE_DIGITS:,} test digits: posterior collapse." in status
 

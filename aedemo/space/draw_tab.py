@@ -19,6 +19,8 @@ from . import images
 from .inputs import UserInputError, as_batch, to_mnist
 from .store import (
     PERCENTILE_DIGITS,
+    PRIOR_MU,
+    PRIOR_SIGMA,
     ModelStore,
     ModelUnavailable,
     at_prior,
@@ -127,7 +129,10 @@ def posterior_note(
     if sigmas and carried:
         low, high = f"{sigmas[0]:.2f}", f"{sigmas[1]:.2f}"
         span = f"{low}–{high}" if low != high else (low if carried == 1 else f"{low} in each")  # not "0.08–0.08"
-        head = f"σ is how unsure the encoder is: {span} where the code carries the digit."
+        # the rule, said: a dimension with sigma near 1 and mu far from the prior's carries the digit (a student read
+        # "σ 1.01 where the code carries it" against "σ≈1 and μ≈0, the prior itself")
+        head = (f"σ is how unsure the encoder is: {span} where the code carries the digit (σ under {PRIOR_SIGMA:g}, or "
+                f"μ {PRIOR_MU:g} or more from the prior's).")
     if not at_prior_here:
         return f"{head} {'Both' if n == 2 else f'All {n}'} dimensions carry this digit."
     where = "μ and σ are those of its class's prior" if conditional else "σ≈1 and μ≈0, the prior itself"
