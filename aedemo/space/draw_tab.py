@@ -268,6 +268,47 @@ def reconstruct(
     return reconstruct_digit(store, digit, variants, focus, session_models, empty=empty)
 
 
+def reconstruct_drawing(
+    store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
+    test_digit_shown: int | None = None,
+) -> tuple:
+    if test_digit_shown is not None and not changed_since_test_digit(store, image, test_digit_shown):
+        return (*unchanged(N_OUTPUTS), gr.skip())
+    return (*reconstruct(store, image, variants, focus, session_models), None)
+
+
+reconstruct_drawing.__doc__ = reconstruct.__doc__  # the API page describes the endpoint by it
+
+
+def changed_since_test_digit(store: ModelStore, value: Any, index: int) -> bool:
+    """Whether a sketchpad value is news while test digit `index`, put there by a button, is on show: a cleared
+    canvas, or strokes over that digit. Gradio 6.31 also sends two values that are not: a stroke's event a second or
+    more late, after the button replaced the stroke (its reconstructions then replaced the test digit's), and a
+    change of its own a second or two after the button, with the digit alone (it took the note naming it away)."""
+    if not isinstance(value, dict):
+        return True
+    strokes = any(_has_ink(layer) for layer in value.get("layers") or [])
+    background, composite = value.get("background"), value.get("composite")
+    if not strokes and background is None and (composite is None or np.asarray(composite)[..., :3].min() >= 128):
+        return True  # cleared
+    if background is None:
+        return False
+    background, shown = np.asarray(background), test_digit_canvas(store, index)
+    if background.shape[:2] != shown.shape[:2]:
+        return False
+    # its ink where the digit's is (the picture comes back re-encoded by the browser: not always to the byte)
+    ink, digit_ink = background[..., :3].min(axis=-1) < 128, shown[..., :3].min(axis=-1) < 128
+    return strokes and (ink & digit_ink).sum() > 0.8 * (ink | digit_ink).sum()
+
+
+def _has_ink(layer: Any) -> bool:
+    """Whether a sketchpad layer has anything drawn: a pixel not transparent, or without alpha, a dark one."""
+    layer = np.asarray(layer)
+    if layer.ndim == 3 and layer.shape[2] == 4:
+        return bool((layer[..., 3] > 0).any())
+    return bool((layer[..., :3] if layer.ndim == 3 else layer).min() < 128)
+
+
 @torch.inference_mode()
 def reconstruct_digit(
     store: ModelStore, digit: np.ndarray | None, variants: list[str] | None, focus: str | None,
@@ -374,6 +415,12 @@ def test_digit_note(store: ModelStore, index: int) -> str:
     """The note over the panels while test digit `index`, put there by a button, is what the canvas holds."""
     label = int(store.test_set[2][index])
     return f"On the canvas: test digit #{index}, labelled {label}; the models get it as it is in MNIST."
+
+
+def name_test_digit(store: ModelStore, index: int) -> tuple[int, str]:
+    """The test digit a button put on the canvas, once its reconstructions are shown, and its note again: a stroke
+    read just before the click (its event can end after the click) took both away."""
+    return index, test_digit_note(store, index)
 
 
 @torch.inference_mode()
@@ -534,19 +581,24 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
 
     digit = gr.State(None)
     outputs = [seen, reading, rank, reconstructions, code, status, digit]
-    handler = endpoint(reconstruct, store)
+    picked_index = gr.State(None)  # the test digit a button put on the canvas, until a stroke or Clear
     # the sketchpad sends its strokes as blobs that only Gradio's preprocessing can assemble, so this event keeps
-    # it; uploads (which may be anything) skip it, and inputs.to_mnist reports what is wrong with them
-    sketch.change(
-        handler, [sketch, variants, focus, session_models], outputs, api_name="reconstruct_drawing",
-        trigger_mode="always_last", show_progress="hidden",
+    # it; uploads (which may be anything) skip it, and inputs.to_mnist reports what is wrong with them. A stroke
+    # read (not one from before a test digit was put there) forgets that digit.
+    drawn = sketch.change(
+        endpoint(reconstruct_drawing, store), [sketch, variants, focus, session_models, picked_index],
+        [*outputs, picked_index], api_name="reconstruct_drawing", trigger_mode="always_last", show_progress="hidden",
     )
+    # and its note goes. Chained, not a listener of its own: a change event Gradio 6.31's sketchpad fires of itself a
+    # second or two after a button set its value (while it loads the picture) reaches such a listener but not the
+    # reconstruction, and cleared the note under an unchanged canvas
+    drawn.then(lambda index: gr.skip() if index is not None else "", picked_index, picked, queue=False,
+               show_progress="hidden", api_visibility="private")
     # preprocess=False: an upload that is not an image gets the message inputs.to_mnist gives it, not "Error";
     # uploads_only: a request's file path is then read only from Gradio's upload folder
     upload.upload(endpoint(reconstruct, store, empty=EMPTY_UPLOAD, missing=NO_UPLOAD, uploads_only=True),
                   [upload, variants, focus, session_models], outputs, api_name="reconstruct", preprocess=False).then(
         upload_note, status, picked, queue=False, show_progress="hidden", api_visibility="private")
-    picked_index = gr.State(None)  # the test digit a button put on the canvas, until a stroke or Clear
     upload.clear(partial(back_to_canvas, store), [sketch, picked_index, variants, focus, session_models],
                  [*outputs, picked], show_progress="hidden", api_visibility="private")
     # a refused upload or value changes nothing: what is still on show is grey, as in the Denoise tab
@@ -555,19 +607,15 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                   api_visibility="private")
     gr.on([reconstructions.change, rank.change], None, [reconstructions, reading, rank], [glance, said],
           js=TILES_JS, queue=False, show_progress="hidden", api_visibility="private")
-    # a stroke (a test digit put there by a button fires no .change): the test digit named is gone
-    sketch.change(lambda: ("", None), None, [picked, picked_index], queue=False, show_progress="hidden",
-                  api_visibility="private")
     for control in (variants, focus):
         control.input(partial(redraw, store), [digit, picked, variants, focus, session_models], outputs,
                       show_progress="hidden", api_visibility="private", trigger_mode="always_last")
-    # A value set by an event does not make the sketchpad fire .change, so each example chains the reconstruction.
+    # A value set by an event does not make the sketchpad's reconstruction run, so each example chains its own.
     # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered
     # the canvas and its toolbar for good (the example itself is instant).
     # The reconstruction reads the index from `clicked`, which only the buttons set: a stroke drawn just before the
-    # click can send its change event after it, and that clears picked_index (set at the click, and again at the
-    # end). (Not the note:
-    # Gradio 6.31 shows its timer in a Markdown that a chained step writes, even with show_progress="hidden".)
+    # click can end its chain after the click, and that clears picked_index and the note (set at the click, and
+    # again at the end).
     clicked = gr.State(None)
 
     def put_test_digit(digit: int | None = None) -> tuple:
@@ -580,7 +628,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                      show_progress="hidden").then(
             partial(reconstruct_test_digit, store), [clicked, variants, focus, session_models], outputs,
             show_progress="hidden", api_visibility="private").then(
-            lambda index: index, clicked, picked_index, queue=False, show_progress="hidden", api_visibility="private")
+            partial(name_test_digit, store), clicked, [picked_index, picked], queue=False, show_progress="hidden",
+            api_visibility="private")
     follow_session(session_models, [(focus, lambda s: store.choices(s))])
     # the line under the code follows the plot, whichever event drew it; in the browser only (the API has the table)
     code.change(partial(code_note, store), [code, focus, session_models], code_words, queue=False,
