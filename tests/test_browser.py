@@ -158,7 +158,10 @@ def test_a_test_digit_put_just_after_a_stroke_stays_shown_and_named(page, store)
     # stroke: the stroke's reconstructions then replaced the test digit's; and it fires a change of its own a second
     # or two after a button sets its value, which took the note that names the test digit away
     page.get_by_role("tab", name="Draw", exact=True).click()
-    page.wait_for_selector("#draw-seen img", timeout=WAIT_MS)  # the first view has come (it would replace the digit)
+    # the first view has come (it would replace the digit), or the canvas was cleared since
+    page.wait_for_function("() => document.querySelector('#draw-seen img') || "
+                           "document.querySelector('#draw-status').innerText.includes('The canvas is empty')",
+                           timeout=WAIT_MS)
     draw(page, [[(0.2, 0.9), (0.4, 0.9)]])
     page.get_by_role("button", name="Random test digit of class 3", exact=True).click()
     picked = "document.querySelector('#draw-picked [role=status]').innerText"  # not Gradio's hidden timer
