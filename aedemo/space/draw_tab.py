@@ -417,12 +417,6 @@ def test_digit_note(store: ModelStore, index: int) -> str:
     return f"On the canvas: test digit #{index}, labelled {label}; the models get it as it is in MNIST."
 
 
-def name_test_digit(store: ModelStore, index: int) -> tuple[int, str]:
-    """The test digit a button put on the canvas, once its reconstructions are shown, and its note again: a stroke
-    read just before the click (its event can end after the click) took both away."""
-    return index, test_digit_note(store, index)
-
-
 @torch.inference_mode()
 def reconstruct_test_digit(
     store: ModelStore, index: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None
@@ -613,9 +607,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # A value set by an event does not make the sketchpad's reconstruction run, so each example chains its own.
     # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered
     # the canvas and its toolbar for good (the example itself is instant).
-    # The reconstruction reads the index from `clicked`, which only the buttons set: a stroke drawn just before the
-    # click can end its chain after the click, and that clears picked_index and the note (set at the click, and
-    # again at the end).
+    # The reconstruction reads the index from `clicked`, which only the buttons set: picked_index is cleared by a
+    # stroke read after the click, and a stroke from before it could once clear it too (changed_since_test_digit).
     clicked = gr.State(None)
 
     def put_test_digit(digit: int | None = None) -> tuple:
@@ -627,9 +620,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
         button.click(put_digit, None, [sketch, picked, picked_index, clicked], api_visibility="private", queue=False,
                      show_progress="hidden").then(
             partial(reconstruct_test_digit, store), [clicked, variants, focus, session_models], outputs,
-            show_progress="hidden", api_visibility="private").then(
-            partial(name_test_digit, store), clicked, [picked_index, picked], queue=False, show_progress="hidden",
-            api_visibility="private")
+            show_progress="hidden", api_visibility="private")
     follow_session(session_models, [(focus, lambda s: store.choices(s))])
     # the line under the code follows the plot, whichever event drew it; in the browser only (the API has the table)
     code.change(partial(code_note, store), [code, focus, session_models], code_words, queue=False,
