@@ -288,11 +288,9 @@ def changed_since_test_digit(store: ModelStore, value: Any, index: int) -> bool:
     if not isinstance(value, dict):
         return True
     strokes = any(_has_ink(layer) for layer in value.get("layers") or [])
-    background, composite = value.get("background"), value.get("composite")
-    if not strokes and background is None and (composite is None or np.asarray(composite)[..., :3].min() >= 128):
-        return True  # cleared
-    if background is None:
-        return False
+    background = value.get("background")
+    if background is None:  # cleared (the composite is the layers over the background); else strokes from before
+        return not strokes
     background, shown = np.asarray(background), test_digit_canvas(store, index)
     if background.shape[:2] != shown.shape[:2]:
         return False
