@@ -31,13 +31,21 @@ def page(app_url):
         yield page
 
 
+PICKED = "document.querySelector('#draw-picked [role=status]').innerText"  # the note, not Gradio's hidden timer
+
+
+def digit_put_by_button(page) -> tuple[int, str]:
+    """The index of the test digit a button has just put on the Draw tab's canvas, and the note that names it."""
+    page.wait_for_function(f"() => {PICKED}.startsWith('On the canvas: test digit #')", timeout=WAIT_MS)
+    named = page.evaluate(f"() => {PICKED}").strip()
+    return int(re.search(r"test digit #(\d+)", named).group(1)), named
+
+
 def read_in_test_digit_put(page, store) -> str:
-    """The classifier's reading of the test digit a button has just put on the Draw tab's canvas, which the note
-    over the panels names. The buttons pick at random within a class, and the classifier misreads a few of each (4 of
-    the 1,010 threes), and a test that waits for the class itself fails on those."""
-    picked = "document.querySelector('#draw-picked').innerText"
-    page.wait_for_function(f"() => /On the canvas: test digit #\\d+/.test({picked})", timeout=WAIT_MS)
-    index = int(re.search(r"test digit #(\d+)", page.evaluate(f"() => {picked}")).group(1))
+    """The classifier's reading of the test digit a button has just put on the Draw tab's canvas. The buttons pick
+    at random within a class, and the classifier misreads a few of each (4 of the 1,010 threes), and a test that
+    waits for the class itself fails on those."""
+    index, _ = digit_put_by_button(page)
     return str(int(store.predict(store.test_digit(index)[0])[0]))
 
 
@@ -164,17 +172,14 @@ def test_a_test_digit_put_just_after_a_stroke_stays_shown_and_named(page, store)
                            timeout=WAIT_MS)
     draw(page, [[(0.2, 0.9), (0.4, 0.9)]])
     page.get_by_role("button", name="Random test digit of class 3", exact=True).click()
-    picked = "document.querySelector('#draw-picked [role=status]').innerText"  # not Gradio's hidden timer
-    page.wait_for_function(f"() => {picked}.startsWith('On the canvas: test digit #')", timeout=WAIT_MS)
-    named = page.evaluate(f"() => {picked}").strip()
-    index = int(re.search(r"test digit #(\d+)", named).group(1))
+    index, named = digit_put_by_button(page)
     time.sleep(5)
-    assert page.evaluate(f"() => {picked}").strip() == named
+    assert page.evaluate(f"() => {PICKED}").strip() == named
     # what the models were given is the test digit, as it is in MNIST
     (seen, _, _), = images.read_tiles(page.locator("#draw-seen").inner_html())
     assert np.array_equal(seen, images.show(store.test_digit(index)[0][0, 0].numpy()))
     clear_canvas(page)  # and Clear still takes it away
-    page.wait_for_function(f"() => {picked}.trim() === ''", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {PICKED}.trim() === ''", timeout=WAIT_MS)
 
 
 def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):
