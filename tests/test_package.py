@@ -23,6 +23,14 @@ def test_the_library_imports_without_the_app_s_dependencies():
     assert out.strip() == "[]"
 
 
+def test_the_space_s_training_worker_imports_without_gradio():
+    # what a GPU machine that only trains (or a ZeroGPU worker) loads; the Space's names still import on use
+    code = ("import sys; import aedemo.space.train_worker, aedemo.space.images; print('gradio' in sys.modules); "
+            "from aedemo.space import build_demo, ModelStore; print('gradio' in sys.modules, callable(build_demo))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True", "True"]
+
+
 def _names(requirements: list[str]) -> set[str]:
     return {re.split(r"[<>=;\[ ]", r.strip(), maxsplit=1)[0].lower().replace("_", "-") for r in requirements}
 
