@@ -10,6 +10,9 @@ Both time only the training epoch (dataset construction and aedemo's per-epoch t
 print samples/s and the ratio. Run it on a quiet machine (the load average is printed with the figures):
 
     python benchmarks/train_speed.py [--data-dir ../shared/data] [--repeats 5]
+
+`--device cuda` runs both on a GPU, the reference as pytorch/examples does there (a DataLoader worker, pinned
+memory, each batch copied to the GPU).
 """
 
 from __future__ import annotations
@@ -80,19 +83,21 @@ class Timing:
         return self.samples / self.seconds
 
 
-def reference_epoch(root: Path, batch_size: int, seed: int, max_steps: int | None) -> Timing:
+def reference_epoch(root: Path, batch_size: int, seed: int, max_steps: int | None, device: str = "cpu") -> Timing:
     """The reference loop over one epoch (or its first `max_steps` steps)."""
     from torchvision import datasets, transforms
 
     torch.manual_seed(seed)
     dataset = datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor())
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True)
-    model = ReferenceVAE()
+    on_gpu = {"num_workers": 1, "pin_memory": True} if device != "cpu" else {}  # pytorch/examples' settings there
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, **on_gpu)
+    model = ReferenceVAE().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     total, samples = 0.0, 0
     start, cpu_start = time.perf_counter(), time.process_time()
     for step, (x, _) in enumerate(loader, 1):
+        x = x.to(device)
         optimizer.zero_grad()
         recon, mu, logvar = model(x)
         bce = F.binary_cross_entropy(recon, x.view(-1, 784), reduction="sum")
@@ -108,11 +113,12 @@ def reference_epoch(root: Path, batch_size: int, seed: int, max_steps: int | Non
 
 
 def aedemo_epoch(
-    data: tuple[torch.Tensor, ...], batch_size: int, seed: int, max_steps: int | None, matmul_precision: str
+    data: tuple[torch.Tensor, ...], batch_size: int, seed: int, max_steps: int | None, matmul_precision: str,
+    device: str = "cpu",
 ) -> Timing:
     """aedemo's trainer over one epoch (or its first `max_steps` steps); its test evaluation is not timed."""
     config = TrainConfig(
-        variant="vae", epochs=1, batch_size=batch_size, lr=1e-3, device="cpu", seed=seed, schedule="constant",
+        variant="vae", epochs=1, batch_size=batch_size, lr=1e-3, device=device, seed=seed, schedule="constant",
         matmul_precision=matmul_precision,
         model_config={"latent_dim": 20, "hidden": [400], "channels": None},  # MLP, not the conv default
     )
@@ -154,22 +160,25 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=MATMUL_PRECISIONS,
                    help="aedemo's TrainConfig.matmul_precision (the reference keeps torch's default, highest)")
+    p.add_argument("--device", default="cpu", help="where both train: cpu, or cuda / cuda:N for a GPU")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
     data = (*load_mnist("train", args.data_dir), *load_mnist("test", args.data_dir))
-    cpu = cpu_name()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads on {os.cpu_count()} cores ({cpu}), "
-          f"load average before {os.getloadavg()[0]:.2f}")
+    where = f"{torch.get_num_threads()} threads on {os.cpu_count()} cores ({cpu_name()})"
+    if args.device != "cpu":
+        where = f"{torch.cuda.get_device_name(torch.device(args.device))}, {where} beside it"
+    print(f"torch {torch.__version__}, {where}, load average before {os.getloadavg()[0]:.2f}")
     # The two loops take turns, so a slow spell of a shared machine hits both sides alike; each side's fastest
     # epoch counts (as timeit does: slower runs measure interference, not the code).
     refs, ourss = [], []
     with tempfile.TemporaryDirectory() as scratch:
         root = torchvision_root(args.data_dir, Path(scratch))
         for _ in range(args.repeats):
-            refs.append(reference_epoch(root, args.batch_size, args.seed, args.steps))
-            ourss.append(aedemo_epoch(data, args.batch_size, args.seed, args.steps, args.matmul_precision))
+            refs.append(reference_epoch(root, args.batch_size, args.seed, args.steps, args.device))
+            ourss.append(aedemo_epoch(data, args.batch_size, args.seed, args.steps, args.matmul_precision,
+                                      args.device))
     ref, ours = (min(times, key=lambda t: t.seconds) for times in (refs, ourss))
     if args.repeats > 1:
         print("epochs, s:  reference " + " ".join(f"{t.seconds:.2f}" for t in refs)

@@ -46,6 +46,19 @@ def test_train_speed_times_both_loops_and_prints_the_ratio(tmp_path):
     assert re.search(r"speed-up: [\d.]+x", out), out
 
 
+def test_train_epochs_times_each_variant_s_epochs_and_the_train_tab_s_first_run(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"  # the bundled 10k test digits stand in for the training set
+    raw.mkdir(parents=True)
+    for name in ("images-idx3-ubyte.gz", "labels-idx1-ubyte.gz"):
+        shutil.copy(BUNDLED_DIR / f"t10k-{name}", raw / f"t10k-{name}")
+        shutil.copy(BUNDLED_DIR / f"t10k-{name}", raw / f"train-{name}")
+    out = run_benchmark("benchmarks/train_epochs.py", "--data-dir", str(tmp_path), "--device", "cpu",
+                        "--variants", "ae", "pca", "--epochs", "1")
+    rows = re.findall(r"^(\w+) +s per epoch: ([\d.]+) +test loss ([\d.]+)$", out, re.MULTILINE)
+    assert [r[0] for r in rows] == ["ae", "pca"] and all(float(r[1]) > 0 for r in rows), out
+    assert re.search(r"Train tab's first run: ae, 3 epochs on cpu: finished after 3.00 epochs", out), out
+
+
 def test_denormals_times_each_epoch_flushed_and_not(tmp_path):
     # an empty data folder: the bundled 10k test digits stand in for the training set
     out = run_benchmark("benchmarks/denormals.py", "--data-dir", str(tmp_path), "--epochs", "2", "--rounds", "1")
