@@ -69,10 +69,11 @@ def test_reconstruct_an_uploaded_image(client, store, mnist_test, canvas, png_fi
         assert "%" in rank and len(code["data"]) == store.models["ae"].latent_dim
 
 
-def test_an_upload_without_ink_is_called_that_not_an_empty_canvas(client, png_file):
+def test_an_upload_without_ink_is_refused_as_that_not_as_an_empty_canvas(client, png_file):
     blank = png_file(np.full((64, 64), 255, np.uint8), "white.png")
-    *_, status = client.predict(handle_file(blank), ["ae"], "ae", api_name="/reconstruct")
-    assert status.startswith("No ink found in the uploaded image")
+    *results, status = client.predict(handle_file(blank), ["ae"], "ae", api_name="/reconstruct")
+    assert status.startswith("⚠️ No ink found in the uploaded image")
+    assert all(r["__type__"] == "update" and "value" not in r for r in results)  # nothing changes
 
 
 def test_reconstruct_a_sketchpad_value(client, store, mnist_test, canvas, png_file):

@@ -237,7 +237,7 @@ NOTHING_YET = "Nothing to reconstruct yet: draw a digit (0-9), large, in the mid
 @torch.inference_mode()
 def reconstruct(
     store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
-    *, empty: str = EMPTY_CANVAS, missing: str | None = None, uploads_only: bool = False,
+    *, missing: str | None = None, blank: str | None = None, uploads_only: bool = False,
 ) -> tuple:
     """Reconstruct a drawn or uploaded digit with each chosen model.
 
@@ -253,8 +253,8 @@ def reconstruct(
 
     Args:
         store: the models. session_models: the browser session's own (a gr.State).
-        empty: what the status says of an image without ink (a cleared canvas, a blank upload).
-        missing: what it says of no image at all, where that is a refusal (an upload event without its file).
+        missing: the refusal of no image at all, where that is one (an upload event without its file).
+        blank: the refusal of an image without ink, where that is one (an upload; a cleared canvas is news).
         uploads_only: `image` came in a request, so a file is read only from Gradio's upload folder (see
             inputs.to_mnist).
     Returns the outputs above and, for the session only (a gr.State), the 28x28 digit.
@@ -263,9 +263,11 @@ def reconstruct(
         if image is None and missing:
             raise UserInputError(missing)
         digit = to_mnist(image, uploads_only)
+        if digit is None and blank:
+            raise UserInputError(blank)
     except UserInputError as e:
         return (*unchanged(N_OUTPUTS - 2), problem(str(e)), gr.skip())
-    return reconstruct_digit(store, digit, variants, focus, session_models, empty=empty)
+    return reconstruct_digit(store, digit, variants, focus, session_models)
 
 
 def reconstruct_drawing(
@@ -457,11 +459,9 @@ def refused_look(status: str | None, shown: Any) -> tuple:
 
 
 def upload_note(status: str | None) -> Any:
-    """The note over the panels after an upload: they show it, unless it was refused (the panels and their note
-    stay as they were) or held no ink (the panels are empty and the status says why)."""
-    if reports_problem(status):
-        return gr.skip()
-    return "" if status == EMPTY_UPLOAD else UPLOAD_NOTE
+    """The note over the panels after an upload: they show it, unless it was refused (a picture without ink
+    among others: the panels and their note stay as they were)."""
+    return gr.skip() if reports_problem(status) else UPLOAD_NOTE
 
 
 def back_to_canvas(
@@ -588,7 +588,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                show_progress="hidden", api_visibility="private")
     # preprocess=False: an upload that is not an image gets the message inputs.to_mnist gives it, not "Error";
     # uploads_only: a request's file path is then read only from Gradio's upload folder
-    upload.upload(endpoint(reconstruct, store, empty=EMPTY_UPLOAD, missing=NO_UPLOAD, uploads_only=True),
+    upload.upload(endpoint(reconstruct, store, missing=NO_UPLOAD, blank=EMPTY_UPLOAD, uploads_only=True),
                   [upload, variants, focus, session_models], outputs, api_name="reconstruct", preprocess=False).then(
         upload_note, status, picked, queue=False, show_progress="hidden", api_visibility="private")
     upload.clear(partial(back_to_canvas, store), [sketch, picked_index, variants, focus, session_models],
