@@ -999,6 +999,41 @@ def test_a_page_opens_on_a_test_digits_reconstructions_without_setting_a_drawing
     assert digit == unchanged(1)[0]  # Denoise's "My drawing" still says there is no drawing yet
 
 
+def test_the_first_view_stands_down_when_the_visitor_puts_a_digit_while_it_is_computed(store, monkeypatch):
+    # on a slow machine the first view, computed as the page loads, finished after a first click on a test digit's
+    # button: the panels and the note then showed test digit #0 beside the clicked digit on the canvas
+    visit = draw_tab.new_visit()
+    assert draw_tab.first_view_on_load(store, None, "vae", visit)[-1].startswith("Shown: test digit #0")
+    computed = draw_tab.first_view
+
+    def clicked_meanwhile(*args, **kwargs):
+        shown = computed(*args, **kwargs)
+        canvas, note, index, _ = draw_tab.put_test_digit(store, visit, 6)  # the button, while the view is computed
+        assert note.startswith(f"On the canvas: test digit #{index}, labelled 6")
+        return shown
+
+    monkeypatch.setattr(draw_tab, "first_view", clicked_meanwhile)
+    shown = draw_tab.first_view_on_load(store, None, "vae", visit)
+    assert shown == unchanged(draw_tab.N_OUTPUTS + 1)  # the clicked digit's panels and note stay
+
+
+@pytest.mark.parametrize("action", ["stroke", "cleared canvas", "upload listener"])
+def test_a_stroke_a_clear_or_an_upload_also_keeps_the_first_view_from_landing(store, canvas, mnist_test, action):
+    visit = draw_tab.new_visit()
+    if action == "upload listener":
+        draw_tab.put_a_digit(visit)
+    else:
+        drawing = canvas(mnist_test[0][0].numpy()) if action == "stroke" else np.zeros((400, 400, 4), np.uint8)
+        draw_tab.reconstruct_drawing(store, drawing, ["ae"], "ae", None, None, visit)
+    assert draw_tab.first_view_on_load(store, None, "vae", visit) == unchanged(draw_tab.N_OUTPUTS + 1)
+    # a sketchpad value that is no news (Gradio 6.31's own change after a button) is no visitor's doing
+    quiet = draw_tab.new_visit()
+    _, _, index = draw_tab.random_example(store, 3)
+    value = {"background": draw_tab.test_digit_canvas(store, index), "layers": [], "composite": None}
+    draw_tab.reconstruct_drawing(store, value, ["ae"], "ae", None, index, quiet)
+    assert quiet == draw_tab.new_visit()
+
+
 def test_the_latent_class_control_shows_for_the_cvae_only(store):
     if "cvae" in store.models:
         assert latent_tab.class_picker(store, "cvae").visible is True

@@ -272,10 +272,11 @@ def reconstruct(
 
 def reconstruct_drawing(
     store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
-    test_digit_shown: int | None = None,
+    test_digit_shown: int | None = None, visit: dict | None = None,
 ) -> tuple:
     if test_digit_shown is not None and not changed_since_test_digit(store, image, test_digit_shown):
         return (*unchanged(N_OUTPUTS), gr.skip())
+    put_a_digit(visit)
     return (*reconstruct(store, image, variants, focus, session_models), None)
 
 
@@ -448,6 +449,35 @@ def first_view(
     return (*shown, gr.skip(), note)
 
 
+def new_visit() -> dict:
+    """What a gr.State records of a visitor's own use of the tab. Gradio keeps a State's value on the server and
+    hands every event of the session that same object, so a mark made by one event is seen by another running."""
+    return {"put_a_digit": False}
+
+
+def put_a_digit(visit: dict | None) -> None:
+    """Record that the visitor put a digit on the tab: a stroke, a test digit's button, an upload."""
+    if visit is not None:
+        visit["put_a_digit"] = True
+
+
+def first_view_on_load(
+    store: ModelStore, variants: list[str] | None, focus: str | None, visit: dict | None = None
+) -> tuple:
+    """first_view() when the page loads, unless the visitor put a digit on the tab meanwhile: on a slow machine the
+    first view can finish after a first click, and it replaced the clicked digit's panels and note."""
+    shown = first_view(store, variants, focus)
+    return unchanged(len(shown)) if visit and visit["put_a_digit"] else shown
+
+
+def put_test_digit(store: ModelStore, visit: dict | None, digit: int | None = None) -> tuple:
+    """A button's random test digit (of class `digit`) on the canvas: the canvas value, the note naming it, and
+    its index twice (the digit on show, the digit its reconstruction reads)."""
+    put_a_digit(visit)
+    canvas_value, note, index = random_example(store, digit)
+    return canvas_value, note, index, index
+
+
 
 def refused_look(status: str | None, shown: Any) -> tuple:
     """results_look() for the tab's five result panels; where the reconstructions' panel held only a note (an
@@ -574,11 +604,12 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     digit = gr.State(None)
     outputs = [seen, reading, rank, reconstructions, code, status, digit]
     picked_index = gr.State(None)  # the test digit a button put on the canvas, until a stroke or Clear
+    visit = gr.State(new_visit())
     # the sketchpad sends its strokes as blobs that only Gradio's preprocessing can assemble, so this event keeps
     # it; uploads (which may be anything) skip it, and inputs.to_mnist reports what is wrong with them. A stroke
     # read (not one from before a test digit was put there) forgets that digit.
     drawn = sketch.change(
-        endpoint(reconstruct_drawing, store), [sketch, variants, focus, session_models, picked_index],
+        endpoint(reconstruct_drawing, store), [sketch, variants, focus, session_models, picked_index, visit],
         [*outputs, picked_index], api_name="reconstruct_drawing", trigger_mode="always_last", show_progress="hidden",
     )
     # and its note goes. Chained, not a listener of its own: a change event Gradio 6.31's sketchpad fires of itself a
@@ -591,6 +622,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     upload.upload(endpoint(reconstruct, store, missing=NO_UPLOAD, blank=EMPTY_UPLOAD, uploads_only=True),
                   [upload, variants, focus, session_models], outputs, api_name="reconstruct", preprocess=False).then(
         upload_note, status, picked, queue=False, show_progress="hidden", api_visibility="private")
+    upload.upload(put_a_digit, visit, None, queue=False, show_progress="hidden", api_visibility="private")
     upload.clear(partial(back_to_canvas, store), [sketch, picked_index, variants, focus, session_models],
                  [*outputs, picked], show_progress="hidden", api_visibility="private")
     # a refused upload or value changes nothing: what is still on show is grey, as in the Denoise tab
@@ -608,14 +640,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # The reconstruction reads the index from `clicked`, which only the buttons set: picked_index is cleared by a
     # stroke read after the click, and a stroke from before it could once clear it too (changed_since_test_digit).
     clicked = gr.State(None)
-
-    def put_test_digit(digit: int | None = None) -> tuple:
-        canvas_value, note, index = random_example(store, digit)
-        return canvas_value, note, index, index
-
-    examples = [(b, partial(put_test_digit, d)) for d, b in enumerate(digit_buttons)]
-    for button, put_digit in [*examples, (random_button, put_test_digit)]:
-        button.click(put_digit, None, [sketch, picked, picked_index, clicked], api_visibility="private", queue=False,
+    examples = [(b, partial(put_test_digit, store, digit=d)) for d, b in enumerate(digit_buttons)]
+    for button, put_digit in [*examples, (random_button, partial(put_test_digit, store))]:
+        button.click(put_digit, visit, [sketch, picked, picked_index, clicked], api_visibility="private", queue=False,
                      show_progress="hidden").then(
             partial(reconstruct_test_digit, store), [clicked, variants, focus, session_models], outputs,
             show_progress="hidden", api_visibility="private")
@@ -626,8 +653,8 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     code.change(code_numbers_table, code, code_numbers, queue=False, show_progress="hidden", api_visibility="private")
 
     if demo is not None and all_names:
-        demo.load(partial(first_view, store), [variants, focus], [*outputs, picked], show_progress="hidden",
-                  api_visibility="private")
+        demo.load(partial(first_view_on_load, store), [variants, focus, visit], [*outputs, picked],
+                  show_progress="hidden", api_visibility="private")
 
     # A model the visitor has just trained joins the Models list ticked, and its reconstruction appears at once (with
     # a test digit on show, no stroke comes to redraw the tiles)
