@@ -478,7 +478,6 @@ def put_test_digit(store: ModelStore, visit: dict | None, digit: int | None = No
     return canvas_value, note, index, index
 
 
-
 def refused_look(status: str | None, shown: Any) -> tuple:
     """results_look() for the tab's five result panels; where the reconstructions' panel held only a note (an
     emptied canvas), the refusal takes its place: "The canvas is empty" stayed beside the dot that was refused."""
