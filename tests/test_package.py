@@ -24,11 +24,11 @@ def test_the_library_imports_without_the_app_s_dependencies():
 
 
 def test_the_space_s_training_worker_imports_without_gradio():
-    # what a GPU machine that only trains (or a ZeroGPU worker) loads; the Space's names still import on use
-    code = ("import sys; import aedemo.space.train_worker, aedemo.space.images; print('gradio' in sys.modules); "
-            "from aedemo.space import build_demo, ModelStore; print('gradio' in sys.modules, callable(build_demo))")
+    # what a GPU machine that only trains loads (tests/test_gpu.py, there without Gradio); the Space's names import
+    # Gradio on first use, as every test that builds the app does
+    code = "import sys; import aedemo.space.train_worker, aedemo.space.images; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "True", "True"]
+    assert out.strip() == "False"
 
 
 def _names(requirements: list[str]) -> set[str]:
