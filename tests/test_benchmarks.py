@@ -32,13 +32,18 @@ def run_benchmark(*args: str, timeout: float = 240) -> str:
     return output
 
 
-def test_train_speed_times_both_loops_and_prints_the_ratio(tmp_path):
-    # torchvision's layout with a "train" split: the bundled test files stand in for it (a few steps are timed)
-    raw = tmp_path / "MNIST" / "raw"
+def bundled_test_set_as_train_split(root: Path) -> Path:
+    """`root` in torchvision's layout, with the bundled 10k test files also standing in for the train split."""
+    raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for name in ("images-idx3-ubyte.gz", "labels-idx1-ubyte.gz"):
         shutil.copy(BUNDLED_DIR / f"t10k-{name}", raw / f"t10k-{name}")
         shutil.copy(BUNDLED_DIR / f"t10k-{name}", raw / f"train-{name}")
+    return root
+
+
+def test_train_speed_times_both_loops_and_prints_the_ratio(tmp_path):
+    bundled_test_set_as_train_split(tmp_path)  # a few steps are timed
     out = run_benchmark("benchmarks/train_speed.py", "--data-dir", str(tmp_path), "--steps", "3", "--repeats", "1")
     rows = re.findall(r"^(reference|aedemo trainer).* ([\d.]+) s/epoch +(\d+) samples/s", out, re.MULTILINE)
     assert [r[0] for r in rows] == ["reference", "aedemo trainer"], out
@@ -47,11 +52,7 @@ def test_train_speed_times_both_loops_and_prints_the_ratio(tmp_path):
 
 
 def test_train_epochs_times_each_variant_s_epochs_and_the_train_tab_s_first_run(tmp_path):
-    raw = tmp_path / "MNIST" / "raw"  # the bundled 10k test digits stand in for the training set
-    raw.mkdir(parents=True)
-    for name in ("images-idx3-ubyte.gz", "labels-idx1-ubyte.gz"):
-        shutil.copy(BUNDLED_DIR / f"t10k-{name}", raw / f"t10k-{name}")
-        shutil.copy(BUNDLED_DIR / f"t10k-{name}", raw / f"train-{name}")
+    bundled_test_set_as_train_split(tmp_path)
     out = run_benchmark("benchmarks/train_epochs.py", "--data-dir", str(tmp_path), "--device", "cpu",
                         "--variants", "ae", "pca", "--epochs", "1")
     rows = re.findall(r"^(\w+) +s per epoch: ([\d.]+) +test loss ([\d.]+)$", out, re.MULTILINE)
