@@ -13,7 +13,7 @@ import torch
 
 from aedemo.models import AUTOENCODERS, build_model
 from aedemo.space import build_demo, denoise_tab, draw_tab, generate_tab, latent_tab
-from aedemo.space.images import grid, read_tiles, show, ssim, tiles_html
+from aedemo.space.images import GRID_BORDER, grid, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_float, parse_seed
 from aedemo.space.store import ModelStore, built_from, display_name, short_name
 from aedemo.space.ui import problem, reports_problem, results_look, unchanged
@@ -860,6 +860,14 @@ def test_grid_layout():
     assert np.array_equal(g[2:58:2, 2:58:2], (x[0, 0].numpy() * 255 + 0.5).astype(np.uint8))
     assert grid(x[:3], ncol=8, scale=1).shape == (29 + 1, 8 * 29 + 1)  # fewer digits than columns: blanks fill the row
     assert grid(x[:1], ncol=1, scale=1).shape == (30, 30)  # a lone digit keeps its frame
+    # row by row: digit 5 sits in the second row's second place, each place one 1-px grey line after the last
+    top, left = 2 * (1 + 29), 2 * (1 + 29)
+    assert np.array_equal(g[top : top + 56 : 2, left : left + 56 : 2], (x[5, 0].numpy() * 255 + 0.5).astype(np.uint8))
+    assert (g[:2] == GRID_BORDER).all() and (g[:, :2] == GRID_BORDER).all()  # the frame's top and left edges
+    assert (g[2 * 59 :, 2 * 59 :] == GRID_BORDER).all()  # the last row's two empty places are grey, not black
+    # a lone digit in a row of three places: framed once, the other two places grey
+    lone = grid(x[:1], ncol=3, scale=1)
+    assert lone.shape == (30, 3 * 29 + 1) and (lone[:, 30:] == GRID_BORDER).all()
 
 
 def test_tiles_carry_pictures_captions_and_figures_exactly():

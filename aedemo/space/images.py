@@ -11,7 +11,6 @@ import re
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.utils import make_grid
 
 GRID_BORDER = 60  # grey of the lines between grid cells, dark enough not to read as ink
 
@@ -111,14 +110,20 @@ def read_tiles(tiles: str) -> list[tuple[np.ndarray, str, dict[str, str | float]
 
 
 def grid(x: torch.Tensor, ncol: int | None = None, scale: int = 2, pad: int = 1) -> np.ndarray:
-    """[N,1,28,28] in [0,1] -> one uint8 picture of the digits in rows of `ncol` (a square-ish grid by default)."""
+    """[N,1,28,28] in [0,1] -> one uint8 picture of the digits in rows of `ncol` (a square-ish grid by default), each
+    framed by `pad` grey pixels; the last row's empty places are grey. torchvision's make_grid lays digits out so, but
+    importing torchvision brings in torch._dynamo (through torchvision.ops): 1.6 s of the app's start-up on the Zen 3
+    VM of docs/performance.md, where the Generate tab draws its first grid while the app is built."""
     ncol = ncol or math.ceil(math.sqrt(x.shape[0]))
+    border = GRID_BORDER / 255
     cells = x.detach().to("cpu", torch.float32).nan_to_num(0.0, 1.0, 0.0).clamp(0.0, 1.0)
-    if len(cells) < ncol:  # make_grid would narrow the row to the images there are: blank cells keep ncol columns
-        cells = torch.cat([cells, torch.full((ncol - len(cells), *cells.shape[1:]), GRID_BORDER / 255)])
-    picture = make_grid(cells, nrow=ncol, padding=pad, pad_value=GRID_BORDER / 255)[0]  # grey: one channel of 3
-    if x.shape[0] == 1:  # make_grid hands a lone image back bare; framed, it matches a row it is set beside
-        picture = F.pad(picture, (pad, pad, pad, pad), value=GRID_BORDER / 255)
+    cells = cells.reshape(cells.shape[0], cells.shape[-2], cells.shape[-1])
+    n, h, w = cells.shape
+    nrow = -(-n // ncol)
+    cells = torch.cat([cells, cells.new_full((nrow * ncol - n, h, w), border)])
+    cells = F.pad(cells, (0, pad, 0, pad), value=border)  # a border right of and below each cell...
+    rows = cells.reshape(nrow, ncol, h + pad, w + pad).permute(0, 2, 1, 3).reshape(nrow * (h + pad), ncol * (w + pad))
+    picture = F.pad(rows, (pad, 0, pad, 0), value=border)  # ...and along the top and the left
     return upscale(to_uint8(picture), scale)
 
 
