@@ -166,6 +166,17 @@ def test_a_stroke_from_before_a_test_digit_or_the_digit_alone_changes_nothing(st
     assert digit_read is not None and on_show is None  # read, and the test digit forgotten
 
 
+def test_the_warm_up_computes_what_a_page_s_first_view_needs_first(store, monkeypatch):
+    # a page opens on the VAE's rank (the Draw tab's focus) and its code map (the Latent tab's), and an event waits
+    # for whatever the warm-up is computing: the other models' errors came first, and the first view waited on them
+    done = []
+    monkeypatch.setattr(store, "reconstruction_errors", lambda model: done.append(("errors", model.variant)))
+    monkeypatch.setattr(store, "test_codes", lambda model: done.append(("codes", model.variant)))
+    store.warm_up()
+    assert done[:2] == [("errors", "vae"), ("codes", "vae")]
+    assert {v for kind, v in done if kind == "errors"} == set(store.models)  # and then every model's errors
+
+
 def test_a_digit_ranks_above_a_scribble(store, mnist_test, canvas):
     if "ae" not in store.models:
         pytest.skip("no AE checkpoint")

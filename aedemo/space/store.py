@@ -300,11 +300,17 @@ class ModelStore:
         return "\n".join(rows)
 
     def warm_up(self) -> None:
-        """Compute the caches the first visitors would otherwise wait for (call it once the server is up)."""
+        """Compute the caches the first visitors would otherwise wait for (call it once the server is up).
+
+        The VAE's first: a page's first view ranks its digit by the VAE's errors (the Draw tab's default focus) and
+        maps the VAE's codes (the Latent tab's default), and a visitor's event waits for whatever this is computing
+        (one lock guards the caches), so the other models' errors, which only a later choice needs, come after."""
+        vae = self.models.get("vae")
+        if vae is not None:
+            self.reconstruction_errors(vae)
+            self.test_codes(vae)
         for model in list(self.models.values()):
             self.reconstruction_errors(model)
-        if "vae" in self.models:  # the Latent tab's default map
-            self.test_codes(self.models["vae"])
 
     # --- the test set and what is derived from it ----------------------------------------------------------
     @property
