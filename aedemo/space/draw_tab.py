@@ -465,9 +465,15 @@ def first_view_on_load(
     store: ModelStore, variants: list[str] | None, focus: str | None, visit: dict | None = None
 ) -> tuple:
     """first_view() when the page loads, unless the visitor put a digit on the tab meanwhile: on a slow machine the
-    first view can finish after a first click, and it replaced the clicked digit's panels and note."""
+    first view can finish after a first click, and it replaced the clicked digit's panels and note. Checked before
+    the view is computed too: a click that came before the page's load event leaves nothing to compute."""
+    def put_already() -> bool:
+        return bool(visit and visit["put_a_digit"])
+
+    if put_already():
+        return unchanged(N_OUTPUTS + 1)  # the panels, the digit and the note
     shown = first_view(store, variants, focus)
-    return unchanged(len(shown)) if visit and visit["put_a_digit"] else shown
+    return unchanged(len(shown)) if put_already() else shown
 
 
 def put_test_digit(store: ModelStore, visit: dict | None, digit: int | None = None) -> tuple:
