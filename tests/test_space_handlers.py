@@ -201,6 +201,14 @@ def test_blank_canvas_clears_the_outputs_and_says_why(store):
     assert "empty" in out[N_STATUS] and draw_tab.EMPTY_CANVAS in out[3]
 
 
+def test_clear_empties_the_panels_as_an_emptied_canvas_does_and_forgets_the_test_digit(store):
+    *panels, index, note = draw_tab.cleared(store, ["ae", "vae"], "vae")
+    assert index is None and note == ""  # no test digit on the canvas, and no note naming one
+    emptied = np.zeros((draw_tab.CANVAS, draw_tab.CANVAS, 4), dtype=np.uint8)
+    *by_change, _ = draw_tab.reconstruct_drawing(store, emptied, ["ae", "vae"], "vae", None, 7)
+    assert panels == by_change and panels[N_STATUS] == draw_tab.EMPTY_CANVAS and panels[-1] is None
+
+
 def test_example_buttons_put_the_test_digit_on_the_canvas(store, mnist_test):
     images, _ = mnist_test
     drawing = draw_tab.test_digit_canvas(store, 7)

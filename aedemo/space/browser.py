@@ -47,8 +47,36 @@ def draw(page, strokes: Strokes, steps: int = 5) -> None:
         time.sleep(0.5)  # let the stroke reach the app before the next one starts
 
 
+# what Gradio's sketchpad requests while it takes in a value it was given: its picture, and its own copy of it
+SKETCHPAD_TRAFFIC = ("/gradio_api/upload", "/gradio_api/file=")
+
+
+def wait_for_canvas_to_settle(page, quiet_s: float = 1.5, timeout_ms: int = 30_000) -> None:
+    """Wait until the sketchpad has gone `quiet_s` without fetching or uploading a picture (at most `timeout_ms`).
+
+    Gradio 6.31's sketchpad fetches the picture an event puts on it and sends it back ~30 times, for seconds on a
+    busy machine, whenever another output of the page updates (gradio-app/gradio#11053). A Clear pressed meanwhile is
+    undone: the next fetch paints the picture back. A visitor presses Clear again; a test must not race it.
+    """
+    last = [time.monotonic()]
+
+    def seen(request) -> None:
+        if any(part in request.url for part in SKETCHPAD_TRAFFIC):
+            last[0] = time.monotonic()
+
+    page.on("request", seen)
+    try:
+        deadline = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() - last[0] < quiet_s and time.monotonic() < deadline:
+            page.wait_for_timeout(100)  # lets Playwright deliver the request events meanwhile
+    finally:
+        page.remove_listener("request", seen)
+
+
 def clear_canvas(page, timeout_ms: int = 30_000) -> None:
-    """Press the Draw tab's "Clear canvas" (a stuck overlay over the sketchpad would make this time out)."""
+    """Press the Draw tab's "Clear canvas" once the sketchpad has settled (a stuck overlay over the sketchpad would
+    make this time out)."""
+    wait_for_canvas_to_settle(page, timeout_ms=timeout_ms)
     page.locator("#draw-sketchpad button[aria-label='Clear canvas']").click(timeout=timeout_ms)
 
 

@@ -484,6 +484,16 @@ def put_test_digit(store: ModelStore, visit: dict | None, digit: int | None = No
     return canvas_value, note, index, index
 
 
+def cleared(
+    store: ModelStore, variants: list[str] | None, focus: str | None, session_models: dict | None = None
+) -> tuple:
+    """The sketchpad's Clear pressed: the panels say the canvas is empty, the drawing Denoise reads goes, and so do
+    the test digit the canvas showed and its note. Its own event, beside the change event: Gradio 6.31's sketchpad
+    does not always send a change for Clear (1 press in 8 just after a button put a test digit there, 5 in 8
+    with both cores of the machine busy), and the emptied canvas stood beside the panels of the digit it no longer held."""
+    return (*reconstruct_digit(store, None, variants, focus, session_models), None, "")
+
+
 def refused_look(status: str | None, shown: Any) -> tuple:
     """results_look() for the tab's five result panels; where the reconstructions' panel held only a note (an
     emptied canvas), the refusal takes its place: "The canvas is empty" stayed beside the dot that was refused."""
@@ -622,6 +632,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # reconstruction, and cleared the note under an unchanged canvas
     drawn.then(lambda index: gr.skip() if index is not None else "", picked_index, picked, queue=False,
                show_progress="hidden", api_visibility="private")
+    # nothing read from the sketchpad: an emptied canvas has nothing to send
+    sketch.clear(partial(cleared, store), [variants, focus, session_models], [*outputs, picked_index, picked],
+                 queue=False, show_progress="hidden", api_visibility="private")
     # preprocess=False: an upload that is not an image gets the message inputs.to_mnist gives it, not "Error";
     # uploads_only: a request's file path is then read only from Gradio's upload folder
     upload.upload(endpoint(reconstruct, store, missing=NO_UPLOAD, blank=EMPTY_UPLOAD, uploads_only=True),
