@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from aedemo.space import images
-from aedemo.space.browser import CHROMIUM, clear_canvas, draw, open_app, train
+from aedemo.space.browser import CHROMIUM, clear_canvas, draw, new_context, open_app, train
 from aedemo.space.train_tab import CURVE_COLORS, PENALTY_COLOR
 
 pytestmark = [
@@ -23,12 +23,13 @@ pytestmark = [
 ]
 SEVEN = [[(0.26, 0.2), (0.5, 0.2), (0.74, 0.2)], [(0.74, 0.2), (0.6, 0.5), (0.46, 0.84)]]  # fractions of the canvas
 WAIT_MS = 120_000  # generous: the machine running the tests may be busy
+MAX_FPS = 12  # the browser's animation frames: at 60 a second, WebGL in software took 28 % longer (new_context)
 
 
 @pytest.fixture(scope="module")
 def page(app_url):
     pytest.importorskip("playwright.sync_api")
-    with open_app(app_url, WAIT_MS) as page:
+    with open_app(app_url, WAIT_MS, MAX_FPS) as page:
         yield page
 
 
@@ -425,7 +426,7 @@ LEGEND_CHIPS_JS = """() => {
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_each_class_colour_on_the_latent_map_stands_out_from_its_background(page, app_url, theme):
     # matplotlib's tab10 as it comes: olive and cyan read 1.9 and 2.2:1 on the light map, brown 3.0:1 on the dark
-    context = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    context = new_context(page.context.browser, MAX_FPS, viewport={"width": 1280, "height": 900})
     try:
         tab = context.new_page()
         tab.goto(f"{app_url}?__theme={theme}", timeout=WAIT_MS)
@@ -523,8 +524,8 @@ def test_a_dropdowns_list_closes_when_the_keyboard_moves_on(page):
 def phone_tab(page, app_url, width: int = 390, height: int = 844):
     """The app in a new tab of a phone's size and touch (or a tablet's, given its size), in the same browser; closed
     afterwards."""
-    phone = page.context.browser.new_context(viewport={"width": width, "height": height}, has_touch=True,
-                                             is_mobile=True)
+    phone = new_context(page.context.browser, MAX_FPS, viewport={"width": width, "height": height}, has_touch=True,
+                        is_mobile=True)
     try:
         tab = phone.new_page()
         tab.goto(app_url, timeout=WAIT_MS)
@@ -845,7 +846,7 @@ def test_stop_ends_a_run_waiting_behind_another_visitors_at_once(page, app_url):
     # in Gradio's queue a cancelled run waited on, Train greyed out, until the run ahead had ended (up to 120 s)
     from aedemo.space.browser import VIEWPORT
 
-    other = page.context.browser.new_context(viewport=VIEWPORT)
+    other = new_context(page.context.browser, MAX_FPS, viewport=VIEWPORT)
     try:
         tab = other.new_page()
         tab.goto(app_url, timeout=WAIT_MS)
@@ -908,7 +909,7 @@ def test_a_screen_reader_hears_each_status_once_and_digits_by_their_captions(pag
     from aedemo.space.browser import VIEWPORT
 
     monkeypatch.setattr(train_line, "MAX_RUNS_WAITING", 0)  # refused by the line: the press is what counts here
-    context = page.context.browser.new_context(viewport=VIEWPORT)
+    context = new_context(page.context.browser, MAX_FPS, viewport=VIEWPORT)
     try:
         tab = context.new_page()
         tab.goto(app_url, timeout=WAIT_MS)

@@ -18,15 +18,53 @@ VIEWPORT = {"width": 1400, "height": 1000}
 Strokes = list[list[tuple[float, float]]]  # each stroke: (x, y) points in fractions of the canvas
 
 
+# Animation frames at most every given ms: each callback waits that long, then for the next frame. Cancelling works
+# through the wrapper's own ids (Pixi stops its ticker that way).
+FRAME_CAP_JS = """(() => {
+  const request = window.requestAnimationFrame.bind(window), cancel = window.cancelAnimationFrame.bind(window);
+  const pending = new Map();
+  let last = 0;
+  window.requestAnimationFrame = (callback) => {
+    const id = ++last;
+    pending.set(id, {timer: setTimeout(() => {
+      pending.set(id, {frame: request((time) => { pending.delete(id); callback(time); })});
+    }, %d)});
+    return id;
+  };
+  window.cancelAnimationFrame = (id) => {
+    const waiting = pending.get(id);
+    pending.delete(id);
+    if (waiting && "timer" in waiting) clearTimeout(waiting.timer);
+    else if (waiting) cancel(waiting.frame);
+  };
+})();"""
+
+
+def new_context(browser, max_fps: int | None = None, **options):
+    """A browser context (`options` as Playwright's `new_context` takes them) whose pages run animation frames at
+    most `max_fps` times a second, when given.
+
+    For the end-to-end tests: there Chromium paints WebGL in software (SwiftShader), and Gradio's sketchpad redraws
+    its two canvases every frame for half a second after anything touches it, which is most of the browser's CPU
+    (see docs/performance.md). Measurements (benchmarks/browser_latency.py) keep the browser's own frame rate.
+    """
+    context = browser.new_context(**options)
+    if max_fps:
+        ms = round(1000 / max_fps)
+        context.add_init_script(FRAME_CAP_JS % ms)
+    return context
+
+
 @contextmanager
-def open_app(url: str, timeout_ms: int) -> Iterator:
-    """A Playwright page on the app at `url`, once the Draw tab's sketchpad is on screen."""
+def open_app(url: str, timeout_ms: int, max_fps: int | None = None) -> Iterator:
+    """A Playwright page on the app at `url`, once the Draw tab's sketchpad is on screen (frames capped at `max_fps`
+    a second when given: see new_context)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport=VIEWPORT)
+            page = new_context(browser, max_fps, viewport=VIEWPORT).new_page()
             page.goto(url, wait_until="load", timeout=timeout_ms)
             page.wait_for_selector("#draw-sketchpad canvas", timeout=timeout_ms)
             yield page
