@@ -293,13 +293,18 @@ def test_the_latent_map_opens_a_test_digit_from_the_keyboard(page):
     assert page.locator("#latent-original img").count() == 1
 
 
+LATENT_STATUS = "document.querySelector('#latent-status').innerText"
+# a decoded place's status on a 2-D and on a 3-D map
+DECODED_2D, DECODED_3D = r"/Decoded at \(-?[\d.]+, -?[\d.]+\) /", r"/Decoded at \(-?[\d.]+, -?[\d.]+, -?[\d.]+\)/"
+
+
 def test_a_decoded_places_status_names_as_many_coordinates_as_its_map_has_axes(page):
     # a 3-D map's status gave two coordinates beside three sliders whenever the third sat at the codes' mean, as
     # it does when the page opens
     page.get_by_role("tab", name="Latent", exact=True).click()
     page.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
     status = "document.querySelector('#latent-status').innerText"
-    three, two = r"/Decoded at \(-?[\d.]+, -?[\d.]+, -?[\d.]+\)/", r"/Decoded at \(-?[\d.]+, -?[\d.]+\) /"
+    three, two = DECODED_3D, DECODED_2D
     page.get_by_role("radio", name="3-D").check()
     number = page.locator("#latent-axis-1 input[type=number]")
     number.fill("0.5")
@@ -381,6 +386,7 @@ def test_the_latent_maps_class_digits_are_not_written_over_each_other(page, mode
     page.wait_for_function("() => window.classDigits.length >= 10 && "
                            "document.querySelector('#latent-scatter canvas').getAttribute('aria-label')"
                            ".includes('top 2 principal axes')", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {DECODED_2D}.test({LATENT_STATUS})", timeout=WAIT_MS)  # the 2-D map's place
     page.wait_for_timeout(500)
     digits = {text: (x, y) for text, x, y in page.evaluate("() => window.classDigits")}  # the last map's
     assert sorted(digits) == [str(d) for d in range(10)]
@@ -388,6 +394,9 @@ def test_the_latent_maps_class_digits_are_not_written_over_each_other(page, mode
                and abs(digits[a][0] - digits[b][0]) < 10 and abs(digits[a][1] - digits[b][1]) < 13]
     assert crowded == []
     page.get_by_role("radio", name="3-D").check()
+    # the 3-D map and its decoded place land here: landing after the next test typed in a slider's box, they
+    # replaced the place it decoded
+    page.wait_for_function(f"() => {DECODED_3D}.test({LATENT_STATUS})", timeout=WAIT_MS)
 
 
 def test_a_latent_sliders_box_emptied_and_left_gets_its_number_back(page):
