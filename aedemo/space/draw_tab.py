@@ -489,9 +489,8 @@ def cleared(
 ) -> tuple:
     """The sketchpad's Clear pressed: the panels say the canvas is empty, the drawing Denoise reads goes, and so do
     the test digit the canvas showed and its note. Its own event, beside the change event: Gradio 6.31's sketchpad
-    does not always send a change for Clear (1 press in 8 just after a button put a test digit there, 5 in 8
-    with both cores of the machine busy), and the emptied canvas stood beside the panels of the digit it no longer
-    held."""
+    does not always send a change for Clear (seen after a test digit's button, more often on a busy machine; see
+    docs/performance.md), and the emptied canvas stood beside the panels of the digit it no longer held."""
     return (*reconstruct_digit(store, None, variants, focus, session_models), None, "")
 
 
