@@ -23,7 +23,7 @@ pytestmark = [
 ]
 SEVEN = [[(0.26, 0.2), (0.5, 0.2), (0.74, 0.2)], [(0.74, 0.2), (0.6, 0.5), (0.46, 0.84)]]  # fractions of the canvas
 WAIT_MS = 120_000  # generous: the machine running the tests may be busy
-MAX_FPS = 12  # the browser's animation frames: at 60 a second, WebGL in software took 28 % longer (new_context)
+MAX_FPS = 12  # the browser's animation frames: this file took 448 s at 60 a second, 302 s at 12 (new_context)
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +146,9 @@ def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
 
 
 def test_clear_empties_the_panels_when_the_sketchpad_sends_no_change_for_it(page, app_url):
-    # Gradio 6.31's sketchpad sometimes sends no change event for Clear (1 press in 8 just after a test digit's
-    # button): the emptied canvas stood beside the test digit's panels and its note. Here the change never comes.
+    # Gradio 6.31's sketchpad sometimes sends no change event for Clear (seen just after a test digit's button;
+    # docs/performance.md): the emptied canvas stood beside the test digit's panels and its note. Here the change
+    # never comes.
     with phone_tab(page, app_url) as tab:
         tab.get_by_role("button", name="Random test digit of class 3", exact=True).click()
         digit_put_by_button(tab)
@@ -208,6 +209,11 @@ def test_a_test_digit_put_just_after_a_stroke_stays_shown_and_named(page, store)
     page.wait_for_function(f"() => {PICKED}.trim() === ''", timeout=WAIT_MS)
 
 
+LATENT_STATUS = "document.querySelector('#latent-status').innerText"
+# a decoded place's status on a 2-D and on a 3-D map
+DECODED_2D, DECODED_3D = r"/Decoded at \(-?[\d.]+, -?[\d.]+\) /", r"/Decoded at \(-?[\d.]+, -?[\d.]+, -?[\d.]+\)/"
+
+
 def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):
     # a click on empty space used to show "Error" in every output (a slider's value read back inside the event)
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -222,7 +228,7 @@ def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):
     box = page.locator("#latent-scatter canvas").bounding_box()
     radius = min(box["width"], box["height"]) * 0.42  # scatter.py's projection: the dots lie within it
     centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + 10)
-    status = "document.querySelector('#latent-status').innerText"
+    status = LATENT_STATUS
     page.mouse.click(centre[0] + 1.1 * radius, centre[1] + 1.1 * radius)  # past every dot: an empty place
     page.wait_for_function(f"() => {status}.startsWith('Decoded at (')", timeout=WAIT_MS)
     assert page.locator("#latent-decoded img").count() == 1 and page.locator("#latent-original img").count() == 0
@@ -285,7 +291,7 @@ def test_the_latent_map_opens_a_test_digit_from_the_keyboard(page):
     described = page.evaluate("() => document.querySelector('#latent-scatter canvas').getAttribute('aria-describedby')"
                               ".split(' ').map(id => document.getElementById(id).textContent).join(' ')")
     assert "Enter" in hint and hint in described
-    status = "document.querySelector('#latent-status').innerText"
+    status = LATENT_STATUS
     before = page.evaluate(status)
     page.locator("#latent-scatter canvas").focus()
     page.keyboard.press("Enter")
@@ -293,30 +299,24 @@ def test_the_latent_map_opens_a_test_digit_from_the_keyboard(page):
     assert page.locator("#latent-original img").count() == 1
 
 
-LATENT_STATUS = "document.querySelector('#latent-status').innerText"
-# a decoded place's status on a 2-D and on a 3-D map
-DECODED_2D, DECODED_3D = r"/Decoded at \(-?[\d.]+, -?[\d.]+\) /", r"/Decoded at \(-?[\d.]+, -?[\d.]+, -?[\d.]+\)/"
-
-
 def test_a_decoded_places_status_names_as_many_coordinates_as_its_map_has_axes(page):
     # a 3-D map's status gave two coordinates beside three sliders whenever the third sat at the codes' mean, as
     # it does when the page opens
     page.get_by_role("tab", name="Latent", exact=True).click()
     page.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
-    status = "document.querySelector('#latent-status').innerText"
-    three, two = DECODED_3D, DECODED_2D
+    status = LATENT_STATUS
     page.get_by_role("radio", name="3-D").check()
     number = page.locator("#latent-axis-1 input[type=number]")
     number.fill("0.5")
     number.press("Enter")
-    page.wait_for_function(f"() => {three}.test({status}) && {status}.includes('(0.50, ')", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {DECODED_3D}.test({status}) && {status}.includes('(0.50, ')", timeout=WAIT_MS)
     page.get_by_role("radio", name="2-D").check()  # the map redrawn in 2-D, and the sliders' place decoded
-    page.wait_for_function(f"() => {two}.test({status})", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {DECODED_2D}.test({status})", timeout=WAIT_MS)
     number.fill("0.25")
     number.press("Enter")  # a slider moved on the 2-D map
-    page.wait_for_function(f"() => {two}.test({status}) && {status}.includes('(0.25, ')", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {DECODED_2D}.test({status}) && {status}.includes('(0.25, ')", timeout=WAIT_MS)
     page.get_by_role("radio", name="3-D").check()
-    page.wait_for_function(f"() => {three}.test({status})", timeout=WAIT_MS)
+    page.wait_for_function(f"() => {DECODED_3D}.test({status})", timeout=WAIT_MS)
 
 
 def test_a_value_typed_past_a_latent_sliders_end_is_decoded_at_the_end(page):
@@ -324,7 +324,7 @@ def test_a_value_typed_past_a_latent_sliders_end_is_decoded_at_the_end(page):
     # while the box then showed the slider's end beside the digit decoded before
     page.get_by_role("tab", name="Latent", exact=True).click()
     page.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
-    status = "document.querySelector('#latent-status').innerText"
+    status = LATENT_STATUS
     number = page.locator("#latent-axis-1 input[type=number]")
     end = float(number.get_attribute("max"))
     number.fill("50")
@@ -404,7 +404,7 @@ def test_a_latent_sliders_box_emptied_and_left_gets_its_number_back(page):
     # last number, and a move of another slider then decoded at 0
     page.get_by_role("tab", name="Latent", exact=True).click()
     page.wait_for_selector("#latent-scatter canvas[aria-label]", timeout=WAIT_MS)
-    status = "document.querySelector('#latent-status').innerText"
+    status = LATENT_STATUS
     number = page.locator("#latent-axis-1 input[type=number]")
     number.fill("1.5")
     number.press("Enter")
