@@ -473,7 +473,7 @@ def first_view_on_load(
     if put_already():
         return unchanged(N_OUTPUTS + 1)  # the panels, the digit and the note
     shown = first_view(store, variants, focus)
-    return unchanged(len(shown)) if put_already() else shown
+    return unchanged(N_OUTPUTS + 1) if put_already() else shown
 
 
 def put_test_digit(store: ModelStore, visit: dict | None, digit: int | None = None) -> tuple:
