@@ -202,7 +202,7 @@ def test_blank_canvas_clears_the_outputs_and_says_why(store):
 
 
 def test_clear_empties_the_panels_as_an_emptied_canvas_does_and_forgets_the_test_digit(store):
-    *panels, index, note = draw_tab.cleared(store, ["ae", "vae"], "vae")
+    *panels, index, note = draw_tab.cleared(store)
     assert index is None and note == ""  # no test digit on the canvas, and no note naming one
     emptied = np.zeros((draw_tab.CANVAS, draw_tab.CANVAS, 4), dtype=np.uint8)
     *by_change, _ = draw_tab.reconstruct_drawing(store, emptied, ["ae", "vae"], "vae", None, 7)

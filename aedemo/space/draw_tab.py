@@ -484,14 +484,13 @@ def put_test_digit(store: ModelStore, visit: dict | None, digit: int | None = No
     return canvas_value, note, index, index
 
 
-def cleared(
-    store: ModelStore, variants: list[str] | None, focus: str | None, session_models: dict | None = None
-) -> tuple:
-    """The sketchpad's Clear pressed: the panels say the canvas is empty, the drawing Denoise reads goes, and so do
-    the test digit the canvas showed and its note. Its own event, beside the change event: Gradio 6.31's sketchpad
-    does not always send a change for Clear (seen after a test digit's button, more often on a busy machine; see
-    docs/performance.md), and the emptied canvas stood beside the panels of the digit it no longer held."""
-    return (*reconstruct_digit(store, None, variants, focus, session_models), None, "")
+def cleared(store: ModelStore) -> tuple:
+    """The sketchpad's Clear pressed: the panels say the canvas is empty (whatever the Models and code controls
+    hold), the drawing Denoise reads goes, and so do the test digit the canvas showed and its note. Its own event,
+    beside the change event: Gradio 6.31's sketchpad does not always send a change for Clear (seen after a test
+    digit's button, more often on a busy machine; see docs/performance.md), and the emptied canvas stood beside the
+    panels of the digit it no longer held."""
+    return (*reconstruct_digit(store, None, None, None), None, "")
 
 
 def refused_look(status: str | None, shown: Any) -> tuple:
@@ -633,7 +632,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     drawn.then(lambda index: gr.skip() if index is not None else "", picked_index, picked, queue=False,
                show_progress="hidden", api_visibility="private")
     # nothing read from the sketchpad: an emptied canvas has nothing to send
-    sketch.clear(partial(cleared, store), [variants, focus, session_models], [*outputs, picked_index, picked],
+    sketch.clear(partial(cleared, store), None, [*outputs, picked_index, picked],
                  queue=False, show_progress="hidden", api_visibility="private")
     # preprocess=False: an upload that is not an image gets the message inputs.to_mnist gives it, not "Error";
     # uploads_only: a request's file path is then read only from Gradio's upload folder
