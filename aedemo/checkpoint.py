@@ -77,12 +77,11 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     A torch.compile'd model is saved as the model it wraps; one whose config no longer describes its weights is
     refused (ValueError), as the loader would refuse the folder.
 
-    Every file is first written whole into a staging folder beside them; only then are they renamed into place,
-    so a save that dies while writing (a full disk, a killed process) leaves the old checkpoint as it was.
-    config.json is renamed last: it records the weights' SHA-256, so a folder caught between two renames (new
-    weights, old config) is refused at load, the error saying how to finish that save from the staging folder a
-    killed process leaves, and metrics.json is replaced before it, so a loaded model never comes with another
-    model's figures. (Two files cannot be swapped as one by renames: in that moment the old checkpoint is gone.)
+    Every file is first written whole into a staging folder beside them; only then does the swap begin, config.json
+    first out and last in. A save that fails or is interrupted (an exception, Ctrl-C) puts the old checkpoint back as
+    it was; one whose process is killed mid-swap leaves a folder without config.json, which the loader refuses,
+    naming the folder that holds the old checkpoint's files and the one that holds the new one's. Renames cannot
+    swap several files as one, but a loaded model is never a mix of two saves, nor comes with another's figures.
     """
     if isinstance(getattr(model, "_orig_mod", None), nn.Module):  # torch.compile's wrapper shares the model's weights
         model = model._orig_mod
@@ -109,12 +108,24 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
         # a loaded model saved or pushed unchanged, anywhere: its checkpoint's figures describe these very weights
         # (model.push_to_hub() of a shipped checkpoint gave a model card without them)
         metrics = loaded_figures
+    if metrics is not None and (problem := _metrics_problem(metrics)):  # written, it would be refused at every load
+        raise ValueError(f"not saved: metrics {problem}")
     texts = {CONFIG_NAME: json_text(config), **({METRICS_NAME: json_text(metrics)} if metrics is not None else {})}
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise FileExistsError(f"{directory}: a file is there; a checkpoint is a folder ({WEIGHTS_NAME}, {CONFIG_NAME})")
     directory.mkdir(parents=True, exist_ok=True)
+    # metrics.json goes when new figures come, or when these weights are not the ones there (figures of the previous
+    # model would describe the wrong one); a model saved back where it was loaded from, unchanged, keeps its figures
+    keep_metrics = metrics is None and _saved_weights_sha256(directory) == config["weights_sha256"]
+    replaced = [name for name in (CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME)
+                if os.path.lexists(directory / name) and not (keep_metrics and name == METRICS_NAME)]
+    if folders := [name for name in replaced if (directory / name).is_dir() and not (directory / name).is_symlink()]:
+        raise FileExistsError(f"{directory / folders[0]}: a folder is there, where the checkpoint's file goes")
     staging = Path(tempfile.mkdtemp(dir=directory, prefix=".saving-"))
+    previous = Path(tempfile.mkdtemp(dir=directory, prefix=".replaced-"))
+    moved_out: list[str] = []
+    moved_in: list[str] = []
     try:
         # written with open(): safetensors' save_file creates its file private (0o600), and checkpoint files get
         # the user's usual permissions, like the JSON files beside them
@@ -123,31 +134,47 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
             (staging / name).write_text(text)
         for path in staging.iterdir():
             _fsync(path)
-        os.replace(staging / WEIGHTS_NAME, directory / WEIGHTS_NAME)
-        if metrics is not None:
-            os.replace(staging / METRICS_NAME, directory / METRICS_NAME)
-        elif _saved_weights_sha256(directory) != config["weights_sha256"]:
-            # figures of the previous model would describe the wrong one; the same weights, byte for byte (a model
-            # loaded and saved back where it came from), keep theirs: they were deleted
-            (directory / METRICS_NAME).unlink(missing_ok=True)
-        os.replace(staging / CONFIG_NAME, directory / CONFIG_NAME)
+        for name in replaced:  # config.json first: a folder without one is refused, never loaded half-swapped
+            os.replace(directory / name, previous / name)
+            moved_out.append(name)
+        for name in (WEIGHTS_NAME, *[n for n in (METRICS_NAME, CONFIG_NAME) if n in texts]):  # config.json last
+            os.replace(staging / name, directory / name)
+            moved_in.append(name)
         if os.name == "posix":  # a folder cannot be opened for fsync on Windows
             _fsync(directory)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        try:  # the old checkpoint back as it was
+            for name in reversed(moved_in):
+                os.replace(directory / name, staging / name)
+            for name in reversed(moved_out):
+                os.replace(previous / name, directory / name)
+        except BaseException:  # a second Ctrl-C, say: the first is what the caller hears of
+            pass  # both sets of files stay where they are, and the loader's refusal names their folders
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(previous, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(previous, ignore_errors=True)
     return directory
 
 
-def _interrupted_save(directory: Path, weights_sha256: str) -> str:
-    """What to do when a save died between its renames (killed, power lost: its staging folder was never removed)
-    and that save's config.json, still staged, records these weights: moving it (and its metrics.json, if staged
-    too) into the folder finishes the save. The old weights are gone by then; the new checkpoint is whole."""
-    for staging in sorted(directory.glob(".saving-*")):
-        if _saved_weights_sha256(staging) == weights_sha256:
-            also = f" and {METRICS_NAME}" if (staging / METRICS_NAME).is_file() else ""
-            return (f"; a save into this folder was interrupted between its renames, and {staging.name}/ holds the "
-                    f"rest of it: move its {CONFIG_NAME}{also} here to finish that save")
-    return ""
+def _interrupted_save(directory: Path) -> str:
+    """What to do with a folder whose save was killed mid-swap (a killed process, power lost: nothing put the old
+    checkpoint back or removed the two folders the save works in)."""
+    old = [d for d in sorted(directory.glob(".replaced-*")) if any(d.iterdir())]
+    new = [d for d in sorted(directory.glob(".saving-*")) if any(d.iterdir())]
+    if not old or not new:
+        return ""
+    old, new = old[-1], new[-1]
+    finish = f"move in those of {new.name}/"
+    weights = directory / WEIGHTS_NAME
+    if ((directory / METRICS_NAME).exists() and not (new / METRICS_NAME).exists() and weights.is_file()
+            and _sha256(weights) == _saved_weights_sha256(old) != _saved_weights_sha256(new)):
+        # killed before the old weights' figures went, and the new save brings none
+        finish += f" and delete {METRICS_NAME} here (the old weights' figures)"
+    return (f"; a save into this folder was killed while it swapped the files: move back the files of {old.name}/ "
+            f"to restore the checkpoint that was here, or {finish} to finish the new one")
 
 
 def _saved_weights_sha256(directory: Path) -> str | None:
@@ -176,13 +203,14 @@ def read_config(directory: str | os.PathLike) -> dict:
     path = Path(directory) / CONFIG_NAME
     if not path.is_file():
         # a folder of checkpoint folders, as checkpoints/ is: name them rather than leave the caller guessing
-        inner = sorted(p.parent.name for p in Path(directory).glob(f"*/{CONFIG_NAME}")) if path.parent.is_dir() else []
+        # (not the hidden folders a save works in)
+        inner = sorted(p.parent.name for p in path.parent.glob(f"[!.]*/{CONFIG_NAME}")) if path.parent.is_dir() else []
         hint = f"; {path.parent} holds checkpoint folders: {', '.join(inner[:12])}" if inner else ""
         raise CheckpointError(f"{path}: file missing (a checkpoint folder holds {CONFIG_NAME} and {WEIGHTS_NAME})"
-                              f"{hint}")
+                              f"{hint}{_interrupted_save(path.parent) if path.parent.is_dir() else ''}")
     try:
         config = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:  # [[[…]]] deep
         raise CheckpointError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(config, dict) or "variant" not in config:
         raise CheckpointError(f"{path}: no 'variant' field; is this an aedemo checkpoint?")
@@ -205,20 +233,26 @@ def read_metrics(directory: str | os.PathLike) -> dict:
         return {}
     try:
         metrics = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:  # [[[…]]] deep
         raise CheckpointError(f"{path}: not valid JSON ({e})") from None
+    if problem := _metrics_problem(metrics):
+        raise CheckpointError(f"{path}: {problem}")
+    return metrics
+
+
+def _metrics_problem(metrics: object) -> str | None:
+    """Why `metrics` is not what a metrics.json must hold, or None. save_checkpoint asks before it writes one."""
     if not isinstance(metrics, dict):  # its readers ask it for keys: a list stopped the Space's start-up
-        raise CheckpointError(f"{path}: not a JSON object of figures (a {type(metrics).__name__})")
+        return f"not a JSON object of figures (a {type(metrics).__name__})"
     # and the model card asks these for theirs: a push met "'str' object has no attribute 'get'"
     for key in ("test", "training"):
         if not isinstance(metrics.get(key, {}), dict):
-            raise CheckpointError(f"{path}: {key!r} must be a JSON object, not a {type(metrics[key]).__name__}")
+            return f"{key!r} must be a JSON object, not a {type(metrics[key]).__name__}"
     figures = metrics.get("test", {})
     not_numbers = [k for k, v in figures.items() if isinstance(v, bool) or not isinstance(v, int | float)]
     if not_numbers:
-        raise CheckpointError(f"{path}: the test figures must be numbers; {not_numbers[0]!r} is "
-                              f"{figures[not_numbers[0]]!r:.40}")
-    return metrics
+        return f"the test figures must be numbers; {not_numbers[0]!r} is {figures[not_numbers[0]]!r:.40}"
+    return None
 
 
 # Architecture arguments whose default changed after checkpoints were saved without them: a config that lacks one
@@ -258,10 +292,10 @@ def load_checkpoint(
     if not weights.is_file():
         raise CheckpointError(f"{weights}: file missing")
     expected = config.get("weights_sha256")
-    if expected is not None and (found := _sha256(weights)) != expected:
+    if expected is not None and _sha256(weights) != expected:
         raise CheckpointError(
             f"{weights}: contents do not match the SHA-256 recorded in {CONFIG_NAME} "
-            "(the file was changed, corrupted, or comes from another save)" + _interrupted_save(directory, found)
+            "(the file was changed, corrupted, or comes from another save)"
         )
     try:
         state = load_file(weights)

@@ -321,59 +321,111 @@ def test_interrupted_save_never_loads_a_mix(tmp_path, monkeypatch, interrupt):
     assert_old_checkpoint_or_refused(folder, old)
 
 
-@pytest.mark.parametrize("with_metrics", [True, False], ids=["new metrics", "no metrics"])
-@pytest.mark.parametrize("renames_done", [0, 1, 2])
-def test_a_save_killed_between_renames_never_loads_a_mix(tmp_path, monkeypatch, renames_done, with_metrics):
-    """Loading after the kill gives the old model with its figures, or a clear error: never a mix of two saves."""
-    folder, old = saved(tmp_path, "vae", seed=0)
-    new_metrics = {"test": {"loss": 1.0}} if with_metrics else None
-    moves = []
+class Killed(BaseException):
+    """The process dies here: nothing after this line of the save runs, not even its clean-up."""
 
-    def killed(real):
-        def move(*args, **kwargs):
-            if len(moves) == renames_done:
-                raise KeyboardInterrupt  # the process dies here
-            moves.append(args)
-            return real(*args, **kwargs)
-        return move
 
-    monkeypatch.setattr(checkpoint.os, "replace", killed(os.replace))
-    monkeypatch.setattr(Path, "unlink", killed(Path.unlink))
-    with pytest.raises(KeyboardInterrupt):
+def failing_rename(monkeypatch, at: int, error: BaseException, keeps_failing: bool) -> list:
+    """Make the save's `at`-th rename raise `error`; with `keeps_failing`, every rename after it too (a dead process
+    moves nothing back). Returns the renames done."""
+    real, done = os.replace, []
+
+    def rename(source, target):
+        if len(done) == at or (keeps_failing and len(done) > at):
+            done.append(None)
+            raise error
+        done.append((source, target))
+        return real(source, target)
+
+    monkeypatch.setattr(checkpoint.os, "replace", rename)
+    return done
+
+
+# a save renames config.json, metrics.json and the weights out of the folder, then the new ones in: 6 renames with
+# new figures, 5 without (the old figures go and none come)
+RENAMES = {"new metrics": 6, "no metrics": 5}
+
+
+@pytest.mark.parametrize("error", [OSError("Input/output error"), KeyboardInterrupt()], ids=["OSError", "Ctrl-C"])
+@pytest.mark.parametrize("with_metrics", RENAMES)
+def test_a_save_that_fails_at_any_rename_puts_the_old_checkpoint_back(tmp_path, monkeypatch, with_metrics, error):
+    new_metrics = {"test": {"loss": 1.0}} if with_metrics == "new metrics" else None
+    for at in range(RENAMES[with_metrics]):
+        folder, old = saved(tmp_path / str(at), "vae", seed=0)
+        before = sorted(p.name for p in folder.iterdir())
+        failing_rename(monkeypatch, at, error, keeps_failing=False)
+        with pytest.raises(type(error)):
+            save_checkpoint(fresh("vae", seed=1), folder, new_metrics)
+        monkeypatch.undo()
+        assert sorted(p.name for p in folder.iterdir()) == before, at  # and no working folders left behind
+        assert torch.equal(outputs(load_checkpoint(folder)), outputs(old)), at
+        assert read_metrics(folder) == METRICS, at
+
+
+def test_the_renames_counted_above_are_all_a_save_does(tmp_path, monkeypatch):
+    for with_metrics, renames in RENAMES.items():
+        folder, _ = saved(tmp_path / with_metrics, "vae", seed=0)
+        done = failing_rename(monkeypatch, renames + 1, Killed(), keeps_failing=True)
+        new_metrics = {"test": {"loss": 1.0}} if with_metrics == "new metrics" else None
         save_checkpoint(fresh("vae", seed=1), folder, new_metrics)
-    monkeypatch.undo()
-    assert_old_checkpoint_or_refused(folder, old)
+        monkeypatch.undo()
+        assert len(done) == renames
 
 
-@pytest.mark.parametrize("with_metrics", [True, False], ids=["new metrics", "no metrics"])
-def test_a_folder_left_by_a_save_killed_after_its_weights_says_how_to_finish_it(tmp_path, monkeypatch, with_metrics):
-    # per-file renames leave a moment where the new weights sit beside the old config: refused, and nothing said
-    # that the rest of the new checkpoint waited in the staging folder a killed process never removed
-    folder, _ = saved(tmp_path, "vae", seed=0)
+@pytest.mark.parametrize("restore", [True, False], ids=["restore the old", "finish the new"])
+@pytest.mark.parametrize("with_metrics", RENAMES)
+def test_a_save_killed_mid_swap_is_refused_and_the_message_says_how_to_recover(tmp_path, monkeypatch, with_metrics,
+                                                                               restore):
+    """Killed at any rename but the first (before it the old checkpoint is untouched) and the last (after it the new
+    one is whole), the folder is refused, never loaded as a mix; doing what the message says gives one of the two."""
+    new_metrics = {"test": {"loss": 1.0}} if with_metrics == "new metrics" else None
     new = fresh("vae", seed=1)
-    new_metrics = {"test": {"loss": 1.0}} if with_metrics else None
-    real_replace, moves = os.replace, []
+    for at in range(1, RENAMES[with_metrics]):
+        folder, old = saved(tmp_path / str(at), "vae", seed=0)
+        failing_rename(monkeypatch, at, Killed(), keeps_failing=True)
+        monkeypatch.setattr(checkpoint.shutil, "rmtree", lambda *a, **k: None)
+        with pytest.raises(Killed):
+            save_checkpoint(new, folder, new_metrics)
+        monkeypatch.undo()
+        with pytest.raises(CheckpointError, match="config.json: file missing") as refusal:
+            load_checkpoint(folder)
+        moves = re.search(r"move back the files of (\.replaced-\w+)/ .*move in those of (\.saving-\w+)/",
+                          str(refusal.value))
+        assert moves, str(refusal.value)
+        for file in (folder / moves[1 if restore else 2]).iterdir():
+            os.replace(file, folder / file.name)
+        if not restore and "and delete metrics.json here" in str(refusal.value):
+            (folder / "metrics.json").unlink()
+        loaded = load_checkpoint(folder)
+        if restore:
+            assert torch.equal(outputs(loaded), outputs(old)), at
+            assert read_metrics(folder) == METRICS, at
+        else:
+            assert torch.equal(outputs(loaded), outputs(new)), at
+            assert read_metrics(folder) == (new_metrics or {}), at
 
-    def killed_after_the_weights(source, target):
-        if moves:
-            raise KeyboardInterrupt  # the process dies here
-        moves.append(target)
-        return real_replace(source, target)
 
-    monkeypatch.setattr(checkpoint.os, "replace", killed_after_the_weights)
-    monkeypatch.setattr(checkpoint.shutil, "rmtree", lambda *a, **k: None)  # a killed process cleans nothing up
-    with pytest.raises(KeyboardInterrupt):
-        save_checkpoint(new, folder, new_metrics)
-    monkeypatch.undo()
-    (staging,) = folder.glob(".saving-*")
-    with pytest.raises(CheckpointError, match=f"interrupted between its renames, and {staging.name}/ holds the rest"):
-        load_checkpoint(folder)
-    for name in ("config.json", "metrics.json"):  # as the message says
-        if (staging / name).exists():
-            os.replace(staging / name, folder / name)
-    assert torch.equal(outputs(load_checkpoint(folder)), outputs(new))
-    if with_metrics:
-        assert read_metrics(folder) == new_metrics
+def test_a_folder_where_a_checkpoint_file_goes_is_refused_before_anything_moves(tmp_path):
+    folder, old = saved(tmp_path, "vae", seed=0)
+    (folder / "metrics.json").unlink()
+    (folder / "metrics.json").mkdir()
+    with pytest.raises(FileExistsError, match="metrics.json: a folder is there"):
+        save_checkpoint(fresh("vae", seed=1), folder, {"test": {"loss": 1.0}})
+    assert torch.equal(outputs(load_checkpoint(folder)), outputs(old))
+    assert not list(folder.glob(".*"))
+
+
+@pytest.mark.parametrize("metrics, words", [
+    ([1, 2], "not a JSON object of figures"),
+    ({"test": 3}, "'test' must be a JSON object"),
+    ({"test": {"mse": "high"}}, "the test figures must be numbers"),
+])
+def test_metrics_its_reader_would_refuse_are_not_saved(tmp_path, metrics, words):
+    folder, old = saved(tmp_path, "vae", seed=0)
+    with pytest.raises(ValueError, match=words):
+        save_checkpoint(fresh("vae", seed=1), folder, metrics)
+    assert torch.equal(outputs(load_checkpoint(folder)), outputs(old))
+    assert read_metrics(folder) == METRICS
 
 
 def test_checkpoint_files_get_the_users_usual_permissions(tmp_path):
