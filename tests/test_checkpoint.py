@@ -180,6 +180,9 @@ CASES = {  # name: (how to break the folder, the file the message must name, wor
     "unknown variant": (lambda d: edit_config(d, variant="transformer"), "config.json", "unknown variant"),
     "invalid JSON": (lambda d: (d / "config.json").write_text("{'variant': 'ae',"), "config.json", "JSON"),
     "not an aedemo config": (lambda d: (d / "config.json").write_text("[1, 2]"), "config.json", "variant"),
+    # json's recursion limit: a RecursionError, naming no file
+    "config nested too deep": (lambda d: (d / "config.json").write_text("[" * 10**5 + "]" * 10**5), "config.json",
+                               "not valid JSON"),
     # used to raise TypeError (unhashable type), naming no file
     "a variant that is not a name": (lambda d: edit_config(d, variant=["ae"]), "config.json", "unknown variant"),
     # used to load silently, read as the format this aedemo writes
