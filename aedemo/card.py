@@ -71,7 +71,7 @@ def what_it_is(variant: str) -> str:
 @torch.no_grad()
 def grid_rows(model: torch.nn.Module) -> tuple[torch.Tensor, list[str]]:
     """The images of the grid (rows of ten, [10*R,1,28,28]) and what each row shows, for `model`."""
-    images, labels = load_mnist("test", download=False)  # the bundled copy: never a network call
+    images, labels = load_mnist("test", download=False)  # never a network call
     x, y = to_float(images), labels
     model = on_cpu(model)  # drawn on the CPU
     with eval_mode(model):

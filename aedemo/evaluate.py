@@ -20,7 +20,7 @@ from .checkpoint import (
     on_cpu,
     read_config,
 )
-from .data import batches, load_mnist, to_float
+from .data import DataError, DataNotFoundError, batches, load_mnist, to_float
 from .models import MODEL_CLASSES, Autoencoder, MnistClassifier
 from .models.base import N_CLASSES, PROB_EPS, check_images, eval_mode, first_weight
 from .models.vae import VAE
@@ -212,7 +212,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
     args = p.parse_args(argv)
     root = Path(args.checkpoints or checkpoints_root())
-    images, labels = load_mnist("test")
+    try:
+        images, labels = load_mnist("test")
+    except (DataNotFoundError, DataError) as e:  # a damaged file in $AEDEMO_DATA_DIR, say: one line, not a traceback
+        raise SystemExit(f"error: {e}") from None
     x = to_float(images)
     results: dict[str, dict[str, float]] = {}
     # keyed by each folder as typed ("./runs/a/" too: a script looks up what it passed)

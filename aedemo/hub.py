@@ -55,6 +55,7 @@ from .checkpoint import (
     read_config,
     read_metrics,
 )
+from .data import DataError, DataNotFoundError
 from .devices import resolve_device
 from .models import MODEL_CLASSES, Model
 
@@ -474,9 +475,10 @@ def main(argv: list[str] | None = None) -> int:
             folder = args.folder or str(Path(args.checkpoints or checkpoints_root()) / args.variant)
             out = push_checkpoint(folder, args.repo_id, args.token, args.private, args.subfolder, args.dry_run,
                                   branch=args.branch, create_pr=args.create_pr)
-    except CheckpointError as e:
+    except (CheckpointError, DataNotFoundError, DataError) as e:  # the model card's grid reads the test digits
         hint = ""
-        if args.variant and not Path(folder).is_dir():  # where --variant looked, and how to point it elsewhere
+        # where --variant looked, and how to point it elsewhere
+        if isinstance(e, CheckpointError) and args.variant and not Path(folder).is_dir():
             hint = " (--variant looks in --checkpoints DIR, else $AEDEMO_CHECKPOINTS, else the shipped checkpoints/)"
         print(f"error: {scrub_token(str(e), args.token)}{hint}", file=sys.stderr)
         return 1

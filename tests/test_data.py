@@ -139,6 +139,22 @@ def test_the_trainer_says_a_damaged_file_is_damaged_without_a_traceback(offline,
         main(["--variant", "ae", "--epochs", "1", "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o")])
 
 
+def test_evaluate_and_a_hub_push_say_a_damaged_file_is_damaged_without_a_traceback(offline, tmp_path, monkeypatch,
+                                                                                   capsys):
+    # both read the test digits ($AEDEMO_DATA_DIR first; a push draws the model card's grid) and let DataError out
+    from aedemo import evaluate, hub
+    from aedemo.checkpoint import CHECKPOINTS
+
+    make_split(tmp_path / "d", "test")
+    _cut_short(tmp_path / "d" / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz")
+    monkeypatch.setenv("AEDEMO_DATA_DIR", str(tmp_path / "d"))
+    says = "t10k-images-idx3-ubyte.gz is not a whole gzip file"
+    with pytest.raises(SystemExit, match=f"^error: .*{says}"):
+        evaluate.main([str(CHECKPOINTS / "pca")])
+    assert hub.main(["push", "--variant", "pca", "--repo-id", "user/x", "--dry-run"]) == 1
+    assert re.match(f"error: .*{says}", capsys.readouterr().err)
+
+
 def test_env_folder_and_explicit_folder_win_over_the_bundle(offline, tmp_path, monkeypatch):
     images, _ = make_split(tmp_path / "env", "test", seed=1)
     monkeypatch.setenv("AEDEMO_DATA_DIR", str(tmp_path / "env"))
