@@ -31,7 +31,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from huggingface_hub import CommitOperationAdd, HfApi, constants, get_cached_repo_tree, get_token, snapshot_download
+from huggingface_hub import (
+    CommitOperationAdd,
+    HfApi,
+    constants,
+    get_cached_repo_tree,
+    get_token,
+    set_client_factory,
+    snapshot_download,
+)
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -118,6 +126,33 @@ def _cached_listing(repo_id: str, revision: str | None, cache_dir: str | Path | 
         return [f.path for f in get_cached_repo_tree(repo_id, revision=revision, cache_dir=cache_dir)]
     except Exception:  # no listing cached (never loaded online, or a huggingface_hub that keeps none)
         return None
+
+
+def use_hub_timeouts(connect: float = 10, read: float = 60) -> None:
+    """Give up on a Hub request that cannot connect within `connect` seconds, or waits `read` seconds for the next
+    bytes (a transfer that keeps moving takes as long as it needs), as HubConnectionError.
+
+    huggingface_hub's client waits forever by default: a Hub or proxy that accepts the connection and never answers
+    held the Space's start-up (AEDEMO_HUB_REPO) and every push for good. Process-wide, as huggingface_hub's one
+    client is: the app and `python -m aedemo.hub` call this; a library user decides for their own process."""
+    try:  # the client huggingface_hub builds (its offline-mode check, request ids), with a hook added
+        from huggingface_hub.utils._http import default_client_factory
+    except ImportError:  # a huggingface_hub that moved it: its own client, as it comes
+        return
+    bounds = {"connect": connect, "read": read, "write": read, "pool": connect}
+
+    def bounded(request) -> None:
+        # a request hook, as huggingface_hub passes timeout=None explicitly (repo_info, say), which the client's
+        # own default would not override; a timeout it sets stays
+        given = request.extensions.get("timeout") or {}
+        request.extensions["timeout"] = {k: v if given.get(k) is None else given[k] for k, v in bounds.items()}
+
+    def client_with_timeouts():
+        client = default_client_factory()
+        client.event_hooks["request"].append(bounded)
+        return client
+
+    set_client_factory(client_with_timeouts)
 
 
 _REFUSED_TOKEN = "(401: invalid or expired)"  # what the Hub's 401 means, wherever it answers one
@@ -464,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     push.add_argument("--token", default=None, help="write token (default: HF_TOKEN, then the cached login; "
                       "prefer those: an argument shows in `ps` and in shell history)")
     args = p.parse_args(argv)
+    use_hub_timeouts()
 
     if args.all and args.subfolder:
         p.error("--subfolder does not go with --all (each checkpoint goes to the subfolder named after it)")

@@ -960,6 +960,26 @@ def test_models_load_from_the_hub_repo_and_fall_back_to_local_files(tmp_path, mo
     assert "nobody/no-such-repo" in offline.notices[0] and "using the local checkpoints" in offline.notices[0]
 
 
+def test_a_hub_that_cannot_be_reached_is_asked_once_not_once_per_model(tmp_path, monkeypatch):
+    # each try may wait out a timeout: ten of them held the Space's start-up ten times as long
+    import aedemo
+    from aedemo.hub import HubConnectionError
+
+    tries = []
+
+    def unreachable(*args, **kwargs):
+        tries.append(kwargs.get("subfolder"))
+        raise HubConnectionError("cannot reach the Hub for user/x: ReadTimeout")
+
+    monkeypatch.setattr(aedemo, "load_model", unreachable)
+    local = _copy_checkpoints(tmp_path / "local", names=("ae", "vae", "classifier"))
+    loaded = ModelStore(local, hub_repo="user/x")
+    assert tries == ["ae"]
+    assert set(loaded.models) == {"ae", "vae"} and loaded.classifier is not None
+    (notice,) = loaded.notices
+    assert "ReadTimeout" in notice and "using the local checkpoints for: ae, vae, classifier" in notice
+
+
 def test_the_models_table_says_what_each_model_is_built_from(store):
     # students credited the VAE's KL term with what its convolutions do: the table now says each one's layers
     assert built_from(build_model("ae", latent_dim=4, hidden=[64])) == "MLP 784-64-4"

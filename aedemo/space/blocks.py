@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..hub import use_hub_timeouts
 from ..models import AUTOENCODERS
 from . import gradio_fixes
 from .denoise_tab import build_denoise_tab
@@ -33,6 +34,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     """The app over `store` (by default: every checkpoint under checkpoints/, or under AEDEMO_CHECKPOINTS when set, or
     the Hub repo in AEDEMO_HUB_REPO), with its queue set up: app.py, the tests and the screenshots serve the same
     configuration."""
+    use_hub_timeouts()  # before the store, which may load from the Hub
     store = store or ModelStore()
     gradio_fixes.install()
     # the pictures Gradio serves as files (generated grids, the 28x28 previews, downloads) go to its cache folder:

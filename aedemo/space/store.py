@@ -167,16 +167,19 @@ class ModelStore:
 
     # --- loading ------------------------------------------------------------------------------------------
     def _load_one(self, name: str) -> torch.nn.Module:
-        hub_error = None
-        if self.hub_repo:
+        hub_error = self._hub_unreachable
+        if self.hub_repo and hub_error is None:
             try:
                 from .. import load_model
+                from ..hub import HubConnectionError
 
                 model = load_model(self.hub_repo, device=str(self.device), subfolder=name)
                 self.sources[name] = f"hub:{self.hub_repo}/{name}"
                 return model
             except Exception as e:  # any Hub failure (offline, missing file, not implemented): use local files
                 hub_error = f"{type(e).__name__}: {e}"
+                if isinstance(e, HubConnectionError):  # a Hub that did not answer: not asked again for the rest
+                    self._hub_unreachable = hub_error
         model = load_checkpoint(self.root / name, device=self.device)
         self.sources[name] = str(self.root / name)
         if hub_error is not None:
@@ -185,6 +188,7 @@ class ModelStore:
 
     def _load_all(self) -> None:
         self._hub_fallbacks: list[tuple[str, str]] = []
+        self._hub_unreachable: str | None = None
         for name in MODEL_CLASSES:  # the variants, then the classifier
             try:
                 model = self._load_one(name)
