@@ -236,6 +236,17 @@ def test_unknown_model_is_reported_not_raised(store, mnist_test, canvas):
     assert "Unknown model" in out[N_STATUS] and read_tiles(out[3]) == []
 
 
+def test_many_unknown_model_names_get_a_few_notes_not_one_each(store, mnist_test, canvas):
+    # an API call sending 50,000 of them got a 5 MB answer, a note per name
+    images, _ = mnist_test
+    sent = ["ae", *["nope"] * 1000, *[f"nope {i}" for i in range(1000)]]
+    out = draw_tab.reconstruct(store, canvas(images[0].numpy()), sent, None)
+    assert len(read_tiles(out[3])) == 1
+    status = out[N_STATUS]
+    assert status.count("Unknown model") == draw_tab.MAX_UNLISTED_NOTED and "'nope'" in status and "'nope 1'" in status
+    assert "More names that are no model here were left out." in status and len(status) < 2000
+
+
 def test_with_no_model_ticked_the_reconstructions_panel_says_why(store, mnist_test, canvas):
     # the panel was blank, and the reason at the page's foot, under the code plot
     images, _ = mnist_test

@@ -47,6 +47,7 @@ MODEL_THREADS = ThreadPoolExecutor(2, thread_name_prefix="aedemo-models")
 CANVAS = 400  # sketchpad size in px; the digit drawn on it is scaled to MNIST's 20 px box anyway
 N_OUTPUTS = 7  # preview, classifier, reconstruction rank, reconstructions, code, status, the 28x28 for Denoise
 DEFAULT_FOCUS = "vae"
+MAX_UNLISTED_NOTED = 3  # names sent that are no model here, each said in the status line
 # Gradio 6's sketchpad starts with no tool selected ("select the draw tool to start"), and its Clear button drops
 # the tool again; pick the brush for the visitor both times, so the next stroke draws. (A selected tool's button
 # has the class "highlight": clicking it then would deselect it.)
@@ -331,10 +332,18 @@ def reconstruct_digit(
     elif variants is not None and not isinstance(variants, list | tuple):
         return (*unchanged(N_OUTPUTS - 2), problem("Models must be a list of model names."), gr.skip())
     listed = [c for _, c in store.choices(session_models)]
+    unlisted: list = []
     if variants is None:
         names = listed
     else:  # in the Models list's order: a box ticked again came last in the value, and its tile moved to the end
-        names = [n for n in listed if n in variants] + [n for n in variants if n not in listed]
+        # names the list lacks (an unavailable model, or anything an API call sends) get a note each, a few at most:
+        # 50,000 of them made a 5 MB answer
+        for name in variants:
+            if name not in listed and name not in unlisted:
+                unlisted.append(name)
+                if len(unlisted) > MAX_UNLISTED_NOTED:
+                    break
+        names = [n for n in listed if n in variants] + unlisted[:MAX_UNLISTED_NOTED]
     notes: list[str] = [] if names else ["Tick at least one model to see reconstructions."]
     shown, jobs = [], []  # (name, caption suffix), (model, labels), in the same order
     for name in names:
@@ -344,6 +353,8 @@ def reconstruct_digit(
             notes.append(str(e))
             continue
         shown.append((name, f" (as {predicted})" if jobs[-1][0].conditional else ""))
+    if len(unlisted) > MAX_UNLISTED_NOTED:
+        notes.append("More names that are no model here were left out.")
 
     @torch.inference_mode()  # inference mode is per thread: the handler's own does not reach the pool's
     def encode_decode(job: tuple[Autoencoder, torch.Tensor | None]) -> tuple[torch.Tensor, Any, torch.Tensor]:
