@@ -187,6 +187,16 @@ def test_a_click_event_that_is_not_a_click_gets_a_message(store, data):
     assert all(o == {"__type__": "update"} for o in others)
 
 
+def test_a_click_far_off_the_map_is_refused_and_moves_nothing(store):
+    class Event:  # the sliders moved to 1e30 and the digit shown was cleared, under a status that refused the place
+        _data = {"coords": [1e30, 0.0]}
+
+    with pytest.warns(UserWarning):
+        *others, status = latent_tab.pick(store, "vae", 0, None, Event())
+    assert "must be between" in status and "around the map" in status
+    assert all(o == {"__type__": "update"} for o in others), others
+
+
 def test_a_click_whose_index_is_not_a_whole_number_decodes_the_place_clicked(store):
     class Event:  # True is an int to Python: it used to pick the test set's digits by a boolean mask, and fail
         _data = {"coords": [0.1, 0.2], "index": True}

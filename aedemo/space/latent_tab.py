@@ -407,6 +407,8 @@ def pick(
         # read back from the sliders: a component made inside an event is only an update, without its value)
         coords = coords[:dims] + [_at_rest(axes, a) for a in range(dims, 3)]
         decoded, status = decode_point(store, model_name, *coords, digit, session_models, f"{dims}-D")
+        if not isinstance(decoded, np.ndarray):  # refused (a point far off the map): the sliders stay too
+            return (*unchanged(5), status)
         return (*sliders, decoded, None, status)  # and no test digit, clearing one shown by an earlier click
     x, label = store.test_digit(index)
     with torch.no_grad():
