@@ -315,6 +315,18 @@ def test_stop_with_nothing_training_leaves_the_next_run_alone(small_data, tmp_pa
     assert re.search(rf"; its test loss, BCE \(nats per image\), is [\d.]+ on {n:,} test digits\.", views[-1].status)
 
 
+def test_a_stop_while_the_trained_model_is_saved_finds_nothing_training(small_data, tmp_path):
+    # it said "Stopping after the current step" above a run then reported finished, and left its flag file behind
+    views, said = [], []
+    for view in run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data):
+        views.append(view)
+        if view.status.startswith("Evaluating and saving"):
+            said.append(request_stop(tmp_path))
+    assert said == ["Nothing of yours is training or waiting to train right now."]
+    assert "finished" in views[-1].status
+    assert not list(tmp_path.glob("stop-*")) and not (tmp_path / train_tab.RUNNING).exists()
+
+
 def test_the_end_status_counts_the_seconds_the_live_one_did(small_data, tmp_path, monkeypatch):
     # the live status counts the run's wall time, its test evaluations included; the end status gave only the
     # training's ("9 s", then "8 s of training")

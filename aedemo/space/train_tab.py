@@ -386,12 +386,25 @@ def _run_in_turn(
         sweep_sessions()
         yield from _train_and_report(s, models, folder, stop, data)
     finally:
-        try:
-            if running.read_text() == stop.path.name:  # still this run's marker
-                running.unlink()
-        except OSError:
-            pass
+        # not the flag: a page closed mid-run has just set it, for the worker to stop at its next step
+        _drop_marker(folder, stop)
         return_freed_memory()  # glibc keeps a run's freed buffers otherwise: the Space looks ~500 MB fatter
+
+
+def _drop_marker(folder: Path, stop: StopFlag) -> None:
+    """Take down the session's marker, when it is still this run's: a Stop pressed from now on finds nothing."""
+    try:
+        if (folder / RUNNING).read_text() == stop.path.name:
+            (folder / RUNNING).unlink()
+    except OSError:
+        pass
+
+
+def _training_over(folder: Path, stop: StopFlag) -> None:
+    """The worker has finished: while the model is evaluated and saved a Stop finds nothing training (it used to say
+    "Stopping…" above a run then reported finished, and leave its flag file behind)."""
+    _drop_marker(folder, stop)
+    stop.clear()  # a Stop that came between the worker's end and the line above
 
 
 def _train_and_report(
@@ -457,8 +470,10 @@ def _train_and_report(
                     view.status = (f"Training **{title}**: {done}, {payload['seconds']:.0f} s, "
                                    f"test loss {payload['test']['loss']:.1f}")
             elif kind == "error":
+                _training_over(folder, stop)
                 view.status, view.error = f"**Not trained:** {payload['message']}", payload["message"]
             elif kind == "done":
+                _training_over(folder, stop)
                 name = run_name(s.variant, models)
                 view.status = f"Evaluating and saving **{name}**…"
                 yield snapshot()
