@@ -441,6 +441,18 @@ def test_bad_settings_give_a_clear_message_and_change_nothing(settings, says, tm
     assert not (tmp_path / "session").exists()
 
 
+def test_a_batch_too_big_for_the_cpu_is_refused_there_and_taken_on_a_gpu(monkeypatch):
+    # a batch of 4096 on the CPU took the Space 1.35 GB past its size, for one visitor's run
+    from aedemo.space.train_tab import MAX_BATCH, MAX_BATCH_CPU, SettingsError, parse_settings
+
+    monkeypatch.setattr(train_worker, "gpu_expected", lambda: False)
+    assert parse_settings("vae", 3, 0, MAX_BATCH_CPU, 1e-3).batch_size == MAX_BATCH_CPU
+    with pytest.raises(SettingsError, match=f"^Batch size must be at most {MAX_BATCH_CPU} on the CPU, not 4096"):
+        parse_settings("vae", 3, 0, 4096, 1e-3)
+    monkeypatch.setattr(train_worker, "gpu_expected", lambda: True)
+    assert parse_settings("vae", 3, 0, MAX_BATCH, 1e-3).batch_size == MAX_BATCH
+
+
 @pytest.mark.parametrize("seed", [-3, 2.5, 2**32, "abc", None, float("nan")])
 def test_a_bad_seed_gets_the_other_tabs_message(seed, tmp_path):
     with pytest.raises(UserInputError) as elsewhere:  # what the Generate and Denoise tabs say

@@ -41,6 +41,9 @@ from .ui import SCROLL_BEHAVIOUR, UNSEEN_LABEL
 
 MAX_EPOCHS = 50
 MAX_BATCH = 4096
+# On the CPU a bigger batch's activations take the Space past its 1.5 GB: a step of the conv VAE at 4096 peaked 1.35 GB
+# above the process's size, at 512 0.29 GB (at 128, the default, 0.10 GB)
+MAX_BATCH_CPU = 512
 UPDATE_EVERY_S = 0.5  # at most this often a streamed UI update (each one re-sends the curve)
 SESSION_ROOT = Path(tempfile.gettempdir()) / "aedemo-space" / "train"
 RUNNING = "running"  # marker file in the session folder while one of its runs trains; it names that run's stop flag
@@ -158,6 +161,9 @@ def parse_settings(
     if seconds is not None and seconds < 0:
         raise SettingsError(f"Time budget must be 0 (no limit) or a number of seconds, not {budget!r:.40}.")
     batch = _number(batch_size, "Batch size", MAX_BATCH)
+    if batch > MAX_BATCH_CPU and not worker.gpu_expected():
+        raise SettingsError(f"Batch size must be at most {MAX_BATCH_CPU} on the CPU, not {batch:.0f}: a bigger batch "
+                            f"takes this Space past its memory (a GPU Space takes up to {MAX_BATCH}).")
     rate = _number(lr, "Learning rate")
     if not 0 < rate <= 1:
         raise SettingsError(f"Learning rate must be above 0 and at most 1 (1e-3 is a good start), not {lr!r:.40}.")
