@@ -69,6 +69,7 @@ from .models import MODEL_CLASSES, Model
 
 AEDEMO_FILES = (WEIGHTS_NAME, CONFIG_NAME, METRICS_NAME)  # what loading needs; cards and pictures stay behind
 ALL_NAMES = tuple(MODEL_CLASSES)  # every checkpoint folder aedemo ships: the variants, then the classifier
+MIN_TOKEN_CHARS = 8  # shorter text is never a token, nor a part of one worth masking
 LOGIN_HINT = "pass a token (--token / token=...), set HF_TOKEN, or log in with `hf auth login`"
 
 
@@ -82,8 +83,9 @@ class HubConnectionError(HubError):
 
 def scrub_token(message: str, token: str | bool | None) -> str:
     """`message` with `token` masked: our messages never include it; this guards text passed on from the library
-    or the server."""
-    return message.replace(token, "***") if isinstance(token, str) and token else message
+    or the server. A few characters are no token (Hugging Face's are 37): masking every "h" of a message garbled
+    it."""
+    return message.replace(token, "***") if isinstance(token, str) and len(token) >= MIN_TOKEN_CHARS else message
 
 
 def _has_token(token: str | bool | None) -> bool:

@@ -441,6 +441,13 @@ def test_bad_settings_give_a_clear_message_and_change_nothing(settings, says, tm
     assert not (tmp_path / "session").exists()
 
 
+def test_a_blank_time_budget_means_no_limit_as_an_empty_one_does():
+    from aedemo.space.train_tab import parse_settings
+
+    # "  " was refused as "Time budget is empty" while "" meant no limit
+    assert [parse_settings("ae", 3, b, 64, 1e-3).budget for b in (None, "", "  ", 0, "30")] == [None] * 4 + [30.0]
+
+
 def test_a_batch_too_big_for_the_cpu_is_refused_there_and_taken_on_a_gpu(monkeypatch):
     # a batch of 4096 on the CPU took the Space 1.35 GB past its size, for one visitor's run
     from aedemo.space.train_tab import MAX_BATCH, MAX_BATCH_CPU, SettingsError, parse_settings
@@ -589,6 +596,20 @@ def test_push_sends_the_visitors_token_and_never_shows_it(tmp_path, monkeypatch)
     monkeypatch.setattr("aedemo.hub.push_checkpoint", failing_push)
     message = push_to_hub("me/model", secret, False, str(tmp_path))
     assert "Not pushed" in message and "401" in message and secret not in message
+    # a token pasted into the repository box, where an id is echoed back when it is not one
+    message = push_to_hub(secret, "hf_other_token_000", False, str(tmp_path))
+    assert "looks like an access token" in message and secret not in message
+
+
+def test_a_push_failure_is_said_once_and_readable(tmp_path, monkeypatch):
+    from aedemo.hub import HubError
+
+    def failing_push(folder, repo_id, token=None, **kwargs):
+        raise HubError(f"not pushed: {folder}/config.json: file missing; the Hub was not asked")
+
+    monkeypatch.setattr("aedemo.hub.push_checkpoint", failing_push)
+    message = push_to_hub("me/model", "h", False, str(tmp_path))  # a one-letter "token": no "***" in every word
+    assert message == f"**Not pushed:** {tmp_path}/config.json: file missing; the Hub was not asked"
 
 
 def _free_port() -> int:

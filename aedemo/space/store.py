@@ -8,6 +8,7 @@ and cached, so start-up stays within a few seconds.
 from __future__ import annotations
 
 import os
+import textwrap
 import threading
 import time
 import weakref
@@ -212,7 +213,8 @@ class ModelStore:
                 self.models[name] = model
         if self._hub_fallbacks:
             names = ", ".join(n for n, _ in self._hub_fallbacks)
-            first_error = self._hub_fallbacks[0][1].splitlines()[0][:300]
+            # one line, cut at a word (it ended mid-word: "a relative path starts f")
+            first_error = textwrap.shorten(self._hub_fallbacks[0][1].splitlines()[0], 300, placeholder=" …")
             self.notices.append(
                 f"Could not load from the Hub repo `{self.hub_repo}` ({first_error}); "
                 f"using the local checkpoints for: {names}."

@@ -157,7 +157,8 @@ def parse_settings(
     if variant not in VARIANTS:
         raise SettingsError(f"Unknown model {variant!r:.40}; choose one of: {', '.join(VARIANTS)}.")
     n_epochs = _number(epochs, "Epochs", MAX_EPOCHS)
-    seconds = None if budget in (None, "") else _number(budget, "Time budget")
+    no_budget = budget is None or (isinstance(budget, str) and not budget.strip())  # empty: no limit, as 0 is
+    seconds = None if no_budget else _number(budget, "Time budget")
     if seconds is not None and seconds < 0:
         raise SettingsError(f"Time budget must be 0 (no limit) or a number of seconds, not {budget!r:.40}.")
     batch = _number(batch_size, "Batch size", MAX_BATCH)
@@ -565,6 +566,9 @@ def push_to_hub(repo_id: str, token: str, private: bool, checkpoint: str | None)
         os.utime(Path(checkpoint).parent)
     if not repo_id:
         return "**Not pushed:** enter a repository id, `your-name/model-name` (it is created if it does not exist)."
+    if isinstance(repo_id, str) and repo_id.startswith("hf_") and "/" not in repo_id:  # not echoed: a secret
+        return ("**Not pushed:** that looks like an access token: it goes in the token box, and the repository id, "
+                "`your-name/model-name`, here.")
     try:
         check_repo_id(repo_id)
     except HubError:
@@ -575,7 +579,7 @@ def push_to_hub(repo_id: str, token: str, private: bool, checkpoint: str | None)
     try:
         url = push_checkpoint(checkpoint, repo_id, token=token, private=bool(private))
     except Exception as e:  # HubError, or anything unexpected: a message, never a traceback or the token
-        return f"**Not pushed:** {scrub_token(str(e), token)}"
+        return f"**Not pushed:** {scrub_token(str(e), token).removeprefix('not pushed: ')}"
     return f"**Pushed** to [{repo_id}](https://huggingface.co/{repo_id}): {url}"
 
 
