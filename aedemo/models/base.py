@@ -8,7 +8,7 @@ import inspect
 import itertools
 import math
 import numbers
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 import torch
@@ -20,6 +20,8 @@ from .pretrained import Pretrained
 IMAGE_SHAPE = (1, 28, 28)
 N_PIXELS = 28 * 28
 N_CLASSES = 10
+# a conditional model's classes: an int64 tensor [B], a list of ints, or one int for the whole batch
+Labels = torch.Tensor | Sequence[int] | int | None
 # Output probabilities are kept within [PROB_EPS, 1 - PROB_EPS] wherever a BCE is taken of them: a pixel predicted
 # as exactly 0 or 1 (PCA's linear output, clipped) would otherwise cost infinite nats. One bound, so the BCE of
 # evaluation and PCA's own loss are one figure.
@@ -308,15 +310,15 @@ class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
         return []
 
     # --- the public interface: inputs are checked here, once; training calls the hooks below directly --------
-    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, labels: Labels = None) -> torch.Tensor:
         """The code of each image: float [B,1,28,28] in [0,1] -> [B, latent_dim]."""
         return self._encode(self._images(x), self._labels(labels, x.shape[0]))
 
-    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, labels: Labels = None) -> torch.Tensor:
         """Images from codes: [B, latent_dim] -> float [B,1,28,28] in [0,1]."""
         return self._decode(self._codes(z), self._labels(labels, z.shape[0]))
 
-    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def reconstruct(self, x: torch.Tensor, labels: Labels = None) -> torch.Tensor:
         x = self._images(x)  # first: x.shape of a list would fail before the message saying what x must be
         labels = self._labels(labels, x.shape[0])
         return self._decode(self._encode(x, labels), labels)
@@ -344,7 +346,7 @@ class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
 
     @torch.no_grad()
     def sample(
-        self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
+        self, n: int, labels: Labels = None, generator: torch.Generator | None = None,
         temperature: float = 1.0,
     ) -> torch.Tensor:
         """Decode n draws from the prior, its spread scaled by `temperature` (generative variants only).
@@ -381,7 +383,7 @@ class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
             raise ValueError(f"{self.variant}'s codes must be finite numbers, got {_non_finite(z)} values")
         return z.to(self.device, self.dtype)
 
-    def _labels(self, labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
+    def _labels(self, labels: Labels, n: int) -> torch.Tensor | None:
         if not self.conditional and labels is not None:
             # refused, not ignored: a caller asking a VAE for sample(10, labels=...) expects the classes it named
             raise TypeError(f"{self.variant} is not conditional: labels are for cvae")

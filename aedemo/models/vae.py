@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .base import N_PIXELS, Autoencoder, Penalty, check_sizes, mean_bce_per_image, mlp
+from .base import N_PIXELS, Autoencoder, Labels, Penalty, check_sizes, mean_bce_per_image, mlp
 from .conv import conv_decoder, conv_encoder
 
 
@@ -89,7 +89,7 @@ class VAE(Autoencoder):
         """What the decoder reads: the code, with the CVAE's class appended."""
         return z
 
-    def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def posterior(self, x: torch.Tensor, labels: Labels = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z|x), each [B, latent_dim]."""
         return self._posterior(self._images(x), self._labels(labels, x.shape[0]))
 
