@@ -19,7 +19,7 @@ from torchvision.utils import make_grid, save_image
 from .checkpoint import on_cpu
 from .data import load_mnist, one_per_class, to_float
 from .evaluate import COLUMNS, DENOISE_SETTINGS
-from .models import MODEL_CLASSES, MnistClassifier
+from .models import MODEL_CLASSES, MnistClassifier, Model
 from .models.base import eval_mode
 from .noise import corrupt
 
@@ -69,7 +69,7 @@ def what_it_is(variant: str) -> str:
 
 # --- the picture ------------------------------------------------------------------------------------------
 @torch.no_grad()
-def grid_rows(model: torch.nn.Module) -> tuple[torch.Tensor, list[str]]:
+def grid_rows(model: Model) -> tuple[torch.Tensor, list[str]]:
     """The images of the grid (rows of ten, [10*R,1,28,28]) and what each row shows, for `model`."""
     images, labels = load_mnist("test", download=False)  # never a network call
     x, y = to_float(images), labels
@@ -105,7 +105,7 @@ def _rows(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[tor
     return torch.cat(rows), [n for n in names for _ in range(2)]
 
 
-def grid_png(model: torch.nn.Module) -> tuple[bytes, list[str]]:
+def grid_png(model: Model) -> tuple[bytes, list[str]]:
     """The grid as PNG bytes, and what each row shows (top to bottom)."""
     images, rows = grid_rows(model)
     grid = make_grid(images.clamp(0, 1), nrow=10, padding=2, pad_value=1.0)

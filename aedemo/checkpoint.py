@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -32,6 +33,7 @@ METRICS_NAME = "metrics.json"
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"  # the shipped ones, one folder per model
 ROOT_ENV = "AEDEMO_CHECKPOINTS"  # another checkpoints folder (e.g. freshly trained ones) without moving files
 FORMAT_VERSION = 1
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
 
 def checkpoints_root() -> Path:
@@ -264,7 +266,7 @@ LEGACY_DEFAULTS: dict[str, dict] = {
 }
 
 
-def on_cpu(model: nn.Module) -> nn.Module:
+def on_cpu(model: ModuleT) -> ModuleT:
     """`model` when all its weights are on the CPU, else a CPU copy: the caller's model stays where it is. Buffers
     count too: PCA has no parameters."""
     if any(t.device.type != "cpu" for t in itertools.chain(model.parameters(), model.buffers())):

@@ -21,7 +21,7 @@ from .checkpoint import (
     read_config,
 )
 from .data import DataError, DataNotFoundError, batches, load_mnist, to_float
-from .models import MODEL_CLASSES, Autoencoder, MnistClassifier
+from .models import MODEL_CLASSES, Autoencoder, MnistClassifier, Model
 from .models.base import N_CLASSES, PROB_EPS, check_images, eval_mode, first_weight
 from .models.vae import VAE
 from .noise import corrupt
@@ -47,7 +47,7 @@ def psnr(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate_terms(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000, seed: int = 0
+    model: Model, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000, seed: int = 0
 ) -> dict[str, float]:
     """Mean loss terms over a dataset (float [N,1,28,28] or uint8 [N,28,28] images, and their labels), in eval
     mode, with fixed noise so repeated calls agree. Images are checked and cast as encode() takes them."""
@@ -90,7 +90,7 @@ def sample_class_accuracy(model: Autoencoder, classifier: MnistClassifier, per_c
 
 @torch.no_grad()
 def evaluate_model(
-    model: torch.nn.Module,
+    model: Model,
     x_test: torch.Tensor | None = None,
     y_test: torch.Tensor | None = None,
     classifier: MnistClassifier | None = None,

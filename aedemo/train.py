@@ -39,7 +39,7 @@ class TrainConfig:
     lr: float = 1e-3
     data_dir: str | os.PathLike | None = None
     out: str | os.PathLike | None = None  # checkpoint folder to write at the end (nothing is written when None)
-    device: str = "auto"
+    device: str | torch.device = "auto"  # a torch.device is kept as its name
     seed: int = 0
     # seconds; training stops after the step that crosses it. A run with a budget cannot know its length in
     # advance, so it keeps a constant learning rate instead of the cosine decay.

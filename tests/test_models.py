@@ -112,6 +112,12 @@ def test_cvae_needs_valid_labels_everywhere():
             call()
     with pytest.raises(ValueError, match="needs labels"):
         m(X)  # the unchecked forward too: it failed deep inside, on None's missing is_floating_point
+    # and the hooks below the checked interface, whose labels are optional as the VAE's are: decode_logits failed on
+    # None's missing is_floating_point, and kl of 10 codes returned a [1, latent_dim] tensor without a word
+    mu, pixels_with_class = torch.zeros(10, m.latent_dim), fresh("cvae", class_into="input")
+    for call in (lambda: m.decode_logits(z), lambda: m.kl(mu, mu), lambda: pixels_with_class._encode(X)):
+        with pytest.raises(ValueError, match="needs labels"):
+            call()
     with pytest.raises(ValueError, match="one label per image"):
         m.reconstruct(X, Y[:3])
     with pytest.raises(ValueError, match="0-9"):

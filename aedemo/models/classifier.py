@@ -54,7 +54,7 @@ class MnistClassifier(OnDevice, Trainable, Pretrained, nn.Module):
         return self.predict_proba(x).argmax(1)
 
     def loss_terms(
-        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+        self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
         """Cross-entropy; in training, on randomly shifted, rotated and scaled digits.
 

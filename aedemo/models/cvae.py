@@ -61,7 +61,8 @@ class CVAE(VAE):
         if self.config["class_into"] != "input":
             return x
         if x.dim() == 4:  # convolutional: the class as ten constant planes beside the image
-            return torch.cat([x, one_hot(labels, x.dtype)[:, :, None, None].expand(-1, -1, *x.shape[2:])], 1)
+            planes = one_hot(self._given(labels, len(x)), x.dtype)[:, :, None, None]
+            return torch.cat([x, planes.expand(-1, -1, *x.shape[2:])], 1)
         return self._condition(x, labels)
 
     def _heads_input(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -71,8 +72,16 @@ class CVAE(VAE):
         # A one-hot vector, not a scalar class id: a scalar imposes a false order on the classes and
         # conditions poorly (samples land in the asked class only about a third of the time). Float [B,10] rows
         # are class weights (morph()'s blends).
+        labels = self._given(labels, len(h))
         weights = labels.to(h.dtype) if labels.is_floating_point() else one_hot(labels, h.dtype)
         return torch.cat([h, weights], 1)
+
+    def _given(self, labels: torch.Tensor | None, n: int) -> torch.Tensor:
+        """`labels`, which the hooks below the checked interface (decode_logits, kl) take as optional, as the VAE's
+        do: without them they failed on None's missing attributes, or (kl, for 10 codes) gave a wrong shape."""
+        if labels is None:
+            raise ValueError(f"{self.variant} needs labels: an int64 tensor of {n} class ids (0-9)")
+        return labels
 
     def prior(self, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of p(z|y), each [B, latent_dim], for int64 class ids [B], unchecked (training calls
@@ -80,7 +89,7 @@ class CVAE(VAE):
         return self.prior_mu[labels], self.prior_logvar[labels]
 
     def kl(self, mu: torch.Tensor, logvar: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return gaussian_kl(mu, logvar, *self.prior(labels))
+        return gaussian_kl(mu, logvar, *self.prior(self._given(labels, len(mu))))
 
     @torch.no_grad()
     def morph(self, start: int, end: int, steps: int, eps: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
