@@ -9,7 +9,7 @@ import itertools
 import math
 import numbers
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, overload
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +40,20 @@ def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU, last_activation
 
 def one_hot(labels: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return F.one_hot(labels.long(), N_CLASSES).to(dtype)
+
+
+@overload
+def check_sizes(
+    name: str, sizes: object, minimum: int = 1, maximum: int | None = None, *,
+    min_count: None = None, max_count: int | None = None,
+) -> int: ...
+
+
+@overload
+def check_sizes(
+    name: str, sizes: object, minimum: int = 1, maximum: int | None = None, *,
+    min_count: int, max_count: int | None = None,
+) -> list[int]: ...
 
 
 def check_sizes(
