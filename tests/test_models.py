@@ -449,21 +449,54 @@ def test_contractive_loss_weighs_the_penalty_by_lam():
     assert torch.allclose(terms["loss"], terms["bce"] + 0.5 * terms["jacobian_fro2"])
 
 
-def test_aae_generator_phase_moves_the_encoder():
+def test_aae_losses_are_the_gan_losses_of_the_paper():
+    m = fresh("aae")
+    z_fake = torch.randn(16, m.latent_dim)
+    z_real = torch.randn(z_fake.shape, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        d = m.discriminator
+        # -log D(real) - log(1 - D(fake)), and the encoder's -log D(fake) (the non-saturating generator loss)
+        expected_disc = -torch.sigmoid(d(z_real)).log().mean() - (1 - torch.sigmoid(d(z_fake))).log().mean()
+        expected_gen = -torch.sigmoid(d(z_fake)).log().mean()
+        assert torch.allclose(m.discriminator_loss(z_fake, torch.Generator().manual_seed(3)), expected_disc)
+        assert torch.allclose(m.generator_loss(z_fake), expected_gen)
+
+
+def test_aae_training_step_runs_both_adversarial_phases_each_in_its_direction():
+    """The discriminator's step makes it tell prior draws from codes better and leaves the encoder; the encoder's
+    step as generator then fools it more and leaves the discriminator. (A step that only moved the encoder passed
+    when the generator's target was flipped, or the discriminator never stepped.)"""
     m = fresh("aae").train()
     ae_opt, disc_opt, gen_opt = m.configure_optimizers(1e-3)
-    moved = {}
-    real_step = gen_opt.step
+    seen = {}
 
-    def step(*args, **kwargs):  # the third optimiser's step: the encoder as the discriminator's adversary
-        before = [p.detach().clone() for p in m.encoder.parameters()]
-        out = real_step(*args, **kwargs)
-        moved["encoder"] = any(not torch.equal(b, p) for b, p in zip(before, m.encoder.parameters(), strict=True))
-        return out
+    def params(module: torch.nn.Module) -> list[torch.Tensor]:
+        return [p.detach().clone() for p in module.parameters()]
 
-    gen_opt.step = step
+    def changed(before: list[torch.Tensor], module: torch.nn.Module) -> bool:
+        return any(not torch.equal(b, p) for b, p in zip(before, module.parameters(), strict=True))
+
+    def watched(name: str, optimizer: torch.optim.Optimizer, loss, other: torch.nn.Module) -> None:
+        real_step = optimizer.step
+
+        def step(*args, **kwargs):
+            with torch.no_grad():
+                before, others = loss(), params(other)
+                out = real_step(*args, **kwargs)
+                seen[name] = (before, loss(), changed(others, other))
+            return out
+
+        optimizer.step = step
+
+    with torch.no_grad():
+        codes = m._encode(X)  # the fakes the discriminator is scored on, before its step
+    watched("disc", disc_opt, lambda: m.discriminator_loss(codes, torch.Generator().manual_seed(0)), m.encoder)
+    watched("gen", gen_opt, lambda: m.generator_loss(m._encode(X)), m.discriminator)
     m.training_step(X, Y, [ae_opt, disc_opt, gen_opt])
-    assert moved["encoder"]
+    for name in ("disc", "gen"):
+        before, after, moved_the_other = seen[name]
+        assert after < before, (name, before, after)
+        assert not moved_the_other, name
 
 
 def test_numpy_numbers_are_taken_as_sizes_and_weights_and_saved_as_plain_json(tmp_path):
