@@ -449,6 +449,23 @@ def test_contractive_loss_weighs_the_penalty_by_lam():
     assert torch.allclose(terms["loss"], terms["bce"] + 0.5 * terms["jacobian_fro2"])
 
 
+def test_dae_learns_from_corrupted_inputs_against_clean_targets():
+    # training on the clean digits instead passed every other test: the noise is what makes it a denoising AE
+    from aedemo.models.base import mean_bce_per_image
+    from aedemo.noise import random_corruption
+
+    m = fresh("dae").train()
+    seen = []
+    real_encode = m._encode
+    m._encode = lambda x, labels=None: (seen.append(x), real_encode(x))[1]
+    loss = m.loss_terms(X, None, torch.Generator().manual_seed(5))["loss"]
+    (encoded,) = seen
+    expected_input = random_corruption(X, torch.Generator().manual_seed(5))
+    assert not torch.equal(encoded, X) and torch.equal(encoded, expected_input)
+    with torch.no_grad():
+        assert torch.allclose(loss, mean_bce_per_image(m.decode_logits(real_encode(expected_input)), X))
+
+
 def test_aae_losses_are_the_gan_losses_of_the_paper():
     m = fresh("aae")
     z_fake = torch.randn(16, m.latent_dim)
