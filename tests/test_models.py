@@ -449,6 +449,21 @@ def test_contractive_loss_weighs_the_penalty_by_lam():
     assert torch.allclose(terms["loss"], terms["bce"] + 0.5 * terms["jacobian_fro2"])
 
 
+@pytest.mark.parametrize("variant", ["vae", "aae"])
+def test_sampling_temperature_scales_the_prior_draws(variant):
+    # a temperature that was ignored passed every test but the CVAE's morph
+    m = fresh(variant)
+    seeded = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    with torch.no_grad():
+        assert torch.allclose(m.sample(4, temperature=0.0, generator=seeded()), m.decode(torch.zeros(4, m.latent_dim)))
+        drawn = {}
+        real_decode = m._decode
+        m._decode = lambda z, labels=None: (drawn.setdefault(len(drawn), z), real_decode(z, labels))[1]
+        for t in (1.0, 0.5):
+            m.sample(64, temperature=t, generator=seeded())
+    assert torch.allclose(drawn[1], 0.5 * drawn[0])  # the same draws, half as far from the prior's mean
+
+
 def test_dae_learns_from_corrupted_inputs_against_clean_targets():
     # training on the clean digits instead passed every other test: the noise is what makes it a denoising AE
     from aedemo.models.base import mean_bce_per_image
