@@ -99,7 +99,7 @@ def test_matmul_precision_holds_while_training_and_is_restored_after(precision):
     def failing_callback(info: StepInfo) -> None:
         raise RuntimeError("callback failed")
 
-    with pytest.raises(RuntimeError):  # a run that fails midway restores it too
+    with pytest.raises(RuntimeError, match="callback failed"):  # a run that fails midway restores it too
         train(config(matmul_precision=precision), data=TINY, on_step=failing_callback)
     assert torch.get_float32_matmul_precision() == before
 
