@@ -456,7 +456,7 @@ def first_view(
     Shown again with a model trained since (`session_models`) when the Models list gains it."""
     *shown, _ = reconstruct_test_digit(store, FIRST_SHOWN, variants, focus, session_models)
     label = int(store.test_set[2][FIRST_SHOWN])
-    note = f"{FIRST_NOTE} #{FIRST_SHOWN}, labelled {label}, until you draw one or pick one with the buttons above."
+    note = f"{FIRST_NOTE} #{FIRST_SHOWN}, labelled {label}, until you draw one or pick one with the buttons below."
     return (*shown, gr.skip(), note)
 
 
@@ -560,6 +560,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     )
     with gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=300):
+            # above the canvas: the first screen shows a test digit's panels beside an empty canvas, and this note
+            # saying so sat below the fold, under the digit buttons
+            picked = gr.Markdown("", elem_classes=["status-line"], elem_id="draw-picked")
             sketch = gr.Sketchpad(
                 label="Draw here", type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
                 fixed_canvas=True, layers=False, transforms=(), format="png", height=CANVAS + 60,
@@ -574,7 +577,6 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
                 with gr.Row(elem_classes=["digit-buttons"]):
                     digit_buttons += [gr.Button(str(d), size="sm", min_width=0) for d in row]
             random_button = gr.Button("Random test digit", size="sm")
-            picked = gr.Markdown("", elem_classes=["status-line"], elem_id="draw-picked")
             with gr.Accordion("…or upload a picture of a digit", open=False):
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=200,
                                   elem_id="draw-upload")

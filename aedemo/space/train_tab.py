@@ -685,7 +685,8 @@ def _stop_handler(request: gr.Request) -> None:
     is kept as trained so far and its checkpoint comes as the run's last result. A run still waiting for its turn ends
     at once, untrained. The answer is a Gradio info message; there are no outputs."""
     session = request.session_hash if request else None
-    gr.Info(stop_runs(LINE, session, session_folder(session)))
+    # a few seconds, not Gradio's ten: the run's end comes in the status line, which the note covered on a laptop
+    gr.Info(stop_runs(LINE, session, session_folder(session)), duration=4)
 
 
 def _push_handler(repo_id: str, token: str, private: bool, checkpoint: str | None) -> tuple[str, str]:
@@ -711,7 +712,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
     """
     gr.Markdown(HELP)
     with gr.Row():
-        with gr.Column(scale=1, min_width=260):
+        with gr.Column(scale=1, min_width=260, elem_id="train-settings"):
             first_variant, first_epochs = worker.default_run()
             variant = gr.Dropdown([(display_name(v), v) for v in VARIANTS], value=first_variant, label="Model",
                                   elem_id="train-variant")

@@ -254,6 +254,8 @@ THEME = gr.themes.Soft(
 )
 
 CSS = """
+/* a field PCA ignores (Batch size, Learning rate) looked as editable as the others once greyed out */
+#train-settings input:disabled { opacity: 0.5; cursor: not-allowed; }
 /* digits arrive at 28x28 and are enlarged here, pixel-exact */
 .digit img, .pixels img { image-rendering: pixelated; }
 /* pictures shown without buttons: Gradio still draws their empty toolbar, a grey speck over the corner digit */
