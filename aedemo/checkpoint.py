@@ -166,17 +166,17 @@ def _interrupted_save(directory: Path) -> str:
     checkpoint back or removed the two folders the save works in)."""
     old = [d for d in sorted(directory.glob(".replaced-*")) if any(d.iterdir())]
     new = [d for d in sorted(directory.glob(".saving-*")) if any(d.iterdir())]
-    if not old or not new:
+    if not new:
         return ""
-    old, new = old[-1], new[-1]
-    finish = f"move in those of {new.name}/"
+    new = new[-1]
+    finish = f"move in the files of {new.name}/"
     weights = directory / WEIGHTS_NAME
-    if ((directory / METRICS_NAME).exists() and not (new / METRICS_NAME).exists() and weights.is_file()
-            and _sha256(weights) == _saved_weights_sha256(old) != _saved_weights_sha256(new)):
+    if old and ((directory / METRICS_NAME).exists() and not (new / METRICS_NAME).exists() and weights.is_file()
+                and _sha256(weights) == _saved_weights_sha256(old[-1]) != _saved_weights_sha256(new)):
         # killed before the old weights' figures went, and the new save brings none
         finish += f" and delete {METRICS_NAME} here (the old weights' figures)"
-    return (f"; a save into this folder was killed while it swapped the files: move back the files of {old.name}/ "
-            f"to restore the checkpoint that was here, or {finish} to finish the new one")
+    restore = f"move back the files of {old[-1].name}/ to restore the checkpoint that was here, or " if old else ""
+    return f"; a save into this folder was killed while it swapped the files: {restore}{finish} to finish the new one"
 
 
 def _saved_weights_sha256(directory: Path) -> str | None:

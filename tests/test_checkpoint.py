@@ -371,7 +371,7 @@ def test_a_save_killed_mid_swap_is_refused_and_the_message_says_how_to_recover(t
         monkeypatch.undo()
         with pytest.raises(CheckpointError, match="config.json: file missing") as refusal:
             load_checkpoint(folder)
-        moves = re.search(r"move back the files of (\.replaced-\w+)/ .*move in those of (\.saving-\w+)/",
+        moves = re.search(r"move back the files of (\.replaced-\w+)/ .*move in the files of (\.saving-\w+)/",
                           str(refusal.value))
         assert moves, str(refusal.value)
         for file in (folder / moves[1 if restore else 2]).iterdir():
@@ -385,6 +385,22 @@ def test_a_save_killed_mid_swap_is_refused_and_the_message_says_how_to_recover(t
         else:
             assert torch.equal(outputs(loaded), outputs(new)), at
             assert read_metrics(folder) == (new_metrics or {}), at
+
+
+def test_a_first_save_killed_mid_swap_says_how_to_finish_it(tmp_path, monkeypatch):
+    # nothing was there to restore: the message named no folder at all
+    folder, new = tmp_path / "ck", fresh("vae", seed=1)
+    failing_rename(monkeypatch, 1, Killed(), keeps_failing=True)  # after the weights, before config.json
+    monkeypatch.setattr(checkpoint.shutil, "rmtree", lambda *a, **k: None)
+    with pytest.raises(Killed):
+        save_checkpoint(new, folder, METRICS)
+    monkeypatch.undo()
+    with pytest.raises(CheckpointError, match=r"swapped the files: move in the files of \.saving-\w+/"):
+        load_checkpoint(folder)
+    (staging,) = folder.glob(".saving-*")
+    for file in staging.iterdir():
+        os.replace(file, folder / file.name)
+    assert torch.equal(outputs(load_checkpoint(folder)), outputs(new)) and read_metrics(folder) == METRICS
 
 
 def test_a_folder_where_a_checkpoint_file_goes_is_refused_before_anything_moves(tmp_path):
