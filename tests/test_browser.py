@@ -543,6 +543,22 @@ def phone_tab(page, app_url, width: int = 390, height: int = 844):
         phone.close()
 
 
+def test_on_a_phone_a_stroke_down_most_of_the_pad_draws(page, app_url, store):
+    # the drawing square sat in a 460 px box with ~100 px of white above and below, which took no ink: a stroke
+    # begun there drew nothing, without a word
+    with phone_tab(page, app_url) as tab:
+        picked = "(document.querySelector('#draw-picked') || {innerText: ''}).innerText"  # until the page is built
+        tab.wait_for_function(f"() => {picked}.startsWith('Shown: test digit')", timeout=WAIT_MS)
+        tab.locator("#draw-sketchpad").scroll_into_view_if_needed()
+        time.sleep(1)
+        draw(tab, [[(0.5, 0.15), (0.5, 0.85)]], steps=15)  # a 1, from 15 % to 85 % of the pad's height
+        tab.wait_for_function(f"() => {picked}.trim() === ''", timeout=WAIT_MS)  # the drawing replaced it
+        if store.classifier is not None:
+            tab.wait_for_function(
+                "() => { const e = document.querySelector(\"#draw-reading [data-testid='label-output-value']\");"
+                " return e && e.textContent.trim() === '1'; }", timeout=30_000)
+
+
 def test_on_a_phone_the_reconstructions_show_under_the_canvas_too(page, app_url, store):
     # the panels stack ~700 px below the canvas on a phone: a stroke changed nothing in view
     with phone_tab(page, app_url) as tab:

@@ -308,6 +308,9 @@ input:not([type]):focus-visible, textarea:focus-visible, .thumbnail-item:focus-v
 /* a phone: the five tab names fit on one row (Gradio moves those that do not fit into a "..." menu, where a visitor
    did not find them); Gradio measures the names with this same style */
 @media (max-width: 640px) { .tab-container button { padding: 0 7px !important; font-size: 13px !important; } }
+/* a phone: the drawing square fills the width, and the pad's box of 460 px left ~100 px of white above and below it
+   that takes no ink, looking like canvas (a stroke begun there drew nothing); the box fitted to the square instead */
+@media (max-width: 480px) { #draw-sketchpad, #draw-sketchpad .image-container { height: 360px !important; } }
 /* the interpolation strip: as wide as its column, as tall as that makes it (Gradio sizes a picture without a
    height from its container's, which is 0 once the columns stack on a phone: the strip did not show) */
 #generate-strip button, #generate-strip .image-frame { width: 100% !important; height: auto !important; }
