@@ -128,6 +128,7 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     previous = Path(tempfile.mkdtemp(dir=directory, prefix=".replaced-"))
     moved_out: list[str] = []
     moved_in: list[str] = []
+    keep_both = False
     try:
         # written with open(): safetensors' save_file creates its file private (0o600), and checkpoint files get
         # the user's usual permissions, like the JSON files beside them
@@ -151,13 +152,12 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
             for name in reversed(moved_out):
                 os.replace(previous / name, directory / name)
         except BaseException:  # a second Ctrl-C, say: the first is what the caller hears of
-            pass  # both sets of files stay where they are, and the loader's refusal names their folders
-        else:
+            keep_both = True  # both sets of files stay where they are, and the loader's refusal names their folders
+        raise
+    finally:
+        if not keep_both:
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(previous, ignore_errors=True)
-        raise
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(previous, ignore_errors=True)
     return directory
 
 
