@@ -326,12 +326,13 @@ def failing_rename(monkeypatch, at: int, error: BaseException, keeps_failing: bo
 # a save renames config.json, metrics.json and the weights out of the folder, then the new ones in: 6 renames with
 # new figures, 5 without (the old figures go and none come)
 RENAMES = {"new metrics": 6, "no metrics": 5}
+NEW_METRICS = {"new metrics": {"test": {"loss": 1.0}}, "no metrics": None}  # what each case saves
 
 
 @pytest.mark.parametrize("error", [OSError("Input/output error"), KeyboardInterrupt()], ids=["OSError", "Ctrl-C"])
 @pytest.mark.parametrize("with_metrics", RENAMES)
 def test_a_save_that_fails_at_any_rename_puts_the_old_checkpoint_back(tmp_path, monkeypatch, with_metrics, error):
-    new_metrics = {"test": {"loss": 1.0}} if with_metrics == "new metrics" else None
+    new_metrics = NEW_METRICS[with_metrics]
     for at in range(RENAMES[with_metrics]):
         folder, old = saved(tmp_path / str(at), "vae", seed=0)
         before = sorted(p.name for p in folder.iterdir())
@@ -348,7 +349,7 @@ def test_the_renames_counted_above_are_all_a_save_does(tmp_path, monkeypatch):
     for with_metrics, renames in RENAMES.items():
         folder, _ = saved(tmp_path / with_metrics, "vae", seed=0)
         done = failing_rename(monkeypatch, renames + 1, Killed(), keeps_failing=True)
-        new_metrics = {"test": {"loss": 1.0}} if with_metrics == "new metrics" else None
+        new_metrics = NEW_METRICS[with_metrics]
         save_checkpoint(fresh("vae", seed=1), folder, new_metrics)
         monkeypatch.undo()
         assert len(done) == renames
@@ -360,7 +361,7 @@ def test_a_save_killed_mid_swap_is_refused_and_the_message_says_how_to_recover(t
                                                                                restore):
     """Killed at any rename but the first (before it the old checkpoint is untouched) and the last (after it the new
     one is whole), the folder is refused, never loaded as a mix; doing what the message says gives one of the two."""
-    new_metrics = {"test": {"loss": 1.0}} if with_metrics == "new metrics" else None
+    new_metrics = NEW_METRICS[with_metrics]
     new = fresh("vae", seed=1)
     for at in range(1, RENAMES[with_metrics]):
         folder, old = saved(tmp_path / str(at), "vae", seed=0)
