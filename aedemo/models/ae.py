@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from .base import N_PIXELS, Autoencoder, mean_bce_per_image, mlp
+from .base import N_PIXELS, Autoencoder, mlp
 
 
 class AE(Autoencoder):
@@ -28,9 +28,3 @@ class AE(Autoencoder):
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder(z).view(-1, 1, 28, 28)
-
-    def loss_terms(
-        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
-    ) -> dict[str, torch.Tensor]:
-        recon = mean_bce_per_image(self.decode_logits(self._encode(x)), x)
-        return {"loss": recon, "bce": recon}

@@ -278,9 +278,9 @@ class Penalty(NamedTuple):
 class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
     """Base class: an encoder to a code of `latent_dim`, a decoder back to [B,1,28,28] in [0,1].
 
-    Subclasses implement `_encode`, `decode_logits` and `loss_terms` (the public methods check their inputs, then
-    call these). The constructor's keyword arguments are the whole architecture: they are what config.json stores,
-    so `cls(**config)` rebuilds the module.
+    Subclasses implement `_encode` and `decode_logits` (the public methods check their inputs, then call these), and
+    `loss_terms` where training minimises more than the plain reconstruction. The constructor's keyword arguments
+    are the whole architecture: they are what config.json stores, so `cls(**config)` rebuilds the module.
     """
 
     variant: ClassVar[str]
@@ -357,6 +357,13 @@ class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
+
+    def loss_terms(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """The plain autoencoder's loss: the BCE of redrawing x from its own code (the AE's and the conv AE's)."""
+        recon = mean_bce_per_image(self.decode_logits(self._encode(x, labels), labels), x)
+        return {"loss": recon, "bce": recon}
 
     @torch.no_grad()
     def sample(

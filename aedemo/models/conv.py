@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .base import Autoencoder, check_sizes, mean_bce_per_image
+from .base import Autoencoder, check_sizes
 
 
 class ResidualBlock(nn.Module):
@@ -68,9 +68,3 @@ class ConvAE(Autoencoder):
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder(z)
-
-    def loss_terms(
-        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
-    ) -> dict[str, torch.Tensor]:
-        recon = mean_bce_per_image(self.decode_logits(self._encode(x)), x)
-        return {"loss": recon, "bce": recon}
