@@ -28,7 +28,7 @@ from .data import DataError, DataNotFoundError, batches, load_mnist, to_float
 from .devices import DEVICE_NAMES, DeviceError, is_device_name, resolve_device
 from .evaluate import evaluate_model, evaluate_terms
 from .models import MODEL_CLASSES, Model, build_model
-from .models.base import check_class_ids
+from .models.base import check_class_ids, check_range, check_sizes
 
 
 @dataclass
@@ -243,13 +243,12 @@ def check_config(config: TrainConfig) -> None:
         raise ConfigError(str(e)) from None
     if config.schedule not in SCHEDULES:
         raise ConfigError(f"unknown schedule {config.schedule!r}; known: {', '.join(SCHEDULES)}")
-    for name in ("epochs", "batch_size"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
-    if isinstance(config.lr, bool) or not (isinstance(config.lr, int | float) and math.isfinite(config.lr)
-                                           and config.lr > 0):
-        raise ConfigError(f"lr must be a positive number, got {config.lr!r}")
+    try:  # the models' own checks of a size and of a weight, with the setting's name
+        check_sizes("epochs", config.epochs)
+        check_sizes("batch_size", config.batch_size)
+        check_range("lr", config.lr, 0, open_low=True)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     seed = config.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:  # torch's own error was
         # "Overflow when unpacking long" or a TypeError from deep inside, after the data had loaded

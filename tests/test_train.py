@@ -312,10 +312,10 @@ def test_bad_requests_are_refused_clearly():
     ({"batch_size": 0}, "batch_size must be a whole number of at least 1"),  # used to divide by zero
     ({"epochs": 0}, "epochs must be a whole number of at least 1"),
     ({"epochs": 2.5}, "epochs must be a whole number"),
-    ({"lr": 0.0}, "lr must be a positive number"),
-    ({"lr": float("nan")}, "lr must be a positive number"),
-    ({"lr": float("inf")}, "lr must be a positive number"),
-    ({"lr": True}, "lr must be a positive number"),  # used to train at 1.0
+    ({"lr": 0.0}, "lr must be a number above 0"),
+    ({"lr": float("nan")}, "lr must be a number above 0"),
+    ({"lr": float("inf")}, "lr must be a number above 0"),
+    ({"lr": True}, "lr must be a number above 0"),  # used to train at 1.0
     # these failed in torch's words ("Overflow when unpacking long", a TypeError), after the data had loaded
     ({"seed": "0"}, r"seed must be a whole number from 0 to 2\*\*64 - 2, got '0'"),
     ({"seed": 1.5}, "seed must be a whole number"),
