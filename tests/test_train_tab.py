@@ -460,6 +460,24 @@ def test_a_batch_too_big_for_the_cpu_is_refused_there_and_taken_on_a_gpu(monkeyp
     assert parse_settings("vae", 3, 0, MAX_BATCH, 1e-3).batch_size == MAX_BATCH
 
 
+def test_every_bad_field_is_named_at_once_in_the_forms_order(tmp_path):
+    # only the first was: a visitor fixed it, pressed Train, and learnt of the next
+    from aedemo.space.train_tab import SettingsError, parse_settings
+
+    views = list(run_training("ae", 0, -5, "many", 7, {}, seed=-1, session_dir=tmp_path / "session"))
+    assert len(views) == 1 and not (tmp_path / "session").exists()
+    said = views[0].error
+    fields = ["Epochs", "Time budget", "Batch size", "Learning rate", "The seed"]
+    at = [said.find(f"{field} must be") for field in fields]
+    assert -1 not in at and at == sorted(at), said
+    for field, settings in zip(fields, [("ae", 0, 0, 64, 1e-3), ("ae", 3, -5, 64, 1e-3), ("ae", 3, 0, "many", 1e-3),
+                                        ("ae", 3, 0, 64, 7)], strict=False):
+        with pytest.raises(SettingsError) as alone:
+            parse_settings(*settings)
+        assert str(alone.value) in said and str(alone.value).startswith(field)  # each its own message, as before
+    assert parse_settings("ae", 3, 0, 64, 1e-3).epochs == 3  # good settings still pass
+
+
 @pytest.mark.parametrize("seed", [-3, 2.5, 2**32, "abc", None, float("nan")])
 def test_a_bad_seed_gets_the_other_tabs_message(seed, tmp_path):
     with pytest.raises(UserInputError) as elsewhere:  # what the Generate and Denoise tabs say

@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -141,38 +141,62 @@ class TrainSettings:
     seed: int = DEFAULT_SEED  # the initial weights, the order of the batches, the noise the model draws
 
 
-def _number(value: Any, name: str, whole_from_1_to: int | None = None) -> float:
-    """The field's value as parse_float (or, given the largest it may be, parse_int from 1) reads it, its error a
-    SettingsError."""
-    try:
-        return parse_float(value, name) if whole_from_1_to is None else parse_int(value, name, 1, whole_from_1_to)
-    except UserInputError as e:
-        raise SettingsError(str(e)) from None
+def _epochs(value: Any) -> int:
+    return parse_int(value, "Epochs", 1, MAX_EPOCHS)
+
+
+def _time_budget(budget: Any) -> float | None:
+    """Seconds, or None for no limit: a blank field, as 0 is."""
+    if budget is None or (isinstance(budget, str) and not budget.strip()):
+        return None
+    seconds = parse_float(budget, "Time budget")
+    if seconds < 0:
+        raise UserInputError(f"Time budget must be 0 (no limit) or a number of seconds, not {budget!r:.40}.")
+    return seconds or None
+
+
+def _batch_size(value: Any) -> int:
+    batch = parse_int(value, "Batch size", 1, MAX_BATCH)
+    if batch > MAX_BATCH_CPU and not worker.gpu_expected():
+        raise UserInputError(f"Batch size must be at most {MAX_BATCH_CPU} on the CPU, not {batch}: a bigger batch "
+                             f"takes this Space past its memory (a GPU Space takes up to {MAX_BATCH}).")
+    return batch
+
+
+def _learning_rate(value: Any) -> float:
+    rate = parse_float(value, "Learning rate")
+    if not 0 < rate <= 1:
+        raise UserInputError(f"Learning rate must be above 0 and at most 1 (1e-3 is a good start), not {value!r:.40}.")
+    return rate
+
+
+def _model(variant: Any) -> str:
+    if variant not in VARIANTS:
+        raise UserInputError(f"Unknown model {variant!r:.40}; choose one of: {', '.join(VARIANTS)}.")
+    return variant
 
 
 def parse_settings(
     variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any, seed: Any = DEFAULT_SEED
 ) -> TrainSettings:
-    """Check the form's values (from the UI, or anything from the API); raise SettingsError saying what is wrong."""
-    if variant not in VARIANTS:
-        raise SettingsError(f"Unknown model {variant!r:.40}; choose one of: {', '.join(VARIANTS)}.")
-    n_epochs = _number(epochs, "Epochs", MAX_EPOCHS)
-    no_budget = budget is None or (isinstance(budget, str) and not budget.strip())  # empty: no limit, as 0 is
-    seconds = None if no_budget else _number(budget, "Time budget")
-    if seconds is not None and seconds < 0:
-        raise SettingsError(f"Time budget must be 0 (no limit) or a number of seconds, not {budget!r:.40}.")
-    batch = _number(batch_size, "Batch size", MAX_BATCH)
-    if batch > MAX_BATCH_CPU and not worker.gpu_expected():
-        raise SettingsError(f"Batch size must be at most {MAX_BATCH_CPU} on the CPU, not {batch:.0f}: a bigger batch "
-                            f"takes this Space past its memory (a GPU Space takes up to {MAX_BATCH}).")
-    rate = _number(lr, "Learning rate")
-    if not 0 < rate <= 1:
-        raise SettingsError(f"Learning rate must be above 0 and at most 1 (1e-3 is a good start), not {lr!r:.40}.")
-    try:
-        seed = parse_seed(seed)  # the Generate and Denoise tabs' message
-    except UserInputError as e:
-        raise SettingsError(str(e)) from None
-    return TrainSettings(variant, int(n_epochs), seconds or None, int(batch), rate, seed)
+    """Check the form's values (from the UI, or anything from the API); raise SettingsError saying what is wrong
+    with each field that is, in the form's order: one message a field would have the visitor fix and press Train
+    again for each."""
+    problems: list[str] = []
+
+    def checked(read: Callable[[Any], Any], value: Any) -> Any:
+        try:
+            return read(value)
+        except UserInputError as e:
+            problems.append(str(e))
+            return None
+
+    settings = (checked(_model, variant), checked(_epochs, epochs), checked(_time_budget, budget),
+                checked(_batch_size, batch_size), checked(_learning_rate, lr),
+                checked(parse_seed, seed))  # the seed: the Generate and Denoise tabs' message
+    if problems:
+        raise SettingsError(" ".join(problems))
+    return TrainSettings(*settings)
 
 
 # --- this visitor's runs -------------------------------------------------------------------------------------
