@@ -615,9 +615,10 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
             # no legend: for the VAE and CVAE the line under the plot (code_note) says what the grey bars are and gives
             # σ's range; no σ in the tooltip, which gave the models without one "σ NaN" (Gradio keeps a tooltip's
             # columns for every value the plot shows)
-            # "hover", not "tap": on a touch screen the plot shows no values
+            # "hover", not "tap": on a touch screen the plot shows no values, and "The code's numbers" below does
             code = gr.BarPlot(x="dim", y="value",
-                              label="Code of the digit shown (VAE, CVAE: the posterior mean μ; hover over a bar)",
+                              label="Code of the digit shown (VAE, CVAE: the posterior mean μ; hover over a bar, or "
+                                    "see its numbers below)",
                               sort="x", y_title="value", x_title="code dimension", x_axis_labels_visible=False,
                               color=CARRIES, colors_in_legend=[], elem_id="draw-code")
             code_words = gr.Markdown(elem_id="draw-code-note", elem_classes=["meter-text"])
