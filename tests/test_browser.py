@@ -1042,6 +1042,35 @@ def test_on_a_phone_a_press_brings_what_it_fills_into_view(page, app_url, tab_na
                               " return r.top >= -1 && r.bottom <= window.innerHeight + 1; }", timeout=WAIT_MS)
 
 
+def test_on_a_phone_the_denoise_results_show_under_the_strength_slider_too(page, app_url):
+    # the results stack ~400-800 px under the settings on a phone: moving the Strength slider changed nothing in view
+    def pictures(tab, where: str) -> list[str]:
+        return [img.get_attribute("src") for img in tab.locator(f"{where} img").all()]
+
+    with phone_tab(page, app_url) as tab:
+        tab.get_by_role("tab", name="Denoise", exact=True).click()
+        tab.wait_for_selector("#denoise-glance img", timeout=WAIT_MS)
+        assert pictures(tab, "#denoise-glance") == pictures(tab, "#denoise-gallery")  # the first view's, too
+        before = pictures(tab, "#denoise-glance")
+        box = tab.locator("#denoise-strength input[type=number]")
+        box.fill("0.9")
+        box.press("Enter")
+        tab.wait_for_function("() => document.querySelector('#denoise-glance img:nth-of-type(1)') && "
+                              f"document.querySelectorAll('#denoise-glance img')[1].src !== {before[1]!r}",
+                              timeout=WAIT_MS)
+        tab.wait_for_function("() => { const src = s => [...document.querySelectorAll(s + ' img')].map(i => i.src);"
+                              " return src('#denoise-glance').join() === src('#denoise-gallery').join(); }",
+                              timeout=WAIT_MS)
+        slider, strip = tab.locator("#denoise-strength").bounding_box(), tab.locator("#denoise-glance").bounding_box()
+        assert 0 <= strip["y"] - (slider["y"] + slider["height"]) < 40  # right under the slider
+        assert strip["height"] < 844 / 4  # a strip, not a second gallery
+        box.fill("7")  # refused: the strip stays, faded like the results
+        box.press("Enter")
+        tab.wait_for_selector("#denoise-glance.not-in-use", timeout=WAIT_MS)
+    page.get_by_role("tab", name="Denoise", exact=True).click()
+    assert page.locator("#denoise-glance").evaluate("e => getComputedStyle(e).display") == "none"  # a wide screen
+
+
 def test_on_a_phone_the_test_digits_are_big_enough_for_a_finger(page, app_url):
     # 52x26 px buttons on Draw, 27x27 px pictures on Denoise
     with phone_tab(page, app_url) as tab:

@@ -332,12 +332,19 @@ input:not([type]):focus-visible, textarea:focus-visible, .thumbnail-item:focus-v
 #denoise-gallery figcaption { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.25;
                               flex-grow: 1; }
 #denoise-gallery figure { display: flex; flex-direction: column; }
-#draw-glance { display: none; }  /* a phone's view of the reconstructions under the canvas: draw_tab.TILES_JS */
+/* a phone's view of the results, under the controls: draw_tab.TILES_JS, denoise_tab.GLANCE_JS */
+#draw-glance, #denoise-glance { display: none; }
 @media (max-width: 640px) {
   #draw-glance { display: block; }
   #draw-glance .glance-strip { display: grid; grid-auto-flow: column; grid-auto-columns: minmax(0, 44px); gap: 3px; }
   #draw-glance .glance-strip img { width: 100%; aspect-ratio: 1; image-rendering: pixelated; background: #000; }
   #draw-glance p { margin: 4px 0 0; font-size: var(--text-sm); }
+  #denoise-glance { display: block; }
+  #denoise-glance .digit-tiles { grid-template-columns: none; grid-auto-flow: column; grid-auto-columns: minmax(0, 1fr);
+                                 gap: 3px; }
+  #denoise-glance figure { display: flex; flex-direction: column; }
+  #denoise-glance figcaption { font-size: 10px; padding: 1px 2px; white-space: normal; line-height: 1.2; flex-grow: 1; }
+  #denoise-glance .glance-link { margin: 4px 0 0; font-size: var(--text-sm); }
 }
 /* an accordion's title that wraps (on a phone) reads from the left, clear of its ▼: it was centred, the ▼ touching
    its last word */
@@ -363,8 +370,9 @@ button.label-wrap { text-align: left; gap: var(--size-2); }
 #denoise-digits.not-in-use { opacity: 0.4; }  /* another source is denoised; a click on a digit switches back */
 #denoise-digits .caption-label { display: none; }  /* the picture says it; the caption is its alt text */
 /* a refused input's status over the previous input's results */
-#denoise-gallery.not-in-use, #denoise-table.not-in-use, #draw-seen.not-in-use, #draw-reading.not-in-use,
-#draw-rank.not-in-use, #draw-gallery.not-in-use, #draw-code.not-in-use { opacity: 0.5; }  /* still legible */
+#denoise-gallery.not-in-use, #denoise-table.not-in-use, #denoise-glance.not-in-use, #draw-seen.not-in-use,
+#draw-reading.not-in-use, #draw-rank.not-in-use, #draw-gallery.not-in-use,
+#draw-code.not-in-use { opacity: 0.5; }  /* still legible */
 #denoise-digits.not-in-use:hover { opacity: 0.75; }
 /* a finger's size of target on a phone (WCAG 2.5.8 asks 24 px at least; ~44 is comfortable): the test-digit
    buttons were 52x26 px, Denoise's ten test digits in a row 27 px each (after the rule of ten columns above,
