@@ -1071,6 +1071,25 @@ def test_on_a_phone_the_denoise_results_show_under_the_strength_slider_too(page,
     assert page.locator("#denoise-glance").evaluate("e => getComputedStyle(e).display") == "none"  # a wide screen
 
 
+def test_on_a_phone_the_samples_show_under_the_sliders_too(page, app_url):
+    # the samples stack ~700 px under the Digit and the sliders on a phone: a new digit changed nothing in view
+    same = ("() => { const g = document.querySelector('#generate-glance img'), s = "
+            "document.querySelector('#generate-grid img'); return g && s && g.src === s.src; }")
+    with phone_tab(page, app_url) as tab:
+        tab.get_by_role("tab", name="Generate", exact=True).click()
+        tab.wait_for_function(same, timeout=WAIT_MS)  # from the tab's opening on
+        before = tab.locator("#generate-grid img").get_attribute("src")
+        tab.get_by_role("radio", name="7", exact=True).check()
+        tab.wait_for_function(f"() => document.querySelector('#generate-grid img').src !== {before!r}",
+                              timeout=WAIT_MS)
+        tab.wait_for_function(same, timeout=WAIT_MS)
+        glance, label = tab.locator("#generate-glance").bounding_box(), tab.get_by_text("Temperature (×").bounding_box()
+        assert 0 < glance["y"] - label["y"] < 844 / 4  # just under the Temperature slider
+        assert tab.locator("#generate-glance img").bounding_box()["width"] <= 160
+    page.get_by_role("tab", name="Generate", exact=True).click()
+    assert page.locator("#generate-glance").evaluate("e => getComputedStyle(e).display") == "none"  # a wide screen
+
+
 def test_on_a_phone_the_test_digits_are_big_enough_for_a_finger(page, app_url):
     # 52x26 px buttons on Draw, 27x27 px pictures on Denoise
     with phone_tab(page, app_url) as tab:

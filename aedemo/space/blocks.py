@@ -55,9 +55,9 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
             with gr.Tab("Denoise", id="denoise") as denoise:
                 tab_heading("Denoise a digit")
                 build_denoise_tab(store, session_models, drawing=draw.digit, tab=denoise)
-            with gr.Tab("Generate", id="generate"):
+            with gr.Tab("Generate", id="generate") as generate:
                 tab_heading("Generate digits")
-                build_generate_tab(store, session_models)
+                build_generate_tab(store, session_models, tab=generate)
             with gr.Tab("Latent", id="latent") as latent:
                 tab_heading("Latent space")
                 build_latent_tab(store, session_models, demo=demo, drawing=draw.digit, tab=latent, tabs=tabs)

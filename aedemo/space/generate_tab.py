@@ -28,6 +28,11 @@ from .ui import (
 )
 
 MAX_SAMPLES = 64
+# The glance: on a phone the samples stack ~700 px under the Digit and the sliders that change them; a small copy
+# under the sliders (hidden on a wider screen), from the tab's opening on. Hidden from screen readers, which hear
+# the status line.
+GLANCE_JS = ("(grid) => grid && grid.url ? '<img src=\"' + encodeURI(grid.url) + '\" alt=\"\" aria-hidden=\"true\">"
+             "<p class=\"glance-link\"><a href=\"#generate-grid\">The samples, larger ↓</a></p>' : ''")
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
 PER_CLASS = 8  # columns of the "all classes" grid
 STRIP_GAP = 6  # px (before upscaling) between an interpolation's end digits and its frames
@@ -245,7 +250,8 @@ def interpolate(
     return _strip(frames, (pair[:1], pair[1:]), images.fit_scale(steps_i + 2, 900, 4), blend), note
 
 
-def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
+def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab | None = None) -> None:
+    """The tab's UI; `tab` (its gr.Tab) coming into view fills the phone's glance of the samples."""
     gr.Markdown(
         "Sample new digits. The **CVAE** is told which digit to draw; the **VAE** and **AAE** draw from their prior, "
         "so their digits come out of any class. The plain **AE** has no prior: its random codes here come from a "
@@ -266,6 +272,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
             n = live_slider(1, MAX_SAMPLES, value=16, step=1, label="Samples")
             temperature = live_slider(MIN_TEMPERATURE, MAX_TEMPERATURE, value=1.0, step=0.05,
                                       label="Temperature (× the prior's std)")
+            glance = gr.HTML("", elem_id="generate-glance", padding=False)
             seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
             priors = gr.CheckboxGroup(unconditional, value=[v for _, v in unconditional],
                                       label="Compare with random samples of")
@@ -320,6 +327,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State) -> None:
           endpoint(generate, store),
           gen_inputs, [grid, prior_gallery, status], api_name="generate", trigger_mode="always_last",
           preprocess=False)
+    gr.on([grid.change] + ([tab.select] if tab is not None else []), None, grid, glance, js=GLANCE_JS,
+          api_visibility="private", queue=False, show_progress="hidden")
     # no prior ticked: no empty box where their samples would be
     priors.input(lambda chosen: (gr.Markdown(visible=bool(chosen)), gr.Gallery(visible=bool(chosen))), priors,
                  [priors_heading, prior_gallery], queue=False, show_progress="hidden", api_visibility="private")

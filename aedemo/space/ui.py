@@ -332,8 +332,8 @@ input:not([type]):focus-visible, textarea:focus-visible, .thumbnail-item:focus-v
 #denoise-gallery figcaption { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.25;
                               flex-grow: 1; }
 #denoise-gallery figure { display: flex; flex-direction: column; }
-/* a phone's view of the results, under the controls: draw_tab.TILES_JS, denoise_tab.GLANCE_JS */
-#draw-glance, #denoise-glance { display: none; }
+/* a phone's view of the results, under the controls: draw_tab.TILES_JS, the Denoise and Generate tabs' GLANCE_JS */
+#draw-glance, #denoise-glance, #generate-glance { display: none; }
 @media (max-width: 640px) {
   #draw-glance { display: block; }
   #draw-glance .glance-strip { display: grid; grid-auto-flow: column; grid-auto-columns: minmax(0, 44px); gap: 3px; }
@@ -344,7 +344,9 @@ input:not([type]):focus-visible, textarea:focus-visible, .thumbnail-item:focus-v
                                  gap: 3px; }
   #denoise-glance figure { display: flex; flex-direction: column; }
   #denoise-glance figcaption { font-size: 10px; padding: 1px 2px; white-space: normal; line-height: 1.2; flex-grow: 1; }
-  #denoise-glance .glance-link { margin: 4px 0 0; font-size: var(--text-sm); }
+  #denoise-glance .glance-link, #generate-glance .glance-link { margin: 4px 0 0; font-size: var(--text-sm); }
+  #generate-glance { display: block; }
+  #generate-glance img { display: block; width: 160px; max-width: 50%; height: auto; image-rendering: pixelated; }
 }
 /* an accordion's title that wraps (on a phone) reads from the left, clear of its ▼: it was centred, the ▼ touching
    its last word */
