@@ -31,8 +31,14 @@ MAX_SAMPLES = 64
 # The glance: on a phone the samples stack ~700 px under the Digit and the sliders that change them; a small copy
 # under the sliders (hidden on a wider screen), from the tab's opening on. Hidden from screen readers, which hear
 # the status line.
-GLANCE_JS = ("(grid) => grid && grid.url ? '<img src=\"' + encodeURI(grid.url) + '\" alt=\"\" aria-hidden=\"true\">"
-             "<p class=\"glance-link\"><a href=\"#generate-grid\">The samples, larger ↓</a></p>' : ''")
+GLANCE_JS = """(grid) => {
+  if (!grid || !grid.url) return '';
+  const img = document.createElement('img');  // its outerHTML escapes the URL, whatever it holds
+  img.src = grid.url;
+  img.alt = '';
+  img.setAttribute('aria-hidden', 'true');
+  return img.outerHTML + '<p class="glance-link"><a href="#generate-grid">The samples, larger ↓</a></p>';
+}"""
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
 PER_CLASS = 8  # columns of the "all classes" grid
 STRIP_GAP = 6  # px (before upscaling) between an interpolation's end digits and its frames
