@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import Any
 
@@ -36,18 +35,12 @@ N_OUTPUTS = 3  # tiles, table, status
 # 0.17 dB, except under small masking squares (strength 0.2 or less: few digits hit, up to 2.7 dB); at the two
 # settings metrics.json scores, every model's fell within 0.08 dB of its 10,000-digit figure (seeds 0-2).
 AVERAGE_EVERY = 10
-# The glance: on a phone the results stack ~400-800 px under the settings that change them, and moving the Strength
-# slider changed nothing in view; a row of the same tiles, small, under it (hidden on a wider screen). Its tiles are
-# hidden from screen readers, which hear the results' own summary (results_said).
-GLANCE_LINK = '<p class="glance-link"><a href="#denoise-table">PSNR and SSIM of each ↓</a></p>'
-GLANCE_JS = (f"(tiles) => tiles ? '<div aria-hidden=\"true\">' + tiles + '</div>' + {json.dumps(GLANCE_LINK)} "
-             ": ''")
-
-
-def glance_html(tiles: str) -> str:
-    """What GLANCE_JS makes of the results' tiles (the glance's first value, before any change)."""
-    return f'<div aria-hidden="true">{tiles}</div>{GLANCE_LINK}' if tiles else ""
 AVERAGE_BATCH = 250  # digits a model restores at a time: the VAE adds 31 MiB to the peak RSS, 171 MiB at 1,000
+# The glance: on a phone the results stack ~400-800 px under the settings that change them, and moving the Strength
+# slider changed nothing in view; a row of the same tiles, small, under it (hidden on a wider screen), from the tab's
+# opening on. Its tiles are hidden from screen readers, which hear the results' own summary (results_said).
+GLANCE_JS = """(tiles) => tiles ? '<div aria-hidden="true">' + tiles + '</div>' +
+  '<p class="glance-link"><a href="#denoise-table">PSNR and SSIM of each ↓</a></p>' : ''"""
 
 
 def _clean_digit(
@@ -409,7 +402,6 @@ def build_denoise_tab(
             if not isinstance(first[0], str):  # nothing to show (no models): start empty, say why
                 first = ("", "", first[2])
             results = gr.HTML(first[0], label="Clean | noisy | restored", show_label=False, elem_id="denoise-gallery")
-            glance.value = glance_html(first[0])
             table = gr.Markdown(first[1], label="PSNR and SSIM", elem_id="denoise-table")
             gr.Markdown(
                 "PSNR = 10·log₁₀(1 / MSE) in dB, pixels in [0, 1]: 3 dB more is about half the squared error. SSIM "
@@ -470,7 +462,8 @@ def build_denoise_tab(
     status.change(lambda line: results_look(line, 3), status, [results, table, glance], api_visibility="private",
                   queue=False, show_progress="hidden")
     table.change(results_said, table, said, api_visibility="private", queue=False, show_progress="hidden")
-    results.change(None, results, glance, js=GLANCE_JS, api_visibility="private", queue=False, show_progress="hidden")
+    gr.on([results.change] + ([tab.select] if tab is not None else []), None, results, glance, js=GLANCE_JS,
+          api_visibility="private", queue=False, show_progress="hidden")
     pick = digits.select(pick_gallery_digit, None, [test_index, source], api_visibility="private", queue=False)
     rand = random_button.click(partial(random_index, store), None, [test_index, source], api_visibility="private",
                                queue=False)
