@@ -12,10 +12,11 @@ import os
 
 import numpy as np
 import pytest
+from gradio.data_classes import FileData
 from gradio_client import handle_file
 from PIL import Image
 
-from aedemo.space import denoise_tab, draw_tab, generate_tab, latent_tab
+from aedemo.space import denoise_tab, draw_tab, generate_tab, inputs, latent_tab
 from aedemo.space.images import read_tiles
 
 STATUS = 5  # index of the status line among the Draw tab's outputs
@@ -215,11 +216,31 @@ def test_image_payloads_as_data_urls_and_filedata_without_a_file(store, mnist_te
     if store.classifier is not None:
         assert max(out[1], key=out[1].get) == str(int(labels[0]))  # {class: probability}
     for payload, word in (({"url": "data:image/png;base64,AAAA"}, "Could not read the image"),
+                          # not base64 at all: decoded leniently, the junk would be dropped and the rest called no image
+                          ({"url": "data:image/png;base64,@@@@"}, "the data URL is not valid base64"),
                           ({"path": None, "url": None}, "without a file")):
         with pytest.warns(UserWarning):
             out = draw_tab.reconstruct(store, payload, ["ae"], "ae")
         _message(out[STATUS])
         assert word in out[STATUS]
+
+
+def test_a_drawing_whose_layers_are_not_a_list_is_told_so(store):
+    # iterated as they came, a number would end in "Could not read the image (TypeError: ...)"
+    with pytest.warns(UserWarning):
+        out = draw_tab.reconstruct(store, {"background": None, "layers": 5, "composite": None}, ["ae"], "ae")
+    assert out[STATUS] == "⚠️ Could not read the drawing: its layers are not a list of images."
+
+
+def test_whatever_the_reading_trips_on_the_visitor_gets_a_sentence(monkeypatch):
+    # an error preprocess did not foresee would go up as it is: a traceback, and Gradio's bare "Error"
+    def trips(_):
+        raise MemoryError("cannot allocate 1.2 GB")
+
+    monkeypatch.setattr(inputs, "canvas_to_mnist", trips)
+    sentence = r"^Could not read the image \(MemoryError: cannot allocate 1\.2 GB\)\.$"
+    with pytest.raises(inputs.UserInputError, match=sentence):
+        inputs.to_mnist(np.zeros((28, 28), np.uint8))
 
 
 def test_a_request_reads_files_only_from_gradios_upload_folder(store, mnist_test, canvas, tmp_path, monkeypatch):
@@ -237,8 +258,11 @@ def test_a_request_reads_files_only_from_gradios_upload_folder(store, mnist_test
     assert read_tiles(uploaded[0])[0][0].shape == (28, 28)
     outside = str(tmp_path / "elsewhere.png")
     climbing_out = str(uploads / ".." / "elsewhere.png")
+    # every place a request can name a file: a drawing's composite and background too, and a FileData object
     for value in ({"path": outside}, outside, {"path": str(uploads / "fifo")}, {"path": climbing_out},
-                  {"background": None, "layers": [{"path": outside}], "composite": None}):
+                  {"background": None, "layers": [{"path": outside}], "composite": None},
+                  {"background": None, "layers": [], "composite": {"path": outside}},
+                  {"background": {"path": outside}, "layers": [], "composite": None}, FileData(path=outside)):
         with pytest.warns(UserWarning):
             out = draw_tab.reconstruct(store, value, ["ae"], "ae", uploads_only=True)
         assert out[STATUS] == "⚠️ The image arrived without a file; please upload it again.", value
