@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 from aedemo.data import load_mnist
 from aedemo.evaluate import load_classifier
@@ -193,6 +193,39 @@ def test_output_is_laid_out_like_mnist(digits, mnist):
             assert mass_lo <= mass <= mass_hi, (stroke, mass, mass_lo, mass_hi)
 
 
+def test_a_lopsided_digit_is_centred_only_as_far_as_the_field_allows():
+    """A bar across the top and three close bars down one side: its centre of mass lies so far to one side that
+    putting it at (14, 14) would push the 20-px box out of the 28x28 field, on each side in one of the turns."""
+    comb = Image.new("L", (400, 400))
+    pen = ImageDraw.Draw(comb)
+    pen.line([(50, 50), (350, 50)], fill=255, width=14)
+    for x in (50, 80, 110):
+        pen.line([(x, 50), (x, 350)], fill=255, width=14)
+    masses = []
+    for turns in range(4):  # an unclamped shift would raise a numpy broadcasting error
+        out = canvas_to_mnist(np.rot90(np.asarray(comb), turns).copy())
+        ys, xs = np.nonzero(out > 0.01)
+        assert max(np.ptp(ys), np.ptp(xs)) + 1 == 20, turns
+        masses.append(out.sum())
+    assert np.ptp(masses) < 1e-3 * np.mean(masses)  # the same digit whole, whichever side its weight is on
+
+
+def test_a_hairline_on_a_big_picture_is_read_like_a_pen_stroke():
+    """A 1-px chalk line on a 1000-px photo: averaged down it is faint, and the statistics' sample of every fifth
+    pixel misses it; it is still the digit the same shape drawn with a pen is."""
+
+    def seven(width: int) -> np.ndarray:
+        im = Image.new("L", (1000, 1000))
+        pen = ImageDraw.Draw(im)
+        pen.line([(201, 201), (703, 201), (703, 803)], fill=255, width=width)  # off the sample's grid of 5
+        return np.asarray(im)
+
+    # unnormalised, the faint hairline would have no stroke left (an AttributeError); missed, no ink
+    hairline, pen_drawn = canvas_to_mnist(seven(1)), canvas_to_mnist(seven(40))
+    check_output(hairline)
+    assert similarity(hairline, pen_drawn) > 0.8
+
+
 def test_brush_width_is_normalised(digits):
     """Thin and thick brushes give inputs of very different ink mass, and outputs of about the same."""
     for img in digits[0][1::5]:
@@ -269,6 +302,15 @@ def variants(ink: np.ndarray) -> dict[str, object]:
         "CMYK JPEG bytes": _png_bytes(white_rgb.convert("CMYK"), "JPEG"),
         "editor layers without composite": {"background": np.full((*ink.shape, 3), 255, np.uint8),
                                             "layers": [rgba], "composite": None},
+        # the background's digit shows through a layer with nothing drawn on it
+        "editor background under an empty layer": {"background": np.asarray(white_rgb),
+                                                   "layers": [np.zeros((*ink.shape, 4), np.uint8)], "composite": None},
+        # an opaque picture with a transparent margin, stored as transparent black (as PNG exporters do)
+        "RGBA with a transparent margin": np.dstack([np.asarray(white_rgb), np.full_like(dark, 255)]) * (
+            np.arange(ink.shape[1]) >= 40)[None, :, None].astype(np.uint8),
+        # as a PyTorch user has a digit: normalised by MNIST's mean and std (torchvision's recipe), or to [-1, 1]
+        "torch tensor normalised like MNIST": torch.from_numpy((ink - 0.1307) / 0.3081),
+        "numpy float -1..1": 2 * ink - 1,
     }
 
 
@@ -391,6 +433,9 @@ BAD = {  # name: (a function making the input, what the message says)
     "editor layers not a list": (lambda: {"background": None, "layers": 5, "composite": None},
                                  "layers should be a list of images, not int"),
     "sparse tensor": (lambda: torch.eye(50).to_sparse(), "expected a plain tensor of numbers"),
+    "editor layers of different sizes": (lambda: {"background": np.zeros((50, 50, 3), np.uint8),
+                                                  "layers": [np.zeros((40, 40, 4), np.uint8)], "composite": None},
+                                         "layers have different sizes"),
     "int": (lambda: 42, "expected an image"),
 }
 
@@ -412,6 +457,8 @@ def test_the_smallest_image_taken_is_min_side_pixels_square(mnist_test):
 
 def test_size_limit_is_the_documented_one():
     side = int(MAX_PIXELS**0.5) + 1
+    # 5000x5000 itself, the example the message gives, is taken (here a blank page: no ink)
+    assert canvas_to_mnist(Image.new("L", (side - 1, side - 1), 255)) is None
     with pytest.raises(InvalidImageError, match="too large"):
         canvas_to_mnist(_png_claiming(side, side))
 
