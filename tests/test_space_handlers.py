@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from functools import partial
+from html import unescape
 
 import gradio as gr
 import numpy as np
@@ -13,7 +14,7 @@ import torch
 
 from aedemo.models import AUTOENCODERS, build_model
 from aedemo.space import build_demo, denoise_tab, draw_tab, generate_tab, latent_tab
-from aedemo.space.images import GRID_BORDER, grid, read_tiles, show, ssim, tiles_html
+from aedemo.space.images import GRID_BORDER, fit_scale, grid, is_note, note_html, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_float, parse_seed
 from aedemo.space.store import ModelStore, built_from, display_name, short_name
 from aedemo.space.ui import problem, reports_problem, results_look, unchanged
@@ -329,6 +330,14 @@ def test_seed_fields_take_whole_numbers_up_to_the_generators_limit():
             parse_seed(bad)
 
 
+def test_number_fields_take_finite_numbers_only():
+    # with only NaN refused, infinity would come through as a coordinate or a time budget
+    assert parse_float("2.5", "The temperature") == 2.5 and parse_float(-3, "The temperature") == -3.0
+    for bad in (float("inf"), float("-inf"), "inf", "-Infinity", float("nan"), "nan", "x", [1]):
+        with pytest.raises(UserInputError, match=r"^The temperature must be a number, not "):
+            parse_float(bad, "The temperature")
+
+
 def test_an_empty_canvas_says_so_where_the_reconstructions_were(store):
     # emptied, the panels collapsed and the reason sat in the status line at the foot of the page
     outputs = draw_tab.reconstruct(store, None, ["ae"], "ae")
@@ -389,6 +398,30 @@ def test_ssim_properties():
     assert (ssim(x, z) < ssim(x, y)).all() and (ssim(x, y) < 1).all()
     # the same structure at another brightness and contrast scores below 1: SSIM is not correlation
     assert (ssim(x, 0.5 * x + 0.2) < 0.99).all()
+
+
+def test_ssim_is_the_papers_formula_over_a_gaussian_window_for_each_image_on_its_own():
+    # a tenfold C2, zero padding at the border, data_range ignored, or the batch's mean given to every image all
+    # passed the properties above. An 11x11 image holds exactly one 11x11 window: the paper's figure is its
+    # Gaussian-weighted statistics over the whole image.
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(3, 1, 11, 11, generator=g)
+    y = torch.stack([x[0], (x[1] + 0.2 * torch.randn(x[1].shape, generator=g)).clamp(0, 1),
+                     torch.rand(1, 11, 11, generator=g)])
+    taps = np.exp(-((np.arange(11) - 5.0) ** 2) / (2 * 1.5**2))
+    w = np.outer(taps, taps) / taps.sum() ** 2
+
+    def paper(a: np.ndarray, b: np.ndarray) -> float:
+        mu_a, mu_b = (w * a).sum(), (w * b).sum()
+        var_a, var_b = (w * (a - mu_a) ** 2).sum(), (w * (b - mu_b) ** 2).sum()
+        cov = (w * (a - mu_a) * (b - mu_b)).sum()
+        c1, c2 = 0.01**2, 0.03**2  # K1 = 0.01, K2 = 0.03 times the data range, 1
+        return (2 * mu_a * mu_b + c1) * (2 * cov + c2) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+
+    expected = [paper(a[0].double().numpy(), b[0].double().numpy()) for a, b in zip(x, y, strict=True)]
+    assert expected[0] == pytest.approx(1) and expected[2] < 0.5 < expected[1] < 1  # three different pairs
+    assert ssim(x, y).tolist() == pytest.approx(expected, abs=1e-5)
+    assert ssim(255 * x, 255 * y, data_range=255).tolist() == pytest.approx(expected, abs=1e-4)  # 8-bit scale
 
 
 # --- Generate ---------------------------------------------------------------------------------------------------
@@ -905,16 +938,54 @@ def test_tiles_carry_pictures_captions_and_figures_exactly():
     rng = np.random.default_rng(0)
     pictures = [rng.integers(0, 256, (28, 28), dtype=np.uint8) for _ in range(3)]
     captions = ["VAE · 0.012", 'a <b> & "c"', ""]
-    figures = [{"model": "vae", "mse": "0.0123"}, {"model": "x&y"}, {"model": "1e3", "psnr": "inf", "note": "n/a"}]
+    # a name with quotes and markup: unescaped, it would end the attribute and come back cut short
+    figures = [{"model": "vae", "mse": "0.0123"}, {"model": 'x&y "z" <i>'},
+               {"model": "1e3", "psnr": "inf", "note": "n/a"}]
     html = tiles_html(list(zip(pictures, captions, figures, strict=True)))
     assert "<b>" not in html  # captions are text, never markup
     back = read_tiles(html)
     assert [c for _, c, _ in back] == captions
     # the figures come back as numbers (a caller had to float() each), a model's name as written
-    assert [f for _, _, f in back] == [{"model": "vae", "mse": 0.0123}, {"model": "x&y"},
+    assert [f for _, _, f in back] == [{"model": "vae", "mse": 0.0123}, {"model": 'x&y "z" <i>'},
                                         {"model": "1e3", "psnr": float("inf"), "note": "n/a"}]
     assert all(np.array_equal(a, b) for a, (b, _, _) in zip(pictures, back, strict=True))
     assert tiles_html([]) == "" and read_tiles("") == []
+
+
+def test_a_note_shows_its_text_as_text_never_as_markup():
+    # unescaped, a message quoting what was sent (a value, a file's name) would go into the page as HTML
+    text = 'Could not read "<img src=x onerror=alert(1)>" & the rest'
+    note = note_html(text)
+    assert "<img" not in note and text in unescape(note)
+    assert is_note(note) and not is_note(tiles_html([(np.zeros((28, 28), np.uint8), "a <p>", {})]))
+
+
+def test_show_enlarges_each_pixel_into_a_square_block():
+    # the Denoise tab's test-digit picker asks for its thumbnails at twice the size
+    x = torch.rand(28, 28, generator=torch.Generator().manual_seed(0))
+    big = show(x, 3)
+    assert big.shape == (84, 84)
+    assert all(np.array_equal(big[dy::3, dx::3], show(x)) for dy in range(3) for dx in range(3))
+
+
+def test_pixels_out_of_range_or_infinite_show_as_black_or_white_never_wrapped_around():
+    # unclamped, 1.5 and -0.2 would wrap round to greys in uint8; +inf must show white, not black
+    x = torch.full((28, 28), 0.5)
+    x[0, :5] = torch.tensor([1.5, -0.2, float("inf"), float("-inf"), float("nan")])
+    white_or_black = [255, 0, 255, 0, 0]
+    assert show(x)[0, :5].tolist() == white_or_black
+    assert grid(x.view(1, 1, 28, 28), ncol=1, scale=1)[1, 1:6].tolist() == white_or_black  # inside the 1-px frame
+
+
+@pytest.mark.parametrize("target_px, max_scale", [(420, 5), (300, 5), (900, 4)])  # the Generate tab's settings
+def test_fit_scale_picks_the_whole_scale_whose_width_comes_nearest_the_target(target_px, max_scale):
+    # uncapped, one column would be drawn 14 times its size; flooring makes rows narrower than need be; with no
+    # floor of 1, past 28 columns the scale would be 0, an empty picture
+    for n_cols in range(1, 60):
+        width = n_cols * 29  # a 28-px digit and its 1-px line
+        scale = fit_scale(n_cols, target_px, max_scale)
+        assert scale in range(1, max_scale + 1)
+        assert abs(width * scale - target_px) == min(abs(width * s - target_px) for s in range(1, max_scale + 1))
 
 
 # --- Start-up: broken checkpoints and the Hub -------------------------------------------------------------------
