@@ -179,9 +179,9 @@ def _model(variant: Any) -> str:
 def parse_settings(
     variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any, seed: Any = DEFAULT_SEED
 ) -> TrainSettings:
-    """Check the form's values (from the UI, or anything from the API); raise SettingsError saying what is wrong
-    with each field that is, in the form's order: one message a field would have the visitor fix and press Train
-    again for each."""
+    """Check the form's values (from the UI, or anything from the API); raise SettingsError naming every field that
+    is wrong, in the form's order, each with its own message (named one at a time, a visitor fixed one, pressed
+    Train, and only then learnt of the next)."""
     problems: list[str] = []
 
     def checked(read: Callable[[Any], Any], value: Any) -> Any:
