@@ -220,3 +220,11 @@ def test_the_codes_numbers_are_a_table_too_whatever_form_the_plot_sends(store, m
     ids = {c["props"].get("elem_id"): c["id"] for c in demo.config["components"]}
     assert any(d["inputs"] == [ids["draw-code"]] and d["outputs"] == [ids["draw-code-numbers"]]
                for d in demo.config["dependencies"])
+
+
+def test_a_mean_far_off_the_priors_on_either_side_is_not_at_the_prior():
+    # μ compared without its sign: a dimension with μ = -3, far below the prior's 0, was greyed as at the prior
+    model = build_model("vae", latent_dim=4).eval()
+    mu = torch.tensor([[-3.0, 3.0, -PRIOR_MU / 2, PRIOR_MU / 2]])
+    logvar = torch.zeros(1, 4)  # σ = 1, the prior's
+    assert at_prior(model, mu, logvar).tolist() == [[False, False, True, True]]

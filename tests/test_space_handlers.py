@@ -16,7 +16,7 @@ from aedemo.models import AUTOENCODERS, build_model
 from aedemo.space import build_demo, denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import GRID_BORDER, fit_scale, grid, is_note, note_html, read_tiles, show, ssim, tiles_html
 from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_float, parse_seed
-from aedemo.space.store import ModelStore, built_from, display_name, short_name
+from aedemo.space.store import SAME_CODE, ModelStore, built_from, display_name, short_name
 from aedemo.space.ui import problem, reports_problem, results_look, unchanged
 
 N_STATUS = 5  # index of the status line in the Draw tab's outputs
@@ -1287,3 +1287,181 @@ def test_a_decoded_place_names_the_axes_its_map_shows_and_counts_the_rest(store)
         assert f"(0.50, -0.25, {says}) (the code along its other 29 principal axes" in status
     *_, after_map = latent_tab.decode_after_map(store, "vae", 0.5, -0.25, third.value, 0, None, "", "3-D")
     assert f"(0.50, -0.25, {rest}) (the code along its other 29 principal axes" in after_map
+
+
+# --- The model store ---------------------------------------------------------------------------------------------
+
+
+def test_a_reconstruction_rank_is_the_percentage_of_test_digits_reconstructed_worse(store):
+    # the Draw tab's meter: a rank on a 0-1 scale showed a digit better than 90 % of the test set as "0.9 %"
+    model = store.get("ae" if "ae" in store.models else next(iter(store.models)))
+    errors = store.reconstruction_errors(model)
+    ordered = np.sort(errors)
+    between = (ordered[len(ordered) // 4] + ordered[len(ordered) // 4 + 1]) / 2  # no test digit's error
+    for error in (ordered[0] / 2, between, ordered[-1] * 2):
+        worse = 100.0 * np.count_nonzero(errors > error) / len(errors)
+        assert store.reconstruction_rank(model, float(error)) == pytest.approx(worse)
+
+
+def test_a_session_model_is_offered_only_where_it_fits(store):
+    # a session AE, which has no prior, was offered among the priors to sample from (and then refused)
+    session = {"my ae #1": build_model("ae").eval(), "my vae #1": build_model("vae").eval()}
+    priors = [value for _, value in store.choices(session, generative=True)]
+    assert "my vae #1" in priors and "my ae #1" not in priors
+    assert not {"my vae #1", "my ae #1"} & {value for _, value in store.choices(session, conditional=True)}
+    assert {"my vae #1", "my ae #1"} <= {value for _, value in store.choices(session)}
+
+
+def test_the_cvaes_test_codes_are_encoded_with_each_digits_own_class(store):
+    # the codes were encoded 1,000 at a time: every batch after the first took the first batch's classes
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    model = store.get("cvae")
+    codes, _ = store.test_codes(model)
+    _, x, y = store.test_set
+    some = slice(3000, 3020)
+    with torch.no_grad():
+        alone = model.encode(x[some], y[some]).float()
+    assert (codes[some] - alone).norm(dim=1).max() < SAME_CODE
+
+
+def test_a_place_on_a_projected_map_decodes_a_code_that_lies_at_that_place(store):
+    # the map's mean was left out of a place's code: every point decoded was one off the place clicked or set
+    name = next((n for n in ("vae", "ae") if n in store.models), None)
+    if name is None:
+        pytest.skip("no VAE or AE checkpoint")
+    codes, projection = store.test_codes(store.get(name))
+    assert not projection.direct
+    places = torch.tensor([[0.0, 0.0, 0.0], [1.5, -2.0, 0.5]])
+    assert torch.allclose(projection.to_axes(projection.to_code(places)), places, atol=1e-4)
+    assert torch.allclose(projection.to_code(places[:1])[0], codes.mean(0), atol=1e-4)  # the origin: the mean code
+
+
+def test_a_projected_maps_share_of_the_variance_is_of_the_whole_codes(store):
+    # the share was of the 3 axes' variance alone: every map's title said it showed 100 % of the code's variance
+    name = next((n for n in ("vae", "ae") if n in store.models), None)
+    if name is None:
+        pytest.skip("no VAE or AE checkpoint")
+    codes, projection = store.test_codes(store.get(name))
+    along_axes = projection.to_axes(codes).double().var(0) / codes.double().var(0).sum()
+    assert torch.allclose(torch.tensor(projection.explained, dtype=torch.float64), along_axes, atol=1e-4)
+    assert sum(projection.explained) < 1
+
+
+def test_a_3d_code_is_plotted_on_its_own_dimensions_not_principal_axes():
+    # a code of 3 was projected onto principal axes: its map, sliders and decoded places named PCs, not z1-z3
+    store = ModelStore(root="/nonexistent")
+    model = build_model("ae", latent_dim=3).eval()
+    value, *_ = latent_tab.latent_map(store, "cube", "3-D", 100, {"cube": model})
+    assert value["axes"] == ["z1", "z2", "z3"]
+    with torch.no_grad():
+        z = model.encode(store.test_set[1][:100])
+    assert np.allclose([p[:3] for p in value["points"]], z.numpy(), atol=2e-3)
+    assert latent_tab.view_drawn(store, "cube", "3-D", {"cube": model}) != "2-D"  # its map is drawn in 3-D
+    # in 2-D the third dimension, which the map does not show, sits at the codes' mean (a slider at 0 decoded a code
+    # beside the map's)
+    *_, hidden, _ = latent_tab.latent_map(store, "cube", "2-D", 100, {"cube": model})
+    codes, _ = store.test_codes(model)
+    assert hidden.value == pytest.approx(float(codes[:, 2].mean()), abs=1e-3)
+
+
+def test_a_digit_close_to_a_test_digit_but_not_it_has_that_digit_for_its_nearest_neighbour(store, mnist_test):
+    # only a digit with the very pixels of a test digit is kept from being its own neighbour: one a pixel off was
+    # kept from its near-twin too
+    model = store.get("ae" if "ae" in store.models else next(iter(store.models)))
+    if model.conditional:
+        pytest.skip("no unconditional model")
+    _, x, _ = store.test_set
+    twins = x[:20].clone()
+    twins[:, 0, 0, 0] += 1 / 255  # a corner pixel, blank in MNIST, one step darker
+    with torch.no_grad():
+        z = model.encode(twins)
+    nearest = store.nearest_test_digits(model, twins, z, latent_tab.NEIGHBOURS)
+    assert nearest[:, 0].tolist() == list(range(20))
+
+
+def test_a_place_on_the_cvaes_map_is_drawn_as_the_class_asked(store):
+    # the class went unread: every place of the CVAE's map was decoded as a 0 whatever the Class control said
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    codes, _ = store.test_codes(store.get("cvae"))
+    labels = store.test_set[2][: len(codes)]
+    drawn = []
+    for digit in range(10):
+        c1, c2 = codes[labels == digit].mean(0).tolist()  # amid the class's own codes
+        picture, status = latent_tab.decode_point(store, "cvae", c1, c2, 0.0, digit)
+        assert f"drawn as {a_digit(digit)}" in status
+        drawn.append(torch.from_numpy(picture.astype(np.float32) / 255).view(1, 1, 28, 28))
+    assert (store.classify(torch.cat(drawn)).argmax(1) == torch.arange(10)).sum() >= 9
+
+
+def test_the_grid_runs_along_the_first_axis_left_to_right_and_the_second_axis_upwards(store):
+    # the grid came upside down (the second axis downwards) or transposed, under a status that says otherwise
+    if "vae" not in store.models:
+        pytest.skip("no VAE checkpoint")
+    picture, _ = latent_tab.decode_grid(store, "vae")
+    codes, projection = store.test_codes(store.get("vae"))
+    axes = projection.to_axes(codes)
+    lo, hi = torch.quantile(axes[:, :2], torch.tensor([0.02, 0.98]), dim=0).tolist()  # from the 2nd to 98th percentile
+    rest = float(axes[:, 2].mean())
+    last = (latent_tab.GRID_SIDE - 1) * 29
+    corners = {(0, 0): (lo[0], hi[1]), (0, last): (hi[0], hi[1]), (last, 0): (lo[0], lo[1])}  # (row, column) px
+    cells = {}
+    for (row, col), (c1, c2) in corners.items():
+        cells[row, col] = picture[row + 1 : row + 29, col + 1 : col + 29].astype(int)
+        alone, _ = latent_tab.decode_point(store, "vae", c1, c2, rest, 0, None, "2-D")
+        assert np.abs(cells[row, col] - alone.astype(int)).max() <= 2, (row, col)
+    assert np.abs(cells[0, 0] - cells[last, 0]).max() > 50  # the corners differ: the comparison tells them apart
+
+
+def test_enter_on_the_map_opens_the_nearest_of_the_digits_plotted(store):
+    # Enter opened the nearest of all the test digits mapped, though the map showed only the first few hundred
+    name = "vae" if "vae" in store.models else next(iter(store.models))
+    codes, projection = store.test_codes(store.get(name))
+    shown = projection.to_axes(codes)[:100, :2]
+
+    class Enter:
+        _data = {"index": None, "coords": None, "nearest": True}
+
+    for place in torch.randn(8, 2, generator=torch.Generator().manual_seed(0)):
+        *_, status = latent_tab.pick(store, name, 0, None, Enter(), "2-D", 100, (*place.tolist(), 0.0))
+        index = int(re.match(r"Test digit #(\d+) ", status).group(1))
+        assert index < 100
+        distances = (shown - place).norm(dim=1)  # straight-line distances on the map
+        assert distances[index] == pytest.approx(float(distances.min()), abs=1e-5)
+
+
+def test_neighbour_classes_are_counted_commonest_first():
+    # the note under the star listed the rarest class first, and "all 10 of class 7" lost its "all"
+    assert latent_tab._tally([7] * 10) == "all 10 of class 7"
+    said = latent_tab._tally([3] * 3 + [2] * 6 + [8])
+    assert said.index("6 of class 2") < said.index("3 of class 3") < said.index("1 of class 8")
+
+
+def test_the_priors_compared_are_sampled_at_the_temperature_asked(store):
+    # the heading says "same seed and temperature": the priors' samples were drawn at temperature 1 whatever it said
+    if not {"cvae", "vae"} <= set(store.models):
+        pytest.skip("no CVAE or VAE checkpoint")
+
+    def vae_samples(temperature: float, seed: int) -> np.ndarray:
+        _, gallery, _ = generate_tab.generate(store, "cvae", 3, 16, temperature, seed, ["vae"])
+        return gallery[0][0].astype(float)
+
+    # cooler, the draws sit near the prior's mean: two seeds give nearly the same digits; hotter, very different ones
+    cool = np.abs(vae_samples(0.1, 0) - vae_samples(0.1, 1)).mean()
+    hot = np.abs(vae_samples(2.0, 0) - vae_samples(2.0, 1)).mean()
+    assert cool < hot / 2
+
+
+def test_the_cvaes_class_morph_follows_the_temperature(store):
+    # "Uses the Temperature above" for the CVAE: its one style code was drawn at temperature 1 whatever it said
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+
+    def strip(temperature: float, seed: int) -> np.ndarray:
+        return generate_tab.interpolate(store, "cvae", 1, 7, 5, temperature, seed)[0].astype(float)
+
+    # cooler, the style code sits near its prior's mean whatever the seed; hotter, two seeds draw unlike styles
+    cool = np.abs(strip(0.1, 0) - strip(0.1, 1)).mean()
+    hot = np.abs(strip(2.0, 0) - strip(2.0, 1)).mean()
+    assert cool < hot / 2
