@@ -143,8 +143,15 @@ TAB_CASES = {  # name -> (handler call on the store, words its message must cont
     "generate: temperature past float": (lambda s: generate_tab.generate(s, "cvae", 3, 4, HUGE, 0, []), "temperature"),
     "denoise: strength past float": (lambda s: denoise_tab.denoise(s, "Test digit", 3, strength=HUGE), "Strength"),
     "generate: samples infinite": (lambda s: generate_tab.generate(s, "cvae", 3, INF, 1.0, 0, []), "Samples"),
+    # the Samples slider stops at MAX_SAMPLES: a request for ten times as many drew them all, each a grid per prior
+    "generate: too many samples": (lambda s: generate_tab.generate(s, "cvae", 3, generate_tab.MAX_SAMPLES + 1, 1.0, 0,
+                                                                   []), "Samples"),
     "generate: half a sample": (lambda s: generate_tab.generate(s, "cvae", 3, 2.5, 1.0, 0, []), "Samples"),
     "generate: NaN temperature": (lambda s: generate_tab.generate(s, "cvae", 3, 4, NAN, 0, []), "temperature"),
+    # past the slider's ends: a temperature of 0 drew one digit n times, a negative one mirrored the prior
+    "generate: temperature 0": (lambda s: generate_tab.generate(s, "cvae", 3, 4, 0, 0, []), "Temperature must be"),
+    "generate: temperature 5": (lambda s: generate_tab.generate_all(s, "cvae", 5.0, 0), "Temperature must be"),
+    "interpolate: temperature -1": (lambda s: generate_tab.interpolate(s, "cvae", 1, 7, 5, -1.0, 0), "Temperature"),
     "generate: digit 10": (lambda s: generate_tab.generate(s, "cvae", 10, 4, 1.0, 0, []), "Digit"),
     "generate: digit infinite": (lambda s: generate_tab.generate(s, "cvae", INF, 4, 1.0, 0, []), "Digit"),
     "generate: model without prior": (lambda s: generate_tab.generate(s, "ae", 3, 4, 1.0, 0, []), "no prior"),
@@ -201,6 +208,16 @@ def test_a_click_far_off_the_map_is_refused_and_moves_nothing(store):
 def test_a_click_whose_index_is_not_a_whole_number_decodes_the_place_clicked(store):
     class Event:  # True is an int to Python: it used to pick the test set's digits by a boolean mask, and fail
         _data = {"coords": [0.1, 0.2], "index": True}
+
+    *_, original, status = latent_tab.pick(store, "vae", 0, None, Event())
+    assert original is None and status.startswith("Decoded at (0.10, 0.20")
+
+
+@pytest.mark.parametrize("index", [5000, 9999, 10**6])
+def test_a_click_whose_index_is_past_the_digits_mapped_decodes_the_place_clicked(store, index):
+    # only the first 5,000 test digits are mapped: an index past them, from a request, failed the call
+    class Event:
+        _data = {"coords": [0.1, 0.2], "index": index}
 
     *_, original, status = latent_tab.pick(store, "vae", 0, None, Event())
     assert original is None and status.startswith("Decoded at (0.10, 0.20")

@@ -290,6 +290,10 @@ def test_labels_that_are_not_one_per_image_are_refused_in_words():
             evaluate_model(model, X[:50], Y[:20])
     with pytest.raises(ValueError, match="one per image"):
         evaluate_terms(build_model("ae", hidden=[32], latent_dim=4), X[:50], Y[:20])
+    # too many labels, or a column of them ([N, 1]), broadcast into an accuracy over every pair of image and label
+    for labels in (Y[:80], Y[:50, None]):
+        with pytest.raises(ValueError, match="one per image"):
+            evaluate_model(MnistClassifier(), X[:50], labels)
 
 
 def test_evaluate_model_takes_the_test_set_as_load_mnist_returns_it_as_evaluate_terms_does():
@@ -333,3 +337,12 @@ def test_the_cli_says_whose_classifier_reads_a_cvae_from_a_root_without_one(tmp_
     main(["--checkpoints", str(tmp_path), "--json"])
     out = capsys.readouterr()
     assert json.loads(out.out)["cvae"]["sample_class_accuracy"] == pytest.approx(0.1) and out.err == ""
+
+
+def test_loss_terms_are_fixed_by_their_seed_and_change_with_it():
+    # the seed went unused: every seed drew the same noise, so a second seed could not check a figure's spread
+    torch.manual_seed(0)
+    model = build_model("dae", hidden=[32], latent_dim=4)  # its loss terms are taken on noisy inputs
+    first = evaluate_terms(model, X[:100], Y[:100], seed=0)
+    assert evaluate_terms(model, X[:100], Y[:100], seed=0) == first
+    assert evaluate_terms(model, X[:100], Y[:100], seed=1) != first
