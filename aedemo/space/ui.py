@@ -331,21 +331,17 @@ input:not([type]):focus-visible, textarea:focus-visible, .thumbnail-item:focus-v
 /* captions wrap rather than cut their scores off: seven tiles in a row at 1280 px showed "Sparse · 11.1…" */
 #denoise-gallery figcaption { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.25;
                               flex-grow: 1; }
-#denoise-gallery figure { display: flex; flex-direction: column; }
+#denoise-gallery figure, #denoise-glance figure { display: flex; flex-direction: column; }
 /* a phone's view of the results, under the controls: draw_tab.TILES_JS, the Denoise and Generate tabs' GLANCE_JS */
 #draw-glance, #denoise-glance, #generate-glance { display: none; }
 @media (max-width: 640px) {
-  #draw-glance { display: block; }
+  #draw-glance, #denoise-glance, #generate-glance { display: block; }
+  #draw-glance p, .glance-link { margin: 4px 0 0; font-size: var(--text-sm); }
   #draw-glance .glance-strip { display: grid; grid-auto-flow: column; grid-auto-columns: minmax(0, 44px); gap: 3px; }
   #draw-glance .glance-strip img { width: 100%; aspect-ratio: 1; image-rendering: pixelated; background: #000; }
-  #draw-glance p { margin: 4px 0 0; font-size: var(--text-sm); }
-  #denoise-glance { display: block; }
   #denoise-glance .digit-tiles { grid-template-columns: none; grid-auto-flow: column; grid-auto-columns: minmax(0, 1fr);
                                  gap: 3px; }
-  #denoise-glance figure { display: flex; flex-direction: column; }
   #denoise-glance figcaption { font-size: 10px; padding: 1px 2px; white-space: normal; line-height: 1.2; flex-grow: 1; }
-  #denoise-glance .glance-link, #generate-glance .glance-link { margin: 4px 0 0; font-size: var(--text-sm); }
-  #generate-glance { display: block; }
   #generate-glance img { display: block; width: 160px; max-width: 50%; height: auto; image-rendering: pixelated; }
 }
 /* an accordion's title that wraps (on a phone) reads from the left, clear of its ▼: it was centred, the ▼ touching
