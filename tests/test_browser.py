@@ -33,7 +33,7 @@ def page(app_url):
         yield page
 
 
-PICKED = "document.querySelector('#draw-picked [role=status]').innerText"  # the note, not Gradio's hidden timer
+PICKED = "document.querySelector('#draw-picked [role=status]')?.innerText"  # the note, not Gradio's hidden timer
 
 
 def digit_put_by_button(page) -> tuple[int, str]:
@@ -56,7 +56,7 @@ def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_readi
     page.wait_for_function(
         "() => document.querySelector('#draw-sketchpad button[aria-label=\"Brush\"]') !== null", timeout=WAIT_MS)
     # a page opens on a test digit's reconstructions, beside an empty canvas
-    picked = "document.querySelector('#draw-picked').innerText"
+    picked = "document.querySelector('#draw-picked')?.innerText"
     page.wait_for_function(f"() => {picked}.startsWith('Shown: test digit #0')", timeout=WAIT_MS)
     first = page.locator("#draw-seen img").get_attribute("src")
     time.sleep(1)
@@ -85,7 +85,7 @@ def test_drawing_a_seven_shows_what_the_model_sees_reconstructions_and_the_readi
 def test_a_model_trained_in_the_browser_joins_the_other_tabs_model_lists(page):
     # a test digit on show: no stroke will come to redraw the tiles (its model's tile waited for one)
     page.get_by_role("button", name="Random test digit of class 5", exact=True).click()
-    page.wait_for_function("() => document.querySelector('#draw-picked').innerText.includes('test digit')",
+    page.wait_for_function("() => document.querySelector('#draw-picked')?.innerText.includes('test digit')",
                            timeout=WAIT_MS)
     assert "my ae #1" in train(page, "AE", WAIT_MS)  # an MLP: seconds per epoch
     # the epoch's grid (two rows for the AE) fills its frame: a fixed 280-px frame left a band of blank page above
@@ -124,7 +124,7 @@ def test_after_clearing_the_canvas_the_next_drawing_is_read(page, store):
     page.wait_for_selector("#draw-gallery img", timeout=WAIT_MS)  # the first view's tiles, which a clear empties
     clear_canvas(page)
     page.wait_for_function(
-        "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
+        "() => document.querySelector('#draw-status')?.innerText.includes('The canvas is empty')", timeout=WAIT_MS)
     assert page.locator("#draw-gallery img").count() == 0
     # said once on screen, where the reconstructions were (the status line, read out, said it a second time)
     page.locator("#draw-gallery .tiles-note", has_text="The canvas is empty").wait_for(timeout=WAIT_MS)
@@ -166,7 +166,7 @@ def test_clear_empties_the_panels_when_the_sketchpad_sends_no_change_for_it(page
         clear_canvas(tab)
         tab.wait_for_function(f"() => {PICKED}.trim() === ''", timeout=WAIT_MS)
         tab.wait_for_function(
-            "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
+            "() => document.querySelector('#draw-status')?.innerText.includes('The canvas is empty')", timeout=WAIT_MS)
         assert tab.locator("#draw-gallery img").count() == 0 and tab.locator("#draw-seen img").count() == 0
 
 
@@ -184,7 +184,7 @@ def test_an_example_put_over_a_drawing_leaves_the_canvas_usable(page, store):
     # nothing covers the sketchpad: its toolbar still answers (a stuck loading overlay would intercept the click)
     clear_canvas(page, timeout_ms=15_000)
     page.wait_for_function(
-        "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
+        "() => document.querySelector('#draw-status')?.innerText.includes('The canvas is empty')", timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0
 
 
@@ -195,7 +195,7 @@ def test_a_test_digit_put_just_after_a_stroke_stays_shown_and_named(page, store)
     page.get_by_role("tab", name="Draw", exact=True).click()
     # the first view has come (it would replace the digit), or the canvas was cleared since
     page.wait_for_function("() => document.querySelector('#draw-seen img') || "
-                           "document.querySelector('#draw-status').innerText.includes('The canvas is empty')",
+                           "document.querySelector('#draw-status')?.innerText.includes('The canvas is empty')",
                            timeout=WAIT_MS)
     draw(page, [[(0.2, 0.9), (0.4, 0.9)]])
     page.get_by_role("button", name="Random test digit of class 3", exact=True).click()
@@ -209,7 +209,7 @@ def test_a_test_digit_put_just_after_a_stroke_stays_shown_and_named(page, store)
     page.wait_for_function(f"() => {PICKED}.trim() === ''", timeout=WAIT_MS)
 
 
-LATENT_STATUS = "document.querySelector('#latent-status').innerText"
+LATENT_STATUS = "document.querySelector('#latent-status')?.innerText"
 # a decoded place's status on a 2-D and on a 3-D map
 DECODED_2D, DECODED_3D = r"/Decoded at \(-?[\d.]+, -?[\d.]+\) /", r"/Decoded at \(-?[\d.]+, -?[\d.]+, -?[\d.]+\)/"
 
@@ -271,12 +271,12 @@ def test_opening_the_latent_tab_stars_the_draw_tabs_digit_until_the_canvas_is_cl
     assert page.locator("#draw-status [role=status][aria-live=polite]").count() == 1
     assert page.locator("#draw-status[role=status]").count() == 0
     page.get_by_role("tab", name="Latent", exact=True).click()
-    note = "document.querySelector('#latent-scatter .ls-drawing').innerText"
+    note = "document.querySelector('#latent-scatter .ls-drawing')?.innerText"
     page.wait_for_function(f"() => /^★ The Draw tab's digit(, read as an? \\d)?\\. /.test({note})", timeout=WAIT_MS)
     page.get_by_role("tab", name="Draw", exact=True).click()
     clear_canvas(page)
     page.wait_for_function(
-        "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
+        "() => document.querySelector('#draw-status')?.innerText.includes('The canvas is empty')", timeout=WAIT_MS)
     page.get_by_role("tab", name="Latent", exact=True).click()
     page.wait_for_function(f"() => {note}.trim() === ''", timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0
@@ -338,7 +338,7 @@ def test_a_sliders_box_left_empty_or_past_its_end_sends_what_it_then_shows(page)
     # Gradio turns such a box into its minimum or its end as it loses focus, without sending it: the samples beside
     # it stayed those of the number before, under "is empty" or "must be a number from 0.1 to 2"
     page.get_by_role("tab", name="Generate", exact=True).click()
-    status = "document.querySelector('#generate-status').innerText"
+    status = "document.querySelector('#generate-status')?.innerText"
     box = page.get_by_label("number input for Temperature (× the prior's std)")
     box.fill("1.5")
     box.press("Enter")
@@ -599,7 +599,7 @@ def _tap_a_2d_map_on_a_phone(page, app_url, star: bool = False) -> None:
         tab.get_by_label("2-D", exact=True).check()  # in 2-D a tap anywhere decodes that place
         tab.wait_for_selector('#latent-scatter canvas[aria-label*="top 2 principal axes"]', timeout=WAIT_MS)
         if star:
-            tab.wait_for_function("() => document.querySelector('#latent-scatter .ls-drawing').innerText"
+            tab.wait_for_function("() => document.querySelector('#latent-scatter .ls-drawing')?.innerText"
                                   ".startsWith('★')", timeout=WAIT_MS)
         canvas = tab.locator("#latent-scatter canvas")
         canvas.scroll_into_view_if_needed()
@@ -655,7 +655,7 @@ def test_on_a_phone_a_swipe_over_the_map_scrolls_and_a_sideways_drag_turns_it(pa
 def test_a_test_digit_put_on_the_canvas_is_named_until_the_visitor_draws(page):
     page.get_by_role("tab", name="Draw", exact=True).click()
     page.get_by_role("button", name="Random test digit", exact=True).click()
-    picked = "document.querySelector('#draw-picked').innerText"
+    picked = "document.querySelector('#draw-picked')?.innerText"
     page.wait_for_function(f"() => {picked}.includes('On the canvas: test digit #')", timeout=WAIT_MS)
     draw(page, [[(0.2, 0.9), (0.8, 0.9)]])  # a stroke over it: no longer that test digit
     page.wait_for_function(f"() => {picked}.trim() === ''", timeout=WAIT_MS)
@@ -667,7 +667,7 @@ def test_changing_the_models_after_an_upload_keeps_the_uploaded_digit(page, stor
     page.get_by_role("tab", name="Draw", exact=True).click()
     clear_canvas(page)
     page.wait_for_function(
-        "() => document.querySelector('#draw-status').innerText.includes('The canvas is empty')", timeout=WAIT_MS)
+        "() => document.querySelector('#draw-status')?.innerText.includes('The canvas is empty')", timeout=WAIT_MS)
     page.get_by_text("…or upload a picture of a digit").click()
     page.locator("#draw-upload input[type=file]").set_input_files(png_file(canvas(images[0].numpy(), style="white")))
     # every shipped model, and the one trained earlier in this session
@@ -689,20 +689,20 @@ def test_removing_the_upload_goes_back_to_the_canvas(page, mnist_test, canvas, p
     page.get_by_role("tab", name="Draw", exact=True).click()
     draw(page, [[(0.3, 0.2), (0.7, 0.2), (0.4, 0.8)]])  # a drawing first: whatever came before, the canvas changes
     clear_canvas(page)
-    status = "document.querySelector('#draw-status').innerText"
+    status = "document.querySelector('#draw-status')?.innerText"
     page.wait_for_function(f"() => {status}.includes('The canvas is empty')", timeout=WAIT_MS)
     upload = page.locator("#draw-upload")
     if not upload.is_visible():
         page.get_by_text("…or upload a picture of a digit").click()
     upload.locator("input[type=file]").set_input_files(png_file(canvas(images[2].numpy(), style="white")))
     page.wait_for_function(f"() => !{status}.includes('The canvas is empty')", timeout=WAIT_MS)
-    page.wait_for_function("() => document.querySelector('#draw-picked').innerText.includes('your upload')",
+    page.wait_for_function("() => document.querySelector('#draw-picked')?.innerText.includes('your upload')",
                            timeout=WAIT_MS)
     upload.get_by_role("button", name="Remove Image").click()
     page.wait_for_function(f"() => {status}.includes('The canvas is empty')", timeout=WAIT_MS)
     assert page.locator("#draw-gallery img").count() == 0
     # waited for: the line also shows Gradio's timer ("1.0s") while an event that fills it is still running
-    page.wait_for_function("() => document.querySelector('#draw-picked').innerText.trim() === ''", timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelector('#draw-picked')?.innerText.trim() === ''", timeout=WAIT_MS)
 
 
 def test_a_refused_upload_greys_out_the_results_it_did_not_change(page, mnist_test, canvas, png_file, tmp_path):
@@ -713,7 +713,7 @@ def test_a_refused_upload_greys_out_the_results_it_did_not_change(page, mnist_te
     if not upload.is_visible():
         page.get_by_text("…or upload a picture of a digit").click()
     upload.locator("input[type=file]").set_input_files(png_file(canvas(images[2].numpy(), style="white")))
-    page.wait_for_function("() => document.querySelector('#draw-picked').innerText.includes('your upload')",
+    page.wait_for_function("() => document.querySelector('#draw-picked')?.innerText.includes('your upload')",
                            timeout=WAIT_MS)
     greyed = "() => ['draw-seen', 'draw-gallery', 'draw-rank'].every(id => document.getElementById(id)" \
              ".classList.contains('not-in-use'))"
@@ -721,7 +721,7 @@ def test_a_refused_upload_greys_out_the_results_it_did_not_change(page, mnist_te
     upload.get_by_role("button", name="Remove Image").click()
     (tmp_path / "notes.png").write_text("not a picture")
     upload.locator("input[type=file]").set_input_files(str(tmp_path / "notes.png"))
-    page.wait_for_function("() => document.querySelector('#draw-status').innerText.includes('⚠️')", timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelector('#draw-status')?.innerText.includes('⚠️')", timeout=WAIT_MS)
     # the panels that show something are grey; where the reconstructions were only a note (the upload removed, the
     # canvas empty), the refusal takes its place
     page.wait_for_function("() => ['draw-seen', 'draw-rank'].every(id => document.getElementById(id).classList"
@@ -737,7 +737,7 @@ def test_removing_the_upload_brings_back_the_test_digit_on_the_canvas(page, mnis
     images, _ = mnist_test
     page.get_by_role("tab", name="Draw", exact=True).click()
     page.get_by_role("button", name="Random test digit of class 4", exact=True).click()
-    picked = "document.querySelector('#draw-picked').innerText"
+    picked = "document.querySelector('#draw-picked')?.innerText"
     page.wait_for_function(f"() => {picked}.includes('On the canvas: test digit #')", timeout=WAIT_MS)
     named = page.locator("#draw-picked").inner_text().strip()
     upload = page.locator("#draw-upload")
@@ -770,7 +770,7 @@ def test_a_value_typed_in_a_sliders_box_is_applied(page):
     page.get_by_role("tab", name="Denoise", exact=True).click()
     page.get_by_label("Test digit", exact=True).check()
     page.wait_for_selector("#denoise-gallery img", timeout=WAIT_MS)
-    table = "document.querySelector('#denoise-table').innerText"
+    table = "document.querySelector('#denoise-table')?.innerText"
     box = page.get_by_label("Strength").locator("xpath=ancestor::*[contains(@class,'block')][1]")
     number = box.locator("input[type=number]")
     number.fill("0")
@@ -787,7 +787,7 @@ def test_a_hub_token_typed_for_a_push_is_not_kept_in_the_browser(page):
     page.get_by_label("Hugging Face token (write access)").fill(token)
     page.get_by_role("button", name="Push to the Hub").click()
     page.wait_for_function(
-        "() => document.querySelector('#train-push-status').innerText.includes('Not pushed')",
+        "() => document.querySelector('#train-push-status')?.innerText.includes('Not pushed')",
         timeout=WAIT_MS)
     stored = page.evaluate("() => JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
     assert token not in stored
@@ -879,7 +879,7 @@ def test_stop_ends_a_run_waiting_behind_another_visitors_at_once(page, app_url):
         tab.locator("#train-variant input").click()
         tab.get_by_role("option", name="VAE", exact=True).click()  # the slowest: it trains for a while
         tab.locator("#train-button").click()
-        status = "document.querySelector('#train-status').innerText"
+        status = "document.querySelector('#train-status')?.innerText"
         tab.wait_for_function(f"() => {status}.startsWith('Training VAE')", timeout=WAIT_MS)
         page.get_by_role("tab", name="Train", exact=True).click()
         page.locator("#train-button").click()
@@ -949,11 +949,11 @@ def test_a_screen_reader_hears_each_status_once_and_digits_by_their_captions(pag
         read = read_in_test_digit_put(tab, store)
         tab.wait_for_function(f"() => /^Read as {read} \\(\\d+ %\\)\\. \\d+ reconstructions; the closest to it: \\S.*"
                               "\\. .+'s error on this digit is lower than on \\d+% of [\\d,]+ MNIST test digits\\.$/"
-                              ".test(document.querySelector('#draw-said [role=status]').innerText)", timeout=WAIT_MS)
+                              ".test(document.querySelector('#draw-said [role=status]')?.innerText)", timeout=WAIT_MS)
         tab.get_by_role("tab", name="Denoise", exact=True).click()
         tab.wait_for_selector("#denoise-digits .thumbnail-item img", timeout=WAIT_MS)
         # a press of Denoise (which leaves the status line empty) is heard too
-        denoise_said = "document.querySelector('#denoise-said [role=status]').innerText"
+        denoise_said = "document.querySelector('#denoise-said [role=status]')?.innerText"
         tab.wait_for_function(f"() => /^Closest to the clean digit: \\S/.test({denoise_said})", timeout=WAIT_MS)
         before = tab.evaluate(f"() => {denoise_said}")
         tab.locator("#denoise-digits .thumbnail-item").nth(2).click()
@@ -1013,11 +1013,11 @@ def test_denoise_scores_are_whole_on_a_phone_and_a_tablet(page, app_url, width, 
 def test_the_strength_slider_says_what_it_means_for_the_noise_chosen(page):
     # one text for the three kinds of noise was eleven lines beside the slider's box on a phone
     page.get_by_role("tab", name="Denoise", exact=True).click()
-    page.wait_for_function("() => document.querySelector('#denoise-strength').innerText"
+    page.wait_for_function("() => document.querySelector('#denoise-strength')?.innerText"
                            ".includes('The standard deviation of the noise added')", timeout=WAIT_MS)
     assert "fraction of pixels" not in page.locator("#denoise-strength").inner_text()
     page.get_by_label("Salt & pepper", exact=True).check()
-    page.wait_for_function("() => document.querySelector('#denoise-strength').innerText"
+    page.wait_for_function("() => document.querySelector('#denoise-strength')?.innerText"
                            ".includes('fraction of pixels set to black or white')", timeout=WAIT_MS)
     text = page.locator("#denoise-strength").inner_text()
     assert "standard deviation" not in text and "0 to 0.4" in text
@@ -1123,7 +1123,7 @@ def test_a_run_s_progress_bar_leaves_its_status_line_readable(page):
     page.get_by_role("option", name="Conv AE", exact=True).click()  # seconds an epoch: time to look
     page.get_by_role("button", name="Train", exact=True).click()
     try:
-        page.wait_for_function("() => /Training/.test(document.querySelector('#train-status').innerText)",
+        page.wait_for_function("() => /Training/.test(document.querySelector('#train-status')?.innerText)",
                                timeout=WAIT_MS)
         # measured in one go while the bar is up: Gradio takes it down and puts it back at each update
         bar_foot, status_top = page.wait_for_function("""() => {
@@ -1149,5 +1149,5 @@ def test_the_vaes_code_is_explained_under_its_plot(page, store):
     page.locator("#draw-code").scroll_into_view_if_needed()
     page.get_by_role("button", name="Random test digit of class 4", exact=True).click()  # the code shown: the VAE's
     page.wait_for_function("() => /dimensions? carr(y|ies) this digit/.test("
-                           "document.querySelector('#draw-code-note').innerText)", timeout=WAIT_MS)
+                           "document.querySelector('#draw-code-note')?.innerText)", timeout=WAIT_MS)
     assert "σ" not in page.locator("#draw-status").inner_text()  # not in the status line, read out at each change
