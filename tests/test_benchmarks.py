@@ -12,6 +12,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,9 @@ from aedemo.data import BUNDLED_DIR
 from aedemo.space.browser import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[1]
+# stand-ins in a `runs` marker's command, replaced by folders of the module's own
+TRAIN_DATA = "<the bundled test set, standing in for the train split too>"
+NO_DATA = "<an empty folder>"
 
 
 def run_benchmark(*args: str, timeout: float = 240) -> str:
@@ -42,99 +47,125 @@ def bundled_test_set_as_train_split(root: Path) -> Path:
     return root
 
 
-def test_train_speed_times_both_loops_and_prints_the_ratio(tmp_path):
-    bundled_test_set_as_train_split(tmp_path)  # a few steps are timed
-    out = run_benchmark("benchmarks/train_speed.py", "--data-dir", str(tmp_path), "--steps", "3", "--repeats", "1")
-    rows = re.findall(r"^(reference|aedemo trainer).* ([\d.]+) s/epoch +(\d+) samples/s", out, re.MULTILINE)
-    assert [r[0] for r in rows] == ["reference", "aedemo trainer"], out
-    assert all(float(seconds) > 0 and int(rate) > 0 for _, seconds, rate in rows), out
-    assert re.search(r"speed-up: [\d.]+x", out), out
+@pytest.fixture(scope="module")
+def started_runs(request, tmp_path_factory) -> Iterator[dict[str, Future]]:
+    """The benchmark runs of this module's selected tests (their `runs` markers), started two at a time when the
+    first of them needs its output. Most of a run is Python starting, importing torch and often the app, on one
+    core: the 13 took 98 s one after another and 56 s two at a time (three at a time, 66 s)."""
+    folders = {TRAIN_DATA: str(bundled_test_set_as_train_split(tmp_path_factory.mktemp("mnist"))),
+               NO_DATA: str(tmp_path_factory.mktemp("empty"))}
+    here = request.node.path
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {}
+        for item in request.session.items:
+            marker = item.get_closest_marker("runs")
+            if item.path == here and marker is not None:
+                command = [folders.get(arg, arg) for arg in marker.args]
+                runs[item.nodeid] = pool.submit(run_benchmark, *command)
+        yield runs
+        for run in runs.values():  # a run cut short (-x, Ctrl-C) is not waited for
+            run.cancel()
 
 
-def test_train_epochs_times_each_variant_s_epochs_and_the_train_tab_s_first_run(tmp_path):
-    bundled_test_set_as_train_split(tmp_path)
-    out = run_benchmark("benchmarks/train_epochs.py", "--data-dir", str(tmp_path), "--device", "cpu",
-                        "--variants", "ae", "pca", "--epochs", "1")
-    rows = re.findall(r"^(\w+) +s per epoch: ([\d.]+) +test loss ([\d.]+)$", out, re.MULTILINE)
-    assert [r[0] for r in rows] == ["ae", "pca"] and all(float(r[1]) > 0 for r in rows), out
-    assert re.search(r"Train tab's first run: ae, 3 epochs on cpu: finished after 3.00 epochs", out), out
+@pytest.fixture
+def output(request, started_runs: dict[str, Future]) -> str:
+    """The output of the run this test's `runs` marker names, once it has ended (the run's failure is the test's)."""
+    return started_runs[request.node.nodeid].result()
 
 
-def test_denormals_times_each_epoch_flushed_and_not(tmp_path):
-    # an empty data folder: the bundled 10k test digits stand in for the training set
-    out = run_benchmark("benchmarks/denormals.py", "--data-dir", str(tmp_path), "--epochs", "2", "--rounds", "1")
-    rows = re.findall(r"^ +(flushed \(trainer\)|not flushed) +([\d.]+) +([\d.]+) +total +([\d.]+)$", out, re.MULTILINE)
-    assert [r[0] for r in rows] == ["flushed (trainer)", "not flushed"], out
-    assert all(float(first) > 0 and float(second) > 0 for _, first, second, _ in rows), out
+@pytest.mark.runs("benchmarks/train_speed.py", "--data-dir", TRAIN_DATA, "--steps", "3", "--repeats", "1")
+def test_train_speed_times_both_loops_and_prints_the_ratio(output):
+    rows = re.findall(r"^(reference|aedemo trainer).* ([\d.]+) s/epoch +(\d+) samples/s", output, re.MULTILINE)
+    assert [r[0] for r in rows] == ["reference", "aedemo trainer"], output
+    assert all(float(seconds) > 0 and int(rate) > 0 for _, seconds, rate in rows), output
+    assert re.search(r"speed-up: [\d.]+x", output), output
 
 
-def test_train_steps_times_each_variant_under_both_malloc_settings():
-    out = run_benchmark("benchmarks/train_steps.py", "--variants", "ae", "--steps", "2", "--rounds", "1")
-    rows = re.findall(r"^ +ae +(glibc default|kept \(trainer\)) +([\d.]+) ms/step .* page faults/step +\d+", out,
+@pytest.mark.runs("benchmarks/train_epochs.py", "--data-dir", TRAIN_DATA, "--device", "cpu", "--variants", "ae", "pca",
+                  "--epochs", "1")
+def test_train_epochs_times_each_variant_s_epochs_and_the_train_tab_s_first_run(output):
+    rows = re.findall(r"^(\w+) +s per epoch: ([\d.]+) +test loss ([\d.]+)$", output, re.MULTILINE)
+    assert [r[0] for r in rows] == ["ae", "pca"] and all(float(r[1]) > 0 for r in rows), output
+    assert re.search(r"Train tab's first run: ae, 3 epochs on cpu: finished after 3.00 epochs", output), output
+
+
+# an empty data folder: the bundled 10k test digits stand in for the training set
+@pytest.mark.runs("benchmarks/denormals.py", "--data-dir", NO_DATA, "--epochs", "2", "--rounds", "1")
+def test_denormals_times_each_epoch_flushed_and_not(output):
+    rows = re.findall(r"^ +(flushed \(trainer\)|not flushed) +([\d.]+) +([\d.]+) +total +([\d.]+)$", output,
                       re.MULTILINE)
-    assert [r[0] for r in rows] == ["glibc default", "kept (trainer)"], out
-    assert all(float(ms) > 0 for _, ms in rows), out
+    assert [r[0] for r in rows] == ["flushed (trainer)", "not flushed"], output
+    assert all(float(first) > 0 and float(second) > 0 for _, first, second, _ in rows), output
 
 
-def test_app_latency_times_every_handler_in_process():
-    out = run_benchmark("benchmarks/app_latency.py", "--skip-http", "--repeats", "2")
+@pytest.mark.runs("benchmarks/train_steps.py", "--variants", "ae", "--steps", "2", "--rounds", "1")
+def test_train_steps_times_each_variant_under_both_malloc_settings(output):
+    rows = re.findall(r"^ +ae +(glibc default|kept \(trainer\)) +([\d.]+) ms/step .* page faults/step +\d+", output,
+                      re.MULTILINE)
+    assert [r[0] for r in rows] == ["glibc default", "kept (trainer)"], output
+    assert all(float(ms) > 0 for _, ms in rows), output
+
+
+@pytest.mark.runs("benchmarks/app_latency.py", "--skip-http", "--repeats", "2")
+def test_app_latency_times_every_handler_in_process(output):
     for handler in ("reconstruct, all variants", "preprocessing", "the classifier", "the models, one after another",
                     "denoise", "generate", "generate_all", "interpolate", "latent_map", "latent (decode a point)"):
-        assert re.search(rf"{re.escape(handler)}.* p50 +[\d.]+ ms", out), f"no figure for {handler}:\n{out}"
-    assert "skipped" not in out, out  # every shipped model loaded, so every row was measured
+        assert re.search(rf"{re.escape(handler)}.* p50 +[\d.]+ ms", output), f"no figure for {handler}:\n{output}"
+    assert "skipped" not in output, output  # every shipped model loaded, so every row was measured
 
 
-def test_preprocess_accuracy_scores_both_preprocessings():
-    out = run_benchmark("benchmarks/preprocess_accuracy.py", "-n", "20")
-    assert re.search(r"^20 test digits, .*right on the originals", out, re.MULTILINE), out
-    assert re.search(r"^all +20 +[\d.]+% +[\d.]+%$", out, re.MULTILINE), out  # careless vs canvas_to_mnist
-    assert re.search(r"canvas_to_mnist wall time per canvas: p50 [\d.]+ ms", out), out
+@pytest.mark.runs("benchmarks/preprocess_accuracy.py", "-n", "20")
+def test_preprocess_accuracy_scores_both_preprocessings(output):
+    assert re.search(r"^20 test digits, .*right on the originals", output, re.MULTILINE), output
+    assert re.search(r"^all +20 +[\d.]+% +[\d.]+%$", output, re.MULTILINE), output  # careless vs canvas_to_mnist
+    assert re.search(r"canvas_to_mnist wall time per canvas: p50 [\d.]+ ms", output), output
 
 
-def test_random_samples_reads_each_model_s_random_digits():
-    out = run_benchmark("benchmarks/random_samples.py", "--samples", "20")
+@pytest.mark.runs("benchmarks/random_samples.py", "--samples", "20")
+def test_random_samples_reads_each_model_s_random_digits(output):
     for name, source in (("vae", "its prior"), ("ae", "a Gaussian fitted to its test codes")):
-        assert re.search(rf"^{name} +{source} +\d+% +[\d.]+$", out, re.MULTILINE), out
-    assert "not loaded" not in out, out
+        assert re.search(rf"^{name} +{source} +\d+% +[\d.]+$", output, re.MULTILINE), output
+    assert "not loaded" not in output, output
 
 
-def test_code_neighbours_places_test_digits_among_each_model_s_codes():
-    out = run_benchmark("benchmarks/code_neighbours.py", "--digits", "50")
+@pytest.mark.runs("benchmarks/code_neighbours.py", "--digits", "50")
+def test_code_neighbours_places_test_digits_among_each_model_s_codes(output):
     for name in ("vae", "ae", "cvae", "pca"):
-        assert re.search(rf"^{name} +\d+ +[\d.]+% +[\d.]+%$", out, re.MULTILINE), out
+        assert re.search(rf"^{name} +\d+ +[\d.]+% +[\d.]+%$", output, re.MULTILINE), output
 
 
-def test_contraction_measures_each_mlp_autoencoder_s_jacobian():
-    out = run_benchmark("benchmarks/contraction.py", "--digits", "20")
+@pytest.mark.runs("benchmarks/contraction.py", "--digits", "20")
+def test_contraction_measures_each_mlp_autoencoder_s_jacobian(output):
     for name in ("ae", "dae", "sparse", "contractive"):
-        assert re.search(rf"checkpoints/{name} +[\d.]+ +[\d.]+ +[\d.]+$", out, re.MULTILINE), out
+        assert re.search(rf"checkpoints/{name} +[\d.]+ +[\d.]+ +[\d.]+$", output, re.MULTILINE), output
 
 
-def test_session_memory_prints_the_servers_memory_as_sessions_add_up():
-    out = run_benchmark("benchmarks/session_memory.py", "--sessions", "4", "--every", "2")
-    assert [int(n) for n in re.findall(r"^ +(\d+) +\d+$", out, re.MULTILINE)] == [1, 2, 4], out
+@pytest.mark.runs("benchmarks/session_memory.py", "--sessions", "4", "--every", "2")
+def test_session_memory_prints_the_servers_memory_as_sessions_add_up(output):
+    assert [int(n) for n in re.findall(r"^ +(\d+) +\d+$", output, re.MULTILINE)] == [1, 2, 4], output
 
 
-def test_soak_prints_the_servers_memory_as_rounds_of_calls_add_up():
-    out = run_benchmark("benchmarks/soak.py", "--rounds", "2", "--every", "1")
+@pytest.mark.runs("benchmarks/soak.py", "--rounds", "2", "--every", "1")
+def test_soak_prints_the_servers_memory_as_rounds_of_calls_add_up(output):
     # rounds, calls, resident MiB, then each of the seven endpoints' mean ms
-    assert [int(n) for n in re.findall(r"^ +(\d+) +\d+ +\d+ +(?:\d+ ){6}\d+$", out, re.MULTILINE)] == [1, 2], out
-    assert "MiB per 1,000 rounds" in out, out
+    rounds = re.findall(r"^ +(\d+) +\d+ +\d+ +(?:\d+ ){6}\d+$", output, re.MULTILINE)
+    assert [int(n) for n in rounds] == [1, 2], output
+    assert "MiB per 1,000 rounds" in output, output
 
 
-def test_soak_in_process_also_prints_the_heap_in_use_and_the_session_s_components():
-    out = run_benchmark("benchmarks/soak.py", "--rounds", "2", "--every", "1", "--in-process", "--endpoints",
-                        "latent_map", "latent")
-    rows = re.findall(r"^ +(\d+) +\d+ +\d+ +([\d.]+) +(\d+) +\d+ \d+$", out, re.MULTILINE)
-    assert [int(n) for n, _, _ in rows] == [1, 2], out
-    assert all(float(mib) > 0 for _, mib, _ in rows), out
-    assert rows[0][2] == rows[1][2], out  # a map redrawn keeps no extra components in the session (gradio_fixes)
-    assert re.search(r"^in use: [+-][\d.]+ MiB per 1,000 rounds", out, re.MULTILINE), out
+@pytest.mark.runs("benchmarks/soak.py", "--rounds", "2", "--every", "1", "--in-process", "--endpoints", "latent_map",
+                  "latent")
+def test_soak_in_process_also_prints_the_heap_in_use_and_the_session_s_components(output):
+    rows = re.findall(r"^ +(\d+) +\d+ +\d+ +([\d.]+) +(\d+) +\d+ \d+$", output, re.MULTILINE)
+    assert [int(n) for n, _, _ in rows] == [1, 2], output
+    assert all(float(mib) > 0 for _, mib, _ in rows), output
+    assert rows[0][2] == rows[1][2], output  # a map redrawn keeps no extra components in the session (gradio_fixes)
+    assert re.search(r"^in use: [+-][\d.]+ MiB per 1,000 rounds", output, re.MULTILINE), output
 
 
-def test_app_startup_launches_the_app_and_reconstructs():
-    out = run_benchmark("benchmarks/app_startup.py", "--runs", "1")
-    assert re.search(r"port answers after [\d.]+ s, first reconstruct back after [\d.]+ s", out), out
+@pytest.mark.runs("benchmarks/app_startup.py", "--runs", "1")
+def test_app_startup_launches_the_app_and_reconstructs(output):
+    assert re.search(r"port answers after [\d.]+ s, first reconstruct back after [\d.]+ s", output), output
 
 
 @pytest.mark.browser
