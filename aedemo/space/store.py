@@ -22,7 +22,7 @@ import torch
 
 from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint, read_metrics
 from ..data import load_mnist, to_float
-from ..evaluate import mse_per_image
+from ..evaluate import EVAL_BATCH, mse_per_image
 from ..models import AUTOENCODERS, MODEL_CLASSES, Autoencoder, MnistClassifier
 from ..models.base import N_CLASSES, N_PIXELS
 from .inputs import UserInputError, parse_int
@@ -407,8 +407,8 @@ class ModelStore:
             _, x, y = self.test_set
             x, y = x[:LATENT_DIGITS].to(model.device), y[:LATENT_DIGITS].to(model.device)
             codes = torch.cat([
-                model.encode(x[i : i + 1000], y[i : i + 1000] if model.conditional else None)
-                for i in range(0, len(x), 1000)
+                model.encode(x[i : i + EVAL_BATCH], y[i : i + EVAL_BATCH] if model.conditional else None)
+                for i in range(0, len(x), EVAL_BATCH)
             ]).float().cpu()
             return codes, _projection(codes)
 
