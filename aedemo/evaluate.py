@@ -30,9 +30,9 @@ DENOISE_SETTINGS = {"gaussian": 0.5, "salt_pepper": 0.2}  # the noisy inputs the
 SAMPLES_PER_CLASS = 100
 # Digits per forward pass when a whole test set is reconstructed, classified or encoded. The conv models' activations
 # for 1,000 digits (25 MB per layer at 32x14x14) spill out of a CPU's cache: 10k digits through the residual VAE took
-# 5.0 s in batches of 1,000 and 3.0 s in batches of 250, the conv AE 1.9 s and 0.9 s; the MLPs are as fast either
-# way. evaluate_terms keeps batches of 1,000: it draws its noise (a VAE's codes, a DAE's corruption) batch by batch,
-# and the shipped metrics.json figures were drawn so.
+# 4.7 s in batches of 1,000 and 3.1 s in batches of 250, the conv AE 1.5 s and 0.9 s (docs/performance.md); the MLPs
+# are as fast either way. evaluate_terms keeps batches of 1,000: it draws its noise (a VAE's codes, a DAE's
+# corruption) batch by batch, and the shipped metrics.json figures were drawn so.
 EVAL_BATCH = 250
 
 

@@ -63,13 +63,14 @@ def started_runs(request, tmp_path_factory) -> Iterator[dict[str, Future]]:
                 command = [folders.get(arg, arg) for arg in marker.args]
                 runs[item.nodeid] = pool.submit(run_benchmark, *command)
         yield runs
-        for run in runs.values():  # a run cut short (-x, Ctrl-C) is not waited for
+        for run in runs.values():  # after -x or Ctrl-C: the runs not yet started are dropped
             run.cancel()
 
 
 @pytest.fixture
 def output(request, started_runs: dict[str, Future]) -> str:
-    """The output of the run this test's `runs` marker names, once it has ended (the run's failure is the test's)."""
+    """The output of the run this test's `runs` marker names, once it has ended; a run that fails errors this test,
+    with the script's output."""
     return started_runs[request.node.nodeid].result()
 
 
