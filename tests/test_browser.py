@@ -1090,6 +1090,22 @@ def test_on_a_phone_the_samples_show_under_the_sliders_too(page, app_url):
     assert page.locator("#generate-glance").evaluate("e => getComputedStyle(e).display") == "none"  # a wide screen
 
 
+@pytest.mark.parametrize("width, stacked", [(700, True), (768, False)])
+def test_the_glances_show_wherever_the_results_stack_under_the_controls(page, app_url, width, stacked):
+    # Gradio stacks a tab's two columns below 768 px, but the glances showed below 640 px only: a 700-px window had
+    # the results under the controls and no glance of them
+    glances = (("Draw", "#draw-glance", "#draw-gallery"), ("Denoise", "#denoise-glance", "#denoise-gallery"),
+               ("Generate", "#generate-glance", "#generate-grid"))
+    with phone_tab(page, app_url, width, 1000) as tab:
+        for name, glance, results in glances:
+            tab.get_by_role("tab", name=name, exact=True).click()
+            tab.wait_for_selector(f"{results}", timeout=WAIT_MS)
+            controls = tab.locator(glance).evaluate("e => e.closest('.column').getBoundingClientRect().toJSON()")
+            below = tab.locator(results).bounding_box()["y"] >= controls["y"] + controls["height"]
+            shown = tab.locator(glance).evaluate("e => getComputedStyle(e).display") != "none"
+            assert (below, shown) == (stacked, stacked), (name, below, shown)
+
+
 def test_on_a_phone_the_test_digits_are_big_enough_for_a_finger(page, app_url):
     # 52x26 px buttons on Draw, 27x27 px pictures on Denoise
     with phone_tab(page, app_url) as tab:

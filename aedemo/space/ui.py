@@ -332,9 +332,11 @@ input:not([type]):focus-visible, textarea:focus-visible, .thumbnail-item:focus-v
 #denoise-gallery figcaption { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.25;
                               flex-grow: 1; }
 #denoise-gallery figure, #denoise-glance figure { display: flex; flex-direction: column; }
-/* a phone's view of the results, under the controls: draw_tab.TILES_JS, the Denoise and Generate tabs' GLANCE_JS */
+/* a view of the results under the controls wherever the two columns stack (draw_tab.TILES_JS, the Denoise and
+   Generate tabs' GLANCE_JS): below 768 px Gradio narrows its container to 576 px, less than the columns' 300 + 320 px
+   and their gap (from 768 px it is 704); the glances showed below 640 px only, and a 700-px window had none */
 #draw-glance, #denoise-glance, #generate-glance { display: none; }
-@media (max-width: 640px) {
+@media (max-width: 767px) {
   #draw-glance, #denoise-glance, #generate-glance { display: block; }
   #draw-glance p, .glance-link { margin: 4px 0 0; font-size: var(--text-sm); }
   #draw-glance .glance-strip { display: grid; grid-auto-flow: column; grid-auto-columns: minmax(0, 44px); gap: 3px; }
