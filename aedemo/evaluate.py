@@ -79,12 +79,8 @@ def _check_pairs(images: torch.Tensor, labels: torch.Tensor) -> None:
 def reconstruct_all(
     model: Autoencoder, x: torch.Tensor, y: torch.Tensor, batch_size: int = EVAL_BATCH
 ) -> torch.Tensor:
-    labels = y if model.conditional else None
-    outs = [
-        model.reconstruct(x[i : i + batch_size], None if labels is None else labels[i : i + batch_size])
-        for i in range(0, x.shape[0], batch_size)
-    ]
-    return torch.cat(outs)
+    return torch.cat([model.reconstruct(xb, yb if model.conditional else None)
+                      for xb, yb in batches(x, y, batch_size, shuffle=False)])
 
 
 @torch.no_grad()
@@ -130,7 +126,7 @@ def _figures(
     x_test = check_images(x_test, model)  # float64 or [N,28,28] images are scored like the rest
     _check_pairs(x_test, y_test)
     if isinstance(model, MnistClassifier):
-        logits = torch.cat([model(x_test[i : i + EVAL_BATCH]) for i in range(0, len(x_test), EVAL_BATCH)])
+        logits = torch.cat([model(xb) for xb, _ in batches(x_test, y_test, EVAL_BATCH, shuffle=False)])
         return {"accuracy": (logits.argmax(1) == y_test.to(logits.device)).float().mean().item()}
 
     out = reconstruct_all(model, x_test, y_test)

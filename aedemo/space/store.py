@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import CheckpointError, checkpoints_root, load_checkpoint, read_metrics
-from ..data import load_mnist, to_float
+from ..data import batches, load_mnist, to_float
 from ..evaluate import EVAL_BATCH, mse_per_image
 from ..models import AUTOENCODERS, MODEL_CLASSES, Autoencoder, MnistClassifier
 from ..models.base import N_CLASSES, N_PIXELS
@@ -407,8 +407,8 @@ class ModelStore:
             _, x, y = self.test_set
             x, y = x[:LATENT_DIGITS].to(model.device), y[:LATENT_DIGITS].to(model.device)
             codes = torch.cat([
-                model.encode(x[i : i + EVAL_BATCH], y[i : i + EVAL_BATCH] if model.conditional else None)
-                for i in range(0, len(x), EVAL_BATCH)
+                model.encode(xb, yb if model.conditional else None)
+                for xb, yb in batches(x, y, EVAL_BATCH, shuffle=False)
             ]).float().cpu()
             return codes, _projection(codes)
 
