@@ -1099,7 +1099,7 @@ def test_the_glances_show_wherever_the_results_stack_under_the_controls(page, ap
     with phone_tab(page, app_url, width, 1000) as tab:
         for name, glance, results in glances:
             tab.get_by_role("tab", name=name, exact=True).click()
-            tab.wait_for_selector(f"{results}", timeout=WAIT_MS)
+            tab.wait_for_selector(results, timeout=WAIT_MS)
             controls = tab.locator(glance).evaluate("e => e.closest('.column').getBoundingClientRect().toJSON()")
             below = tab.locator(results).bounding_box()["y"] >= controls["y"] + controls["height"]
             shown = tab.locator(glance).evaluate("e => getComputedStyle(e).display") != "none"

@@ -1313,7 +1313,7 @@ def test_a_session_model_is_offered_only_where_it_fits(store):
 
 
 def test_the_cvaes_test_codes_are_encoded_with_each_digits_own_class(store):
-    # the codes were encoded 1,000 at a time: every batch after the first took the first batch's classes
+    # the codes are encoded in batches: every batch after the first took the first batch's classes
     if "cvae" not in store.models:
         pytest.skip("no CVAE checkpoint")
     model = store.get("cvae")
