@@ -370,6 +370,13 @@ def test_pca_is_fitted_not_drawn_as_a_training_curve(small_data, tmp_path):
     assert train_tab._curve_update(last.loss.iloc[:0], "ae").visible is True
 
 
+def test_a_time_budget_under_a_second_is_said_as_it_was_given(small_data, tmp_path):
+    # rounded to whole seconds it read "until 2 epochs or 0 s", and 0 is the field's "no limit"
+    views = run_training("ae", 2, 0.4, 128, 1e-3, {}, session_dir=tmp_path, data=small_data)
+    start = next(v for v in views if v.status.startswith("Training **AE**"))
+    assert "until 2 epochs or 0.4 s, whichever comes first" in start.status
+
+
 def test_a_run_clears_the_previous_runs_grid_when_it_starts(small_data, tmp_path):
     views = list(run_training("ae", 1, 0, 128, 1e-3, {}, session_dir=tmp_path, data=small_data))
     start = next(v for v in views if v.status.startswith("Training **AE**"))
@@ -726,6 +733,10 @@ def test_the_epochs_help_says_how_many_epochs_of_the_chosen_model_fit_and_pca_gr
     epochs, batch, lr = train_tab.settings_look("pca")
     assert "do not apply" in epochs.info and not (epochs.interactive or batch.interactive or lr.interactive)
     assert all(c.interactive for c in train_tab.settings_look("ae"))
+    # and what those greyed-out fields hold does not stop PCA's fit: the visitor could not have mended it
+    assert train_tab.parse_settings("pca", 3, 0, 100_000, None, 0).variant == "pca"
+    with pytest.raises(train_tab.SettingsError, match="Batch size .* Learning rate"):
+        train_tab.parse_settings("ae", 3, 0, 100_000, None, 0)
     monkeypatch.setattr(train_worker, "gpu_expected", lambda: True)  # seconds an epoch there: no CPU figures
     assert train_tab.epochs_info("vae") is None
     with gr.Blocks() as demo:

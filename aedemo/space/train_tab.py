@@ -191,6 +191,8 @@ def parse_settings(
             problems.append(str(e))
             return None
 
+    if _fitted_in_closed_form(variant):  # greyed out for PCA (settings_look): a value left there must not block it
+        epochs, batch_size, lr = 1, TrainConfig.batch_size, TrainConfig.lr
     settings = (checked(_model, variant), checked(_epochs, epochs), checked(_time_budget, budget),
                 checked(_batch_size, batch_size), checked(_learning_rate, lr),
                 checked(parse_seed, seed))  # the seed: the Generate and Denoise tabs' message
@@ -358,6 +360,11 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def _seconds(limit: float) -> str:
+    """A time limit in whole seconds, or as typed below one: a budget of 0.4 s read "or 0 s", and 0 means none."""
+    return f"{limit:.0f}" if limit >= 1 else f"{limit:.2g}"
+
+
 def run_training(
     variant: Any, epochs: Any, budget: Any, batch_size: Any, lr: Any, session_models: dict | None,
     *, seed: Any = DEFAULT_SEED, session_dir: str | os.PathLike | None = None, data: TrainingData | None = None,
@@ -469,7 +476,8 @@ def _train_and_report(
                 limit = min(s.budget or payload["cap"], payload["cap"])
                 where = _device_words(payload["device"])
                 where += f" ({_count(worker.CPU_THREADS, 'thread')})" if where == "the CPU" else ""
-                facts = [f"on {where}", f"until {_count(s.epochs, 'epoch')} or {limit:.0f} s, whichever comes first"]
+                facts = [f"on {where}",
+                         f"until {_count(s.epochs, 'epoch')} or {_seconds(limit)} s, whichever comes first"]
                 if s.budget is None or s.budget > payload["cap"]:
                     facts.append(f"runs are capped at {payload['cap']:.0f} s on this Space")
                 view.status = f"Training **{title}** " + "; ".join(facts + payload["notices"]) + "."
