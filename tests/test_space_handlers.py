@@ -1095,6 +1095,28 @@ def test_a_cvae_interpolation_between_a_digit_and_itself_says_to_pick_two(store)
     assert "Pick two different digits" in note  # "slide from 4 to 4" over a static strip read as a fault
 
 
+def test_only_the_cvae_needs_a_digit_to_decode_a_place_or_a_grid(store):
+    # the API's `digit` is "for the CVAE": a VAE's call without one was refused with "Digit is empty"
+    model = build_model("ae", latent_dim=2).eval()
+    session = {"flat": model}
+    assert not reports_problem(latent_tab.decode_point(store, "flat", 0, 0, 0, None, session)[-1])
+    assert not reports_problem(latent_tab.decode_grid(store, "flat", None, session)[-1])
+    if "cvae" in store.models:
+        with pytest.warns(UserWarning):
+            assert "Digit" in latent_tab.decode_grid(store, "cvae", None)[-1]
+
+
+def test_a_map_of_codes_that_do_not_vary_says_so_not_nan(store):
+    # a session's model trained at too high a rate gave every digit the same code: "(nan% of its variance)"
+    model = build_model("ae", latent_dim=8).eval()
+    with torch.no_grad():
+        for p in model.encoder.parameters():
+            p.zero_()
+    value = latent_tab.latent_map(store, "same", "3-D", 500, {"same": model})[0]
+    assert "nan" not in str(value) and "its codes do not vary" in value["title"]
+    assert "nan" not in latent_tab.decode_grid(store, "same", None, {"same": model})[-1]
+
+
 def test_a_grid_decoded_across_the_map_spans_its_first_two_axes(store):
     # Kingma & Welling's figure 4: for a 2-D code, how the decoder's output changes across the map
     model = build_model("ae", latent_dim=2).eval()

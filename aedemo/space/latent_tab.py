@@ -166,8 +166,9 @@ def _map(
     # the share shown: the VAE's top 3 axes hold a quarter of its code's variance, and classes that overlap on them
     # can be apart in the rest
     shown_share = sum(projection.explained[:dims])
+    share = f"{shown_share:.0%} of its variance" if shown_share > 0 else "its codes do not vary: all the same code"
     how = "its code" if projection.direct else (
-        f"the top {dims} principal axes of its {model.latent_dim}-D code ({shown_share:.0%} of its variance)")
+        f"the top {dims} principal axes of its {model.latent_dim}-D code ({share})")
     hint = (("Drag, or use the arrow keys, to rotate; on a touch screen, drag sideways: a swipe up or down "
              "scrolls. " if dims == 3 else "") + "Click a point (or, in 2-D, anywhere) to "
             "decode it; Enter on the map opens the test digit nearest the place the sliders set. The axes cross at "
@@ -264,7 +265,7 @@ def decode_point(
         codes, projection = store.test_codes(model)
         k = projection.components.shape[0]
         c = _coordinates((c1, c2, c3)[:k], projection)  # c3 of a 2-D code is not read: empty is fine
-        d = parse_digit(digit)
+        d = parse_digit(digit) if model.conditional else None  # the class only the CVAE draws: others need none
         coords = projection.to_axes(codes)
         for a, name in enumerate(_axis_names(projection, k)):
             # around the map: twice its spread past each side (at least 1), wider than the sliders and a click
@@ -306,7 +307,7 @@ def decode_grid(
     """
     try:
         model = store.get(model_name, session_models)
-        d = parse_digit(digit)
+        d = parse_digit(digit) if model.conditional else None
     except UserInputError as e:
         return unchanged(1) + (problem(str(e)),)
     codes, projection = store.test_codes(model)

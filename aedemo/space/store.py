@@ -469,5 +469,6 @@ def _projection(codes: torch.Tensor) -> Projection:
         return Projection(torch.zeros(d), torch.eye(d), [1.0] * d, direct=True)
     mean, s, vh = _centred_svd(codes)
     var = s.pow(2)
-    explained = (var[:3] / var.sum()).tolist()
+    # codes that all came out the same (a run trained at too high a rate) have no variance to share: 0 %, not 0/0
+    explained = (var[:3] / var.sum()).nan_to_num(0.0).tolist()
     return Projection(mean, vh[:3].float(), explained, direct=False)
