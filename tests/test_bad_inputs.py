@@ -235,7 +235,9 @@ def test_image_payloads_as_data_urls_and_filedata_without_a_file(store, mnist_te
     for payload, word in (({"url": "data:image/png;base64,AAAA"}, "Could not read the image"),
                           # not base64 at all: decoded leniently, the junk would be dropped and the rest called no image
                           ({"url": "data:image/png;base64,@@@@"}, "the data URL is not valid base64"),
-                          ({"path": None, "url": None}, "without a file")):
+                          ({"path": None, "url": None}, "without a file"),
+                          # a FileData with neither was read as an image without ink: "No ink found"
+                          ({"meta": {"_type": "gradio.FileData"}}, "without a file"), ({}, "without a file")):
         with pytest.warns(UserWarning):
             out = draw_tab.reconstruct(store, payload, ["ae"], "ae")
         _message(out[STATUS])

@@ -101,7 +101,9 @@ def _file(value: Any, uploads_only: bool = False) -> Any:
 
     With `uploads_only` (a request from the network), a path is read only from Gradio's upload folder."""
     check = _uploaded if uploads_only else str
-    if isinstance(value, dict) and ("path" in value or "url" in value) and not any(k in value for k in EDITOR_KEYS):
+    # any other dict is a FileData, whole or not: one without its path and url ({"meta": {...}}, {}) read as an
+    # image without ink
+    if isinstance(value, dict) and not any(k in value for k in EDITOR_KEYS):
         path, url = value.get("path"), value.get("url")
         if path:
             return check(str(path))
