@@ -538,10 +538,18 @@ def test_the_test_digit_picker_greys_out_while_another_source_is_denoised():
 def test_the_picker_highlights_the_digit_denoised_or_none(store):
     # the last digit clicked stayed highlighted beside a random or typed digit's results
     shown = denoise_tab.first_of_each_class(store)
-    assert denoise_tab.picked_in_gallery(shown[4], shown).selected_index == 4
+    assert denoise_tab.picked_in_gallery(store, shown[4], shown).selected_index == 4
     other = next(i for i in range(100) if i not in shown)
-    assert denoise_tab.picked_in_gallery(other, shown).selected_index is None
-    assert denoise_tab.picked_in_gallery(None, shown).selected_index is None  # an emptied box
+    assert denoise_tab.picked_in_gallery(store, other, shown).selected_index is None
+
+
+@pytest.mark.parametrize("index", [None, "", 99999, -1, 2.5])
+def test_an_index_the_denoising_refuses_leaves_the_pickers_mark(store, index):
+    # the refused index left the results on show, but took the mark off their digit
+    shown = denoise_tab.first_of_each_class(store)
+    with pytest.warns(UserWarning):
+        assert reports_problem(denoise_tab.denoise(store, test_index=index)[-1])  # refused: the results stay
+    assert denoise_tab.picked_in_gallery(store, index, shown) == gr.skip()
 
 
 def test_also_compare_offers_only_models_not_compared_already(store):

@@ -322,9 +322,14 @@ def extra_choices(store: ModelStore, session_models: dict | None = None) -> list
     return [("(none)", "")] + [c for c in store.choices(session_models) if c[1] not in COMPARED]
 
 
-def picked_in_gallery(index: Any, gallery_digits: list[int]) -> gr.Gallery:
+def picked_in_gallery(store: ModelStore, index: Any, gallery_digits: list[int]) -> Any:
     """The picker's highlight on the digit denoised, or on none when that is not one of the gallery's (an index
-    typed, a random one): the highlight stayed on the last digit clicked, beside another digit's results."""
+    typed, a random one): the highlight stayed on the last digit clicked, beside another digit's results. An index
+    the denoising refuses (empty, 99999) moves nothing: the results stay, and so does the mark on their digit."""
+    try:
+        store.test_digit(index)
+    except UserInputError:
+        return gr.skip()
     return gr.Gallery(selected_index=gallery_digits.index(index) if index in gallery_digits else None)
 
 
@@ -476,5 +481,5 @@ def build_denoise_tab(
         tab.select(partial(denoise_drawing_again, store), inputs, [results, table, status], preprocess=False,
                    api_visibility="private", show_progress="hidden")
     follow_session(session_models, [(extra, partial(extra_choices, store))])
-    test_index.change(partial(picked_in_gallery, gallery_digits=gallery_digits), test_index, digits,
+    test_index.change(partial(picked_in_gallery, store, gallery_digits=gallery_digits), test_index, digits,
                       api_visibility="private", queue=False, show_progress="hidden", preprocess=False)
