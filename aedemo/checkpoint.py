@@ -103,6 +103,10 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike, metrics: dic
     if problem:
         raise ValueError(f"not saved: model.config does not describe the model's weights, so the checkpoint would "
                          f"not load: {problem}")
+    if problem := _not_finite(state):  # a diverged model, written over the last good checkpoint, would lose it
+        raise ValueError(f"not saved: {problem}, so the checkpoint would not load (did training diverge?)")
+    if metrics is not None:  # as metrics.json will hold them: numpy and 0-d torch numbers become plain ones
+        metrics = json.loads(json_text(metrics))
     weights = save(state, metadata={"format": "pt"})
     config = {**model.config, "format_version": FORMAT_VERSION, "weights_sha256": hashlib.sha256(weights).hexdigest()}
     loaded_sha, loaded_figures = getattr(model, "_loaded_figures", (None, None))
@@ -242,6 +246,14 @@ def read_metrics(directory: str | os.PathLike) -> dict:
     return metrics
 
 
+def _not_finite(state: dict[str, torch.Tensor]) -> str | None:
+    """What makes weights unusable though their shapes fit, or None: a NaN or an infinity in any of them."""
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            return f"tensor {name!r} holds NaN or infinite values"
+    return None
+
+
 def _metrics_problem(metrics: object) -> str | None:
     """Why `metrics` is not what a metrics.json must hold, or None. save_checkpoint asks before it writes one."""
     if not isinstance(metrics, dict):  # its readers ask it for keys: a list stopped the Space's start-up
@@ -315,9 +327,8 @@ def load_checkpoint(
         raise CheckpointError(f"{directory / CONFIG_NAME}: cannot build {config['variant']!r} from it ({e})") from None
     if problem := _mismatch(skeleton, state):
         raise CheckpointError(f"{weights}: {problem}")
-    for name, tensor in state.items():
-        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise CheckpointError(f"{weights}: tensor {name!r} holds NaN or infinite values")
+    if problem := _not_finite(state):
+        raise CheckpointError(f"{weights}: {problem}")
     model = MODEL_CLASSES[config["variant"]](**arch)  # the shapes match the file's: as big as the file, no bigger
     model.load_state_dict(state)
     if expected is not None:  # for save_checkpoint: figures that go with these weights while they stay unchanged

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 
 import aedemo.checkpoint as checkpoint
 from aedemo import VARIANTS, CheckpointError, build_model, load_model
@@ -214,12 +215,21 @@ def test_broken_checkpoint_gives_a_clear_error_naming_the_file(tmp_path, case):
     assert "Traceback" not in message and len(message) < 400  # one readable sentence
 
 
-def test_non_finite_weights_are_refused(tmp_path):
-    model = fresh("ae")
+def test_non_finite_weights_are_refused_at_save_and_at_load(tmp_path):
+    folder, model = saved(tmp_path)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
     with torch.no_grad():
         model.encoder[0].weight[0, 0] = float("nan")
-    folder = save_checkpoint(model, tmp_path / "ck")
-    with pytest.raises(CheckpointError, match="NaN"):
+    # a diverged model saved over the last good checkpoint: written, it replaced it with one no load accepts
+    with pytest.raises(ValueError, match="not saved: tensor 'encoder.0.weight' holds NaN or infinite values"):
+        save_checkpoint(model, folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    # and such weights written some other way
+    state = load_file(folder / "model.safetensors")
+    state["decoder.0.bias"][0] = float("inf")
+    save_file(state, folder / "model.safetensors")
+    edit_config(folder, weights_sha256=None)
+    with pytest.raises(CheckpointError, match="tensor 'decoder.0.bias' holds NaN or infinite values"):
         load_checkpoint(folder)
 
 
@@ -462,6 +472,10 @@ def test_numpy_and_tensor_numbers_in_metrics_are_stored_as_plain_numbers(tmp_pat
 
     folder = save_checkpoint(fresh("ae"), tmp_path / "ck", {"mse": np.float32(0.25), "steps": torch.tensor(7)})
     assert read_metrics(folder) == {"mse": 0.25, "steps": 7}
+    # the test figures too: they were refused as "must be numbers", np.float32(0.25) named as what was wrong
+    figures = {"test": {"mse": np.float32(0.25), "psnr": torch.tensor(20.0)}}
+    folder = save_checkpoint(fresh("ae"), tmp_path / "ck2", figures)
+    assert read_metrics(folder) == {"test": {"mse": 0.25, "psnr": 20.0}}
 
 
 @pytest.mark.parametrize("bad", [{"when": object()}, {"images": torch.zeros(3)}])
