@@ -7,6 +7,7 @@ import copy
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +23,7 @@ from .checkpoint import (
 )
 from .data import DataError, DataNotFoundError, batches, load_mnist, to_float
 from .models import MODEL_CLASSES, Autoencoder, MnistClassifier, Model
-from .models.base import N_CLASSES, PROB_EPS, check_images, eval_mode, first_weight
+from .models.base import N_CLASSES, PROB_EPS, check_class_ids, check_images, eval_mode, first_weight
 from .models.vae import VAE
 from .noise import corrupt
 
@@ -57,7 +58,7 @@ def evaluate_terms(
 ) -> dict[str, float]:
     """Mean loss terms over a dataset (float [N,1,28,28] or uint8 [N,28,28] images, and their labels), in eval
     mode, with fixed noise so repeated calls agree. Images are checked and cast as encode() takes them."""
-    _check_pairs(x, y)
+    y = _paired_labels(x, y)
     device = first_weight(model).device
     generator = torch.Generator(device=device).manual_seed(seed)  # the noise is drawn where the model runs
     totals: dict[str, float] = {}
@@ -69,10 +70,18 @@ def evaluate_terms(
     return {k: v / x.shape[0] for k, v in totals.items()}
 
 
-def _check_pairs(images: torch.Tensor, labels: torch.Tensor) -> None:
-    """Refuse labels that are not one per image: they would broadcast, or be cut short, without a word."""
+def _paired_labels(images: torch.Tensor, labels: Any) -> torch.Tensor:
+    """`labels` (a tensor, a list, a numpy array) as int64 class ids, one per image. Refused in words: labels that
+    are not one per image (they would broadcast, or be cut short, without a word), and ones that are not class ids
+    0-9 (the classifier's loss took int32 ones for "expected target dtype to be Long", and 10 for out of bounds)."""
+    try:
+        labels = torch.as_tensor(labels)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"the labels must be integer class ids 0-9, got {labels!r:.60}") from None
     if labels.dim() != 1 or len(labels) != len(images):
         raise ValueError(f"the labels must be one per image: {len(images)} images, labels shaped {list(labels.shape)}")
+    check_class_ids(labels, "the labels")
+    return labels.long()
 
 
 @torch.no_grad()
@@ -124,7 +133,9 @@ def _figures(
     if isinstance(x_test, torch.Tensor) and x_test.dtype == torch.uint8:  # load_mnist's, as evaluate_terms takes
         x_test = to_float(x_test)
     x_test = check_images(x_test, model)  # float64 or [N,28,28] images are scored like the rest
-    _check_pairs(x_test, y_test)
+    y_test = _paired_labels(x_test, y_test)
+    if not len(x_test):  # every figure is a mean over the images
+        raise ValueError("no images to score: x_test is empty")
     if isinstance(model, MnistClassifier):
         logits = torch.cat([model(xb) for xb, _ in batches(x_test, y_test, EVAL_BATCH, shuffle=False)])
         return {"accuracy": (logits.argmax(1) == y_test.to(logits.device)).float().mean().item()}

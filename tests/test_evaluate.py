@@ -296,6 +296,21 @@ def test_labels_that_are_not_one_per_image_are_refused_in_words():
             evaluate_model(MnistClassifier(), X[:50], labels)
 
 
+def test_labels_as_any_integer_type_are_scored_and_other_labels_refused_in_words():
+    # the classifier's loss took int32 labels for "expected target dtype to be Long", and 10 for "out of bounds"
+    classifier = MnistClassifier().eval()
+    expected = evaluate_terms(classifier, X[:50], Y[:50])
+    for labels in (Y[:50].int(), Y[:50].tolist(), Y[:50].numpy()):
+        assert evaluate_terms(classifier, X[:50], labels) == pytest.approx(expected)
+        assert evaluate_model(classifier, X[:50], labels) == evaluate_model(classifier, X[:50], Y[:50])
+    with pytest.raises(ValueError, match=r"the labels must be class ids 0-9, got \[10\]"):
+        evaluate_terms(classifier, X[:2], torch.tensor([3, 10]))
+    with pytest.raises(TypeError, match="the labels must be integer class ids 0-9, got torch.float32"):
+        evaluate_model(classifier, X[:2], torch.tensor([3.0, 1.0]))
+    with pytest.raises(ValueError, match="no images to score"):  # was torch.cat's "expected a non-empty list"
+        evaluate_model(build_model("ae", hidden=[32], latent_dim=4), X[:0], Y[:0])
+
+
 def test_evaluate_model_takes_the_test_set_as_load_mnist_returns_it_as_evaluate_terms_does():
     torch.manual_seed(0)
     model = build_model("ae", hidden=[32], latent_dim=4)

@@ -147,6 +147,8 @@ def test_cvae_labels_must_be_integer_class_ids():
         assert torch.equal(m.decode(z, torch.tensor([1, 2, 3], dtype=torch.int32)), expected)
         assert torch.equal(m.decode(z, [1, 2, 3]), expected)
         assert torch.equal(m.decode_logits(z, torch.tensor([1, 2, 3], dtype=torch.int32)).sigmoid(), expected)
+        # an empty batch with an empty list (torch makes it float32) was refused as "got torch.float32"
+        assert m.decode(z[:0], []).shape == (0, 1, 28, 28)
     with pytest.raises(ValueError, match=r"got \[-1, 12\]"):  # the offending ids, not the whole batch
         m.decode(torch.zeros(6, m.latent_dim), torch.tensor([0, 12, 3, -1, 12, 5]))
     with torch.no_grad():  # and its loss, as evaluate() computes it, from labels of a smaller integer type

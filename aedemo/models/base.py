@@ -85,7 +85,8 @@ def check_sizes(
 def check_class_ids(labels: torch.Tensor, name: str) -> None:
     """Raise unless `labels` are integer class ids 0-9 (TypeError for floats or bools: 1.7 would be read as class
     1; ValueError naming the ids out of range). `name` says whose they are: "cvae's labels", "the train labels"."""
-    if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
+    # empty, any dtype holds no wrong ids: torch.as_tensor([]) is float32
+    if labels.numel() and (labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex()):
         raise TypeError(f"{name} must be integer class ids 0-9, got {labels.dtype}")
     if labels.numel() and (labels.min() < 0 or labels.max() >= N_CLASSES):
         bad = labels[(labels < 0) | (labels >= N_CLASSES)].unique()
