@@ -397,7 +397,10 @@ def _fit_closed_form(
     """PCA's fit in place of the loop, reported as one epoch: (history, seconds, stopped early: never)."""
     x_train, _, x_test, y_test = data
     started = time.perf_counter()
-    model.fit(to_float(x_train))
+    try:
+        model.fit(to_float(x_train))
+    except ValueError as e:  # too few digits for its code size: a setting to change, said without a traceback
+        raise ConfigError(f"model_config: {e}") from None
     seconds = time.perf_counter() - started
     test = evaluate_terms(model, x_test, y_test)
     if on_epoch:

@@ -190,6 +190,12 @@ def test_pca_is_fitted_in_one_pass():
     assert not train(config("pca"), on_epoch=lambda info: True, data=TINY).stopped_early  # the fit was whole
 
 
+def test_a_pca_with_a_code_bigger_than_its_digits_is_a_config_error():
+    # the CLI's traceback ended in PCA.fit's ValueError: it says "error: ..." for what a user can fix
+    with pytest.raises(ConfigError, match="model_config: a PCA of latent_dim 128 is fitted to at least 128 images"):
+        train(config("pca", model_config={"latent_dim": 128}), data=TINY)
+
+
 def test_out_writes_a_loadable_checkpoint_with_its_metrics(tmp_path):
     result = train(config(out=str(tmp_path / "ae")), data=TINY)
     loaded = load_model(str(tmp_path / "ae"))
