@@ -101,8 +101,8 @@ def _file(value: Any, uploads_only: bool = False) -> Any:
 
     With `uploads_only` (a request from the network), a path is read only from Gradio's upload folder."""
     check = _uploaded if uploads_only else str
-    # any other dict is a FileData, whole or not: one without its path and url ({"meta": {...}}, {}) read as an
-    # image without ink
+    # any dict but an editor's is a FileData, whole or not: one without path and url ({}, {"meta": {...}}) was taken
+    # for an image without ink
     if isinstance(value, dict) and not any(k in value for k in EDITOR_KEYS):
         path, url = value.get("path"), value.get("url")
         if path:
