@@ -322,6 +322,9 @@ def test_from_pretrained_takes_the_mixins_keywords_and_refuses_a_loose_load(chec
         VAE.from_pretrained(checkpoints / "vae", strict=False)
     with pytest.raises(ValueError, match="strict=None is not supported"):  # not "strict=False": what was passed
         VAE.from_pretrained(checkpoints / "vae", strict=None)
+    # with the reason, as save_pretrained and push_to_hub refuse it: it was load_model's "unknown keywords"
+    with pytest.raises(TypeError, match=r"from_pretrained\(\) takes no config: the model is rebuilt from"):
+        VAE.from_pretrained("user/aedemo-vae", config={"latent_dim": 2})
     assert len(asked) == 1
 
 

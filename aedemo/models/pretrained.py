@@ -71,15 +71,20 @@ class Pretrained:
     @classmethod
     def from_pretrained(
         cls: type[P], path_or_repo_id: str | os.PathLike, device: str | torch.device = "cpu", *,
-        map_location: str | torch.device | None = None, strict: bool = True, **hub_kwargs: Any,
+        map_location: str | torch.device | None = None, strict: bool = True, config: None = None, **hub_kwargs: Any,
     ) -> P:
         """aedemo.load_model(path_or_repo_id, device, expect=cls, **hub_kwargs): a local folder or a Hub id, in eval
         mode; a checkpoint of another class is refused (`VAE.from_pretrained` takes a VAE or a CVAE).
         `map_location`, PyTorchModelHubMixin's name for the device, is taken too, and so are its `revision`,
         `token`, `cache_dir`, `local_files_only` and `force_download`. Loading is always strict: strict=False (the
-        mixin's default) is refused."""
+        mixin's default) is refused, and so is `config=`: the model is built from the checkpoint's config.json."""
         from .. import load_model
 
+        if config is not None:
+            raise TypeError(
+                "from_pretrained() takes no config: the model is rebuilt from the checkpoint's config.json, which its "
+                "weights are checked against; for a model of other arguments, build_model(variant, **arguments)"
+            )
         if strict is not True:
             raise ValueError(
                 f"strict={strict!r} is not supported: aedemo loads strictly, refusing a checkpoint whose weights do "
