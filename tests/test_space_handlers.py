@@ -388,6 +388,18 @@ def test_the_drawing_is_denoised_again_as_the_tab_comes_into_view(store, mnist_t
                for out in demo.fns[again["id"]].fn("Test digit", 3, None, digit, "masking", 0.4, 0, "", {}))
 
 
+def test_removing_the_uploaded_picture_asks_for_one_and_greys_its_results_out(store):
+    # its tiles and table stayed up at full strength, as if current, until a setting moved
+    demo = build_demo(store)
+    (upload,) = [c["id"] for c in demo.config["components"] if c["props"].get("elem_id") == "denoise-upload"]
+    (removed,) = [d for d in demo.config["dependencies"] if [upload, "clear"] in [list(t) for t in d["targets"]]]
+    with pytest.warns(UserWarning):
+        *kept, status = demo.fns[removed["id"]].fn("Upload", 0, None, None, "gaussian", 0.5, 0, "", {})
+    assert status == "⚠️ Upload an image of a digit first."
+    assert all(out == gr.skip() for out in kept)  # the results stay, greyed out (results_look, on the status)
+    assert results_look(status, 2)[0]["elem_classes"] == ["not-in-use"]
+
+
 def test_ssim_properties():
     g = torch.Generator().manual_seed(0)
     x = torch.rand(4, 1, 28, 28, generator=g)

@@ -477,6 +477,10 @@ def build_denoise_tab(
     for event in (pick, rand, uploaded):
         event.then(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,
                    api_visibility="private")
+    # the picture removed: with Upload the source, its results stood there as if current, without a word, until a
+    # setting moved; now the status asks for a picture and the results grey out, as for any source without a digit
+    upload.clear(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,
+                 api_visibility="private", show_progress="hidden")
     if tab is not None:
         tab.select(partial(denoise_drawing_again, store), inputs, [results, table, status], preprocess=False,
                    api_visibility="private", show_progress="hidden")
