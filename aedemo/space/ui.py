@@ -289,6 +289,9 @@ input:not([type]):focus-visible, textarea:focus-visible, .thumbnail-item:focus-v
 /* a dropdown's list closes once focus leaves it: Gradio 6.31 closes it on a click outside but not on Tab, so a
    keyboard user's list stayed open over the next fields, and Escape or a click did not take it away */
 .wrap:not(:focus-within) > .options:has(> [role=listbox]) { display: none; }
+/* Gradio 6.31 draws a dropdown's arrow over the last ~26 px of its text: a session model's long name ("my vae #1
+   (trained in this session)") ran under it; now it stops short of the arrow, with an ellipsis */
+.secondary-wrap > input[role=combobox] { padding-right: 28px; text-overflow: ellipsis; }
 .status-line { min-height: 1.5rem; }
 .meter { height: 14px; border-radius: 7px; background: var(--border-color-primary); overflow: hidden; margin: 6px 0; }
 .meter-fill { height: 100%; background: linear-gradient(90deg, #f97316, #eab308, #22c55e); }
