@@ -167,6 +167,29 @@ def test_a_stroke_from_before_a_test_digit_or_the_digit_alone_changes_nothing(st
     assert digit_read is not None and on_show is None  # read, and the test digit forgotten
 
 
+def test_a_stroke_is_reconstructed_with_the_models_the_visitor_chose_last(store, mnist_test, canvas):
+    # Gradio takes a stroke's inputs as it ends and sends them a second or two later, once the sketchpad has its
+    # picture: a model unticked meanwhile came back, its box still unticked
+    images, _ = mnist_test
+    *_, digit, _ = draw_tab.reconstruct_drawing(store, canvas(images[0].numpy()), ["ae", "pca"], "ae", None)
+    *now, controls = draw_tab.redraw(store, digit, "", ["ae"], "vae")  # PCA unticked, the VAE's code chosen
+    assert [t[2]["model"] for t in read_tiles(now[3])] == ["ae"] and controls == [["ae"], "vae"]
+    late = draw_tab.reconstruct_drawing(store, canvas(images[1].numpy()), ["ae", "pca"], "ae", None, None, None,
+                                        controls)
+    assert [t[2]["model"] for t in read_tiles(late[3])] == ["ae"] and "VAE's error" in late[2]
+    # without a choice made in the tab (an API call), the event's own
+    alone = draw_tab.reconstruct_drawing(store, canvas(images[1].numpy()), ["ae", "pca"], "ae", None)
+    assert [t[2]["model"] for t in read_tiles(alone[3])] == ["ae", "pca"] and "AE's error" in alone[2]
+    # and in the app, what the Models list's redraw keeps is what a stroke's reconstruction reads
+    demo = build_demo(store)
+    deps, comps = demo.config["dependencies"], demo.config["components"]
+    sketch = next(c["id"] for c in comps if c["props"].get("elem_id") == "draw-sketchpad")
+    models = next(c["id"] for c in comps if c["type"] == "checkboxgroup" and c["props"].get("label") == "Models")
+    (stroke,) = [d for d in deps if [sketch, "change"] in map(list, d["targets"])]
+    (untick,) = [d for d in deps if [models, "input"] in map(list, d["targets"])]
+    assert untick["outputs"][-1] == stroke["inputs"][-1]
+
+
 def test_the_warm_up_computes_what_a_page_s_first_view_needs_first(store, monkeypatch):
     # a page opens on the VAE's rank (the Draw tab's focus) and its code map (the Latent tab's), and an event waits
     # for whatever the warm-up is computing: the other models' errors came first, and the first view waited on them
@@ -1220,10 +1243,10 @@ def test_the_latent_class_control_shows_for_the_cvae_only(store):
 def test_the_first_view_survives_a_change_of_models_or_focus(store):
     # the controls re-ran on the (unset) drawing: the first view's panels emptied under a note still naming it
     *_, note = draw_tab.first_view(store, None, "vae")
-    seen, _, _, tiles, _, status, digit = draw_tab.redraw(store, None, note, ["ae", "pca"], "ae")
+    seen, _, _, tiles, _, status, digit, _ = draw_tab.redraw(store, None, note, ["ae", "pca"], "ae")
     assert [t[2]["model"] for t in read_tiles(tiles)] == ["ae", "pca"] and read_tiles(seen)
     assert digit == unchanged(1)[0]
-    *_, status, _ = draw_tab.redraw(store, None, "", ["ae"], "ae")  # nothing shown yet: it says so
+    *_, status, _, _ = draw_tab.redraw(store, None, "", ["ae"], "ae")  # nothing shown yet: it says so
     assert status.startswith("Nothing to reconstruct yet")
 
 
@@ -1231,7 +1254,7 @@ def test_a_model_trained_while_the_first_view_is_up_joins_it(store):
     # its tile was missing and the status said "Unknown model 'my ae #1'": the first view forgot the session's models
     *_, note = draw_tab.first_view(store, None, "vae")
     session = {"my ae #1": build_model("ae", latent_dim=5).eval()}
-    _, _, _, tiles, _, status, _ = draw_tab.redraw(store, None, note, ["ae", "my ae #1"], "ae", session)
+    _, _, _, tiles, _, status, _, _ = draw_tab.redraw(store, None, note, ["ae", "my ae #1"], "ae", session)
     assert [t[2]["model"] for t in read_tiles(tiles)] == ["ae", "my ae #1"] and not reports_problem(status)
 
 

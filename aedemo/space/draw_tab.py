@@ -273,10 +273,15 @@ def reconstruct(
 
 def reconstruct_drawing(
     store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
-    test_digit_shown: int | None = None, visit: dict | None = None,
+    test_digit_shown: int | None = None, visit: dict | None = None, controls: list | None = None,
 ) -> tuple:
     if test_digit_shown is not None and not changed_since_test_digit(store, image, test_digit_shown):
         return (*unchanged(N_OUTPUTS), gr.skip())
+    if controls:
+        # The Models and code choice the visitor last made (redraw keeps it), over the one the event brings: Gradio
+        # 6.31 takes a stroke's inputs as the stroke ends and sends them once the sketchpad has its picture, a second
+        # or two later on a slow machine, so a model unticked meanwhile came back, its box still unticked.
+        variants, focus = controls
     put_a_digit(visit)
     return (*reconstruct(store, image, variants, focus, session_models), None)
 
@@ -543,8 +548,10 @@ def redraw(
     drop an upload for an empty canvas); while the first view is up, on its test digit, which first_view keeps out
     of the drawing state Denoise reads."""
     if digit is None and isinstance(note, str) and note.startswith(FIRST_NOTE):
-        return first_view(store, variants, focus, session_models)[:N_OUTPUTS]
-    return reconstruct_digit(store, digit, variants, focus, session_models, empty=NOTHING_YET)
+        shown = first_view(store, variants, focus, session_models)[:N_OUTPUTS]
+    else:
+        shown = reconstruct_digit(store, digit, variants, focus, session_models, empty=NOTHING_YET)
+    return (*shown, [variants, focus])  # what the next stroke is reconstructed with (reconstruct_drawing)
 
 
 def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None) -> DrawTab:
@@ -636,8 +643,9 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # the sketchpad sends its strokes as blobs that only Gradio's preprocessing can assemble, so this event keeps
     # it; uploads (which may be anything) skip it, and inputs.to_mnist reports what is wrong with them. A stroke
     # read (not one from before a test digit was put there) forgets that digit.
+    controls = gr.State(None)  # [Models, code choice] as the visitor last set them (redraw)
     drawn = sketch.change(
-        endpoint(reconstruct_drawing, store), [sketch, variants, focus, session_models, picked_index, visit],
+        endpoint(reconstruct_drawing, store), [sketch, variants, focus, session_models, picked_index, visit, controls],
         [*outputs, picked_index], api_name="reconstruct_drawing", trigger_mode="always_last", show_progress="hidden",
     )
     # and its note goes. Chained, not a listener of its own: a change event Gradio 6.31's sketchpad fires of itself a
@@ -663,7 +671,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     gr.on([reconstructions.change, rank.change], None, [reconstructions, reading, rank], [glance, said],
           js=TILES_JS, queue=False, show_progress="hidden", api_visibility="private")
     for control in (variants, focus):
-        control.input(partial(redraw, store), [digit, picked, variants, focus, session_models], outputs,
+        control.input(partial(redraw, store), [digit, picked, variants, focus, session_models], [*outputs, controls],
                       show_progress="hidden", api_visibility="private", trigger_mode="always_last")
     # A value set by an event does not make the sketchpad's reconstruction run, so each example chains its own.
     # No progress overlay on the sketchpad: put over strokes, Gradio 6.31 never took it away again, and it covered
@@ -691,6 +699,6 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     # a test digit on show, no stroke comes to redraw the tiles)
     offer, _ = tick_new_session_models(session_models, variants, store.choices)
     offer.then(
-        partial(redraw, store), [digit, picked, variants, focus, session_models], outputs, show_progress="hidden",
-        api_visibility="private", trigger_mode="always_last")
+        partial(redraw, store), [digit, picked, variants, focus, session_models], [*outputs, controls],
+        show_progress="hidden", api_visibility="private", trigger_mode="always_last")
     return DrawTab(sketch=sketch, digit=digit)
