@@ -91,7 +91,8 @@ function draw() {
   const axisEnds = Array.from({length: d.dims}, (_, a) => [-1, 1].map(t => origin.map((o, i) => (i === a ? t : o))));
   g.strokeStyle = 'rgba(128,128,128,0.6)'; g.fillStyle = ink; g.lineWidth = 1;
   // each axis is stretched to the box, so its ends say where the codes stop: a model's scale shows only there
-  const fmt = v => (Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(1));
+  // to one significant digit below 0.1: a barely trained model's axis read "0.0" at one end and "-0.0" at the other
+  const fmt = v => (Math.abs(v) >= 10 ? v.toFixed(0) : Math.abs(v) >= 0.1 || v === 0 ? v.toFixed(1) : v.toPrecision(1));
   const paper = getComputedStyle(canvas).backgroundColor;
   const colors = isDark(paper) ? COLORS_DARK : COLORS;
   const labels = [];  // drawn after the dots, haloed in the canvas's colour, so the dots never hide them
