@@ -483,6 +483,28 @@ def test_cvae_draws_the_asked_class(store):
     assert "The classifier reads the sample as the asked class." in one  # not "1 of 1 samples"
 
 
+def test_a_new_temperature_or_seed_keeps_the_all_classes_grid_on_show(store):
+    # the all-classes grid gave way to one class's samples as soon as the Temperature moved
+    if "cvae" not in store.models:
+        pytest.skip("needs the CVAE")
+    grid, gallery, status = generate_tab.regenerate(store, True, "cvae", 3, 16, 0.5, 1, ["vae"])
+    assert np.array_equal(grid, generate_tab.generate_all(store, "cvae", 0.5, 1)[0])
+    assert status.startswith("Rows: classes 0 to 9") and "temperature 0.5." in status
+    assert [caption for _, caption in gallery] == ["VAE prior"]  # the priors follow the new settings too
+    one = generate_tab.regenerate(store, False, "cvae", 3, 16, 0.5, 1, ["vae"])
+    assert np.array_equal(one[0], generate_tab.generate(store, "cvae", 3, 16, 0.5, 1, ["vae"])[0])
+    with pytest.warns(UserWarning):  # a bad value is told, and nothing changes
+        assert generate_tab.regenerate(store, True, "cvae", 3, 16, 9, 1, ["vae"])[:2] == unchanged(2)
+    # in the app: Generate and the class's controls go back to one class, All classes to every class
+    demo = build_demo(store)
+    deps = demo.config["dependencies"]
+    redraws = [d for d in deps if demo.fns[d["id"]].fn is not None and getattr(demo.fns[d["id"]].fn, "func", None)
+               is generate_tab.regenerate]
+    (state,) = {d["inputs"][0] for d in redraws}
+    setters = [demo.fns[d["id"]].fn() for d in deps if d["outputs"] == [state]]
+    assert sorted(setters) == [False, True]
+
+
 def test_the_generate_status_changes_with_the_digit_and_the_seed(store):
     # it read "16 of 16 samples as the asked class" for every digit: a screen reader, which reads a status line when
     # its text changes, said nothing of the new samples

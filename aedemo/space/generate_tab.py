@@ -256,6 +256,19 @@ def interpolate(
     return _strip(frames, (pair[:1], pair[1:]), images.fit_scale(steps_i + 2, 900, 4), blend), note
 
 
+def regenerate(
+    store: ModelStore, all_classes: bool, model_name: str | None, digit: Any, n: Any, temperature: Any, seed: Any,
+    priors: list[str] | None = None, session_models: dict | None = None,
+) -> tuple:
+    """The Temperature, the Seed or the priors changed: generate() again, with the all-classes grid in place of one
+    class's samples when All classes made the grid on show (a visitor comparing temperatures across every class saw
+    it give way to "16 samples of a 3")."""
+    grid, gallery, status = generate(store, model_name, digit, n, temperature, seed, priors, session_models)
+    if all_classes and not reports_problem(status):
+        grid, status = generate_all(store, model_name, temperature, seed, session_models)
+    return grid, gallery, status
+
+
 def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab | None = None) -> None:
     """The tab's UI; `tab` (its gr.Tab) coming into view fills the phone's glance of the samples."""
     gr.Markdown(
@@ -329,10 +342,16 @@ def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab 
     # sliders on .input, as in the Denoise tab: a value typed in a slider's box and Enter fires only that; a prior
     # unticked takes its samples away at once (they stayed until the next Generate)
     # the Seed applies on Enter or when its box is left (as on the Denoise tab)
-    gr.on([go.click, digit.input, n.input, temperature.input, seed.submit, seed.blur, priors.input],
-          endpoint(generate, store),
-          gen_inputs, [grid, prior_gallery, status], api_name="generate", trigger_mode="always_last",
-          preprocess=False)
+    gr.on([go.click, digit.input, n.input], endpoint(generate, store), gen_inputs, [grid, prior_gallery, status],
+          api_name="generate", trigger_mode="always_last", preprocess=False)
+    # what the grid shows, one class or all: the settings both share redraw it as it is
+    all_classes = gr.State(False)
+    gr.on([go.click, digit.input, n.input], lambda: False, None, all_classes, queue=False, show_progress="hidden",
+          api_visibility="private")
+    all_button.click(lambda: True, None, all_classes, queue=False, show_progress="hidden", api_visibility="private")
+    gr.on([temperature.input, seed.submit, seed.blur, priors.input], partial(regenerate, store),
+          [all_classes, *gen_inputs], [grid, prior_gallery, status], api_visibility="private",
+          trigger_mode="always_last", preprocess=False)
     gr.on([grid.change] + ([tab.select] if tab is not None else []), None, grid, glance, js=GLANCE_JS,
           api_visibility="private", queue=False, show_progress="hidden")
     # no prior ticked: no empty box where their samples would be
@@ -361,10 +380,10 @@ def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab 
     def show_new_priors(fresh: bool, *inputs: Any) -> tuple:
         if not fresh:
             return unchanged(4)
-        samples, gallery, status_line = generate(store, *inputs)
+        samples, gallery, status_line = regenerate(store, *inputs)
         if reports_problem(status_line):  # a field the visitor left bad: that says so, and nothing else changes
             return (*unchanged(3), status_line)
         return gr.Markdown(visible=True), gr.Gallery(value=gallery, visible=True), samples, status_line
 
-    offer.then(show_new_priors, [ticked_any, *gen_inputs], [priors_heading, prior_gallery, grid, status],
+    offer.then(show_new_priors, [ticked_any, all_classes, *gen_inputs], [priors_heading, prior_gallery, grid, status],
                show_progress="hidden", api_visibility="private", preprocess=False)
