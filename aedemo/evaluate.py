@@ -23,7 +23,7 @@ from .checkpoint import (
 )
 from .data import DataError, DataNotFoundError, batches, load_mnist, to_float
 from .models import MODEL_CLASSES, Autoencoder, MnistClassifier, Model
-from .models.base import N_CLASSES, PROB_EPS, check_class_ids, check_images, eval_mode, first_weight
+from .models.base import N_CLASSES, PROB_EPS, as_class_ids, check_images, eval_mode, first_weight
 from .models.vae import VAE
 from .noise import corrupt
 
@@ -74,14 +74,10 @@ def _paired_labels(images: torch.Tensor, labels: Any) -> torch.Tensor:
     """`labels` (a tensor, a list, a numpy array) as int64 class ids, one per image. Refused in words: labels that
     are not one per image (they would broadcast, or be cut short, without a word), and ones that are not class ids
     0-9 (the classifier's loss took int32 ones for "expected target dtype to be Long", and 10 for out of bounds)."""
-    try:
-        labels = torch.as_tensor(labels)
-    except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"the labels must be integer class ids 0-9, got {labels!r:.60}") from None
+    labels = as_class_ids(labels, "the labels")
     if labels.dim() != 1 or len(labels) != len(images):
         raise ValueError(f"the labels must be one per image: {len(images)} images, labels shaped {list(labels.shape)}")
-    check_class_ids(labels, "the labels")
-    return labels.long()
+    return labels
 
 
 @torch.no_grad()

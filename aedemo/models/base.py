@@ -93,6 +93,18 @@ def check_class_ids(labels: torch.Tensor, name: str) -> None:
         raise ValueError(f"{name} must be class ids 0-9, got {bad[:10].tolist()}")
 
 
+def as_class_ids(labels: object, name: str, device: str | torch.device | None = None) -> torch.Tensor:
+    """`labels` (a tensor, a list of ints, a numpy array, one int) as an int64 tensor of class ids, checked by
+    check_class_ids; a TypeError names `name` for anything torch cannot read as numbers."""
+    try:
+        ids = torch.as_tensor(labels, device=device)
+    except (TypeError, ValueError, RuntimeError):  # "3", [1, "2"], None inside: torch's own words are cryptic
+        raise TypeError(f"{name} must be integer class ids 0-9 (an int64 tensor, a list of ints or one int), got "
+                        f"{labels!r:.60}") from None
+    check_class_ids(ids, name)
+    return ids.to(torch.int64)
+
+
 def check_range(name: str, value: object, low: float, high: float | None = None, *, open_low: bool = False) -> float:
     """A weight or a target of a loss (or a sampling temperature) lies in its range, and is finite: out of it the
     loss is NaN from the first step, or rewards the opposite of what the model is for. Returns it as a plain float
@@ -413,13 +425,7 @@ class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
             if labels is None:
                 raise ValueError(f"{self.variant} needs labels: an int64 tensor of {n} class ids (0-9), or one "
                                  "class id for all")
-            try:
-                labels = torch.as_tensor(labels, device=self.device)
-            except (TypeError, ValueError, RuntimeError):  # "3", [1, "2"], None inside: torch's own words are cryptic
-                raise TypeError(f"{self.variant}'s labels must be integer class ids 0-9 (an int64 tensor, a list of "
-                                f"ints or one int), got {labels!r:.60}") from None
-            check_class_ids(labels, f"{self.variant}'s labels")
-            labels = labels.to(torch.int64)
+            labels = as_class_ids(labels, f"{self.variant}'s labels", self.device)
             if labels.dim() == 0:  # one class id for the whole batch: sample(16, labels=3)
                 labels = labels.expand(n)
             if labels.shape != (n,):
