@@ -342,12 +342,12 @@ def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab 
     # sliders on .input, as in the Denoise tab: a value typed in a slider's box and Enter fires only that; a prior
     # unticked takes its samples away at once (they stayed until the next Generate)
     # the Seed applies on Enter or when its box is left (as on the Denoise tab)
-    gr.on([go.click, digit.input, n.input], endpoint(generate, store), gen_inputs, [grid, prior_gallery, status],
-          api_name="generate", trigger_mode="always_last", preprocess=False)
+    one_class = [go.click, digit.input, n.input]
+    gr.on(one_class, endpoint(generate, store), gen_inputs, [grid, prior_gallery, status], api_name="generate",
+          trigger_mode="always_last", preprocess=False)
     # what the grid shows, one class or all: the settings both share redraw it as it is
     all_classes = gr.State(False)
-    gr.on([go.click, digit.input, n.input], lambda: False, None, all_classes, queue=False, show_progress="hidden",
-          api_visibility="private")
+    gr.on(one_class, lambda: False, None, all_classes, queue=False, show_progress="hidden", api_visibility="private")
     all_button.click(lambda: True, None, all_classes, queue=False, show_progress="hidden", api_visibility="private")
     gr.on([temperature.input, seed.submit, seed.blur, priors.input], partial(regenerate, store),
           [all_classes, *gen_inputs], [grid, prior_gallery, status], api_visibility="private",
