@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import numbers
 import os
 import shlex
 import tempfile
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -62,6 +64,13 @@ class TrainConfig:
                 setattr(self, name, os.path.expanduser(os.fspath(value)))
         if isinstance(self.device, torch.device):  # as load_model takes it; kept as its name, for the command line
             self.device = str(self.device)
+        for name in ("epochs", "batch_size", "seed", "lr", "time_budget"):  # numpy's numbers (a sweep's values)
+            # as Python's: `seed + 1` would wrap in a uint64, and the command line would read "np.int64(3)"
+            value = getattr(self, name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, int):
+                setattr(self, name, int(value))
+            elif isinstance(value, np.floating):  # by its shortest digits: np.float32(1e-3) is 0.0010000000475
+                setattr(self, name, float(str(value)))
 
 
 @dataclass
@@ -185,6 +194,10 @@ def train(
     # gather and a conversion of 128 images, nothing more.
     x_train, y_train, x_test, y_test = data
     for images, labels, split in ((x_train, y_train, "train"), (x_test, y_test, "test")):
+        if not isinstance(images, torch.Tensor) or not isinstance(labels, torch.Tensor):  # numpy's uint8 read as
+            # "takes uint8 images; the train images are uint8"
+            raise TypeError(f"train() takes torch tensors, as load_mnist returns them; the {split} split is "
+                            f"{type(images).__name__} and {type(labels).__name__} (numpy: torch.from_numpy)")
         if images.dtype != torch.uint8 or images.dim() != 3 or images.shape[1:] != (28, 28):
             raise TypeError(f"train() takes uint8 images [N,28,28], as load_mnist returns them; the {split} images "
                             f"are {images.dtype} {list(images.shape)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -300,7 +301,7 @@ def test_labels_as_any_integer_type_are_scored_and_other_labels_refused_in_words
     # the classifier's loss took int32 labels for "expected target dtype to be Long", and 10 for "out of bounds"
     classifier = MnistClassifier().eval()
     expected = evaluate_terms(classifier, X[:50], Y[:50])
-    for labels in (Y[:50].int(), Y[:50].tolist(), Y[:50].numpy()):
+    for labels in (Y[:50].int(), Y[:50].tolist(), Y[:50].numpy(), Y[:50].numpy().astype(np.uint32)):
         assert evaluate_terms(classifier, X[:50], labels) == pytest.approx(expected)
         assert evaluate_model(classifier, X[:50], labels) == evaluate_model(classifier, X[:50], Y[:50])
     with pytest.raises(ValueError, match=r"the labels must be class ids 0-9, got \[10\]"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 import torch
 from torch.autograd.functional import jacobian
@@ -146,6 +147,10 @@ def test_cvae_labels_must_be_integer_class_ids():
         expected = m.decode(z, torch.tensor([1, 2, 3]))
         assert torch.equal(m.decode(z, torch.tensor([1, 2, 3], dtype=torch.int32)), expected)
         assert torch.equal(m.decode(z, [1, 2, 3]), expected)
+        # the wide unsigned types got torch's '"min_all" not implemented for 'UInt32''
+        for dtype in (torch.uint8, torch.uint16, torch.uint32, torch.uint64):
+            assert torch.equal(m.decode(z, torch.tensor([1, 2, 3], dtype=dtype)), expected), dtype
+        assert torch.equal(m.decode(z, np.array([1, 2, 3], dtype=np.uint32)), expected)
         assert torch.equal(m.decode_logits(z, torch.tensor([1, 2, 3], dtype=torch.int32)).sigmoid(), expected)
         # an empty batch with an empty list (torch makes it float32) was refused as "got torch.float32"
         assert m.decode(z[:0], []).shape == (0, 1, 28, 28)
@@ -534,8 +539,6 @@ def test_aae_training_step_runs_both_adversarial_phases_each_in_its_direction():
 
 
 def test_numpy_numbers_are_taken_as_sizes_and_weights_and_saved_as_plain_json(tmp_path):
-    import numpy as np
-
     from aedemo import load_model, save_checkpoint
 
     model = build_model("sparse", latent_dim=np.int64(16), hidden=[np.int32(64)], rho=np.float32(0.1))

@@ -286,6 +286,9 @@ def test_bad_requests_are_refused_clearly():
     flat = TINY[0].reshape(-1, 784)  # used to fail at the first step, in words about logits and targets
     with pytest.raises(TypeError, match=r"uint8 images \[N,28,28\].*the train images are torch.uint8 \["):
         train(config(), data=(flat, *TINY[1:]))
+    # numpy arrays were told "takes uint8 images; the train images are uint8 [96, 28, 28]"
+    with pytest.raises(TypeError, match=r"takes torch tensors.*the train split is ndarray and ndarray.*from_numpy"):
+        train(config(), data=(TINY[0].numpy(), TINY[1].numpy(), *TINY[2:]))
     with pytest.raises(ValueError, match="the test labels must be one per image"):  # used to be an IndexError
         train(config(), data=(*TINY[:3], TINY[3][:-1]))
     # an empty test split failed at the save, after the run; an empty train split "trained" without a step
@@ -483,6 +486,18 @@ def test_recorded_training_command_rebuilds_the_same_configuration(settings):
                  "data_dir", "device", "model_config"):
         assert getattr(rebuilt, name) == getattr(trained, name), name
     assert rebuilt.out == (trained.out or f"checkpoints/{trained.variant}-run")
+
+
+def test_numpy_numbers_in_a_config_train_as_the_python_numbers_they_hold():
+    # a sweep's values: seed=np.int64(3) was refused as "must be a whole number ..., got np.int64(3)", and so was
+    # time_budget=np.float32(5.0)
+    as_numpy = config(epochs=np.int64(1), batch_size=np.int32(32), lr=np.float32(1e-3), seed=np.int64(3),
+                      time_budget=np.float32(5.0))
+    assert as_numpy == config(epochs=1, batch_size=32, lr=1e-3, seed=3, time_budget=5.0)
+    assert "--lr 0.001 --seed 3" in train_command(as_numpy)
+    result = train(as_numpy, data=TINY)
+    assert torch.equal(result.model.encoder[0].weight,
+                       train(config(epochs=1, seed=3, time_budget=5.0), data=TINY).model.encoder[0].weight)
 
 
 def test_the_command_lines_defaults_are_train_configs():

@@ -88,6 +88,8 @@ def check_class_ids(labels: torch.Tensor, name: str) -> None:
     # empty, any dtype holds no wrong ids: torch.as_tensor([]) is float32
     if labels.numel() and (labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex()):
         raise TypeError(f"{name} must be integer class ids 0-9, got {labels.dtype}")
+    if labels.dtype in (torch.uint16, torch.uint32, torch.uint64):  # torch compares none of these: read as int64
+        labels = labels.to(torch.int64)
     if labels.numel() and (labels.min() < 0 or labels.max() >= N_CLASSES):
         bad = labels[(labels < 0) | (labels >= N_CLASSES)].unique()
         raise ValueError(f"{name} must be class ids 0-9, got {bad[:10].tolist()}")
