@@ -11,14 +11,13 @@ from __future__ import annotations
 import io
 import math
 import os
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 25_000_000  # a 5000x5000 upload; above this we refuse before decoding
 MIN_SIDE = 8  # smaller than this cannot hold a recognisable digit
@@ -156,29 +155,34 @@ def _read_file(source: str | os.PathLike | bytes | bytearray | memoryview) -> tu
 
 @contextmanager
 def _decoding() -> Iterator[None]:
-    """Turn what PIL raises on a missing, foreign, damaged or huge file into a message for the user."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PIL's decompression-bomb warning: _check_size is the limit that counts
-        try:
-            yield
-        except InvalidImageError:
-            raise
-        except (FileNotFoundError, IsADirectoryError):
-            raise InvalidImageError("could not read the image: file not found") from None
-        except Image.DecompressionBombError:  # PIL's own limit, far above ours, also refused before decoding
-            raise _too_large() from None
-        except UnidentifiedImageError:
-            raise InvalidImageError("could not read the image: not a recognised image format") from None
-        except (OSError, SyntaxError, ValueError, EOFError) as e:  # what PIL's decoders raise on damaged data
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)[:200] or type(e).__name__
-            reason = "the file is truncated" if "truncated" in reason else reason
-            raise InvalidImageError(f"could not read the image: {reason}") from None
+    """Turn what PIL raises on a missing, foreign, damaged or huge file into a message for the user.
+
+    PIL's DecompressionBombWarning (a header claiming over ~89 megapixels) is left to warn: such a file is refused
+    by _check_size anyway, and warnings.catch_warnings, which would silence it, is not thread-safe: two uploads
+    decoded at once left its "ignore" filter behind, silencing every warning in the process for good."""
+    try:
+        yield
+    except InvalidImageError:
+        raise
+    except (FileNotFoundError, IsADirectoryError):
+        raise InvalidImageError("could not read the image: file not found") from None
+    except Image.DecompressionBombError:  # PIL's own limit, far above ours, also refused before decoding
+        raise _too_large() from None
+    except UnidentifiedImageError:
+        raise InvalidImageError("could not read the image: not a recognised image format") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:  # what PIL's decoders raise on damaged data
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)[:200] or type(e).__name__
+        reason = "the file is truncated" if "truncated" in reason else reason
+        raise InvalidImageError(f"could not read the image: {reason}") from None
 
 
 def _read_pil(im: Image.Image) -> tuple[Luminance, np.ndarray | None]:
     _check_size(*im.size)
     with _decoding():
         im.load()  # a lazily opened image decodes here, where a damaged file gets its message
+    if im.getexif().get(ExifTags.Base.Orientation, 1) != 1:  # a phone photo opened by the caller, as a file is
+        # read in _read_file; turned as a copy, the caller's image being the caller's
+        im = ImageOps.exif_transpose(im)
     if im.mode in _HIGH_BIT_MODES:  # 16-bit and float: read as numbers, once shrunk like the 8-bit ones below
         return _read_array(np.asarray(_shrink(im)))
     try:

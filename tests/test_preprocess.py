@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import struct
+import warnings
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -341,6 +343,22 @@ def test_a_photo_with_a_rotation_tag_is_read_upright(drawing):
     buf = io.BytesIO()
     sideways.save(buf, "PNG", exif=exif)
     assert similarity(canvas_to_mnist(buf.getvalue()), ref) > 0.95
+    # the same file opened by the caller came out sideways; the caller's image is left as it was
+    opened = Image.open(io.BytesIO(buf.getvalue()))
+    assert similarity(canvas_to_mnist(opened), ref) > 0.95
+    assert opened.size == sideways.size and opened.getexif()[0x0112] == 6
+
+
+def test_images_decoded_at_once_in_threads_leave_the_warning_filters_as_they_were(drawing):
+    # each decode swapped the process's warning filters for "ignore everything" and back; overlapping decodes put
+    # back one another's, leaving every later warning silenced (the Space decodes up to 8 uploads at once)
+    ink, _ = drawing
+    buf = io.BytesIO()
+    Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8)).save(buf, "PNG")
+    before = list(warnings.filters)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: canvas_to_mnist(buf.getvalue()), range(240)))
+    assert warnings.filters == before
 
 
 def test_strokes_covering_most_of_a_transparent_sheet_are_still_ink(digits):
@@ -526,6 +544,7 @@ def test_big_16_bit_and_float_uploads_are_shrunk_first_like_8_bit_ones(mode):
     assert similarity(digit, eight_bit) > 0.95
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # PIL's, on a 108-megapixel header
 def test_image_size_reads_the_header_only():
     # what the Space checks a sketchpad's pictures by, before Gradio decodes them
     assert image_size(_png_claiming(12000, 9000)) == (12000, 9000)  # its data would not decode: never read
