@@ -6,6 +6,7 @@ import argparse
 import copy
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ def mse_per_image(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def psnr(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB per image (peak 1.0), shape [B]; PSNR_CAP_DB for identical images."""
-    mse = mse_per_image(output, target).clamp_min(10 ** (-PSNR_CAP_DB / 10))
+    mse = mse_per_image(output, target).float().clamp_min(10 ** (-PSNR_CAP_DB / 10))  # the cap is 0 in float16
     return 10 * torch.log10(1.0 / mse)
 
 
@@ -155,31 +156,36 @@ def _figures(
             figures[f"{kind}_noisy_psnr"] = psnr(noisy, x_test).mean().item()
             figures[f"{kind}_denoised_psnr"] = psnr(reconstruct_all(model, noisy, y_test), x_test).mean().item()
     if model.conditional and model.generative:  # samples of an asked class: does it draw that class?
-        classifier = classifier or load_classifier()
+        if classifier is None:  # a CVAE trained with $AEDEMO_CHECKPOINTS naming a new folder lost the figure unsaid
+            classifier, note = _classifier_for(checkpoints_root())
+            if classifier is None:
+                warnings.warn(f"{note}: {model.variant}'s sample_class_accuracy is left out", stacklevel=3)
         if classifier is not None:
             figures["sample_class_accuracy"] = sample_class_accuracy(model, classifier)
     return figures
 
 
-def _holds_cvae(folder: Path) -> bool:
+def _samples_a_class(folder: Path) -> bool:
+    """Whether the checkpoint in `folder` draws samples of an asked class, which the classifier reads."""
     try:
-        return read_config(folder).get("variant") == "cvae"
+        model_class = MODEL_CLASSES.get(read_config(folder).get("variant"))
     except CheckpointError:
         return False
+    return model_class is not None and model_class.conditional and model_class.generative
 
 
-def _classifier_for(root: Path, scoring_a_cvae: bool) -> MnistClassifier | None:
-    """The classifier that reads a CVAE's samples in `main`: the root's, else the shipped one, saying so on stderr
-    (a root without one was scored by the shipped classifier without a word; a root named by $AEDEMO_CHECKPOINTS,
-    by none, and the CVAE's column went missing without a word)."""
+def _classifier_for(root: Path) -> tuple[MnistClassifier | None, str | None]:
+    """The classifier that reads a conditional model's samples: the root's, else the shipped one, with a note
+    saying so (a root without one was scored by the shipped classifier without a word; a root named by
+    $AEDEMO_CHECKPOINTS, by none, and the CVAE's column went missing without a word)."""
     classifier = load_classifier(root)
-    if classifier is None and scoring_a_cvae:
-        shipped = CHECKPOINTS / "classifier"
-        if (root / "classifier").resolve() != shipped.resolve():
-            classifier = load_classifier(CHECKPOINTS)
-        where = f"the one in {shipped} reads them" if classifier is not None else "they are not scored"
-        print(f"note: {root} holds no classifier that loads, for the CVAE's samples; {where}", file=sys.stderr)
-    return classifier
+    if classifier is not None:
+        return classifier, None
+    shipped = CHECKPOINTS / "classifier"
+    if (root / "classifier").resolve() != shipped.resolve():
+        classifier = load_classifier(CHECKPOINTS)
+    where = f"the one in {shipped} reads them" if classifier is not None else "they are not scored"
+    return classifier, f"{root} holds no classifier that loads, for the CVAE's samples; {where}"
 
 
 def load_classifier(root: str | Path | None = None) -> MnistClassifier | None:
@@ -232,7 +238,9 @@ def main(argv: list[str] | None = None) -> None:
     # keyed by each folder as typed ("./runs/a/" too: a script looks up what it passed)
     folders = {f: (Path(f), None) for f in args.folders} or {n: (root / n, n) for n in MODEL_CLASSES}
     # the folders named are scored by the root's classifier too
-    classifier = _classifier_for(root, any(_holds_cvae(folder) for folder, _ in folders.values()))
+    classifier, note = _classifier_for(root)
+    if note and any(_samples_a_class(folder) for folder, _ in folders.values()):
+        print(f"note: {note}", file=sys.stderr)
     for name, (folder, variant) in folders.items():
         try:
             model = load_checkpoint(folder, variant=variant)

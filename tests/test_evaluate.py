@@ -61,6 +61,7 @@ def test_psnr_known_values():
     assert psnr(x + 0.01, x) == pytest.approx(torch.full((3,), 40.0), rel=1e-4)
     same = psnr(x, x)
     assert torch.equal(same, torch.full((3,), PSNR_CAP_DB))  # identical images: capped, not infinite
+    assert torch.equal(psnr(x.half(), x.half()), same)  # the cap's 1e-10 is 0 in float16: it was infinite
 
 
 def test_figures_of_an_autoencoder():
@@ -353,6 +354,19 @@ def test_the_cli_says_whose_classifier_reads_a_cvae_from_a_root_without_one(tmp_
     main(["--checkpoints", str(tmp_path), "--json"])
     out = capsys.readouterr()
     assert json.loads(out.out)["cvae"]["sample_class_accuracy"] == pytest.approx(0.1) and out.err == ""
+
+
+def test_a_cvae_scored_where_the_checkpoints_root_has_no_classifier_is_read_by_the_shipped_one(tmp_path, monkeypatch):
+    # python -m aedemo.train --variant cvae with $AEDEMO_CHECKPOINTS naming a new folder saved its metrics without
+    # sample_class_accuracy, without a word
+    torch.manual_seed(0)
+    cvae = build_model("cvae", hidden=[32], latent_dim=4)
+    monkeypatch.setenv("AEDEMO_CHECKPOINTS", str(tmp_path))
+    assert "sample_class_accuracy" in evaluate_model(cvae, X[:50], Y[:50])
+    # with no classifier anywhere (a pip install ships none), the figure is left out and a warning says why
+    monkeypatch.setattr("aedemo.evaluate.CHECKPOINTS", tmp_path)
+    with pytest.warns(UserWarning, match=f"{tmp_path} holds no classifier .* sample_class_accuracy is left out"):
+        assert "sample_class_accuracy" not in evaluate_model(cvae, X[:50], Y[:50])
 
 
 def test_loss_terms_are_fixed_by_their_seed_and_change_with_it():
