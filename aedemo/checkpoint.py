@@ -184,9 +184,11 @@ def _interrupted_save(directory: Path) -> str:
 
 
 def _saved_weights_sha256(directory: Path) -> str | None:
-    """The weights' SHA-256 that the checkpoint in `directory` records (None: no readable record)."""
+    """The SHA-256 of the weights in `directory`: as its config records it, else (a checkpoint written by hand or by
+    an older tool records none) as the file hashes; None when there is no readable config."""
     try:
-        return json.loads((directory / CONFIG_NAME).read_text()).get("weights_sha256")
+        recorded = json.loads((directory / CONFIG_NAME).read_text()).get("weights_sha256")
+        return recorded if recorded is not None else _sha256(directory / WEIGHTS_NAME)
     except (OSError, ValueError, AttributeError):
         return None
 
@@ -305,8 +307,8 @@ def load_checkpoint(
     weights = directory / WEIGHTS_NAME
     if not weights.is_file():
         raise CheckpointError(f"{weights}: file missing")
-    expected = config.get("weights_sha256")
-    if expected is not None and _sha256(weights) != expected:
+    expected, sha = config.get("weights_sha256"), _sha256(weights)
+    if expected is not None and sha != expected:
         raise CheckpointError(
             f"{weights}: contents do not match the SHA-256 recorded in {CONFIG_NAME} "
             "(the file was changed, corrupted, or comes from another save)"
@@ -331,11 +333,10 @@ def load_checkpoint(
         raise CheckpointError(f"{weights}: {problem}")
     model = MODEL_CLASSES[config["variant"]](**arch)  # the shapes match the file's: as big as the file, no bigger
     model.load_state_dict(state)
-    if expected is not None:  # for save_checkpoint: figures that go with these weights while they stay unchanged
-        try:
-            model._loaded_figures = (expected, read_metrics(directory))
-        except CheckpointError:  # an unreadable metrics.json spoils nothing here: the model just has no figures
-            pass
+    try:  # for save_checkpoint: figures that go with these weights while they stay unchanged
+        model._loaded_figures = (sha, read_metrics(directory))
+    except CheckpointError:  # an unreadable metrics.json spoils nothing here: the model just has no figures
+        pass
     # a model saved in another floating dtype (bfloat16, say) comes back in it, not widened to float32
     dtypes = {t.dtype for t in state.values() if t.is_floating_point()}
     if len(dtypes) == 1 and (dtype := dtypes.pop()) != torch.float32:

@@ -142,6 +142,18 @@ def test_a_model_saved_back_where_it_was_loaded_from_keeps_its_figures(tmp_path)
     assert read_metrics(folder) == {}
 
 
+def test_a_checkpoint_that_records_no_weights_hash_keeps_its_figures_when_saved_back_unchanged(tmp_path):
+    # one written by hand or by an older tool: saved back (or elsewhere) unchanged, its metrics.json was deleted
+    folder, _ = saved(tmp_path, "ae", seed=0)
+    config = json.loads((folder / "config.json").read_text())
+    del config["weights_sha256"]
+    (folder / "config.json").write_text(json.dumps(config))
+    load_checkpoint(folder).save_pretrained(tmp_path / "copy")
+    assert read_metrics(tmp_path / "copy") == METRICS
+    load_checkpoint(folder).save_pretrained(folder)
+    assert read_metrics(folder) == METRICS
+
+
 # --- broken checkpoints: each error names the file at fault ---------------------------------------------------------
 
 
