@@ -141,9 +141,10 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
 
 def one_per_class(labels: torch.Tensor, rows: int = 1) -> torch.Tensor:
     """Indices of `rows` rows of examples, row r holding the r-th example of each digit 0-9, in order; a digit with
-    fewer than `rows` examples is left out."""
+    fewer than `rows` examples is left out (so a row may hold fewer than 10; none at all: an empty tensor)."""
     by_digit = [torch.nonzero(labels == d).flatten()[:rows] for d in range(10)]
-    return torch.stack([i for i in by_digit if len(i) == rows], dim=1).flatten()
+    complete = [i for i in by_digit if len(i) == rows]
+    return torch.stack(complete, dim=1).flatten() if complete else torch.zeros(0, dtype=torch.int64)
 
 
 def batches(

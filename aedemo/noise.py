@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import torch
 
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking")
@@ -20,6 +23,20 @@ def corrupt(
     - salt_pepper: that fraction of pixels set to 0 or 1 with equal odds;
     - masking: an occluding square (side = strength x image side) at a random place in each image.
     """
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() != 4:
+        what = f"{x.dtype} {list(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"corrupt takes float images [B,1,H,W] in [0,1], got {what}")
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}")
+    # a number's value is checked (NaN made gaussian noise all NaN and masking a black image); a per-image tensor's
+    # only by its shape, as reading its values would wait on a GPU at every training batch
+    if isinstance(strength, torch.Tensor):
+        if strength.numel() not in (1, x.shape[0]):
+            raise ValueError(f"strength must be one number or one per image, [{x.shape[0]}], got "
+                             f"{list(strength.shape)}")
+        strength = strength.reshape(-1)
+    elif not (isinstance(strength, numbers.Real) and 0 <= strength < math.inf):
+        raise ValueError(f"strength must be a number of at least 0, got {strength!r}")
     b, _, h, w = x.shape
     s = torch.as_tensor(strength, dtype=x.dtype, device=x.device).expand(b).view(b, 1, 1, 1)
     if kind == "gaussian":
@@ -38,7 +55,7 @@ def corrupt(
         t, lf, sd = top.view(b, 1, 1), left.view(b, 1, 1), side.view(b, 1, 1)
         inside = (rows >= t) & (rows < t + sd) & (cols >= lf) & (cols < lf + sd)
         return x.masked_fill(inside.unsqueeze(1), 0.0)
-    raise ValueError(f"unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}")
+    raise AssertionError(kind)  # every kind in NOISE_KINDS is handled above
 
 
 # Upper ends of the strengths the denoising AE sees in training. The Denoise tab's slider goes to 1 for every kind

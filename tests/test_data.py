@@ -226,3 +226,5 @@ def test_one_per_class_gives_rows_of_digits_0_to_9_and_skips_missing_ones():
     assert labels[idx].tolist() == list(range(10)) * 2 and idx[:10].tolist() == [1, 2, 4, 0, 5, 6, 7, 8, 9, 10]
     no_fives = labels[labels != 5]
     assert no_fives[one_per_class(no_fives)].tolist() == [0, 1, 2, 3, 4, 6, 7, 8, 9]
+    # no digit with enough examples: torch.stack's "expects a non-empty TensorList"
+    assert one_per_class(labels, rows=3).tolist() == [] and one_per_class(labels[:0]).tolist() == []

@@ -3,10 +3,11 @@ name and strength say."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
-from aedemo.noise import TRAIN_STRENGTH, corrupt, random_corruption
+from aedemo.noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt, random_corruption
 
 GREY = torch.full((64, 1, 28, 28), 0.5)
 
@@ -72,6 +73,21 @@ def test_a_strength_per_image_and_the_generator_decide_the_result():
 def test_an_unknown_kind_names_the_known_ones():
     with pytest.raises(ValueError, match="gaussian, salt_pepper, masking"):
         corrupt(GREY, "blur", 0.5)
+
+
+def test_a_strength_or_images_corrupt_cannot_honour_are_refused_in_words():
+    # NaN made gaussian noise all NaN, a black square of masking and no change of salt & pepper; the others failed
+    # in torch's words ("not enough values to unpack", '"normal_kernel_cpu" not implemented for 'Byte'')
+    for kind in NOISE_KINDS:
+        for strength in (float("nan"), float("inf"), -0.1, "0.5", None):
+            with pytest.raises(ValueError, match="strength must be a number of at least 0"):
+                corrupt(GREY, kind, strength)
+        with pytest.raises(ValueError, match=r"one per image, \[64\], got \[3\]"):  # was torch's "expand"
+            corrupt(GREY, kind, torch.full((3,), 0.5))
+        for images in (GREY[:, 0], GREY.flatten(1), (GREY * 255).to(torch.uint8)):
+            with pytest.raises(ValueError, match=r"float images \[B,1,H,W\] in \[0,1\], got torch\."):
+                corrupt(images, kind, 0.5)
+    assert torch.equal(corrupt(GREY, "gaussian", np.float32(0.3), seeded(1)), corrupt(GREY, "gaussian", 0.3, seeded(1)))
 
 
 def test_the_training_corruption_mixes_the_three_kinds_at_strengths_from_0_to_the_training_maximum():
