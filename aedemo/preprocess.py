@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 MAX_PIXELS = 25_000_000  # a 5000x5000 upload; above this we refuse before decoding
 MIN_SIDE = 8  # smaller than this cannot hold a recognisable digit
@@ -147,10 +147,25 @@ def _file_like(source: str | os.PathLike | bytes | bytearray | memoryview) -> An
 def _read_file(source: str | os.PathLike | bytes | bytearray | memoryview) -> tuple[Luminance, np.ndarray | None]:
     with _decoding(), Image.open(_file_like(source)) as im:  # the header only: the size is checked before decoding
         _check_size(*im.size)
+        _draft(im)
         im.load()
-        # phone photos come sideways with a rotation tag; in place, as a copy of a 25-MP picture would cost its size
-        ImageOps.exif_transpose(im, in_place=True)
         return _read_pil(im)
+
+
+def _draft(im: Image.Image) -> None:
+    """Have a big JPEG (a phone photo) decode at 1/2 to 1/8 scale, as its DCT allows: a 24-MP one then costs ~6 MB
+    instead of ~100. Other formats decode whole."""
+    if im.format == "JPEG" and max(im.size) > 2 * REDUCED:
+        factor = max(im.size) // REDUCED
+        im.draft(im.mode, (im.width // factor, im.height // factor))
+
+
+def pixels_decoded(source: str | os.PathLike | bytes | bytearray | memoryview) -> int:
+    """How many pixels canvas_to_mnist decodes to read an image file (or its bytes): width x height, less for a big
+    JPEG; read from the header, like image_size."""
+    with _decoding(), Image.open(_file_like(source)) as im:
+        _draft(im)
+        return im.width * im.height
 
 
 @contextmanager
@@ -180,21 +195,35 @@ def _read_pil(im: Image.Image) -> tuple[Luminance, np.ndarray | None]:
     _check_size(*im.size)
     with _decoding():
         im.load()  # a lazily opened image decodes here, where a damaged file gets its message
-    if im.getexif().get(ExifTags.Base.Orientation, 1) != 1:  # a phone photo opened by the caller, as a file is
-        # read in _read_file; turned as a copy, the caller's image being the caller's
-        im = ImageOps.exif_transpose(im)
+    # phone photos come sideways with a rotation tag, turned once shrunk: a turned copy of a 25-MP picture would cost
+    # its size again
+    turn = _TURNS.get(im.getexif().get(ExifTags.Base.Orientation, 1))
     if im.mode in _HIGH_BIT_MODES:  # 16-bit and float: read as numbers, once shrunk like the 8-bit ones below
-        return _read_array(np.asarray(_shrink(im)))
+        return _read_array(np.asarray(_turned(_shrink(im), turn)))
+    if im.mode in ("L", "LA", "RGB", "RGBA"):  # shrunk before any conversion, which copies the picture whole
+        im = _shrink(im)
     try:
         if "A" in im.getbands() or "a" in im.getbands() or "transparency" in im.info:
-            im = im.convert("RGBA")
+            im = im if im.mode == "RGBA" else im.convert("RGBA")
         elif im.mode not in ("L", "RGB"):
             im = im.convert("RGB")  # CMYK, YCbCr, LAB, HSV, P, 1, ... all go through RGB
     except ValueError:  # a mode PIL cannot convert (e.g. premultiplied "La"): read its channels as they are
-        return _read_array(np.asarray(im))
-    im = _shrink(im)
+        return _read_array(np.asarray(_turned(im, turn)))
+    im = _turned(_shrink(im), turn)
     alpha = np.asarray(im.getchannel("A")) if im.mode == "RGBA" else None
     return (lambda: np.asarray(im.convert("L"))), alpha
+
+
+# EXIF orientation -> the transposition that shows the picture upright (as ImageOps.exif_transpose applies them)
+_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _turned(im: Image.Image, turn: Image.Transpose | None) -> Image.Image:
+    return im if turn is None else im.transpose(turn)
 
 
 def _shrink(im: Image.Image) -> Image.Image:

@@ -15,7 +15,14 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from aedemo.data import load_mnist
 from aedemo.evaluate import load_classifier
-from aedemo.preprocess import MAX_PIXELS, MIN_SIDE, InvalidImageError, canvas_to_mnist, image_size
+from aedemo.preprocess import (
+    MAX_PIXELS,
+    MIN_SIDE,
+    InvalidImageError,
+    canvas_to_mnist,
+    image_size,
+    pixels_decoded,
+)
 
 PER_CLASS = 2  # 20 digits: enough to see every shape, cheap enough for the suite
 
@@ -347,6 +354,17 @@ def test_a_photo_with_a_rotation_tag_is_read_upright(drawing):
     opened = Image.open(io.BytesIO(buf.getvalue()))
     assert similarity(canvas_to_mnist(opened), ref) > 0.95
     assert opened.size == sideways.size and opened.getexif()[0x0112] == 6
+
+
+def test_a_big_jpeg_is_decoded_at_a_fraction_of_its_size_and_reads_as_the_same_digit(drawing, tmp_path):
+    # a 24-MP phone photo cost ~100 MB to decode at full size; the digit needs ~1000 px
+    ink, ref = drawing
+    photo = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8)).convert("RGB").resize((4000, 4000))
+    photo.save(tmp_path / "photo.jpg", quality=90)
+    photo.save(tmp_path / "photo.png")
+    assert pixels_decoded(tmp_path / "photo.jpg") <= 4000 * 4000 // 4
+    assert pixels_decoded(tmp_path / "photo.png") == 4000 * 4000  # a PNG decodes whole
+    assert similarity(canvas_to_mnist(tmp_path / "photo.jpg"), ref) > 0.95
 
 
 def test_images_decoded_at_once_in_threads_leave_the_warning_filters_as_they_were(drawing):
