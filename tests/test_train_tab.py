@@ -9,6 +9,7 @@ import re
 import socket
 import threading
 import time
+import types
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -249,6 +250,25 @@ def test_a_stop_pressed_before_the_run_reaches_the_line_cancels_it(small_data, t
     assert stop_runs(line, "me", tmp_path).startswith("Nothing of yours is training")
 
 
+def test_an_api_calls_stop_sent_with_its_train_cancels_the_run(small_data, tmp_path, monkeypatch):
+    # /train, then /stop_training at once: an API call has no Train press, so nothing said a run was on its way,
+    # the Stop found nothing, and the run trained to its end
+    line = TrainingLine()
+    monkeypatch.setattr(train_tab, "LINE", line)
+    request = types.SimpleNamespace(session_hash="api")
+    verdicts = train_tab._admit_handler("ae", 1, 0, 64, 1e-3, 0, {}, request)
+    assert verdicts == (None,) * 7  # admitted
+    assert stop_runs(line, "api", tmp_path) == "Your run waiting for its turn is cancelled: it will not train."
+    views = list(run_training("ae", 1, 0, 64, 1e-3, {}, session_dir=tmp_path, data=small_data, line=line,
+                              session="api"))
+    assert len(views) == 1 and views[0].status.startswith("**Not trained:** you pressed Stop")
+    # a browser's press, a Stop, then the validator of that same run: the Stop stands
+    line.expect("me")
+    stop_runs(line, "me", tmp_path)
+    train_tab._admit_handler("ae", 1, 0, 64, 1e-3, 0, {}, types.SimpleNamespace(session_hash="me"))
+    assert line.join("me").cancelled
+
+
 def test_a_visitor_who_leaves_while_waiting_gives_up_the_place(small_data, tmp_path):
     # Gradio closes the handler's generator when the page goes: its place must not hold the line
     line = TrainingLine()
@@ -431,6 +451,8 @@ def test_the_plot_says_what_the_models_loss_is_and_ignores_a_spike(small_data, m
         (("ae", 3, 0, 12.5, 1e-3), "Batch size"),
         (("nope", 3, 0, 64, 1e-3), "Unknown model"),
         (("classifier", 3, 0, 64, 1e-3), "Unknown model"),
+        ((["ae"], 3, 0, 64, 1e-3), "Unknown model"),  # the API's list or dict: "unhashable type", a traceback
+        (({"variant": "ae"}, 3, 0, 64, 1e-3), "Unknown model"),
         (("ae", 0, 0, 64, 1e-3), "Epochs"),
         (("ae", 3, -5, 64, 1e-3), "Time budget"),
         (("ae", 3, 0, 64, 0), "Learning rate"),
@@ -810,6 +832,16 @@ def test_a_model_that_draws_one_digit_for_every_input_is_called_collapsed(small_
     # the cause it suggests fits the learning rate used: at the default it asked "learning rate too high?"
     assert "learning rate too high? 0.5 is above 1e-3" in train_tab.collapse_note(0.5)
     assert "more epochs" in train_tab.collapse_note(1e-3) and "learning rate" not in train_tab.collapse_note(1e-3)
+    # a run the clock stopped: "train it for more epochs" after "stopped at the time limit: 0.06 of 10 epochs"
+    assert "longer Time budget" in train_tab.collapse_note(1e-3, "budget")
+    assert "Space's time limit" in train_tab.collapse_note(1e-3, "cap")
+    assert "more epochs" not in train_tab.collapse_note(1e-3, "budget") + train_tab.collapse_note(1e-3, "cap")
+
+
+def test_a_collapsed_model_the_time_budget_stopped_is_told_to_take_longer(small_data, tmp_path):
+    views = list(run_training("ae", 10, 0.01, 64, 1e-3, {}, session_dir=tmp_path, data=small_data))
+    assert "stopped at the time limit" in views[-1].status
+    assert "look alike" in views[-1].status and "longer Time budget" in views[-1].status
 
 
 def test_a_cancelled_run_has_stopped_before_the_next_one_starts(small_data, tmp_path):

@@ -68,10 +68,15 @@ class TrainingLine:
 
     def expect(self, session: str | None) -> None:
         """Train was pressed in `session`: its run is on its way (Gradio's steps before the run's handler take a
-        round trip or two), and a Stop pressed meanwhile cancels it. It found nothing to stop, and the run trained."""
+        round trip or two), and a Stop pressed meanwhile cancels it. It found nothing to stop, and the run trained.
+
+        Said again for the same run (the press, then the run's validator, which is all an API call goes through),
+        the first record stands: a Stop pressed in between is not forgotten."""
         if session is not None:
             with self._changed:
-                self._pressed[session] = [time.monotonic(), False]
+                pressed = self._pressed.get(session)
+                if not pressed or time.monotonic() - pressed[0] >= self.PRESS_SECONDS:
+                    self._pressed[session] = [time.monotonic(), False]
 
     def forget(self, session: str | None) -> None:
         """The run of the session's press will not come (refused: its settings, or by the line): a Stop pressed

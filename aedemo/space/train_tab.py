@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import re
 import shutil
@@ -72,7 +73,8 @@ MLP_EPOCH_SECONDS_ON_CPU = "5-10"
 
 def _fitted_in_closed_form(variant: Any) -> bool:
     """Whether `variant` (a name the visitor chose, or anything) is fitted rather than trained: PCA."""
-    return variant in AUTOENCODERS and not AUTOENCODERS[variant].trainable
+    # a list or a dict from the API raised "unhashable type" here, before the checks that say what is wrong
+    return isinstance(variant, str) and variant in AUTOENCODERS and not AUTOENCODERS[variant].trainable
 
 
 def epochs_info(variant: Any) -> str | None:
@@ -469,11 +471,13 @@ def _train_and_report(
 
     settings = {"variant": s.variant, "epochs": s.epochs, "budget": s.budget, "batch_size": s.batch_size, "lr": s.lr,
                 "seed": s.seed}
+    cap = math.inf  # the Space's limit on a run, as the worker says at its start
     news = worker.train_in_background(settings, str(stop.path), data)
     try:
         for kind, payload in news:
             if kind == "start":
-                limit = min(s.budget or payload["cap"], payload["cap"])
+                cap = payload["cap"]
+                limit = min(s.budget or cap, cap)
                 where = _device_words(payload["device"])
                 where += f" ({_count(worker.CPU_THREADS, 'thread')})" if where == "the CPU" else ""
                 facts = [f"on {where}",
@@ -529,6 +533,8 @@ def _train_and_report(
                     else ("finished", _count(len(payload["history"]), "epoch"))
                 )
                 test = payload["history"][-1]["test"]["loss"] if payload["history"] else float("nan")
+                clock = None if payload.get("stopped_by") != "time" else (
+                    "budget" if s.budget is not None and s.budget <= cap else "cap")
                 how = f"{ended}: {trained}, {payload['seconds']:.0f} s of training"
                 if round(payload["elapsed"]) > round(payload["seconds"]):  # the live status counted these too
                     how += f" ({payload['elapsed']:.0f} s with the test evaluations)"
@@ -541,7 +547,7 @@ def _train_and_report(
                 view.status = (
                     f"**{name}** {how} on {_device_words(payload['device'])}; {on_test}. It is now in "
                     f"the other tabs' model lists (for this browser session only); {saved}."
-                    + (f"\n\n*{collapse_note(s.lr)}*" if collapsed(model, data) else "")
+                    + (f"\n\n*{collapse_note(s.lr, clock)}*" if collapsed(model, data) else "")
                     + (f"\n\n*Note:* {data.notice}" if data.notice else "")
                 )
             now = time.perf_counter()
@@ -555,11 +561,22 @@ def _train_and_report(
         yield snapshot()
 
 
-def collapse_note(lr: float) -> str:
-    """What a collapsed model's status adds: the likely cause for the learning rate it was trained at. (At 1e-3 or
-    below, a short run leaves a model still drawing its average digit: "learning rate too high?" misled there.)"""
-    why = (f"learning rate too high? {lr:g} is above 1e-3, a good start" if lr > 1e-3
-           else "it has not learned the digits apart yet: train it for more epochs")
+def collapse_note(lr: float, stopped_by: str | None = None) -> str:
+    """What a collapsed model's status adds: the likely cause for the learning rate it was trained at and for what
+    ended the run. (At 1e-3 or below, a short run leaves a model still drawing its average digit: "learning rate too
+    high?" misled there, and "train it for more epochs" did after a run the clock stopped.)
+
+    `stopped_by`: "budget" (the visitor's time budget), "cap" (the Space's limit on a run) or None (its epochs, or
+    Stop)."""
+    if lr > 1e-3:
+        why = f"learning rate too high? {lr:g} is above 1e-3, a good start"
+    elif stopped_by == "budget":
+        why = "it has not learned the digits apart yet: give it a longer Time budget (0 for none)"
+    elif stopped_by == "cap":
+        why = ("it has not learned the digits apart yet, and runs here stop at the Space's time limit: a smaller "
+               "batch size takes more steps in that time")
+    else:
+        why = "it has not learned the digits apart yet: train it for more epochs"
     return f"All ten reconstructions look alike: the model draws an average digit whatever it is given ({why})."
 
 
@@ -689,8 +706,13 @@ def _why_not_admitted(request: gr.Request | None) -> str | None:
 def _admit_handler(variant, epochs, budget, batch_size, lr, seed, models, request: gr.Request) -> tuple:
     """The /train event's validator: Gradio runs it before starting the run, with the run's inputs, and takes a
     verdict on each (None: no objection). A refusal is set on the Model field; gradio_client raises it as a
-    ValidationError (a gr.Error raised here reached a client as a bare HTTP 400)."""
+    ValidationError (a gr.Error raised here reached a client as a bare HTTP 400).
+
+    An admitted run is on its way to the line from here: an API call, which has no Train press, sent /stop_training
+    at once and the Stop found nothing, while the run trained to its end."""
     why = _why_not_admitted(request)
+    if why is None:
+        LINE.expect(request.session_hash if request else None)
     return (None if why is None else gr.validate(False, why), *[None] * 6)
 
 
@@ -760,7 +782,8 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
             batch_size = gr.Number(value=128, precision=0, label="Batch size")
             lr = gr.Number(value=1e-3, label="Learning rate")
             seed = gr.Number(value=DEFAULT_SEED, precision=0, label="Seed", minimum=0, maximum=MAX_SEED,
-                             info="The same settings and seed give the same run on the CPU.")
+                             info="The same settings and seed give the same run on the CPU, unless a time limit "
+                                  "stops it: where the clock stops a run varies.")
             with gr.Row():
                 train_btn = gr.Button("Train", variant="primary", elem_id="train-button")
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
