@@ -200,6 +200,10 @@ def test_the_line_is_made_from_the_plots_value_as_the_browser_sends_it(store, mn
     assert draw_tab.code_note(store, sent, "vae") == draw_tab.code_note(store, code, "vae") != ""
     assert draw_tab.code_note(store, sent, "ae") == ""  # the VAE's code while the focus is already the AE
     assert draw_tab.code_note(store, None, "vae") == draw_tab.code_note(store, {"columns": None}, "vae") == ""
+    # a request's own table, its σ not numbers: a traceback in the log, "Error" in the answer
+    bad = {**sent, "data": [list(row) for row in sent["data"]]}
+    bad["data"][0][sent["columns"].index(draw_tab.SIGMA)] = "x"
+    assert draw_tab.code_note(store, bad, "vae") == ""
 
 
 def test_the_codes_numbers_are_a_table_too_whatever_form_the_plot_sends(store, mnist_test):

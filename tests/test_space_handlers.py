@@ -646,6 +646,9 @@ def test_a_screen_reader_hears_which_model_came_closest_to_the_clean_digit(store
     assert said.startswith(f"Closest to the clean digit: {short_name(best)}, {db:.2f} dB PSNR;"), said
     assert said.endswith("the noisy input, " + ("identical to it." if strength == 0 else f"{noisy:.2f} dB PSNR.")), said
     assert denoise_tab.results_said("") == ""  # no table, nothing to say
+    # a request's own table (the event is the page's, but a request can send any): a traceback, "Error" in the answer
+    assert denoise_tab.results_said(table.replace(f"{db:.2f}", "xyz", 1)) == ""
+    assert denoise_tab.results_said("| a |\n|---|\n| b |\n| c |") == ""
 
 
 def test_the_denoise_table_bolds_the_best_figure_of_each_column(store):

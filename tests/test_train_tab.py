@@ -646,6 +646,11 @@ def test_push_sends_the_visitors_token_and_never_shows_it(tmp_path, monkeypatch)
     # a token pasted into the repository box, where an id is echoed back when it is not one
     message = push_to_hub(secret, "hf_other_token_000", False, str(tmp_path))
     assert "looks like an access token" in message and secret not in message
+    token = "hf_" + "aB3" * 11 + "c"  # as long as Hugging Face's
+    for pasted in (f"{token}/", f"/{token}", f"{token}//x", f"me/{token}"):  # with a "/", it was echoed in full
+        message = push_to_hub(pasted, "hf_other_token_000", False, str(tmp_path))
+        assert "looks like an access token" in message and token not in message, pasted
+    assert "looks like" not in push_to_hub("me/hf_models!", "hf_other_token_000", False, str(tmp_path))
 
 
 def test_a_push_failure_is_said_once_and_readable(tmp_path, monkeypatch):

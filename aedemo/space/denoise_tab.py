@@ -165,9 +165,13 @@ def results_said(table: str | None) -> str:
         return "identical to it" if cell.startswith("∞") else f"{cell} dB PSNR"
 
     noisy, models = rows[0], rows[1:]
-    best = max(models, key=lambda row: float("inf") if row[1].startswith("∞") else float(row[1]))
+    try:  # a table denoise() did not write (a request's own) has nothing to say
+        best = max(models, key=lambda row: float("inf") if row[1].startswith("∞") else float(row[1]))
+        noisy_psnr = noisy[1]
+    except (ValueError, IndexError):
+        return ""
     # "closest", not "restored best": under a light mask every model lands further from it than the noisy input
-    return f"Closest to the clean digit: {best[0]}, {score(best[1])}; the noisy input, {score(noisy[1])}."
+    return f"Closest to the clean digit: {best[0]}, {score(best[1])}; the noisy input, {score(noisy_psnr)}."
 
 
 def _bold(text: str, bold: bool) -> str:

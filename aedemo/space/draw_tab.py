@@ -200,11 +200,14 @@ def code_note(store: ModelStore, code: Any, focus: str | None, session_models: d
         return ""
     if not has_posterior(model) or len(code) != model.latent_dim:  # a code from the model shown before it
         return ""
-    prior = ~code[CARRIES].to_numpy(dtype=bool)
+    try:
+        prior = ~code[CARRIES].to_numpy(dtype=bool)
+        carrying = code[SIGMA].to_numpy(dtype=float)[~prior]
+    except (ValueError, TypeError):  # a table code_table did not write (a request's own): nothing to say of it
+        return ""
     collapsed = store.collapsed_dims(model)
     n_collapsed = 0 if collapsed is None else int((prior & collapsed.cpu().numpy()).sum())
     n_prior = int(prior.sum())
-    carrying = code[SIGMA].to_numpy(dtype=float)[~prior]
     sigmas = (float(carrying.min()), float(carrying.max())) if len(carrying) else None
     return posterior_note(len(code) - n_prior, n_prior, n_collapsed, model.conditional, sigmas)
 
@@ -275,6 +278,14 @@ def reconstruct_drawing(
     store: ModelStore, image: Any, variants: list[str] | None, focus: str | None, session_models: dict | None = None,
     test_digit_shown: int | None = None, visit: dict | None = None, controls: list | None = None,
 ) -> tuple:
+    """What a stroke on the Draw tab's sketchpad runs; returns what /reconstruct returns.
+
+    From code, /reconstruct is the endpoint to call: it takes any image, None as `variants` for all the models, and
+    a model of the session's own. This one goes through Gradio's preprocessing, which the sketchpad's strokes need.
+    API inputs: `image` (an ImageEditor value: {"background", "layers", "composite"}, each an image file or None),
+    `variants` (a list of names on the page's Models list) and `focus` (one of them). A value Gradio cannot read is
+    refused with an error (gradio_client raises it), not with a status line.
+    """  # the API page describes the endpoint by it
     if test_digit_shown is not None and not changed_since_test_digit(store, image, test_digit_shown):
         return (*unchanged(N_OUTPUTS), gr.skip())
     if controls:
@@ -284,9 +295,6 @@ def reconstruct_drawing(
         variants, focus = controls
     put_a_digit(visit)
     return (*reconstruct(store, image, variants, focus, session_models), None)
-
-
-reconstruct_drawing.__doc__ = reconstruct.__doc__  # the API page describes the endpoint by it
 
 
 def changed_since_test_digit(store: ModelStore, value: Any, index: int) -> bool:

@@ -615,7 +615,10 @@ def push_to_hub(repo_id: str, token: str, private: bool, checkpoint: str | None)
         os.utime(Path(checkpoint).parent)
     if not repo_id:
         return "**Not pushed:** enter a repository id, `your-name/model-name` (it is created if it does not exist)."
-    if isinstance(repo_id, str) and repo_id.startswith("hf_") and "/" not in repo_id:  # not echoed: a secret
+    # not echoed: a secret, pasted bare or with a "/" beside it ("hf_…/", "me/hf_…"); a repo's own name may start with
+    # "hf_", but not with the 34 letters and digits of a token after it
+    if isinstance(repo_id, str) and (repo_id.startswith("hf_") and "/" not in repo_id
+                                     or re.search(r"hf_[A-Za-z0-9]{30,}", repo_id)):
         return ("**Not pushed:** that looks like an access token: it goes in the token box, and the repository id, "
                 "`your-name/model-name`, here.")
     try:
