@@ -284,7 +284,7 @@ def decode_point(
     # a 2-D map's third axis (its hidden slider, at the codes' mean) is one of the dimensions at their mean: its
     # status counted it as shown, unlike its grid's
     shown = 2 if k == 3 and view == "2-D" else k
-    where = ", ".join(f"{v:.2f}".replace("-0.00", "0.00") for v in c[:shown])
+    where = ", ".join(_place(v) for v in c[:shown])
     rest = _at_their_mean(model.latent_dim, shown, projection.direct)
     cls = f", drawn as {a_digit(d)}" if model.conditional else ""
     return images.show(out), f"Decoded at ({where}){rest}{cls}."
@@ -329,8 +329,13 @@ def decode_grid(
     cls = f", all drawn as {a_digit(d)}, across the test {d}s' codes" if model.conditional else ""
     return images.grid(out, ncol=GRID_SIDE, scale=1), (
         f"{display_name(model_name)} decoded at {GRID_SIDE}×{GRID_SIDE} places: {names[0]} from "
-        f"{float(lo[0]):.2f} (left) to {float(hi[0]):.2f} (right), {names[1]} from {float(hi[1]):.2f} (top) to "
-        f"{float(lo[1]):.2f} (bottom){rest}{cls}.")
+        f"{_place(lo[0])} (left) to {_place(hi[0])} (right), {names[1]} from {_place(hi[1])} (top) to "
+        f"{_place(lo[1])} (bottom){rest}{cls}.")
+
+
+def _place(value: Any) -> str:
+    """A place on an axis as the sliders show it: to 2 decimals, with no "-0.00" for a value just below 0."""
+    return f"{float(value):.2f}".replace("-0.00", "0.00")
 
 
 def star_if_on_show(store: ModelStore, *inputs: Any) -> tuple:
