@@ -262,6 +262,14 @@ def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):
     # the drag sends several redraws: the status shows Gradio's timer until the last has run, then the click's line
     page.wait_for_function(f"(clicked) => {status} === clicked", arg=clicked, timeout=WAIT_MS)
     assert page.locator("#latent-original img").count() == 1
+    # a slider moved by hand: the ring follows it (it stayed on the dot clicked), and the clicked digit goes, as the
+    # Decoded picture is now of another place
+    first_axis = page.locator(".latent-axis input[type=number]").first
+    first_axis.fill("1.5")
+    first_axis.press("Enter")
+    page.wait_for_function("() => document.querySelector('#latent-scatter [data-marker]')?.dataset.marker"
+                           ".startsWith('1.50 ')", timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelectorAll('#latent-original img').length === 0", timeout=WAIT_MS)
     page.get_by_label("3-D", exact=True).check()  # a new map: the digit clicked on the old one goes
     page.wait_for_function("() => document.querySelectorAll('#latent-original img').length === 0", timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0 and page.locator(".error").count() == 0

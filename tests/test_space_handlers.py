@@ -794,6 +794,9 @@ def test_latent_map_plots_the_test_codes(store, mnist_test):
     # as many sliders as the map has axes: a 2-D map's third axis is not one the visitor can see or click
     assert [s.visible for s in (s1, s2, s3)] == [True, True, False]
     assert [s.visible for s in sliders3] == [True, True, value3["dims"] == 3]
+    # the ring marks the place the sliders decode, from the start (it marked none until a click)
+    assert value["marker"] == [s1.value, s2.value, 0.0]
+    assert value3["marker"] == [s.value for s in sliders3[:value3["dims"]]] + [0.0] * (3 - value3["dims"])
     codes, projection = store.test_codes(store.get(name))
     if not projection.direct:  # how much of the code the projection shows: a quarter, for the VAE
         assert f"({sum(projection.explained[:2]):.0%} of its variance)" in value["title"]

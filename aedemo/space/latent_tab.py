@@ -44,6 +44,11 @@ document.addEventListener('input', (event) => {
   else if (Number.isFinite(value) && value < low) box.value = low;
 }, true);
 """
+# A slider moved by hand tells the map where the ring goes (scatter.py listens): the map stays as it is drawn.
+PLACE_JS = """(x, y, z) => {
+  window.dispatchEvent(new CustomEvent('aedemo-latent-place', {detail: [x, y, z].map(Number)}));
+  return [x, y, z];
+}"""
 # The events that redraw the map run one at a time, in the order they came: opening the tab (which redraws it for a
 # new Draw tab digit) and then picking another model left the first model's map on show when the two ran side by side.
 # The line is the whole server's, not a session's (Gradio has no other): a map takes 10-95 ms, so a visitor waits
@@ -215,6 +220,8 @@ def latent_map(
         value, coords, names, dims, note = _map(store, model_name, view, n_points, session_models, drawing)
     except UserInputError as e:
         return (*unchanged(4), problem(str(e)))
+    # the ring at the sliders' place, which is decoded next (an update made in an event has no .value to read)
+    value["marker"] = [_at_rest(coords, a) for a in range(dims)] + [0.0] * (3 - dims)
     return (value, *_sliders(coords, names, dims=dims), note)
 
 
@@ -528,6 +535,10 @@ def build_latent_tab(
     # .release, which a value typed in a slider's box and Enter does not fire
     gr.on([c1.input, c2.input, c3.input, digit.input], endpoint(decode_point, store), decode_inputs,
           [decoded, status], api_name="latent", trigger_mode="always_last", preprocess=False)
+    # the ring moved there, and a test digit clicked before goes, as a click on empty 2-D space takes it away: it
+    # stood beside a Decoded picture of another place (a click moves the sliders itself, which is no .input)
+    gr.on([c1.input, c2.input, c3.input], lambda *_: None, [c1, c2, c3], original, js=PLACE_JS, queue=False,
+          show_progress="hidden", api_visibility="private")
     if demo is not None and first is not None:
         demo.load(partial(latent_map, store), map_inputs, map_outputs, api_visibility="private",
                   preprocess=False).then(

@@ -172,6 +172,7 @@ function draw() {
   }
   for (const [text, x, y] of labels) put(text, x, y);
   const m = marker || d.marker;
+  element.dataset.marker = m ? m.slice(0, d.dims).map(v => v.toFixed(2)).join(' ') : '';  // where the ring is, in words
   if (m) {
     const s = project(m, d, geo, W, H);
     g.lineWidth = 3; g.strokeStyle = '#111'; g.beginPath(); g.arc(s[0], s[1], 9, 0, 2 * Math.PI); g.stroke();
@@ -268,6 +269,10 @@ element.addEventListener('click', e => {
   }
 });
 watch('value', () => { marker = null; draw(); });
+// the sliders moved by hand: the ring marks the place they decode (PLACE_JS in latent_tab sends it)
+window.addEventListener('aedemo-latent-place', e => {
+  if (e.detail.every(Number.isFinite)) { marker = e.detail; draw(); }
+});
 new ResizeObserver(() => draw()).observe(element);
 draw();
 """
