@@ -558,10 +558,11 @@ def phone_tab(page, app_url, width: int = 390, height: int = 844):
         phone.close()
 
 
-def test_on_a_phone_a_stroke_down_most_of_the_pad_draws(page, app_url, store):
+@pytest.mark.parametrize("size", [(390, 844), (768, 1024)])  # a phone; a tablet, where the white was 160 px
+def test_on_a_phone_a_stroke_down_most_of_the_pad_draws(page, app_url, store, size):
     # the drawing square sat in a 460 px box with ~100 px of white above and below, which took no ink: a stroke
     # begun there drew nothing, without a word
-    with phone_tab(page, app_url) as tab:
+    with phone_tab(page, app_url, *size) as tab:
         picked = "(document.querySelector('#draw-picked') || {innerText: ''}).innerText"  # until the page is built
         tab.wait_for_function(f"() => {picked}.startsWith('Shown: test digit')", timeout=WAIT_MS)
         tab.locator("#draw-sketchpad").scroll_into_view_if_needed()
@@ -572,6 +573,15 @@ def test_on_a_phone_a_stroke_down_most_of_the_pad_draws(page, app_url, store):
             tab.wait_for_function(
                 "() => { const e = document.querySelector(\"#draw-reading [data-testid='label-output-value']\");"
                 " return e && e.textContent.trim() === '1'; }", timeout=30_000)
+
+
+def test_on_the_narrowest_phones_every_tab_name_shows(page, app_url):
+    # below 350 px Gradio moved Generate, Latent and Train into its "..." menu, where visitors did not find them
+    with phone_tab(page, app_url, 320, 640) as tab:
+        tab.wait_for_selector("[role=tab]", timeout=WAIT_MS)
+        shown = tab.evaluate("[...document.querySelectorAll('[role=tab]')].filter(t => t.offsetParent)"
+                             ".map(t => t.innerText.trim())")
+        assert shown == ["Draw", "Denoise", "Generate", "Latent", "Train"]
 
 
 def test_on_a_phone_the_reconstructions_show_under_the_canvas_too(page, app_url, store):

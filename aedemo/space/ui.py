@@ -311,9 +311,13 @@ input:not([type]):focus-visible, textarea:focus-visible, .thumbnail-item:focus-v
 /* a phone: the five tab names fit on one row (Gradio moves those that do not fit into a "..." menu, where a visitor
    did not find them); Gradio measures the names with this same style */
 @media (max-width: 640px) { .tab-container button { padding: 0 7px !important; font-size: 13px !important; } }
-/* a phone: the drawing square fills the width, and the pad's box of 460 px left ~100 px of white above and below it
-   that takes no ink, looking like canvas (a stroke begun there drew nothing); the box fitted to the square instead */
-@media (max-width: 480px) { #draw-sketchpad, #draw-sketchpad .image-container { height: 360px !important; } }
+/* and on the narrowest phones (320-359 px: an iPhone SE, a folded phone's cover screen), where three went to "..." */
+@media (max-width: 359px) { .tab-container button { padding: 0 4px !important; font-size: 12px !important; } }
+/* the pad's box as tall as it is wide (up to its 460 px): where the column is narrower than that (a phone, a tablet,
+   a small laptop), Gradio zooms the 400-px canvas to the width less 60 px, and the box of 460 px left up to 160 px of
+   white above and below the square that takes no ink, looking like canvas: a stroke begun there drew nothing */
+#draw-sketchpad { aspect-ratio: 1; height: auto !important; max-height: 460px; }
+#draw-sketchpad .image-container { height: 100% !important; }
 /* the interpolation strip: as wide as its column, as tall as that makes it (Gradio sizes a picture without a
    height from its container's, which is 0 once the columns stack on a phone: the strip did not show) */
 #generate-strip button, #generate-strip .image-frame { width: 100% !important; height: auto !important; }
@@ -404,8 +408,8 @@ button.label-wrap { text-align: left; gap: var(--size-2); }
 /* the models table: words whole (Gradio's tables break them anywhere), names on one line where there is room */
 #draw-models td, #draw-models th { word-break: normal; overflow-wrap: break-word; }
 #draw-models td:first-child { white-space: nowrap; }
-#denoise-sample-averages td, #denoise-sample-averages th, #denoise-table td, #denoise-table th {
-  word-break: normal; overflow-wrap: normal; }
+#denoise-sample-averages td, #denoise-sample-averages th, #denoise-table td, #denoise-table th,
+#denoise-averages td, #denoise-averages th { word-break: normal; overflow-wrap: normal; }
 @media (max-width: 640px) {  /* a phone: one block per model, not four columns with five letters a line */
   #draw-models thead { display: none; }
   #draw-models table, #draw-models tbody, #draw-models tr, #draw-models td { display: block; width: auto; }
