@@ -933,6 +933,7 @@ def test_the_draw_tabs_digit_is_starred_on_every_latent_map(store, mnist_test):
     top = max(set(classes), key=classes.count)
     assert f"{classes.count(top)} of class {top}" in value["drawing_note"]
     assert f"{model.latent_dim}-D code" in value["drawing_note"]
+    assert ("not on this map's axes" in value["drawing_note"]) == (model.latent_dim > value["dims"])
     # the star stays when more digits are shown, and follows the Draw tab's digit
     other = images[index + 1].float().div(255).numpy()
     more, _ = latent_tab.more_or_fewer_points(store, name, "2-D", 500, 0, 0, 0, None, 0, None, digit)
@@ -976,6 +977,8 @@ def test_the_cvae_is_starred_only_with_a_class_to_give_it(store, mnist_test):
     digit = images[7].float().div(255).numpy()
     value, *_ = latent_tab.latent_map(store, "cvae", "2-D", 500, None, digit)
     assert value["drawing"] is not None and "holds the style" in value["drawing_note"]
+    # its 2-D code is the map: "(not on this map's axes)" was said of it too
+    assert "not on this map's axes" not in value["drawing_note"] and "as this map shows it" in value["drawing_note"]
     classifier = store.classifier
     store.classifier = None
     try:

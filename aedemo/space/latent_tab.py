@@ -123,9 +123,11 @@ def _tally(classes: list[int]) -> str:
 
 
 @torch.no_grad()
-def _drawing_on_map(store: ModelStore, model: Autoencoder, drawing: Any) -> tuple[list[float], str] | None:
-    """Where the Draw tab's digit (float [28,28], or None) sits on a model's map, and the classes of the test
-    digits whose codes lie nearest to its code: codes near one another decode alike, so a digit the model has
+def _drawing_on_map(
+    store: ModelStore, model: Autoencoder, drawing: Any, dims: int
+) -> tuple[list[float], str] | None:
+    """Where the Draw tab's digit (float [28,28], or None) sits on a model's map of `dims` axes, and the classes of
+    the test digits whose codes lie nearest to its code: codes near one another decode alike, so a digit the model has
     learnt to represent lands among its own class. None when there is no digit, or the CVAE has no class for it
     (no classifier)."""
     if not (isinstance(drawing, np.ndarray) and drawing.shape == (28, 28)):
@@ -140,8 +142,11 @@ def _drawing_on_map(store: ModelStore, model: Autoencoder, drawing: Any) -> tupl
     at = projection.to_axes(z)[0].tolist()
     classes = store.test_set[2][store.nearest_test_digits(model, x, z, NEIGHBOURS)[0]].tolist()
     read_as = f", read as {a_digit(read)}" if read is not None else ""
+    # "not on this map's axes" of a code the map shows whole (the CVAE's 2-D one) was wrong
+    code = (f"whole {model.latent_dim}-D code (not on this map's axes)" if model.latent_dim > dims
+            else f"{model.latent_dim}-D code, as this map shows it")
     note = (f"★ The Draw tab's digit{read_as}. Of the {len(classes)} test digits whose codes lie nearest to its "
-            f"whole {model.latent_dim}-D code (not on this map's axes): {_tally(classes)}.")
+            f"{code}: {_tally(classes)}.")
     if model.conditional:
         note += " The class goes to the decoder on its own, so the code holds the style: neighbours of any class."
     return at, note
@@ -185,7 +190,7 @@ def _map(
         "title": f"{display_name(model_name)}: {n:,} test digits, {how}", "drawing": None, "drawing_note": "",
         "class_labels": not model.conditional,  # the CVAE's classes share one place: their digits piled up there
     }
-    placed = _drawing_on_map(store, model, drawing)
+    placed = _drawing_on_map(store, model, drawing, dims)
     if placed is not None:
         at, value["drawing_note"] = placed
         value["drawing"] = [round(v, 3) for v in (at + [0.0, 0.0])[:dims]] + [0.0] * (3 - dims)
