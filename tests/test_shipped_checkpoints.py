@@ -105,6 +105,9 @@ def test_the_rebuild_commands_train_as_each_model_was_trained(name):
         return {k: v for k, v in parsed.items() if k not in ("out", "data_dir")}
 
     recorded = config(public_command(read_metrics(checkpoint(name))["training"]))
+    # a variant without its row or its run failed with a bare KeyError (docs/adding-a-variant.md says what they are)
+    assert name in documented, f"checkpoints/README.md's table has no row for {name}/ and its training command"
+    assert name in runs, f"scripts/train_checkpoints.sh's RUNS has no {name}:EPOCHS"
     assert config(documented[name]) == recorded
     assert runs[name] == (recorded["epochs"], recorded["matmul_precision"])
 

@@ -757,6 +757,14 @@ def test_the_epochs_help_says_how_many_epochs_of_the_chosen_model_fit_and_pca_gr
     assert f"so 1 epoch fits in the {cap:.0f} s" in train_tab.epochs_info("vae")  # not "1 epochs"
     assert f"so {cap // seconds['conv']:.0f} epochs fit" in train_tab.epochs_info("conv")
     assert f"{train_tab.MLP_EPOCH_SECONDS_ON_CPU} s for this model" in train_tab.epochs_info("ae")
+    # a variant of one's own, unmeasured here, was given the MLPs' time as measured
+    monkeypatch.setattr(train_tab, "MLPS_MEASURED", ("dae",))
+    assert train_tab.epochs_info("ae") == "One epoch is a pass over the 60,000 training digits."
+    monkeypatch.undo()
+    monkeypatch.setattr(train_worker, "gpu_expected", lambda: False)
+    unmeasured = [v for v, cls in aedemo.models.AUTOENCODERS.items() if cls.trainable
+                  and v not in train_tab.EPOCH_SECONDS_ON_CPU and v not in train_tab.MLPS_MEASURED]
+    assert not unmeasured, "time an epoch of each (benchmarks/train_epochs.py) for train_tab.EPOCH_SECONDS_ON_CPU"
     epochs, batch, lr = train_tab.settings_look("pca")
     assert "do not apply" in epochs.info and not (epochs.interactive or batch.interactive or lr.interactive)
     assert all(c.interactive for c in train_tab.settings_look("ae"))

@@ -300,6 +300,7 @@ class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
 
     variant: ClassVar[str]
     display_name: ClassVar[str]  # how the app and the model cards name it: "Denoising AE"
+    short_name: ClassVar[str | None] = None  # in a tile's caption, where the display name is too long: "DAE"
     description: ClassVar[str] = ""  # what it is, in a phrase that follows the name
     reference: ClassVar[str] = ""  # the paper it comes from, "Kingma & Welling 2014"
     # what training minimises per image, short enough for a phone's axis title; {fields} come from the config

@@ -22,6 +22,7 @@ from .base import N_PIXELS, Penalty, check_range, check_sizes, mean_bce_per_imag
 class ContractiveAE(AE):
     variant = "contractive"
     display_name = "Contractive AE"
+    short_name = "Contractive"
     description = (
         "penalises how sensitive the code is to small changes of the input: λ times the squared Frobenius "
         "norm of the encoder's Jacobian, computed exactly; its decoder runs the encoder's weights backwards "

@@ -51,6 +51,7 @@ def conv_decoder(in_features: int, channels: list[int], blocks: int = 0) -> nn.S
 class ConvAE(Autoencoder):
     variant = "conv"
     display_name = "Conv AE"
+    short_name = "Conv"
     description = (
         "convolutions instead of fully connected layers (28 → 14 → 7 pixels with strided "
         "convolutions, mirrored by transposed ones)"

@@ -12,6 +12,7 @@ from .base import mean_bce_per_image
 class DAE(AE):
     variant = "dae"
     display_name = "Denoising AE"
+    short_name = "DAE"
     description = (
         "shaped like the AE, trained to redraw clean digits from corrupted ones (Gaussian "
         "noise, salt & pepper, masked squares)"

@@ -20,6 +20,7 @@ def kl_sparsity(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
 class SparseAE(AE):
     variant = "sparse"
     display_name = "Sparse AE"
+    short_name = "Sparse"
     description = (
         "a wide code of sigmoid units (the shipped model's 128, against 32 for most others: still fewer than the 784 "
         "pixels); a penalty (β times the KL divergence between a small target ρ and each unit's mean activation over "

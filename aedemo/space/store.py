@@ -42,7 +42,6 @@ LATENT_DIGITS = 5000  # test digits the Latent tab can plot
 # a test digit in 8-18 dimensions (median 18; a 1 in 11); the CVAE carries each in both of its 2 (sigma 0.04-0.55).
 PRIOR_SIGMA = 0.9
 PRIOR_MU = 0.5
-SHORT_NAMES = {"dae": "DAE", "sparse": "Sparse", "contractive": "Contractive", "conv": "Conv"}  # for captions
 
 
 def has_posterior(model: Autoencoder) -> bool:
@@ -126,7 +125,8 @@ def display_name(name: str) -> str:
 
 
 def short_name(name: str) -> str:
-    return SHORT_NAMES.get(name) or display_name(name)
+    """A model's name in a tile's caption: its class's short_name ("DAE"), else display_name()."""
+    return (AUTOENCODERS[name].short_name if name in AUTOENCODERS else None) or display_name(name)
 
 
 def built_from(model: Autoencoder) -> str:
