@@ -78,8 +78,9 @@ def _load(name: str, device: str | torch.device, hub_kwargs: dict[str, Any]) -> 
     missing = f"{name}: no such checkpoint folder"  # never a listing of what is there: a Space shows this to visitors
     if _path_not_repo_id(name):
         raise CheckpointError(f"{missing} (a Hub repo id is 'owner/name')")
-    from .hub import HubError, load_from_hub  # imported here: local loading never needs huggingface_hub
+    from .hub import HubError, _clean_subfolder, load_from_hub  # here: local loading never needs huggingface_hub
 
+    _clean_subfolder(hub_kwargs.get("subfolder"))  # a bad argument, said as it is: not as a folder not found too
     try:
         return load_from_hub(name, device=device, **hub_kwargs)
     except HubError as e:

@@ -77,6 +77,8 @@ def _read(image: Any) -> tuple[Luminance, np.ndarray | None] | None:
 
 
 def _tensor_as_array(t: torch.Tensor) -> np.ndarray:
+    if t.is_meta:  # "Cannot copy out of meta tensor"
+        raise InvalidImageError("expected an image, got a tensor on the meta device, which holds no values")
     t = t.detach().cpu()
     if t.is_floating_point() and t.dtype not in (torch.float16, torch.float32, torch.float64):
         t = t.float()  # bfloat16 and the float8 types have no numpy dtype

@@ -617,8 +617,9 @@ def test_config_json_of_another_library(tmp_path, monkeypatch):
 
 def test_subfolder_cannot_climb_out(monkeypatch):
     monkeypatch.setattr(hub, "snapshot_download", lambda *a, **k: pytest.fail("reached the Hub"))
-    with pytest.raises(hub.HubError, match="not a plain folder path"):
+    with pytest.raises(hub.HubError, match="not a plain folder path") as refused:
         aedemo.load_model("user/x", subfolder="../../etc")
+    assert "local folder" not in str(refused.value)  # a bad argument, not a repo (or folder) not found
 
 
 # --- pushing -------------------------------------------------------------------------------------------

@@ -118,6 +118,8 @@ def test_reconstruct_says_what_images_it_takes(variant):
     labels = torch.tensor([1]) if model.conditional else None
     with pytest.raises(TypeError, match="images must be a torch.Tensor, got list"):  # was "no attribute 'shape'"
         model.reconstruct(X[:1].tolist(), labels)
+    with pytest.raises(ValueError, match="images must hold data, got a tensor on the meta device"):  # was .item()'s
+        model.reconstruct(X[:1].to("meta"), labels)
 
 
 @pytest.mark.parametrize("bad, says", [

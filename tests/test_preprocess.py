@@ -469,6 +469,7 @@ BAD = {  # name: (a function making the input, what the message says)
     "editor layers not a list": (lambda: {"background": None, "layers": 5, "composite": None},
                                  "layers should be a list of images, not int"),
     "sparse tensor": (lambda: torch.eye(50).to_sparse(), "expected a plain tensor of numbers"),
+    "meta tensor": (lambda: torch.empty(50, 50, device="meta"), "on the meta device"),  # "Cannot copy out of meta"
     "editor layers of different sizes": (lambda: {"background": np.zeros((50, 50, 3), np.uint8),
                                                   "layers": [np.zeros((40, 40, 4), np.uint8)], "composite": None},
                                          "layers have different sizes"),

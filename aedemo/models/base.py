@@ -195,6 +195,8 @@ def check_images(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"images must be a torch.Tensor, got {type(x).__name__}")
+    if x.is_meta:  # torch's own words came from the range check: "Tensor.item() cannot be called on meta tensors"
+        raise ValueError("images must hold data, got a tensor on the meta device")
     if not x.is_floating_point():
         hint = ""
         if x.dtype == torch.uint8:  # to_float takes load_mnist's [N,28,28] only
