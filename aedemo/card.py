@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import shlex
+from urllib.parse import quote
 
 import torch
 import torch.nn.functional as F
@@ -151,9 +152,11 @@ def card_data(
     )
 
 
-def file_url(repo_id: str, path: str) -> str:
-    """Absolute link to a file of the repo: relative links break when the card is shown outside its folder."""
-    return f"{constants.ENDPOINT}/{repo_id}/resolve/main/{path}"
+def file_url(repo_id: str, path: str, revision: str = constants.DEFAULT_REVISION, view: str = "resolve") -> str:
+    """Absolute link to a file of the repo at `revision` (the branch the card is pushed to: a card on a branch
+    showed main's picture): relative links break when the card is shown outside its folder. `view`: "resolve" (the
+    file) or "blob" (its page)."""
+    return f"{constants.ENDPOINT}/{repo_id}/{view}/{quote(revision, safe='')}/{path}"
 
 
 # aedemo is not on PyPI: a card can only say what to install from where
@@ -162,9 +165,10 @@ INSTALL = ("Needs aedemo, which is not on PyPI: `pip install .` in a checkout of
            "digits below ship with it.\n")
 
 
-def _usage(repo_id: str, variant: str, subfolder: str | None) -> str:
+def _usage(repo_id: str, variant: str, subfolder: str | None, revision: str = constants.DEFAULT_REVISION) -> str:
     """A snippet that runs as it stands, on eight MNIST test digits bundled with aedemo."""
     sub = f', subfolder="{subfolder}"' if subfolder else ""
+    sub += f', revision="{revision}"' if revision != constants.DEFAULT_REVISION else ""
     if variant == "classifier":
         last = "probs = model.predict_proba(x)  # [8, 10]"
     elif MODEL_CLASSES[variant].conditional:
@@ -201,9 +205,10 @@ def _yaml_block(data: ModelCardData) -> str:
 
 
 def model_card(
-    config: dict, metrics: dict, repo_id: str, subfolder: str | None = None, grid_caption: list[str] | None = None
+    config: dict, metrics: dict, repo_id: str, subfolder: str | None = None, grid_caption: list[str] | None = None,
+    revision: str = constants.DEFAULT_REVISION,
 ) -> ModelCard:
-    """The README.md of one checkpoint (at the repo root, or in `subfolder`)."""
+    """The README.md of one checkpoint (at the repo root, or in `subfolder`), pushed to `revision`."""
     variant = config["variant"]
     test, training = metrics.get("test", {}), metrics.get("training", {})
     name = repo_id.split("/")[-1] + (f"-{subfolder}" if subfolder else "")
@@ -218,11 +223,11 @@ def model_card(
         f"{what_it_is(variant)}.\n",
         f"A `{variant}` model of aedemo, the autoencoder playground, trained on MNIST "
         "(28x28 grey digits, pixels in [0, 1]).\n",
-        f"![{variant} on MNIST test digits]({file_url(repo_id, prefix + GRID_NAME)})\n",
+        f"![{variant} on MNIST test digits]({file_url(repo_id, prefix + GRID_NAME, revision)})\n",
         f"*Rows, top to bottom: {caption}.*\n" if caption else "",
         "## Load it with aedemo\n",
         INSTALL,
-        _usage(repo_id, variant, subfolder) + "\n",
+        _usage(repo_id, variant, subfolder, revision) + "\n",
         "Works offline from the Hugging Face cache once downloaded (`HF_HUB_OFFLINE=1`).\n",
         "## Test results\n",
         # a run of the Space's Train tab is scored on part of the test set, and says so in metrics.json
@@ -253,8 +258,11 @@ def model_card(
     return ModelCard(_yaml_block(data) + "\n" + "\n".join(p for p in parts if p))
 
 
-def index_card(repo_id: str, entries: dict[str, tuple[dict, dict]]) -> ModelCard:
-    """The root README.md of a repo holding one checkpoint per subfolder; `entries`: variant -> (config, metrics).
+def index_card(
+    repo_id: str, entries: dict[str, tuple[dict, dict]], revision: str = constants.DEFAULT_REVISION
+) -> ModelCard:
+    """The root README.md of a repo holding one checkpoint per subfolder, pushed to `revision`; `entries`: variant ->
+    (config, metrics).
 
     The Hub reads metadata only from the root card, so it carries every variant's results (each metric named
     after its variant) and every variant's tag.
@@ -263,17 +271,20 @@ def index_card(repo_id: str, entries: dict[str, tuple[dict, dict]]) -> ModelCard
     # the repo's task: its models' (the classifier is there to score the CVAE's samples)
     data = card_data(list(entries), results, repo_id.split("/")[-1], DEFAULT_PIPELINE_TAG)
     rows = ["| variant | what it is | load it |", "|---|---|---|"]
+    example = "vae" if "vae" in entries else next(iter(entries))
     for v in entries:
         description = what_it_is(v)
-        link = f"{constants.ENDPOINT}/{repo_id}/blob/main/{v}/README.md"
-        rows.append(f'| [`{v}`]({link}) | {description} | `load_model("{repo_id}", subfolder="{v}")` |')
+        link = file_url(repo_id, f"{v}/README.md", revision, view="blob")
+        at = f', revision="{revision}"' if revision != constants.DEFAULT_REVISION else ""
+        rows.append(f'| [`{v}`]({link}) | {description} | `load_model("{repo_id}", subfolder="{v}"{at})` |')
     body = "\n".join([
         "# aedemo checkpoints: autoencoders on MNIST\n",
         "One folder per model of aedemo, the autoencoder playground; each folder is a complete checkpoint "
         "(model.safetensors, config.json, metrics.json) with its own card and picture.\n",
         "\n".join(rows) + "\n",
         INSTALL,
-        _usage(repo_id, "vae", "vae") + "\n",
+        # a variant that is there: a push of some folders only showed load_model(..., subfolder="vae") without one
+        _usage(repo_id, example, example, revision) + "\n",
         f"License: {LICENSE.upper()}.\n",
     ])
     return ModelCard(_yaml_block(data) + "\n" + body)

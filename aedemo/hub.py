@@ -275,9 +275,10 @@ def load_from_hub(repo_id: str, device: str | torch.device = "cpu", **hub_kwargs
 
 # --- pushing -------------------------------------------------------------------------------------------
 def checkpoint_operations(
-    folder: str | Path, repo_id: str, subfolder: str | None = None
+    folder: str | Path, repo_id: str, subfolder: str | None = None, revision: str = constants.DEFAULT_REVISION
 ) -> tuple[list[CommitOperationAdd], dict, dict]:
-    """The files one checkpoint adds to a commit (weights, config, metrics, grid, card), and its config/metrics.
+    """The files one checkpoint adds to a commit (weights, config, metrics, grid, card), and its config/metrics;
+    the card links to the files at `revision`, the branch the commit goes to.
 
     The folder is loaded first: a checkpoint that does not load is never pushed.
     """
@@ -294,7 +295,7 @@ def checkpoint_operations(
         training = {**metrics["training"], "command": public_command(metrics["training"])}
         metrics = {**metrics, "training": training}
         files[METRICS_NAME] = json_text(metrics).encode()
-    card = model_card(config, metrics, repo_id, sub or None, caption)
+    card = model_card(config, metrics, repo_id, sub or None, caption, revision)
     files[GRID_NAME] = png
     files["README.md"] = str(card).encode()
     return [CommitOperationAdd(prefix + name, data) for name, data in files.items()], config, metrics
@@ -341,6 +342,15 @@ def owner_repo_id(name: str, token: str | bool | None = None) -> str:
         raise HubConnectionError(scrub_token(f"cannot reach the Hub to learn whose token it is, to push {name} "
                                              f"({type(e).__name__}): check the network connection", token)) from None
     return f"{owner}/{name}"
+
+
+def _card_revision(branch: str | None, create_pr: bool | None) -> str:
+    """The revision a pushed card links its files at: the branch pushed to; main for a new pull request (whose ref
+    is not known before it opens, and which shows main's files once merged) and for a push to a pull request's
+    ref, refs/pr/N, which a merge leaves behind."""
+    if create_pr or not branch or branch.startswith("refs/pr/"):
+        return constants.DEFAULT_REVISION
+    return branch
 
 
 def _check_target(branch: str | None, create_pr: bool | None) -> None:
@@ -420,7 +430,7 @@ def push_checkpoint(
     _check_target(branch, create_pr)
     token = token if dry_run else _push_token(token)
     try:
-        operations, config, _ = checkpoint_operations(folder, repo_id, subfolder)
+        operations, config, _ = checkpoint_operations(folder, repo_id, subfolder, _card_revision(branch, create_pr))
     except HubError:
         raise
     except CheckpointError as e:
@@ -433,7 +443,7 @@ def push_checkpoint(
 
 
 def all_operations(
-    root: str | Path, repo_id: str, names: tuple[str, ...] = ALL_NAMES
+    root: str | Path, repo_id: str, names: tuple[str, ...] = ALL_NAMES, revision: str = constants.DEFAULT_REVISION
 ) -> tuple[list[CommitOperationAdd], list[str]]:
     """The commit of `--all`: each checkpoint under root/<name> in subfolder <name>, plus the root index card.
 
@@ -449,14 +459,14 @@ def all_operations(
     entries: dict[str, tuple[dict, dict]] = {}
     for name in present:
         try:
-            ops, config, metrics = checkpoint_operations(root / name, repo_id, name)
+            ops, config, metrics = checkpoint_operations(root / name, repo_id, name, revision)
         except CheckpointError as e:
             raise HubError(f"nothing pushed: {e}") from None
         if config["variant"] != name:
             raise HubError(f"nothing pushed: {root / name} holds a {config['variant']!r} model, not {name!r}")
         operations += ops
         entries[name] = (config, metrics)
-    operations.append(CommitOperationAdd("README.md", str(index_card(repo_id, entries)).encode()))
+    operations.append(CommitOperationAdd("README.md", str(index_card(repo_id, entries, revision)).encode()))
     return operations, [n for n in names if n not in present]
 
 
@@ -472,7 +482,8 @@ def push_all(
     check_repo_id(repo_id)
     _check_target(branch, create_pr)
     token = token if dry_run else _push_token(token)
-    operations, skipped = all_operations(root or checkpoints_root(), repo_id)
+    operations, skipped = all_operations(root or checkpoints_root(), repo_id,
+                                         revision=_card_revision(branch, create_pr))
     note = f"\n(skipped, no folder: {', '.join(skipped)})" if skipped else ""
     if dry_run:
         return describe(operations) + note

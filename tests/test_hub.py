@@ -282,6 +282,10 @@ def test_index_card_carries_every_variant(checkpoints):
     for v, (_, metrics) in entries.items():
         assert by_name[f"{v}: PSNR dB"] == pytest.approx(metrics["test"]["psnr"], rel=1e-5)
         assert f'load_model("user/aedemo", subfolder="{v}")' in card.text
+    # its example loads a variant that is there: it loaded the VAE, whether pushed or not
+    without_vae = ModelCard(str(index_card("user/aedemo", {v: e for v, e in entries.items() if v != "vae"})))
+    example = re.search(r"```python\n(.*?)```", without_vae.text, re.S).group(1)
+    assert 'subfolder="vae"' not in example and f'subfolder="{next(v for v in entries if v != "vae")}"' in example
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -721,6 +725,15 @@ def test_push_to_a_branch_or_as_a_pull_request(checkpoints, monkeypatch):
     assert url == "https://huggingface.co/user/x/discussions/7"  # the pull request, where a reviewer goes
     hub.push_all(checkpoints, "user/x", token=TOKEN, branch="refs/pr/7")  # more commits into that pull request
     assert rec.commits[2]["revision"] == "refs/pr/7"
+    # a card on a branch links its picture and its files there, and loads from there: it showed main's grid (another
+    # model's, or none) and a snippet that loaded main's weights
+    card = rec.commits[0]["files"]["README.md"].decode()
+    assert "https://huggingface.co/user/x/resolve/dev/grid.png" in card and "/main/" not in card
+    assert 'load_model("user/x", revision="dev")' in card
+    hub.push_all(checkpoints, "user/x", token=TOKEN, branch="dev")
+    index = rec.commits[3]["files"]["README.md"].decode()
+    assert "/blob/dev/ae/README.md" in index and "/main/" not in index and ', revision="dev")' in index
+    assert "/resolve/main/grid.png" in rec.commits[1]["files"]["README.md"].decode()  # a new pull request: main
 
 
 def test_a_branch_the_repo_lacks_is_said_with_how_to_create_it(checkpoints, monkeypatch):
