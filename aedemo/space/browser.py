@@ -10,6 +10,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # playwright is a test and benchmark dependency, not the Space's
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -40,7 +44,7 @@ FRAME_CAP_JS = """(() => {
 })();"""
 
 
-def new_context(browser, max_fps: int | None = None, **options):
+def new_context(browser: Browser, max_fps: int | None = None, **options: Any) -> BrowserContext:
     """A browser context (`options` as Playwright's `new_context` takes them) whose pages run animation frames at
     most `max_fps` times a second, when given.
 
@@ -56,7 +60,7 @@ def new_context(browser, max_fps: int | None = None, **options):
 
 
 @contextmanager
-def open_app(url: str, timeout_ms: int, max_fps: int | None = None) -> Iterator:
+def open_app(url: str, timeout_ms: int, max_fps: int | None = None) -> Iterator[Page]:
     """A Playwright page on the app at `url`, once the Draw tab's sketchpad is on screen (frames capped at `max_fps`
     a second when given: see new_context)."""
     from playwright.sync_api import sync_playwright
@@ -72,7 +76,7 @@ def open_app(url: str, timeout_ms: int, max_fps: int | None = None) -> Iterator:
             browser.close()
 
 
-def draw(page, strokes: Strokes, steps: int = 5) -> None:
+def draw(page: Page, strokes: Strokes, steps: int = 5) -> None:
     """Mouse strokes on the Draw tab's sketchpad (`steps` mouse moves between consecutive points)."""
     box = page.locator("#draw-sketchpad canvas").first.bounding_box()
     for stroke in strokes:
@@ -89,7 +93,7 @@ def draw(page, strokes: Strokes, steps: int = 5) -> None:
 SKETCHPAD_TRAFFIC = ("/gradio_api/upload", "/gradio_api/file=")
 
 
-def wait_for_canvas_to_settle(page, quiet_s: float = 1.5, timeout_ms: int = 30_000) -> None:
+def wait_for_canvas_to_settle(page: Page, quiet_s: float = 1.5, timeout_ms: int = 30_000) -> None:
     """Wait until the sketchpad has gone `quiet_s` without fetching or uploading a picture (at most `timeout_ms`).
 
     Gradio 6.31's sketchpad fetches the picture an event puts on it and sends it back ~30 times, for seconds on a
@@ -111,14 +115,14 @@ def wait_for_canvas_to_settle(page, quiet_s: float = 1.5, timeout_ms: int = 30_0
         page.remove_listener("request", seen)
 
 
-def clear_canvas(page, timeout_ms: int = 30_000) -> None:
+def clear_canvas(page: Page, timeout_ms: int = 30_000) -> None:
     """Press the Draw tab's "Clear canvas" once the sketchpad has settled (a stuck overlay over the sketchpad would
     make this time out)."""
     wait_for_canvas_to_settle(page, timeout_ms=timeout_ms)
     page.locator("#draw-sketchpad button[aria-label='Clear canvas']").click(timeout=timeout_ms)
 
 
-def train(page, model: str, timeout_ms: int) -> str:
+def train(page: Page, model: str, timeout_ms: int) -> str:
     """In the Train tab, pick `model` (its menu label, e.g. "AE"), press Train and wait for the run to end (and the
     Train button, greyed out meanwhile, to be pressable again).
 
