@@ -213,8 +213,9 @@ def latent_map(
 
     API inputs: `model_name` (e.g. "vae"), `view` ("2-D" or "3-D"), `n_points` (100-5000). Returns the scatter
     value {"points": [[x, y, z, label, test index], ...], "dims", "axes", "title", "hint", "drawing",
-    "drawing_note"}, the three axis sliders as Gradio updates ({"minimum", "maximum", "label", "value"}: the range
-    of the codes along each axis, the range /latent takes) and a status line.
+    "drawing_note"}, the three axis sliders as Gradio updates (for each axis the map shows, {"minimum", "maximum",
+    "label", "value"}: the range of the codes along it, with a margin; for one it does not, {"visible": false,
+    "value"}: the codes' mean along it, where /latent decodes) and a status line.
 
     Args:
         store: the models. session_models: the browser session's own (a gr.State).
