@@ -164,6 +164,12 @@ def test_soak_in_process_also_prints_the_heap_in_use_and_the_session_s_component
     assert re.search(r"^in use: [+-][\d.]+ MiB per 1,000 rounds", output, re.MULTILINE), output
 
 
+@pytest.mark.runs("benchmarks/upload_memory.py", "--clients", "2", "--uploads", "1", "--side", "600")
+def test_upload_memory_prints_the_servers_memory_around_a_burst_of_uploads(output):
+    assert "2 clients x 1 uploads of 600x600 px" in output and "statuses: ['']" in output, output
+    assert re.search(r"resident MiB: before \d+, peak \d+, 3 s after \d+", output), output
+
+
 @pytest.mark.runs("benchmarks/app_startup.py", "--runs", "1")
 def test_app_startup_launches_the_app_and_reconstructs(output):
     assert re.search(r"port answers after [\d.]+ s, first reconstruct back after [\d.]+ s", output), output
