@@ -1,6 +1,6 @@
 """Seconds per epoch with denormal floats flushed to zero, as the trainer runs, and without.
 
-    python benchmarks/denormals.py [--data-dir ../shared/data] [--variant ae] [--epochs 4] [--threads 1] [--rounds 2]
+    python benchmarks/denormals.py [--data-dir DIR] [--variant ae] [--epochs 4] [--threads 1] [--rounds 2]
 
 Adam's running mean of a gradient that stays 0 decays through the denormal range, where an x86 CPU takes a
 microcode assist on each multiply; `aedemo.train.flushed_denormals` flushes them during the training steps (see its
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {"flushed (trainer)": "1", "not flushed": "0"}
 
 
-def child(variant: str, epochs: int, data_dir: str, flush: bool) -> list[float]:
+def child(variant: str, epochs: int, data_dir: str | None, flush: bool) -> list[float]:
     """In this process: train `variant` for `epochs` epochs and return the seconds of each."""
     import torch
 
@@ -36,15 +36,17 @@ def child(variant: str, epochs: int, data_dir: str, flush: bool) -> list[float]:
         aedemo.train.flushed_denormals = contextlib.nullcontext  # the trainer as it was before it flushed them
     try:
         data = (*load_mnist("train", data_dir, download=False), *load_mnist("test", data_dir, download=False))
-    except DataNotFoundError:  # the bundled 10k test digits stand in for both splits
+    except DataNotFoundError:  # the bundled 10k test digits stand in for both splits, as the output says
         data = (*load_mnist("test", download=False),) * 2
+        print("note: no MNIST training split found; the bundled 10k test digits stand in for it", file=sys.stderr)
     config = aedemo.train.TrainConfig(variant=variant, epochs=epochs, device="cpu")
     return [h["seconds"] for h in aedemo.train.train(config, data=data).history]
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"), help="folder holding MNIST/raw")
+    p.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (default: $AEDEMO_DATA_DIR, else "
+                   "aedemo's download cache; without the training split, the bundled 10k test digits stand in)")
     p.add_argument("--variant", default="ae")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--threads", type=int, default=1, help="torch threads (default: 1, as the Space trains)")
@@ -62,7 +64,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for setting, flag in SETTINGS.items():
             command = [sys.executable, __file__, "--child", flag, "--variant", args.variant,
-                       "--epochs", str(args.epochs), "--data-dir", args.data_dir]
+                       "--epochs", str(args.epochs), *(["--data-dir", args.data_dir] if args.data_dir else [])]
             out = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
             seconds = json.loads(out.splitlines()[-1])
             print(f"  {setting:18s} " + " ".join(f"{s:5.2f}" for s in seconds) + f"   total {sum(seconds):6.2f}")

@@ -1,7 +1,7 @@
 """Seconds per training epoch of every variant on the 60k MNIST digits, on the CPU or a GPU, and the Space's
 first Train-tab run (train_worker.default_run) as the Train tab trains it.
 
-    python benchmarks/train_epochs.py --device cuda [--data-dir ../shared/data] [--variants vae conv] [--epochs 2]
+    python benchmarks/train_epochs.py --device cuda [--data-dir DIR] [--variants vae conv] [--epochs 2]
 
 Each variant trains as the shipped checkpoints did (its default architecture, batch 128, Adam 1e-3, seed 0) and
 prints each epoch's training seconds (the first includes the device's warm-up: cuDNN's autotuning, kernel loads)
@@ -22,8 +22,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere, without installing aedemo
 
+from mnist_files import load_splits  # noqa: E402
+
 from aedemo import VARIANTS  # noqa: E402
-from aedemo.data import load_mnist  # noqa: E402
 from aedemo.devices import resolve_device  # noqa: E402
 from aedemo.space import train_worker  # noqa: E402
 from aedemo.train import TrainConfig, train  # noqa: E402
@@ -49,7 +50,8 @@ def train_tab_first_run(data: train_worker.TrainingData) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data", help="folder holding MNIST/raw")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder holding MNIST/raw (default: $AEDEMO_DATA_DIR, else aedemo's download cache)")
     p.add_argument("--device", default="auto")
     p.add_argument("--variants", nargs="+", default=[*VARIANTS, "classifier"])
     p.add_argument("--epochs", type=int, default=2)
@@ -58,7 +60,7 @@ def main() -> None:
     args = p.parse_args()
 
     device = resolve_device(args.device)
-    data = (*load_mnist("train", args.data_dir), *load_mnist("test", args.data_dir))
+    data = load_splits(args.data_dir)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{os.cpu_count()} cores"
     print(f"torch {torch.__version__} on {device} ({name}), {len(data[0]):,} training digits, batch "
           f"{args.batch_size}")

@@ -9,7 +9,7 @@
 Both time only the training epoch (dataset construction and aedemo's per-epoch test evaluation excluded) and
 print samples/s and the ratio. Run it on a quiet machine (the load average is printed with the figures):
 
-    python benchmarks/train_speed.py [--data-dir ../shared/data] [--repeats 5]
+    python benchmarks/train_speed.py [--data-dir DIR] [--repeats 5]
 
 `--device cuda` runs both on a GPU, the reference as pytorch/examples does there (a DataLoader worker, pinned
 memory, each batch copied to the GPU).
@@ -35,10 +35,9 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere, without installing aedemo
 
-from aedemo.data import load_mnist  # noqa: E402
-from aedemo.train import MATMUL_PRECISIONS, TrainConfig, train  # noqa: E402
+from mnist_files import load_splits, raw_folder  # noqa: E402
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
+from aedemo.train import MATMUL_PRECISIONS, TrainConfig, train  # noqa: E402
 
 
 class ReferenceVAE(nn.Module):
@@ -152,7 +151,8 @@ def cpu_name() -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help="folder holding MNIST/raw/*.gz")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder holding MNIST/raw/*.gz (default: $AEDEMO_DATA_DIR, else aedemo's download cache)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--repeats", type=int, default=5, help="epochs timed per side, in turns; the fastest counts")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
@@ -165,7 +165,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    data = (*load_mnist("train", args.data_dir), *load_mnist("test", args.data_dir))
+    data = load_splits(args.data_dir)
     where = f"{torch.get_num_threads()} threads on {os.cpu_count()} cores ({cpu_name()})"
     if args.device != "cpu":
         where = f"{torch.cuda.get_device_name(torch.device(args.device))}, {where} beside it"
@@ -174,7 +174,7 @@ def main() -> None:
     # epoch counts (as timeit does: slower runs measure interference, not the code).
     refs, ourss = [], []
     with tempfile.TemporaryDirectory() as scratch:
-        root = torchvision_root(args.data_dir, Path(scratch))
+        root = torchvision_root(raw_folder(args.data_dir), Path(scratch))
         for _ in range(args.repeats):
             refs.append(reference_epoch(root, args.batch_size, args.seed, args.steps, args.device))
             ourss.append(aedemo_epoch(data, args.batch_size, args.seed, args.steps, args.matmul_precision,

@@ -1,6 +1,6 @@
 """Training step time per variant, with glibc's malloc as it comes and as the trainer sets it.
 
-    python benchmarks/train_steps.py [--data-dir ../shared/data] [--variants conv vae] [--steps 30] [--rounds 5]
+    python benchmarks/train_steps.py [--data-dir DIR] [--variants conv vae] [--steps 30] [--rounds 5]
     python benchmarks/train_steps.py --threads 1 --in-thread     # as the Space's Train tab trains on a CPU
 
 aedemo's trainer calls `aedemo.allocator.keep_freed_memory()` before it trains on the CPU. This times
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = ("glibc default", "kept (trainer)")
 
 
-def measure(variant: str, keep: bool, steps: int, data_dir: str, warmup: int = 5) -> dict[str, float]:
+def measure(variant: str, keep: bool, steps: int, data_dir: str | None, warmup: int = 5) -> dict[str, float]:
     """In this process: median ms per step, and page faults and system CPU ms per step, after `warmup` steps."""
     import torch
 
@@ -67,7 +67,8 @@ def measure(variant: str, keep: bool, steps: int, data_dir: str, warmup: int = 5
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"), help="folder holding MNIST/raw")
+    p.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (default: $AEDEMO_DATA_DIR, else "
+                   "aedemo's download cache)")
     p.add_argument("--variants", nargs="+", default=["ae", "conv", "vae", "classifier"])
     p.add_argument("--steps", type=int, default=30, help="steps timed per process (after 5 untimed)")
     p.add_argument("--rounds", type=int, default=5, help="fresh processes per variant and setting, alternating")
@@ -99,7 +100,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for keep, setting in enumerate(SETTINGS):
                 command = [sys.executable, __file__, "--child", variant, str(keep), "--steps", str(args.steps),
-                           "--data-dir", args.data_dir]
+                           *(["--data-dir", args.data_dir] if args.data_dir else [])]
                 if args.in_thread:
                     command.append("--in-thread")
                 # torch reads OMP_NUM_THREADS in every thread; torch.set_num_threads would reach only the caller's
