@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Rebuild the shipped checkpoints from the official MNIST training set: bash scripts/train_checkpoints.sh [VARIANT...]
-# DATA_DIR must hold MNIST/raw/*.gz (torchvision's layout).
+# DATA_DIR (default: $AEDEMO_DATA_DIR) holds MNIST/raw/*.gz (torchvision's layout); with neither set, the trainer
+# looks in its download cache and downloads MNIST there.
 set -euo pipefail
-DATA_DIR=${DATA_DIR:-../shared/data}
+DATA_DIR=${DATA_DIR:-${AEDEMO_DATA_DIR:-}}
 # Every shipped model, its epochs and the matmul precision it was trained at, in the order a full rebuild trains them:
 # the classifier first (the CVAE's evaluation uses it). Those trained before --matmul-precision existed ran at torch's
 # default, "highest"; the flag's default is now "medium" (an entry without one). A new variant goes here, as name:epochs,
@@ -15,16 +16,22 @@ for run in "${RUNS[@]}"; do
   EPOCHS[$name]=$epochs
   PRECISION[$name]=${precision:-medium}  # the trainer's default: a new variant's entry may leave it out
 done
-variants=("$@")
-if [[ ${#variants[@]} -eq 0 ]]; then
-  for run in "${RUNS[@]}"; do variants+=("${run%%:*}"); done
-fi
-for v in "${variants[@]}"; do
+# every name checked before any training: a typo at the end of the list was found after an hour of training, with
+# the checkpoints before it already overwritten
+for v in "$@"; do
   if [[ -z "${EPOCHS[$v]:-}" ]]; then
-    echo "no epochs set for variant '$v': add it to RUNS at the top of $0" >&2
+    echo "no epochs set for variant '$v' (known: ${!EPOCHS[*]}): add it to RUNS at the top of $0" >&2
     exit 2
   fi
-  python -m aedemo.train --variant "$v" --epochs "${EPOCHS[$v]}" --data-dir "$DATA_DIR" \
+done
+# the ones named, in RUNS' order (the classifier before the CVAE it scores), or all of them
+variants=()
+for run in "${RUNS[@]}"; do
+  name=${run%%:*}
+  if [[ $# -eq 0 || " $* " == *" $name "* ]]; then variants+=("$name"); fi
+done
+for v in "${variants[@]}"; do
+  python -m aedemo.train --variant "$v" --epochs "${EPOCHS[$v]}" ${DATA_DIR:+--data-dir "$DATA_DIR"} \
     --matmul-precision "${PRECISION[$v]}" --out "checkpoints/$v"
 done
 python -m aedemo.evaluate
