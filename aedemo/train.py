@@ -12,6 +12,8 @@ import math
 import numbers
 import os
 import shlex
+import signal
+import sys
 import tempfile
 import threading
 import time
@@ -525,12 +527,29 @@ def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
     # for the process and before any parallel operation, so that OpenMP's threads copy it (see flushed_denormals)
     torch.set_flush_denormal(True)
+    # Ctrl-C stops as a time budget does: after the step, with the model so far evaluated and saved (it gave a
+    # traceback and lost the run); a second one stops at once, saving nothing
+    interrupted = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+        print("\nstopping after this step: the model so far is evaluated and saved (Ctrl-C again: stop now, save "
+              "nothing)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        result = train(config, progress=True)
+        result = train(config, on_step=lambda _: interrupted.is_set(), progress=True)
     # what a user can fix: said, not a traceback
     except (ConfigError, DataNotFoundError, DataError, TrainingDiverged) as e:
         raise SystemExit(f"error: {e}") from None
-    print(f"saved {config.out} ({result.seconds:.1f}s of training on {result.device})")
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: nothing saved") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    stopped = " (stopped by Ctrl-C)" if interrupted.is_set() else ""
+    print(f"saved {config.out} ({result.seconds:.1f}s of training on {result.device}{stopped})")
 
 
 if __name__ == "__main__":

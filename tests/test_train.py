@@ -5,12 +5,15 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import os
 import platform
 import resource
 import shlex
+import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -370,6 +373,32 @@ def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_says_so(tmp_path
     monkeypatch.setattr(aedemo.train, "load_mnist", lambda split, *a, **k: TINY[:2] if split == "train" else TINY[2:])
     with pytest.raises(SystemExit, match="error: training diverged .*lower learning rate"):
         main(["--variant", "vae", "--lr", "1e6", "--epochs", "1", "--out", str(tmp_path / "cli")])
+
+
+def test_ctrl_c_stops_the_cli_after_its_step_and_saves_and_twice_stops_it_at_once(tmp_path, monkeypatch, capsys):
+    # it gave a 20-line traceback and lost the run
+    import aedemo.train
+
+    monkeypatch.setattr(aedemo.train, "load_mnist", lambda split, *a, **k: TINY[:2] if split == "train" else TINY[2:])
+    args = ["--variant", "ae", "--epochs", "10000", "--batch-size", "32", "--device", "cpu"]
+
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    main([*args, "--out", str(tmp_path / "once")])
+    out = capsys.readouterr()
+    assert "stopping after this step" in out.err and "(stopped by Ctrl-C)" in out.out
+    training = json.loads((tmp_path / "once" / "metrics.json").read_text())["training"]
+    assert training["stopped_early"] and training["epochs"] < 10000
+
+    def pressed_twice(*_, **__):  # a run that a second Ctrl-C reaches before its step ends
+        for _ in range(2):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)  # the handler runs here, in this (the main) thread
+        pytest.fail("the second Ctrl-C did not stop the run")
+
+    monkeypatch.setattr(aedemo.train, "train", pressed_twice)
+    with pytest.raises(SystemExit, match="interrupted: nothing saved"):
+        main([*args, "--out", str(tmp_path / "twice")])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # as it was
 
 
 def test_an_out_path_that_is_a_file_is_refused_before_training(tmp_path):
