@@ -47,6 +47,7 @@ from huggingface_hub.errors import (
     HTTPError,
     LocalEntryNotFoundError,
     LocalTokenNotFoundError,
+    OfflineModeIsEnabled,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
@@ -320,6 +321,10 @@ def _push_token(token: str | bool | None) -> str:
         token = get_token()
     if not token:
         raise HubError(f"no Hugging Face token to push with: {LOGIN_HINT} (a token with write access)")
+    if isinstance(token, str) and (not token.isascii() or any(c.isspace() for c in token)):
+        # a "…" pasted with it gave httpx's UnicodeEncodeError traceback
+        raise HubError("the token holds characters no Hugging Face token has (a space, or a pasted '…'): copy it "
+                       "again from huggingface.co/settings/tokens")
     return token
 
 
@@ -398,8 +403,11 @@ def _commit(
             msg = f"the Hub answered {status} while pushing to {repo_id}: {e.server_message or 'try again later'}"
         raise HubError(scrub_token(msg, token)) from None
     except (HTTPError, OSError) as e:
-        message = (f"cannot reach the Hub to push {repo_id} ({type(e).__name__}): check the network connection "
-                   "and try again")
+        if isinstance(e, OfflineModeIsEnabled):  # "check the network connection" sent one looking elsewhere
+            message = f"cannot push {repo_id}: offline mode is on (HF_HUB_OFFLINE=1); unset it to push"
+        else:
+            message = (f"cannot reach the Hub to push {repo_id} ({type(e).__name__}): check the network connection "
+                       "and try again")
         raise HubConnectionError(scrub_token(message, token)) from None
     # a pull request's page, not its commit's: where the reviewer goes (none when nothing changed: no PR is opened)
     return info.pr_url if create_pr and info.pr_url else info.commit_url

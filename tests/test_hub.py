@@ -864,9 +864,18 @@ def test_push_errors(checkpoints, tmp_path, monkeypatch):
     Recorder(monkeypatch, repo_error=hub_error(403, url="https://huggingface.co/api/repos/create"))
     with pytest.raises(hub.HubError, match="may not write to org/x"):
         hub.push_checkpoint(checkpoints / "vae", "org/x", token=TOKEN)
+    # offline mode said as such: "check the network connection" sent one looking for a fault elsewhere
     Recorder(monkeypatch, repo_error=OfflineModeIsEnabled("Cannot reach https://huggingface.co: offline mode"))
-    with pytest.raises(hub.HubConnectionError, match="cannot reach the Hub"):
+    with pytest.raises(hub.HubConnectionError, match=r"offline mode is on \(HF_HUB_OFFLINE=1\); unset it"):
         hub.push_checkpoint(checkpoints / "vae", "user/x", token=TOKEN)
+    Recorder(monkeypatch, repo_error=ConnectionError("Name or service not known"))
+    with pytest.raises(hub.HubConnectionError, match="cannot reach the Hub .*check the network connection"):
+        hub.push_checkpoint(checkpoints / "vae", "user/x", token=TOKEN)
+    # a "…" pasted with the token: httpx's UnicodeEncodeError traceback
+    for pasted in (TOKEN + "…", TOKEN + " ", "hf_ab cd"):
+        with pytest.raises(hub.HubError, match="characters no Hugging Face token has") as refused:
+            hub.push_checkpoint(checkpoints / "vae", "user/x", token=pasted)
+        assert pasted.strip() not in str(refused.value)
 
 
 def test_token_never_printed_or_logged(checkpoints, monkeypatch, capsys, caplog):
