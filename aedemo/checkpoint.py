@@ -38,7 +38,7 @@ ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
 def checkpoints_root() -> Path:
     """Where the app and the command-line tools look for checkpoints: $AEDEMO_CHECKPOINTS, else the shipped ones."""
-    return Path(os.environ.get(ROOT_ENV) or CHECKPOINTS)
+    return Path(os.environ.get(ROOT_ENV) or CHECKPOINTS).expanduser()
 
 
 class CheckpointError(ValueError):

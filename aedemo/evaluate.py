@@ -228,7 +228,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="folder holding one folder per variant (default: $AEDEMO_CHECKPOINTS or the shipped ones)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
     args = p.parse_args(argv)
-    root = Path(args.checkpoints or checkpoints_root())
+    root = Path(args.checkpoints or checkpoints_root()).expanduser()  # "~" as load_model reads it (a shell
+    # leaves --checkpoints=~/runs as typed)
     try:
         images, labels = load_mnist("test")
     except (DataNotFoundError, DataError) as e:  # a damaged file in $AEDEMO_DATA_DIR, say: one line, not a traceback
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     x = to_float(images)
     results: dict[str, dict[str, float]] = {}
     # keyed by each folder as typed ("./runs/a/" too: a script looks up what it passed)
-    folders = {f: (Path(f), None) for f in args.folders} or {n: (root / n, n) for n in MODEL_CLASSES}
+    folders = {f: (Path(f).expanduser(), None) for f in args.folders} or {n: (root / n, n) for n in MODEL_CLASSES}
     # the folders named are scored by the root's classifier too
     classifier, note = _classifier_for(root)
     if note and any(_samples_a_class(folder) for folder, _ in folders.values()):

@@ -526,10 +526,13 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--subfolder does not go with --all (each checkpoint goes to the subfolder named after it)")
     try:
         if args.all:
-            out = push_all(args.checkpoints, args.repo_id, args.token, args.private, args.dry_run,
+            # "~" as load_model reads it: a shell leaves --folder=~/run as typed
+            root = Path(args.checkpoints).expanduser() if args.checkpoints else None
+            out = push_all(root, args.repo_id, args.token, args.private, args.dry_run,
                            branch=args.branch, create_pr=args.create_pr)
         else:
-            folder = args.folder or str(Path(args.checkpoints or checkpoints_root()) / args.variant)
+            folder = Path(args.folder).expanduser() if args.folder else (
+                Path(args.checkpoints or checkpoints_root()).expanduser() / args.variant)
             out = push_checkpoint(folder, args.repo_id, args.token, args.private, args.subfolder, args.dry_run,
                                   branch=args.branch, create_pr=args.create_pr)
     except (CheckpointError, DataNotFoundError, DataError) as e:  # the model card's grid reads the test digits

@@ -182,7 +182,7 @@ def test_markdown_table_has_a_column_per_figure_present():
     assert "0.0123" in ae and "101.3" in vae and vae.split("|")[3].strip() == ""
 
 
-def test_cli_reports_every_checkpoint_and_says_which_are_missing(tmp_path, capsys):
+def test_cli_reports_every_checkpoint_and_says_which_are_missing(tmp_path, capsys, monkeypatch):
     torch.manual_seed(0)
     save_checkpoint(build_model("ae", hidden=[32], latent_dim=4), tmp_path / "ae")
     main(["--checkpoints", str(tmp_path), "--json"])  # on the whole test set: one small model keeps it quick
@@ -190,6 +190,10 @@ def test_cli_reports_every_checkpoint_and_says_which_are_missing(tmp_path, capsy
     assert {"mse", "psnr", "gaussian_denoised_psnr"} <= set(results["ae"])
     assert str(tmp_path / "vae") in results["vae"]["error"]
     assert set(results) == {*VARIANTS, "classifier"}
+    # a folder from home with a tilde, as load_model reads it: "no such checkpoint folder"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    main(["~/ae", "--checkpoints", "~", "--json"])
+    assert json.loads(capsys.readouterr().out)["~/ae"]["variant"] == "ae"
 
 
 def test_cli_prints_the_markdown_table_and_says_which_checkpoints_are_missing(tmp_path, capsys):

@@ -821,6 +821,20 @@ def test_cli_dry_run_prints_the_operations_and_sends_nothing(checkpoints, monkey
     assert " grid.png " in out and " README.md " in out
 
 
+def test_a_folder_given_from_home_with_a_tilde_is_read_as_load_model_reads_it(checkpoints, monkeypatch, capsys):
+    # "no such checkpoint folder" for --folder=~/run (a shell leaves it as typed), though load_model read it
+    from aedemo.checkpoint import checkpoints_root
+
+    monkeypatch.setenv("HOME", str(checkpoints.parent))
+    home = f"~/{checkpoints.name}"
+    Recorder(monkeypatch)
+    assert hub.main(["push", "--folder", f"{home}/vae", "--repo-id", "user/x", "--dry-run"]) == 0
+    assert hub.main(["push", "--variant", "vae", "--checkpoints", home, "--repo-id", "user/x", "--dry-run"]) == 0
+    assert hub.main(["push", "--all", "--checkpoints", home, "--repo-id", "user/x", "--dry-run"]) == 0
+    monkeypatch.setenv("AEDEMO_CHECKPOINTS", home)
+    assert checkpoints_root() == checkpoints
+
+
 def test_cli_says_where_variant_looked_and_how_to_point_it_elsewhere(tmp_path, monkeypatch, capsys):
     # an installed package ships no checkpoints: "no such checkpoint folder" alone left the way out unsaid
     monkeypatch.setenv("AEDEMO_CHECKPOINTS", str(tmp_path))
