@@ -62,12 +62,16 @@ def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 300.0) -> 
 
 
 def stop_app(proc: subprocess.Popen) -> None:
+    """Stop the app; its log goes too, unless it had exited on its own (the log says why): each run left one."""
+    exited = proc.poll() is not None
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    if not exited:
+        Path(proc.log_path).unlink(missing_ok=True)  # type: ignore[attr-defined]
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
