@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere, without in
 from mnist_files import load_splits  # noqa: E402
 
 from aedemo import VARIANTS  # noqa: E402
-from aedemo.devices import resolve_device  # noqa: E402
+from aedemo.devices import DeviceError, resolve_device  # noqa: E402
 from aedemo.space import train_worker  # noqa: E402
 from aedemo.train import TrainConfig, train  # noqa: E402
 
@@ -59,7 +59,10 @@ def main() -> None:
     p.add_argument("--no-train-tab", action="store_true", help="skip the Train tab's first run")
     args = p.parse_args()
 
-    device = resolve_device(args.device)
+    try:  # one line for a device this machine lacks, not a traceback
+        device = resolve_device(args.device)
+    except DeviceError as e:
+        raise SystemExit(f"error: {e}") from None
     data = load_splits(args.data_dir)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{os.cpu_count()} cores"
     print(f"torch {torch.__version__} on {device} ({name}), {len(data[0]):,} training digits, batch "

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))  # run as a plain script from anywhere, without in
 
 from mnist_files import load_splits, raw_folder  # noqa: E402
 
+from aedemo.devices import DeviceError, resolve_device  # noqa: E402
 from aedemo.train import MATMUL_PRECISIONS, TrainConfig, train  # noqa: E402
 
 
@@ -160,15 +161,22 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--matmul-precision", default=TrainConfig.matmul_precision, choices=MATMUL_PRECISIONS,
                    help="aedemo's TrainConfig.matmul_precision (the reference keeps torch's default, highest)")
-    p.add_argument("--device", default="cpu", help="where both train: cpu, or cuda / cuda:N for a GPU")
+    p.add_argument("--device", default="cpu", help="where both train: cpu, or cuda / cuda:N for a GPU (auto: the GPU "
+                   "there is)")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
     data = load_splits(args.data_dir)
     where = f"{torch.get_num_threads()} threads on {os.cpu_count()} cores ({cpu_name()})"
-    if args.device != "cpu":
+    try:  # one line for a device this machine lacks, not torch's "Found no NVIDIA driver" traceback
+        args.device = str(resolve_device(args.device))
+    except DeviceError as e:
+        raise SystemExit(f"error: {e}") from None
+    if args.device.startswith("cuda"):
         where = f"{torch.cuda.get_device_name(torch.device(args.device))}, {where} beside it"
+    elif args.device != "cpu":
+        where = f"{args.device}, {where} beside it"
     print(f"torch {torch.__version__}, {where}, load average before {os.getloadavg()[0]:.2f}")
     # The two loops take turns, so a slow spell of a shared machine hits both sides alike; each side's fastest
     # epoch counts (as timeit does: slower runs measure interference, not the code).
