@@ -409,6 +409,15 @@ def test_the_drawing_is_denoised_again_as_the_tab_comes_into_view(store, mnist_t
     # another source: what is on show stays
     assert all(isinstance(out, dict) and out.get("__type__") == "update" and "value" not in out
                for out in demo.fns[again["id"]].fn("Test digit", 3, None, digit, "masking", 0.4, 0, "", {}))
+    # and a drawing stored while the tab is already on show (its stroke's reconstruction still running as the visitor
+    # switched): the one before stayed, without a word
+    drawing = again["inputs"][3]  # the Draw tab's digit
+    (late,) = [d for d in demo.config["dependencies"] if [drawing, "change"] in [list(t) for t in d["targets"]]
+               and d["outputs"] == again["outputs"]]
+    gallery, *_ = demo.fns[late["id"]].fn("My drawing", 0, None, digit, "masking", 0.4, 0, "", {}, True)
+    assert np.array_equal(read_tiles(gallery)[0][0], show(digit))
+    hidden = demo.fns[late["id"]].fn("My drawing", 0, None, digit, "masking", 0.4, 0, "", {}, False)
+    assert hidden == unchanged(3)  # another tab on show: opening this one denoises it then
 
 
 def test_removing_the_uploaded_picture_asks_for_one_and_greys_its_results_out(store):

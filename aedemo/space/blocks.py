@@ -54,7 +54,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
                 draw = build_draw_tab(store, session_models, demo=demo)
             with gr.Tab("Denoise", id="denoise") as denoise:
                 tab_heading("Denoise a digit")
-                build_denoise_tab(store, session_models, drawing=draw.digit, tab=denoise)
+                build_denoise_tab(store, session_models, drawing=draw.digit, tab=denoise, tabs=tabs)
             with gr.Tab("Generate", id="generate") as generate:
                 tab_heading("Generate digits")
                 build_generate_tab(store, session_models, tab=generate)

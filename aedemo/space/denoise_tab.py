@@ -366,8 +366,17 @@ def denoise_drawing_again(store: ModelStore, source: Any, *inputs: Any) -> tuple
     return denoise(store, source, *inputs, uploads_only=True)
 
 
+def drawing_again_if_on_show(store: ModelStore, *inputs: Any) -> tuple:
+    """denoise_drawing_again() for a new Draw tab digit while the tab is on show (the last of the inputs): a stroke
+    whose reconstruction was still running when the visitor switched tabs (a second, on two cores) stored its digit
+    after the tab had denoised the one before, which stayed. Nothing otherwise: opening the tab denoises it then."""
+    *denoise_inputs, on_show = inputs
+    return denoise_drawing_again(store, *denoise_inputs) if on_show is True else unchanged(N_OUTPUTS)
+
+
 def build_denoise_tab(
-    store: ModelStore, session_models: gr.State, drawing: gr.State | None = None, tab: gr.Tab | None = None
+    store: ModelStore, session_models: gr.State, drawing: gr.State | None = None, tab: gr.Tab | None = None,
+    tabs: gr.Tabs | None = None,
 ) -> None:
     """The tab's UI; `drawing` is the Draw tab's state holding the current drawing as a 28x28 digit, denoised again
     as `tab` comes into view when it is the source."""
@@ -488,6 +497,15 @@ def build_denoise_tab(
     if tab is not None:
         tab.select(partial(denoise_drawing_again, store), inputs, [results, table, status], preprocess=False,
                    api_visibility="private", show_progress="hidden")
+        if tabs is not None and drawing is not None:
+            on_show = gr.State(False)
+
+            def shown(evt: gr.SelectData) -> bool:
+                return evt.value == tab.label
+
+            tabs.select(shown, None, on_show, queue=False, show_progress="hidden", api_visibility="private")
+            drawing.change(partial(drawing_again_if_on_show, store), [*inputs, on_show], [results, table, status],
+                           queue=False, preprocess=False, api_visibility="private", show_progress="hidden")
     follow_session(session_models, [(extra, partial(extra_choices, store))])
     test_index.change(partial(picked_in_gallery, store, gallery_digits=gallery_digits), test_index, digits,
                       api_visibility="private", queue=False, show_progress="hidden", preprocess=False)

@@ -44,7 +44,7 @@ document.addEventListener('input', (event) => {
   else if (Number.isFinite(value) && value < low) box.value = low;
 }, true);
 """
-# A slider moved by hand tells the map where the ring goes (scatter.py listens): the map stays as it is drawn.
+# A slider moved tells the map where the ring goes (scatter.py listens): the map stays as it is drawn.
 PLACE_JS = """(x, y, z) => {
   window.dispatchEvent(new CustomEvent('aedemo-latent-place', {detail: [x, y, z].map(Number)}));
   return [x, y, z];
@@ -541,9 +541,13 @@ def build_latent_tab(
     # .release, which a value typed in a slider's box and Enter does not fire
     gr.on([c1.input, c2.input, c3.input, digit.input], endpoint(decode_point, store), decode_inputs,
           [decoded, status], api_name="latent", trigger_mode="always_last", preprocess=False)
-    # the ring moved there, and a test digit clicked before goes, as a click on empty 2-D space takes it away: it
-    # stood beside a Decoded picture of another place (a click moves the sliders itself, which is no .input)
-    gr.on([c1.input, c2.input, c3.input], lambda *_: None, [c1, c2, c3], original, js=PLACE_JS, queue=False,
+    # moved by hand, a test digit clicked before goes, as a click on empty 2-D space takes it away: it stood beside a
+    # Decoded picture of another place (a click moves the sliders itself, which is no .input)
+    gr.on([c1.input, c2.input, c3.input], lambda: None, None, original, queue=False, show_progress="hidden",
+          api_visibility="private")
+    # moved at all (by hand, or by Enter on the map, which opens the nearest test digit), the ring goes there: in the
+    # page only
+    gr.on([c1.change, c2.change, c3.change], None, [c1, c2, c3], None, js=PLACE_JS, queue=False,
           show_progress="hidden", api_visibility="private")
     if demo is not None and first is not None:
         demo.load(partial(latent_map, store), map_inputs, map_outputs, api_visibility="private",

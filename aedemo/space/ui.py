@@ -293,6 +293,11 @@ input:not([type]):focus-visible, textarea:focus-visible, .thumbnail-item:focus-v
    (trained in this session)") ran under it; now it stops short of the arrow, with an ellipsis */
 .secondary-wrap > input[role=combobox] { padding-right: 28px; text-overflow: ellipsis; }
 .status-line { min-height: 1.5rem; }
+/* the note over the pad keeps the room of its longest text (3 lines where the column is narrow, 2 where it is wide):
+   emptied when a stroke's reconstructions came back, it moved the pad up 22-44 px, so a digit drawn in two quick
+   strokes came out with its second stroke stepped */
+#draw-picked { min-height: 46px; }
+@media (max-width: 1599px) { #draw-picked { min-height: 68px; } }
 .meter { height: 14px; border-radius: 7px; background: var(--border-color-primary); overflow: hidden; margin: 6px 0; }
 .meter-fill { height: 100%; background: linear-gradient(90deg, #f97316, #eab308, #22c55e); }
 .meter-text { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
