@@ -312,6 +312,11 @@ def test_the_latent_map_opens_a_test_digit_from_the_keyboard(page):
     page.keyboard.press("Enter")
     page.wait_for_function(f"() => {status} !== {before!r} && /^Test digit #\\d+/.test({status})", timeout=WAIT_MS)
     assert page.locator("#latent-original img").count() == 1
+    # the ring marks the digit opened, where the sliders now are: it went back to where the map started
+    sliders = ("() => [...document.querySelectorAll('.latent-axis input[type=number]')].filter(e => e.offsetParent)"
+               ".map(e => Number(e.value).toFixed(2)).join(' ')")
+    page.wait_for_function(f"() => document.querySelector('#latent-scatter [data-marker]')?.dataset.marker === "
+                           f"({sliders})()", timeout=WAIT_MS)
 
 
 def test_a_decoded_places_status_names_as_many_coordinates_as_its_map_has_axes(page):

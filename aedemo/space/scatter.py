@@ -269,7 +269,7 @@ element.addEventListener('click', e => {
   }
 });
 watch('value', () => { marker = null; draw(); });
-// the sliders moved by hand: the ring marks the place they decode (PLACE_JS in latent_tab sends it)
+// the sliders moved (by hand, or by a pick's answer): the ring marks the place they decode (PLACE_JS in latent_tab)
 window.addEventListener('aedemo-latent-place', e => {
   if (e.detail.every(Number.isFinite)) { marker = e.detail; draw(); }
 });
