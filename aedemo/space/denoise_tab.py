@@ -19,6 +19,7 @@ from .ui import (
     endpoint,
     follow_session,
     live_slider,
+    on_show_state,
     problem,
     reports_problem,
     results_look,
@@ -498,13 +499,8 @@ def build_denoise_tab(
         tab.select(partial(denoise_drawing_again, store), inputs, [results, table, status], preprocess=False,
                    api_visibility="private", show_progress="hidden")
         if tabs is not None and drawing is not None:
-            on_show = gr.State(False)
-
-            def shown(evt: gr.SelectData) -> bool:
-                return evt.value == tab.label
-
-            tabs.select(shown, None, on_show, queue=False, show_progress="hidden", api_visibility="private")
-            drawing.change(partial(drawing_again_if_on_show, store), [*inputs, on_show], [results, table, status],
+            drawing.change(partial(drawing_again_if_on_show, store), [*inputs, on_show_state(tabs, tab)],
+                           [results, table, status],
                            queue=False, preprocess=False, api_visibility="private", show_progress="hidden")
     follow_session(session_models, [(extra, partial(extra_choices, store))])
     test_index.change(partial(picked_in_gallery, store, gallery_digits=gallery_digits), test_index, digits,

@@ -21,6 +21,7 @@ from .ui import (
     endpoint,
     follow_session,
     live_slider,
+    on_show_state,
     problem,
     reports_problem,
     unchanged,
@@ -529,14 +530,9 @@ def build_latent_tab(
         if tabs is not None:
             # A digit stored after the tab opened: the Draw tab's last stroke, its reconstruction still running when
             # the visitor switched (within about a second, on two cores). The map would show the one before.
-            on_show = gr.State(False)
-
-            def shown(evt: gr.SelectData) -> bool:
-                return evt.value == tab.label
-
-            tabs.select(shown, None, on_show, queue=False, show_progress="hidden", api_visibility="private")
-            drawing.change(partial(star_if_on_show, store), [*redraw_inputs, on_show], [scatter, status],
-                           queue=False, show_progress="hidden", api_visibility="private", preprocess=False)
+            drawing.change(partial(star_if_on_show, store), [*redraw_inputs, on_show_state(tabs, tab)],
+                           [scatter, status], queue=False, show_progress="hidden", api_visibility="private",
+                           preprocess=False)
     # .input, not .change: a click on the map moves the sliders itself, and must not decode a second time; and not
     # .release, which a value typed in a slider's box and Enter does not fire
     gr.on([c1.input, c2.input, c3.input, digit.input], endpoint(decode_point, store), decode_inputs,

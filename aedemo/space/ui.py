@@ -168,6 +168,18 @@ def reveal_on_click(button: gr.Button, element_id: str) -> None:
     }}""", queue=False, api_visibility="private")
 
 
+def on_show_state(tabs: gr.Tabs, tab: gr.Tab) -> gr.State:
+    """A State that is True while `tab` is the one on show in `tabs` (False until a tab is selected): for a tab to
+    follow news that arrive while it is open (the Draw tab's digit, stored after a late stroke's reconstruction)."""
+    on_show = gr.State(False)
+
+    def shown(evt: gr.SelectData) -> bool:
+        return evt.value == tab.label
+
+    tabs.select(shown, None, on_show, queue=False, show_progress="hidden", api_visibility="private")
+    return on_show
+
+
 def unchanged(n: int) -> tuple:
     """n outputs left exactly as they are."""
     return tuple(gr.skip() for _ in range(n))
