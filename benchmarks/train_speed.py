@@ -167,12 +167,12 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    data = load_splits(args.data_dir)
-    where = f"{torch.get_num_threads()} threads on {os.cpu_count()} cores ({cpu_name()})"
-    try:  # one line for a device this machine lacks, not torch's "Found no NVIDIA driver" traceback
+    try:  # one line for a device this machine lacks, not torch's "Found no NVIDIA driver" traceback, before the data
         args.device = str(resolve_device(args.device))
     except DeviceError as e:
         raise SystemExit(f"error: {e}") from None
+    data = load_splits(args.data_dir)
+    where = f"{torch.get_num_threads()} threads on {os.cpu_count()} cores ({cpu_name()})"
     if args.device.startswith("cuda"):
         where = f"{torch.cuda.get_device_name(torch.device(args.device))}, {where} beside it"
     elif args.device != "cpu":
