@@ -165,10 +165,15 @@ INSTALL = ("Needs aedemo, which is not on PyPI: `pip install .` in a checkout of
            "digits below ship with it.\n")
 
 
-def _usage(repo_id: str, variant: str, subfolder: str | None, revision: str = constants.DEFAULT_REVISION) -> str:
-    """A snippet that runs as it stands, on eight MNIST test digits bundled with aedemo."""
+def _load_call(repo_id: str, subfolder: str | None, revision: str) -> str:
+    """The load_model call a card shows, for its subfolder and the branch the card is pushed to."""
     sub = f', subfolder="{subfolder}"' if subfolder else ""
     sub += f', revision="{revision}"' if revision != constants.DEFAULT_REVISION else ""
+    return f'load_model("{repo_id}"{sub})'
+
+
+def _usage(repo_id: str, variant: str, subfolder: str | None, revision: str = constants.DEFAULT_REVISION) -> str:
+    """A snippet that runs as it stands, on eight MNIST test digits bundled with aedemo."""
     if variant == "classifier":
         last = "probs = model.predict_proba(x)  # [8, 10]"
     elif MODEL_CLASSES[variant].conditional:
@@ -177,7 +182,7 @@ def _usage(repo_id: str, variant: str, subfolder: str | None, revision: str = co
         last = "out = model.reconstruct(x)  # [8,1,28,28] in [0,1]"
     return "\n".join([
         "```python", "import torch", "from aedemo import load_model", "from aedemo.data import load_mnist, to_float",
-        "", f'model = load_model("{repo_id}"{sub})',
+        "", f"model = {_load_call(repo_id, subfolder, revision)}",
         'images, labels = load_mnist("test", download=False)  # the 10k test set bundled with aedemo',
         "x, labels = to_float(images[:8]), labels[:8]  # float [8,1,28,28] in [0,1]",
         "with torch.no_grad():", f"    {last}", "```",
@@ -275,8 +280,7 @@ def index_card(
     for v in entries:
         description = what_it_is(v)
         link = file_url(repo_id, f"{v}/README.md", revision, view="blob")
-        at = f', revision="{revision}"' if revision != constants.DEFAULT_REVISION else ""
-        rows.append(f'| [`{v}`]({link}) | {description} | `load_model("{repo_id}", subfolder="{v}"{at})` |')
+        rows.append(f"| [`{v}`]({link}) | {description} | `{_load_call(repo_id, v, revision)}` |")
     body = "\n".join([
         "# aedemo checkpoints: autoencoders on MNIST\n",
         "One folder per model of aedemo, the autoencoder playground; each folder is a complete checkpoint "
