@@ -950,6 +950,24 @@ def test_a_run_is_admitted_unless_its_session_has_one_in_the_line_or_the_line_is
     assert refusal(["t", None, None], None) is None  # no session to tell apart: only the Space's cap
 
 
+def test_idle_models_under_the_count_are_all_kept(monkeypatch):
+    from aedemo.space import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_TRAINED_IN_MEMORY", 4)
+    monkeypatch.setattr(store_module, "_trained", [])
+    models = [aedemo.build_model("ae").eval() for _ in range(4)]
+    for model in models[:2]:
+        store_module.keep_trained(model)
+    clock = time.monotonic() + store_module.IN_USE_SECONDS + 1  # a minute on, the two are idle
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: clock)
+    for model in models[2:]:  # the third, under the count, and the fourth, at it
+        store_module.keep_trained(model)
+        assert not any(store_module.let_go(m) for m in models)
+    fifth = aedemo.build_model("ae").eval()
+    store_module.keep_trained(fifth)  # past it by one: the oldest idle one goes, and only it
+    assert [store_module.let_go(m) for m in [*models, fifth]] == [True, False, False, False, False]
+
+
 def test_a_model_a_handler_was_just_given_is_not_let_go_under_it(store, monkeypatch):
     # let go mid-call, a session's model failed that call: "Tensor on device meta is not on the expected device cpu!"
     from aedemo.space import store as store_module

@@ -107,7 +107,8 @@ def keep_trained(model: torch.nn.Module) -> None:
         _trained[:] = [ref for ref in _trained if ref() is not None]  # sessions gone took theirs with them
         now = time.monotonic()
         idle = [ref for ref in _trained if now - getattr(ref(), "_aedemo_used_at", 0.0) > IN_USE_SECONDS]
-        for ref in idle[:len(_trained) - MAX_TRAINED_IN_MEMORY]:  # the oldest first
+        over = max(len(_trained) - MAX_TRAINED_IN_MEMORY, 0)  # idle[:-k] would let go of all but k under the count
+        for ref in idle[:over]:  # the oldest first
             _trained.remove(ref)
             oldest = ref()
             if oldest is not None:
