@@ -267,14 +267,15 @@ def _read_array(a: np.ndarray) -> tuple[Luminance, np.ndarray | None]:
 
 
 def _to_unit(a: np.ndarray) -> np.ndarray:
-    """float32 in [0,1], scaled by the range the dtype implies (8 or 16 bit), else by the values' own range."""
+    """float32 in [0,1], scaled by the range the dtype implies (8 bit; 16 bit, or the 10, 12 or 14 bits such images
+    often hold), else by the values' own range."""
     if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
         raise InvalidImageError("the image contains NaN or infinite values")
     lo, hi = float(a.min()), float(a.max())
     if max(-lo, hi) > 1e30:  # no picture's values; float32 arithmetic below would overflow on them
         raise InvalidImageError(f"the image's values are out of range for pixels (as large as {max(-lo, hi):.3g})")
-    if a.dtype == np.uint16 or (np.issubdtype(a.dtype, np.integer) and lo >= 0 and 255 < hi <= 65535):
-        lo, scale = 0.0, 65535.0
+    if a.dtype == np.uint16:  # a scanner's or a microscope's 12 bits, read as 16, would be too faint to find ink
+        lo, scale = 0.0, float(2 ** max(8, int(hi).bit_length()) - 1)
     elif np.issubdtype(a.dtype, np.floating) and lo >= 0 and hi <= 1:
         lo, scale = 0.0, 1.0
     elif lo >= 0 and hi <= 255:
