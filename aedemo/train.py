@@ -330,33 +330,33 @@ def _fit(
             # on one line there; the line per epoch below is written all the same
             disable=None if progress else True, leave=False,
         )
-        # The steps only: the test figures below are then the model's own, not bf16 approximations of them
-        with float32_matmul_precision(config.matmul_precision), flushed_denormals():
-            for xb, yb in bar:
-                xb = to_float(xb)
+        for xb, yb in bar:
+            xb = to_float(xb)
+            # The step only: the test figures, the callbacks' included, are the model's own, not bf16 approximations
+            with float32_matmul_precision(config.matmul_precision), flushed_denormals():
                 terms = model.training_step(xb, yb, optimizers, noise_gen)
-                bad = [k for k, v in terms.items() if not math.isfinite(v)]
-                if bad:  # found at once: the run used to go on in NaN to its end, then fail to save
-                    bar.close()
-                    raise TrainingDiverged(
-                        f"training diverged at step {step + 1} (epoch {epoch}): the {bad[0]} became {terms[bad[0]]}; "
-                        f"try a lower learning rate than {config.lr:g}", step + 1, history)
-                for s in schedulers:
-                    s.step()
-                step += 1
-                n_seen += xb.shape[0]
-                for k, v in terms.items():
-                    sums[k] = sums.get(k, 0.0) + v * xb.shape[0]
-                if step % 20 == 0:
-                    bar.set_postfix(loss=f"{sums['loss'] / n_seen:.2f}")
-                info = StepInfo(step, epoch, epoch - 1 + n_seen / x_train.shape[0], terms, model)
-                over_budget = (
-                    config.time_budget is not None
-                    and seconds + time.perf_counter() - epoch_start >= config.time_budget
-                )
-                if (on_step and on_step(info)) or over_budget:
-                    stopped = True
-                    break
+            bad = [k for k, v in terms.items() if not math.isfinite(v)]
+            if bad:  # found at once: the run used to go on in NaN to its end, then fail to save
+                bar.close()
+                raise TrainingDiverged(
+                    f"training diverged at step {step + 1} (epoch {epoch}): the {bad[0]} became {terms[bad[0]]}; "
+                    f"try a lower learning rate than {config.lr:g}", step + 1, history)
+            for s in schedulers:
+                s.step()
+            step += 1
+            n_seen += xb.shape[0]
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + v * xb.shape[0]
+            if step % 20 == 0:
+                bar.set_postfix(loss=f"{sums['loss'] / n_seen:.2f}")
+            info = StepInfo(step, epoch, epoch - 1 + n_seen / x_train.shape[0], terms, model)
+            over_budget = (
+                config.time_budget is not None
+                and seconds + time.perf_counter() - epoch_start >= config.time_budget
+            )
+            if (on_step and on_step(info)) or over_budget:
+                stopped = True
+                break
         bar.close()
         epoch_seconds = time.perf_counter() - epoch_start
         seconds += epoch_seconds

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from aedemo.checkpoint import read_metrics
 from aedemo.data import load_mnist, to_float
 from aedemo.evaluate import evaluate_model, evaluate_terms
 from aedemo.models import AUTOENCODERS
+from aedemo.models.base import Trainable
 from aedemo.train import (
     ConfigError,
     EpochInfo,
@@ -86,17 +88,31 @@ def test_callbacks_receive_each_step_and_epoch():
     assert epochs[-1].test == result.history[-1]["test"] and epochs[-1].seconds > 0
 
 
+def seen_in_training_steps(monkeypatch, probe: Callable[[], object]) -> list:
+    """What `probe()` returns in each training step the models take from now on, in a list that fills as they do."""
+    seen: list = []
+    training_step = Trainable.training_step
+
+    def probed_step(self, *args, **kwargs):
+        seen.append(probe())
+        return training_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainable, "training_step", probed_step)
+    return seen
+
+
 @pytest.mark.parametrize("precision", ["medium", "highest"])
-def test_matmul_precision_holds_while_training_and_is_restored_after(precision):
-    seen: list[str] = []
-    at_epoch_end: list[str] = []
+def test_matmul_precision_holds_while_training_and_is_restored_after(precision, monkeypatch):
+    in_steps = seen_in_training_steps(monkeypatch, torch.get_float32_matmul_precision)
+    at_callbacks: set[str] = set()
     before = torch.get_float32_matmul_precision()
     train(config(matmul_precision=precision, epochs=2), data=TINY,
-          on_step=lambda info: seen.append(torch.get_float32_matmul_precision()),
-          on_epoch=lambda info: at_epoch_end.append(torch.get_float32_matmul_precision()))
-    assert seen and set(seen) == {precision}
-    # the test figures of each epoch come at torch's own precision: on a CPU with AMX "medium" multiplies in bf16
-    assert at_epoch_end == [before, before]
+          on_step=lambda info: at_callbacks.add(torch.get_float32_matmul_precision()),
+          on_epoch=lambda info: at_callbacks.add(torch.get_float32_matmul_precision()))
+    assert in_steps and set(in_steps) == {precision}
+    # the test figures, and those a callback takes (the Space's mid-epoch test points), come at torch's own
+    # precision: on a CPU with AMX "medium" multiplies in bf16
+    assert at_callbacks == {before}
     assert torch.get_float32_matmul_precision() == before
 
     def failing_callback(info: StepInfo) -> None:
@@ -108,12 +124,12 @@ def test_matmul_precision_holds_while_training_and_is_restored_after(precision):
 
 
 @pytest.mark.parametrize("before", [False, True])
-def test_denormals_are_flushed_while_training_and_the_thread_is_set_back_after(before):
+def test_denormals_are_flushed_while_training_and_the_thread_is_set_back_after(before, monkeypatch):
     if not torch.set_flush_denormal(before):  # False where the CPU cannot (x86 without SSE3, ARM)
         pytest.skip("this CPU has no flush-to-zero mode torch can set")
     try:
-        seen: list[bool] = []
-        train(config(epochs=1), data=TINY, on_step=lambda info: seen.append(flushing_denormals()))
+        seen = seen_in_training_steps(monkeypatch, flushing_denormals)
+        train(config(epochs=1), data=TINY)
         assert seen and all(seen)  # Adam's decaying averages would otherwise slow every step on an x86 CPU
         assert flushing_denormals() == before
     finally:
