@@ -489,6 +489,17 @@ def test_a_batch_too_big_for_the_cpu_is_refused_there_and_taken_on_a_gpu(monkeyp
     assert parse_settings("vae", 3, 0, MAX_BATCH, 1e-3).batch_size == MAX_BATCH
 
 
+def test_an_apple_gpu_counts_as_the_gpu_runs_train_on(monkeypatch):
+    # `python app.py` on a Mac: the Train tab's limits and status follow the device aedemo.train would pick
+    from aedemo import devices
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(devices, "_mps_available", lambda: False)
+    assert not train_worker.gpu_expected()
+    monkeypatch.setattr(devices, "_mps_available", lambda: True)
+    assert train_worker.gpu_expected()
+
+
 def test_every_bad_field_is_named_at_once_in_the_forms_order(tmp_path):
     # only the first was: a visitor fixed it, pressed Train, and learnt of the next
     from aedemo.space.train_tab import SettingsError, parse_settings

@@ -22,6 +22,7 @@ import torch
 
 from ..allocator import return_freed_memory
 from ..data import DataError, DataNotFoundError, load_mnist, one_per_class, to_float
+from ..devices import resolve_device
 from ..evaluate import evaluate_terms
 from ..models import AUTOENCODERS, Autoencoder, build_model
 from ..models.base import eval_mode
@@ -63,7 +64,7 @@ GRID_SCALE = 3
 
 def gpu_expected() -> bool:
     """Whether runs will train on a GPU: this process has one, or it is a ZeroGPU Space, which lends one per run."""
-    return ZERO_GPU or torch.cuda.is_available()
+    return ZERO_GPU or resolve_device("auto").type != "cpu"
 
 
 def default_run() -> tuple[str, int]:
@@ -179,7 +180,7 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
     if _last_run is not None:
         _last_run.join(PREVIOUS_RUN_WAIT_SECONDS)
     data = data or training_data()
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = resolve_device("auto").type  # a CUDA GPU (ZeroGPU's, lent for this call), else an Apple GPU
     cap = CPU_MAX_SECONDS if device == "cpu" else GPU_MAX_SECONDS
     stop = StopFlag(stop_path)
     notices = [data.notice] if data.notice else []
