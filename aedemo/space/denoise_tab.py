@@ -31,6 +31,7 @@ SOURCES = ("Test digit", "My drawing", "Upload")
 KIND_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "masking": "Masking (occlusion)"}
 COMPARED = ("dae", "ae", "conv", "pca")
 N_OUTPUTS = 3  # tiles, table, status
+IDENTICAL_DB = PSNR_CAP_DB - 1e-3  # psnr() caps identical images: from here a PSNR is shown as "identical"
 # The averages at the chosen noise are over every AVERAGE_EVERY-th test digit: 1,000 of the 10,000, from both halves
 # of the test set (its last 5,000, from NIST's own test set, are the harder). Over 10 seeds a mean moved by at most
 # 0.17 dB, except under small masking squares (strength 0.2 or less: few digits hit, up to 2.7 dB); at the two
@@ -143,7 +144,7 @@ def denoise(
             tiles.append((pictures[i], name, {"model": key}))
             continue
         # psnr() caps identical images (no noise at strength 0): "100.0 dB" read as a measurement
-        identical = p >= PSNR_CAP_DB - 1e-3
+        identical = p >= IDENTICAL_DB
         shown = "identical" if identical else f"{p:.1f} dB"
         tiles.append((pictures[i], f"{name} · {shown}", {"model": key, "psnr": f"{p:.4f}", "ssim": f"{s:.4f}"}))
         cell = "∞ (identical)" if identical else f"{p:.2f}"
@@ -222,7 +223,7 @@ def sample_averages(
     x, y = average_digits(store)
     noisy = corrupt(x, kind, strength, torch.Generator().manual_seed(seed))
     noisy_psnr = psnr(noisy, x)
-    changed = noisy_psnr < PSNR_CAP_DB - 1e-3  # the threshold at which the one-digit table says "identical"
+    changed = noisy_psnr < IDENTICAL_DB
     counted = changed if changed.any() else torch.ones_like(changed)
     restored, notes = {}, []
     for name in names:
