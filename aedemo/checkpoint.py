@@ -169,10 +169,10 @@ def _interrupted_save(directory: Path) -> str:
     """What to do with a folder whose save was killed mid-swap (a killed process, power lost: nothing put the old
     checkpoint back or removed the two folders the save works in)."""
     old = [d for d in sorted(directory.glob(".replaced-*")) if any(d.iterdir())]
-    new = [d for d in sorted(directory.glob(".saving-*")) if any(d.iterdir())]
-    if not new:
+    saves = [d for d in sorted(directory.glob(".saving-*")) if any(d.iterdir())]
+    if not saves:
         return ""
-    new = new[-1]
+    new = saves[-1]
     finish = f"move in the files of {new.name}/"
     weights = directory / WEIGHTS_NAME
     if old and ((directory / METRICS_NAME).exists() and not (new / METRICS_NAME).exists() and weights.is_file()

@@ -38,8 +38,9 @@ LATENT_DIGITS = 5000  # test digits the Latent tab can plot
 # other 18's 0.52-1.01), while the other 18 spread over sigma 0.04-1.1 without a gap. Where sigma >= 0.9, 99 % of
 # mu lie within 0.31 of 0 (88 of the 64,000 values lie 0.5 or more away: counted as carrying the digit). What sits at
 # the prior the decoder hardly reads: redrawing all such dimensions of a digit from N(0, 1) moves its reconstruction by
-# 7.6-7.9e-5 MSE per pixel, 1.3-1.4 % of its ~5.8e-3 error (a draw from the whole posterior moves it 3.0e-3). So the VAE carries
-# a test digit in 8-18 dimensions (median 18; a 1 in 11); the CVAE carries each in both of its 2 (sigma 0.04-0.55).
+# 7.6-7.9e-5 MSE per pixel, 1.3-1.4 % of its ~5.8e-3 error (a draw from the whole posterior moves it 3.0e-3). So the
+# VAE carries a test digit in 8-18 dimensions (median 18; a 1 in 11); the CVAE carries each in both of its 2 (sigma
+# 0.04-0.55).
 PRIOR_SIGMA = 0.9
 PRIOR_MU = 0.5
 
@@ -165,6 +166,8 @@ class ModelStore:
         self._collapsed_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # filled with _errors_cache
         self._codes_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._gaussian_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._hub_fallbacks: list[tuple[str, str]] = []  # (name, why the Hub's copy could not be loaded)
+        self._hub_unreachable: str | None = None  # why the Hub did not answer: it is not asked again
         self._load_all()
 
     # --- loading ------------------------------------------------------------------------------------------
@@ -189,8 +192,6 @@ class ModelStore:
         return model
 
     def _load_all(self) -> None:
-        self._hub_fallbacks: list[tuple[str, str]] = []
-        self._hub_unreachable: str | None = None
         for name in MODEL_CLASSES:  # the variants, then the classifier
             try:
                 model = self._load_one(name)

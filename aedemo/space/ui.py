@@ -238,7 +238,7 @@ def live_slider(*args: Any, **kwargs: Any) -> gr.Slider:
 UNSEEN_LABEL = "unseen-label"
 
 
-def digit_image(label: str, **kwargs) -> gr.Image:
+def digit_image(label: str, **kwargs: Any) -> gr.Image:
     """A read-only 28x28 digit, enlarged by the browser to IMAGE_PX with crisp pixels (see CSS), captioned above.
 
     The caption is a line of its own: Gradio's label and buttons sat over the picture and hid part of the digit. The
