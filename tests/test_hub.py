@@ -360,6 +360,16 @@ def test_load_model_knows_every_keyword_of_the_hub_download():
     assert aedemo._HUB_KEYWORDS == tuple(k for k, p in keywords.items() if p.kind is p.KEYWORD_ONLY)
 
 
+def test_save_pretrained_passes_on_every_keyword_of_the_push():
+    import inspect
+
+    from aedemo.models.pretrained import PUSH_KEYWORDS
+
+    keywords = inspect.signature(hub.push_checkpoint).parameters
+    # the folder and the repo come from save_pretrained's own arguments; a dry run pushes nothing
+    assert PUSH_KEYWORDS == tuple(k for k in keywords if k not in ("folder", "repo_id", "dry_run"))
+
+
 def test_offline_load_from_cache_runs_the_cards_snippet(checkpoints, tmp_path):
     """HF_HUB_OFFLINE=1, a snapshot in the cache: the card's snippet runs as written, in a fresh process."""
     files = folder_files(checkpoints / "vae", "vae/") | folder_files(checkpoints / "ae")
