@@ -121,7 +121,7 @@ def evaluate_model(
 
 
 def _figures(
-    model: torch.nn.Module, x_test: torch.Tensor | None, y_test: torch.Tensor | None,
+    model: Model, x_test: torch.Tensor | None, y_test: torch.Tensor | None,
     classifier: MnistClassifier | None,
 ) -> dict[str, float]:
     if x_test is None or y_test is None:  # evaluate_model let both through together

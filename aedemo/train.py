@@ -296,7 +296,7 @@ def _check_writable(out: Path) -> None:
 
 
 def _fit(
-    model: torch.nn.Module,
+    model: Model,
     config: TrainConfig,
     data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
     on_step: Callable[[StepInfo], bool | None] | None,
@@ -405,7 +405,7 @@ def training_record(result: TrainResult, config: TrainConfig) -> dict:
 
 
 def _fit_closed_form(
-    model: torch.nn.Module,
+    model: Model,
     data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
     on_epoch: Callable[[EpochInfo], bool | None] | None,
 ) -> tuple[list[dict], float, bool]:
