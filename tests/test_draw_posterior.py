@@ -77,7 +77,8 @@ def test_the_shipped_vae_leaves_dimensions_at_the_prior_and_says_which_collapsed
     carrying = code[SIGMA].to_numpy()[~at_the_prior]
     assert status == posterior_note(int((~at_the_prior).sum()), int(at_the_prior.sum()), both, False,
                                     (carrying.min(), carrying.max()))
-    assert status.startswith(f"{HEAD}: {carrying.min():.2f}–{carrying.max():.2f} where the code carries the digit "
+    low, high = (np.floor(sigma * 100 + 1e-6) / 100 for sigma in (carrying.min(), carrying.max()))
+    assert status.startswith(f"{HEAD}: {low:.2f}–{high:.2f} where the code carries the digit "
                              f"(σ under {PRIOR_SIGMA:g}, or μ {PRIOR_MU:g} or more from the prior's).")
     assert "σ≈1 and μ≈0, the prior itself: the decoder hardly reads them." in status
     assert f"for each of {PERCENTILE_DIGITS:,} test digits: posterior collapse." in status
@@ -173,6 +174,17 @@ def test_sigma_s_range_is_one_figure_when_its_ends_round_alike():
     assert posterior_note(2, 0, 0, True, (0.081, 0.084)).startswith(f"{HEAD}: 0.08 in each where the code carries")
     assert posterior_note(1, 1, 0, True, (0.081, 0.081)).startswith(f"{HEAD}: 0.08 where the code carries")
     assert posterior_note(18, 14, 14, False, (0.05, 0.31)).startswith(f"{HEAD}: 0.05–0.31 where the code carries")
+    assert posterior_note(18, 14, 14, False, (0.29, 0.57)).startswith(f"{HEAD}: 0.29–0.57 where the code carries")
+
+
+def test_sigma_s_range_stays_under_the_rule_it_states():
+    # a σ of 0.899, rounded to "0.90", read as breaking "σ under 0.9"
+    note = posterior_note(18, 14, 14, False, (0.051, 0.899))
+    assert note.startswith(f"{HEAD}: 0.05–0.89 where the code carries the digit (σ under 0.9, or μ 0.5 or more from "
+                           "the prior's).")
+    # the CVAE's rule is its class prior's, whose σ is not 1
+    note = posterior_note(1, 1, 0, True, (0.3, 0.3))
+    assert "(σ under 0.9 of its class prior's, or μ 0.5 of that σ or more from its mean)" in note
 
 
 def test_the_api_gives_the_vaes_sigma_beside_dim_and_value(client, store, mnist_test, canvas, png_file):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -128,12 +129,14 @@ def posterior_note(
     n = carried + at_prior_here
     head = "σ is how unsure the encoder is."
     if sigmas and carried:
-        low, high = f"{sigmas[0]:.2f}", f"{sigmas[1]:.2f}"
+        # cut, not rounded: a σ of 0.899 shown as "0.90" read as past the rule's "under 0.9"
+        low, high = (f"{math.floor(sigma * 100 + 1e-6) / 100:.2f}" for sigma in sigmas)  # 0.29 * 100 < 29
         span = f"{low}–{high}" if low != high else (low if carried == 1 else f"{low} in each")  # not "0.08–0.08"
         # the rule, said: a dimension with sigma near 1 and mu far from the prior's carries the digit (a student read
         # "σ 1.01 where the code carries it" against "σ≈1 and μ≈0, the prior itself")
-        head = (f"σ is how unsure the encoder is: {span} where the code carries the digit (σ under {PRIOR_SIGMA:g}, or "
-                f"μ {PRIOR_MU:g} or more from the prior's).")
+        rule = (f"σ under {PRIOR_SIGMA:g} of its class prior's, or μ {PRIOR_MU:g} of that σ or more from its mean"
+                if conditional else f"σ under {PRIOR_SIGMA:g}, or μ {PRIOR_MU:g} or more from the prior's")
+        head = f"σ is how unsure the encoder is: {span} where the code carries the digit ({rule})."
     if not at_prior_here:
         return f"{head} {'Both' if n == 2 else f'All {n}'} dimensions carry this digit."
     where = "μ and σ are those of its class's prior" if conditional else "σ≈1 and μ≈0, the prior itself"
