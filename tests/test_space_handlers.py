@@ -295,6 +295,17 @@ def test_model_names_of_the_wrong_type_from_the_api_get_a_message(store, mnist_t
     assert "string" in extra[-1]
 
 
+def test_the_denoise_tab_says_which_class_the_cvae_was_given(store, mnist_test):
+    if "cvae" not in store.models:
+        pytest.skip("no shipped CVAE")
+    _, labels = mnist_test
+    tiles, table, _ = denoise_tab.denoise(store, "Test digit", 3, None, None, "gaussian", 0.5, 0, extra="cvae")
+    captions = [caption for _, caption, _ in read_tiles(tiles)]
+    told = f"CVAE (as {int(labels[3])})"  # its true class: the others are not told it
+    assert any(c.startswith(told) for c in captions) and f"| {told} |" in table
+    assert not any("(as" in c for c in captions if not c.startswith("CVAE"))
+
+
 def test_the_draw_tab_says_what_each_loaded_model_is(store):
     table = store.models_markdown().splitlines()
     assert len(table) == 2 + len(store.models)  # a header, its rule, a row per model

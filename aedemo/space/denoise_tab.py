@@ -127,7 +127,10 @@ def denoise(
         except ModelUnavailable as e:
             notes.append(str(e))
             continue
-        rows.append((name, short_name(name), model.reconstruct(noisy.to(model.device), labels).cpu()))
+        # a conditional model is told the class (the true one, or the classifier's reading): said, as the Draw tab
+        # does, lest its score be read as denoising alone
+        caption = f"{short_name(name)} (as {int(labels[0])})" if model.conditional else short_name(name)
+        rows.append((name, caption, model.reconstruct(noisy.to(model.device), labels).cpu()))
 
     outs = torch.cat([r for _, _, r in rows])
     scores_psnr = psnr(outs, x.expand_as(outs)).tolist()
@@ -284,8 +287,17 @@ def denoise_averages(
             before = "∞ (identical)" if noisy is None else f"{noisy:.1f}"
             # the difference of the figures shown: "9.4 → 9.3 | +0.0" read as a contradiction; + 0.0: no "-0.0"
             gain = "–" if noisy is None else f"{mark}{round(db, 1) - round(noisy, 1) + 0.0:+.1f}{mark}"
-            lines.append(f"| {mark}{short_name(name)}{mark} | {before} → {mark}{db:.1f}{mark} | {gain} |")
+            told = " (told each digit's class)" if _conditional(store, name, session_models) else ""
+            shown = short_name(name) + told
+            lines.append(f"| {mark}{shown}{mark} | {before} → {mark}{db:.1f}{mark} | {gain} |")
     return "\n".join(lines), " ".join(figures["notes"])
+
+
+def _conditional(store: ModelStore, name: str, session_models: dict | None) -> bool:
+    try:
+        return store.get(name, session_models).conditional
+    except ModelUnavailable:
+        return False
 
 
 def _scored_settings(kind: Any, strength: Any, seed: Any, extra: Any) -> tuple | None:
