@@ -170,7 +170,9 @@ def generate_all(
     grid = images.grid(samples, PER_CLASS, scale=images.fit_scale(PER_CLASS))
     # the Samples slider is one class's: say how many each row holds (a visitor asked for 16 saw 8)
     said = f"Rows: classes 0 to 9, {PER_CLASS} samples each, {_settings_said(temperature, seed)}."
-    return grid, f"{said} {_agreement(store, samples, labels)}".strip()
+    # the Digit and Samples fields, left as they were, read as this grid's settings
+    parts = (said, _agreement(store, samples, labels), "The Digit and Samples fields are Generate's.")
+    return grid, " ".join(part for part in parts if part)
 
 
 def interpolate_on_shared_field(store: ModelStore, *inputs: Any) -> tuple:
