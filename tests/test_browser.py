@@ -217,8 +217,9 @@ def test_a_test_digit_put_just_after_a_stroke_stays_shown_and_named(page, store)
 
 
 LATENT_STATUS = "document.querySelector('#latent-status')?.innerText"
-# a decoded place's status on a 2-D and on a 3-D map
-DECODED_2D, DECODED_3D = r"/Decoded at \(-?[\d.]+, -?[\d.]+\) /", r"/Decoded at \(-?[\d.]+, -?[\d.]+, -?[\d.]+\)/"
+# a decoded place's status on a 2-D and on a 3-D map (where the sliders start, "at the test codes' mean (...)")
+DECODED_2D = r"/Decoded at (the test codes' mean )?\(-?[\d.]+, -?[\d.]+\)/"
+DECODED_3D = r"/Decoded at (the test codes' mean )?\(-?[\d.]+, -?[\d.]+, -?[\d.]+\)/"
 
 
 def test_clicks_on_a_2d_latent_map_decode_a_dot_or_any_place(page, store):

@@ -1412,6 +1412,19 @@ def test_a_decoded_place_names_the_axes_its_map_shows_and_counts_the_rest(store)
     assert f"(0.50, -0.25, {rest}) (the code along its other 29 principal axes" in after_map
 
 
+@pytest.mark.parametrize("name", ["vae", "cvae"])
+def test_the_place_the_sliders_start_at_is_called_the_test_codes_mean(store, name):
+    # the CVAE's map started at "(0.15, -0.57)", a place a student could not place
+    if name not in store.models:
+        pytest.skip(f"no {name} checkpoint")
+    _, first, second, third, _ = latent_tab.latent_map(store, name, "3-D", 500)
+    start = latent_tab.decode_point(store, name, first.value, second.value, third.value, 3, None, "3-D")[1]
+    assert start.startswith(f"Decoded at the test codes' mean ({latent_tab._place(first.value)}, "
+                            f"{latent_tab._place(second.value)}")
+    moved = latent_tab.decode_point(store, name, first.value + 0.5, second.value, third.value, 3, None, "3-D")[1]
+    assert moved.startswith("Decoded at (") and "mean (" not in moved
+
+
 # --- The model store ---------------------------------------------------------------------------------------------
 
 

@@ -301,6 +301,8 @@ def decode_point(
     where = ", ".join(_place(v) for v in c[:shown])
     rest = _at_their_mean(model.latent_dim, shown, projection.direct)
     cls = f", drawn as {a_digit(d)}" if model.conditional else ""
+    if all(abs(c[a] - _at_rest(coords, a)) < 5e-4 for a in range(k)):  # where the sliders start: say what it is
+        return images.show(out), f"Decoded at the test codes' mean ({where}){cls}."
     return images.show(out), f"Decoded at ({where}){rest}{cls}."
 
 
