@@ -532,6 +532,19 @@ def test_a_field_with_the_keyboard_focus_is_ringed(page, tab, field):
     assert ring == ["solid", "3px"]
 
 
+def test_a_chosen_radio_with_the_keyboard_focus_is_ringed_around_its_option(page):
+    # the ring sat on the box itself, on the chosen option's indigo: 1.4:1, not seen
+    page.get_by_role("tab", name="Denoise", exact=True).click()
+    page.get_by_role("radio", name="Test digit").focus()
+    page.keyboard.press("Shift")  # a key: the focus is the keyboard's (:focus-visible)
+    page.wait_for_timeout(600)  # the option's transition (Gradio's) eases the ring in
+    ring = page.evaluate("""() => { const label = document.activeElement.closest('label'), s = getComputedStyle(label);
+        return [document.activeElement.checked, s.outlineStyle, s.outlineWidth, s.outlineColor,
+                getComputedStyle(document.body).color]; }""")
+    assert ring[:2] == [True, "solid"] and float(ring[2].removesuffix("px")) >= 2
+    assert ring[3] == ring[4]  # the page's text colour, on its background
+
+
 def test_a_dropdowns_list_closes_when_the_keyboard_moves_on(page):
     # Gradio 6.31 left it open over the next fields after Tab, and neither Escape nor a click took it away
     page.get_by_role("tab", name="Latent", exact=True).click()

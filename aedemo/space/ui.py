@@ -258,11 +258,15 @@ THEME = gr.themes.Soft(
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
 ).set(
     # the Soft theme's light greys and indigos fall short of WCAG AA's 4.5:1 for small text (axe-core): hints,
-    # labels and white on the primary buttons; dark mode passes as it is
+    # labels and white on the primary buttons; in dark mode, white on a hovered button (indigo 500: 4.46:1)
     body_text_color_subdued="*neutral_600", block_label_text_color="*primary_700",
     block_title_text_color="*primary_700",
     button_primary_background_fill="*primary_600", button_primary_background_fill_hover="*primary_700",
+    button_primary_background_fill_hover_dark="*primary_700",
+    button_secondary_background_fill_hover_dark="*primary_600",
     checkbox_label_background_fill_selected="*primary_600",
+    # an unticked box's or radio's edge, near white on white (1.1:1), showed no choice there (WCAG 1.4.11 asks 3:1)
+    checkbox_border_color="*neutral_500", checkbox_border_color_dark="*neutral_400",
 )
 
 CSS = """
@@ -287,11 +291,15 @@ CSS = """
   position: absolute !important; width: 1px; height: 1px; min-height: 0 !important; margin: -1px; padding: 0;
   overflow: hidden; clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0;
 }
-/* keyboard focus on sliders, ticked boxes and radio buttons: the theme showed none (a radio's circle only turned
-   indigo) */
-input[type=range]:focus-visible, input[type=checkbox]:focus-visible, input[type=radio]:focus-visible {
-  outline: 2px solid var(--color-accent); outline-offset: 2px;
+/* keyboard focus on sliders: the theme showed none */
+input[type=range]:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 2px; }
+/* and on ticked boxes and radio buttons, around the whole option, on the page's background: a ring on the box
+   itself sat on the chosen option's indigo (1.4:1) and, in dark mode, on every option's slate (1.7:1) */
+label:has(> input[type=checkbox]:focus-visible), label:has(> input[type=radio]:focus-visible) {
+  outline: 2px solid var(--body-text-color); outline-offset: 2px;
 }
+/* the classifier's rows turned the accent colour under the mouse (4.46:1 light, 3.27:1 dark), and do nothing */
+#draw-reading .confidence-set:hover .label, #draw-reading .confidence-set:focus .label { color: inherit; }
 /* and in number and password boxes, a dropdown's (an input without a type) and a gr.Textbox (a text area) (the
    theme's: a shadow at 10 % opacity), and on a gallery's digits (a 1-px dark ring on a black tile) */
 input[type=number]:focus-visible, input[type=text]:focus-visible, input[type=password]:focus-visible,
