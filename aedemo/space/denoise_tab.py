@@ -293,6 +293,19 @@ def denoise_averages(
     return "\n".join(lines), " ".join(figures["notes"])
 
 
+def averages_said(table: str | None) -> str:
+    """denoise_averages()'s table in a sentence, for a screen reader (a hidden live line): the table itself is too
+    long to be read out as it arrives, and a scoring that went well leaves the status line empty, so it was silent."""
+    lines = (table or "").splitlines()
+    best = next(([cell.strip().replace("**", "") for cell in line.strip().strip("|").split("|")]
+                 for line in lines if line.startswith("| **")), None)
+    if not lines or best is None or len(best) != 3:  # nothing scored, or a table denoise_averages() did not write
+        return ""
+    name, figures, gain = best
+    said = f"{lines[0].split(':', 1)[0]}: {name} restores best on average, {figures.split('→')[-1].strip()} dB"
+    return f"{said}, {gain} dB over the noisy digits." if gain not in ("–", "") else f"{said}."
+
+
 def _conditional(store: ModelStore, name: str, session_models: dict | None) -> bool:
     try:
         return store.get(name, session_models).conditional
@@ -452,6 +465,7 @@ def build_denoise_tab(
                 sample_note = gr.Markdown("", elem_id="denoise-sample-note")
                 sample_table = gr.Markdown("", label="Averages over 1,000 test digits",
                                            elem_id="denoise-sample-averages")
+                sample_said = gr.Markdown("", elem_classes=["status-line", "unseen"], elem_id="denoise-sample-said")
             averages = averages_markdown(store)
             if averages:
                 with gr.Accordion("Averages over the 10,000 test digits (PSNR)", open=False):
@@ -494,6 +508,8 @@ def build_denoise_tab(
     status.change(lambda line: results_look(line, 3), status, [results, table, glance], api_visibility="private",
                   queue=False, show_progress="hidden")
     table.change(results_said, table, said, api_visibility="private", queue=False, show_progress="hidden")
+    sample_table.change(averages_said, sample_table, sample_said, api_visibility="private", queue=False,
+                        show_progress="hidden")
     gr.on([results.change] + ([tab.select] if tab is not None else []), None, results, glance, js=GLANCE_JS,
           api_visibility="private", queue=False, show_progress="hidden")
     pick = digits.select(pick_gallery_digit, None, [test_index, source], api_visibility="private", queue=False)
