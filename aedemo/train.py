@@ -213,7 +213,8 @@ def train(
 
     model = model.to(device)
     if model.trainable:
-        history, seconds, stopped, steps = _fit(model, config, data, on_step, on_epoch, progress)
+        with flushed_denormals():  # once for the run: flushing changes no figure it reports, only its speed
+            history, seconds, stopped, steps = _fit(model, config, data, on_step, on_epoch, progress)
     else:  # PCA: fitted in closed form, in float64
         history, seconds, stopped = _fit_closed_form(model, data, on_epoch)
         steps = 0
@@ -333,7 +334,7 @@ def _fit(
         for xb, yb in bar:
             xb = to_float(xb)
             # The step only: the test figures, the callbacks' included, are the model's own, not bf16 approximations
-            with float32_matmul_precision(config.matmul_precision), flushed_denormals():
+            with float32_matmul_precision(config.matmul_precision):
                 terms = model.training_step(xb, yb, optimizers, noise_gen)
             bad = [k for k, v in terms.items() if not math.isfinite(v)]
             if bad:  # found at once: the run used to go on in NaN to its end, then fail to save

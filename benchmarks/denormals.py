@@ -3,7 +3,7 @@
     python benchmarks/denormals.py [--data-dir DIR] [--variant ae] [--epochs 4] [--threads 1] [--rounds 2]
 
 Adam's running mean of a gradient that stays 0 decays through the denormal range, where an x86 CPU takes a
-microcode assist on each multiply; `aedemo.train.flushed_denormals` flushes them during the training steps (see its
+microcode assist on each multiply; `aedemo.train.flushed_denormals` flushes them while the model trains (see its
 docstring). This trains the same run in fresh processes, one as the CLI trains (denormals flushed for the whole
 process) and one with the flushing taken out, the two alternating for `--rounds` rounds, and prints each epoch's
 seconds. The first epoch has no denormals to flush: the difference shows from the second. `--threads 1` (the
