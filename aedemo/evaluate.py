@@ -171,7 +171,8 @@ def _samples_a_class(folder: Path) -> bool:
         model_class = MODEL_CLASSES.get(read_config(folder).get("variant"))
     except CheckpointError:
         return False
-    return model_class is not None and model_class.conditional and model_class.generative
+    # the classifier's class has neither flag: it draws nothing
+    return getattr(model_class, "conditional", False) and getattr(model_class, "generative", False)
 
 
 def _classifier_for(root: Path) -> tuple[MnistClassifier | None, str | None]:
@@ -239,8 +240,9 @@ def main(argv: list[str] | None = None) -> None:
     # keyed by each folder as typed ("./runs/a/" too: a script looks up what it passed)
     folders = {f: (Path(f).expanduser(), None) for f in args.folders} or {n: (root / n, n) for n in MODEL_CLASSES}
     # the folders named are scored by the root's classifier too
-    classifier, note = _classifier_for(root)
-    if note and any(_samples_a_class(folder) for folder, _ in folders.values()):
+    classifier, note = (_classifier_for(root) if any(_samples_a_class(folder) for folder, _ in folders.values())
+                        else (None, None))  # only a conditional model's samples need it
+    if note:
         print(f"note: {note}", file=sys.stderr)
     for name, (folder, variant) in folders.items():
         try:

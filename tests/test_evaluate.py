@@ -360,6 +360,19 @@ def test_the_cli_says_whose_classifier_reads_a_cvae_from_a_root_without_one(tmp_
     assert json.loads(out.out)["cvae"]["sample_class_accuracy"] == pytest.approx(0.1) and out.err == ""
 
 
+def test_the_cli_scores_a_root_whose_classifier_does_not_load(tmp_path, capsys):
+    # asking whether that classifier draws samples of a class, the CLI failed on its class's missing flags
+    torch.manual_seed(0)
+    save_checkpoint(build_model("ae", hidden=[32], latent_dim=4), tmp_path / "ae")
+    save_checkpoint(always(3), tmp_path / "classifier")
+    weights = tmp_path / "classifier" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])  # truncated
+    with pytest.raises(SystemExit, match="1"):  # a broken folder under the root: a script checking the status knows
+        main(["--checkpoints", str(tmp_path), "--json"])
+    results = json.loads(capsys.readouterr().out)
+    assert "mse" in results["ae"] and "model.safetensors" in results["classifier"]["error"]
+
+
 def test_a_cvae_scored_where_the_checkpoints_root_has_no_classifier_is_read_by_the_shipped_one(tmp_path, monkeypatch):
     # python -m aedemo.train --variant cvae with $AEDEMO_CHECKPOINTS naming a new folder saved its metrics without
     # sample_class_accuracy, without a word
