@@ -776,6 +776,22 @@ def test_a_refused_upload_greys_out_the_results_it_did_not_change(page, mnist_te
     page.locator("#draw-gallery .tiles-note", has_text="The canvas is empty").wait_for(timeout=WAIT_MS)
 
 
+def test_a_refusal_is_heard_once_from_the_status_line_and_not_again_from_its_toast(page, tmp_path):
+    page.get_by_role("tab", name="Draw", exact=True).click()
+    upload = page.locator("#draw-upload")
+    if not upload.is_visible():
+        page.get_by_text("…or upload a picture of a digit").click()
+    (tmp_path / "notes.png").write_text("not a picture")
+    upload.locator("input[type=file]").set_input_files(str(tmp_path / "notes.png"))
+    page.wait_for_function("() => document.querySelector('#draw-status [role=status][aria-live=polite]')"
+                           "?.innerText.includes('Could not read the image')", timeout=WAIT_MS)
+    toast = page.locator("[data-testid=toast-body].warning", has_text="Could not read the image").last
+    toast.wait_for(timeout=WAIT_MS)
+    assert toast.get_attribute("aria-live") == "off"  # shown, not read out a second time
+    upload.get_by_role("button", name="Remove Image").click()
+    page.wait_for_function("() => !document.querySelector('#draw-status')?.innerText.includes('⚠️')", timeout=WAIT_MS)
+
+
 def test_removing_the_upload_brings_back_the_test_digit_on_the_canvas(page, mnist_test, canvas, png_file):
     # the test digit came back read from the canvas like a drawing, without the note that names it
     images, _ = mnist_test

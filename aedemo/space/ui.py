@@ -107,8 +107,14 @@ document.addEventListener('blur', e => {
   box.value = fixed;
   box.dispatchEvent(new Event('input', {bubbles: true}));
 }, true);
+// A refusal's toast (a warning: problem()) says what a status line, a live region, says too: a screen reader read it
+// out twice. The toast is kept quiet, before it is first read (here, not on the next frame). An error toast (the
+// Train tab's queue refusing a run) or an info one is the only thing that says its message, and stays live
+const quietToasts = () => document.querySelectorAll('[data-testid=toast-body].warning:not([aria-live=off])')
+  .forEach(toast => toast.setAttribute('aria-live', 'off'));
 let pending = false;  // tabs mount their content when first opened, pictures when they arrive: once per frame at most
 new MutationObserver(() => {
+  quietToasts();
   if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; markUp(); }); }
 }).observe(document.body, {childList: true, subtree: true});
 """
