@@ -15,7 +15,7 @@ import torch
 from aedemo.models import AUTOENCODERS, build_model
 from aedemo.space import build_demo, denoise_tab, draw_tab, generate_tab, latent_tab
 from aedemo.space.images import GRID_BORDER, fit_scale, grid, is_note, note_html, read_tiles, show, ssim, tiles_html
-from aedemo.space.inputs import MAX_SEED, UserInputError, a_digit, parse_float, parse_seed
+from aedemo.space.inputs import MAX_UI_SEED, UserInputError, a_digit, parse_float, parse_seed
 from aedemo.space.store import SAME_CODE, ModelStore, built_from, display_name, short_name
 from aedemo.space.ui import problem, reports_problem, results_look, unchanged
 
@@ -356,10 +356,10 @@ def test_a_seed_out_of_range_is_explained_by_every_seeded_handler(store, seed):
 
 def test_seed_fields_take_whole_numbers_up_to_the_generators_limit():
     assert parse_seed(0) == 0 and parse_seed("12") == 12 and parse_seed(7.0) == 7
-    assert parse_seed(MAX_SEED) == MAX_SEED
-    torch.Generator().manual_seed(MAX_SEED)
-    np.random.default_rng(MAX_SEED)
-    for bad in (MAX_SEED + 1, -3, 2.5, float("nan"), float("inf"), "", [1]):
+    assert parse_seed(MAX_UI_SEED) == MAX_UI_SEED
+    torch.Generator().manual_seed(MAX_UI_SEED)
+    np.random.default_rng(MAX_UI_SEED)
+    for bad in (MAX_UI_SEED + 1, -3, 2.5, float("nan"), float("inf"), "", [1]):
         with pytest.raises(UserInputError):
             parse_seed(bad)
 

@@ -697,7 +697,7 @@ def served_train_tab(data: TrainingData, monkeypatch) -> Iterator[str]:
     monkeypatch.setattr(train_worker, "_data_cache", data)
     monkeypatch.setattr(train_tab, "LINE", TrainingLine())  # a line of its own: runs of other tests are not in it
     with gr.Blocks() as demo:
-        train_tab.build_train_tab(None, gr.State({}))
+        train_tab.build_train_tab(gr.State({}))
     port = _free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                         show_error=True)
@@ -786,7 +786,7 @@ def test_the_epochs_help_says_how_many_epochs_of_the_chosen_model_fit_and_pca_gr
     monkeypatch.setattr(train_worker, "gpu_expected", lambda: True)  # seconds an epoch there: no CPU figures
     assert train_tab.epochs_info("vae") is None
     with gr.Blocks() as demo:
-        train_tab.build_train_tab(None, gr.State({}))
+        train_tab.build_train_tab(gr.State({}))
     ids = {c["props"].get("label"): c["id"] for c in demo.config["components"]}
     (change,) = [d for d in demo.config["dependencies"] if list(map(tuple, d["targets"])) == [(ids["Model"], "change")]]
     assert change["outputs"] == [ids["Epochs"], ids["Batch size"], ids["Learning rate"]]
@@ -799,7 +799,7 @@ def test_the_default_run_finishes_well_inside_a_cpu_spaces_cap(monkeypatch):
 
     monkeypatch.setattr(train_worker, "gpu_expected", lambda: False, raising=False)
     with gr.Blocks() as demo:
-        train_tab.build_train_tab(None, gr.State({}))
+        train_tab.build_train_tab(gr.State({}))
     value = {c["props"].get("label"): c["props"].get("value") for c in demo.config["components"]}
     variant, epochs, budget = value["Model"], value["Epochs"], value["Time budget (seconds, 0 = none)"]
     batch = value["Batch size"]
@@ -817,7 +817,7 @@ def test_the_train_button_is_enabled_again_however_the_run_ends():
     import gradio as gr
 
     with gr.Blocks() as demo:
-        train_tab.build_train_tab(None, gr.State({}))
+        train_tab.build_train_tab(gr.State({}))
     deps = demo.config["dependencies"]
     (run,) = [i for i, d in enumerate(deps) if d.get("api_name") == "train"]
     button = deps[deps[run]["trigger_after"]]["outputs"][0]  # what the press greys out
@@ -833,7 +833,7 @@ def test_the_previous_runs_download_hides_while_a_run_trains_and_comes_back_if_i
     import gradio as gr
 
     with gr.Blocks() as demo:
-        train_tab.build_train_tab(None, gr.State({}))
+        train_tab.build_train_tab(gr.State({}))
     deps = demo.config["dependencies"]
     (run,) = [i for i, d in enumerate(deps) if d.get("api_name") == "train"]
     press = deps[run]["trigger_after"]

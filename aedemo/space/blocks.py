@@ -63,7 +63,7 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
                 build_latent_tab(store, session_models, demo=demo, drawing=draw.digit, tab=latent, tabs=tabs)
             with gr.Tab("Train", id="train"):
                 tab_heading("Train a model")
-                build_train_tab(store, session_models)
+                build_train_tab(session_models)
     demo.store = store  # tests and benchmarks reach the loaded models through the app
     # one queue for every tab; small handlers may run side by side (the Train tab limits itself to one run)
     return demo.queue(default_concurrency_limit=8, max_size=256)

@@ -13,7 +13,7 @@ from ..data import one_per_class
 from ..evaluate import DENOISE_SETTINGS, PSNR_CAP_DB, psnr, reconstruct_all
 from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
-from .inputs import MAX_SEED, UserInputError, a_digit, as_batch, parse_float, parse_seed, to_mnist
+from .inputs import MAX_UI_SEED, UserInputError, a_digit, as_batch, parse_float, parse_seed, to_mnist
 from .store import ModelStore, ModelUnavailable, short_name
 from .ui import (
     endpoint,
@@ -438,7 +438,7 @@ def build_denoise_tab(
                                    elem_id="denoise-strength")
             glance = gr.HTML("", elem_id="denoise-glance", padding=False)
             with gr.Row():
-                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_UI_SEED)
                 extra = gr.Dropdown(extra_choices(store), value="", label="Also compare",
                                     elem_id="denoise-extra")
             go = gr.Button("Denoise", variant="primary")

@@ -13,7 +13,7 @@ import torch
 from ..models.base import N_CLASSES
 from ..models.cvae import CVAE
 from . import images
-from .inputs import MAX_SEED, UserInputError, a_digit, parse_digit, parse_float, parse_int, parse_seed
+from .inputs import MAX_UI_SEED, UserInputError, a_digit, parse_digit, parse_float, parse_int, parse_seed
 from .store import ModelStore, display_name
 from .ui import (
     UNSEEN_LABEL,
@@ -294,7 +294,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab 
             temperature = live_slider(MIN_TEMPERATURE, MAX_TEMPERATURE, value=1.0, step=0.05,
                                       label="Temperature (× the prior's std)")
             glance = gr.HTML("", elem_id="generate-glance", padding=False)
-            seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+            seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_UI_SEED)
             priors = gr.CheckboxGroup(unconditional, value=[v for _, v in unconditional],
                                       label="Compare with random samples of")
             with gr.Row():

@@ -29,7 +29,7 @@ class UserInputError(ValueError):
     """Input the app cannot use; the message is shown to the visitor as it is."""
 
 
-MAX_SEED = 2**32 - 1  # what numpy's and torch's generators both take
+MAX_UI_SEED = 2**32 - 1  # the tabs' seed boxes, shorter to type than the trainer's own range (aedemo.train.MAX_SEED)
 
 
 def _blank(value: Any) -> bool:
@@ -72,7 +72,7 @@ def parse_float(value: Any, what: str) -> float:
 
 
 def parse_seed(value: Any) -> int:
-    return parse_int(value, "The seed", 0, MAX_SEED)
+    return parse_int(value, "The seed", 0, MAX_UI_SEED)
 
 
 def a_digit(d: int) -> str:

@@ -34,7 +34,7 @@ from ..evaluate import evaluate_model
 from ..models import AUTOENCODERS, VARIANTS, Autoencoder, build_model
 from ..train import TrainConfig
 from . import train_worker as worker
-from .inputs import MAX_SEED, UserInputError, parse_float, parse_int, parse_seed
+from .inputs import MAX_UI_SEED, UserInputError, parse_float, parse_int, parse_seed
 from .store import display_name, keep_trained
 from .train_line import LineRefused, Place, TrainingLine
 from .train_worker import StopFlag, TrainingData
@@ -765,11 +765,11 @@ def _remove_folder(folder: str | None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def build_train_tab(store: Any, session_models: gr.State) -> None:
+def build_train_tab(session_models: gr.State) -> None:
     """The tab's components and events, built inside the caller's `with gr.Tab("Train"):`.
 
     `session_models` is the gr.State (name -> model) of this browser session; each finished run adds to it.
-    `store` is not used: training starts from scratch and loads its own data.
+    Unlike the other tabs it takes no model store: training starts from scratch and loads its own data.
     """
     gr.Markdown(HELP)
     with gr.Row():
@@ -788,7 +788,7 @@ def build_train_tab(store: Any, session_models: gr.State) -> None:
                                     f"{worker.CPU_MAX_SECONDS:.0f} s.")
             batch_size = gr.Number(value=128, precision=0, label="Batch size")
             lr = gr.Number(value=1e-3, label="Learning rate")
-            seed = gr.Number(value=DEFAULT_SEED, precision=0, label="Seed", minimum=0, maximum=MAX_SEED,
+            seed = gr.Number(value=DEFAULT_SEED, precision=0, label="Seed", minimum=0, maximum=MAX_UI_SEED,
                              info="The same settings and seed give the same run on the CPU, unless a time limit "
                                   "stops it: where the clock stops a run varies.")
             with gr.Row():
