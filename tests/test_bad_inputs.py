@@ -321,19 +321,31 @@ def _call_refusal(app_url: str, api_name: str, data: list) -> str:
     return json.loads(reply.split("data:", 1)[1])["error"]
 
 
-@pytest.mark.parametrize("value, words", [
-    ("hello", "valid dictionary"),  # not an editor value at all
-    ({"background": None, "layers": 5, "composite": None}, "valid list"),
+SERVER_FILE = {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}  # on the server, never sent to it
+
+
+@pytest.mark.parametrize("api_name, data, words", [
+    ("reconstruct_drawing", ["hello", ["ae"], "ae"], "A sketchpad value in this request does not have the form"),
+    ("reconstruct_drawing", [{"background": None, "layers": 5, "composite": None}, ["ae"], "ae"],
+     "(layers: Input should be a valid list)"),
     # a file the server was not sent: gradio_client would upload it, a bare request names it
-    ({"background": None, "layers": [], "composite": {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}},
-     "not uploaded by a user"),
+    ("reconstruct_drawing", [{"background": None, "layers": [], "composite": SERVER_FILE}, ["ae"], "ae"],
+     "names a file on the server, which was not uploaded to it"),
+    ("reconstruct", [SERVER_FILE, None, "vae"], "names a file on the server, which was not uploaded to it"),
+    # an image as a bare path: what a caller reading "filepath" on the API page tries first
+    ("reconstruct", ["digit.png", None, "vae"], "An image in this request does not have the form"),
+    ("denoise", ["Upload", 0, 5, "gaussian", 0.5, 0, ""], "An image in this request does not have the form"),
 ])
-def test_a_malformed_sketchpad_request_is_told_what_is_wrong(app_url, value, words):
-    # Gradio checks such a value before any handler sees it; the caller used to get a bare "Error" (no message)
-    assert words in (_call_refusal(app_url, "reconstruct_drawing", [value, ["ae"], "ae"]) or "")
+def test_a_request_gradio_refuses_is_told_how_to_send_a_file_and_logs_no_traceback(app_url, capfd, api_name, data,
+                                                                                    words):
+    # Gradio checks such a value before any handler sees it: the caller got pydantic's words ("1 validation error
+    # for ImageData ... errors.pydantic.dev"), and the Space's log a traceback for every such call
+    said = _call_refusal(app_url, api_name, data)
+    assert words in said and "handle_file" in said and "/gradio_api/upload" in said, said
+    assert "Traceback" not in capfd.readouterr().err
 
 
-def test_a_sketchpad_layer_that_is_no_image_is_told_so(client, tmp_path):
+def test_a_sketchpad_layer_that_is_no_image_is_told_so(client, tmp_path, capfd):
     from gradio_client.exceptions import AppError
 
     text = tmp_path / "notes.png"
@@ -343,6 +355,7 @@ def test_a_sketchpad_layer_that_is_no_image_is_told_so(client, tmp_path):
         client.predict({"background": None, "layers": [layer], "composite": layer}, ["ae"], "ae",
                        api_name="/reconstruct_drawing")
     assert "could not read the image: not a recognised image format" in str(refused.value)
+    assert "Traceback" not in capfd.readouterr().err  # the caller's mistake, not the Space's: no traceback logged
 
 
 def _png_claiming(width: int, height: int) -> bytes:

@@ -1,9 +1,9 @@
 """Gradio 6.31 bugs that a public Space meets, worked around until Gradio mends them.
 
 The first two were found with benchmarks/soak.py (thousands of calls from one session), the third and fourth by
-probing the app's API as an attacker would, the fifth with five API callers at once. Each work-around replaces one
-small piece of Gradio and has a test that fails if it stops taking effect (a Gradio release that renames what is
-replaced).
+probing the app's API as an attacker would, the fifth with five API callers at once, the sixth by calling every
+endpoint with malformed values. Each work-around replaces one small piece of Gradio and has a test that fails if it
+stops taking effect (a Gradio release that renames what is replaced).
 
 1. The scheduled deletion of served files (`delete_cache`) dies for good the first time a handler writes a file
    while it runs. `gradio.route_utils.delete_files_created_by_app` walks each live set of file paths while handler
@@ -32,6 +32,11 @@ replaced).
    that file meanwhile got it empty or cut off (found with five API callers decoding the Latent tab's first place,
    which every visitor decodes). The replacement writes a temporary file and renames it over the old one, so a
    file is always whole, and one being served keeps its content.
+6. A value Gradio itself refuses before any handler sees it (an image parameter sent as a bare path or a number, not
+   as an uploaded file; a file named by its path on the server) failed with pydantic's or Gradio's own words
+   ("1 validation error for ImageData ... errors.pydantic.dev") and a traceback in the Space's log. The replacement
+   of `Blocks.preprocess_data` refuses it in a sentence that says how to send a file, and logs no traceback: a
+   caller's mistake, not the Space's.
 """
 
 from __future__ import annotations
@@ -47,10 +52,12 @@ from typing import Any
 from fastapi import HTTPException
 from gradio import Error, processing_utils, route_utils
 from gradio import __version__ as gr_version
-from gradio.blocks import Block
+from gradio.blocks import Block, Blocks
 from gradio.components.image_editor import ImageEditor
 from gradio.data_classes import FileData
+from gradio.exceptions import InvalidPathError
 from gradio.state_holder import SessionState
+from pydantic import ValidationError
 
 from ..preprocess import MAX_PIXELS, InvalidImageError, image_size
 
@@ -115,7 +122,7 @@ def preprocess(self: ImageEditor, payload: Any) -> Any:
         except InvalidImageError as e:
             if payload.id is not None:
                 self.blob_storage.pop(payload.id, None)  # as Gradio's preprocess does with the strokes it reads
-            raise Error(f"The sketchpad's value is refused: {str(e).rstrip('.')}.") from None
+            raise Error(f"The sketchpad's value is refused: {str(e).rstrip('.')}.", print_exception=False) from None
     return _preprocess(self, payload)
 
 
@@ -162,6 +169,32 @@ def save_pil_to_cache(img: Any, cache_dir: str, name: str = "image", format: str
     return str(path)
 
 
+HOW_TO_SEND_A_FILE = ("A picture is sent as a file uploaded to this Space: gradio_client's handle_file(\"digit.png\") "
+                      "does that; over plain HTTP, POST it to /gradio_api/upload, then send "
+                      "{\"path\": <the path that returns>, \"meta\": {\"_type\": \"gradio.FileData\"}}.")
+VALUE_NAMES = {"ImageData": "An image", "FileData": "A file", "EditorData": "A sketchpad value"}
+
+_preprocess_data = Blocks.preprocess_data
+
+
+async def preprocess_data(self: Blocks, block_fn: Any, inputs: list[Any], state: Any,
+                          explicit_call: bool = False) -> Any:
+    """Blocks.preprocess_data, refusing a value that does not have its component's form, or names a file the
+    Space was not sent, in a sentence (see 6. above)."""
+    try:
+        return await _preprocess_data(self, block_fn, inputs, state, explicit_call)
+    except ValidationError as e:
+        first = e.errors()[0] if e.error_count() else {"loc": (), "msg": str(e)}
+        where = ".".join(str(part) for part in first["loc"])
+        what = VALUE_NAMES.get(e.title, f"A {e.title} value")
+        raise Error(f"{what} in this request does not have the form the endpoint takes "
+                    f"({where + ': ' if where else ''}{first['msg']}). {HOW_TO_SEND_A_FILE}",
+                    print_exception=False) from None
+    except InvalidPathError:
+        raise Error(f"The request names a file on the server, which was not uploaded to it and is not read. "
+                    f"{HOW_TO_SEND_A_FILE}", print_exception=False) from None
+
+
 def _same_call(replaced: Any, replacement: Any) -> bool:
     """Whether Gradio still calls what is replaced as the replacement expects; if not, Gradio changed and the
     replacement would break what it mends (in a background task, silently), so it is left out."""
@@ -176,7 +209,8 @@ def install() -> None:
              (SessionState, "__setitem__", _set_keeping_ids),
              (ImageEditor, "preprocess", preprocess),
              (ImageEditor, "accept_blobs", accept_blobs),
-             (processing_utils, "save_pil_to_cache", save_pil_to_cache))
+             (processing_utils, "save_pil_to_cache", save_pil_to_cache),
+             (Blocks, "preprocess_data", preprocess_data))
     for owner, name, replacement in fixes:
         replaced = getattr(owner, name, None)
         if replaced is replacement:
