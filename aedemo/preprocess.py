@@ -189,7 +189,7 @@ def _decoding() -> Iterator[None]:
         raise InvalidImageError("could not read the image: not a recognised image format") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:  # what PIL's decoders raise on damaged data
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)[:200] or type(e).__name__
-        reason = "the file is truncated" if "truncated" in reason else reason
+        reason = "the file is truncated" if "truncated" in reason.lower() else reason  # PIL: "Truncated File Read"
         raise InvalidImageError(f"could not read the image: {reason}") from None
 
 

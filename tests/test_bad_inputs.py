@@ -50,6 +50,8 @@ def _corpus(tmp_path, digit: np.ndarray) -> dict[str, tuple[object, str]]:
     huge = io.BytesIO()
     Image.new("L", (8000, 8000)).save(huge, format="PNG", optimize=False, compress_level=1)
     truncated = _png_bytes(white_on_black)
+    icon = io.BytesIO()
+    white_on_black.save(icon, format="ICO", sizes=[(64, 64)])
     transparent = np.zeros((400, 400, 4), dtype=np.uint8)
     transparent[..., :3] = 255  # white paint, but fully transparent everywhere
     return {
@@ -60,6 +62,8 @@ def _corpus(tmp_path, digit: np.ndarray) -> dict[str, tuple[object, str]]:
         "NaN array": (np.full((64, 64), np.nan, dtype=np.float32), "NaN"),
         "non-image upload": (file("notes.png", b"these are my notes, not a picture\n" * 20), "not a recognised image"),
         "truncated PNG": (file("cut.png", truncated[: len(truncated) // 2]), "truncated"),
+        # PIL says it in capitals here ("Truncated File Read")
+        "truncated ICO": (file("cut.ico", icon.getvalue()[: len(icon.getvalue()) // 2]), "the file is truncated"),
         # well-formed images in unusual modes: these must work
         "CMYK JPEG": (file("cmyk.jpg", cmyk.getvalue()), None),
         "16-bit PNG": (file("sixteen.png", _png_bytes(sixteen)), None),
@@ -75,10 +79,11 @@ def corpus(tmp_path_factory, mnist_test):
 def _message(status: str) -> None:
     assert status and "Traceback" not in status and 'File "' not in status, status
     assert len(status) < 400, status
+    assert status.rstrip().endswith((".", "!", "?")), status  # a sentence, as every other message
 
 
 @pytest.mark.parametrize("case", ["blank canvas", "all-transparent RGBA", "1x1 image", "8000x8000 image",
-                                  "NaN array", "non-image upload", "truncated PNG"])
+                                  "NaN array", "non-image upload", "truncated PNG", "truncated ICO"])
 def test_bad_input_gets_a_clear_message_and_changes_nothing(store, corpus, case):
     value, word = corpus[case]
     if word == "empty":  # a normal state (the visitor pressed Clear): outputs cleared, a hint, no toast
@@ -172,6 +177,14 @@ TAB_CASES = {  # name -> (handler call on the store, words its message must cont
     "denoise: strength 2": (lambda s: denoise_tab.denoise(s, "Test digit", 3, strength=2), "Strength"),
     "denoise: NaN strength": (lambda s: denoise_tab.denoise(s, "Test digit", 3, strength=NAN), "Strength"),
     "denoise: unknown source": (lambda s: denoise_tab.denoise(s, "Webcam", 3), "source"),
+    # a value just past an end is quoted as sent: "not 1" looked in range
+    "denoise: strength just past 1": (lambda s: denoise_tab.denoise(s, "Test digit", 3, strength=1.0000001),
+                                      "between 0 and 1, not 1.0000001."),
+    "generate: temperature just past 2": (lambda s: generate_tab.generate(s, "cvae", 3, 4, 2.0000001, 0, []),
+                                          "not 2.0000001."),
+    # a long name cut inside its quotes, the cut shown
+    "latent: long unknown model": (lambda s: latent_tab.latent_map(s, "x" * 10_000, "2-D", 500),
+                                   f"Unknown model '{'x' * 37}…'; available: "),
     "denoise: no upload": (lambda s: denoise_tab.denoise(s, "Upload", 3, upload=None), "Upload"),
 }
 

@@ -13,7 +13,17 @@ from ..data import one_per_class
 from ..evaluate import DENOISE_SETTINGS, PSNR_CAP_DB, psnr, reconstruct_all
 from ..noise import NOISE_KINDS, TRAIN_STRENGTH, corrupt
 from . import images
-from .inputs import MAX_UI_SEED, UserInputError, a_digit, as_batch, parse_float, parse_seed, to_mnist
+from .inputs import (
+    MAX_UI_SEED,
+    UserInputError,
+    a_digit,
+    as_batch,
+    number_said,
+    parse_float,
+    parse_seed,
+    quoted,
+    to_mnist,
+)
 from .store import ModelStore, ModelUnavailable, short_name
 from .ui import (
     endpoint,
@@ -65,18 +75,18 @@ def _clean_digit(
         if digit is None:
             raise UserInputError("No ink found in the uploaded image.")
         return as_batch(digit), None
-    raise UserInputError(f"Unknown source {source!r:.40}; choose one of: {', '.join(SOURCES)}.")
+    raise UserInputError(f"Unknown source {quoted(source)}; choose one of: {', '.join(SOURCES)}.")
 
 
 def _noise_settings(kind: Any, strength: Any, seed: Any) -> tuple[str, float, int]:
     """The noise's kind, strength and seed as the Denoise tab's fields and its API give them, checked; a
     UserInputError says what is wrong."""
     if kind not in NOISE_KINDS:
-        raise UserInputError(f"Unknown noise kind {kind!r:.40}; choose one of: {', '.join(NOISE_KINDS)}.")
+        raise UserInputError(f"Unknown noise kind {quoted(kind)}; choose one of: {', '.join(NOISE_KINDS)}.")
     strength = parse_float(strength, "Strength")
     seed = parse_seed(seed)
     if not 0.0 <= strength <= 1.0:
-        raise UserInputError(f"Strength must be between 0 and 1, not {strength:g}.")
+        raise UserInputError(f"Strength must be between 0 and 1, not {number_said(strength)}.")
     return kind, strength, seed
 
 

@@ -13,7 +13,17 @@ import torch
 from ..models.base import N_CLASSES
 from ..models.cvae import CVAE
 from . import images
-from .inputs import MAX_UI_SEED, UserInputError, a_digit, parse_digit, parse_float, parse_int, parse_seed
+from .inputs import (
+    MAX_UI_SEED,
+    UserInputError,
+    a_digit,
+    number_said,
+    parse_digit,
+    parse_float,
+    parse_int,
+    parse_seed,
+    quoted,
+)
 from .store import ModelStore, display_name
 from .ui import (
     UNSEEN_LABEL,
@@ -50,7 +60,7 @@ def _temperature_and_seed(temperature: Any, seed: Any) -> tuple[float, int]:
     temperature = parse_float(temperature, "The temperature")
     if not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:  # the slider's range
         raise UserInputError(f"Temperature must be a number from {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}, "
-                             f"not {temperature:g}.")
+                             f"not {number_said(temperature)}.")
     return temperature, parse_seed(seed)
 
 
@@ -123,7 +133,7 @@ def generate(
         digit = parse_digit(digit)
         model = _model(store, model_name, session_models, conditional=True)
         if priors is not None and not (isinstance(priors, list) and all(isinstance(p, str) for p in priors)):
-            raise UserInputError(f"Priors must be a list of model names, such as ['vae', 'aae'], not {priors!r:.40}.")
+            raise UserInputError(f"Priors must be a list of model names, such as ['vae', 'aae'], not {quoted(priors)}.")
         # each model once: a name repeated a thousand times sampled a thousand grids (14 s of a worker); and in the
         # tick boxes' order, which a box ticked again, or a model trained meanwhile, put at the end of the value
         listed = [name for _, name in _prior_choices(store, session_models)]

@@ -32,6 +32,22 @@ class UserInputError(ValueError):
 MAX_UI_SEED = 2**32 - 1  # the tabs' seed boxes, shorter to type than the trainer's own range (aedemo.train.MAX_SEED)
 
 
+def quoted(value: Any, limit: int = 40) -> str:
+    """A value as a refusal quotes it: its repr, a long one cut to about `limit` characters with an ellipsis that
+    shows the cut (inside a string's quotes: a format of `!r:.40` cut the closing quote off)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return repr(value[:limit - 3] + "…") if isinstance(value, str) else text[:limit - 1] + "…"
+
+
+def number_said(number: float) -> str:
+    """A number as a refusal quotes it: short (2, not 2.0), unless that rounds it (1.0000001 read "1", which looked
+    in range)."""
+    short = f"{number:g}"
+    return short if float(short) == number else repr(number)
+
+
 def _blank(value: Any) -> bool:
     """An emptied number box: Gradio sends None (the API may send "")."""
     return value is None or (isinstance(value, str) and not value.strip())
@@ -49,9 +65,9 @@ def parse_int(value: Any, what: str, low: int, high: int) -> int:
         number = float(value)
         whole = int(number)
     except (TypeError, ValueError, OverflowError):
-        raise UserInputError(f"{what} must be a whole number, not {value!r:.40}.") from None
+        raise UserInputError(f"{what} must be a whole number, not {quoted(value)}.") from None
     if whole != number or not low <= whole <= high:
-        raise UserInputError(f"{what} must be a whole number from {low:,} to {high:,}, not {value!r:.40}.")
+        raise UserInputError(f"{what} must be a whole number from {low:,} to {high:,}, not {quoted(value)}.")
     return whole
 
 
@@ -67,7 +83,7 @@ def parse_float(value: Any, what: str) -> float:
     except (TypeError, ValueError, OverflowError):
         number = math.nan
     if not math.isfinite(number):
-        raise UserInputError(f"{what} must be a number, not {value!r:.40}.")
+        raise UserInputError(f"{what} must be a number, not {quoted(value)}.")
     return number
 
 
@@ -154,9 +170,10 @@ def to_mnist(value: Any, uploads_only: bool = False) -> np.ndarray | None:
             digit = canvas_to_mnist(image)
     except UserInputError:
         raise
-    except InvalidImageError as e:  # a sentence for the visitor: preprocess's messages start in lower case
-        message = str(e)
-        raise UserInputError(message[:1].upper() + message[1:]) from None
+    except InvalidImageError as e:  # a sentence for the visitor: preprocess's messages are an exception's phrases
+        message = str(e).strip()
+        ending = "" if message.endswith((".", "!", "?")) else "."
+        raise UserInputError(message[:1].upper() + message[1:] + ending) from None
     except Exception as e:  # whatever the preprocessing trips on, the visitor gets a sentence, not a traceback
         raise UserInputError(f"Could not read the image ({type(e).__name__}: {e}).") from None
     if digit is None:

@@ -12,7 +12,7 @@ import torch
 from ..models import Autoencoder
 from ..models.base import N_CLASSES
 from . import images
-from .inputs import UserInputError, a_digit, as_batch, parse_digit, parse_float, parse_int
+from .inputs import UserInputError, a_digit, as_batch, number_said, parse_digit, parse_float, parse_int, quoted
 from .scatter import latent_scatter
 from .store import LATENT_DIGITS, ModelStore, display_name
 from .ui import (
@@ -161,7 +161,7 @@ def _map(
     with `drawing` (the Draw tab's digit), a star where it lands."""
     model = store.get(model_name, session_models)
     if view not in VIEWS:
-        raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {view!r:.40}.")
+        raise UserInputError(f"View must be one of {', '.join(VIEWS)}, not {quoted(view)}.")
     n = parse_int(n_points, "Test digits shown", 100, LATENT_DIGITS)
     codes, projection = store.test_codes(model)
     k_all = projection.components.shape[0]
@@ -289,7 +289,8 @@ def decode_point(
             margin = max(2 * (hi - lo), 1.0)
             lo, hi = lo - margin, hi + margin
             if not lo <= c[a] <= hi:
-                raise UserInputError(f"{name} must be between {lo:.2f} and {hi:.2f}, around the map, not {c[a]:g}.")
+                raise UserInputError(f"{name} must be between {lo:.2f} and {hi:.2f}, around the map, "
+                                     f"not {number_said(c[a])}.")
     except UserInputError as e:
         return unchanged(1) + (problem(str(e)),)
     z = projection.to_code(torch.tensor([c[:k]], dtype=torch.float32))

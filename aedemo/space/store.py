@@ -25,7 +25,7 @@ from ..data import batches, load_mnist, to_float
 from ..evaluate import EVAL_BATCH, mse_per_image
 from ..models import AUTOENCODERS, MODEL_CLASSES, Autoencoder, MnistClassifier
 from ..models.base import N_CLASSES, N_PIXELS
-from .inputs import UserInputError, parse_int
+from .inputs import UserInputError, parse_int, quoted
 
 HUB_ENV = "AEDEMO_HUB_REPO"
 PERCENTILE_DIGITS = 2000  # test digits whose reconstruction errors rank a drawing; plenty for a percentile
@@ -228,7 +228,7 @@ class ModelStore:
         if not name:
             raise ModelUnavailable("Choose a model first.")
         if not isinstance(name, str):  # an API call can send anything where a dropdown sends a name
-            raise ModelUnavailable(f"A model is named by a string, not {type(name).__name__} {name!r:.40}.")
+            raise ModelUnavailable(f"A model is named by a string, not {type(name).__name__} {quoted(name)}.")
         if session_models and name in session_models:
             if let_go(session_models[name]):
                 raise ModelUnavailable(f"{name} was let go to free memory (the Space keeps the {MAX_TRAINED_IN_MEMORY} "
@@ -239,7 +239,7 @@ class ModelStore:
             return self.models[name]
         if name in self.errors:
             raise ModelUnavailable(f"{display_name(name)} is unavailable: {self.errors[name]}")
-        raise ModelUnavailable(f"Unknown model {name!r:.40}; available: {', '.join(self.models) or 'none'}.")
+        raise ModelUnavailable(f"Unknown model {quoted(name)}; available: {', '.join(self.models) or 'none'}.")
 
     def get_for_digit(
         self, name: str | None, session_models: dict | None, label: int | None

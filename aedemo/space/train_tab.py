@@ -34,7 +34,7 @@ from ..evaluate import evaluate_model
 from ..models import AUTOENCODERS, VARIANTS, Autoencoder, build_model
 from ..train import TrainConfig
 from . import train_worker as worker
-from .inputs import MAX_UI_SEED, UserInputError, parse_float, parse_int, parse_seed
+from .inputs import MAX_UI_SEED, UserInputError, parse_float, parse_int, parse_seed, quoted
 from .store import display_name, keep_trained
 from .train_line import LineRefused, Place, TrainingLine
 from .train_worker import StopFlag, TrainingData
@@ -157,7 +157,7 @@ def _time_budget(budget: Any) -> float | None:
         return None
     seconds = parse_float(budget, "Time budget")
     if seconds < 0:
-        raise UserInputError(f"Time budget must be 0 (no limit) or a number of seconds, not {budget!r:.40}.")
+        raise UserInputError(f"Time budget must be 0 (no limit) or a number of seconds, not {quoted(budget)}.")
     return seconds or None
 
 
@@ -172,13 +172,14 @@ def _batch_size(value: Any) -> int:
 def _learning_rate(value: Any) -> float:
     rate = parse_float(value, "Learning rate")
     if not 0 < rate <= 1:
-        raise UserInputError(f"Learning rate must be above 0 and at most 1 (1e-3 is a good start), not {value!r:.40}.")
+        raise UserInputError(f"Learning rate must be above 0 and at most 1 (1e-3 is a good start), "
+                             f"not {quoted(value)}.")
     return rate
 
 
 def _model(variant: Any) -> str:
     if variant not in VARIANTS:
-        raise UserInputError(f"Unknown model {variant!r:.40}; choose one of: {', '.join(VARIANTS)}.")
+        raise UserInputError(f"Unknown model {quoted(variant)}; choose one of: {', '.join(VARIANTS)}.")
     return variant
 
 
