@@ -9,7 +9,7 @@ import torch
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .devices import DeviceError, resolve_device
-from .models import VARIANTS, Autoencoder, MnistClassifier, Model, build_model
+from .models import MODEL_CLASSES, VARIANTS, Autoencoder, MnistClassifier, Model, build_model
 
 __version__ = "0.1.0"
 
@@ -43,7 +43,8 @@ def load_model(
 
     `expect` (Autoencoder, VAE, MnistClassifier, ...) refuses a checkpoint holding another kind of model, and tells
     a type checker what comes back: `load_model("checkpoints/vae", expect=VAE)` is a VAE, with .posterior();
-    without it the result is an Autoencoder or the MnistClassifier.
+    without it the result is an Autoencoder or the MnistClassifier. A variant's class asks for that variant only
+    (expect=VAE refuses the CVAE, which subclasses it); Autoencoder takes any of the nine.
 
     A path that exists locally is a folder (`subfolder=` applies inside it, `revision=` is refused, the other Hub
     keywords are ignored).
@@ -60,11 +61,19 @@ def load_model(
         raise TypeError(f"expect must be one model class, such as aedemo.models.VAE or Autoencoder, got {expect!r}")
     resolve_device(device)  # a device this machine lacks is refused before anything is read or downloaded
     model = _load(os.fspath(path_or_repo_id), device, hub_kwargs)
-    if expect is not None and not isinstance(model, expect):
+    if expect is not None and not _is_kind(model, expect):
         where = "/".join(filter(None, (os.fspath(path_or_repo_id).rstrip("/"), hub_kwargs.get("subfolder"))))
         raise CheckpointError(f"{where}: holds variant {model.variant!r} (class {type(model).__name__}), not the "
                               f"{expect.__name__} that expect= asks for")
     return model
+
+
+def _is_kind(model: Model, expect: type) -> bool:
+    """Whether `model` is what expect= asks for: a variant's class exactly (a CVAE is a VAE to Python, but one that
+    needs labels, and a DAE's checkpoint is no AE's), any subclass of a base such as Autoencoder."""
+    if expect in MODEL_CLASSES.values():
+        return type(model) is expect
+    return isinstance(model, expect)
 
 
 def _load(name: str, device: str | torch.device, hub_kwargs: dict[str, Any]) -> Model:

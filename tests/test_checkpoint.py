@@ -555,6 +555,13 @@ def test_load_model_expect_names_the_model_class_and_refuses_another(tmp_path):
         load_model(tmp_path, subfolder="classifier", expect=VAE)
     with pytest.raises(TypeError, match="expect must be one model class"):
         load_model(tmp_path / "vae", expect="vae")
+    # a variant's class is that variant: the CVAE subclasses the VAE but needs labels, and failed only at its first call
+    save_checkpoint(build_model("cvae"), tmp_path / "cvae")
+    with pytest.raises(CheckpointError, match=r"holds variant 'cvae' \(class CVAE\), not the VAE that expect= asks"):
+        load_model(tmp_path / "cvae", expect=VAE)
+    with pytest.raises(CheckpointError, match=r"holds variant 'cvae' \(class CVAE\), not the VAE"):
+        VAE.from_pretrained(tmp_path / "cvae")
+    assert isinstance(load_model(tmp_path / "cvae", expect=Autoencoder), VAE)
 
 
 def test_a_device_this_machine_lacks_is_refused_before_anything_is_read(tmp_path):
