@@ -159,7 +159,8 @@ def _figures(
         if classifier is None:  # a CVAE trained with $AEDEMO_CHECKPOINTS naming a new folder lost the figure unsaid
             classifier, note = _classifier_for(checkpoints_root())
             if classifier is None:
-                warnings.warn(f"{note}: {model.variant}'s sample_class_accuracy is left out", stacklevel=3)
+                warnings.warn(f"{note}: {model.variant}'s sample_class_accuracy is left out",
+                              stacklevel=_callers_level())
         if classifier is not None:
             figures["sample_class_accuracy"] = sample_class_accuracy(model, classifier)
     return figures
@@ -185,8 +186,20 @@ def _classifier_for(root: Path) -> tuple[MnistClassifier | None, str | None]:
     shipped = CHECKPOINTS / "classifier"
     if (root / "classifier").resolve() != shipped.resolve():
         classifier = load_classifier(CHECKPOINTS)
-    where = f"the one in {shipped} reads them" if classifier is not None else "they are not scored"
+    where = (f"the one in {shipped} reads them" if classifier is not None else
+             f"they are not scored (set ${ROOT_ENV} to a folder holding classifier/, such as a checkout's "
+             f"checkpoints/: an installed aedemo carries none)")
     return classifier, f"{root} holds no classifier that loads, for the CVAE's samples; {where}"
+
+
+def _callers_level() -> int:
+    """warnings.warn's stacklevel for the first frame outside aedemo and torch: the line of the caller's own code
+    (a fixed level named torch's no_grad wrapper, or aedemo's trainer, depending on the way in)."""
+    inside = (str(Path(__file__).parent), str(Path(torch.__file__).parent))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def load_classifier(root: str | Path | None = None) -> MnistClassifier | None:

@@ -10,7 +10,7 @@ digits, reconstructions, samples, drawn by the model) and a README.md model card
 from --token, else env HF_TOKEN, else the cached `hf auth login`; it is never printed, logged or stored.
 
 Why `--all` makes one repo with a subfolder per variant rather than one repo each:
-- one commit holds the whole set, so a revision pins nine autoencoders plus the classifier that scores the
+- one commit holds the whole set, so a revision pins the eight autoencoders, PCA and the classifier that scores the
   CVAE's samples, all trained and evaluated together: they cannot drift apart;
 - the Space needs one id (AEDEMO_HUB_REPO) and `load_model(repo, subfolder=variant)` for each model;
 - one place to make private, gate, or delete.

@@ -22,6 +22,7 @@ from aedemo.evaluate import (
 )
 from aedemo.models import VAE, Autoencoder, MnistClassifier
 from aedemo.space.store import ModelStore
+from aedemo.train import TrainConfig, train
 
 _images, _labels = load_mnist("test", download=False)
 X, Y = to_float(_images[:200]), _labels[:200]
@@ -382,8 +383,15 @@ def test_a_cvae_scored_where_the_checkpoints_root_has_no_classifier_is_read_by_t
     assert "sample_class_accuracy" in evaluate_model(cvae, X[:50], Y[:50])
     # with no classifier anywhere (a pip install ships none), the figure is left out and a warning says why
     monkeypatch.setattr("aedemo.evaluate.CHECKPOINTS", tmp_path)
-    with pytest.warns(UserWarning, match=f"{tmp_path} holds no classifier .* sample_class_accuracy is left out"):
+    with pytest.warns(UserWarning, match=f"{tmp_path} holds no classifier .*set \\$AEDEMO_CHECKPOINTS to a folder "
+                                         "holding classifier/.* sample_class_accuracy is left out") as warned:
         assert "sample_class_accuracy" not in evaluate_model(cvae, X[:50], Y[:50])
+    assert warned[0].filename == __file__  # the caller's line, not torch's no_grad wrapper
+    # and through the trainer, which scores what it saves: the line that called train()
+    with pytest.warns(UserWarning, match="sample_class_accuracy is left out") as warned:
+        train(TrainConfig(variant="cvae", epochs=1, batch_size=50, out=str(tmp_path / "run")),
+              data=(_images[:100], _labels[:100], _images[100:150], _labels[100:150]))
+    assert [w.filename for w in warned if "sample_class_accuracy" in str(w.message)] == [__file__]
 
 
 def test_loss_terms_are_fixed_by_their_seed_and_change_with_it():

@@ -113,6 +113,8 @@ def test_cvae_needs_valid_labels_everywhere():
             call()
     with pytest.raises(ValueError, match="needs labels"):
         m(X)  # the unchecked forward too: it failed deep inside, on None's missing is_floating_point
+    with pytest.raises(TypeError, match=r"takes an int64 tensor of \d+ class ids, not int; reconstruct\(x, labels=3\)"):
+        m(X, 3)  # as reconstruct(x, labels=3) takes it: an AttributeError deep inside
     # and the hooks below the checked interface, whose labels are optional as the VAE's are: decode_logits failed on
     # None's missing is_floating_point, and kl of 10 codes returned a [1, latent_dim] tensor without a word
     mu, pixels_with_class = torch.zeros(10, m.latent_dim), fresh("cvae", class_into="input")

@@ -362,6 +362,9 @@ class Autoencoder(OnDevice, Trainable, Pretrained, nn.Module):
         """
         if self.conditional and labels is None:  # on no value, so compilers follow it: the CVAE failed deep inside
             raise ValueError(f"{self.variant} needs labels: an int64 tensor of {x.shape[0]} class ids (0-9)")
+        if self.conditional and not isinstance(labels, torch.Tensor):  # model(x, 3): an AttributeError deep inside
+            raise TypeError(f"{self.variant}(x, labels) takes an int64 tensor of {x.shape[0]} class ids, not "
+                            f"{type(labels).__name__}; reconstruct(x, labels=3) also takes one class id for all")
         return self._decode(self._encode(x, labels), labels)
 
     # --- what each model implements ----------------------------------------------------------------------
