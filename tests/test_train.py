@@ -123,6 +123,26 @@ def test_matmul_precision_holds_while_training_and_is_restored_after(precision, 
     assert torch.get_float32_matmul_precision() == before
 
 
+@pytest.mark.parametrize("bf16_cpu", [True, False])
+@pytest.mark.parametrize("precision", ["medium", "highest"])
+def test_the_steps_run_under_bf16_autocast_on_a_cpu_with_bf16_products_at_medium_only(precision, bf16_cpu, monkeypatch,
+                                                                                       tmp_path):
+    # oneDNN's "medium" multiplies in bf16 only with AMX: on a Zen 4 EPYC the products stayed float32
+    monkeypatch.setattr("aedemo.train.cpu_has_bf16_products", lambda: bf16_cpu)
+    in_steps = seen_in_training_steps(monkeypatch, lambda: torch.get_autocast_dtype("cpu")
+                                      if torch.is_autocast_enabled("cpu") else None)
+    at_callbacks = set()
+    result = train(config(matmul_precision=precision, epochs=2, out=str(tmp_path / "ae")), data=TINY,
+                   on_step=lambda info: at_callbacks.add(torch.is_autocast_enabled("cpu")),
+                   on_epoch=lambda info: at_callbacks.add(torch.is_autocast_enabled("cpu")))
+    used = precision == "medium" and bf16_cpu
+    assert in_steps and set(in_steps) == ({torch.bfloat16} if used else {None})
+    assert at_callbacks == {False} and not torch.is_autocast_enabled("cpu")  # test figures in float32
+    assert all(p.dtype == torch.float32 for p in result.model.parameters())  # the weights stay float32
+    assert result.history[-1]["train"]["loss"] < result.history[0]["train"]["loss"]  # and it trains
+    assert read_metrics(tmp_path / "ae")["training"]["bf16_autocast"] is used
+
+
 @pytest.mark.parametrize("before", [False, True])
 def test_denormals_are_flushed_while_training_and_the_thread_is_set_back_after(before, monkeypatch):
     if not torch.set_flush_denormal(before):  # False where the CPU cannot (x86 without SSE3, ARM)
