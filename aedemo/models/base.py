@@ -143,11 +143,37 @@ def mean_bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     F.binary_cross_entropy_with_logits: torch's CPU log1p, which that function and F.softplus use, was ~10x
     slower than log here (AMD EPYC, Zen 5), so theirs took 0.69 ms of forward and backward per batch of 128
     against 0.22 ms for this form. sigmoid(|l|) lies in [1/2, 1), so the log is well conditioned; where it
-    rounds to 1 (|l| > 17) the term it drops is under 1e-7 nats per pixel.
+    rounds to 1 (|l| > 17) the term it drops is under 1e-7 nats per pixel. Its gradient is the textbook one,
+    (sigmoid(l) - x) / B (see _BCEWithLogits).
     """
     if logits.shape != x.shape:  # broadcasting would silently sum a loss over the wrong pairs of pixels
         raise ValueError(f"logits {tuple(logits.shape)} and targets {tuple(x.shape)} must have the same shape")
-    return (F.relu(logits) - logits * x - torch.log(torch.sigmoid(logits.abs()))).sum() / x.shape[0]
+    return _BCEWithLogits.apply(logits, x)
+
+
+class _BCEWithLogits(torch.autograd.Function):
+    """mean_bce_per_image with its gradient written out: d/dl = (sigmoid(l) - x) / B, d/dx = -l / B.
+
+    Autograd's graph of the six operations above, and their backward, is ten kernels a step more than this one's two:
+    on a Zen 4 EPYC, training under bf16 autocast, the 784-400-20 VAE's step took 0.96-0.98 of its time with it."""
+
+    generate_vmap_rule = True  # torch.func can transform it: its steps are plain tensor operations
+
+    @staticmethod
+    def forward(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return (F.relu(logits) - logits * x - torch.log(torch.sigmoid(logits.abs()))).sum() / x.shape[0]
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[torch.Tensor, torch.Tensor], output: torch.Tensor) -> None:
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        logits, x = ctx.saved_tensors
+        scale = grad / x.shape[0]
+        for_logits = ((torch.sigmoid(logits) - x) * scale).to(logits.dtype) if ctx.needs_input_grad[0] else None
+        for_x = (-logits * scale).to(x.dtype) if ctx.needs_input_grad[1] else None
+        return for_logits, for_x
 
 
 def adam(params: Iterable[nn.Parameter], lr: float, **kwargs: Any) -> torch.optim.Adam:
