@@ -4,7 +4,8 @@
    ToTensor, a shuffling DataLoader, BCE(sum) + KL, Adam 1e-3, batch 128, `.item()` on the loss each step;
 2. aedemo's trainer (`aedemo.train.train`) on the same 784-400-20 architecture
    (`build_model("vae", latent_dim=20, hidden=[400], channels=None)`), batch 128, Adam 1e-3, constant rate, with
-   its default float32 matmul precision ("medium", see aedemo/train.py; `--matmul-precision highest` for torch's).
+   its default float32 matmul precision ("medium", see aedemo/train.py: on a CPU with bf16 products its steps run
+   under bf16 autocast; `--matmul-precision highest` for torch's default, all in float32).
 
 Both time only the training epoch (dataset construction and aedemo's per-epoch test evaluation excluded) and
 print samples/s and the ratio. Run it on a quiet machine (the load average is printed with the figures):
