@@ -245,6 +245,8 @@ def model_card(
          else "The training command was not recorded.\n"),
     ]
     facts = [f"{k}: {training[k]}" for k in ("epochs", "steps", "seconds", "device", "torch") if k in training]
+    if training.get("bf16_autocast"):  # the same command on a CPU without bf16 products trains in float32
+        facts.append("steps in bf16 autocast")
     if facts:
         parts.append("(" + ", ".join(facts) + ")\n")
     if training.get("stopped_early"):

@@ -236,6 +236,10 @@ def test_card_shows_the_training_command_without_the_trainers_local_paths(checkp
     assert "alice" not in text
     assert ("python -m aedemo.train --variant ae --epochs 3 --data-dir DATA_DIR --out OUT --matmul-precision medium"
             in text)
+    # which precision the steps ran in: the same command on a CPU without bf16 products trains in float32
+    assert "bf16" not in text
+    metrics["training"]["bf16_autocast"] = True
+    assert "steps in bf16 autocast" in model_card(config, metrics, "user/aedemo").text
 
 
 def test_card_of_a_run_stopped_early_says_its_command_does_not_reproduce_it(tmp_path):
