@@ -1102,6 +1102,25 @@ def test_on_a_phone_a_press_brings_what_it_fills_into_view(page, app_url, tab_na
                               " return r.top >= -1 && r.bottom <= window.innerHeight + 1; }", timeout=WAIT_MS)
 
 
+def test_new_noise_draws_another_seed_and_denoises_with_it(page):
+    # pressing Denoise again with the seed unchanged gave the same noise, and seemed to do nothing
+    page.get_by_role("tab", name="Denoise", exact=True).click()
+    page.wait_for_selector("#denoise-gallery img", timeout=WAIT_MS)
+    seed_box = page.locator("#denoise-seed input")
+    before_seed = seed_box.input_value()
+    noisy = "document.querySelectorAll('#denoise-gallery img')[1]?.src"
+    before = page.evaluate(f"() => {noisy}")
+    page.get_by_role("button", name="New noise", exact=True).click()
+    page.wait_for_function(f"() => {noisy} && {noisy} !== {before!r}", timeout=WAIT_MS)
+    seed = seed_box.input_value()
+    assert seed != before_seed and 0 <= int(seed) < 10_000
+    # the tiles are that seed's: Denoise pressed now gives the same noise
+    shown = page.evaluate(f"() => {noisy}")
+    page.get_by_role("button", name="Denoise", exact=True).click()
+    page.wait_for_timeout(1500)
+    assert page.evaluate(f"() => {noisy}") == shown and seed_box.input_value() == seed
+
+
 def test_on_a_phone_the_denoise_results_show_under_the_strength_slider_too(page, app_url):
     # the results stack ~400-800 px under the settings on a phone: moving the Strength slider changed nothing in view
     def pictures(tab, where: str) -> list[str]:

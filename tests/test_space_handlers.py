@@ -1601,3 +1601,11 @@ def test_the_cvaes_class_morph_follows_the_temperature(store):
     cool = np.abs(strip(0.1, 0) - strip(0.1, 1)).mean()
     hot = np.abs(strip(2.0, 0) - strip(2.0, 1)).mean()
     assert cool < hot / 2
+
+
+def test_new_noise_always_draws_a_seed_other_than_the_one_shown():
+    from aedemo.space.denoise_tab import new_noise_seed
+
+    for shown in (0, 1, 9_999, 3.0, None):
+        drawn = new_noise_seed(shown)
+        assert isinstance(drawn, int) and 0 <= drawn < 10_000 and drawn != shown

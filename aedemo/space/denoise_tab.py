@@ -383,6 +383,15 @@ def random_index(store: ModelStore) -> tuple:
     return int(np.random.default_rng().integers(len(store.test_set[2]))), "Test digit"
 
 
+def new_noise_seed(seed: Any) -> int:
+    """The seed for "New noise": another draw of the same kind and strength (pressing Denoise again, the seed
+    unchanged, gave the same noise and seemed to do nothing). Short enough to read back and type again."""
+    while True:
+        drawn = int(np.random.default_rng().integers(10_000))
+        if drawn != seed:
+            return drawn
+
+
 PICKER_CLASSES = ["pixels", "digit-gallery"]
 
 
@@ -448,9 +457,10 @@ def build_denoise_tab(
                                    elem_id="denoise-strength")
             glance = gr.HTML("", elem_id="denoise-glance", padding=False)
             with gr.Row():
-                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_UI_SEED)
-                extra = gr.Dropdown(extra_choices(store), value="", label="Also compare",
-                                    elem_id="denoise-extra")
+                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_UI_SEED, scale=2,
+                                 elem_id="denoise-seed")
+                new_noise = gr.Button("New noise", scale=1)
+            extra = gr.Dropdown(extra_choices(store), value="", label="Also compare", elem_id="denoise-extra")
             go = gr.Button("Denoise", variant="primary")
         with gr.Column(scale=7):
             first = denoise(store, "Test digit", gallery_digits[7], None, None, "gaussian", 0.5, 0)
@@ -525,9 +535,10 @@ def build_denoise_tab(
     pick = digits.select(pick_gallery_digit, None, [test_index, source], api_visibility="private", queue=False)
     rand = random_button.click(partial(random_index, store), None, [test_index, source], api_visibility="private",
                                queue=False)
+    reseeded = new_noise.click(new_noise_seed, seed, seed, api_visibility="private", queue=False)
     # an upload is what the visitor wants denoised next, whatever the source was
     uploaded = upload.upload(lambda: "Upload", None, source, api_visibility="private", queue=False)
-    for event in (pick, rand, uploaded):
+    for event in (pick, rand, uploaded, reseeded):
         event.then(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,
                    api_visibility="private")
     # the picture removed: with Upload the source, its results stood there as if current, without a word, until a
