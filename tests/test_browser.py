@@ -480,8 +480,11 @@ def test_the_view_control_says_2d_when_a_2d_code_is_mapped(page, store):
     page.wait_for_function("() => document.querySelector('#latent-view input[value=\"2-D\"]').checked",
                            timeout=WAIT_MS)  # the radio stayed on 3-D beside a map drawn in 2-D
     page.locator("#latent-model input").click()
-    page.get_by_role("option", name="VAE", exact=True).click()  # back, for the tests after this one
-    page.wait_for_selector('#latent-scatter canvas[aria-label^="VAE: "]', timeout=WAIT_MS)
+    page.get_by_role("option", name="VAE", exact=True).click()
+    # back to the View picked: the VAE's map was drawn in 2-D after the CVAE's, the visitor's 3-D forgotten
+    page.wait_for_selector('#latent-scatter canvas[aria-label^="VAE: "][aria-label*="top 3 principal axes"]',
+                           timeout=WAIT_MS)
+    assert page.locator('#latent-view input[value="3-D"]').is_checked()
 
 
 def test_the_latent_grid_shows_whole_with_its_download_button_above_it(page):

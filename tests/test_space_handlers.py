@@ -1189,6 +1189,18 @@ def test_the_view_control_follows_a_2d_code_drawn_in_2d(store):
     assert latent_tab.view_drawn(store, "no such model", "3-D", {}) == gr.skip()
 
 
+def test_the_next_models_map_goes_back_to_the_view_the_visitor_picked(store):
+    # after the CVAE's 2-D map, the VAE's was drawn in 2-D too: the radio said so, the visitor's 3-D forgotten
+    if "cvae" not in store.models:
+        pytest.skip("no CVAE checkpoint")
+    assert latent_tab.view_for_model(store, "vae", "3-D", "2-D", {}) == "3-D"
+    assert latent_tab.view_for_model(store, "vae", "2-D", "2-D", {}) == gr.skip()  # 2-D picked: it stays
+    assert latent_tab.view_for_model(store, "vae", "3-D", "3-D", {}) == gr.skip()
+    assert latent_tab.view_for_model(store, "cvae", "3-D", "2-D", {}) == gr.skip()  # a 2-D code: 2-D it is
+    assert latent_tab.view_for_model(store, "vae", "4-D", "2-D", {}) == gr.skip()  # not a View
+    assert latent_tab.view_for_model(store, "no such model", "3-D", "2-D", {}) == gr.skip()
+
+
 def test_a_cvae_interpolation_between_a_digit_and_itself_says_to_pick_two(store):
     if "cvae" not in store.models:
         pytest.skip("no CVAE checkpoint")

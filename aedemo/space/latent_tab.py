@@ -463,6 +463,17 @@ def view_drawn(store: ModelStore, model_name: str | None, view: Any, session_mod
     return "2-D" if k < 3 and view != "2-D" else gr.skip()
 
 
+def view_for_model(store: ModelStore, model_name: str | None, chosen: Any, view: Any, session_models: dict | None
+                   ) -> Any:
+    """The View control before a newly chosen model's map is drawn: the visitor's own pick (`chosen`) for a code of
+    3 or more dimensions, which a 2-D code's map (the CVAE's) had set to 2-D; left as it is otherwise."""
+    try:
+        k = store.get(model_name, session_models).latent_dim
+    except UserInputError:
+        return gr.skip()
+    return chosen if k >= 3 and chosen in VIEWS and chosen != view else gr.skip()
+
+
 def build_latent_tab(
     store: ModelStore, session_models: gr.State, demo: gr.Blocks | None = None, drawing: gr.State | None = None,
     tab: gr.Tab | None = None, tabs: gr.Tabs | None = None,
@@ -509,17 +520,29 @@ def build_latent_tab(
     # the view of the map on show, which a decoded place's status follows: a State, so the API's "latent" takes the
     # same values as before
     drawn_view = gr.State("3-D")
+    # the View the visitor last picked: a 2-D code's map (the CVAE's) sets the radio to 2-D, and the next model's map
+    # was drawn in 2-D too, the visitor's 3-D forgotten
+    chosen_view = gr.State("3-D")
     decode_inputs = [model, c1, c2, c3, digit, session_models, drawn_view]
     after_map_inputs = [model, c1, c2, c3, digit, session_models, status, view]
     # preprocess=False: the handlers check every value themselves and say what is wrong (see generate_tab.py)
-    drawn = gr.on([model.change, view.input], endpoint(latent_map, store), map_inputs, map_outputs,
-                  api_name="latent_map", trigger_mode="always_last", preprocess=False, concurrency_id=MAP_QUEUE,
-                  concurrency_limit=1)
-    drawn.then(partial(decode_after_map, store), after_map_inputs, [decoded, original, status],
-               api_visibility="private", preprocess=False)
-    drawn.then(partial(view_drawn, store), [model, view, session_models], view, queue=False, show_progress="hidden",
+    drawn = view.input(endpoint(latent_map, store), map_inputs, map_outputs, api_name="latent_map",
+                       trigger_mode="always_last", preprocess=False, concurrency_id=MAP_QUEUE, concurrency_limit=1)
+    view.input(lambda picked: picked, view, chosen_view, queue=False, show_progress="hidden",
                api_visibility="private")
-    drawn.then(lambda shown: shown, view, drawn_view, queue=False, show_progress="hidden", api_visibility="private")
+    # another model: the View back to the visitor's pick first, then its map
+    redrawn = model.change(partial(view_for_model, store), [model, chosen_view, view, session_models], view,
+                           queue=False, show_progress="hidden", api_visibility="private",
+                           trigger_mode="always_last").then(
+        partial(latent_map, store), map_inputs, map_outputs, api_visibility="private", preprocess=False,
+        concurrency_id=MAP_QUEUE, concurrency_limit=1)
+    for event in (drawn, redrawn):
+        event.then(partial(decode_after_map, store), after_map_inputs, [decoded, original, status],
+                   api_visibility="private", preprocess=False)
+        event.then(partial(view_drawn, store), [model, view, session_models], view, queue=False,
+                   show_progress="hidden", api_visibility="private")
+        event.then(lambda shown: shown, view, drawn_view, queue=False, show_progress="hidden",
+                   api_visibility="private")
     # more or fewer dots redraw the map alone: a digit decoded or clicked on it stays, as do the sliders
     redraw_inputs = [model, view, n_points, c1, c2, c3, session_models, digit, status, drawing]
     n_points.input(partial(more_or_fewer_points, store), redraw_inputs, [scatter, status],
