@@ -139,7 +139,8 @@ def float32_matmul_precision(precision: str) -> Iterator[None]:
 
 def cpu_has_bf16_products() -> bool:
     """Whether this CPU multiplies bf16 in hardware (AVX-512 BF16: AMD Zen 4 and later, Intel Cooper Lake and
-    later), where oneDNN's bf16 products take about half the time of its float32 ones."""
+    Sapphire Rapids and later, not Ice Lake), where oneDNN's bf16 products took about half the time of its float32
+    ones."""
     check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)  # private in torch 2.x: absent means no
     return bool(check and check())
 
@@ -151,9 +152,14 @@ def bf16_autocast(precision: str, device: torch.device) -> AbstractContextManage
     oneDNN's "medium" multiplies in bf16 only on CPUs with AMX: on an AMD EPYC of the Zen 4 generation it left the
     784-400-20 VAE's products in float32 (brg_matmul:avx512_core), 60 % of the step. Under autocast the products,
     convolutions and layer outputs are bf16 and the weights and optimiser float32 (as GPUs train in mixed
-    precision): there, every variant's step took 0.61-0.76 of its float32 time, and 400 steps of each reached the
-    same test loss as in float32, within the spread between runs (docs/performance.md)."""
-    return torch.autocast("cpu", dtype=torch.bfloat16) if runs_bf16_autocast(precision, device) else nullcontext()
+    precision): there, each variant's step took 0.61-0.76 of its float32 time, and 400 steps of each reached the
+    same test loss as in float32, within the spread between runs (docs/performance.md).
+
+    Its cache of bf16 weights is off: it is kept until the block ends, and the AAE's step updates its weights
+    between its three phases, whose later ones then ran on the weights from before the first update."""
+    if runs_bf16_autocast(precision, device):
+        return torch.autocast("cpu", dtype=torch.bfloat16, cache_enabled=False)
+    return nullcontext()
 
 
 def runs_bf16_autocast(precision: str, device: torch.device | str) -> bool:

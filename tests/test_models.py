@@ -357,6 +357,11 @@ def test_sparse_kl_matches_the_bernoulli_formula():
     assert torch.allclose(kl_sparsity(rho, rho_hat), direct)
     assert torch.allclose(kl_sparsity(rho, rho_hat), via_torch)
     assert kl_sparsity(rho, torch.full((3,), rho)).abs() < 1e-12  # no penalty at the target rate
+    # mean activations in bf16 (training under autocast): their logs cancelled into noise, the KL came out negative
+    near, high = torch.full((128,), 0.0502).bfloat16(), torch.full((4,), 0.9995).bfloat16()
+    assert kl_sparsity(rho, near) >= 0
+    assert torch.allclose(kl_sparsity(rho, near), kl_sparsity(rho, near.double()).float(), atol=1e-5)  # bf16: -0.05
+    assert kl_sparsity(rho, high).isfinite()  # bf16's 1 - 1e-6 was 1: a log of 0
 
 
 def test_sparse_penalty_is_on_mean_code_activations():

@@ -34,6 +34,7 @@ from aedemo.train import (
     StepInfo,
     TrainConfig,
     TrainingDiverged,
+    bf16_autocast,
     check_config,
     float32_matmul_precision,
     flushing_denormals,
@@ -141,6 +142,19 @@ def test_the_steps_run_under_bf16_autocast_on_a_cpu_with_bf16_products_at_medium
     assert all(p.dtype == torch.float32 for p in result.model.parameters())  # the weights stay float32
     assert result.history[-1]["train"]["loss"] < result.history[0]["train"]["loss"]  # and it trains
     assert read_metrics(tmp_path / "ae")["training"]["bf16_autocast"] is used
+
+
+def test_weights_updated_within_a_step_under_bf16_autocast_are_used_by_the_rest_of_it(monkeypatch):
+    # the AAE's step updates its weights between its three phases; autocast's cache of bf16 weights, kept until its
+    # block ends, gave the later phases the weights from before the first update
+    monkeypatch.setattr("aedemo.train.cpu_has_bf16_products", lambda: True)
+    layer, x = torch.nn.Linear(8, 4), torch.ones(2, 8)
+    with bf16_autocast("medium", torch.device("cpu")):
+        before = layer(x)
+        with torch.no_grad():
+            layer.weight.add_(1.0)  # as an optimiser's step does
+        after = layer(x)
+    assert before.dtype == torch.bfloat16 and torch.allclose(after.float(), before.float() + 8, atol=0.1)
 
 
 @pytest.mark.parametrize("before", [False, True])

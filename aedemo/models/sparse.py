@@ -12,8 +12,11 @@ from .base import Penalty, check_range, mean_bce_per_image
 
 
 def kl_sparsity(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
-    """Sum over units of KL(Bernoulli(rho) || Bernoulli(rho_hat)); rho_hat is each unit's mean activation."""
-    rho_hat = rho_hat.clamp(1e-6, 1 - 1e-6)
+    """Sum over units of KL(Bernoulli(rho) || Bernoulli(rho_hat)); rho_hat is each unit's mean activation.
+
+    In float32 at least, whatever rho_hat comes in: in bf16 (training under autocast) the two logs of ratios near 1
+    cancel into noise (the KL came out negative near rho) and the clamp's 1 - 1e-6 rounds to 1."""
+    rho_hat = rho_hat.to(torch.promote_types(rho_hat.dtype, torch.float32)).clamp(1e-6, 1 - 1e-6)
     return (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
 
 
