@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -195,7 +196,7 @@ def _classifier_for(root: Path) -> tuple[MnistClassifier | None, str | None]:
 def _callers_level() -> int:
     """warnings.warn's stacklevel for the first frame outside aedemo and torch: the line of the caller's own code
     (a fixed level named torch's no_grad wrapper, or aedemo's trainer, depending on the way in)."""
-    inside = (str(Path(__file__).parent), str(Path(torch.__file__).parent))
+    inside = (str(Path(__file__).parent) + os.sep, str(Path(torch.__file__).parent) + os.sep)  # not torchvision
     frame, level = sys._getframe(1), 1
     while frame is not None and frame.f_code.co_filename.startswith(inside):
         frame, level = frame.f_back, level + 1

@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import os
+import re
 import struct
 import threading
 import time
@@ -23,6 +24,7 @@ from PIL import Image
 
 from aedemo.space import denoise_tab, draw_tab, generate_tab, inputs, latent_tab
 from aedemo.space.images import read_tiles
+from aedemo.space.ui import reports_problem
 
 STATUS = 5  # index of the status line among the Draw tab's outputs
 
@@ -211,6 +213,18 @@ def test_a_click_event_that_is_not_a_click_gets_a_message(store, data):
         *others, status = latent_tab.pick(store, "vae", 0, None, Event())
     assert status == "⚠️ Could not read the clicked point."
     assert all(o == {"__type__": "update"} for o in others)
+
+
+def test_the_limits_a_refused_coordinate_is_told_are_the_ones_applied(store):
+    # the limits were shown to the hundredth but applied exactly: 7.447 refused "between -7.45 and 7.45"
+    with pytest.warns(UserWarning):
+        status = latent_tab.decode_point(store, "vae", 1e6, 0, 0)[-1]
+    low, high = map(float, re.search(r"between (-?[\d.]+) and (-?[\d.]+), around the map", status).groups())
+    for inside in (low, high):
+        assert not reports_problem(latent_tab.decode_point(store, "vae", inside, 0, 0)[-1]), inside
+    for outside in (low - 0.001, high + 0.001):
+        with pytest.warns(UserWarning):
+            assert "must be between" in latent_tab.decode_point(store, "vae", outside, 0, 0)[-1], outside
 
 
 def test_a_click_far_off_the_map_is_refused_and_moves_nothing(store):

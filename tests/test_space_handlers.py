@@ -1621,3 +1621,22 @@ def test_new_noise_always_draws_a_seed_other_than_the_one_shown():
     for shown in (0, 1, 9_999, 3.0, None):
         drawn = new_noise_seed(shown)
         assert isinstance(drawn, int) and 0 <= drawn < 10_000 and drawn != shown
+
+
+def test_a_map_or_a_denoising_a_visitor_can_ask_for_again_runs_only_the_latest(store):
+    # Gradio's default for a step is "once": skipped while its last call runs. A model chosen while the previous
+    # model's map was drawn kept that map under its name, and New noise pressed twice left the first seed's tiles
+    demo = build_demo(store)
+
+    def first_step(block_fn):  # what a .then chain starts from
+        return first_step(demo.fns[block_fn.trigger_after]) if block_fn.trigger_after is not None else block_fn
+
+    steps = {}
+    for block_fn in demo.fns.values():
+        name = getattr(getattr(block_fn.fn, "func", block_fn.fn), "__name__", "")
+        if name in ("latent_map", "decode_after_map", "view_drawn", "view_for_model", "denoise"):
+            triggers = {event for _, event in first_step(block_fn).targets}
+            if triggers - {"load", "clear"}:  # once per page, once per removal
+                steps.setdefault(name, set()).add(block_fn.trigger_mode)
+    assert steps == {name: {"always_last"} for name in
+                     ("latent_map", "decode_after_map", "view_drawn", "view_for_model", "denoise")}

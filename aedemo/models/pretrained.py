@@ -74,7 +74,7 @@ class Pretrained:
         map_location: str | torch.device | None = None, strict: bool = True, config: None = None, **hub_kwargs: Any,
     ) -> P:
         """aedemo.load_model(path_or_repo_id, device, expect=cls, **hub_kwargs): a local folder or a Hub id, in eval
-        mode; a checkpoint of another class is refused (`VAE.from_pretrained` takes a VAE or a CVAE).
+        mode; a checkpoint of another class is refused (`VAE.from_pretrained` takes the VAE, not the CVAE).
         `map_location`, PyTorchModelHubMixin's name for the device, is taken too, and so are its `revision`,
         `token`, `cache_dir`, `local_files_only` and `force_download`. Loading is always strict: strict=False (the
         mixin's default) is refused, and so is `config=`: the model is built from the checkpoint's config.json."""

@@ -538,9 +538,10 @@ def build_denoise_tab(
     reseeded = new_noise.click(new_noise_seed, seed, seed, api_visibility="private", queue=False)
     # an upload is what the visitor wants denoised next, whatever the source was
     uploaded = upload.upload(lambda: "Upload", None, source, api_visibility="private", queue=False)
-    for event in (pick, rand, uploaded, reseeded):
+    for event in (pick, rand, uploaded, reseeded):  # always_last: at "once", a second press while the first's
+        # denoising ran was skipped, and the tiles stayed the first seed's under the second's
         event.then(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,
-                   api_visibility="private")
+                   api_visibility="private", trigger_mode="always_last")
     # the picture removed: with Upload the source, its results stood there as if current, without a word, until a
     # setting moved; now the status asks for a picture and the results grey out, as for any source without a digit
     upload.clear(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any
 
@@ -287,7 +288,8 @@ def decode_point(
             # and a value typed past a slider's end used to be decoded without a word
             lo, hi = float(coords[:, a].min()), float(coords[:, a].max())
             margin = max(2 * (hi - lo), 1.0)
-            lo, hi = lo - margin, hi + margin
+            # to the hundredth shown, outwards: 7.447 past a limit of 7.4468 was refused "between ... and 7.45"
+            lo, hi = math.floor((lo - margin) * 100) / 100, math.ceil((hi + margin) * 100) / 100
             if not lo <= c[a] <= hi:
                 raise UserInputError(f"{name} must be between {lo:.2f} and {hi:.2f}, around the map, "
                                      f"not {number_said(c[a])}.")
@@ -531,18 +533,20 @@ def build_latent_tab(
     view.input(lambda picked: picked, view, chosen_view, queue=False, show_progress="hidden",
                api_visibility="private")
     # another model: the View back to the visitor's pick first, then its map
+    # (always_last on each step: a step left at Gradio's "once" is skipped while its last call runs, and a model
+    # chosen while the previous one's map was drawn kept that map under its name)
     redrawn = model.change(partial(view_for_model, store), [model, chosen_view, view, session_models], view,
                            queue=False, show_progress="hidden", api_visibility="private",
                            trigger_mode="always_last").then(
         partial(latent_map, store), map_inputs, map_outputs, api_visibility="private", preprocess=False,
-        concurrency_id=MAP_QUEUE, concurrency_limit=1)
+        concurrency_id=MAP_QUEUE, concurrency_limit=1, trigger_mode="always_last")
     for event in (drawn, redrawn):
         event.then(partial(decode_after_map, store), after_map_inputs, [decoded, original, status],
-                   api_visibility="private", preprocess=False)
+                   api_visibility="private", preprocess=False, trigger_mode="always_last")
         event.then(partial(view_drawn, store), [model, view, session_models], view, queue=False,
-                   show_progress="hidden", api_visibility="private")
+                   show_progress="hidden", api_visibility="private", trigger_mode="always_last")
         event.then(lambda shown: shown, view, drawn_view, queue=False, show_progress="hidden",
-                   api_visibility="private")
+                   api_visibility="private", trigger_mode="always_last")
     # more or fewer dots redraw the map alone: a digit decoded or clicked on it stays, as do the sliders
     redraw_inputs = [model, view, n_points, c1, c2, c3, session_models, digit, status, drawing]
     n_points.input(partial(more_or_fewer_points, store), redraw_inputs, [scatter, status],
