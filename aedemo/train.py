@@ -152,8 +152,8 @@ def bf16_autocast(precision: str, device: torch.device) -> AbstractContextManage
     oneDNN's "medium" multiplies in bf16 only on CPUs with AMX: on an AMD EPYC of the Zen 4 generation it left the
     784-400-20 VAE's products in float32 (brg_matmul:avx512_core), 60 % of the step. Under autocast the products,
     convolutions and layer outputs are bf16 and the weights and optimiser float32 (as GPUs train in mixed
-    precision): there, each variant's step took 0.61-0.76 of its float32 time, and 400 steps of each reached the
-    same test loss as in float32, within the spread between runs (docs/performance.md).
+    precision): there, each variant timed (all but the DAE) took 0.61-0.76 of its float32 step time, and 400 steps
+    of each reached the same test loss as in float32, within the spread between runs (docs/performance.md).
 
     Its cache of bf16 weights is off: it is kept until the block ends, and the AAE's step updates its weights
     between its three phases, whose later ones then ran on the weights from before the first update."""

@@ -270,18 +270,31 @@ def test_reconstruction_loss_is_torchs_bce_with_logits_even_for_saturated_logits
 
 
 def test_reconstruction_loss_gradients_are_right_for_logits_and_targets_to_second_order():
-    # its backward is written out: checked against finite differences, and under torch.func
+    # its backward is written out: checked against finite differences (on small images: they cost a call per pixel),
+    # and under torch.func
     g = torch.Generator().manual_seed(0)
-    logits = (torch.randn(3, 1, 28, 28, generator=g, dtype=torch.float64) * 3).requires_grad_()
-    target = torch.rand(3, 1, 28, 28, generator=g, dtype=torch.float64).requires_grad_()
+    logits = (torch.randn(3, 1, 6, 6, generator=g, dtype=torch.float64) * 3).requires_grad_()
+    target = torch.rand(3, 1, 6, 6, generator=g, dtype=torch.float64).requires_grad_()
     assert torch.autograd.gradcheck(mean_bce_per_image, (logits, target))
     assert torch.autograd.gradgradcheck(mean_bce_per_image, (logits, target))
     per_image = torch.func.vmap(torch.func.grad(mean_bce_per_image))(logits.detach()[:, None], target.detach()[:, None])
     assert torch.allclose(per_image[:, 0], torch.sigmoid(logits.detach()) - target.detach())  # B = 1 each
-    # under bf16 autocast (training on a CPU with bf16 products): each gradient in its input's dtype
-    half = logits.detach().bfloat16().requires_grad_()
-    mean_bce_per_image(half, target.detach().float()).backward()
-    assert half.grad.dtype == torch.bfloat16
+    # as the trainer runs it under bf16 autocast: logits from a bf16 layer, float32 targets. The value and the
+    # gradient reaching the layer's float32 weights are float32's within bf16's rounding
+    layer = torch.nn.Linear(16, 784)
+    inputs = torch.randn(4, 16, generator=g)
+    pixels = torch.rand(4, 784, generator=g)
+
+    def loss_and_grad(autocast: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        layer.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            loss = mean_bce_per_image(layer(inputs), pixels)
+        loss.backward()
+        return loss.detach().float(), layer.weight.grad.clone()
+
+    (loss_bf16, grad_bf16), (loss_f32, grad_f32) = loss_and_grad(True), loss_and_grad(False)
+    assert grad_bf16.dtype == torch.float32 and torch.allclose(loss_bf16, loss_f32, rtol=0.01)
+    assert torch.nn.functional.cosine_similarity(grad_bf16.flatten(), grad_f32.flatten(), dim=0) > 0.999
 
 
 def test_reconstruction_loss_refuses_targets_that_would_broadcast():
