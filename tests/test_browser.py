@@ -1121,6 +1121,17 @@ def test_new_noise_draws_another_seed_and_denoises_with_it(page):
     seed_box.fill(before_seed)
     seed_box.press("Enter")
     page.wait_for_function(f"() => {noisy} === {before!r}", timeout=WAIT_MS)
+    # a seed past the box's range, refused, is replaced too: Gradio's own check of it failed the press (an HTTP 500)
+    seed_box.fill("99999999999")
+    seed_box.press("Enter")
+    page.wait_for_function("() => document.querySelector('#denoise-status')?.innerText.includes('seed')",
+                           timeout=WAIT_MS)
+    page.get_by_role("button", name="New noise", exact=True).click()
+    page.wait_for_function("() => { const v = document.querySelector('#denoise-seed input').value;"
+                           " return v !== '99999999999' && +v < 10000; }", timeout=WAIT_MS)
+    page.wait_for_function("() => !document.querySelector('#denoise-status')?.innerText.includes('⚠️')",
+                           timeout=WAIT_MS)
+    assert page.locator(".toast-body.error").count() == 0
 
 
 def test_on_a_phone_the_denoise_results_show_under_the_strength_slider_too(page, app_url):

@@ -535,7 +535,8 @@ def build_denoise_tab(
     pick = digits.select(pick_gallery_digit, None, [test_index, source], api_visibility="private", queue=False)
     rand = random_button.click(partial(random_index, store), None, [test_index, source], api_visibility="private",
                                queue=False)
-    reseeded = new_noise.click(new_noise_seed, seed, seed, api_visibility="private", queue=False)
+    # preprocess=False: a seed past the box's range (typed, refused) is replaced, not refused again by Gradio (a 500)
+    reseeded = new_noise.click(new_noise_seed, seed, seed, api_visibility="private", queue=False, preprocess=False)
     # an upload is what the visitor wants denoised next, whatever the source was
     uploaded = upload.upload(lambda: "Upload", None, source, api_visibility="private", queue=False)
     for event in (pick, rand, uploaded, reseeded):  # always_last: at "once", a second press while the first's
