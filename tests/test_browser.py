@@ -771,8 +771,9 @@ def test_a_refused_upload_greys_out_the_results_it_did_not_change(page, mnist_te
     page.wait_for_function("() => document.querySelector('#draw-status')?.innerText.includes('⚠️')", timeout=WAIT_MS)
     # the panels that show something are grey; where the reconstructions were only a note (the upload removed, the
     # canvas empty), the refusal takes its place
-    page.wait_for_function("() => ['draw-seen', 'draw-rank'].every(id => document.getElementById(id).classList"
-                           ".contains('not-in-use'))", timeout=WAIT_MS)
+    # and the phone's glance under the canvas ("Reads 7" at full strength over the refusal)
+    page.wait_for_function("() => ['draw-seen', 'draw-rank', 'draw-glance'].every(id => document.getElementById(id)"
+                           ".classList.contains('not-in-use'))", timeout=WAIT_MS)
     page.locator("#draw-gallery .tiles-note", has_text="⚠️ Could not read the image").wait_for(timeout=WAIT_MS)
     upload.get_by_role("button", name="Remove Image").click()  # back to the canvas: its results, no longer grey
     page.wait_for_function(f"() => !({greyed})()", timeout=WAIT_MS)

@@ -521,9 +521,10 @@ def cleared(store: ModelStore) -> tuple:
 
 
 def refused_look(status: str | None, shown: Any) -> tuple:
-    """results_look() for the tab's five result panels; where the reconstructions' panel held only a note (an
-    emptied canvas), the refusal takes its place: "The canvas is empty" stayed beside the dot that was refused."""
-    looks = list(results_look(status, 5))
+    """results_look() for the tab's five result panels and the phone's glance under the canvas (which read "Reads 7"
+    at full strength over a refused upload); where the reconstructions' panel held only a note (an emptied canvas),
+    the refusal takes its place: "The canvas is empty" stayed beside the dot that was refused."""
+    looks = list(results_look(status, 6))
     if reports_problem(status) and images.is_note(shown):
         looks[3] = gr.update(elem_classes=[], value=images.note_html(status))  # the status line then hides (PAGE_JS)
     return tuple(looks)
@@ -676,7 +677,7 @@ def build_draw_tab(store: ModelStore, session_models: gr.State, demo: gr.Blocks 
     upload.clear(partial(back_to_canvas, store), [sketch, picked_index, variants, focus, session_models],
                  [*outputs, picked], show_progress="hidden", api_visibility="private")
     # a refused upload or value changes nothing: what is still on show is grey, as in the Denoise tab
-    results = [seen, reading, rank, reconstructions, code]
+    results = [seen, reading, rank, reconstructions, code, glance]
     status.change(refused_look, [status, reconstructions], results, queue=False, show_progress="hidden",
                   api_visibility="private")
     gr.on([reconstructions.change, rank.change], None, [reconstructions, reading, rank], [glance, said],

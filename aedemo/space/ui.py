@@ -409,7 +409,7 @@ button.label-wrap { text-align: left; gap: var(--size-2); }
 #denoise-digits .caption-label { display: none; }  /* the picture says it; the caption is its alt text */
 /* a refused input's status over the previous input's results */
 #denoise-gallery.not-in-use, #denoise-table.not-in-use, #denoise-glance.not-in-use, #draw-seen.not-in-use,
-#draw-reading.not-in-use, #draw-rank.not-in-use, #draw-gallery.not-in-use,
+#draw-reading.not-in-use, #draw-rank.not-in-use, #draw-gallery.not-in-use, #draw-glance.not-in-use,
 #draw-code.not-in-use { opacity: 0.5; }  /* still legible */
 #denoise-digits.not-in-use:hover { opacity: 0.75; }
 /* a finger's size of target on a phone (WCAG 2.5.8 asks 24 px at least; ~44 is comfortable): the test-digit
