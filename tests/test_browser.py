@@ -1135,6 +1135,24 @@ def test_new_noise_draws_another_seed_and_denoises_with_it(page):
     assert page.locator(".toast-body.error").count() == 0
 
 
+def test_new_samples_draws_another_seed_and_the_grid_and_strip_follow_it(page):
+    # Generate pressed again gave the same digits: nothing seemed to happen
+    page.get_by_role("tab", name="Generate", exact=True).click()
+    page.wait_for_selector("#generate-grid img", timeout=WAIT_MS)
+    seed_box = page.locator("#generate-seed input")
+    before_seed = seed_box.input_value()
+    shown = ("() => [document.querySelector('#generate-grid img')?.src,"
+             " document.querySelector('#generate-strip img')?.src]")
+    before = page.evaluate(shown)
+    page.get_by_role("button", name="New samples", exact=True).click()
+    page.wait_for_function(f"() => {{ const now = ({shown})(); return now[0] && now[0] !== {before[0]!r} && "
+                           f"now[1] !== {before[1]!r}; }}", timeout=WAIT_MS)
+    assert seed_box.input_value() != before_seed
+    seed_box.fill(before_seed)  # the seed before typed back: its digits are back
+    seed_box.press("Enter")
+    page.wait_for_function(f"() => ({shown})()[0] === {before[0]!r}", timeout=WAIT_MS)
+
+
 def test_on_a_phone_the_denoise_results_show_under_the_strength_slider_too(page, app_url):
     # the results stack ~400-800 px under the settings on a phone: moving the Strength slider changed nothing in view
     def pictures(tab, where: str) -> list[str]:

@@ -1615,12 +1615,16 @@ def test_the_cvaes_class_morph_follows_the_temperature(store):
     assert cool < hot / 2
 
 
-def test_new_noise_always_draws_a_seed_other_than_the_one_shown():
-    from aedemo.space.denoise_tab import new_noise_seed
+def test_new_noise_and_new_samples_always_draw_a_seed_other_than_the_one_shown():
+    from aedemo.space.inputs import another_seed
 
-    for shown in (0, 1, 9_999, 3.0, None):
-        drawn = new_noise_seed(shown)
+    for shown in (0, 1, 9_999, 3.0, None, "99999999999"):
+        drawn = another_seed(shown)
         assert isinstance(drawn, int) and 0 <= drawn < 10_000 and drawn != shown
+
+
+REPEATABLE = ("latent_map", "decode_after_map", "view_drawn", "view_for_model", "denoise", "regenerate",
+              "interpolate_on_shared_field")
 
 
 def test_a_map_or_a_denoising_a_visitor_can_ask_for_again_runs_only_the_latest(store):
@@ -1634,9 +1638,8 @@ def test_a_map_or_a_denoising_a_visitor_can_ask_for_again_runs_only_the_latest(s
     steps = {}
     for block_fn in demo.fns.values():
         name = getattr(getattr(block_fn.fn, "func", block_fn.fn), "__name__", "")
-        if name in ("latent_map", "decode_after_map", "view_drawn", "view_for_model", "denoise"):
+        if name in REPEATABLE:
             triggers = {event for _, event in first_step(block_fn).targets}
             if triggers - {"load", "clear"}:  # once per page, once per removal
                 steps.setdefault(name, set()).add(block_fn.trigger_mode)
-    assert steps == {name: {"always_last"} for name in
-                     ("latent_map", "decode_after_map", "view_drawn", "view_for_model", "denoise")}
+    assert steps == {name: {"always_last"} for name in REPEATABLE}

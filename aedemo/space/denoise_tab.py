@@ -17,6 +17,7 @@ from .inputs import (
     MAX_UI_SEED,
     UserInputError,
     a_digit,
+    another_seed,
     as_batch,
     number_said,
     parse_float,
@@ -383,15 +384,6 @@ def random_index(store: ModelStore) -> tuple:
     return int(np.random.default_rng().integers(len(store.test_set[2]))), "Test digit"
 
 
-def new_noise_seed(seed: Any) -> int:
-    """The seed for "New noise": another draw of the same kind and strength (pressing Denoise again, the seed
-    unchanged, gave the same noise and seemed to do nothing). Short enough to read back and type again."""
-    while True:
-        drawn = int(np.random.default_rng().integers(10_000))
-        if drawn != seed:
-            return drawn
-
-
 PICKER_CLASSES = ["pixels", "digit-gallery"]
 
 
@@ -536,7 +528,7 @@ def build_denoise_tab(
     rand = random_button.click(partial(random_index, store), None, [test_index, source], api_visibility="private",
                                queue=False)
     # preprocess=False: a seed past the box's range (typed, refused) is replaced, not refused again by Gradio (a 500)
-    reseeded = new_noise.click(new_noise_seed, seed, seed, api_visibility="private", queue=False, preprocess=False)
+    reseeded = new_noise.click(another_seed, seed, seed, api_visibility="private", queue=False, preprocess=False)
     # an upload is what the visitor wants denoised next, whatever the source was
     uploaded = upload.upload(lambda: "Upload", None, source, api_visibility="private", queue=False)
     for event in (pick, rand, uploaded, reseeded):  # always_last: at "once", a second press while the first's

@@ -17,6 +17,7 @@ from .inputs import (
     MAX_UI_SEED,
     UserInputError,
     a_digit,
+    another_seed,
     number_said,
     parse_digit,
     parse_float,
@@ -304,7 +305,10 @@ def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab 
             temperature = live_slider(MIN_TEMPERATURE, MAX_TEMPERATURE, value=1.0, step=0.05,
                                       label="Temperature (× the prior's std)")
             glance = gr.HTML("", elem_id="generate-glance", padding=False)
-            seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_UI_SEED)
+            with gr.Row():
+                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_UI_SEED, scale=2,
+                                 elem_id="generate-seed")
+                new_samples = gr.Button("New samples", scale=1)
             priors = gr.CheckboxGroup(unconditional, value=[v for _, v in unconditional],
                                       label="Compare with random samples of")
             with gr.Row():
@@ -364,6 +368,11 @@ def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab 
     gr.on([temperature.input, seed.submit, seed.blur, priors.input], partial(regenerate, store),
           [all_classes, *gen_inputs], [grid, prior_gallery, status], api_visibility="private",
           trigger_mode="always_last", preprocess=False)
+    # another seed, and what it draws: the grid as it is (one class or all), the priors' samples and the strip
+    # (preprocess=False: a seed past the box's range, refused, is replaced too)
+    reseeded = new_samples.click(another_seed, seed, seed, api_visibility="private", queue=False, preprocess=False)
+    reseeded.then(partial(regenerate, store), [all_classes, *gen_inputs], [grid, prior_gallery, status],
+                  api_visibility="private", trigger_mode="always_last", preprocess=False)
     gr.on([grid.change] + ([tab.select] if tab is not None else []), None, grid, glance, js=GLANCE_JS,
           api_visibility="private", queue=False, show_progress="hidden")
     # no prior ticked: no empty box where their samples would be
@@ -381,6 +390,8 @@ def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab 
     # the seed and the temperature drive the strip too: it used to stay stale when they changed
     gr.on([temperature.input, seed.submit, seed.blur], partial(interpolate_on_shared_field, store), interp_inputs,
           [strip, interp_status], api_visibility="private", trigger_mode="always_last", preprocess=False)
+    reseeded.then(partial(interpolate_on_shared_field, store), interp_inputs, [strip, interp_status],
+                  api_visibility="private", trigger_mode="always_last", preprocess=False)
     follow_session(session_models, [
         (model, lambda s: store.choices(s, conditional=True, generative=True)),
         (interp_model, lambda s: store.choices(s)),

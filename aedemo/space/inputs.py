@@ -87,6 +87,16 @@ def parse_float(value: Any, what: str) -> float:
     return number
 
 
+def another_seed(seed: Any) -> int:
+    """A seed other than `seed` (as its box holds it: a number, text, or nothing), for "New noise" and "New
+    samples": pressed again, Denoise and Generate gave the same draws for the same seed, and seemed to do nothing.
+    Short enough to read back and type again."""
+    while True:
+        drawn = int(np.random.default_rng().integers(10_000))
+        if drawn != seed:
+            return drawn
+
+
 def parse_seed(value: Any) -> int:
     return parse_int(value, "The seed", 0, MAX_UI_SEED)
 
