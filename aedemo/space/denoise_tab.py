@@ -440,7 +440,8 @@ def build_denoise_tab(
             with gr.Row():
                 test_index = gr.Number(value=gallery_digits[7], label="Test digit index (0-9999)", precision=0,
                                        minimum=0, maximum=len(store.test_set[2]) - 1, scale=2)
-                random_button = gr.Button("Random digit", scale=1)  # "test" wrapped it onto two lines
+                # "Random test digit" wrapped onto two lines
+                random_button = gr.Button("Random digit", scale=1, elem_classes=["beside-field"])
             with gr.Accordion("Upload a picture", open=False) as upload_box:
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=180,
                                   elem_id="denoise-upload")
@@ -451,7 +452,7 @@ def build_denoise_tab(
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_UI_SEED, scale=2,
                                  elem_id="denoise-seed")
-                new_noise = gr.Button("New noise", scale=1)
+                new_noise = gr.Button("New noise", scale=1, elem_classes=["beside-field"])
             extra = gr.Dropdown(extra_choices(store), value="", label="Also compare", elem_id="denoise-extra")
             go = gr.Button("Denoise", variant="primary")
         with gr.Column(scale=7):

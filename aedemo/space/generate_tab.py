@@ -308,7 +308,7 @@ def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab 
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_UI_SEED, scale=2,
                                  elem_id="generate-seed")
-                new_samples = gr.Button("New samples", scale=1)
+                new_samples = gr.Button("New samples", scale=1, elem_classes=["beside-field"])
             priors = gr.CheckboxGroup(unconditional, value=[v for _, v in unconditional],
                                       label="Compare with random samples of")
             with gr.Row():

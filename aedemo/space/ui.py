@@ -276,6 +276,9 @@ THEME = gr.themes.Soft(
 )
 
 CSS = """
+/* a button beside a number box it acts on (Random digit, New noise, New samples): level with the box, not with its
+   label above it */
+.row > button.beside-field { align-self: flex-end; }
 /* a field PCA ignores (Batch size, Learning rate) looked as editable as the others once greyed out */
 #train-settings input:disabled { opacity: 0.5; cursor: not-allowed; }
 /* digits arrive at 28x28 and are enlarged here, pixel-exact */
