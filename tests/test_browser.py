@@ -1106,22 +1106,34 @@ def test_on_a_phone_a_press_brings_what_it_fills_into_view(page, app_url, tab_na
                               " return r.top >= -1 && r.bottom <= window.innerHeight + 1; }", timeout=WAIT_MS)
 
 
-def test_new_noise_draws_another_seed_and_denoises_with_it(page):
+def test_new_noise_draws_another_seed_and_denoises_with_it(page, store):
     # pressing Denoise again with the seed unchanged gave the same noise, and seemed to do nothing
+    from aedemo.space import denoise_tab
+
     page.get_by_role("tab", name="Denoise", exact=True).click()
-    page.wait_for_selector("#denoise-gallery img", timeout=WAIT_MS)
+    page.locator("#denoise-digits .thumbnail-item").nth(3).click()  # a test digit (earlier tests may leave others)
+    page.get_by_label("Gaussian", exact=True).check()
+    strength = page.locator("#denoise-strength input[type=number]")
+    strength.fill("0.5")
+    strength.press("Enter")
     seed_box = page.locator("#denoise-seed input")
+
+    def shows_the_noise_of(seed: str) -> None:
+        """Waits for the noisy tile to be the one the handler draws at this seed, for the digit on show."""
+        index = int(page.get_by_label("Test digit index (0-9999)").input_value())
+        tiles = denoise_tab.denoise(store, "Test digit", index, None, None, "gaussian", 0.5, int(seed))[0]
+        noisy = re.findall(r'src="([^"]+)"', tiles)[1]
+        page.wait_for_function(f"() => document.querySelectorAll('#denoise-gallery img')[1]?.src === {noisy!r}",
+                               timeout=WAIT_MS)
+
     before_seed = seed_box.input_value()
-    noisy = "document.querySelectorAll('#denoise-gallery img')[1]?.src"
-    before = page.evaluate(f"() => {noisy}")
+    shows_the_noise_of(before_seed)
     page.get_by_role("button", name="New noise", exact=True).click()
-    page.wait_for_function(f"() => {noisy} && {noisy} !== {before!r}", timeout=WAIT_MS)
+    page.wait_for_function(f"() => document.querySelector('#denoise-seed input').value !== {before_seed!r}",
+                           timeout=WAIT_MS)
     seed = seed_box.input_value()
-    assert seed != before_seed and 0 <= int(seed) < 10_000
-    # the tiles are the seed's: the seed before typed back, its noise is back
-    seed_box.fill(before_seed)
-    seed_box.press("Enter")
-    page.wait_for_function(f"() => {noisy} === {before!r}", timeout=WAIT_MS)
+    assert 0 <= int(seed) < 10_000
+    shows_the_noise_of(seed)
     # a seed past the box's range, refused, is replaced too: Gradio's own check of it failed the press (an HTTP 500)
     seed_box.fill("99999999999")
     seed_box.press("Enter")
@@ -1130,6 +1142,7 @@ def test_new_noise_draws_another_seed_and_denoises_with_it(page):
     page.get_by_role("button", name="New noise", exact=True).click()
     page.wait_for_function("() => { const v = document.querySelector('#denoise-seed input').value;"
                            " return v !== '99999999999' && +v < 10000; }", timeout=WAIT_MS)
+    shows_the_noise_of(seed_box.input_value())
     page.wait_for_function("() => !document.querySelector('#denoise-status')?.innerText.includes('⚠️')",
                            timeout=WAIT_MS)
     assert page.locator(".toast-body.error").count() == 0
