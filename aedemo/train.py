@@ -350,6 +350,8 @@ def _fit(
     step = 0
     seconds = 0.0
     stopped = False
+    precision = config.matmul_precision
+    step_autocast = bf16_autocast(precision, x_train.device)  # decided once for the run, entered at every step
     for epoch in range(1, config.epochs + 1):
         model.train()
         epoch_start = time.perf_counter()
@@ -365,8 +367,7 @@ def _fit(
         for xb, yb in bar:
             xb = to_float(xb)
             # The step only: the test figures, the callbacks' included, are the model's own, not bf16 approximations
-            precision = config.matmul_precision
-            with float32_matmul_precision(precision), bf16_autocast(precision, xb.device):
+            with float32_matmul_precision(precision), step_autocast:
                 terms = model.training_step(xb, yb, optimizers, noise_gen)
             bad = [k for k, v in terms.items() if not math.isfinite(v)]
             if bad:  # found at once: the run used to go on in NaN to its end, then fail to save
