@@ -455,25 +455,27 @@ def class_picker(store: ModelStore, model_name: str | None, session_models: dict
     return gr.Dropdown(visible=conditional)
 
 
+def _code_size(store: ModelStore, model_name: str | None, session_models: dict | None) -> int | None:
+    """The model's latent_dim, or None for a name the store refuses (the map's own event says why)."""
+    try:
+        return store.get(model_name, session_models).latent_dim
+    except UserInputError:
+        return None
+
+
 def view_drawn(store: ModelStore, model_name: str | None, view: Any, session_models: dict | None) -> Any:
     """The View control after a map is drawn: 2-D for a model whose code has two dimensions (the CVAE), which is how
     its map is drawn whatever the control said; the radio left on 3-D disagreed with the map."""
-    try:
-        k = store.get(model_name, session_models).latent_dim
-    except UserInputError:
-        return gr.skip()
-    return "2-D" if k < 3 and view != "2-D" else gr.skip()
+    k = _code_size(store, model_name, session_models)
+    return "2-D" if k is not None and k < 3 and view != "2-D" else gr.skip()
 
 
 def view_for_model(store: ModelStore, model_name: str | None, chosen: Any, view: Any, session_models: dict | None
                    ) -> Any:
     """The View control before a newly chosen model's map is drawn: the visitor's own pick (`chosen`) for a code of
     3 or more dimensions, which a 2-D code's map (the CVAE's) had set to 2-D; left as it is otherwise."""
-    try:
-        k = store.get(model_name, session_models).latent_dim
-    except UserInputError:
-        return gr.skip()
-    return chosen if k >= 3 and chosen in VIEWS and chosen != view else gr.skip()
+    k = _code_size(store, model_name, session_models)
+    return chosen if k is not None and k >= 3 and chosen in VIEWS and chosen != view else gr.skip()
 
 
 def build_latent_tab(
