@@ -98,9 +98,10 @@ class VAE(Autoencoder):
     def _posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """posterior() without the input checks: labels, when the model takes them, int64 [B] class ids."""
         h = self._heads_input(self.encoder(self._encoder_input(x, labels)), labels)
-        # Both heads in one product of their stacked weights: a product this small costs about the same at twice
-        # the width (~35 us on the Zen 4 EPYC here), so one fewer forward and two fewer backward took ~3 % off the
-        # 784-400-20 VAE's training step. The weights stay two layers, as checkpoints hold them.
+        # Both heads in one product of their stacked weights: a bf16 product this small costs about the same at
+        # twice the width (~35 us on the Zen 4 EPYC here), so one fewer forward and two fewer backward took 1-2 %
+        # off the 784-400-20 VAE's training step under bf16 autocast (docs/performance.md). The weights stay two
+        # layers, as checkpoints hold them.
         weight = torch.cat((self.to_mu.weight, self.to_logvar.weight))
         bias = torch.cat((self.to_mu.bias, self.to_logvar.bias))
         mu, logvar = F.linear(h, weight, bias).chunk(2, dim=1)
