@@ -26,6 +26,7 @@ from torch import nn
 
 from .devices import resolve_device
 from .models import MODEL_CLASSES, Model
+from .wording import quoted
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -267,7 +268,7 @@ def _metrics_problem(metrics: object) -> str | None:
     figures = metrics.get("test", {})
     not_numbers = [k for k, v in figures.items() if isinstance(v, bool) or not isinstance(v, int | float)]
     if not_numbers:
-        return f"the test figures must be numbers; {not_numbers[0]!r} is {figures[not_numbers[0]]!r:.40}"
+        return f"the test figures must be numbers; {not_numbers[0]!r} is {quoted(figures[not_numbers[0]])}"
     return None
 
 

@@ -270,6 +270,8 @@ def test_metrics_json_that_is_not_an_object_names_the_file(tmp_path, text):
     ('{"training": "a string"}', "'training' must be a JSON object, not a str"),
     ('{"test": [1, 2]}', "'test' must be a JSON object, not a list"),
     ('{"test": {"mse": "low"}}', "the test figures must be numbers; 'mse' is 'low'"),
+    # a long value is cut inside its quotes, the cut shown: `!r:.40` had dropped the closing quote
+    ('{"test": {"mse": "' + "x" * 80 + '"}}', "the test figures must be numbers; 'mse' is '" + "x" * 37 + "…'"),
 ])
 def test_metrics_json_with_odd_sections_names_the_file_and_the_section(tmp_path, text, words):
     # the model card asks these for keys and figures: a push (or its dry run) ended in an AttributeError

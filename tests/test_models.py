@@ -145,6 +145,8 @@ def test_cvae_labels_must_be_integer_class_ids():
             m.decode(z, labels)
     with pytest.raises(TypeError, match="integer class ids .*got '3'"):
         m.sample(3, labels="3")
+    with pytest.raises(TypeError, match=r"got \['nine', 'nine', .*…$"):  # a long request cut short, the cut shown
+        m.sample(50, labels=["nine"] * 50)
     with torch.no_grad():  # any integer type or a list of ints is the same request
         expected = m.decode(z, torch.tensor([1, 2, 3]))
         assert torch.equal(m.decode(z, torch.tensor([1, 2, 3], dtype=torch.int32)), expected)

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..wording import quoted
 from .pretrained import Pretrained
 
 IMAGE_SHAPE = (1, 28, 28)
@@ -102,7 +103,7 @@ def as_class_ids(labels: object, name: str, device: str | torch.device | None = 
         ids = torch.as_tensor(labels, device=device)
     except (TypeError, ValueError, RuntimeError):  # "3", [1, "2"], None inside: torch's own words are cryptic
         raise TypeError(f"{name} must be integer class ids 0-9 (an int64 tensor, a list of ints or one int), got "
-                        f"{labels!r:.60}") from None
+                        f"{quoted(labels, 60)}") from None
     check_class_ids(ids, name)
     return ids.to(torch.int64)
 

@@ -21,6 +21,7 @@ import torch
 from ..allocator import return_freed_memory
 from ..models.base import N_CLASSES
 from ..preprocess import InvalidImageError, canvas_to_mnist, pixels_decoded
+from ..wording import quoted
 
 EDITOR_KEYS = ("background", "layers", "composite")
 
@@ -30,15 +31,6 @@ class UserInputError(ValueError):
 
 
 MAX_UI_SEED = 2**32 - 1  # the tabs' seed boxes, shorter to type than the trainer's own range (aedemo.train.MAX_SEED)
-
-
-def quoted(value: Any, limit: int = 40) -> str:
-    """A value as a refusal quotes it: its repr, a long one cut to about `limit` characters with an ellipsis that
-    shows the cut (inside a string's quotes: a format of `!r:.40` cut the closing quote off)."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    return repr(value[:limit - 3] + "…") if isinstance(value, str) else text[:limit - 1] + "…"
 
 
 def number_said(number: float) -> str:
