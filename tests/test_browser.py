@@ -1074,18 +1074,37 @@ def test_denoise_scores_are_whole_on_a_phone_and_a_tablet(page, app_url, width, 
         assert not clipped
 
 
-def test_the_strength_slider_says_what_it_means_for_the_noise_chosen(page):
-    # one text for the three kinds of noise was eleven lines beside the slider's box on a phone
+def test_the_strength_slider_says_what_it_means_for_the_noise_chosen_and_moves_to_its_strength(page, store):
+    # one text for the three kinds of noise was eleven lines beside the slider's box on a phone; and salt & pepper
+    # opened at the Gaussian's 0.5, half the pixels hit, past what the DAE trained on
+    from aedemo.space import denoise_tab
+
     page.get_by_role("tab", name="Denoise", exact=True).click()
+    page.locator("#denoise-digits .thumbnail-item").nth(2).click()
+    page.get_by_label("Gaussian", exact=True).check()
     page.wait_for_function("() => document.querySelector('#denoise-strength')?.innerText"
                            ".includes('The standard deviation of the noise added')", timeout=WAIT_MS)
     assert "fraction of pixels" not in page.locator("#denoise-strength").inner_text()
+    strength = page.locator("#denoise-strength input[type=number]")
+    strength.fill("0.85")
+    strength.press("Enter")
     page.get_by_label("Salt & pepper", exact=True).check()
     page.wait_for_function("() => document.querySelector('#denoise-strength')?.innerText"
                            ".includes('fraction of pixels set to black or white')", timeout=WAIT_MS)
     text = page.locator("#denoise-strength").inner_text()
     assert "standard deviation" not in text and "0 to 0.4" in text
-    page.get_by_label("Gaussian", exact=True).check()  # as the other tests expect it
+    page.wait_for_function("() => document.querySelector('#denoise-strength input[type=number]').value === '0.2'",
+                           timeout=WAIT_MS)
+    # and the tiles are the noise at that strength, not at the 0.85 left from the Gaussian
+    index = int(page.get_by_label("Test digit index (0-9999)").input_value())
+    seed = int(page.locator("#denoise-seed input").input_value())
+    tiles = denoise_tab.denoise(store, "Test digit", index, None, None, "salt_pepper", 0.2, seed)[0]
+    noisy = re.findall(r'src="([^"]+)"', tiles)[1]
+    page.wait_for_function(f"() => document.querySelectorAll('#denoise-gallery img')[1]?.src === {noisy!r}",
+                           timeout=WAIT_MS)
+    page.get_by_label("Gaussian", exact=True).check()  # as the other tests expect it, at its own strength again
+    page.wait_for_function("() => document.querySelector('#denoise-strength input[type=number]').value === '0.5'",
+                           timeout=WAIT_MS)
 
 
 @pytest.mark.parametrize("tab_name, button, shown", [

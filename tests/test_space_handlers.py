@@ -1643,3 +1643,15 @@ def test_a_map_or_a_denoising_a_visitor_can_ask_for_again_runs_only_the_latest(s
             if triggers - {"load", "clear"}:  # once per page, once per removal
                 steps.setdefault(name, set()).add(block_fn.trigger_mode)
     assert steps == {name: {"always_last"} for name in REPEATABLE}
+
+
+def test_each_kind_of_noise_opens_at_a_strength_the_dae_trained_on():
+    # salt & pepper opened at the Gaussian's 0.5, half the pixels black or white: past its training, little digit left
+    from aedemo.noise import NOISE_KINDS, TRAIN_STRENGTH
+    from aedemo.space.denoise_tab import strength_for, strength_info
+
+    for kind in NOISE_KINDS:
+        update = strength_for(kind)
+        assert 0 < update.value <= TRAIN_STRENGTH[kind] and update.info == strength_info(kind)
+    assert strength_for("salt_pepper").value == 0.2  # as aedemo.evaluate scores the DAE, and README reports it
+    assert strength_for("speckle") == gr.skip()  # no kind: the handler says so, the slider stays

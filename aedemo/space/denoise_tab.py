@@ -263,6 +263,20 @@ STRENGTH_MEANS = {
 }
 
 
+# Where the Strength slider goes when a kind is chosen: the two settings aedemo.evaluate scores the DAE at, and for
+# masking a square of 40 % of the side (11 px), inside what the DAE trained on. One strength for all three left salt
+# & pepper at 0.5 from the Gaussian's opening, half the pixels black or white: past its training, little digit left.
+KIND_STRENGTH = {**DENOISE_SETTINGS, "masking": 0.4}
+
+
+def strength_for(kind: Any) -> dict:
+    """The Strength slider's update for a newly chosen kind of noise: that kind's opening strength and what a
+    strength means for it (nothing for a value that names no kind: the handler refuses it)."""
+    if kind not in KIND_STRENGTH:
+        return gr.skip()
+    return gr.Slider(value=KIND_STRENGTH[kind], info=strength_info(kind))
+
+
 def strength_info(kind: str) -> str:
     """What the Strength slider means for this kind of noise, and how far the DAE's training went: the three kinds
     in one text were eleven lines beside the slider's box on a phone."""
@@ -446,8 +460,8 @@ def build_denoise_tab(
                 upload = gr.Image(label="Upload", type="filepath", sources=["upload", "clipboard"], height=180,
                                   elem_id="denoise-upload")
             kind = gr.Radio([(v, k) for k, v in KIND_LABELS.items()], value="gaussian", label="Noise")
-            strength = live_slider(0.0, 1.0, value=0.5, step=0.05, label="Strength", info=strength_info("gaussian"),
-                                   elem_id="denoise-strength")
+            strength = live_slider(0.0, 1.0, value=KIND_STRENGTH["gaussian"], step=0.05, label="Strength",
+                                   info=strength_info("gaussian"), elem_id="denoise-strength")
             glance = gr.HTML("", elem_id="denoise-glance", padding=False)
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_UI_SEED, scale=2,
@@ -456,7 +470,8 @@ def build_denoise_tab(
             extra = gr.Dropdown(extra_choices(store), value="", label="Also compare", elem_id="denoise-extra")
             go = gr.Button("Denoise", variant="primary")
         with gr.Column(scale=7):
-            first = denoise(store, "Test digit", gallery_digits[7], None, None, "gaussian", 0.5, 0)
+            first = denoise(store, "Test digit", gallery_digits[7], None, None, "gaussian",
+                            KIND_STRENGTH["gaussian"], 0)
             if not isinstance(first[0], str):  # nothing to show (no models): start empty, say why
                 first = ("", "", first[2])
             results = gr.HTML(first[0], label="Clean | noisy | restored", show_label=False, elem_id="denoise-gallery")
@@ -493,21 +508,23 @@ def build_denoise_tab(
     # a slider's .input, not .release: a value typed in its box and Enter fires only .input, and was left unapplied
     # (the tiles showed another strength than the box); while dragging, always_last runs only the latest value.
     # A number typed in a box applies on Enter or when the box is left: nothing said that Enter was needed
+    denoised = endpoint(denoise, store, uploads_only=True)
     gr.on(
-        [go.click, source.input, test_index.submit, test_index.blur, kind.input, strength.input, seed.submit,
-         seed.blur, extra.input],
-        endpoint(denoise, store, uploads_only=True), inputs, [results, table, status], api_name="denoise",
-        preprocess=False,
-        trigger_mode="always_last",
+        [go.click, source.input, test_index.submit, test_index.blur, strength.input, seed.submit, seed.blur,
+         extra.input],
+        denoised, inputs, [results, table, status], api_name="denoise", preprocess=False, trigger_mode="always_last",
     )
+    # another kind moves the slider to that kind's strength first, then denoises at it
+    kind.input(strength_for, kind, strength, queue=False, show_progress="hidden", api_visibility="private",
+               trigger_mode="always_last").then(
+        denoised, inputs, [results, table, status], api_visibility="private", preprocess=False,
+        trigger_mode="always_last")
     # a button, not every change: on one core (the app's OMP_NUM_THREADS=1) the averages of the four compared models
     # take 0.16-0.19 s, 0.5-0.65 s with the VAE as the extra, where the one digit takes 3 ms; one scoring at a time,
     # so a crowd pressing it cannot starve the other tabs
     score.click(endpoint(score_settings, store), [kind, strength, seed, extra, session_models],
                 [sample_table, status, scored], api_name="denoise_averages", preprocess=False,
                 concurrency_id="denoise_averages", concurrency_limit=1, show_progress_on=[sample_table])
-    kind.change(lambda chosen: gr.Slider(info=strength_info(chosen)) if chosen in STRENGTH_MEANS else gr.skip(),
-                kind, strength, queue=False, show_progress="hidden", api_visibility="private")
     # preprocess=False: a value out of a field's range is for the handlers to answer; Gradio's own check raised
     gr.on([kind.change, strength.change, seed.change, extra.change, scored.change], averages_note,
           [scored, kind, strength, seed, extra], sample_note, queue=False, show_progress="hidden",
