@@ -1125,6 +1125,26 @@ def test_on_a_phone_a_press_brings_what_it_fills_into_view(page, app_url, tab_na
                               " return r.top >= -1 && r.bottom <= window.innerHeight + 1; }", timeout=WAIT_MS)
 
 
+def test_a_number_refused_on_enter_is_not_refused_again_when_its_box_is_left(page):
+    # Enter sent the seed, and leaving the box sent it again: the toast read "Warning (2)", the message twice
+    page.get_by_role("tab", name="Denoise", exact=True).click()
+    seed_box = page.locator("#denoise-seed input")
+    seed_box.fill("-5")
+    seed_box.press("Enter")
+    message = "The seed must be a whole number from 0 to 4,294,967,295, not -5."
+    page.locator("[data-testid=toast-body].warning", has_text=message).last.wait_for(timeout=WAIT_MS)
+    page.get_by_label("Gaussian", exact=True).focus()  # the box is left
+    page.wait_for_timeout(2000)  # what its leaving sends is answered well within this
+    said = page.evaluate("() => [...document.querySelectorAll('[data-testid=toast-body].warning')]"
+                         ".map(t => t.innerText).join('\\n')")
+    assert said.count(message) == 1, said
+    # a value typed and not sent by Enter is still sent as the box is left
+    seed_box.fill("7")
+    page.get_by_label("Gaussian", exact=True).focus()
+    page.wait_for_function("() => !document.querySelector('#denoise-status')?.innerText.includes('⚠️')",
+                           timeout=WAIT_MS)
+
+
 def test_new_noise_draws_another_seed_and_denoises_with_it(page, store):
     # pressing Denoise again with the seed unchanged gave the same noise, and seemed to do nothing
     from aedemo.space import denoise_tab

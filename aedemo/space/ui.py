@@ -107,6 +107,20 @@ document.addEventListener('blur', e => {
   box.value = fixed;
   box.dispatchEvent(new Event('input', {bubbles: true}));
 }, true);
+// A number box (a seed, a test digit's index) sends its value on Enter and again when it is left: a value refused on
+// Enter was refused a second time, the toast reading "Warning (2)" with the message twice. Leaving a box sends only
+// a value that Enter has not just sent. (Capture, at the document: before the box's own blur handler.)
+const fieldBox = box => box.matches?.('input[type=number]') && !sliderBox(box);
+const sentByEnter = new WeakMap();
+document.addEventListener('keydown', e => {
+  if (e.key === 'Enter' && fieldBox(e.target)) sentByEnter.set(e.target, e.target.value);
+}, true);
+document.addEventListener('blur', e => {
+  const box = e.target;
+  if (!fieldBox(box)) return;
+  if (sentByEnter.get(box) === box.value) e.stopImmediatePropagation();
+  sentByEnter.delete(box);
+}, true);
 // A refusal's toast (a warning: problem()) says what a status line, a live region, says too: a screen reader read it
 // out twice. The toast is kept quiet, before it is first read (here, not on the next frame). An error toast (the
 // Train tab's queue refusing a run) or an info one is the only thing that says its message, and stays live
