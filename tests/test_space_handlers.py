@@ -592,13 +592,18 @@ def test_a_number_typed_in_a_box_applies_when_the_box_is_left_as_on_enter(store)
     deps = {d["api_name"]: d for d in demo.config["dependencies"] if d["api_name"]}
     seeds = [c["id"] for c in demo.config["components"] if c["props"].get("label") == "Seed" and c["type"] == "number"]
     index = ids[("Test digit index (0-9999)", "number")]
+    by_id = {d["id"]: d for d in demo.config["dependencies"]}
+
+    def triggers(dep: dict) -> list:  # a .then step's are those of the step its chain starts from
+        return triggers(by_id[dep["trigger_after"]]) if dep.get("trigger_after") is not None else dep["targets"]
+
     for api_name, boxes in (("denoise", [index, *seeds]), ("generate", seeds), ("interpolate", seeds)):
         typed = [box for box in boxes if box in deps[api_name]["inputs"]]
         # the events that fill the same outputs from the same inputs (the strip's Seed events are private ones, as
         # is the grid's, which also reads whether All classes drew it)
         inputs = deps[api_name]["inputs"]
         targets = [list(t) for d in demo.config["dependencies"] if d["outputs"] == deps[api_name]["outputs"]
-                   and d["inputs"][-len(inputs):] == inputs for t in d["targets"]]
+                   and d["inputs"][-len(inputs):] == inputs for t in triggers(d)]
         assert typed and all([box, "submit"] in targets and [box, "blur"] in targets for box in typed), api_name
 
 
@@ -1655,3 +1660,18 @@ def test_each_kind_of_noise_opens_at_a_strength_the_dae_trained_on():
         assert 0 < update.value <= TRAIN_STRENGTH[kind] and update.info == strength_info(kind)
     assert strength_for("salt_pepper").value == 0.2  # as aedemo.evaluate scores the DAE, and README reports it
     assert strength_for("speckle") == gr.skip()  # no kind: the handler says so, the slider stays
+
+
+def test_no_slider_starts_two_always_last_events_on_its_input(store):
+    # Gradio 6.31 sent two such events again and again while the slider's box held a number typed below its minimum
+    # (the Generate tab's Temperature: tens of requests a second, a toast counting up without end); a chain of one
+    # event and its .then sends each step once
+    demo = build_demo(store)
+    always_last = {}
+    for block_fn in demo.fns.values():
+        for target_id, event in block_fn.targets:
+            if event == "input" and isinstance(demo.blocks.get(target_id), gr.Slider):
+                if block_fn.trigger_mode == "always_last":
+                    always_last.setdefault(demo.blocks[target_id].label, []).append(block_fn.name)
+    assert "Temperature (× the prior's std)" in always_last and "Strength" in always_last
+    assert {label: fns for label, fns in always_last.items() if len(fns) > 1} == {}

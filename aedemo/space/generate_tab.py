@@ -365,14 +365,10 @@ def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab 
     all_classes = gr.State(False)
     gr.on(one_class, lambda: False, None, all_classes, queue=False, show_progress="hidden", api_visibility="private")
     all_button.click(lambda: True, None, all_classes, queue=False, show_progress="hidden", api_visibility="private")
-    gr.on([temperature.input, seed.submit, seed.blur, priors.input], partial(regenerate, store),
-          [all_classes, *gen_inputs], [grid, prior_gallery, status], api_visibility="private",
-          trigger_mode="always_last", preprocess=False)
-    # another seed, and what it draws: the grid as it is (one class or all), the priors' samples and the strip
-    # (preprocess=False: a seed past the box's range, refused, is replaced too)
-    reseeded = new_samples.click(another_seed, seed, seed, api_visibility="private", queue=False, preprocess=False)
-    reseeded.then(partial(regenerate, store), [all_classes, *gen_inputs], [grid, prior_gallery, status],
-                  api_visibility="private", trigger_mode="always_last", preprocess=False)
+    samples_again = dict(fn=partial(regenerate, store), inputs=[all_classes, *gen_inputs],
+                         outputs=[grid, prior_gallery, status], api_visibility="private", trigger_mode="always_last",
+                         preprocess=False)
+    priors.input(**samples_again)
     gr.on([grid.change] + ([tab.select] if tab is not None else []), None, grid, glance, js=GLANCE_JS,
           api_visibility="private", queue=False, show_progress="hidden")
     # no prior ticked: no empty box where their samples would be
@@ -387,11 +383,18 @@ def build_generate_tab(store: ModelStore, session_models: gr.State, tab: gr.Tab 
     gr.on([interp_button.click, start.input, end.input, steps.input, interp_model.input],
           endpoint(interpolate, store), interp_inputs, [strip, interp_status], api_name="interpolate",
           trigger_mode="always_last", preprocess=False)
-    # the seed and the temperature drive the strip too: it used to stay stale when they changed
-    gr.on([temperature.input, seed.submit, seed.blur], partial(interpolate_on_shared_field, store), interp_inputs,
-          [strip, interp_status], api_visibility="private", trigger_mode="always_last", preprocess=False)
-    reseeded.then(partial(interpolate_on_shared_field, store), interp_inputs, [strip, interp_status],
-                  api_visibility="private", trigger_mode="always_last", preprocess=False)
+    strip_again = dict(fn=partial(interpolate_on_shared_field, store), inputs=interp_inputs,
+                       outputs=[strip, interp_status], api_visibility="private", trigger_mode="always_last",
+                       preprocess=False)
+    # The Seed and the Temperature drive the samples and the strip (which stayed stale when they changed): the
+    # samples, then the strip, as one chain. Two always_last events on a slider's .input made Gradio 6.31 send them
+    # again and again while its box held a number typed below the slider's minimum (tens of requests a second, a
+    # toast counting up without end); one event and its .then do not.
+    gr.on([temperature.input, seed.submit, seed.blur], **samples_again).then(**strip_again)
+    # another seed, and what it draws: the grid as it is (one class or all), the priors' samples and the strip
+    # (preprocess=False: a seed past the box's range, refused, is replaced too)
+    reseeded = new_samples.click(another_seed, seed, seed, api_visibility="private", queue=False, preprocess=False)
+    reseeded.then(**samples_again).then(**strip_again)
     follow_session(session_models, [
         (model, lambda s: store.choices(s, conditional=True, generative=True)),
         (interp_model, lambda s: store.choices(s)),

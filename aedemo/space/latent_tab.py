@@ -32,20 +32,6 @@ VIEWS = ("2-D", "3-D")
 DEFAULT_MODEL = "vae"
 GRID_SIDE = 15  # places per side of the decoded grid: Kingma & Welling's figure 4 shows 20; 15 fit a phone
 SLIDER_RANGE = 4.0  # until a map is drawn, sliders span +-4 (a unit Gaussian prior's codes sit well inside)
-# Gradio 6.31's slider clamps a value typed past its end only when the box loses focus, after sending the value as
-# typed: the map refused 50 in words of its own wider range while the box went on to show the slider's end, beside
-# the digit decoded before. Clamped as it is typed, the digit decoded is the one at the place the box shows. (Not on
-# every slider: one whose range stops short of 0 would turn the first digit typed into its end. A box left empty or
-# past an end is mended for every slider, in ui.PAGE_JS.)
-CLAMP_TYPED_JS = """
-document.addEventListener('input', (event) => {
-  const box = event.target;
-  if (!box.matches || !box.matches('.latent-axis input[type=number]')) return;
-  const value = parseFloat(box.value), low = parseFloat(box.min), high = parseFloat(box.max);
-  if (Number.isFinite(value) && value > high) box.value = high;
-  else if (Number.isFinite(value) && value < low) box.value = low;
-}, true);
-"""
 # A slider moved tells the map where the ring goes (scatter.py listens): the map stays as it is drawn.
 PLACE_JS = """(x, y, z) => {
   window.dispatchEvent(new CustomEvent('aedemo-latent-place', {detail: [x, y, z].map(Number)}));
@@ -514,7 +500,6 @@ def build_latent_tab(
             original = digit_image("Test digit clicked", elem_id="latent-original")
             c1, c2, c3 = (live_slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.01, label=f"axis {a}",
                                        elem_classes=["latent-axis"], elem_id=f"latent-axis-{a}") for a in (1, 2, 3))
-            gr.HTML("", js_on_load=CLAMP_TYPED_JS, elem_id="latent-clamp-typed")
             digit = gr.Dropdown(list(range(N_CLASSES)), value=0, label="Class the CVAE draws",
                                 visible=first is not None and store.get(first).conditional)
             status = gr.Markdown(label="Status", elem_classes=["status-line"], elem_id="latent-status")

@@ -79,33 +79,38 @@ markUp();
 document.addEventListener('click', e => {
   if (e.target.closest('#train-button')) document.getElementById('train-stop')?.focus({preventScroll: true});
 }, true);
-// A slider's box left empty or past an end: Gradio 6.31 turns it into 0 or the end as it loses focus (the clamp,
-// of nothing or of the number) without sending that, so the box disagreed with what was shown beside it, computed
-// at the number before (and said "is empty" or "must be from ... to ..." of a box that no longer was). The box gets
-// back the last number it held, or the end, and sends it, as if typed.
+// A slider's box: a number typed applies on Enter or when the box is left (as in the Seed boxes), brought within the
+// slider's range. Gradio sent every key as it was typed: "0.05" on its way sent 0, each number refused in a toast of
+// its own, and a request that went out late carried the number typed after it, so one refusal came twice ("Warning
+// (2)"); a number past an end was refused as typed, then applied at the end when the box was left (Gradio 6.31
+// turns a box left empty or past an end into 0 or the end without sending it, so that is sent here).
 const sliderBox = box => box.matches?.('input[type=number]') &&
   box.closest('.block')?.querySelector('input[type=range]');
-const lastNumber = new WeakMap();  // the last number each box held within its slider's range
-const remember = box => {
-  const value = +box.value;
-  if (box.value !== '' && value >= parseFloat(box.min) && value <= parseFloat(box.max)) lastNumber.set(box, box.value);
-};
-// on focus, and before each key: a number the server wrote while the box had focus (a new map's) is the one kept
-document.addEventListener('focusin', e => { if (sliderBox(e.target)) remember(e.target); }, true);
-document.addEventListener('keydown', e => { if (sliderBox(e.target)) remember(e.target); }, true);
-document.addEventListener('input', e => { if (sliderBox(e.target)) remember(e.target); }, true);
-// capture: before the slider's own handler clamps the box
-document.addEventListener('blur', e => {
+const lastNumber = new WeakMap();  // the number each box last sent, or held when it took focus (the server's)
+document.addEventListener('focusin', e => {
   const box = e.target;
-  if (!sliderBox(box)) return;
+  if (sliderBox(box) && box.value !== '' && Number.isFinite(+box.value)) lastNumber.set(box, box.value);
+}, true);
+// keys typed are not sent (the box's own listeners, Gradio's, do not hear them); commit() sends what they made
+document.addEventListener('input', e => {
+  if (e.isTrusted && sliderBox(e.target)) e.stopImmediatePropagation();
+}, true);
+const commit = (box, again) => {
   const value = +box.value, low = parseFloat(box.min), high = parseFloat(box.max);
-  let fixed = null;
-  if (box.value === '' || !Number.isFinite(value)) fixed = lastNumber.get(box) ?? null;
-  else if (value > high) fixed = String(high);
-  else if (value < low) fixed = String(low);
-  if (fixed === null) return;
-  box.value = fixed;
+  let number = box.value;
+  if (box.value === '' || !Number.isFinite(value)) number = lastNumber.get(box) ?? null;
+  else if (value > high) number = String(high);
+  else if (value < low) number = String(low);
+  if (number === null) return;
+  box.value = number;
+  if (!again && number === lastNumber.get(box)) return;  // left as it was: nothing to send
+  lastNumber.set(box, number);
   box.dispatchEvent(new Event('input', {bubbles: true}));
+};
+// capture: before the slider's own blur handler clamps the box
+document.addEventListener('blur', e => { if (sliderBox(e.target)) commit(e.target, false); }, true);
+document.addEventListener('keydown', e => {
+  if (e.key === 'Enter' && sliderBox(e.target)) commit(e.target, true);
 }, true);
 // A number box (a seed, a test digit's index) sends its value on Enter and again when it is left: a value refused on
 // Enter was refused a second time, the toast reading "Warning (2)" with the message twice. Leaving a box sends only
