@@ -761,7 +761,8 @@ def test_all_classes_grid_has_one_row_per_class(store):
     assert image.shape[0] == (10 * 29 + 1) * scale
     # how many a row holds: the Samples slider, at 16, is one class's (a visitor saw 8 and wondered)
     assert status.startswith(f"Rows: classes 0 to 9, {generate_tab.PER_CLASS} samples each, seed 0, temperature 0.8. ")
-    assert status.endswith(" The Digit and Samples fields are Generate's.")  # not this grid's, though still shown
+    # not this grid's, though still shown
+    assert status.endswith(" Digit and Samples apply to the Generate button only.")
     if store.classifier is not None:
         samples = _cells(image, scale, 10 * generate_tab.PER_CLASS, generate_tab.PER_CLASS)
         wanted = torch.arange(10).repeat_interleave(generate_tab.PER_CLASS)

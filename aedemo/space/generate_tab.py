@@ -182,7 +182,7 @@ def generate_all(
     # the Samples slider is one class's: say how many each row holds (a visitor asked for 16 saw 8)
     said = f"Rows: classes 0 to 9, {PER_CLASS} samples each, {_settings_said(temperature, seed)}."
     # the Digit and Samples fields, left as they were, read as this grid's settings
-    parts = (said, _agreement(store, samples, labels), "The Digit and Samples fields are Generate's.")
+    parts = (said, _agreement(store, samples, labels), "Digit and Samples apply to the Generate button only.")
     return grid, " ".join(part for part in parts if part)
 
 
