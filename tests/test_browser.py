@@ -800,6 +800,9 @@ def test_a_refusal_is_heard_once_from_the_status_line_and_not_again_from_its_toa
     toast = page.locator("[data-testid=toast-body].warning", has_text="Could not read the image").last
     toast.wait_for(timeout=WAIT_MS)
     assert toast.get_attribute("aria-live") == "off"  # shown, not read out a second time
+    # and by the upload, over the panels: it said "Shown: your upload" beside the refused file
+    page.wait_for_function(f"() => {PICKED}?.startsWith('⚠️ Could not read the image') && "
+                           f"{PICKED}.includes('still show what they showed before')", timeout=WAIT_MS)
     upload.get_by_role("button", name="Remove Image").click()
     page.wait_for_function("() => !document.querySelector('#draw-status')?.innerText.includes('⚠️')", timeout=WAIT_MS)
 

@@ -1366,7 +1366,8 @@ def test_an_upload_without_ink_changes_nothing_the_draw_tab_shows(store, png_fil
         *shown, status, digit = upload({"path": blank}, ["ae"], "ae")
     assert status == f"⚠️ {draw_tab.EMPTY_UPLOAD}"
     assert shown == list(unchanged(len(shown))) and digit == unchanged(1)[0]
-    assert draw_tab.upload_note(status) == unchanged(1)[0]  # the note over the panels stays too
+    # the note over the panels says why, and that they are as they were
+    assert draw_tab.upload_note(status) == f"{status} The panels below still show what they showed before it."
     # the sketchpad's own blank (a cleared canvas) is still news: the panels empty and say so
     *_, status, digit = draw_tab.reconstruct(store, np.zeros((400, 400, 4), np.uint8), ["ae"], "ae")
     assert status == draw_tab.EMPTY_CANVAS and digit is None
@@ -1374,8 +1375,10 @@ def test_an_upload_without_ink_changes_nothing_the_draw_tab_shows(store, png_fil
 
 def test_the_note_over_the_draw_panels_follows_an_upload(store):
     assert draw_tab.upload_note("") == draw_tab.UPLOAD_NOTE  # the panels show the upload, not the canvas
-    # refused: panels and note stay (the note used to go, leaving the panels unlabelled)
-    assert draw_tab.upload_note("⚠️ The image is too large") == unchanged(1)[0]
+    # refused: the panels stay, and the note says so, with why (the note used to go, leaving the panels unlabelled;
+    # then it stayed, saying "Shown: your upload" beside the refused picture)
+    note = draw_tab.upload_note("⚠️ The image is too large.")
+    assert note.startswith("⚠️ The image is too large. ") and "still show what they showed before" in note
 
 
 def test_denoise_shows_the_test_set_averages_beside_the_one_digit(store):

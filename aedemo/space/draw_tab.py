@@ -531,9 +531,12 @@ def refused_look(status: str | None, shown: Any) -> tuple:
 
 
 def upload_note(status: str | None) -> Any:
-    """The note over the panels after an upload: they show it, unless it was refused (a picture without ink
-    among others: the panels and their note stay as they were)."""
-    return gr.skip() if reports_problem(status) else UPLOAD_NOTE
+    """The note over the panels after an upload: they show it; or, refused (a picture without ink, too large, not a
+    picture), why, and that the panels are as they were: the note went on saying "Shown: your upload" beside the
+    refused picture, over the greyed panels of the one before, the reason only in a toast and at the tab's foot."""
+    if reports_problem(status):
+        return f"{status} The panels below still show what they showed before it."
+    return UPLOAD_NOTE
 
 
 def back_to_canvas(
