@@ -883,6 +883,14 @@ def test_a_cancelled_run_has_stopped_before_the_next_one_starts(small_data, tmp_
     train_worker._last_run.join()
 
 
+def test_a_run_whose_news_has_all_been_read_has_no_thread_left(small_data, tmp_path):
+    # the thread was still unwinding after its last news: a benchmark that exited then died in "terminate called
+    # without an active exception"
+    settings = {"variant": "ae", "epochs": 1, "budget": None, "batch_size": 64, "lr": 1e-3, "seed": 0}
+    news = list(train_worker._train_worker(settings, str(tmp_path / "stop"), small_data))
+    assert "done" in dict(news) and not train_worker._last_run.is_alive()
+
+
 def test_old_session_folders_are_swept_unless_training(tmp_path):
 
     old, fresh, busy, left = (tmp_path / n for n in ("old", "fresh", "busy", "left"))

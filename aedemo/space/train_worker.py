@@ -272,14 +272,18 @@ def _train_worker(settings: dict, stop_path: str, data: TrainingData | None = No
             stop.clear()  # this run's own flag: nothing reads it any more
             news.put(("end", {}))
 
-    _last_run = threading.Thread(target=run, name="aedemo-train", daemon=True)
-    _last_run.start()
+    worker = _last_run = threading.Thread(target=run, name="aedemo-train", daemon=True)
+    worker.start()
     ended = False
     try:
         yield "start", {"device": device, "cap": cap, "notices": notices}
         while (item := news.get())[0] != "end":
             yield item
         ended = True
+        # "end" is the thread's last word: joined, it is gone when the run's news is (a process that exited just
+        # then, a benchmark's, met the thread still unwinding and died in "terminate called without an active
+        # exception")
+        worker.join()
     finally:
         # The consumer went away (the visitor left, the event was cancelled): the thread stops at its next step.
         # Not joined: Gradio closes a cancelled generator on its event loop, which must not wait for a step.
