@@ -1162,20 +1162,27 @@ def test_a_temperature_typed_is_sent_once_on_enter_not_key_by_key_nor_again_and_
     page.get_by_role("tab", name="Generate", exact=True).click()
     box = page.get_by_label("number input for Temperature (× the prior's std)")
     sent = []
-    page.on("request", lambda request: sent.append(json.loads(request.post_data)) if "queue/join" in request.url
-            else None)  # each event asked for
-    box.click()
-    box.press("Control+a")
-    box.press_sequentially("0.05")
-    page.wait_for_timeout(1000)
-    assert sent == []  # not yet: on Enter
-    box.press("Enter")
-    page.wait_for_function("() => document.querySelector('#generate-status')?.innerText.includes('temperature 0.1.')",
-                           timeout=WAIT_MS)
-    page.wait_for_timeout(1000)  # the strip, after the samples
-    settled = len(sent)
-    page.wait_for_timeout(2000)
-    assert len(sent) == settled == 2, [(request["fn_index"], request["data"]) for request in sent]
+
+    def asked_for(request) -> None:  # each event's request
+        if "queue/join" in request.url:
+            sent.append(json.loads(request.post_data))
+
+    page.on("request", asked_for)
+    try:
+        box.click()
+        box.press("Control+a")
+        box.press_sequentially("0.05")
+        page.wait_for_timeout(1000)
+        assert sent == []  # not yet: on Enter
+        box.press("Enter")
+        page.wait_for_function("() => document.querySelector('#generate-status')?.innerText"
+                               ".includes('temperature 0.1.')", timeout=WAIT_MS)
+        page.wait_for_timeout(1000)  # the strip, after the samples
+        settled = len(sent)
+        page.wait_for_timeout(2000)
+        assert len(sent) == settled == 2, [(request["fn_index"], request["data"]) for request in sent]
+    finally:
+        page.remove_listener("request", asked_for)
     box.fill("1")
     box.press("Enter")
     page.wait_for_function("() => document.querySelector('#generate-status')?.innerText.includes('temperature 1.')",
