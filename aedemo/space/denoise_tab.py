@@ -514,11 +514,6 @@ def build_denoise_tab(
          extra.input],
         denoised, inputs, [results, table, status], api_name="denoise", preprocess=False, trigger_mode="always_last",
     )
-    # another kind moves the slider to that kind's strength first, then denoises at it
-    kind.input(strength_for, kind, strength, queue=False, show_progress="hidden", api_visibility="private",
-               trigger_mode="always_last").then(
-        denoised, inputs, [results, table, status], api_visibility="private", preprocess=False,
-        trigger_mode="always_last")
     # a button, not every change: on one core (the app's OMP_NUM_THREADS=1) the averages of the four compared models
     # take 0.16-0.19 s, 0.5-0.65 s with the VAE as the extra, where the one digit takes 3 ms; one scoring at a time,
     # so a crowd pressing it cannot starve the other tabs
@@ -549,14 +544,17 @@ def build_denoise_tab(
     reseeded = new_noise.click(another_seed, seed, seed, api_visibility="private", queue=False, preprocess=False)
     # an upload is what the visitor wants denoised next, whatever the source was
     uploaded = upload.upload(lambda: "Upload", None, source, api_visibility="private", queue=False)
-    for event in (pick, rand, uploaded, reseeded):  # always_last: at "once", a second press while the first's
-        # denoising ran was skipped, and the tiles stayed the first seed's under the second's
-        event.then(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,
-                   api_visibility="private", trigger_mode="always_last")
+    # another kind moves the slider to that kind's strength first, then denoises at it
+    kind_chosen = kind.input(strength_for, kind, strength, queue=False, show_progress="hidden",
+                             api_visibility="private", trigger_mode="always_last")
+    for event in (pick, rand, uploaded, reseeded, kind_chosen):  # always_last: at "once", a second press while the
+        # first's denoising ran was skipped, and the tiles stayed the first seed's under the second's
+        event.then(denoised, inputs, [results, table, status], preprocess=False, api_visibility="private",
+                   trigger_mode="always_last")
     # the picture removed: with Upload the source, its results stood there as if current, without a word, until a
     # setting moved; now the status asks for a picture and the results grey out, as for any source without a digit
-    upload.clear(partial(denoise, store, uploads_only=True), inputs, [results, table, status], preprocess=False,
-                 api_visibility="private", show_progress="hidden")
+    upload.clear(denoised, inputs, [results, table, status], preprocess=False, api_visibility="private",
+                 show_progress="hidden")
     if tab is not None:
         tab.select(partial(denoise_drawing_again, store), inputs, [results, table, status], preprocess=False,
                    api_visibility="private", show_progress="hidden")
