@@ -153,6 +153,16 @@ def mean_bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return _BCEWithLogits.apply(logits, x)
 
 
+def bce_sum(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of `logits` against targets `x`, summed over every element (see mean_bce_per_image)."""
+    return (F.relu(logits) - logits * x - torch.log(torch.sigmoid(logits.abs()))).sum()
+
+
+def bce_logits_gradient(logits: torch.Tensor, x: torch.Tensor, scale: float | torch.Tensor) -> torch.Tensor:
+    """`scale` times the gradient of bce_sum with respect to the logits, sigmoid(l) - x, in the logits' dtype."""
+    return ((torch.sigmoid(logits) - x) * scale).to(logits.dtype)
+
+
 class _BCEWithLogits(torch.autograd.Function):
     """mean_bce_per_image with its gradient written out: d/dl = (sigmoid(l) - x) / B, d/dx = -l / B.
 
@@ -163,7 +173,7 @@ class _BCEWithLogits(torch.autograd.Function):
 
     @staticmethod
     def forward(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return (F.relu(logits) - logits * x - torch.log(torch.sigmoid(logits.abs()))).sum() / x.shape[0]
+        return bce_sum(logits, x) / x.shape[0]
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[torch.Tensor, torch.Tensor], output: torch.Tensor) -> None:
@@ -173,7 +183,7 @@ class _BCEWithLogits(torch.autograd.Function):
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         logits, x = ctx.saved_tensors
         scale = grad / x.shape[0]
-        for_logits = ((torch.sigmoid(logits) - x) * scale).to(logits.dtype) if ctx.needs_input_grad[0] else None
+        for_logits = bce_logits_gradient(logits, x, scale) if ctx.needs_input_grad[0] else None
         for_x = (-logits * scale).to(x.dtype) if ctx.needs_input_grad[1] else None
         return for_logits, for_x
 

@@ -8,7 +8,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import N_PIXELS, Autoencoder, Labels, Penalty, check_sizes, mean_bce_per_image, mlp
+from . import mlp_gradients
+from .base import (
+    N_PIXELS,
+    Autoencoder,
+    Labels,
+    Penalty,
+    bce_logits_gradient,
+    bce_sum,
+    check_sizes,
+    mean_bce_per_image,
+    mlp,
+)
 from .conv import conv_decoder, conv_encoder
 
 
@@ -102,10 +113,13 @@ class VAE(Autoencoder):
         # twice the width (~35 us on the Zen 4 EPYC here), so one fewer forward and two fewer backward took 1-2 %
         # off the 784-400-20 VAE's training step under bf16 autocast (docs/performance.md). The weights stay two
         # layers, as checkpoints hold them.
-        weight = torch.cat((self.to_mu.weight, self.to_logvar.weight))
-        bias = torch.cat((self.to_mu.bias, self.to_logvar.bias))
-        mu, logvar = F.linear(h, weight, bias).chunk(2, dim=1)
+        mu, logvar = F.linear(h, *self._heads()).chunk(2, dim=1)
         return mu, logvar
+
+    def _heads(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The mean and log-variance heads' weights and biases, stacked: [2 * latent_dim, in], [2 * latent_dim]."""
+        weight = torch.cat((self.to_mu.weight, self.to_logvar.weight))
+        return weight, torch.cat((self.to_mu.bias, self.to_logvar.bias))
 
     def _encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self._posterior(x, labels)[0]
@@ -129,3 +143,65 @@ class VAE(Autoencoder):
         recon = mean_bce_per_image(self.decode_logits(z, labels), x)
         kl = self.kl(mu, logvar, labels).mean()
         return {"loss": recon + kl, "bce": recon, "kl": kl}
+
+    def training_step(
+        self,
+        x: torch.Tensor,
+        labels: torch.Tensor,
+        optimizers: list[torch.optim.Optimizer],
+        generator: torch.Generator | None = None,
+    ) -> dict[str, float]:
+        """Trainable's step; for the plain VAE with MLPs, with the gradients written out (loss_and_gradients)."""
+        if not self._gradients_written_out():
+            return super().training_step(x, labels, optimizers, generator)
+        (opt,) = optimizers
+        opt.zero_grad(set_to_none=True)
+        terms = self.loss_and_gradients(x, generator)
+        opt.step()
+        return {k: v.item() for k, v in terms.items()}
+
+    def _gradients_written_out(self) -> bool:
+        """Whether loss_and_gradients can train this model: MLPs of linear layers and ReLUs, and the plain VAE's
+        standard normal prior (the CVAE's class inputs and learned prior are left to autograd)."""
+        mlps = (mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder))
+        return not self.conditional and None not in mlps
+
+    @torch.no_grad()
+    def loss_and_gradients(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """loss_terms(x) of the plain VAE with MLPs, with the gradient of its "loss" added to every parameter's
+        `.grad`: the backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd,
+        which took 0.89-0.93 of autograd's step for pytorch/examples' 784-400-20 VAE on the CPU
+        (docs/performance.md). The products run in bf16 under CPU autocast, as autograd's would; the code, the KL
+        and the reparameterisation stay in the weights' dtype (float32), where autograd's would be bf16."""
+        if not self._gradients_written_out():
+            raise ValueError("loss_and_gradients takes the plain VAE with MLPs (channels=None); train the others "
+                             "through loss_terms and autograd")
+        device = x.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else self.dtype
+        n, flat = x.shape[0], x.flatten(1)
+        encoder, decoder = mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder)
+
+        encoded = mlp_gradients.forward(encoder, flat, dtype)
+        h = encoded[-1].output
+        weight, bias = (t.to(dtype) for t in self._heads())
+        mu, logvar = torch.addmm(bias, h, weight.t()).to(self.dtype).chunk(2, dim=1)
+        std = (0.5 * logvar).exp()
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        z = torch.addcmul(mu, std, eps)
+        decoded = mlp_gradients.forward(decoder, z, dtype)
+        logits = decoded[-1].output
+        bce = bce_sum(logits, flat) / n
+        kl = gaussian_kl(mu, logvar).mean()
+
+        for_z = mlp_gradients.backward(decoded, bce_logits_gradient(logits, flat, 1 / n)).to(self.dtype)
+        # z = mu + std * eps, std = exp(logvar / 2); the KL's own gradient is mu / n and (exp(logvar) - 1) / 2n
+        for_mu = for_z + mu / n
+        for_logvar = 0.5 * (for_z * eps * std + (std * std - 1) / n)
+        for_heads = torch.cat((for_mu, for_logvar), 1)
+        multiplied = for_heads.to(dtype)
+        grad_weight, grad_bias = (multiplied.t() @ h).chunk(2), for_heads.sum(0).chunk(2)
+        for head, w, b in zip((self.to_mu, self.to_logvar), grad_weight, grad_bias, strict=True):
+            mlp_gradients.accumulate_grad(head.weight, w)
+            mlp_gradients.accumulate_grad(head.bias, b)
+        mlp_gradients.backward(encoded, multiplied @ weight, input_grad=False)
+        return {"loss": bce + kl, "bce": bce, "kl": kl}
