@@ -13,6 +13,7 @@ from aedemo import build_model
 from aedemo.data import load_mnist, to_float
 from aedemo.models import mlp_gradients
 from aedemo.models.base import Trainable, adam, mlp
+from aedemo.models.vae import VAE
 
 _images, _labels = load_mnist("test", download=False)
 X, Y = to_float(_images[:32]), _labels[:32]
@@ -109,6 +110,20 @@ def test_the_others_train_through_autograd_and_are_refused_here(variant, config)
     terms = model.training_step(X, Y, [opt])  # the autograd step
     assert set(terms) == {"loss", "bce", "kl"}
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_a_subclass_with_a_loss_of_its_own_trains_on_that_loss():
+    class BetaVAE(VAE):  # as docs/adding-a-variant.md derives one
+        def loss_terms(self, x, labels, generator=None):
+            terms = super().loss_terms(x, labels, generator)
+            return {**terms, "loss": terms["bce"] + 4 * terms["kl"]}
+
+    torch.manual_seed(0)
+    model = BetaVAE(latent_dim=4, hidden=[32], channels=None).train()
+    with pytest.raises(ValueError, match="not a subclass"):
+        model.loss_and_gradients(X)
+    terms = model.training_step(X, None, [adam(model.parameters(), lr=1e-3)], torch.Generator().manual_seed(0))
+    assert terms["loss"] == pytest.approx(terms["bce"] + 4 * terms["kl"], rel=1e-5)
 
 
 def test_relu_mlp_reads_linear_layers_and_relus_and_nothing_else():

@@ -161,21 +161,21 @@ class VAE(Autoencoder):
         return {k: v.item() for k, v in terms.items()}
 
     def _gradients_written_out(self) -> bool:
-        """Whether loss_and_gradients can train this model: MLPs of linear layers and ReLUs, and the plain VAE's
-        standard normal prior (the CVAE's class inputs and learned prior are left to autograd)."""
+        """Whether loss_and_gradients can train this model: the VAE class itself (a subclass, the CVAE or a
+        β-VAE, has a loss of its own, which autograd differentiates), with MLPs of linear layers and ReLUs."""
         mlps = (mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder))
-        return not self.conditional and None not in mlps
+        return type(self) is VAE and None not in mlps
 
     @torch.no_grad()
     def loss_and_gradients(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """loss_terms(x) of the plain VAE with MLPs, with the gradient of its "loss" added to every parameter's
         `.grad`: the backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd,
-        which took 0.89-0.93 of autograd's step for pytorch/examples' 784-400-20 VAE on the CPU
+        which took 0.91-0.93 of autograd's step for pytorch/examples' 784-400-20 VAE on the CPU
         (docs/performance.md). The products run in bf16 under CPU autocast, as autograd's would; the code, the KL
         and the reparameterisation stay in the weights' dtype (float32), where autograd's would be bf16."""
         if not self._gradients_written_out():
-            raise ValueError("loss_and_gradients takes the plain VAE with MLPs (channels=None); train the others "
-                             "through loss_terms and autograd")
+            raise ValueError("loss_and_gradients takes the plain VAE with MLPs (channels=None), not a subclass; "
+                             "train the others through loss_terms and autograd")
         device = x.device.type
         dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else self.dtype
         n, flat = x.shape[0], x.flatten(1)
