@@ -1,5 +1,5 @@
-"""The plain MLP VAE's training step with its gradients written out (aedemo/models/mlp_gradients.py) against
-autograd's gradients of the same loss."""
+"""The plain AE's and the plain MLP VAE's training steps with their gradients written out
+(aedemo/models/mlp_gradients.py) against autograd's gradients of the same loss."""
 
 from __future__ import annotations
 
@@ -9,19 +9,27 @@ import pytest
 import torch
 from torch import nn
 
-from aedemo import build_model
+from aedemo import VARIANTS, build_model
 from aedemo.data import load_mnist, to_float
 from aedemo.models import mlp_gradients
-from aedemo.models.base import Trainable, adam, mlp
+from aedemo.models.base import adam, mlp
 from aedemo.models.vae import VAE
 
 _images, _labels = load_mnist("test", download=False)
 X, Y = to_float(_images[:32]), _labels[:32]
 
 
-def mlp_vae(**config) -> nn.Module:
+WRITTEN_OUT = [  # (variant, architecture)
+    ("vae", {"latent_dim": 20, "hidden": [400], "channels": None}),  # pytorch/examples' VAE, the speed benchmark's
+    ("vae", {"latent_dim": 2, "hidden": [64, 32], "channels": None}),
+    ("ae", {}),  # the Train tab's first model on a CPU
+    ("ae", {"latent_dim": 2, "hidden": [48]}),
+]
+
+
+def fresh(variant: str, **config) -> nn.Module:
     torch.manual_seed(0)
-    return build_model("vae", channels=None, **config).train()
+    return build_model(variant, **config).train()
 
 
 def autograd_gradients(model: nn.Module, x: torch.Tensor, seed: int) -> tuple[dict, dict]:
@@ -37,12 +45,10 @@ def written_out_gradients(model: nn.Module, x: torch.Tensor, seed: int) -> tuple
     return {k: v.item() for k, v in terms.items()}, {n: p.grad.clone() for n, p in model.named_parameters()}
 
 
-@pytest.mark.parametrize("config", [
-    {"latent_dim": 20, "hidden": [400]},  # pytorch/examples' VAE, the training benchmark's
-    {"latent_dim": 2, "hidden": [64, 32]},
-])
-def test_written_out_gradients_are_autograds_in_float32(config):
-    model = mlp_vae(**config)
+@pytest.mark.parametrize("variant, config", WRITTEN_OUT)
+def test_written_out_gradients_are_autograds_in_float32(variant, config):
+    model = fresh(variant, **config)
+    assert model.gradients_written_out()
     expected_terms, expected = autograd_gradients(model, X, seed=3)
     terms, grads = written_out_gradients(model, X, seed=3)  # the same noise: the same loss, to rounding
     assert terms == pytest.approx(expected_terms, rel=1e-6)
@@ -52,16 +58,18 @@ def test_written_out_gradients_are_autograds_in_float32(config):
         assert torch.allclose(grad, expected[name], rtol=1e-4, atol=1e-6), name
 
 
-def test_a_float64_model_keeps_float64_throughout():
-    model = mlp_vae(latent_dim=3, hidden=[48]).double()
+@pytest.mark.parametrize("variant, config", WRITTEN_OUT[1::2])
+def test_a_float64_model_keeps_float64_throughout(variant, config):
+    model = fresh(variant, **config).double()
     _, expected = autograd_gradients(model, X.double(), seed=2)
     _, grads = written_out_gradients(model, X.double(), seed=2)
     for name, grad in grads.items():
         assert grad.dtype == torch.float64 and torch.allclose(grad, expected[name], rtol=1e-10, atol=1e-12), name
 
 
-def test_under_bf16_autocast_the_gradients_are_as_close_to_float32_as_autograds():
-    model = mlp_vae(latent_dim=20, hidden=[400])
+@pytest.mark.parametrize("variant, config", WRITTEN_OUT[::2])
+def test_under_bf16_autocast_the_gradients_are_as_close_to_float32_as_autograds(variant, config):
+    model = fresh(variant, **config)
     _, exact = autograd_gradients(model, X, seed=5)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         _, by_autograd = autograd_gradients(model, X, seed=5)
@@ -74,42 +82,48 @@ def test_under_bf16_autocast_the_gradients_are_as_close_to_float32_as_autograds(
         assert error < max(2 * autograds, 0.02), name
 
 
-def test_gradients_add_to_those_already_there_as_autograds_do():
-    model = mlp_vae(latent_dim=4, hidden=[32])
+@pytest.mark.parametrize("variant, config", WRITTEN_OUT[1::2])
+def test_gradients_add_to_those_already_there_as_autograds_do(variant, config):
+    model = fresh(variant, **config)
     _, once = written_out_gradients(model, X, seed=1)
     model.loss_and_gradients(X, torch.Generator().manual_seed(1))  # .grad kept from the first call
     for name, p in model.named_parameters():
         assert torch.allclose(p.grad, 2 * once[name]), name
 
 
-def test_a_training_step_updates_the_weights_as_autograds_step_does():
-    written = mlp_vae(latent_dim=20, hidden=[400])
+def autograd_step(model: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer, gen: torch.Generator) -> float:
+    opt.zero_grad(set_to_none=True)
+    terms = model.loss_terms(x, None, gen)
+    terms["loss"].backward()
+    opt.step()
+    return terms["loss"].item()
+
+
+@pytest.mark.parametrize("variant, config", WRITTEN_OUT[::2])
+def test_a_training_step_updates_the_weights_as_autograds_step_does(variant, config):
+    written = fresh(variant, **config)
     by_autograd = copy.deepcopy(written)
-    for model, step in ((written, written.training_step), (by_autograd, lambda *a: Trainable.training_step(
-            by_autograd, *a))):
-        opt = adam(model.parameters(), lr=1e-3)
-        gen = torch.Generator().manual_seed(7)
-        losses = [step(X[i:i + 8], None, [opt], gen)["loss"] for i in range(0, 32, 8)]
-        model.losses = losses
-    assert written.losses == pytest.approx(by_autograd.losses, rel=1e-5)
+    opt, gen = adam(written.parameters(), lr=1e-3), torch.Generator().manual_seed(7)
+    losses = [written.training_step(xb, None, [opt], gen)["loss"] for xb in X.split(8)]
+    opt, gen = adam(by_autograd.parameters(), lr=1e-3), torch.Generator().manual_seed(7)
+    expected = [autograd_step(by_autograd, xb, opt, gen) for xb in X.split(8)]
+    assert losses == pytest.approx(expected, rel=1e-5)
     for (name, a), b in zip(written.named_parameters(), by_autograd.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-5), name
 
 
 @pytest.mark.parametrize("variant, config", [
-    ("vae", {}),  # convolutional
-    ("cvae", {}),  # its class inputs and learned prior
-    ("cvae", {"channels": None, "hidden": [64]}),
+    *((v, {}) for v in VARIANTS if v not in ("ae", "pca")),  # the VAE convolutional, the AE's subclasses, ...
+    ("cvae", {"channels": None}),  # its class inputs and learned prior
 ])
 def test_the_others_train_through_autograd_and_are_refused_here(variant, config):
-    torch.manual_seed(0)
-    model = build_model(variant, **config).train()
-    with pytest.raises(ValueError, match="plain VAE with MLPs"):
+    model = fresh(variant, **config)
+    assert not model.gradients_written_out()
+    with pytest.raises((ValueError, NotImplementedError), match="through loss_terms and autograd"):
         model.loss_and_gradients(X)
-    opt = adam(model.parameters(), lr=1e-3)
-    terms = model.training_step(X, Y, [opt])  # the autograd step
-    assert set(terms) == {"loss", "bce", "kl"}
-    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+    optimizers = model.configure_optimizers(1e-3)
+    terms = model.training_step(X, Y, optimizers)  # the autograd step
+    assert terms and all(p.grad is not None for p in model.parameters() if p.requires_grad)
 
 
 def test_a_subclass_with_a_loss_of_its_own_trains_on_that_loss():

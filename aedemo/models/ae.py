@@ -6,7 +6,8 @@ from typing import Any
 
 import torch
 
-from .base import N_PIXELS, Autoencoder, mlp
+from . import mlp_gradients
+from .base import N_PIXELS, Autoencoder, bce_logits_gradient, bce_sum, mlp
 
 
 class AE(Autoencoder):
@@ -28,3 +29,26 @@ class AE(Autoencoder):
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder(z).view(-1, 1, 28, 28)
+
+    def gradients_written_out(self) -> bool:
+        """Whether loss_and_gradients can train this model: the AE class itself (a subclass, the DAE or the sparse
+        AE, has a loss of its own, which autograd differentiates), with MLPs of linear layers and ReLUs."""
+        mlps = (mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder))
+        return type(self) is AE and None not in mlps
+
+    @torch.no_grad()
+    def loss_and_gradients(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """loss_terms(x) of the plain AE, with the gradient of its "loss" added to every parameter's `.grad`: the
+        backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd."""
+        if not self.gradients_written_out():
+            raise ValueError("loss_and_gradients takes the plain AE with MLPs, not a subclass; train the others "
+                             "through loss_terms and autograd")
+        dtype = mlp_gradients.products_dtype(x, self.dtype)
+        n, flat = x.shape[0], x.flatten(1)
+        encoded = mlp_gradients.forward(mlp_gradients.relu_mlp(self.encoder), flat, dtype)
+        decoded = mlp_gradients.forward(mlp_gradients.relu_mlp(self.decoder), encoded[-1].output, dtype)
+        logits, targets = decoded[-1].output, encoded[0].input  # the targets as the encoder multiplied them (see VAE)
+        bce = bce_sum(logits, targets) / n
+        for_code = mlp_gradients.backward(decoded, bce_logits_gradient(logits, targets, 1 / n))
+        mlp_gradients.backward(encoded, for_code, input_grad=False)
+        return {"loss": bce, "bce": bce}

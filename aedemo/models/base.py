@@ -294,7 +294,9 @@ class Trainable:
     """What the one training loop needs of a model: its loss terms, its optimisers, one step.
 
     The default step minimises `loss_terms(...)["loss"]` with one Adam; the AAE overrides it (its two phases take
-    three optimiser steps).
+    three optimiser steps). A model that can compute its loss's gradients without autograd (the plain AE and VAE
+    with MLPs: aedemo/models/mlp_gradients.py) says so in `gradients_written_out` and does it in
+    `loss_and_gradients`.
     """
 
     trainable: ClassVar[bool] = True  # trained by gradient steps (PCA is fitted in closed form instead)
@@ -317,11 +319,26 @@ class Trainable:
     ) -> dict[str, float]:
         """One optimisation step; returns the loss terms as floats. The AAE overrides this (two phases)."""
         (opt,) = optimizers
-        terms = self.loss_terms(x, labels, generator)
         opt.zero_grad(set_to_none=True)
-        terms["loss"].backward()
+        if self.gradients_written_out():
+            terms = self.loss_and_gradients(x, generator)
+        else:
+            terms = self.loss_terms(x, labels, generator)
+            terms["loss"].backward()
         opt.step()
         return {k: v.item() for k, v in terms.items()}
+
+    def gradients_written_out(self) -> bool:
+        """Whether training_step takes loss_and_gradients' gradients rather than autograd's."""
+        return False
+
+    def loss_and_gradients(
+        self, x: torch.Tensor, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """loss_terms(x), with the gradient of its "loss" added to every parameter's `.grad`, computed without
+        autograd; only for a model whose gradients_written_out() is True."""
+        raise NotImplementedError(f"{type(self).__name__} has no written-out gradients: train it through loss_terms "
+                                  "and autograd")
 
 
 class Penalty(NamedTuple):

@@ -44,6 +44,13 @@ def relu_mlp(seq: nn.Module) -> list[tuple[nn.Linear, bool]] | None:
     return layers or None
 
 
+def products_dtype(x: torch.Tensor, weights_dtype: torch.dtype) -> torch.dtype:
+    """The dtype the products of a step on `x` run in: autocast's where it is on for x's device, as autograd's
+    would under it, else the weights' own."""
+    device = x.device.type
+    return torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else weights_dtype
+
+
 @torch.no_grad()
 def forward(layers: list[tuple[nn.Linear, bool]], x: torch.Tensor, dtype: torch.dtype) -> list[Layer]:
     """Run the MLP on `x` [B, in] with its products in `dtype` (bf16 under CPU autocast, else float32); the last

@@ -144,23 +144,7 @@ class VAE(Autoencoder):
         kl = self.kl(mu, logvar, labels).mean()
         return {"loss": recon + kl, "bce": recon, "kl": kl}
 
-    def training_step(
-        self,
-        x: torch.Tensor,
-        labels: torch.Tensor,
-        optimizers: list[torch.optim.Optimizer],
-        generator: torch.Generator | None = None,
-    ) -> dict[str, float]:
-        """Trainable's step; for the plain VAE with MLPs, with the gradients written out (loss_and_gradients)."""
-        if not self._gradients_written_out():
-            return super().training_step(x, labels, optimizers, generator)
-        (opt,) = optimizers
-        opt.zero_grad(set_to_none=True)
-        terms = self.loss_and_gradients(x, generator)
-        opt.step()
-        return {k: v.item() for k, v in terms.items()}
-
-    def _gradients_written_out(self) -> bool:
+    def gradients_written_out(self) -> bool:
         """Whether loss_and_gradients can train this model: the VAE class itself (a subclass, the CVAE or a
         β-VAE, has a loss of its own, which autograd differentiates), with MLPs of linear layers and ReLUs."""
         mlps = (mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder))
@@ -173,11 +157,10 @@ class VAE(Autoencoder):
         which took 0.91-0.93 of autograd's step for pytorch/examples' 784-400-20 VAE on the CPU
         (docs/performance.md). The products run in bf16 under CPU autocast, as autograd's would; the code, the KL
         and the reparameterisation stay in the weights' dtype (float32), where autograd's would be bf16."""
-        if not self._gradients_written_out():
+        if not self.gradients_written_out():
             raise ValueError("loss_and_gradients takes the plain VAE with MLPs (channels=None), not a subclass; "
                              "train the others through loss_terms and autograd")
-        device = x.device.type
-        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else self.dtype
+        dtype = mlp_gradients.products_dtype(x, self.dtype)
         n, flat = x.shape[0], x.flatten(1)
         encoder, decoder = mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder)
 
