@@ -36,13 +36,15 @@ def autograd_gradients(model: nn.Module, x: torch.Tensor, seed: int) -> tuple[di
     model.zero_grad(set_to_none=True)
     terms = model.loss_terms(x, None, torch.Generator().manual_seed(seed))
     terms["loss"].backward()
-    return {k: v.item() for k, v in terms.items()}, {n: p.grad.clone() for n, p in model.named_parameters()}
+    return {k: v.item() for k, v in terms.items()}, {n: p.grad.clone() for n, p in model.named_parameters()
+                                                     if p.grad is not None}
 
 
 def written_out_gradients(model: nn.Module, x: torch.Tensor, seed: int) -> tuple[dict, dict]:
     model.zero_grad(set_to_none=True)
     terms = model.loss_and_gradients(x, torch.Generator().manual_seed(seed))
-    return {k: v.item() for k, v in terms.items()}, {n: p.grad.clone() for n, p in model.named_parameters()}
+    return {k: v.item() for k, v in terms.items()}, {n: p.grad.clone() for n, p in model.named_parameters()
+                                                     if p.grad is not None}
 
 
 @pytest.mark.parametrize("variant, config", WRITTEN_OUT)
@@ -89,6 +91,23 @@ def test_gradients_add_to_those_already_there_as_autograds_do(variant, config):
     model.loss_and_gradients(X, torch.Generator().manual_seed(1))  # .grad kept from the first call
     for name, p in model.named_parameters():
         assert torch.allclose(p.grad, 2 * once[name]), name
+
+
+@pytest.mark.parametrize("variant, config", WRITTEN_OUT[1::2])
+def test_a_frozen_layer_gets_no_gradient_and_stays_as_it_is(variant, config):
+    model = fresh(variant, **config)
+    frozen = model.encoder[0]
+    frozen.requires_grad_(False)
+    before = frozen.weight.clone()
+    _, expected = autograd_gradients(model, X, seed=4)
+    model.zero_grad(set_to_none=True)
+    model.loss_and_gradients(X, torch.Generator().manual_seed(4))
+    assert frozen.weight.grad is None and frozen.bias.grad is None
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            assert torch.allclose(p.grad, expected[name], rtol=1e-4, atol=1e-6), name
+    model.training_step(X, None, [adam(model.parameters(), lr=1e-3)], torch.Generator().manual_seed(4))
+    assert torch.equal(frozen.weight, before)
 
 
 def autograd_step(model: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer, gen: torch.Generator) -> float:

@@ -87,6 +87,10 @@ def backward(ran: list[Layer], grad: torch.Tensor, input_grad: bool = True) -> t
 
 
 def accumulate_grad(param: nn.Parameter, grad: torch.Tensor) -> None:
+    """Add `grad` to `param.grad` as autograd would: in the parameter's dtype, and not at all to a frozen one (whose
+    grad stays None, so the optimiser leaves it as it is)."""
+    if not param.requires_grad:
+        return
     grad = grad.to(param.dtype)
     if param.grad is None:
         param.grad = grad
