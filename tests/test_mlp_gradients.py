@@ -153,10 +153,53 @@ def test_a_subclass_with_a_loss_of_its_own_trains_on_that_loss():
 
     torch.manual_seed(0)
     model = BetaVAE(latent_dim=4, hidden=[32], channels=None).train()
-    with pytest.raises(ValueError, match="not a subclass"):
+    with pytest.raises(ValueError, match="the VAE class itself"):
         model.loss_and_gradients(X)
     terms = model.training_step(X, None, [adam(model.parameters(), lr=1e-3)], torch.Generator().manual_seed(0))
     assert terms["loss"] == pytest.approx(terms["bce"] + 4 * terms["kl"], rel=1e-5)
+
+
+def linear_subclass(layer: nn.Linear) -> nn.Linear:
+    class Scaled(nn.Linear):  # a forward of its own, which the written-out passes would not run
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    scaled = Scaled(layer.in_features, layer.out_features)
+    scaled.load_state_dict(layer.state_dict())
+    return scaled
+
+
+def hooked(layer: nn.Linear) -> nn.Linear:
+    layer.register_forward_hook(lambda module, args, out: out * 2)
+    return layer
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: nn.utils.parametrizations.weight_norm(m.encoder[0]),  # its weight computed from two others
+    lambda m: setattr(m.encoder, "0", linear_subclass(m.encoder[0])),
+    lambda m: hooked(m.decoder[0]),
+    lambda m: m.decoder[0].weight.register_hook(lambda g: g * 0),
+    lambda m: setattr(m.encoder, "0", nn.Linear(784, m.encoder[0].out_features, bias=False)),
+    lambda m: nn.utils.parametrizations.weight_norm(m.to_mu),  # the VAE's heads too
+], ids=["weight-norm", "linear-subclass", "forward-hook", "gradient-hook", "no-bias", "weight-norm-head"])
+def test_a_layer_the_written_out_passes_would_get_wrong_leaves_the_model_to_autograd(change):
+    model = fresh("vae", latent_dim=4, hidden=[32], channels=None)
+    assert model.gradients_written_out()
+    change(model)
+    assert not model.gradients_written_out()
+    with pytest.raises(ValueError, match="through loss_terms and autograd"):
+        model.loss_and_gradients(X)
+    model.training_step(X, None, [adam(model.parameters(), lr=1e-3)])  # through autograd
+
+
+@pytest.mark.parametrize("variant, config", WRITTEN_OUT[1::2])
+def test_a_float64_model_under_bf16_autocast_stays_float64_as_with_autograd(variant, config):
+    model = fresh(variant, **config).double()
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # which leaves float64 alone
+        _, expected = autograd_gradients(model, X.double(), seed=2)
+        _, grads = written_out_gradients(model, X.double(), seed=2)
+    for name, grad in grads.items():
+        assert torch.allclose(grad, expected[name], rtol=1e-10, atol=1e-12), name
 
 
 def test_relu_mlp_reads_linear_layers_and_relus_and_nothing_else():

@@ -31,22 +31,29 @@ class AE(Autoencoder):
         return self.decoder(z).view(-1, 1, 28, 28)
 
     def gradients_written_out(self) -> bool:
-        """Whether loss_and_gradients can train this model: the AE class itself (a subclass, the DAE or the sparse
-        AE, has a loss of its own, which autograd differentiates), with MLPs of linear layers and ReLUs."""
-        mlps = (mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder))
-        return type(self) is AE and None not in mlps
+        return self._written_out_mlps() is not None
+
+    def _written_out_mlps(self) -> tuple[list, list] | None:
+        """The encoder's and the decoder's layers when loss_and_gradients can train this model: the AE class itself
+        (a subclass, the DAE or the sparse AE, has a loss of its own, which autograd differentiates), with MLPs of
+        plain linear layers and ReLUs (mlp_gradients.relu_mlp); else None."""
+        encoder, decoder = mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder)
+        return (encoder, decoder) if type(self) is AE and encoder and decoder else None
 
     @torch.no_grad()
     def loss_and_gradients(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         """loss_terms(x) of the plain AE, with the gradient of its "loss" added to every parameter's `.grad`: the
-        backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd."""
-        if not self.gradients_written_out():
-            raise ValueError("loss_and_gradients takes the plain AE with MLPs, not a subclass; train the others "
-                             "through loss_terms and autograd")
+        backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd. Under CPU
+        autocast the BCE's targets are rounded to bf16 as the encoder's input is (autograd's stay float32)."""
+        mlps = self._written_out_mlps()
+        if mlps is None:
+            raise ValueError("loss_and_gradients takes the AE class itself with MLPs of plain linear layers and "
+                             "ReLUs; train the others through loss_terms and autograd")
+        encoder, decoder = mlps
         dtype = mlp_gradients.products_dtype(x, self.dtype)
         n, flat = x.shape[0], x.flatten(1)
-        encoded = mlp_gradients.forward(mlp_gradients.relu_mlp(self.encoder), flat, dtype)
-        decoded = mlp_gradients.forward(mlp_gradients.relu_mlp(self.decoder), encoded[-1].output, dtype)
+        encoded = mlp_gradients.forward(encoder, flat, dtype)
+        decoded = mlp_gradients.forward(decoder, encoded[-1].output, dtype)
         logits, targets = decoded[-1].output, encoded[0].input  # the targets as the encoder multiplied them (see VAE)
         bce = bce_sum(logits, targets) / n
         for_code = mlp_gradients.backward(decoded, bce_logits_gradient(logits, targets, 1 / n))

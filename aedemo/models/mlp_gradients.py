@@ -4,8 +4,9 @@ Autograd records each operation of a step and replays it backwards, node by node
 cast for every weight, activation and gradient. For a model as small as pytorch/examples' 784-400-20 VAE on a
 2-core CPU that bookkeeping is a fixed cost per operation of the order of the arithmetic itself: the VAE's step with
 its gradients written out (aedemo.models.vae.VAE.loss_and_gradients) took 0.91-0.93 of autograd's time
-(docs/performance.md). The products are the ones autograd runs, in the same precision; tests check the gradients
-against autograd's (tests/test_mlp_gradients.py).
+(docs/performance.md). The products are the ones autograd runs, in the same precision; where a model's step
+differs from autograd's under autocast, its loss_and_gradients says so. Tests check the gradients against
+autograd's (tests/test_mlp_gradients.py).
 """
 
 from __future__ import annotations
@@ -28,33 +29,48 @@ class Layer:
 
 
 def relu_mlp(seq: nn.Module) -> list[tuple[nn.Linear, bool]] | None:
-    """`seq`'s layers as (linear, followed by a ReLU) when it is nothing but nn.Linear layers, each followed by at
-    most one nn.ReLU (as aedemo.models.base.mlp builds them); None for anything else, which this module cannot
-    differentiate."""
-    if not isinstance(seq, nn.Sequential):
+    """`seq`'s layers as (linear, followed by a ReLU) when it is nothing but plain nn.Linear layers (see
+    plain_linear), each followed by at most one nn.ReLU, as aedemo.models.base.mlp builds them; None for anything
+    else, which this module cannot differentiate."""
+    if type(seq) is not nn.Sequential or _hooked(seq):
         return None
     layers: list[tuple[nn.Linear, bool]] = []
     for module in seq:
-        if isinstance(module, nn.Linear):
+        if plain_linear(module):
             layers.append((module, False))
-        elif type(module) is nn.ReLU and layers and not layers[-1][1]:
+        elif type(module) is nn.ReLU and not _hooked(module) and layers and not layers[-1][1]:
             layers[-1] = (layers[-1][0], True)
         else:
             return None
     return layers or None
 
 
+def plain_linear(module: nn.Module) -> bool:
+    """Whether `module` computes x @ weight.T + bias and nothing more, from its own two parameters: an nn.Linear
+    itself (not a subclass: a parametrization such as weight_norm, whose weight is computed from others, makes
+    one), with a bias and no hooks, which the written-out passes would skip."""
+    return type(module) is nn.Linear and module.bias is not None and not _hooked(module)
+
+
+def _hooked(module: nn.Module) -> bool:
+    if module._forward_hooks or module._forward_pre_hooks or module._backward_hooks or module._backward_pre_hooks:
+        return True
+    return any(p._backward_hooks or p._post_accumulate_grad_hooks for p in module._parameters.values())
+
+
 def products_dtype(x: torch.Tensor, weights_dtype: torch.dtype) -> torch.dtype:
-    """The dtype the products of a step on `x` run in: autocast's where it is on for x's device, as autograd's
-    would under it, else the weights' own."""
+    """The dtype the products of a step on `x` run in, as autograd's would: autocast's where it is on for x's device
+    and the weights are float32 (autocast leaves float64 alone), else the weights' own."""
     device = x.device.type
-    return torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else weights_dtype
+    if weights_dtype == torch.float32 and torch.is_autocast_enabled(device):
+        return torch.get_autocast_dtype(device)
+    return weights_dtype
 
 
 @torch.no_grad()
 def forward(layers: list[tuple[nn.Linear, bool]], x: torch.Tensor, dtype: torch.dtype) -> list[Layer]:
-    """Run the MLP on `x` [B, in] with its products in `dtype` (bf16 under CPU autocast, else float32); the last
-    layer's output is the result, `[-1].output`."""
+    """Run the MLP on `x` [B, in] with its products in `dtype` (see products_dtype); the last layer's output is the
+    result, `[-1].output`."""
     ran = []
     h = x.to(dtype)
     for linear, relu in layers:

@@ -145,10 +145,15 @@ class VAE(Autoencoder):
         return {"loss": recon + kl, "bce": recon, "kl": kl}
 
     def gradients_written_out(self) -> bool:
-        """Whether loss_and_gradients can train this model: the VAE class itself (a subclass, the CVAE or a
-        β-VAE, has a loss of its own, which autograd differentiates), with MLPs of linear layers and ReLUs."""
-        mlps = (mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder))
-        return type(self) is VAE and None not in mlps
+        return self._written_out_mlps() is not None
+
+    def _written_out_mlps(self) -> tuple[list, list] | None:
+        """The encoder's and the decoder's layers when loss_and_gradients can train this model: the VAE class
+        itself (a subclass, the CVAE or a β-VAE, has a loss of its own, which autograd differentiates), with MLPs
+        of plain linear layers and ReLUs and plain linear heads (mlp_gradients.relu_mlp, plain_linear); else None."""
+        encoder, decoder = mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder)
+        heads = mlp_gradients.plain_linear(self.to_mu) and mlp_gradients.plain_linear(self.to_logvar)
+        return (encoder, decoder) if type(self) is VAE and encoder and decoder and heads else None
 
     @torch.no_grad()
     def loss_and_gradients(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
@@ -156,13 +161,15 @@ class VAE(Autoencoder):
         `.grad`: the backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd,
         which took 0.91-0.93 of autograd's step for pytorch/examples' 784-400-20 VAE on the CPU
         (docs/performance.md). The products run in bf16 under CPU autocast, as autograd's would; the code, the KL
-        and the reparameterisation stay in the weights' dtype (float32), where autograd's would be bf16."""
-        if not self.gradients_written_out():
-            raise ValueError("loss_and_gradients takes the plain VAE with MLPs (channels=None), not a subclass; "
-                             "train the others through loss_terms and autograd")
+        and the reparameterisation stay in the weights' dtype (float32), where autograd's would be bf16, and the
+        BCE's targets are rounded to bf16 as the encoder's input is (autograd's stay float32)."""
+        mlps = self._written_out_mlps()
+        if mlps is None:
+            raise ValueError("loss_and_gradients takes the VAE class itself with MLPs (channels=None) of plain "
+                             "linear layers and ReLUs; train the others through loss_terms and autograd")
+        encoder, decoder = mlps
         dtype = mlp_gradients.products_dtype(x, self.dtype)
         n, flat = x.shape[0], x.flatten(1)
-        encoder, decoder = mlp_gradients.relu_mlp(self.encoder), mlp_gradients.relu_mlp(self.decoder)
 
         encoded = mlp_gradients.forward(encoder, flat, dtype)
         h = encoded[-1].output
