@@ -45,11 +45,8 @@ class AE(Autoencoder):
         """loss_terms(x) of the plain AE, with the gradient of its "loss" added to every parameter's `.grad`: the
         backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd. Under CPU
         autocast the BCE's targets are rounded to bf16 as the encoder's input is (autograd's stay float32)."""
-        mlps = self._written_out_mlps()
-        if mlps is None:
-            raise ValueError("loss_and_gradients takes the AE class itself with MLPs of plain linear layers and "
-                             "ReLUs; train the others through loss_terms and autograd")
-        encoder, decoder = mlps
+        encoder, decoder = mlp_gradients.checked(
+            self._written_out_mlps(), "the AE class itself with MLPs of plain linear layers and ReLUs")
         dtype = mlp_gradients.products_dtype(x, self.dtype)
         n, flat = x.shape[0], x.flatten(1)
         encoded = mlp_gradients.forward(encoder, flat, dtype)

@@ -58,6 +58,13 @@ def _hooked(module: nn.Module) -> bool:
     return any(p._backward_hooks or p._post_accumulate_grad_hooks for p in module._parameters.values())
 
 
+def checked(mlps: tuple[list, list] | None, takes: str) -> tuple[list, list]:
+    """A model's (encoder, decoder) layers for its loss_and_gradients, or a ValueError saying what it `takes`."""
+    if mlps is None:
+        raise ValueError(f"loss_and_gradients takes {takes}; train the others through loss_terms and autograd")
+    return mlps
+
+
 def products_dtype(x: torch.Tensor, weights_dtype: torch.dtype) -> torch.dtype:
     """The dtype the products of a step on `x` run in, as autograd's would: autocast's where it is on for x's device
     and the weights are float32 (autocast leaves float64 alone), else the weights' own."""

@@ -163,11 +163,8 @@ class VAE(Autoencoder):
         (docs/performance.md). The products run in bf16 under CPU autocast, as autograd's would; the code, the KL
         and the reparameterisation stay in the weights' dtype (float32), where autograd's would be bf16, and the
         BCE's targets are rounded to bf16 as the encoder's input is (autograd's stay float32)."""
-        mlps = self._written_out_mlps()
-        if mlps is None:
-            raise ValueError("loss_and_gradients takes the VAE class itself with MLPs (channels=None) of plain "
-                             "linear layers and ReLUs; train the others through loss_terms and autograd")
-        encoder, decoder = mlps
+        encoder, decoder = mlp_gradients.checked(
+            self._written_out_mlps(), "the VAE class itself with MLPs (channels=None) of plain linear layers and ReLUs")
         dtype = mlp_gradients.products_dtype(x, self.dtype)
         n, flat = x.shape[0], x.flatten(1)
 
