@@ -42,7 +42,7 @@ def autograd_gradients(model: nn.Module, x: torch.Tensor, seed: int) -> tuple[di
 
 def written_out_gradients(model: nn.Module, x: torch.Tensor, seed: int) -> tuple[dict, dict]:
     model.zero_grad(set_to_none=True)
-    terms = model.loss_and_gradients(x, torch.Generator().manual_seed(seed))
+    terms = model.loss_and_gradients(x, None, torch.Generator().manual_seed(seed))
     return {k: v.item() for k, v in terms.items()}, {n: p.grad.clone() for n, p in model.named_parameters()
                                                      if p.grad is not None}
 
@@ -88,7 +88,7 @@ def test_under_bf16_autocast_the_gradients_are_as_close_to_float32_as_autograds(
 def test_gradients_add_to_those_already_there_as_autograds_do(variant, config):
     model = fresh(variant, **config)
     _, once = written_out_gradients(model, X, seed=1)
-    model.loss_and_gradients(X, torch.Generator().manual_seed(1))  # .grad kept from the first call
+    model.loss_and_gradients(X, None, torch.Generator().manual_seed(1))  # .grad kept from the first call
     for name, p in model.named_parameters():
         assert torch.allclose(p.grad, 2 * once[name]), name
 
@@ -101,7 +101,7 @@ def test_a_frozen_layer_gets_no_gradient_and_stays_as_it_is(variant, config):
     before = frozen.weight.clone()
     _, expected = autograd_gradients(model, X, seed=4)
     model.zero_grad(set_to_none=True)
-    model.loss_and_gradients(X, torch.Generator().manual_seed(4))
+    model.loss_and_gradients(X, None, torch.Generator().manual_seed(4))
     assert frozen.weight.grad is None and frozen.bias.grad is None
     for name, p in model.named_parameters():
         if p.requires_grad:
@@ -139,7 +139,7 @@ def test_the_others_train_through_autograd_and_are_refused_here(variant, config)
     model = fresh(variant, **config)
     assert not model.gradients_written_out()
     with pytest.raises((ValueError, NotImplementedError), match="through loss_terms and autograd"):
-        model.loss_and_gradients(X)
+        model.loss_and_gradients(X, Y)
     optimizers = model.configure_optimizers(1e-3)
     terms = model.training_step(X, Y, optimizers)  # the autograd step
     assert terms and all(p.grad is not None for p in model.parameters() if p.requires_grad)
@@ -154,7 +154,7 @@ def test_a_subclass_with_a_loss_of_its_own_trains_on_that_loss():
     torch.manual_seed(0)
     model = BetaVAE(latent_dim=4, hidden=[32], channels=None).train()
     with pytest.raises(ValueError, match="the VAE class itself"):
-        model.loss_and_gradients(X)
+        model.loss_and_gradients(X, Y)
     terms = model.training_step(X, None, [adam(model.parameters(), lr=1e-3)], torch.Generator().manual_seed(0))
     assert terms["loss"] == pytest.approx(terms["bce"] + 4 * terms["kl"], rel=1e-5)
 
@@ -188,7 +188,7 @@ def test_a_layer_the_written_out_passes_would_get_wrong_leaves_the_model_to_auto
     change(model)
     assert not model.gradients_written_out()
     with pytest.raises(ValueError, match="through loss_terms and autograd"):
-        model.loss_and_gradients(X)
+        model.loss_and_gradients(X, Y)
     model.training_step(X, None, [adam(model.parameters(), lr=1e-3)])  # through autograd
 
 

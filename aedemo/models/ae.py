@@ -41,10 +41,13 @@ class AE(Autoencoder):
         return (encoder, decoder) if type(self) is AE and encoder and decoder else None
 
     @torch.no_grad()
-    def loss_and_gradients(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        """loss_terms(x) of the plain AE, with the gradient of its "loss" added to every parameter's `.grad`: the
-        backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd. Under CPU
-        autocast the BCE's targets are rounded to bf16 as the encoder's input is (autograd's stay float32)."""
+    def loss_and_gradients(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """loss_terms(x, labels) of the plain AE, with the gradient of its "loss" added to every parameter's
+        `.grad`: the backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd.
+        Under CPU autocast the BCE's targets are rounded to bf16 as the encoder's input is (autograd's stay
+        float32)."""
         encoder, decoder = mlp_gradients.checked(
             self._written_out_mlps(), "the AE class itself with MLPs of plain linear layers and ReLUs")
         dtype = mlp_gradients.products_dtype(x, self.dtype)

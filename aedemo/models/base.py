@@ -321,7 +321,7 @@ class Trainable:
         (opt,) = optimizers
         opt.zero_grad(set_to_none=True)
         if self.gradients_written_out():
-            terms = self.loss_and_gradients(x, generator)
+            terms = self.loss_and_gradients(x, labels, generator)
         else:
             terms = self.loss_terms(x, labels, generator)
             terms["loss"].backward()
@@ -333,9 +333,9 @@ class Trainable:
         return False
 
     def loss_and_gradients(
-        self, x: torch.Tensor, generator: torch.Generator | None = None
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        """loss_terms(x), with the gradient of its "loss" added to every parameter's `.grad`, computed without
+        """loss_terms(x, labels), with the gradient of its "loss" added to every parameter's `.grad`, computed without
         autograd; only for a model whose gradients_written_out() is True."""
         raise NotImplementedError(f"{type(self).__name__} has no written-out gradients: train it through loss_terms "
                                   "and autograd")

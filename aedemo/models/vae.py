@@ -156,8 +156,10 @@ class VAE(Autoencoder):
         return (encoder, decoder) if type(self) is VAE and encoder and decoder and heads else None
 
     @torch.no_grad()
-    def loss_and_gradients(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        """loss_terms(x) of the plain VAE with MLPs, with the gradient of its "loss" added to every parameter's
+    def loss_and_gradients(
+        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """loss_terms(x, labels) of the plain VAE with MLPs, with the gradient of its "loss" added to every parameter's
         `.grad`: the backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd,
         which took 0.91-0.93 of autograd's step for pytorch/examples' 784-400-20 VAE on the CPU
         (docs/performance.md). The products run in bf16 under CPU autocast, as autograd's would; the code, the KL
