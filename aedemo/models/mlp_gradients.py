@@ -53,9 +53,13 @@ def plain_linear(module: nn.Module) -> bool:
 
 
 def _hooked(module: nn.Module) -> bool:
-    if module._forward_hooks or module._forward_pre_hooks or module._backward_hooks or module._backward_pre_hooks:
+    """Whether `module` or one of its own parameters has a hook (torch keeps them in private fields, read with a
+    default in case a later torch renames one)."""
+    fields = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
+    if any(getattr(module, name, None) for name in fields):
         return True
-    return any(p._backward_hooks or p._post_accumulate_grad_hooks for p in module._parameters.values())
+    params = module._parameters.values()
+    return any(getattr(p, "_backward_hooks", None) or getattr(p, "_post_accumulate_grad_hooks", None) for p in params)
 
 
 def checked(mlps: tuple[list, list] | None, takes: str) -> tuple[list, list]:
