@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..wording import quoted
+from . import mlp_gradients
 from .pretrained import Pretrained
 
 IMAGE_SHAPE = (1, 28, 28)
@@ -162,7 +163,9 @@ def bce_sum(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def bce_logits_gradient(logits: torch.Tensor, x: torch.Tensor, scale: float | torch.Tensor) -> torch.Tensor:
     """`scale` times the gradient of bce_sum with respect to the logits, sigmoid(l) - x, in the logits' dtype."""
-    return ((torch.sigmoid(logits) - x) * scale).to(logits.dtype)
+    if torch.is_grad_enabled():  # differentiated again (double backward): autograd needs the sigmoid kept as it is
+        return ((torch.sigmoid(logits) - x) * scale).to(logits.dtype)
+    return torch.sigmoid(logits).sub_(x).mul_(scale)  # in place: one allocation where the above makes three
 
 
 class _BCEWithLogits(torch.autograd.Function):
@@ -308,6 +311,11 @@ class Trainable:
         raise NotImplementedError
 
     def configure_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
+        """One Adam over every parameter: for a model trained with its gradients written out, over the one flat
+        buffer its parameters become views of (mlp_gradients.FlatAdam), unless some parameter is frozen, which the
+        flat step would count as having a zero gradient rather than none."""
+        if self.gradients_written_out() and all(p.requires_grad for p in self.parameters()):
+            return [mlp_gradients.FlatAdam(self.flat_parameters(), lr=lr)]
         return [adam(self.parameters(), lr=lr)]
 
     def training_step(
@@ -320,8 +328,9 @@ class Trainable:
         """One optimisation step; returns the loss terms as floats. The AAE overrides this (two phases)."""
         (opt,) = optimizers
         opt.zero_grad(set_to_none=True)
-        if self.gradients_written_out():
-            terms = self.loss_and_gradients(x, labels, generator)
+        mlps = self._written_out_mlps()  # checked once a step: a hook added mid-run hands the model to autograd
+        if mlps is not None:
+            terms = self._loss_and_gradients(mlps, x, labels, generator)
         else:
             terms = self.loss_terms(x, labels, generator)
             terms["loss"].backward()
@@ -330,15 +339,37 @@ class Trainable:
 
     def gradients_written_out(self) -> bool:
         """Whether training_step takes loss_and_gradients' gradients rather than autograd's."""
-        return False
+        return self._written_out_mlps() is not None
+
+    def flat_parameters(self) -> mlp_gradients.FlatParameters:
+        """The model's parameters as views of one flat buffer, which loss_and_gradients writes its gradients for
+        (mlp_gradients.FlatParameters); only for a model whose gradients_written_out() is True."""
+        return self._flat_parameters(*mlp_gradients.checked(self._written_out_mlps(), self._written_out_takes))
 
     def loss_and_gradients(
         self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
         """loss_terms(x, labels), with the gradient of its "loss" added to every parameter's `.grad`, computed without
         autograd; only for a model whose gradients_written_out() is True."""
-        raise NotImplementedError(f"{type(self).__name__} has no written-out gradients: train it through loss_terms "
-                                  "and autograd")
+        mlps = mlp_gradients.checked(self._written_out_mlps(), self._written_out_takes)
+        return self._loss_and_gradients(mlps, x, labels, generator)
+
+    # What a model with written-out gradients implements (aedemo/models/ae.py and vae.py):
+    _written_out_takes: ClassVar[str] = "the plain AE or VAE with MLPs"  # which models loss_and_gradients takes
+
+    def _written_out_mlps(self) -> tuple[list, list] | None:
+        """The encoder's and the decoder's layers (mlp_gradients.relu_mlp) when loss_and_gradients can train this
+        model, else None: autograd trains it."""
+        return None
+
+    def _flat_parameters(self, encoder: list, decoder: list) -> mlp_gradients.FlatParameters:
+        raise NotImplementedError
+
+    def _loss_and_gradients(
+        self, mlps: tuple[list, list], x: torch.Tensor, labels: torch.Tensor | None,
+        generator: torch.Generator | None,
+    ) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
 
 
 class Penalty(NamedTuple):

@@ -144,8 +144,7 @@ class VAE(Autoencoder):
         kl = self.kl(mu, logvar, labels).mean()
         return {"loss": recon + kl, "bce": recon, "kl": kl}
 
-    def gradients_written_out(self) -> bool:
-        return self._written_out_mlps() is not None
+    _written_out_takes = "the VAE class itself with MLPs (channels=None) of plain linear layers and ReLUs"
 
     def _written_out_mlps(self) -> tuple[list, list] | None:
         """The encoder's and the decoder's layers when loss_and_gradients can train this model: the VAE class
@@ -155,9 +154,16 @@ class VAE(Autoencoder):
         heads = mlp_gradients.plain_linear(self.to_mu) and mlp_gradients.plain_linear(self.to_logvar)
         return (encoder, decoder) if type(self) is VAE and encoder and decoder and heads else None
 
+    def _flat_parameters(self, encoder: list, decoder: list) -> mlp_gradients.FlatParameters:
+        # the heads adjacent, stacked as one product
+        heads = [self.to_mu.weight, self.to_logvar.weight, self.to_mu.bias, self.to_logvar.bias]
+        return mlp_gradients.flat_parameters(
+            self, [*mlp_gradients.parameters(encoder), *heads, *mlp_gradients.parameters(decoder)])
+
     @torch.no_grad()
-    def loss_and_gradients(
-        self, x: torch.Tensor, labels: torch.Tensor | None, generator: torch.Generator | None = None
+    def _loss_and_gradients(
+        self, mlps: tuple[list, list], x: torch.Tensor, labels: torch.Tensor | None,
+        generator: torch.Generator | None = None,
     ) -> dict[str, torch.Tensor]:
         """loss_terms(x, labels) of the plain VAE with MLPs, with the gradient of its "loss" added to every parameter's
         `.grad`: the backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd,
@@ -165,19 +171,21 @@ class VAE(Autoencoder):
         (docs/performance.md). The products run in bf16 under CPU autocast, as autograd's would; the code, the KL
         and the reparameterisation stay in the weights' dtype (float32), where autograd's would be bf16, and the
         BCE's targets are rounded to bf16 as the encoder's input is (autograd's stay float32)."""
-        encoder, decoder = mlp_gradients.checked(
-            self._written_out_mlps(), "the VAE class itself with MLPs (channels=None) of plain linear layers and ReLUs")
-        dtype = mlp_gradients.products_dtype(x, self.dtype)
+        encoder, decoder = mlps
+        params = self._flat_parameters(encoder, decoder)
+        dtype = params.flat.dtype  # the weights' (float32): the code's, the KL's and the reparameterisation's
+        params.load_weights(mlp_gradients.products_dtype(x, dtype))
         n, flat = x.shape[0], x.flatten(1)
 
-        encoded = mlp_gradients.forward(encoder, flat, dtype)
+        encoded = mlp_gradients.forward(encoder, flat, params)
         h = encoded[-1].output
-        weight, bias = (t.to(dtype) for t in self._heads())
-        mu, logvar = torch.addmm(bias, h, weight.t()).to(self.dtype).chunk(2, dim=1)
+        heads = (self.to_mu.weight, self.to_logvar.weight), (self.to_mu.bias, self.to_logvar.bias)
+        weight, bias = params.stacked(*heads[0]), params.stacked(*heads[1])  # both in one product (see _posterior)
+        mu, logvar = torch.addmm(bias, h, weight.t()).to(dtype).chunk(2, dim=1)
         std = (0.5 * logvar).exp()
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = torch.addcmul(mu, std, eps)
-        decoded = mlp_gradients.forward(decoder, z, dtype)
+        decoded = mlp_gradients.forward(decoder, z, params)
         logits = decoded[-1].output
         # The targets as the encoder multiplied them: in bf16 under autocast (MNIST's 0 and 1 exact, its grey
         # edges to 3 digits), which keeps the loss's 100k-element operations in bf16 and took ~3 % off the step.
@@ -185,15 +193,13 @@ class VAE(Autoencoder):
         bce = bce_sum(logits, targets) / n
         kl = gaussian_kl(mu, logvar).mean()
 
-        for_z = mlp_gradients.backward(decoded, bce_logits_gradient(logits, targets, 1 / n)).to(self.dtype)
+        for_z = mlp_gradients.backward(decoded, bce_logits_gradient(logits, targets, 1 / n), params).to(dtype)
         # z = mu + std * eps, std = exp(logvar / 2); the KL's own gradient is mu / n and (exp(logvar) - 1) / 2n
-        for_mu = for_z + mu / n
-        for_logvar = 0.5 * (for_z * eps * std + (std * std - 1) / n)
-        for_heads = torch.cat((for_mu, for_logvar), 1)
-        multiplied = for_heads.to(dtype)
-        grad_weight, grad_bias = (multiplied.t() @ h).chunk(2), for_heads.sum(0).chunk(2)
-        for head, w, b in zip((self.to_mu, self.to_logvar), grad_weight, grad_bias, strict=True):
-            mlp_gradients.accumulate_grad(head.weight, w)
-            mlp_gradients.accumulate_grad(head.bias, b)
-        mlp_gradients.backward(encoded, multiplied @ weight, input_grad=False)
+        for_mu = torch.add(for_z, mu, alpha=1 / n)
+        for_logvar = torch.addcmul((std * std - 1) / (2 * n), for_z * eps, std, value=0.5)
+        for_heads = torch.cat((for_mu, for_logvar), 1).to(params.dtype)
+        torch.mm(for_heads.t(), h, out=params.stacked(*heads[0], grad=True))
+        torch.sum(for_heads, 0, out=params.stacked(*heads[1], grad=True))
+        mlp_gradients.backward(encoded, for_heads @ weight, params, input_grad=False)
+        params.write_gradients()
         return {"loss": bce + kl, "bce": bce, "kl": kl}
