@@ -245,7 +245,10 @@ def train(
     model = model.to(device)
     if model.trainable:
         with flushed_denormals():  # once for the run: flushing changes no figure it reports, only its speed
-            history, seconds, stopped, steps = _fit(model, config, data, on_step, on_epoch, progress)
+            try:
+                history, seconds, stopped, steps = _fit(model, config, data, on_step, on_epoch, progress)
+            finally:
+                model.release_training_buffers()
     else:  # PCA: fitted in closed form, in float64
         history, seconds, stopped = _fit_closed_form(model, data, on_epoch)
         steps = 0

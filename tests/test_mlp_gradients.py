@@ -209,3 +209,85 @@ def test_relu_mlp_reads_linear_layers_and_relus_and_nothing_else():
     for other in (mlp([8, 6, 4], activation=nn.Sigmoid), nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.ReLU()),
                   nn.Sequential(nn.ReLU(), nn.Linear(8, 4)), nn.Sequential(), nn.Linear(8, 4)):
         assert mlp_gradients.relu_mlp(other) is None
+
+
+@pytest.mark.parametrize("variant, config", WRITTEN_OUT[::2])
+def test_the_flat_optimiser_steps_as_torchs_adam_over_autograds_gradients(variant, config):
+    flat = fresh(variant, **config)
+    by_autograd = copy.deepcopy(flat)
+    optimizers = flat.configure_optimizers(1e-3)
+    assert isinstance(optimizers[0], mlp_gradients.FlatAdam)
+    gen = torch.Generator().manual_seed(7)
+    losses = [flat.training_step(xb, None, optimizers, gen)["loss"] for xb in X.split(8)]
+    opt, gen = adam(by_autograd.parameters(), lr=1e-3), torch.Generator().manual_seed(7)
+    expected = [autograd_step(by_autograd, xb, opt, gen) for xb in X.split(8)]
+    assert losses == pytest.approx(expected, rel=1e-5)
+    for (name, a), b in zip(flat.named_parameters(), by_autograd.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-5), name
+
+
+def test_flattening_keeps_the_parameters_their_values_and_the_checkpoint():
+    model = fresh("vae", latent_dim=4, hidden=[32], channels=None)
+    params, before = list(model.parameters()), copy.deepcopy(model.state_dict())
+    flat = model.flat_parameters()
+    assert list(model.parameters()) == params and all(p.data_ptr() != 0 for p in params)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert flat.flat.numel() == sum(p.numel() for p in params)
+    with torch.no_grad():
+        flat.flat.add_(1.0)  # the parameters are views of it
+    assert all(torch.equal(v, before[k] + 1) for k, v in model.state_dict().items())
+
+
+def test_a_model_trained_flat_saves_and_loads_as_any_other(tmp_path):
+    from aedemo import load_model
+
+    model = fresh("ae", latent_dim=2, hidden=[48])
+    optimizers = model.configure_optimizers(1e-3)
+    for xb in X.split(8):
+        model.training_step(xb, None, optimizers, torch.Generator().manual_seed(0))
+    model.eval().save_pretrained(tmp_path / "ae")  # views of one buffer: saved as tensors of their own
+    loaded = load_model(tmp_path / "ae")
+    assert torch.equal(loaded.reconstruct(X), model.reconstruct(X))
+
+
+def test_the_flat_optimiser_refuses_a_model_moved_since_rather_than_leave_it_untrained():
+    model = fresh("vae", latent_dim=4, hidden=[32], channels=None)
+    optimizers = model.configure_optimizers(1e-3)
+    model.training_step(X, None, optimizers)
+    model.double()  # its parameters get storage of their own: the optimiser's buffer would no longer move them
+    with pytest.raises(RuntimeError, match="call configure_optimizers again"):
+        model.training_step(X.double(), None, optimizers)
+    before = [p.clone() for p in model.parameters()]
+    model.training_step(X.double(), None, model.configure_optimizers(1e-3))
+    assert all(not torch.equal(p, b) for p, b in zip(model.parameters(), before, strict=True))
+
+
+def test_the_flat_optimiser_also_steps_autograds_gradients_when_the_model_leaves_the_written_out_step():
+    model = fresh("vae", latent_dim=4, hidden=[32], channels=None)
+    by_autograd = copy.deepcopy(model)
+    optimizers = model.configure_optimizers(1e-3)
+    hooked(model.decoder[0])  # from here on autograd trains it (see above), through the same optimiser
+    hooked(by_autograd.decoder[0])
+    assert not model.gradients_written_out()
+    gen = torch.Generator().manual_seed(3)
+    losses = [model.training_step(xb, None, optimizers, gen)["loss"] for xb in X.split(8)]
+    opt, gen = adam(by_autograd.parameters(), lr=1e-3), torch.Generator().manual_seed(3)
+    expected = [autograd_step(by_autograd, xb, opt, gen) for xb in X.split(8)]
+    assert losses == pytest.approx(expected, rel=1e-5)
+    for (name, a), b in zip(model.named_parameters(), by_autograd.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6), name
+
+
+def test_a_model_with_a_frozen_layer_gets_torchs_adam_which_leaves_that_layer_alone():
+    model = fresh("ae", latent_dim=2, hidden=[48])
+    model.encoder[0].requires_grad_(False)
+    (opt,) = model.configure_optimizers(1e-3)
+    assert not isinstance(opt, mlp_gradients.FlatAdam)
+
+
+def test_a_trained_model_keeps_no_training_buffers_beside_its_weights():
+    from aedemo.train import TrainConfig, train
+
+    config = TrainConfig(variant="ae", epochs=1, batch_size=16, model_config={"latent_dim": 2, "hidden": [48]})
+    model = train(config, data=(_images[:64], _labels[:64], _images[64:96], _labels[64:96])).model
+    assert mlp_gradients.KEPT not in model.__dict__  # the copies of the weights and the gradients, freed

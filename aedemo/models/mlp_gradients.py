@@ -143,13 +143,16 @@ class FlatParameters:
             p.grad = None
 
 
+KEPT = "_kept_flat_parameters"  # where a model keeps its FlatParameters, outside its state dict
+
+
 def flat_parameters(model: nn.Module, params: list[nn.Parameter]) -> FlatParameters:
     """`model`'s FlatParameters over `params`: the one its parameters are views of, else new ones (the first step,
     or after the model moved to another device or dtype)."""
-    kept = model.__dict__.get("_kept_flat_parameters")
+    kept = model.__dict__.get(KEPT)
     if kept is not None and kept.intact(params):
         return kept
-    model.__dict__["_kept_flat_parameters"] = made = FlatParameters(params)
+    model.__dict__[KEPT] = made = FlatParameters(params)
     return made
 
 
