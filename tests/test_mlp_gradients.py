@@ -291,3 +291,35 @@ def test_a_trained_model_keeps_no_training_buffers_beside_its_weights():
     config = TrainConfig(variant="ae", epochs=1, batch_size=16, model_config={"latent_dim": 2, "hidden": [48]})
     model = train(config, data=(_images[:64], _labels[:64], _images[64:96], _labels[64:96])).model
     assert mlp_gradients.KEPT not in model.__dict__  # the copies of the weights and the gradients, freed
+
+
+def flat_adam_steps(model: nn.Module, steps: int = 4) -> list[torch.Tensor]:
+    opt = mlp_gradients.FlatAdam(model.flat_parameters(), lr=3e-3, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01)
+    calls = []
+    opt.register_step_pre_hook(lambda optimizer, args, kwargs: calls.append(1))
+    for xb in X.split(8)[:steps]:
+        model.training_step(xb, None, [opt], torch.Generator().manual_seed(5))
+    assert len(calls) >= steps  # the step hooks run (torch's own step runs them twice: a subclass's step and its own)
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def test_the_flat_optimisers_direct_adam_call_updates_as_torchs_own_step_which_a_changed_torch_falls_back_to(
+    monkeypatch,
+):
+    direct_calls = []
+
+    def spy(*args, **kwargs):
+        direct_calls.append(1)
+        return adam_function(*args, **kwargs)
+
+    adam_function = mlp_gradients.functional_adam
+    monkeypatch.setattr(mlp_gradients, "functional_adam", spy)
+    direct = flat_adam_steps(fresh("ae", latent_dim=2, hidden=[48]))
+    assert len(direct_calls) == 3  # every step after the first, which makes Adam's state through torch's own
+
+    def changed(*args, **kwargs):  # a later torch's functional adam() with other arguments
+        raise TypeError("adam() got an unexpected keyword argument 'fused'")
+
+    monkeypatch.setattr(mlp_gradients, "functional_adam", changed)
+    for a, b in zip(flat_adam_steps(fresh("ae", latent_dim=2, hidden=[48])), direct, strict=True):
+        assert torch.equal(a, b)

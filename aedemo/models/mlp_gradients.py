@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.optim.adam import adam as functional_adam  # what torch's Adam.step calls, without its wrapper
 
 
 @dataclass
@@ -183,7 +184,37 @@ class FlatAdam(torch.optim.Adam):
                                "was moved to another device or dtype, or a parameter replaced, after "
                                "configure_optimizers); call configure_optimizers again")
         self.flat_parameters.gather_gradients()
+        if closure is None and self._takes_the_short_way():
+            try:
+                return self._adam_step()
+            except TypeError:  # a torch whose functional adam() takes other arguments: its own step from here on
+                self._short_way = False
         return super().step(closure)
+
+    _short_way = True  # until a call to torch's functional adam() fails
+
+    def _takes_the_short_way(self) -> bool:
+        """Whether this step may call torch's functional Adam directly: the plain fused Adam this class makes, its
+        state made by a first step through torch's own. torch's Adam.step (grad mode, state checks, grouping by
+        device, and a second run of the step hooks, which torch's wrapper of this step runs already) took ~0.1 ms
+        of the ~0.27 ms of the 784-400-20 VAE's Adam step; the direct call, 0.95 of the training step
+        (docs/performance.md)."""
+        group = self.param_groups[0]
+        plain = group["fused"] and not any(group.get(k) for k in (
+            "amsgrad", "maximize", "capturable", "differentiable", "decoupled_weight_decay"))
+        return self._short_way and plain and bool(self.state.get(self.flat_parameters.flat))
+
+    @torch.no_grad()
+    def _adam_step(self) -> None:
+        group, flat = self.param_groups[0], self.flat_parameters.flat
+        if flat.grad is None:  # as torch's step: nothing to do without a gradient
+            return
+        state = self.state[flat]
+        beta1, beta2 = group["betas"]
+        functional_adam(
+            [flat], [flat.grad], [state["exp_avg"]], [state["exp_avg_sq"]], [], [state["step"]], fused=True,
+            amsgrad=False, beta1=beta1, beta2=beta2, lr=group["lr"], weight_decay=group["weight_decay"],
+            eps=group["eps"], maximize=False)
 
 
 def parameters(layers: list[tuple[nn.Linear, bool]]) -> list[nn.Parameter]:
