@@ -167,10 +167,11 @@ class VAE(Autoencoder):
     ) -> dict[str, torch.Tensor]:
         """loss_terms(x, labels) of the plain VAE with MLPs, with the gradient of its "loss" added to every parameter's
         `.grad`: the backward pass written out (aedemo/models/mlp_gradients.py) rather than recorded by autograd,
-        which took 0.91-0.93 of autograd's step for pytorch/examples' 784-400-20 VAE on the CPU
-        (docs/performance.md). The products run in bf16 under CPU autocast, as autograd's would; the code, the KL
-        and the reparameterisation stay in the weights' dtype (float32), where autograd's would be bf16, and the
-        BCE's targets are rounded to bf16 as the encoder's input is (autograd's stay float32)."""
+        which took 0.91-0.93 of autograd's step for pytorch/examples' 784-400-20 VAE on the CPU, and 0.90 of that
+        with the parameters flat (mlp_gradients.FlatParameters; docs/performance.md). The products run in bf16
+        under CPU autocast, as autograd's would; the code, the KL and the reparameterisation stay in the weights'
+        dtype (float32), where autograd's would be bf16, and the BCE's targets are rounded to bf16 as the encoder's
+        input is (autograd's stay float32)."""
         encoder, decoder = mlps
         params = self._flat_parameters(encoder, decoder)
         dtype = params.flat.dtype  # the weights' (float32): the code's, the KL's and the reparameterisation's
