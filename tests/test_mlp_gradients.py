@@ -118,17 +118,24 @@ def autograd_step(model: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer,
     return terms["loss"].item()
 
 
+def assert_steps_as_autograd_and_adam(
+    model: nn.Module, by_autograd: nn.Module, optimizers: list, seed: int, atol: float = 1e-5
+) -> None:
+    """`model`'s training steps with `optimizers` take it where autograd's gradients and torch's Adam take
+    `by_autograd` (a copy of it), batch by batch, with the same noise."""
+    gen = torch.Generator().manual_seed(seed)
+    losses = [model.training_step(xb, None, optimizers, gen)["loss"] for xb in X.split(8)]
+    opt, gen = adam(by_autograd.parameters(), lr=1e-3), torch.Generator().manual_seed(seed)
+    expected = [autograd_step(by_autograd, xb, opt, gen) for xb in X.split(8)]
+    assert losses == pytest.approx(expected, rel=1e-5)
+    for (name, a), b in zip(model.named_parameters(), by_autograd.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=atol), name
+
+
 @pytest.mark.parametrize("variant, config", WRITTEN_OUT[::2])
 def test_a_training_step_updates_the_weights_as_autograds_step_does(variant, config):
     written = fresh(variant, **config)
-    by_autograd = copy.deepcopy(written)
-    opt, gen = adam(written.parameters(), lr=1e-3), torch.Generator().manual_seed(7)
-    losses = [written.training_step(xb, None, [opt], gen)["loss"] for xb in X.split(8)]
-    opt, gen = adam(by_autograd.parameters(), lr=1e-3), torch.Generator().manual_seed(7)
-    expected = [autograd_step(by_autograd, xb, opt, gen) for xb in X.split(8)]
-    assert losses == pytest.approx(expected, rel=1e-5)
-    for (name, a), b in zip(written.named_parameters(), by_autograd.parameters(), strict=True):
-        assert torch.allclose(a, b, atol=1e-5), name
+    assert_steps_as_autograd_and_adam(written, copy.deepcopy(written), [adam(written.parameters(), lr=1e-3)], seed=7)
 
 
 @pytest.mark.parametrize("variant, config", [
@@ -217,13 +224,7 @@ def test_the_flat_optimiser_steps_as_torchs_adam_over_autograds_gradients(varian
     by_autograd = copy.deepcopy(flat)
     optimizers = flat.configure_optimizers(1e-3)
     assert isinstance(optimizers[0], mlp_gradients.FlatAdam)
-    gen = torch.Generator().manual_seed(7)
-    losses = [flat.training_step(xb, None, optimizers, gen)["loss"] for xb in X.split(8)]
-    opt, gen = adam(by_autograd.parameters(), lr=1e-3), torch.Generator().manual_seed(7)
-    expected = [autograd_step(by_autograd, xb, opt, gen) for xb in X.split(8)]
-    assert losses == pytest.approx(expected, rel=1e-5)
-    for (name, a), b in zip(flat.named_parameters(), by_autograd.parameters(), strict=True):
-        assert torch.allclose(a, b, atol=1e-5), name
+    assert_steps_as_autograd_and_adam(flat, by_autograd, optimizers, seed=7)
 
 
 def test_flattening_keeps_the_parameters_their_values_and_the_checkpoint():
@@ -269,13 +270,7 @@ def test_the_flat_optimiser_also_steps_autograds_gradients_when_the_model_leaves
     hooked(model.decoder[0])  # from here on autograd trains it (see above), through the same optimiser
     hooked(by_autograd.decoder[0])
     assert not model.gradients_written_out()
-    gen = torch.Generator().manual_seed(3)
-    losses = [model.training_step(xb, None, optimizers, gen)["loss"] for xb in X.split(8)]
-    opt, gen = adam(by_autograd.parameters(), lr=1e-3), torch.Generator().manual_seed(3)
-    expected = [autograd_step(by_autograd, xb, opt, gen) for xb in X.split(8)]
-    assert losses == pytest.approx(expected, rel=1e-5)
-    for (name, a), b in zip(model.named_parameters(), by_autograd.parameters(), strict=True):
-        assert torch.allclose(a, b, atol=1e-6), name
+    assert_steps_as_autograd_and_adam(model, by_autograd, optimizers, seed=3, atol=1e-6)
 
 
 def test_a_model_with_a_frozen_layer_gets_torchs_adam_which_leaves_that_layer_alone():
