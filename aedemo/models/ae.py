@@ -54,7 +54,7 @@ class AE(Autoencoder):
         float32)."""
         encoder, decoder = mlps
         params = self._flat_parameters(encoder, decoder)
-        params.load_weights(mlp_gradients.products_dtype(x, self.dtype))
+        params.load_weights(mlp_gradients.products_dtype(x, params.flat.dtype))
         n, flat = x.shape[0], x.flatten(1)
         encoded = mlp_gradients.forward(encoder, flat, params)
         decoded = mlp_gradients.forward(decoder, encoded[-1].output, params)
