@@ -85,12 +85,22 @@ def test_under_bf16_autocast_the_gradients_are_as_close_to_float32_as_autograds(
 
 
 @pytest.mark.parametrize("variant, config", WRITTEN_OUT[1::2])
-def test_gradients_add_to_those_already_there_as_autograds_do(variant, config):
+@pytest.mark.parametrize("cleared_by", ["the model", "the flat optimiser"])
+def test_gradients_of_two_batches_add_up_as_autograds_do(variant, config, cleared_by):
     model = fresh(variant, **config)
-    _, once = written_out_gradients(model, X, seed=1)
-    model.loss_and_gradients(X, None, torch.Generator().manual_seed(1))  # .grad kept from the first call
+    (opt,) = model.configure_optimizers(1e-3)
+    model.training_step(X[16:], None, [opt])  # a step before: the gradient buffers hold its gradients
+    opt.zero_grad() if cleared_by == "the flat optimiser" else model.zero_grad()
+    first, second = X[:8], X[8:16]
+    model.zero_grad(set_to_none=True)
+    for xb, seed in ((first, 1), (second, 2)):  # autograd adds the second's gradients to the first's
+        model.loss_terms(xb, None, torch.Generator().manual_seed(seed))["loss"].backward()
+    expected = {name: p.grad.clone() for name, p in model.named_parameters()}
+    model.zero_grad(set_to_none=True)
+    model.loss_and_gradients(first, None, torch.Generator().manual_seed(1))
+    model.loss_and_gradients(second, None, torch.Generator().manual_seed(2))  # written where the first's were
     for name, p in model.named_parameters():
-        assert torch.allclose(p.grad, 2 * once[name]), name
+        assert torch.allclose(p.grad, expected[name], rtol=1e-4, atol=1e-6), name
 
 
 @pytest.mark.parametrize("variant, config", WRITTEN_OUT[1::2])
@@ -286,6 +296,7 @@ def test_a_trained_model_keeps_no_training_buffers_beside_its_weights():
     config = TrainConfig(variant="ae", epochs=1, batch_size=16, model_config={"latent_dim": 2, "hidden": [48]})
     model = train(config, data=(_images[:64], _labels[:64], _images[64:96], _labels[64:96])).model
     assert mlp_gradients.KEPT not in model.__dict__  # the copies of the weights and the gradients, freed
+    assert all(p.grad is None for p in model.parameters())  # views of the gradient buffer would keep it
 
 
 def flat_adam_steps(model: nn.Module, steps: int = 4) -> list[torch.Tensor]:
@@ -318,3 +329,32 @@ def test_the_flat_optimisers_direct_adam_call_updates_as_torchs_own_step_which_a
     monkeypatch.setattr(mlp_gradients, "functional_adam", changed)
     for a, b in zip(flat_adam_steps(fresh("ae", latent_dim=2, hidden=[48])), direct, strict=True):
         assert torch.equal(a, b)
+
+
+def test_the_flat_optimiser_steps_on_the_gradients_its_closure_computes():
+    model = fresh("vae", latent_dim=4, hidden=[32], channels=None)
+    by_torch = copy.deepcopy(model)
+    (opt,) = model.configure_optimizers(1e-3)
+    torch_opt = adam(by_torch.parameters(), lr=1e-3)
+    for xb in X.split(8):
+        for m, o in ((model, opt), (by_torch, torch_opt)):
+            def closure(m=m, o=o, xb=xb):
+                o.zero_grad()
+                loss = m.loss_terms(xb, None, torch.Generator().manual_seed(0))["loss"]
+                loss.backward()
+                return loss
+            assert o.step(closure) is not None  # the loss, as torch's optimisers return it
+    for (name, a), b in zip(model.named_parameters(), by_torch.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6), name
+
+
+def test_a_layer_frozen_after_the_flat_optimiser_was_made_is_refused_rather_than_moved():
+    model = fresh("ae", latent_dim=2, hidden=[48])
+    optimizers = model.configure_optimizers(1e-3)
+    model.training_step(X, None, optimizers)
+    model.encoder[0].requires_grad_(False)
+    before = model.encoder[0].weight.clone()
+    with pytest.raises(RuntimeError, match="frozen after configure_optimizers"):
+        model.training_step(X, None, optimizers)
+    model.training_step(X, None, model.configure_optimizers(1e-3))  # torch's Adam, which leaves it alone
+    assert torch.equal(model.encoder[0].weight, before)

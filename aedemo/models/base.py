@@ -356,9 +356,12 @@ class Trainable:
 
     def release_training_buffers(self) -> None:
         """Free what training with written-out gradients keeps beside the parameters (the products' copies of the
-        weights and the gradients, mlp_gradients.FlatParameters): train() calls it when a run ends, so that a
-        trained model a Space session keeps holds no more memory than a loaded one. The next step makes them again."""
-        self.__dict__.pop(mlp_gradients.KEPT, None)
+        weights, the gradients, mlp_gradients.FlatParameters): train() calls it when a run ends, so that a trained
+        model a Space session keeps holds no more memory than a loaded one. A later step makes them afresh, for an
+        optimiser from configure_optimizers called again (one made before refuses to step)."""
+        kept = self.__dict__.pop(mlp_gradients.KEPT, None)
+        if kept is not None:
+            kept.zero_grad()  # the parameters' .grad are views of its gradient buffer
 
     # What a model with written-out gradients implements (aedemo/models/ae.py and vae.py):
     _written_out_takes: ClassVar[str] = "the plain AE or VAE with MLPs"  # which models loss_and_gradients takes

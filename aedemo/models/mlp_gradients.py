@@ -64,7 +64,7 @@ class FlatParameters:
         self._flat_grad = torch.empty_like(self.flat.data)
         self._grads_given = [chunk.view(p.shape) for chunk, p in zip(self._flat_grad.split(sizes), params, strict=True)]
         self.dtype: torch.dtype | None = None  # of the products' buffers, made by load_weights
-        self.weights = self.grads = self.flat.data
+        self.weights = self.grads = torch.empty(0)  # made by the first load_weights
         self._weights: list[torch.Tensor] = []
         self._grads: list[torch.Tensor] = []
         self._stacked: dict[tuple, torch.Tensor] = {}
@@ -119,7 +119,7 @@ class FlatParameters:
         every training step has it, after zero_grad: `flat.grad` takes them all in one cast and each parameter's
         `.grad` is its view of that, a buffer the next step writes again (the optimiser has taken it by then; a
         caller keeping a gradient across steps takes a copy)."""
-        if self.flat.grad is None and all(p.grad is None for p in self.params):
+        if all(p.grad is None for p in self.params):  # whoever cleared them: FlatAdam, the model, another optimiser
             self._flat_grad.copy_(self.grads)
             self.flat.grad = self._flat_grad
             for param, grad in zip(self.params, self._grads_given, strict=True):
@@ -183,17 +183,28 @@ class FlatAdam(torch.optim.Adam):
                     p.grad.zero_()
 
     def step(self, closure: Any = None) -> Any:
-        if not self.flat_parameters.intact():
-            raise RuntimeError("the model's parameters are no longer the flat buffer this optimiser steps (the model "
-                               "was moved to another device or dtype, or a parameter replaced, after "
-                               "configure_optimizers); call configure_optimizers again")
-        self.flat_parameters.gather_gradients()
-        if closure is None and self._takes_the_short_way():
+        params = self.flat_parameters
+        if not params.intact():
+            raise RuntimeError("the model's parameters are no longer views of the flat buffer this optimiser steps "
+                               "(the model was moved to another device or dtype, or a parameter given storage of its "
+                               "own, after configure_optimizers); call configure_optimizers again")
+        if any(not p.requires_grad for p in params.params):
+            raise RuntimeError("a parameter was frozen after configure_optimizers: this optimiser's one Adam step "
+                               "would still move it; call configure_optimizers again (a model with a frozen parameter "
+                               "gets torch's own Adam, which leaves it alone)")
+        loss = None
+        if closure is not None:  # its gradients first, then the step over them
+            with torch.enable_grad():
+                loss = closure()
+        params.gather_gradients()
+        if self._takes_the_short_way():
             try:
-                return self._adam_step()
+                self._adam_step()
+                return loss
             except TypeError:  # a torch whose functional adam() takes other arguments: its own step from here on
                 self._short_way = False
-        return super().step(closure)
+        super().step()
+        return loss
 
     _short_way = True  # until a call to torch's functional adam() fails
 
@@ -315,8 +326,7 @@ def accumulate_grad(param: nn.Parameter, grad: torch.Tensor) -> None:
     grad stays None, so the optimiser leaves it as it is)."""
     if not param.requires_grad:
         return
-    grad = grad.to(param.dtype)
-    if param.grad is None:
-        param.grad = grad
+    if param.grad is None:  # a copy: `grad` may be a buffer the next step writes again
+        param.grad = grad.to(param.dtype, copy=True)
     else:
         param.grad.add_(grad)
