@@ -166,7 +166,8 @@ class FlatAdam(torch.optim.Adam):
 
     It steps whatever gradients the parameters hold: the written-out ones are already `flat.grad`, autograd's are
     gathered into it (a parameter without one counts as a zero gradient, where torch's Adam would skip it). It
-    refuses to step parameters that are no longer its flat buffer, which it would no longer move."""
+    refuses to step parameters that are no longer its flat buffer, which it would no longer move, and any that was
+    frozen since it was made, which its one step would still move."""
 
     def __init__(self, params: FlatParameters, lr: float, **kwargs: Any) -> None:
         fused = params.flat.device.type in ("cpu", "cuda")  # as aedemo.models.base.adam
