@@ -15,7 +15,6 @@ the products in one cast, their gradients handed back in one, all stepped by one
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +56,6 @@ class FlatParameters:
             for p, view in zip(params, self.flat.data.split(sizes), strict=True):
                 p.data = view.view(p.shape)
         self._sizes = sizes
-        self._offsets = dict(zip((id(p) for p in params), itertools.accumulate(sizes, initial=0), strict=False))
         self._index = {id(p): i for i, p in enumerate(params)}
         self._pointers = [p.data_ptr() for p in params]
         # the gradients in the parameters' dtype, as the optimiser takes them: rewritten by every step
@@ -104,8 +102,8 @@ class FlatParameters:
         their first dimension: the weights as multiplied, or (`grad`) where their gradients go."""
         key = (id(first), id(second), grad)
         if key not in self._stacked:  # made once per buffer: a step asks for each four times
-            start = self._offsets[id(first)]
-            if self._offsets[id(second)] != start + first.numel() or first.shape[1:] != second.shape[1:]:
+            start, next_start = (self._grads_given[self._index[id(p)]].storage_offset() for p in (first, second))
+            if next_start != start + first.numel() or first.shape[1:] != second.shape[1:]:
                 raise ValueError("stacked() takes two parameters of the same trailing shape, adjacent in the flat "
                                  "buffer")
             flat = self.grads if grad else self.weights
